@@ -1,0 +1,436 @@
+"""``function``: compile symbolic inputs -> outputs into a callable ``Function``.
+
+Compiling clones the graph into a FunctionGraph (givens substituted), runs the mode's rewrite
+pipeline (recording ``fn.trace``), asks the linker for one thunk per node, and wires inputs,
+outputs and shared-variable updates to preallocated storage cells run by the VM.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..config import NbgraphWarning
+from ..core.graph import Constant, Variable, ancestors, clone_graph, graph_inputs
+from ..core.shared import SharedVariable
+from ..core.variable import as_tensor_variable
+from .fgraph import FunctionGraph
+from .linker import get_linker
+from .mode import Mode, get_mode
+from .profile import ProfileStats
+from .vm import VM, make_storage
+
+
+class UnusedInputError(ValueError):
+    """An input given to ``function`` is not used to compute any output."""
+
+
+class MissingInputError(ValueError):
+    """An output depends on an input Variable that ``function`` was not given."""
+
+
+class In:
+    """An input with options: ``In(x, value=1.0, name='x', borrow=False, mutable=False)``.
+
+    ``value`` makes the argument optional; ``update`` gives it a new value after each call
+    (with ``value``, the input keeps its state like a shared variable).
+    """
+
+    def __init__(self, variable: Variable, name: str | None = None, value: Any = None,
+                 update: Any = None, mutable: bool = False, strict: bool = False,
+                 allow_downcast: bool | None = None, autoname: bool = True,
+                 implicit: bool = False, borrow: bool = False, shared: bool = False):
+        if not isinstance(variable, Variable):
+            raise TypeError(f"In: expected a Variable, got {type(variable).__name__}")
+        self.variable = variable
+        self.name = name if name is not None else (variable.name if autoname else None)
+        self.value = value
+        self.update = update
+        self.mutable = mutable
+        self.strict = strict
+        self.allow_downcast = allow_downcast
+        self.implicit = implicit
+        self.borrow = borrow
+
+
+class Out:
+    """An output with options: ``Out(y, borrow=True)`` may return internal storage."""
+
+    def __init__(self, variable: Variable, borrow: bool = False):
+        self.variable = variable
+        self.borrow = borrow
+
+
+class FunctionMaker:
+    """What a Function was built from (``fn.maker.fgraph`` is the optimized graph)."""
+
+    def __init__(self, fgraph: FunctionGraph, inputs: list[In], outputs: list[Out],
+                 mode: Mode, trace: Any, args: dict[str, Any]):
+        self.fgraph = fgraph
+        self.inputs = inputs
+        self.outputs = outputs
+        self.mode = mode
+        self.trace = trace
+        self.args = args
+
+
+def _as_in(item: Any) -> In:
+    return item if isinstance(item, In) else In(item)
+
+
+def _as_out(item: Any) -> Out:
+    if isinstance(item, Out):
+        return Out(as_tensor_variable(item.variable), item.borrow)
+    return Out(as_tensor_variable(item))
+
+
+def _pairs(mapping: Any) -> list[tuple[Any, Any]]:
+    if mapping is None:
+        return []
+    if isinstance(mapping, dict):
+        return list(mapping.items())
+    return [tuple(p) for p in mapping]
+
+
+def _aliases_input(var: Variable, fgraph_inputs: set[int]) -> bool:
+    """Whether the output's value may be an input's (or constant's) memory: copy it then."""
+    while True:
+        if id(var) in fgraph_inputs or isinstance(var, Constant):
+            return True
+        node = var.owner
+        if node is None:
+            return False
+        views = dict(getattr(node.op, "view_map", {}))
+        views.update(getattr(node.op, "destroy_map", {}))
+        sources = views.get(var.index)
+        if not sources:
+            return False
+        var = node.inputs[sources[0]]
+
+
+class Function:
+    """A compiled function. Call it with input values (positional, or by input name).
+
+    Attributes: ``trace`` (the rewrite trace), ``profile`` (with ``profile=True``),
+    ``source`` (generated code by node), ``maker.fgraph`` (the optimized graph).
+    """
+
+    def __init__(self, maker: FunctionMaker, vm: VM, storage: dict[Variable, list],
+                 updates: list[tuple[Variable, Variable]], outputs_as_list: bool,
+                 profile: ProfileStats | None, source: dict[Any, str], name: str | None,
+                 unpack_single: bool = True):
+        self.maker = maker
+        self.vm = vm
+        self.name = name
+        self.profile = profile
+        self.source = source
+        self.trace = maker.trace
+        self.trust_input = False
+        fgraph = maker.fgraph
+        explicit = [i for i in maker.inputs if not i.implicit]
+        self.input_names = [i.name for i in explicit]
+        self._in_types = [v.type for v in fgraph.inputs[: len(explicit)]]
+        self._in_cells = [storage[v] for v in fgraph.inputs[: len(explicit)]]
+        self._in_specs = explicit
+        self._defaults = [i.value for i in explicit]
+        self._out_cells = [storage[v] for v in fgraph.outputs[: len(maker.outputs)]]
+        inputs = {id(v) for v in fgraph.inputs}
+        self._out_copy = [not o.borrow and _aliases_input(v, inputs)
+                          for o, v in zip(maker.outputs, fgraph.outputs, strict=False)]
+        self._updates = [(storage[target], storage[value]) for target, value in updates]
+        self._as_list = outputs_as_list
+        self._by_name = {n: k for k, n in enumerate(self.input_names) if n is not None}
+        # In(value=..., update=...) inputs keep state between calls
+        self._stateful = {k for k, i in enumerate(explicit) if i.update is not None}
+
+    # -- calling --------------------------------------------------------------------------------
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        cells = self._in_cells
+        if len(args) > len(cells):
+            raise TypeError(f"{self._label()}: takes {len(cells)} inputs, got {len(args)} "
+                            f"({', '.join(map(str, self.input_names))})")
+        if self.trust_input and not kwargs and len(args) == len(cells):
+            for cell, value in zip(cells, args, strict=True):
+                cell[0] = value
+        else:
+            self._bind(args, kwargs)
+        self.vm()
+        outs = [cell[0] for cell in self._out_cells]
+        for k, copy in enumerate(self._out_copy):
+            if copy:
+                outs[k] = np.array(outs[k], copy=True)
+        if self._updates:
+            new_values = [value_cell[0] for _, value_cell in self._updates]
+            for (target, _), value in zip(self._updates, new_values, strict=True):
+                target[0] = value
+        if self.profile is not None:
+            self.profile.record_call()
+        if self._as_list:
+            return outs
+        return outs[0]
+
+    def _label(self) -> str:
+        return f"function {self.name!r}" if self.name else "function"
+
+    def _bind(self, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+        values: list[Any] = list(args) + [_UNSET] * (len(self._in_cells) - len(args))
+        for key, value in kwargs.items():
+            if key not in self._by_name:
+                raise TypeError(f"{self._label()}: unknown input name {key!r}; inputs are "
+                                f"{self.input_names}")
+            k = self._by_name[key]
+            if values[k] is not _UNSET:
+                raise TypeError(f"{self._label()}: input {key!r} given twice")
+            values[k] = value
+        for k, (cell, spec, ttype) in enumerate(zip(self._in_cells, self._in_specs,
+                                                    self._in_types, strict=True)):
+            value = values[k]
+            label = spec.name or f"#{k}"
+            if value is _UNSET:
+                if k in self._stateful and cell[0] is not None:
+                    continue
+                if spec.value is None:
+                    raise TypeError(f"{self._label()}: missing input {label} "
+                                    f"({ttype.short()})")
+                value = spec.value
+            try:
+                cell[0] = ttype.filter(value, spec.strict, spec.allow_downcast, label)
+            except (TypeError, ValueError) as err:
+                raise type(err)(f"{self._label()}, input {k} ({label}): {err}") from None
+
+    # -- Theano conveniences -------------------------------------------------------------------
+    def copy(self, share_memory: bool = False) -> Function:
+        """An independent Function compiled from the same graph."""
+        return function(**self.maker.args)
+
+    def __reduce__(self) -> tuple:
+        return (_rebuild, (self.maker.args,))
+
+
+def _rebuild(args: dict[str, Any]) -> Function:
+    return function(**args)
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+_UNSET = _Unset()
+
+
+def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
+             updates: Any = None, givens: Any = None, no_default_updates: bool = False,
+             accept_inplace: bool = False, name: str | None = None,
+             rebuild_strict: bool = True, allow_input_downcast: bool | None = None,
+             profile: Any = None, on_unused_input: str | None = None,
+             trust_input: bool = False) -> Function:
+    """Compile a function from symbolic ``inputs`` to ``outputs``.
+
+    >>> x, y = T.dscalars('x', 'y')
+    >>> f = function([x, y], x + y)
+    >>> f(1, 2)
+    array(3.)
+
+    ``updates`` ([(shared, new_value), ...] or a dict) run after each call; ``givens``
+    substitutes Variables in the graph; ``mode`` picks rewrites and linker; ``profile=True``
+    records per-node timings in ``fn.profile``.
+    """
+    args = dict(inputs=inputs, outputs=outputs, mode=mode, updates=updates, givens=givens,
+                no_default_updates=no_default_updates, name=name, profile=profile,
+                allow_input_downcast=allow_input_downcast, on_unused_input=on_unused_input,
+                trust_input=trust_input)
+    started = time.perf_counter()
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError("function: inputs must be a list of Variables")
+    ins = [_as_in(i) for i in inputs]
+    if allow_input_downcast is not None:
+        for i in ins:
+            i.allow_downcast = i.allow_downcast if i.allow_downcast is not None \
+                else allow_input_downcast
+    as_list = isinstance(outputs, (list, tuple))
+    outs = [_as_out(o) for o in (outputs if as_list else [] if outputs is None else [outputs])]
+    update_pairs = _pairs(updates)
+    for i in ins:
+        if i.update is not None:
+            update_pairs.append((i.variable, i.update))
+    _check_updates(update_pairs)
+    givens_pairs = [(v, as_tensor_variable(r)) for v, r in _pairs(givens)]
+    for var, rep in givens_pairs:
+        if var.type.dtype != rep.type.dtype or var.ndim != rep.ndim:
+            raise TypeError(f"givens: {var} ({var.type.short()}) cannot be replaced by "
+                            f"{rep} ({rep.type.short()})")
+
+    # the graph: outputs then update values, with givens substituted
+    roots = [o.variable for o in outs] + [as_tensor_variable(v) for _, v in update_pairs]
+    memo = clone_graph(roots, replace=dict(givens_pairs), share_unchanged=True)
+    roots = [memo.get(r, r) for r in roots]
+    explicit = [i.variable for i in ins]
+    _check_inputs(ins, roots, on_unused_input or "raise", givens_pairs)
+    shared_inputs = [v for v in graph_inputs(roots) if isinstance(v, SharedVariable)
+                     and v not in explicit]
+    shared_inputs += [t for t, _ in update_pairs if t not in shared_inputs
+                      and t not in explicit]
+    all_inputs = explicit + shared_inputs
+    in_specs = ins + [In(v, implicit=True) for v in shared_inputs]
+    fgraph = FunctionGraph(all_inputs, roots)
+    mode_obj = get_mode(mode)
+    stats = ProfileStats(name) if profile else None
+    trace = _optimize(fgraph, mode_obj, stats)
+
+    linker = get_linker(mode_obj.linker)
+    nodes = fgraph.toposort()
+    variables = list(fgraph.inputs) + ancestors(fgraph.outputs)
+    storage = make_storage(variables)
+    link_start = time.perf_counter()
+    thunks, source = linker.make_thunks(fgraph, nodes, storage, stats)
+    in_cells = [[storage[v] for v in node.inputs] for node in nodes]
+    if stats is not None:
+        stats.record_phase("link", time.perf_counter() - link_start)
+    vm = VM(nodes, thunks, in_cells, stats)
+    n_out = len(outs)
+    update_vars = [(target, fgraph.outputs[n_out + k])
+                   for k, (target, _) in enumerate(update_pairs)]
+    maker = FunctionMaker(fgraph, in_specs, outs, mode_obj, trace, args)
+    fn = Function(maker, vm, storage, update_vars, as_list, stats, source, name)
+    for k, i in enumerate(ins):
+        if i.update is not None and i.value is not None:
+            fn._in_cells[k][0] = i.variable.type.filter(i.value, name=i.name)
+    fn.trust_input = trust_input
+    if stats is not None:
+        stats.record_phase("total", time.perf_counter() - started)
+    return fn
+
+
+def _optimize(fgraph: FunctionGraph, mode: Mode, stats: ProfileStats | None) -> Any:
+    if mode.optimizer is None:
+        return None
+    try:
+        from .rewrite.pipeline import resolve
+    except ImportError:  # the rewrite layer is optional during bring-up
+        return None
+    start = time.perf_counter()
+    pipeline = resolve(mode.optimizer)
+    trace = pipeline.apply(fgraph) if pipeline is not None else None
+    if stats is not None:
+        stats.record_phase("rewrite", time.perf_counter() - start)
+    return trace
+
+
+def _check_updates(pairs: list[tuple[Any, Any]]) -> None:
+    seen = set()
+    for target, value in pairs:
+        if not isinstance(target, SharedVariable) and not isinstance(target, Variable):
+            raise TypeError(f"updates: {target!r} is not a shared variable")
+        if id(target) in seen:
+            raise ValueError(f"updates: {target} is updated twice")
+        seen.add(id(target))
+        value = as_tensor_variable(value)
+        if value.dtype != target.type.dtype or value.ndim != target.ndim:
+            raise TypeError(f"updates: the update of {target} ({target.type.short()}) has "
+                            f"type {value.type.short()}; an update must keep the shared "
+                            f"variable's dtype and rank (cast it with .astype("
+                            f"{target.type.dtype!r}))")
+
+
+def _check_inputs(ins: list[In], roots: list[Variable], on_unused: str,
+                  givens: list[tuple[Variable, Variable]]) -> None:
+    explicit = [i.variable for i in ins]
+    seen = set()
+    for k, var in enumerate(explicit):
+        if id(var) in seen:
+            raise ValueError(f"function: input {k} ({var}) is given more than once")
+        seen.add(id(var))
+        if isinstance(var, Constant):
+            raise TypeError(f"function: input {k} is a constant ({var}); inputs must be "
+                            f"symbolic Variables")
+    used = {id(v) for v in ancestors(roots, blockers=explicit)}
+    replaced = {id(v) for v, _ in givens}
+    for k, var in enumerate(explicit):
+        if id(var) not in used and on_unused != "ignore":
+            message = (f"function was asked to compute outputs from input {k} ({var}), which "
+                       f"is not part of the graph (or is replaced by givens); pass "
+                       f"on_unused_input='ignore' or 'warn'")
+            if on_unused == "raise" and id(var) not in replaced:
+                raise UnusedInputError(message)
+            warnings.warn(message, NbgraphWarning, stacklevel=3)
+    for var in graph_inputs(roots, blockers=explicit):
+        if var.owner is None and not isinstance(var, (Constant, SharedVariable)) \
+                and id(var) not in seen:
+            raise MissingInputError(f"function: the outputs depend on {var} "
+                                    f"({var.type.short()}), which is not among the inputs "
+                                    f"(add it to the inputs list, or give it via givens)")
+
+
+# -- Theano conveniences that compile -----------------------------------------------------
+_EVAL_CACHE: dict[tuple, Function] = {}
+
+
+def eval_variable(var: Variable, inputs_to_values: dict) -> Any:
+    """``var.eval({x: value})``: compile once per (var, inputs), then call."""
+    keys = list(inputs_to_values)
+    cache_key = (id(var), tuple(id(k) for k in keys))
+    fn = _EVAL_CACHE.get(cache_key)
+    if fn is None or fn.maker.args["outputs"] is not var:
+        fn = function(keys, var, on_unused_input="ignore")
+        _EVAL_CACHE[cache_key] = fn
+    return fn(*[inputs_to_values[k] for k in keys])
+
+
+def verify_grad(fun: Any, pt: Sequence[Any], n_tests: int = 2, rng: Any = None,
+                eps: float | None = None, out_type: Any = None, abs_tol: float | None = None,
+                rel_tol: float | None = None, mode: Any = None, cast_to_output_type: bool = False,
+                no_debug_ref: bool = True) -> None:
+    """Check ``grad`` of ``fun`` at ``pt`` against central finite differences.
+
+    ``fun`` takes symbolic tensors and returns a tensor; a random projection makes it scalar.
+    Raises ``GradientError`` naming the worst element when the two disagree.
+    """
+    from ..core.gradient import grad, numeric_grad
+    from ..core.types import TensorType
+    rng = rng if rng is not None else np.random.default_rng(0)
+    pt = [np.array(p, dtype="float64" if np.asarray(p).dtype.kind in "iub" else None)
+          for p in pt]
+    dtype = str(np.result_type(*pt))
+    eps = eps if eps is not None else (1e-7 if dtype == "float64" else 1e-3)
+    abs_tol = abs_tol if abs_tol is not None else (1e-4 if dtype == "float64" else 1e-2)
+    rel_tol = rel_tol if rel_tol is not None else (1e-4 if dtype == "float64" else 1e-2)
+    symbols = [TensorType(p.dtype, shape=(None,) * p.ndim)(f"input_{k}")
+               for k, p in enumerate(pt)]
+    out = as_tensor_variable(fun(*symbols))
+    for _ in range(n_tests):
+        projection = np.asarray(rng.random(_static_shape(out, symbols, pt)), dtype=out.dtype)
+        cost = (out * projection).sum() if out.ndim else out * float(projection)
+        cost_fn = function(symbols, cost, mode=mode, on_unused_input="ignore")
+        grads = grad(cost, symbols, disconnected_inputs="ignore")
+        grad_fn = function(symbols, grads, mode=mode, on_unused_input="ignore")
+        analytic = grad_fn(*pt)
+        numeric = numeric_grad(cost_fn, [p.copy() for p in pt], eps)
+        for k, (a, n) in enumerate(zip(analytic, numeric, strict=True)):
+            err = np.abs(a - n)
+            bound = abs_tol + rel_tol * np.abs(n)
+            if np.any(err > bound):
+                worst = np.unravel_index(np.argmax(err - bound), err.shape) if err.ndim else ()
+                raise GradientError(k, a, n, worst, abs_tol, rel_tol)
+
+
+def _static_shape(out: Variable, symbols: list[Variable], pt: list[np.ndarray]) -> tuple:
+    probe = function(symbols, out, on_unused_input="ignore")
+    return np.shape(probe(*pt))
+
+
+class GradientError(AssertionError):
+    """``verify_grad`` found symbolic and numeric gradients that disagree."""
+
+    def __init__(self, arg: int, analytic: np.ndarray, numeric: np.ndarray, where: tuple,
+                 abs_tol: float, rel_tol: float):
+        self.arg, self.analytic, self.numeric = arg, analytic, numeric
+        a = np.asarray(analytic)[where] if np.ndim(analytic) else analytic
+        n = np.asarray(numeric)[where] if np.ndim(numeric) else numeric
+        super().__init__(f"verify_grad: gradient of input {arg} differs at index {where}: "
+                         f"symbolic {a!r}, finite differences {n!r} (abs_tol={abs_tol}, "
+                         f"rel_tol={rel_tol})")

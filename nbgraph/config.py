@@ -1,0 +1,67 @@
+"""``nbgraph.config``: the few global settings, read once from ``NBGRAPH_FLAGS``.
+
+``NBGRAPH_FLAGS="floatX=float32,device=cuda"`` (Theano's ``THEANO_FLAGS`` is accepted too).
+Everything else is an explicit argument or a ``Mode``. This module imports nothing of nbgraph.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field, fields
+
+
+class NbgraphWarning(UserWarning):
+    """Warnings nbgraph raises itself (compiler fallback, unsafe rewrites, ...)."""
+
+
+def _default_compiledir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "nbgraph")
+
+
+@dataclass
+class Config:
+    """Global settings. Assign attributes to change them: ``config.floatX = 'float32'``."""
+
+    floatX: str = "float64"
+    mode: str = "FAST_RUN"
+    device: str = "cpu"
+    compiledir: str = field(default_factory=_default_compiledir)
+    # Theano flags kept for compatible code; they change behaviour as in Theano.
+    optimizer_verbose: bool = False
+    openmp_threads: int = 0          # 0: all cores available
+    cast_policy: str = "custom"
+    on_opt_error: str = "warn"
+    compute_test_value: str = "off"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name not in {f.name for f in fields(self)}:
+            raise AttributeError(f"nbgraph.config has no setting {name!r}")
+        if name == "floatX" and value not in ("float16", "float32", "float64"):
+            raise ValueError(f"floatX must be float16, float32 or float64, not {value!r}")
+        if name == "device" and not (value == "cpu" or str(value).startswith("cuda")):
+            raise ValueError(f"device must be 'cpu' or 'cuda', not {value!r}")
+        object.__setattr__(self, name, value)
+
+    def update_from_flags(self, flags: str) -> None:
+        kinds = {f.name: f.type for f in fields(self)}
+        for item in filter(None, (part.strip() for part in flags.split(","))):
+            key, _, value = item.partition("=")
+            key = key.strip()
+            if key not in kinds:
+                warnings.warn(f"NBGRAPH_FLAGS: unknown setting {key!r} ignored",
+                              NbgraphWarning, stacklevel=2)
+                continue
+            current = getattr(self, key)
+            if isinstance(current, bool):
+                setattr(self, key, value.strip().lower() in ("1", "true", "yes"))
+            elif isinstance(current, int):
+                setattr(self, key, int(value))
+            else:
+                setattr(self, key, value.strip())
+
+
+config = Config()
+config.update_from_flags(os.environ.get("THEANO_FLAGS", ""))
+config.update_from_flags(os.environ.get("NBGRAPH_FLAGS", ""))

@@ -1,0 +1,308 @@
+"""Ops derived from the scalar table: Elemwise (broadcasting map), DimShuffle, CAReduce.
+
+Broadcasting follows Theano: a dimension broadcasts only where the type says so (static shape
+1). That is what lets ``Elemwise.grad`` undo broadcasting exactly, in one place (``sum_to``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .graph import Apply, Variable
+from .op import Op
+from .scalar import ScalarSpec
+from .types import TensorType, is_int
+from .variable import TensorConstant, as_tensor_variable, constant
+
+
+def _describe(var: Variable) -> str:
+    name = f"{var.name} " if var.name else ""
+    return f"{name}{var.type.short()}"
+
+
+def _unify_weak_constants(spec: ScalarSpec, inputs: list[Any]) -> list[Any]:
+    """Python-number constants take the dtype NumPy 2 (NEP 50) would give them here."""
+    skip = 1 if spec.name == "switch" else 0  # switch's condition keeps its own dtype
+    values = inputs[skip:]
+    weak = [v.data.item() for v in values if getattr(v, "weak", False)]
+    strong = [np.dtype(v.dtype) for v in values if not getattr(v, "weak", False)]
+    if not weak or not strong:
+        return inputs
+    target = str(np.result_type(*strong, *weak))
+    return inputs[:skip] + [
+        constant(v.data.item(), dtype=target)
+        if getattr(v, "weak", False) and v.dtype != target else v for v in values]
+
+
+class Elemwise(Op):
+    """Apply one scalar op elementwise with broadcasting: ``Elemwise{add,no_inplace}``.
+
+    ``inplace_pattern`` maps an output index to the input whose buffer it overwrites.
+    """
+
+    __props__ = ("scalar_op", "inplace_pattern")
+
+    def __init__(self, scalar_op: ScalarSpec, inplace_pattern: dict[int, int] | None = None,
+                 name: str | None = None):
+        self.scalar_op = scalar_op
+        self.inplace_pattern = tuple(sorted((inplace_pattern or {}).items()))
+        self.destroy_map = {o: [i] for o, i in self.inplace_pattern}
+        self.name = name
+
+    def __str__(self) -> str:
+        if self.name:
+            return self.name
+        mode = "inplace" if self.inplace_pattern else "no_inplace"
+        if self.inplace_pattern and self.scalar_op.name.startswith("Composite"):
+            return f"Elemwise{{{self.scalar_op}}}[{self.inplace_pattern[0][0]}]"
+        if self.scalar_op.name.startswith("Composite"):
+            return f"Elemwise{{{self.scalar_op}}}"
+        return f"Elemwise{{{self.scalar_op},{mode}}}"
+
+    def make_node(self, *inputs: Any) -> Apply:
+        spec = self.scalar_op
+        if len(inputs) != spec.nin and not (spec.associative and len(inputs) >= 2):
+            raise TypeError(f"{self}: takes {spec.nin} inputs, got {len(inputs)}")
+        inputs = _unify_weak_constants(spec, [as_tensor_variable(x) for x in inputs])
+        ndim = max(x.ndim for x in inputs)
+        inputs = [x if x.ndim == ndim else pad_left(x, ndim) for x in inputs]
+        shape = []
+        for axis in range(ndim):
+            known = {x.type.shape[axis] for x in inputs} - {None, 1}
+            if len(known) > 1:
+                sides = " with ".join(_describe(x) for x in inputs)
+                raise ValueError(f"{self}: cannot broadcast {sides} (dimension {axis}: "
+                                 f"{' vs '.join(map(str, sorted(known)))})")
+            if known:
+                shape.append(known.pop())
+            elif all(x.type.shape[axis] == 1 for x in inputs):
+                shape.append(1)
+            else:
+                shape.append(None)
+        try:
+            dtype = spec.out_dtype(tuple(x.dtype for x in inputs))
+        except TypeError as err:
+            raise TypeError(f"{self}: {err}") from None
+        out = TensorType(dtype, shape=shape).make_variable()
+        return Apply(self, inputs, [out])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        result = np.asarray(self.scalar_op.numpy(*inputs))
+        out_type = node.outputs[0].type
+        if result.dtype != out_type.dtype:
+            result = result.astype(out_type.dtype)
+        for var, value in zip(node.inputs, inputs, strict=True):
+            if value.shape != result.shape:
+                check_broadcast(node, inputs, result.shape)
+                break
+        if self.inplace_pattern:
+            target = inputs[self.inplace_pattern[0][1]]
+            if target.shape == result.shape and target.dtype == result.dtype:
+                target[...] = result
+                result = target
+        output_storage[0][0] = result
+
+    def L_op(self, inputs: list[Variable], outputs: list[Variable],
+             output_grads: list[Variable]) -> list[Any]:
+        spec = self.scalar_op
+        if spec.grad is None:
+            return [None] * len(inputs)
+        grads = spec.grad(*inputs, outputs[0], output_grads[0])
+        return [None if g is None or is_int(x.dtype) else sum_to(g, x)
+                for g, x in zip(grads, inputs, strict=True)]
+
+
+def check_broadcast(node: Apply, inputs: list[np.ndarray], out_shape: tuple) -> None:
+    """At call time, a size-1 dimension only broadcasts if the type declared it (Theano)."""
+    for axis, size in enumerate(out_shape):
+        for var, value in zip(node.inputs, inputs, strict=True):
+            if value.shape[axis] != size and not var.type.broadcastable[axis]:
+                shapes = ", ".join(f"{_describe(v)} shape {x.shape}"
+                                   for v, x in zip(node.inputs, inputs, strict=True))
+                raise ValueError(f"{node.op} at node {node.uid}: input dimension mismatch in "
+                                 f"dimension {axis} ({shapes}); a dimension of length 1 "
+                                 f"only broadcasts if its type is broadcastable (use a row/col "
+                                 f"or dimshuffle('x', ...))")
+
+
+def pad_left(x: Variable, ndim: int) -> Variable:
+    """Prepend broadcastable dimensions: a vector becomes a row for matrix broadcasting."""
+    return DimShuffle(x.type.broadcastable, ["x"] * (ndim - x.ndim) + list(range(x.ndim)))(x)
+
+
+def sum_to(g: Variable, x: Variable) -> Variable:
+    """Sum gradient ``g`` back over the dimensions where ``x`` was broadcast (the one place
+    broadcasting is undone), and match ``x``'s dtype."""
+    from . import mathops
+    g = as_tensor_variable(g)
+    if g.ndim < x.ndim:
+        g = mathops.second(x, g)
+    lead = g.ndim - x.ndim
+    axes = list(range(lead)) + [lead + i for i, b in enumerate(x.broadcastable)
+                                if b and not g.broadcastable[lead + i]]
+    if axes:
+        g = mathops.sum(g, axis=axes, keepdims=True)
+    if lead:
+        g = DimShuffle(g.broadcastable, list(range(lead, g.ndim)))(g)
+    if g.dtype != x.dtype:
+        g = mathops.cast(g, x.dtype)
+    return g
+
+
+class DimShuffle(Op):
+    """Reorder dimensions, insert broadcastable ones (``'x'``), drop broadcastable ones.
+
+    ``DimShuffle((False, False), (1, 0))`` is a transpose; ``(0, 'x')`` makes a column.
+    The output is a view of the input.
+    """
+
+    __props__ = ("input_broadcastable", "new_order")
+    view_map = {0: [0]}
+
+    def __init__(self, input_broadcastable: Sequence[bool], new_order: Sequence[Any]):
+        self.input_broadcastable = tuple(bool(b) for b in input_broadcastable)
+        self.new_order = tuple("x" if o == "x" else int(o) for o in new_order)
+        nd = len(self.input_broadcastable)
+        kept = [o for o in self.new_order if o != "x"]
+        if len(set(kept)) != len(kept) or any(not 0 <= o < nd for o in kept):
+            raise ValueError(f"DimShuffle: invalid pattern {self.new_order} for {nd} dimensions")
+        dropped = [i for i in range(nd) if i not in kept]
+        for i in dropped:
+            if not self.input_broadcastable[i]:
+                raise ValueError(f"DimShuffle{self.new_order}: cannot drop dimension {i}, "
+                                 "which is not broadcastable")
+        self.dropped = tuple(dropped)
+        # runtime plan: squeeze dropped dims, transpose kept dims, expand 'x' positions
+        remaining = [i for i in range(nd) if i not in dropped]
+        self.perm = tuple(remaining.index(o) for o in kept)
+        self.augment = tuple(i for i, o in enumerate(self.new_order) if o == "x")
+
+    def __str__(self) -> str:
+        return "InplaceDimShuffle{" + ",".join(str(o) for o in self.new_order) + "}"
+
+    def make_node(self, x: Any) -> Apply:
+        x = as_tensor_variable(x)
+        if x.ndim != len(self.input_broadcastable):
+            raise TypeError(f"{self}: expected a {len(self.input_broadcastable)}-d input, "
+                            f"got {_describe(x)}")
+        for i in self.dropped:
+            if x.type.shape[i] not in (1, None):
+                raise ValueError(f"{self}: cannot drop dimension {i} of {_describe(x)}")
+        shape = [1 if o == "x" else x.type.shape[o] for o in self.new_order]
+        return Apply(self, [x], [TensorType(x.dtype, shape=shape).make_variable()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        x = inputs[0]
+        if self.dropped:
+            x = np.squeeze(x, axis=self.dropped)
+        x = np.transpose(x, self.perm)
+        if self.augment:
+            x = np.expand_dims(x, self.augment)
+        output_storage[0][0] = x
+
+    def grad(self, inputs: list[Variable], output_grads: list[Variable]) -> list[Any]:
+        x, g = inputs[0], as_tensor_variable(output_grads[0])
+        order = [self.new_order.index(i) if i in self.new_order else "x" for i in range(x.ndim)]
+        # 'x' dimensions of the output may hold a broadcast gradient; sum them first
+        extra = [i for i, o in enumerate(self.new_order) if o == "x" and not g.broadcastable[i]]
+        if extra:
+            from . import mathops
+            g = mathops.sum(g, axis=extra, keepdims=True)
+        return [DimShuffle(g.broadcastable, order)(g)]
+
+
+def normalize_axis(axis: Any, ndim: int, what: str) -> tuple[int, ...]:
+    """``None`` -> all axes; ints and negative ints -> a sorted tuple, checked against ndim."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, Variable):
+        if not isinstance(axis, TensorConstant):
+            raise TypeError(f"{what}: axis must be a constant, got {axis}")
+        axis = axis.data.tolist()
+    axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{what}: axis {a} is out of range for a {ndim}-d input")
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{what}: repeated axis in {axis}")
+    return tuple(sorted(out))
+
+
+class CAReduce(Op):
+    """Reduce over ``axis`` with an associative scalar op: Sum, Prod, Max, Min, All, Any."""
+
+    __props__ = ("scalar_op", "axis", "dtype")
+    _names = {"add": "Sum", "mul": "Prod", "maximum": "Max", "minimum": "Min",
+              "and_": "All", "or_": "Any"}
+
+    def __init__(self, scalar_op: ScalarSpec, axis: Sequence[int] | None = None,
+                 dtype: str | None = None):
+        if not scalar_op.associative:
+            raise ValueError(f"CAReduce needs an associative scalar op, not {scalar_op}")
+        self.scalar_op = scalar_op
+        self.axis = None if axis is None else tuple(axis)
+        self.dtype = dtype
+
+    def __str__(self) -> str:
+        name = self._names.get(self.scalar_op.name, f"CAReduce{{{self.scalar_op}}}")
+        params = [] if self.axis is None else [f"axis={list(self.axis)}"]
+        if self.scalar_op.name in ("add", "mul") and self.dtype:
+            params.append(f"acc_dtype={self.dtype}")
+        return name + ("{" + ", ".join(params) + "}" if params else "")
+
+    def make_node(self, x: Any) -> Apply:
+        x = as_tensor_variable(x)
+        axis = normalize_axis(self.axis, x.ndim, str(self))
+        if self.axis is not None and axis != self.axis:
+            return CAReduce(self.scalar_op, axis, self.dtype).make_node(x)
+        shape = [s for i, s in enumerate(x.type.shape) if i not in axis]
+        dtype = self.dtype or x.dtype
+        out = TensorType(dtype, shape=shape).make_variable()
+        return Apply(self, [x], [out])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        x = inputs[0]
+        axis = tuple(range(x.ndim)) if self.axis is None else self.axis
+        dtype = node.outputs[0].dtype
+        ufunc = _REDUCE_UFUNC[self.scalar_op.name]
+        accumulate = {"dtype": dtype} if self.scalar_op.name in ("add", "mul") else {}
+        result = ufunc.reduce(x, axis=axis, **accumulate)
+        output_storage[0][0] = np.asarray(result, dtype=dtype)
+
+    def L_op(self, inputs: list[Variable], outputs: list[Variable],
+             output_grads: list[Variable]) -> list[Any]:
+        from . import mathops
+        x, g = inputs[0], output_grads[0]
+        if is_int(x.dtype):
+            return [None]
+        axis = tuple(range(x.ndim)) if self.axis is None else self.axis
+        g = as_tensor_variable(g)
+        order = []
+        j = 0
+        for i in range(x.ndim):
+            if i in axis:
+                order.append("x")
+            else:
+                order.append(j)
+                j += 1
+        g_full = DimShuffle(g.broadcastable, order)(g)
+        name = self.scalar_op.name
+        if name == "add":
+            return [mathops.second(x, g_full)]
+        z_full = DimShuffle(outputs[0].broadcastable, order)(outputs[0])
+        if name == "mul":  # d prod = prod / x  (undefined where x == 0)
+            return [g_full * z_full / x]
+        if name in ("maximum", "minimum"):  # the gradient flows to every arg-extremum
+            return [g_full * mathops.eq(x, z_full)]
+        return [None]
+
+
+_REDUCE_UFUNC = {"add": np.add, "mul": np.multiply, "maximum": np.maximum,
+                 "minimum": np.minimum, "and_": np.logical_and, "or_": np.logical_or,
+                 "xor": np.logical_xor}

@@ -1,0 +1,215 @@
+"""Shape ops: Shape, Shape_i, MakeVector, Reshape, and the dimshuffle-based helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .elemwise import DimShuffle
+from .graph import Apply, Variable
+from .op import Op
+from .types import TensorType, is_int
+from .variable import TensorConstant, as_tensor_variable, constant
+
+__all__ = ["shape", "shape_i", "reshape", "flatten", "transpose", "dimshuffle",
+           "shape_padleft", "shape_padright", "shape_padaxis", "make_vector", "Shape",
+           "Shape_i", "Reshape", "MakeVector"]
+
+
+class Shape(Op):
+    """``x.shape`` as an int64 vector."""
+
+    def make_node(self, x: Any) -> Apply:
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [TensorType("int64", shape=(x.ndim,)).make_variable()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        output_storage[0][0] = np.asarray(inputs[0].shape, dtype="int64")
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        return [None]
+
+
+class Shape_i(Op):  # noqa: N801  (Theano's name)
+    """``x.shape[i]`` as an int64 scalar."""
+
+    __props__ = ("i",)
+
+    def __init__(self, i: int):
+        self.i = int(i)
+
+    def make_node(self, x: Any) -> Apply:
+        x = as_tensor_variable(x)
+        if not 0 <= self.i < x.ndim:
+            raise ValueError(f"{self}: {x} has only {x.ndim} dimensions")
+        return Apply(self, [x], [TensorType("int64", shape=()).make_variable()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        output_storage[0][0] = np.asarray(inputs[0].shape[self.i], dtype="int64")
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        return [None]
+
+
+class MakeVector(Op):
+    """A vector from scalars: ``MakeVector(a, b, c)``."""
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype: str = "int64"):
+        self.dtype = dtype
+
+    def make_node(self, *scalars: Any) -> Apply:
+        scalars = [as_tensor_variable(s) for s in scalars]
+        for s in scalars:
+            if s.ndim != 0:
+                raise TypeError(f"{self}: {s} is not a scalar ({s.type.short()})")
+        scalars = [s if s.dtype == self.dtype else _cast(s, self.dtype) for s in scalars]
+        out = TensorType(self.dtype, shape=(len(scalars),)).make_variable()
+        return Apply(self, scalars, [out])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        output_storage[0][0] = np.array(inputs, dtype=self.dtype)
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        g = output_grads[0]
+        return [None if is_int(x.dtype) else g[i] for i, x in enumerate(inputs)]
+
+
+def _cast(x: Any, dtype: str) -> Any:
+    from .mathops import cast
+    return cast(x, dtype)
+
+
+def make_vector(values: Sequence[Any], dtype: str = "int64") -> Variable:
+    return MakeVector(dtype)(*values)
+
+
+def shape(x: Any) -> Variable:
+    return Shape()(x)
+
+
+def shape_i(x: Any, i: int) -> Variable:
+    x = as_tensor_variable(x)
+    if x.type.shape[i] is not None:
+        return constant(x.type.shape[i], dtype="int64")
+    return Shape_i(i)(x)
+
+
+def _as_shape_vector(shape: Any) -> Variable:
+    if isinstance(shape, Variable):
+        if shape.ndim != 1 or not is_int(shape.dtype):
+            raise TypeError(f"reshape: shape must be an integer vector, got {shape.type}")
+        return shape
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    if any(isinstance(s, Variable) for s in shape):
+        return make_vector(list(shape))
+    return constant(np.asarray(shape, dtype="int64"))
+
+
+class Reshape(Op):
+    """``reshape(x, shape)``; ``shape`` is an int vector (one entry may be -1)."""
+
+    __props__ = ("ndim",)
+
+    def __init__(self, ndim: int):
+        self.ndim = int(ndim)
+
+    def make_node(self, x: Any, shp: Any) -> Apply:
+        x = as_tensor_variable(x)
+        shp = _as_shape_vector(shp)
+        if shp.type.shape[0] not in (None, self.ndim):
+            raise ValueError(f"{self}: shape has {shp.type.shape[0]} entries, not {self.ndim}")
+        static: list[int | None] = [None] * self.ndim
+        if isinstance(shp, TensorConstant):
+            static = [int(s) for s in shp.data]
+            if static.count(-1) > 1 or any(s < -1 for s in static):
+                raise ValueError(f"{self}: invalid shape {static}")
+            size = None if None in x.type.shape else int(np.prod(x.type.shape))
+            known = int(np.prod([s for s in static if s != -1]))
+            if size is not None:
+                if -1 in static:
+                    if known == 0 or size % known:
+                        raise ValueError(f"{self}: cannot reshape {x.type.short()} to {static}")
+                    static[static.index(-1)] = size // known
+                elif known != size:
+                    raise ValueError(f"{self}: cannot reshape {x.type.short()} (size {size}) "
+                                     f"to {static} (size {known})")
+            static = [None if s == -1 else s for s in static]
+        elif shp.owner is not None and isinstance(shp.owner.op, MakeVector):
+            static = [int(v.data) if isinstance(v, TensorConstant) and int(v.data) >= 0
+                      else None for v in shp.owner.inputs]
+        out = TensorType(x.dtype, shape=static).make_variable()
+        return Apply(self, [x, shp], [out])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        x, shp = inputs
+        try:
+            output_storage[0][0] = np.reshape(x, shp)
+        except ValueError:
+            raise ValueError(f"{self} at node {node.uid}: cannot reshape array of shape "
+                             f"{x.shape} (size {x.size}) into shape {tuple(shp)}") from None
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        x = inputs[0]
+        return [reshape(output_grads[0], shape(x), ndim=x.ndim), None]
+
+
+def reshape(x: Any, newshape: Any, ndim: int | None = None) -> Variable:
+    """``x`` with a new shape; ``ndim`` is required when ``newshape`` is a symbolic vector."""
+    x = as_tensor_variable(x)
+    shp = _as_shape_vector(newshape)
+    if ndim is None:
+        ndim = shp.type.shape[0]
+        if ndim is None:
+            raise ValueError("reshape: pass ndim= when the new shape has unknown length")
+    return Reshape(ndim)(x, shp)
+
+
+def flatten(x: Any, ndim: int = 1) -> Variable:
+    """Keep the first ``ndim - 1`` dimensions, flatten the rest into one."""
+    x = as_tensor_variable(x)
+    if not 1 <= ndim <= max(x.ndim, 1):
+        raise ValueError(f"flatten: ndim={ndim} is invalid for a {x.ndim}-d input")
+    if ndim == x.ndim:
+        return x
+    lead = [shape_i(x, i) for i in range(ndim - 1)]
+    return reshape(x, lead + [-1] if lead else [-1], ndim=ndim)
+
+
+def dimshuffle(x: Any, pattern: Sequence[Any]) -> Variable:
+    x = as_tensor_variable(x)
+    return DimShuffle(x.broadcastable, pattern)(x)
+
+
+def transpose(x: Any, axes: Sequence[int] | None = None) -> Variable:
+    """Reverse the dimensions (or permute them by ``axes``)."""
+    x = as_tensor_variable(x)
+    order = list(range(x.ndim))[::-1] if axes is None else list(axes)
+    return dimshuffle(x, order)
+
+
+def shape_padleft(x: Any, n_ones: int = 1) -> Variable:
+    """Add ``n_ones`` broadcastable dimensions on the left."""
+    x = as_tensor_variable(x)
+    return dimshuffle(x, ["x"] * n_ones + list(range(x.ndim)))
+
+
+def shape_padright(x: Any, n_ones: int = 1) -> Variable:
+    """Add ``n_ones`` broadcastable dimensions on the right."""
+    x = as_tensor_variable(x)
+    return dimshuffle(x, list(range(x.ndim)) + ["x"] * n_ones)
+
+
+def shape_padaxis(x: Any, axis: int) -> Variable:
+    """Insert one broadcastable dimension at ``axis``."""
+    x = as_tensor_variable(x)
+    if not -x.ndim - 1 <= axis <= x.ndim:
+        raise IndexError(f"shape_padaxis: axis {axis} out of range for {x.ndim}-d input")
+    axis = axis % (x.ndim + 1)
+    order: list[Any] = list(range(x.ndim))
+    order.insert(axis, "x")
+    return dimshuffle(x, order)

@@ -1,0 +1,67 @@
+"""SharedVariable: a graph input that carries its own value between function calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .types import TensorType
+from .variable import TensorVariable
+
+
+class SharedVariable(TensorVariable):
+    """A tensor with a value stored outside any one function (Theano's ``shared``).
+
+    Functions read it implicitly and may update it (``updates=``). The value lives in
+    ``container``, a one-element list that every compiled function shares.
+    """
+
+    def __init__(self, type: TensorType, value: np.ndarray, name: str | None = None,
+                 strict: bool = False, allow_downcast: bool | None = None):
+        super().__init__(type, None, None, name)
+        self.container: list[Any] = [type.filter(value, strict, allow_downcast, name)]
+        self.default_update: Any = None
+
+    def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> Any:
+        """The current value; a copy unless ``borrow=True``."""
+        value = self.container[0]
+        return value if borrow else np.array(value, copy=True)
+
+    def set_value(self, value: Any, borrow: bool = False) -> None:
+        """Replace the value (copied unless ``borrow=True``); it must fit the type."""
+        value = self.type.filter(value, name=self.name or "shared variable",
+                                 allow_downcast=False)
+        if not borrow:
+            value = np.array(value, copy=True)
+        self.container[0] = value
+
+    @property
+    def value(self) -> Any:
+        return self.get_value()
+
+
+def shared(value: Any, name: str | None = None, strict: bool = False,
+           allow_downcast: bool | None = None, borrow: bool = False,
+           broadcastable: tuple[bool, ...] | None = None, **kwargs: Any) -> SharedVariable:
+    """A SharedVariable holding ``value`` (copied unless ``borrow=True``).
+
+    >>> w = shared(np.zeros(3), name='w')
+    >>> w.get_value()
+    array([0., 0., 0.])
+
+    Dimensions of length 1 are not broadcastable unless ``broadcastable`` says so, as in
+    Theano (the value may change shape later).
+    """
+    if isinstance(value, (int, float, bool)) and not isinstance(value, np.generic):
+        from ..config import config
+        dtype = config.floatX if isinstance(value, float) else "int64"
+        value = np.asarray(value, dtype=dtype)
+    array = np.asarray(value)
+    if array.dtype == object:
+        raise TypeError(f"shared: cannot store a {type(value).__name__}")
+    if not borrow or not isinstance(value, np.ndarray):
+        array = np.array(array, copy=True)
+    bcast = broadcastable if broadcastable is not None else (False,) * array.ndim
+    return SharedVariable(TensorType(str(array.dtype), bcast), array, name, strict,
+                          allow_downcast)

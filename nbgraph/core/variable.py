@@ -1,0 +1,264 @@
+"""TensorVariable and TensorConstant: graph values with NumPy's operators and methods.
+
+Operators build graph through ``core.mathops`` (resolved lazily: the op modules import this one).
+``==`` is left as identity, as in Theano: use ``T.eq`` for the elementwise comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..config import config
+from .graph import Constant, Variable
+from .types import TensorType
+
+
+def _m() -> Any:
+    from . import mathops
+    return mathops
+
+
+def _shape_ops() -> Any:
+    from . import shape
+    return shape
+
+
+class TensorOperators:
+    """Python operators and NumPy-like methods shared by tensor variables and constants."""
+
+    type: TensorType
+
+    # -- static information --------------------------------------------------------------
+    @property
+    def ndim(self) -> int:
+        return self.type.ndim
+
+    @property
+    def dtype(self) -> str:
+        return self.type.dtype
+
+    @property
+    def broadcastable(self) -> tuple[bool, ...]:
+        return self.type.broadcastable
+
+    @property
+    def shape(self) -> Any:
+        return _shape_ops().shape(self)
+
+    @property
+    def size(self) -> Any:
+        return _m().prod(self.shape)
+
+    @property
+    def T(self) -> Any:
+        return self.transpose()
+
+    def __bool__(self) -> bool:
+        raise TypeError("a symbolic variable has no truth value; use T.switch, T.and_, or "
+                        "compare values after evaluating")
+
+    def __len__(self) -> int:
+        raise TypeError("len() of a symbolic variable is unknown; use x.shape[0]")
+
+    def __iter__(self):  # noqa: ANN204
+        raise TypeError("cannot iterate over a symbolic variable; index it or use scan")
+
+    # -- arithmetic -------------------------------------------------------------------------
+    def __add__(self, other: Any) -> Any: return _m().add(self, other)
+    def __radd__(self, other: Any) -> Any: return _m().add(other, self)
+    def __sub__(self, other: Any) -> Any: return _m().sub(self, other)
+    def __rsub__(self, other: Any) -> Any: return _m().sub(other, self)  # other - self
+    def __mul__(self, other: Any) -> Any: return _m().mul(self, other)
+    def __rmul__(self, other: Any) -> Any: return _m().mul(other, self)
+    def __truediv__(self, other: Any) -> Any: return _m().true_div(self, other)
+    def __rtruediv__(self, other: Any) -> Any: return _m().true_div(other, self)
+    def __floordiv__(self, other: Any) -> Any: return _m().int_div(self, other)
+    def __rfloordiv__(self, other: Any) -> Any: return _m().int_div(other, self)
+    def __mod__(self, other: Any) -> Any: return _m().mod(self, other)
+    def __rmod__(self, other: Any) -> Any: return _m().mod(other, self)
+    def __pow__(self, other: Any) -> Any: return _m().pow(self, other)
+    def __rpow__(self, other: Any) -> Any: return _m().pow(other, self)
+    def __matmul__(self, other: Any) -> Any: return _m().dot(self, other)
+    def __rmatmul__(self, other: Any) -> Any: return _m().dot(other, self)
+    def __neg__(self) -> Any: return _m().neg(self)
+    def __pos__(self) -> Any: return self
+    def __abs__(self) -> Any: return _m().abs_(self)
+    def __invert__(self) -> Any: return _m().invert(self)
+    def __and__(self, other: Any) -> Any: return _m().and_(self, other)
+    def __rand__(self, other: Any) -> Any: return _m().and_(other, self)
+    def __or__(self, other: Any) -> Any: return _m().or_(self, other)
+    def __ror__(self, other: Any) -> Any: return _m().or_(other, self)
+    def __xor__(self, other: Any) -> Any: return _m().xor(self, other)
+    def __rxor__(self, other: Any) -> Any: return _m().xor(other, self)
+    def __lt__(self, other: Any) -> Any: return _m().lt(self, other)
+    def __le__(self, other: Any) -> Any: return _m().le(self, other)
+    def __gt__(self, other: Any) -> Any: return _m().gt(self, other)
+    def __ge__(self, other: Any) -> Any: return _m().ge(self, other)
+
+    # -- methods ------------------------------------------------------------------------------
+    def sum(self, axis: Any = None, dtype: str | None = None, keepdims: bool = False) -> Any:
+        return _m().sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def prod(self, axis: Any = None, dtype: str | None = None, keepdims: bool = False) -> Any:
+        return _m().prod(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, dtype: str | None = None, keepdims: bool = False) -> Any:
+        return _m().mean(self, axis=axis, dtype=dtype, keepdims=keepdims)
+
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+        return _m().var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+        return _m().std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _m().max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _m().min(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _m().argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _m().argmin(self, axis=axis, keepdims=keepdims)
+
+    def all(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _m().all(self, axis=axis, keepdims=keepdims)
+
+    def any(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return _m().any(self, axis=axis, keepdims=keepdims)
+
+    def dot(self, other: Any) -> Any:
+        return _m().dot(self, other)
+
+    def clip(self, a_min: Any, a_max: Any) -> Any:
+        return _m().clip(self, a_min, a_max)
+
+    def round(self, mode: str | None = None) -> Any:
+        return _m().round(self, mode)
+
+    def astype(self, dtype: str) -> Any:
+        return _m().cast(self, dtype)
+
+    def transpose(self, *axes: Any) -> Any:
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return _shape_ops().transpose(self, axes or None)
+
+    def dimshuffle(self, *pattern: Any) -> Any:
+        if len(pattern) == 1 and isinstance(pattern[0], (tuple, list)):
+            pattern = tuple(pattern[0])
+        return _shape_ops().dimshuffle(self, pattern)
+
+    def reshape(self, shape: Any, *more: Any, ndim: int | None = None) -> Any:
+        if more:
+            shape = (shape, *more)
+        return _shape_ops().reshape(self, shape, ndim=ndim)
+
+    def flatten(self, ndim: int = 1, outdim: int | None = None) -> Any:
+        return _shape_ops().flatten(self, outdim if outdim is not None else ndim)
+
+    def ravel(self) -> Any:
+        return self.flatten()
+
+    def squeeze(self) -> Any:
+        keep = [i for i, b in enumerate(self.broadcastable) if not b]
+        return self.dimshuffle(keep)
+
+    def nonzero(self) -> Any:
+        return _m().nonzero(self)
+
+    def copy(self, name: str | None = None) -> Any:
+        out = _m().tensor_copy(self)
+        out.name = name
+        return out
+
+    def zeros_like(self) -> Any:
+        return _m().zeros_like(self)
+
+    def ones_like(self) -> Any:
+        return _m().ones_like(self)
+
+    def __getitem__(self, index: Any) -> Any:
+        from . import subtensor
+        return subtensor.getitem(self, index)
+
+    def eval(self, inputs_to_values: dict | None = None) -> np.ndarray:
+        """Compile (once per set of input Variables) and evaluate: ``(x + 1).eval({x: 2.0})``."""
+        from ..compile.function import eval_variable  # lazy: core must not import compile
+        return eval_variable(self, inputs_to_values or {})
+
+
+class TensorVariable(TensorOperators, Variable):
+    """A symbolic n-d array (the result of an op, or an input made by ``T.matrix()`` etc.)."""
+
+
+class TensorConstant(TensorOperators, Constant):
+    """A constant array. ``weak`` marks Python scalars, which adopt the dtype they meet
+    (``float32_x * 2.0`` stays float32, as in Theano with ``floatX=float32``)."""
+
+    def __init__(self, type: TensorType, data: Any, name: str | None = None,
+                 weak: bool = False):
+        super().__init__(type, data, name)
+        self.weak = weak
+
+    def clone(self) -> TensorConstant:
+        return TensorConstant(self.type, self.data, self.name, self.weak)
+
+    def __str__(self) -> str:
+        if self.name is not None:
+            return self.name
+        data = self.data
+        if data.size <= 8:
+            text = str(data.tolist()) if data.ndim else str(data.item())
+            return f"TensorConstant{{{text}}}"
+        return f"TensorConstant{{{data.dtype}[{','.join(map(str, data.shape))}]}}"
+
+
+def constant(value: Any, name: str | None = None, ndim: int | None = None,
+             dtype: str | None = None) -> TensorConstant:
+    """A constant tensor. Python numbers become weak constants (they take the dtype they meet)."""
+    weak = dtype is None and isinstance(value, (bool, int, float)) \
+        and not isinstance(value, np.generic)
+    if dtype is not None:
+        data = np.asarray(value, dtype=dtype)
+    elif isinstance(value, float) and weak:
+        data = np.asarray(value, dtype=config.floatX)
+    else:
+        data = np.asarray(value)
+    if data.dtype == object:
+        raise TypeError(f"cannot make a tensor constant from {type(value).__name__}")
+    if ndim is not None and data.ndim != ndim:
+        if data.ndim > ndim:
+            raise ValueError(f"constant of shape {data.shape} cannot have ndim={ndim}")
+        data = data.reshape((1,) * (ndim - data.ndim) + data.shape)
+    data.setflags(write=False)
+    return TensorConstant(TensorType(str(data.dtype), shape=data.shape), data, name, weak)
+
+
+def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None,
+                       dtype: str | None = None) -> Any:
+    """``x`` as a tensor Variable: Variables pass through; numbers, lists and arrays become
+    constants."""
+    if isinstance(x, Variable):
+        if not isinstance(x.type, TensorType):
+            raise TypeError(f"{x} is not a tensor (its type is {x.type})")
+        if ndim is not None and x.ndim != ndim:
+            raise ValueError(f"{x} has {x.ndim} dimensions, expected {ndim}")
+        return x
+    if isinstance(x, (list, tuple)) and any(isinstance(v, Variable) for v in x):
+        from .shape import stack
+        return stack([as_tensor_variable(v) for v in x])
+    return constant(x, name=name, ndim=ndim, dtype=dtype)
+
+
+def tensor(dtype: str | None = None, broadcastable: Sequence[bool] | None = None,
+           name: str | None = None, shape: Sequence[int | None] | None = None) -> TensorVariable:
+    """A symbolic input: ``tensor(dtype='float32', shape=(None, 3), name='x')``."""
+    if broadcastable is None and shape is None:
+        broadcastable = ()
+    return TensorType(dtype or config.floatX, broadcastable, shape).make_variable(name)

@@ -1,0 +1,14 @@
+"""``nbgraph.tensor`` (Theano's ``theano.tensor``, imported as ``T``): re-exports only."""
+
+from ..core.constructors import all_constructors
+from ..core.elemwise import CAReduce, DimShuffle, Elemwise
+from ..core.gradient import Lop, Rop, grad, hessian, jacobian
+from ..core.linalg import *  # noqa: F403
+from ..core.mathops import *  # noqa: F403
+from ..core.shape import *  # noqa: F403
+from ..core.types import TensorType
+from ..core.variable import (TensorConstant, TensorVariable, as_tensor_variable, constant,
+                             tensor)
+
+globals().update(all_constructors())
+_tensor_py_operators = TensorVariable
