@@ -82,32 +82,42 @@ class Elemwise(Op):
                 shape.append(1)
             else:
                 shape.append(None)
+        in_dtypes = tuple(x.dtype for x in inputs)
         try:
-            dtype = spec.out_dtype(tuple(x.dtype for x in inputs))
+            dtypes = spec.out_dtypes(in_dtypes) if hasattr(spec, "out_dtypes") \
+                else (spec.out_dtype(in_dtypes),)
         except TypeError as err:
             raise TypeError(f"{self}: {err}") from None
-        out = TensorType(dtype, shape=shape).make_variable()
-        return Apply(self, inputs, [out])
+        outs = [TensorType(d, shape=shape).make_variable() for d in dtypes]
+        return Apply(self, inputs, outs)
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
-        result = np.asarray(self.scalar_op.numpy(*inputs))
-        out_type = node.outputs[0].type
-        if result.dtype != out_type.dtype:
-            result = result.astype(out_type.dtype)
-        for var, value in zip(node.inputs, inputs, strict=True):
-            if value.shape != result.shape:
+        results = self.scalar_op.numpy(*inputs)
+        if len(node.outputs) == 1:
+            results = (results,)
+        destroyed = dict(self.inplace_pattern)
+        for k, (out, result) in enumerate(zip(node.outputs, results, strict=True)):
+            result = np.asarray(result)
+            if result.dtype != out.type.dtype:
+                result = result.astype(out.type.dtype)
+            if k == 0 and any(v.shape != result.shape for v in inputs):
                 check_broadcast(node, inputs, result.shape)
-                break
-        if self.inplace_pattern:
-            target = inputs[self.inplace_pattern[0][1]]
-            if target.shape == result.shape and target.dtype == result.dtype:
-                target[...] = result
-                result = target
-        output_storage[0][0] = result
+            if k in destroyed:  # write into the input buffer this output may overwrite
+                target = inputs[destroyed[k]]
+                if target.shape == result.shape and target.dtype == result.dtype:
+                    target[...] = result
+                    result = target
+            output_storage[k][0] = result
 
     def L_op(self, inputs: list[Variable], outputs: list[Variable],
              output_grads: list[Variable]) -> list[Any]:
         spec = self.scalar_op
+        if hasattr(spec, "expand"):  # a fused Composite: differentiate its expansion
+            from .gradient import backprop
+            expanded = spec.expand(list(inputs))
+            seeds = {e: g for e, g in zip(expanded, output_grads, strict=True)}
+            found = backprop(seeds, list(inputs))
+            return [found.get(x) for x in inputs]
         if spec.grad is None:
             return [None] * len(inputs)
         grads = spec.grad(*inputs, outputs[0], output_grads[0])

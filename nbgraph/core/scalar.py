@@ -86,6 +86,9 @@ class ScalarSpec:
     def __str__(self) -> str:
         return self.name
 
+    def __reduce__(self) -> tuple:  # rows hold lambdas: pickle by name
+        return (spec_by_name, (self.name,))
+
     def out_dtype(self, dtypes: tuple[str, ...]) -> str:
         return self.out(dtypes)
 
@@ -271,6 +274,13 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
 )
 
 SCALAR_BY_NAME: dict[str, ScalarSpec] = {spec.name: spec for spec in SCALAR_OPS}
+
+
+def spec_by_name(name: str) -> ScalarSpec:
+    """The table row (or cast) called ``name``."""
+    if name.startswith("Cast{"):
+        return cast_spec(name[5:-1])
+    return SCALAR_BY_NAME[name]
 
 
 @functools.cache
