@@ -258,6 +258,8 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
     for i in ins:
         if i.update is not None:
             update_pairs.append((i.variable, i.update))
+    if not no_default_updates:
+        _add_default_updates(update_pairs, [o.variable for o in outs])
     _check_updates(update_pairs)
     givens_pairs = [(v, as_tensor_variable(r)) for v, r in _pairs(givens)]
     for var, rep in givens_pairs:
@@ -319,6 +321,22 @@ def _optimize(fgraph: FunctionGraph, mode: Mode, stats: ProfileStats | None) -> 
     if stats is not None:
         stats.record_phase("rewrite", time.perf_counter() - start)
     return trace
+
+
+def _add_default_updates(pairs: list[tuple[Any, Any]], outputs: list[Variable]) -> None:
+    """Shared variables with a ``default_update`` (random-stream states) get it, unless an
+    explicit update is given; new update graphs may bring more such variables."""
+    targets = {id(t) for t, _ in pairs}
+    frontier = outputs + [as_tensor_variable(v) for _, v in pairs]
+    while frontier:
+        found = []
+        for var in graph_inputs(frontier):
+            update = getattr(var, "default_update", None)
+            if update is not None and id(var) not in targets:
+                targets.add(id(var))
+                pairs.append((var, update))
+                found.append(update)
+        frontier = found
 
 
 def _check_updates(pairs: list[tuple[Any, Any]]) -> None:
