@@ -1,0 +1,1 @@
+"""The rewrite layer: pattern rules, named passes in one ordered Pipeline, and the trace."""
