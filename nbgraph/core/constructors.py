@@ -27,7 +27,7 @@ def _single(kind: str, prefix: str | None) -> Any:
         chosen = DTYPE_PREFIX[prefix] if prefix else (dtype or config.floatX)
         return TensorType(chosen, pattern).make_variable(name)
 
-    make.__name__ = (prefix or "") + kind
+    make.__name__ = make.__qualname__ = (prefix or "") + kind
     make.__doc__ = (f"A symbolic {kind} of dtype "
                     f"{DTYPE_PREFIX[prefix] if prefix else 'config.floatX'}.")
     return make
@@ -39,7 +39,9 @@ def _plural(single: Any) -> Any:
             names = (None,) * names[0]
         return [single(n, dtype) for n in names]
 
-    make.__name__ = single.__name__ + "s"
+    plural = single.__name__
+    make.__name__ = plural[:-1] + "ces" if plural.endswith("matrix") else plural + "s"
+    make.__qualname__ = make.__name__
     make.__doc__ = f"Several {single.__name__}s at once: ``{make.__name__}('a', 'b')``."
     return make
 
@@ -51,5 +53,6 @@ def all_constructors() -> dict[str, Any]:
         for prefix in [None, *DTYPE_PREFIX]:
             single = _single(kind, prefix)
             out[single.__name__] = single
-            out[single.__name__ + "s"] = _plural(single)
+            many = _plural(single)
+            out[many.__name__] = many
     return out

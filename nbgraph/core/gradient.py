@@ -249,11 +249,12 @@ def Rop(f: Any, wrt: Any, eval_points: Any) -> Any:
         vjp = Lop(fi, wrt_list, u, disconnected_inputs="ignore")
         vjp = vjp if isinstance(vjp, list) else [vjp]
         from .mathops import add, sum as tsum
-        inner = add(*[tsum(v * p) for v, p in zip(vjp, points, strict=True)])
+        terms = [tsum(v * p) for v, p in zip(vjp, points, strict=True)]
+        inner = add(*terms) if len(terms) > 1 else terms[0]
         jvp = grad(inner, u, disconnected_inputs="ignore")
         # the result no longer depends on u (it is linear in u): substitute zeros for it
         from .graph import clone_graph
-        outs.append(clone_graph([jvp], replace={u: _zeros(u)}, share_unchanged=True)[jvp])
+        outs.append(clone_graph([jvp], replace={u: _zeros(fi)}, share_unchanged=True)[jvp])
     return outs if isinstance(f, (list, tuple)) else outs[0]
 
 

@@ -42,7 +42,8 @@ class Op:
             return f"{type(self).__name__}{{{inner}}}"
         return type(self).__name__
 
-    __repr__ = __str__
+    def __repr__(self) -> str:
+        return str(self)
 
     # -- the contract --------------------------------------------------------------------
     def make_node(self, *inputs: Any) -> Apply:
