@@ -292,25 +292,26 @@ class CAReduce(Op):
         if is_int(x.dtype):
             return [None]
         axis = tuple(range(x.ndim)) if self.axis is None else self.axis
-        g = as_tensor_variable(g)
-        order = []
-        j = 0
-        for i in range(x.ndim):
-            if i in axis:
-                order.append("x")
-            else:
-                order.append(j)
-                j += 1
-        g_full = DimShuffle(g.broadcastable, order)(g)
+        g_full = keep_reduced_dims(as_tensor_variable(g), axis, x.ndim)
         name = self.scalar_op.name
         if name == "add":
             return [mathops.second(x, g_full)]
-        z_full = DimShuffle(outputs[0].broadcastable, order)(outputs[0])
+        z_full = keep_reduced_dims(outputs[0], axis, x.ndim)
         if name == "mul":  # d prod = prod / x  (undefined where x == 0)
             return [g_full * z_full / x]
         if name in ("maximum", "minimum"):  # the gradient flows to every arg-extremum
             return [g_full * mathops.eq(x, z_full)]
         return [None]
+
+
+def keep_reduced_dims(var: Variable, axes: Sequence[int], ndim: int) -> Variable:
+    """Reinsert the reduced ``axes`` of an ``ndim``-d input as broadcastable dimensions
+    (``keepdims=True``, and the shape a reduction's gradient broadcasts from)."""
+    order: list[Any] = []
+    kept = iter(range(var.ndim))
+    for i in range(ndim):
+        order.append("x" if i in axes else next(kept))
+    return DimShuffle(var.broadcastable, order)(var)
 
 
 _REDUCE_UFUNC = {"add": np.add, "mul": np.multiply, "maximum": np.maximum,

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .elemwise import CAReduce, DimShuffle, Elemwise, normalize_axis
+from .elemwise import CAReduce, Elemwise, keep_reduced_dims, normalize_axis
 from .graph import Apply
 from .op import Op
 from .scalar import SCALAR_BY_NAME, cast_spec
@@ -175,15 +175,7 @@ def ones_like(x: Any, dtype: str | None = None) -> Any:
 
 # -- reductions -----------------------------------------------------------------------------
 def _keep(out: Any, axes: tuple[int, ...], ndim: int) -> Any:
-    """Reinsert reduced axes as broadcastable dimensions (``keepdims=True``)."""
-    order, j = [], 0
-    for i in range(ndim):
-        if i in axes:
-            order.append("x")
-        else:
-            order.append(j)
-            j += 1
-    return DimShuffle(out.broadcastable, order)(out)
+    return keep_reduced_dims(out, axes, ndim)
 
 
 def _reduce(name: str, x: Any, axis: Any, keepdims: bool, dtype: str | None = None) -> Any:
