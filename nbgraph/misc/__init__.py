@@ -1,0 +1,1 @@
+"""``nbgraph.misc``: Theano's miscellany; only ``pkl_utils`` lives here."""
