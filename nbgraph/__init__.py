@@ -5,7 +5,7 @@ kernels, and inline views of all of it (``%load_ext nbgraph``). Classic Theano c
 ``import nbgraph as theano`` and ``import nbgraph.tensor as T``.
 """
 
-from . import tensor
+from . import gradient, tensor
 from .compile.function import Function, In, Out, function
 from .compile.mode import Mode
 from .config import config
