@@ -287,6 +287,7 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
     linker = get_linker(mode_obj.linker)
     nodes = fgraph.toposort()
     variables = list(fgraph.inputs) + ancestors(fgraph.outputs)
+    variables += [out for node in nodes for out in node.outputs]  # unused sibling outputs too
     storage = make_storage(variables)
     link_start = time.perf_counter()
     thunks, source = linker.make_thunks(fgraph, nodes, storage, stats)
