@@ -1,0 +1,209 @@
+"""The public API contract (DESIGN §2): every Theano name exists at its Theano path.
+
+One parametrised case per name, so a failure names exactly what is missing. Behaviour is
+tested elsewhere; here only existence, identity across paths and the smallest smoke checks.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+MODULE_PATHS = [
+    "nbgraph.tensor", "nbgraph.tensor.nnet", "nbgraph.tensor.nnet.conv",
+    "nbgraph.tensor.shared_randomstreams", "nbgraph.sandbox.rng_mrg", "nbgraph.gradient",
+    "nbgraph.printing", "nbgraph.ifelse", "nbgraph.compile.mode", "nbgraph.compile.nanguardmode",
+    "nbgraph.compile.function_module", "nbgraph.misc.pkl_utils",
+]
+
+# (module, attribute) pairs; "nbgraph.tensor.nlinalg" is reached as ``T.nlinalg``
+NAMES = [
+    *[("nbgraph", n) for n in (
+        "function", "shared", "In", "Out", "config", "pp", "grad", "scan", "Mode", "Function",
+        "SharedVariable", "Variable", "Apply", "Constant", "gradient", "printing", "tensor",
+        "load_ipython_extension")],
+    *[("nbgraph.tensor", n) for n in (
+        # types and constants
+        "TensorType", "tensor", "as_tensor_variable", "constant", "TensorVariable",
+        "TensorConstant", "grad",
+        # elementwise math
+        "exp", "log", "log1p", "expm1", "sqrt", "sqr", "abs_", "sin", "cos", "tan", "tanh",
+        "sinh", "cosh", "arcsin", "arccos", "arctan", "arctan2", "erf", "erfc", "sigmoid",
+        "softplus", "maximum", "minimum", "clip", "pow", "floor", "ceil", "round", "sgn",
+        "switch", "where", "eq", "neq", "lt", "gt", "le", "ge", "and_", "or_", "xor",
+        "invert", "isnan", "isinf", "cast",
+        # reductions
+        "sum", "prod", "mean", "var", "std", "max", "min", "argmax", "argmin", "all", "any",
+        # linear algebra
+        "dot", "tensordot", "outer", "batched_dot", "nlinalg",
+        # shape ops
+        "reshape", "flatten", "dimshuffle", "transpose", "concatenate", "stack", "join",
+        "shape_padleft", "shape_padright", "zeros", "ones", "zeros_like", "ones_like", "fill",
+        "alloc", "arange", "eye", "tile", "repeat", "diag",
+        # indexing and submodules
+        "set_subtensor", "inc_subtensor", "nnet", "shared_randomstreams")],
+    ("nbgraph.tensor.nlinalg", "matrix_inverse"), ("nbgraph.tensor.nlinalg", "det"),
+    *[("nbgraph.tensor.nnet", n) for n in (
+        "sigmoid", "softmax", "logsoftmax", "relu", "softplus", "categorical_crossentropy",
+        "binary_crossentropy", "conv2d")],
+    ("nbgraph.tensor.nnet.conv", "conv2d"),
+    ("nbgraph.tensor.shared_randomstreams", "RandomStreams"),
+    ("nbgraph.sandbox.rng_mrg", "MRG_RandomStreams"),
+    *[("nbgraph.gradient", n) for n in (
+        "grad", "jacobian", "hessian", "Rop", "Lop", "verify_grad", "disconnected_grad",
+        "zero_grad", "grad_undefined", "numeric_grad", "DisconnectedInputError")],
+    *[("nbgraph.printing", n) for n in ("debugprint", "pp", "pydotprint")],
+    ("nbgraph.ifelse", "ifelse"),
+    *[("nbgraph.compile.mode", n) for n in ("Mode", "get_mode")],
+    ("nbgraph.compile.nanguardmode", "NanGuardMode"),
+    *[("nbgraph.compile.function_module", n) for n in (
+        "function", "Function", "In", "Out", "UnusedInputError", "MissingInputError")],
+    *[("nbgraph.misc.pkl_utils", n) for n in ("dump", "load")],
+]
+
+# the same object under two Theano paths
+SAME_OBJECT = [
+    ("nbgraph", "function", "nbgraph.compile.function_module", "function"),
+    ("nbgraph", "In", "nbgraph.compile.function_module", "In"),
+    ("nbgraph", "Out", "nbgraph.compile.function_module", "Out"),
+    ("nbgraph", "Function", "nbgraph.compile.function_module", "Function"),
+    ("nbgraph", "grad", "nbgraph.gradient", "grad"),
+    ("nbgraph", "grad", "nbgraph.tensor", "grad"),
+    ("nbgraph", "pp", "nbgraph.printing", "pp"),
+    ("nbgraph", "Mode", "nbgraph.compile.mode", "Mode"),
+    ("nbgraph", "gradient", "nbgraph.gradient", None),
+    ("nbgraph", "printing", "nbgraph.printing", None),
+    ("nbgraph.tensor", "nnet", "nbgraph.tensor.nnet", None),
+    ("nbgraph.tensor", "shared_randomstreams", "nbgraph.tensor.shared_randomstreams", None),
+    ("nbgraph.tensor.nnet", "conv2d", "nbgraph.tensor.nnet.conv", "conv2d"),
+]
+
+KINDS = {"scalar": (), "vector": (False,), "matrix": (False, False), "row": (True, False),
+         "col": (False, True), "tensor3": (False,) * 3, "tensor4": (False,) * 4}
+PREFIXES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32",
+            "d": "float64", "c": "complex64", "z": "complex128"}
+
+
+def _resolve(module: str, name: str | None = None):
+    """``module`` may be reached through attributes (``nbgraph.tensor.nlinalg``)."""
+    try:
+        obj = importlib.import_module(module)
+    except ImportError:
+        head, _, tail = module.rpartition(".")
+        obj = getattr(importlib.import_module(head), tail)
+    return obj if name is None else getattr(obj, name)
+
+
+@pytest.mark.parametrize("path", MODULE_PATHS)
+def test_module_path_imports(path):
+    importlib.import_module(path)
+
+
+@pytest.mark.parametrize("module, name", NAMES, ids=[f"{m}.{n}" for m, n in NAMES])
+def test_name_exists(module, name):
+    obj = _resolve(module, name)
+    assert obj is not None
+
+
+@pytest.mark.parametrize("mod_a, name_a, mod_b, name_b", SAME_OBJECT,
+                         ids=[f"{a}.{b}" for a, b, _, _ in SAME_OBJECT])
+def test_paths_give_the_same_object(mod_a, name_a, mod_b, name_b):
+    assert _resolve(mod_a, name_a) is _resolve(mod_b, name_b)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("prefix", ["", *PREFIXES])
+def test_constructor_dtype_prefixes_and_plurals(kind, prefix):
+    import nbgraph.tensor as T
+    single = getattr(T, prefix + kind)
+    plural = getattr(T, prefix + ("matrices" if kind == "matrix" else kind + "s"))
+    want = PREFIXES.get(prefix) or _floatx()
+    var = single("v")
+    assert (var.name, var.dtype, tuple(var.broadcastable)) == ("v", want, KINDS[kind])
+    pair = plural("a", "b")
+    assert [v.name for v in pair] == ["a", "b"]
+    assert all(v.dtype == want and v.ndim == len(KINDS[kind]) for v in pair)
+
+
+def _floatx() -> str:
+    import nbgraph
+    return nbgraph.config.floatX
+
+
+def test_tensor_type_and_tensor_constructor():
+    import nbgraph.tensor as T
+    row_type = T.TensorType("float32", (True, False))
+    assert row_type("r").broadcastable == (True, False)
+    by_pattern = T.tensor(dtype="int64", broadcastable=(False, True))
+    assert (by_pattern.dtype, by_pattern.broadcastable) == ("int64", (False, True))
+    by_shape = T.tensor(dtype="float64", shape=(None, 1))
+    assert (by_shape.ndim, by_shape.broadcastable) == (2, (False, True))
+
+
+def test_config_fields_and_default_floatx():
+    import nbgraph
+    for field in ("floatX", "mode", "device", "compiledir"):
+        assert hasattr(nbgraph.config, field)
+    assert type(nbgraph.config)().floatX == "float64"
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE", "DebugMode", "NanGuardMode"])
+def test_modes_by_name(mode):
+    import nbgraph
+    import nbgraph.tensor as T
+    x = T.dvector("x")
+    f = nbgraph.function([x], T.exp(x) + 1, mode=mode)
+    np.testing.assert_allclose(f(np.array([0.0, 1.0])), np.exp([0.0, 1.0]) + 1, rtol=1e-12)
+
+
+def test_mode_constructor_and_including_excluding():
+    import nbgraph
+    mode = nbgraph.Mode(linker="py", optimizer="fast_run")
+    assert isinstance(mode.including("canonicalize"), nbgraph.Mode)
+    assert isinstance(mode.excluding("canonicalize"), nbgraph.Mode)
+
+
+def test_function_attributes():
+    import nbgraph
+    import nbgraph.tensor as T
+    x = T.dvector("x")
+    f = nbgraph.function([x], T.exp(x).sum(), profile=True)
+    f(np.ones(2))
+    for attr in ("trace", "profile", "source", "copy"):
+        assert hasattr(f, attr), attr
+    assert f.maker.fgraph.outputs
+
+
+def test_variable_operators_and_methods():
+    import nbgraph.tensor as T
+    x, y = T.dmatrices("x", "y")
+    i, j = T.lvectors("i", "j")
+    for expr in (x + y, x - y, x * y, x / y, x // y, x % y, x ** y, x @ y, -x, abs(x),
+                 x < y, x <= y, x > y, x >= y, i & j, i | j, ~i, i ^ j, x.T, x[0], x[:, 1:],
+                 x.sum(), x.mean(), x.max(), x.dot(y), x.reshape((4,)), x.flatten(),
+                 x.dimshuffle(1, 0), x.astype("float32")):
+        assert isinstance(expr, T.TensorVariable)
+    assert (x.ndim, x.dtype, x.name) == (2, "float64", "x")
+    assert x.type == T.dmatrix().type
+    assert x.shape.ndim == 1
+
+
+def test_indexing_forms_evaluate_like_numpy():
+    import nbgraph.tensor as T
+    x = T.dmatrix("x")
+    value = np.arange(12.0).reshape(3, 4)
+    cases = [(x[1:, ::2], value[1:, ::2]),
+             (x[np.array([2, 0])], value[[2, 0]]),
+             (x[x > 5.0], value[value > 5.0]),
+             (T.set_subtensor(x[0], 0.0), np.vstack([np.zeros(4), value[1:]])),
+             (T.inc_subtensor(x[:, 0], 1.0), value + _first_col())]
+    for expr, expected in cases:
+        np.testing.assert_array_equal(expr.eval({x: value}), expected)
+
+
+def _first_col() -> np.ndarray:
+    out = np.zeros((3, 4))
+    out[:, 0] = 1.0
+    return out
