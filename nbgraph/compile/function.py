@@ -128,6 +128,7 @@ class Function:
         self.name = name
         self.profile = profile
         self.source = source
+        self.storage_map = storage  # debugprint(fn, print_storage=True) shows the cells
         self.trace = maker.trace
         self.trust_input = False
         fgraph = maker.fgraph
