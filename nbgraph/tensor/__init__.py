@@ -6,9 +6,12 @@ from ..core.gradient import Lop, Rop, grad, hessian, jacobian
 from ..core.linalg import *  # noqa: F403
 from ..core.mathops import *  # noqa: F403
 from ..core.shape import *  # noqa: F403
+from ..core.subtensor import *  # noqa: F403
 from ..core.types import TensorType
 from ..core.variable import (TensorConstant, TensorVariable, as_tensor_variable, constant,
                              tensor)
 
 globals().update(all_constructors())
 _tensor_py_operators = TensorVariable
+
+from . import nlinalg, nnet  # noqa: E402  (Theano's T.nlinalg and T.nnet submodules)

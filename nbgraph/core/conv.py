@@ -1,0 +1,328 @@
+"""2-d convolution on NCHW tensors: Conv2d and its two gradient ops, computed by im2col
+(a strided window view) and one BLAS ``tensordot``; ``conv2d`` is Theano's ``T.nnet.conv2d``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .graph import Apply, Variable
+from .op import Op
+from .shape import MakeVector, make_vector, shape_i
+from .types import TensorType, is_int, upcast, upgrade_to_float
+from .variable import TensorConstant, as_tensor_variable, constant
+
+__all__ = ["conv2d", "Conv2d", "Conv2dGradInputs", "Conv2dGradWeights"]
+
+BorderMode = str | int | tuple[int, int]
+
+
+def _pair(value: Any, what: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+        raise ValueError(f"conv2d: {what} must be an int or a pair of ints, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _check_border_mode(border_mode: Any) -> BorderMode:
+    if isinstance(border_mode, str):
+        if border_mode not in ("valid", "full", "half"):
+            raise ValueError(f"conv2d: border_mode must be 'valid', 'full', 'half', an int or "
+                             f"a pair of ints, got {border_mode!r}")
+        return border_mode
+    pads = _pair(border_mode, "border_mode")
+    if min(pads) < 0:
+        raise ValueError(f"conv2d: padding must be non-negative, got {border_mode!r}")
+    return pads
+
+
+def _span(k: int, dilation: int) -> int:
+    """The extent of a kernel of ``k`` taps spread ``dilation`` apart."""
+    return (k - 1) * dilation + 1
+
+
+class _ConvParams(Op):
+    """The parameters shared by Conv2d and its gradient ops, and the padding they imply."""
+
+    __props__ = ("border_mode", "subsample", "filter_flip", "filter_dilation")
+
+    def __init__(self, border_mode: Any = "valid", subsample: Any = (1, 1),
+                 filter_flip: bool = True, filter_dilation: Any = (1, 1)):
+        self.border_mode = _check_border_mode(border_mode)
+        self.subsample = _pair(subsample, "subsample")
+        self.filter_dilation = _pair(filter_dilation, "filter_dilation")
+        if min(self.subsample) < 1 or min(self.filter_dilation) < 1:
+            raise ValueError(f"conv2d: subsample and filter_dilation must be >= 1, got "
+                             f"{subsample!r} and {filter_dilation!r}")
+        self.filter_flip = bool(filter_flip)
+
+    def params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _ConvParams.__props__}
+
+    def pads(self, kh: int, kw: int) -> tuple[int, int]:
+        """Zero padding (rows, columns) added on each side of the image."""
+        if not isinstance(self.border_mode, str):
+            return self.border_mode
+        spans = (_span(kh, self.filter_dilation[0]), _span(kw, self.filter_dilation[1]))
+        if self.border_mode == "valid":
+            return 0, 0
+        if self.border_mode == "full":
+            return spans[0] - 1, spans[1] - 1
+        return spans[0] // 2, spans[1] // 2          # half: output keeps the input size
+
+    def out_len(self, n: int | None, k: int | None, axis: int) -> int | None:
+        """Output length along one spatial axis (None when not known statically)."""
+        if n is None or k is None:
+            return None
+        pad = self.pads(k, k)[axis]
+        return (n + 2 * pad - _span(k, self.filter_dilation[axis])) // self.subsample[axis] + 1
+
+    def windows(self, x: np.ndarray, kh: int, kw: int) -> np.ndarray:
+        """im2col as a view: ``(N, C, oh, ow, kh, kw)`` windows of the padded image."""
+        ph, pw = self.pads(kh, kw)
+        if ph or pw:
+            x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        (dh, dw), (sh, sw) = self.filter_dilation, self.subsample
+        view = sliding_window_view(x, (_span(kh, dh), _span(kw, dw)), axis=(2, 3))
+        return view[:, :, ::sh, ::sw, ::dh, ::dw]
+
+    def oriented(self, w: np.ndarray) -> np.ndarray:
+        """The kernel as correlated with the image: flipped for a true convolution."""
+        return w[:, :, ::-1, ::-1] if self.filter_flip else w
+
+
+def _tensor4(op: str, role: str, x: Any) -> Variable:
+    x = as_tensor_variable(x)
+    if x.ndim != 4:
+        raise TypeError(f"{op}: {role} must be 4-d, got {x.type.short()}")
+    return x
+
+
+def _merge_shape(op: str, role: str, var: Variable, given: Sequence[int | None] | None
+                 ) -> tuple[int | None, ...]:
+    """The static shape of ``var`` refined by a user-given shape; they must agree."""
+    shape = var.type.shape
+    if given is None:
+        return shape
+    given = tuple(None if g is None else int(g) for g in given)
+    if len(given) != 4:
+        raise ValueError(f"{op}: {role} shape {given} must have 4 entries")
+    for have, want in zip(shape, given, strict=True):
+        if have is not None and want is not None and have != want:
+            raise ValueError(f"{op}: {role} {var.type.short()} does not match the given "
+                             f"shape {given}")
+    return tuple(h if h is not None else w for h, w in zip(shape, given, strict=True))
+
+
+def _check_channels(op: str, image: tuple, kernel: tuple) -> None:
+    if image[1] is not None and kernel[1] is not None and image[1] != kernel[1]:
+        raise ValueError(f"{op}: the input has {image[1]} channels but the filters expect "
+                         f"{kernel[1]} (input shape {image}, filter shape {kernel})")
+
+
+def _static_ints(vec: Variable) -> list[int | None]:
+    """Known entries of a 2-vector of ints (a constant or a MakeVector of constants)."""
+    if isinstance(vec, TensorConstant):
+        return [int(v) for v in vec.data]
+    if vec.owner is not None and isinstance(vec.owner.op, MakeVector):
+        return [int(v.data) if isinstance(v, TensorConstant) else None
+                for v in vec.owner.inputs]
+    return [None, None]
+
+
+def _spatial_shape(x: Variable) -> Variable:
+    """``x.shape[2:]`` as an int64 2-vector, constant when statically known."""
+    dims = x.type.shape[2:]
+    if None not in dims:
+        return constant(np.asarray(dims, dtype="int64"))
+    return make_vector([shape_i(x, 2), shape_i(x, 3)])
+
+
+def _shape_vector(op: str, shp: Any) -> Variable:
+    shp = as_tensor_variable(shp)
+    if shp.ndim != 1 or not is_int(shp.dtype) or shp.type.shape[0] not in (None, 2):
+        raise TypeError(f"{op}: shape must be an int vector of 2 entries, got {shp.type.short()}")
+    return shp
+
+
+class Conv2d(_ConvParams):
+    """``out[n, f] = sum_c input[n, c] (*) filters[f, c]`` on NCHW images (``(*)`` is a
+    convolution when ``filter_flip``, else a cross-correlation)."""
+
+    __props__ = ("imshp", "kshp", *_ConvParams.__props__)
+
+    def __init__(self, imshp: Sequence[int | None] | None = None,
+                 kshp: Sequence[int | None] | None = None, **params: Any):
+        super().__init__(**params)
+        self.imshp = None if imshp is None else tuple(imshp)
+        self.kshp = None if kshp is None else tuple(kshp)
+
+    def __str__(self) -> str:
+        return (f"Conv2d{{{self.border_mode}, subsample={self.subsample}, "
+                f"flip={self.filter_flip}}}")
+
+    def make_node(self, image: Any, filters: Any) -> Apply:
+        image = _tensor4(str(self), "input", image)
+        filters = _tensor4(str(self), "filters", filters)
+        ishape = _merge_shape(str(self), "input", image, self.imshp)
+        kshape = _merge_shape(str(self), "filters", filters, self.kshp)
+        _check_channels(str(self), ishape, kshape)
+        oh = self.out_len(ishape[2], kshape[2], 0)
+        ow = self.out_len(ishape[3], kshape[3], 1)
+        if (oh is not None and oh < 1) or (ow is not None and ow < 1):
+            raise ValueError(f"{self}: filters {kshape} do not fit the padded input {ishape}")
+        dtype = upgrade_to_float(upcast(image.dtype, filters.dtype))
+        out = TensorType(dtype, shape=(ishape[0], kshape[0], oh, ow)).make_variable()
+        return Apply(self, [image, filters], [out])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        x, w = inputs
+        self._check_values(node, x, w)
+        dtype = node.outputs[0].dtype
+        cols = self.windows(x.astype(dtype, copy=False), w.shape[2], w.shape[3])
+        # one gemm over (c, i, j): (N, oh, ow, C*kh*kw) x (C*kh*kw, F)
+        out = np.tensordot(cols, self.oriented(w.astype(dtype, copy=False)),
+                           axes=([1, 4, 5], [1, 2, 3]))
+        output_storage[0][0] = np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+
+    def _check_values(self, node: Apply, x: np.ndarray, w: np.ndarray) -> None:
+        for role, given, arr in (("input", self.imshp, x), ("filters", self.kshp, w)):
+            if given is not None and any(g is not None and g != a
+                                         for g, a in zip(given, arr.shape, strict=True)):
+                raise ValueError(f"{self} at node {node.uid}: {role} has shape {arr.shape}, "
+                                 f"declared {given}")
+        if x.shape[1] != w.shape[1]:
+            raise ValueError(f"{self} at node {node.uid}: the input has {x.shape[1]} channels "
+                             f"but the filters expect {w.shape[1]} (shapes {x.shape} and "
+                             f"{w.shape})")
+        oh, ow = self.out_len(x.shape[2], w.shape[2], 0), self.out_len(x.shape[3], w.shape[3], 1)
+        if min(oh, ow) < 1:
+            raise ValueError(f"{self} at node {node.uid}: filters {w.shape} do not fit the "
+                             f"padded input {x.shape}")
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        x, w = inputs
+        (g,) = output_grads
+        return [Conv2dGradInputs(**self.params())(w, g, _spatial_shape(x)),
+                Conv2dGradWeights(**self.params())(x, g, _spatial_shape(w))]
+
+
+class Conv2dGradInputs(_ConvParams):
+    """The gradient of Conv2d with respect to its input: the transposed convolution of
+    ``topgrad`` by ``filters`` (col2im), for an image of spatial shape ``shape``."""
+
+    def make_node(self, filters: Any, topgrad: Any, shape: Any) -> Apply:
+        filters = _tensor4(str(self), "filters", filters)
+        topgrad = _tensor4(str(self), "topgrad", topgrad)
+        shape = _shape_vector(str(self), shape)
+        h, w = _static_ints(shape)
+        dtype = upgrade_to_float(upcast(filters.dtype, topgrad.dtype))
+        out_shape = (topgrad.type.shape[0], filters.type.shape[1], h, w)
+        return Apply(self, [filters, topgrad, shape],
+                     [TensorType(dtype, shape=out_shape).make_variable()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        w, top, (h, wd) = inputs
+        dtype = node.outputs[0].dtype
+        kh, kw = w.shape[2:]
+        _check_top(self, node, top, (self.out_len(h, kh, 0), self.out_len(wd, kw, 1)))
+        ph, pw = self.pads(kh, kw)
+        (dh, dw), (sh, sw) = self.filter_dilation, self.subsample
+        oh, ow = top.shape[2:]
+        # dcols[i, j, n, c, y, x]: what window tap (i, j) at output (y, x) sends back
+        dcols = np.tensordot(self.oriented(w.astype(dtype, copy=False)),
+                             top.astype(dtype, copy=False), axes=([0], [1]))
+        dcols = dcols.transpose(1, 2, 3, 0, 4, 5)
+        padded = np.zeros((top.shape[0], w.shape[1], h + 2 * ph, wd + 2 * pw), dtype=dtype)
+        for i in range(kh):
+            for j in range(kw):
+                rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
+                cols = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
+                padded[:, :, rows, cols] += dcols[i, j]
+        output_storage[0][0] = np.ascontiguousarray(padded[:, :, ph:ph + h, pw:pw + wd])
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        # linear in each of filters and topgrad: <G, A_w^T top> = <conv(G, w), top>
+        w, top, _ = inputs
+        (g,) = output_grads
+        return [Conv2dGradWeights(**self.params())(g, top, _spatial_shape(w)),
+                Conv2d(**self.params())(g, w), None]
+
+
+class Conv2dGradWeights(_ConvParams):
+    """The gradient of Conv2d with respect to its filters: ``topgrad`` correlated with the
+    input's windows, for filters of spatial shape ``shape``."""
+
+    def make_node(self, image: Any, topgrad: Any, shape: Any) -> Apply:
+        image = _tensor4(str(self), "input", image)
+        topgrad = _tensor4(str(self), "topgrad", topgrad)
+        shape = _shape_vector(str(self), shape)
+        kh, kw = _static_ints(shape)
+        dtype = upgrade_to_float(upcast(image.dtype, topgrad.dtype))
+        out_shape = (topgrad.type.shape[1], image.type.shape[1], kh, kw)
+        return Apply(self, [image, topgrad, shape],
+                     [TensorType(dtype, shape=out_shape).make_variable()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        x, top, (kh, kw) = inputs
+        dtype = node.outputs[0].dtype
+        _check_top(self, node, top, (self.out_len(x.shape[2], kh, 0),
+                                     self.out_len(x.shape[3], kw, 1)))
+        cols = self.windows(x.astype(dtype, copy=False), kh, kw)
+        # dw[f, c, i, j] = sum over n, y, x of top[n, f, y, x] * window[n, c, y, x, i, j]
+        dw = np.tensordot(top.astype(dtype, copy=False), cols, axes=([0, 2, 3], [0, 2, 3]))
+        output_storage[0][0] = np.ascontiguousarray(self.oriented(dw))
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        # linear in each of image and topgrad: <G, dW(x, top)> = <conv(x, G), top>
+        x, top, _ = inputs
+        (g,) = output_grads
+        return [Conv2dGradInputs(**self.params())(g, top, _spatial_shape(x)),
+                Conv2d(**self.params())(x, g), None]
+
+
+def _check_top(op: Op, node: Apply, top: np.ndarray, expected: tuple) -> None:
+    if tuple(top.shape[2:]) != tuple(expected):
+        raise ValueError(f"{op} at node {node.uid}: topgrad has spatial shape "
+                         f"{tuple(top.shape[2:])}, the convolution gives {tuple(expected)}")
+
+
+def conv2d(input: Any, filters: Any, input_shape: Sequence[int | None] | None = None,
+           filter_shape: Sequence[int | None] | None = None, border_mode: BorderMode = "valid",
+           subsample: Sequence[int] = (1, 1), filter_flip: bool = True,
+           image_shape: Sequence[int | None] | None = None,
+           filter_dilation: Sequence[int] = (1, 1)) -> Variable:
+    """2-d convolution of a batch of images with a bank of filters (Theano's
+    ``T.nnet.conv2d``).
+
+    Parameters
+    ----------
+    input : 4-d tensor ``(batch, channels, rows, cols)``.
+    filters : 4-d tensor ``(n_filters, channels, rows, cols)``.
+    input_shape, filter_shape : optional static shapes (None entries unknown); they are
+        checked against the variables' types and refine the output's static shape.
+        ``image_shape`` is the old name of ``input_shape``.
+    border_mode : ``'valid'`` (no padding), ``'full'`` (pad by filter size - 1), ``'half'``
+        (pad by filter size // 2; odd filters keep the size), an int or an ``(int, int)``
+        padding.
+    subsample : strides ``(rows, cols)``.
+    filter_flip : True for a convolution (filters flipped), False for a cross-correlation.
+    filter_dilation : spacing between filter taps.
+
+    Returns
+    -------
+    The ``(batch, n_filters, out_rows, out_cols)`` result.
+
+    >>> x, w = T.tensor4('x'), T.tensor4('w')
+    >>> y = T.nnet.conv2d(x, w, border_mode='half', subsample=(2, 2))
+    """
+    if image_shape is not None:
+        if input_shape is not None:
+            raise TypeError("conv2d: give input_shape or image_shape, not both")
+        input_shape = image_shape
+    op = Conv2d(input_shape, filter_shape, border_mode=border_mode, subsample=subsample,
+                filter_flip=filter_flip, filter_dilation=filter_dilation)
+    return op(input, filters)
