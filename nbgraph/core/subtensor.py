@@ -1,0 +1,692 @@
+"""Indexing ops: basic slicing (Subtensor, a view), integer-array indexing (AdvancedSubtensor1,
+AdvancedSubtensor), boolean masks (through Nonzero), and their updates (``set_subtensor``,
+``inc_subtensor``). ``getitem`` turns a Python index into these ops; it never computes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .elemwise import DimShuffle, sum_to
+from .graph import Apply, Variable
+from .op import Op
+from .shape import Shape, shape_i
+from .types import TensorType, is_int
+from .variable import TensorConstant, as_tensor_variable, constant
+
+__all__ = ["getitem", "set_subtensor", "inc_subtensor", "nonzero", "flatnonzero",
+           "nonzero_values", "Subtensor", "IncSubtensor", "AdvancedSubtensor1",
+           "AdvancedIncSubtensor1", "AdvancedSubtensor", "AdvancedIncSubtensor", "Nonzero",
+           "SliceEntry"]
+
+
+@dataclass(frozen=True)
+class SliceEntry:
+    """A slice in an op's index list; each part is None (absent) or the dtype of the scalar
+    input that gives it, so ``x[1:n]`` prints as ``int64:int64:``."""
+
+    start: str | None
+    stop: str | None
+    step: str | None
+
+    def parts(self) -> tuple[str | None, str | None, str | None]:
+        return (self.start, self.stop, self.step)
+
+    def __str__(self) -> str:
+        return ":".join("" if p is None else p for p in self.parts())
+
+
+# An index-list entry: a dtype string (one int scalar input), a SliceEntry, or ARRAY (one
+# integer tensor input, for the advanced ops).
+ARRAY = "array"
+Entry = str | SliceEntry
+
+
+def _describe(var: Variable) -> str:
+    return f"{var.name + ' ' if var.name else ''}{var.type.short()}"
+
+
+def _const_int(var: Variable) -> int | None:
+    if isinstance(var, TensorConstant) and var.ndim == 0:
+        return int(var.data)
+    return None
+
+
+def _n_inputs(idx_list: tuple[Entry, ...]) -> int:
+    return sum(sum(p is not None for p in e.parts()) if isinstance(e, SliceEntry) else 1
+               for e in idx_list)
+
+
+def _check_index_inputs(op: Op, idx_list: tuple[Entry, ...], indices: list[Variable]) -> None:
+    if len(indices) != _n_inputs(idx_list):
+        raise TypeError(f"{op}: expects {_n_inputs(idx_list)} index inputs, got {len(indices)}")
+    wanted = [p for e in idx_list for p in (e.parts() if isinstance(e, SliceEntry) else [e])
+              if p is not None]
+    for want, var in zip(wanted, indices, strict=True):
+        if not is_int(var.dtype) or var.dtype == "bool":
+            raise TypeError(f"{op}: index {var} must be an integer, got {_describe(var)}")
+        if want == ARRAY:
+            continue
+        if var.ndim != 0 or var.dtype != want:
+            raise TypeError(f"{op}: index {var} must be an {want} scalar, got {_describe(var)}")
+
+
+def _numpy_index(idx_list: tuple[Entry, ...], values: list[Any]) -> tuple:
+    """The NumPy index tuple for an op's index list and its index input values."""
+    it = iter(values)
+    out: list[Any] = []
+    for e in idx_list:
+        if isinstance(e, SliceEntry):
+            out.append(slice(*[None if p is None else int(next(it)) for p in e.parts()]))
+        elif e == ARRAY:
+            out.append(next(it))
+        else:
+            out.append(int(next(it)))
+    return tuple(out)
+
+
+def _slice_length(entry: SliceEntry, parts: list[Variable | None], size: int | None
+                  ) -> int | None:
+    """The static length of ``x[start:stop:step]`` along a dimension, when computable."""
+    if all(p is None for p in parts):
+        return size
+    values = [None if p is None else _const_int(p) for p in parts]
+    if size is None or any(v is None and p is not None for v, p in zip(values, parts,
+                                                                          strict=True)):
+        return None
+    if values[2] == 0:
+        raise ValueError("slice step cannot be zero")
+    return len(range(*slice(*values).indices(size)))
+
+
+def _split_parts(idx_list: tuple[Entry, ...], indices: list[Variable]
+                 ) -> list[Variable | list[Variable | None]]:
+    """Group index inputs by entry: a Variable per scalar/array, a 3-list per slice."""
+    it = iter(indices)
+    grouped: list[Any] = []
+    for e in idx_list:
+        if isinstance(e, SliceEntry):
+            grouped.append([None if p is None else next(it) for p in e.parts()])
+        else:
+            grouped.append(next(it))
+    return grouped
+
+
+def _basic_shape(op: Op, x: Variable, idx_list: tuple[Entry, ...], indices: list[Variable]
+                 ) -> list[int | None]:
+    if len(idx_list) > x.ndim:
+        raise IndexError(f"{op}: too many indices ({len(idx_list)}) for {_describe(x)}")
+    shape: list[int | None] = []
+    for axis, (e, parts) in enumerate(zip(idx_list, _split_parts(idx_list, indices),
+                                          strict=True)):
+        size = x.type.shape[axis]
+        if isinstance(e, SliceEntry):
+            try:
+                shape.append(_slice_length(e, parts, size))
+            except ValueError as err:
+                raise ValueError(f"{op}: {err}") from None
+            continue
+        value = _const_int(parts)
+        if value is not None and size is not None and not -size <= value < size:
+            raise IndexError(f"{op}: index {value} is out of bounds for axis {axis} of "
+                             f"{_describe(x)}")
+    return shape + list(x.type.shape[len(idx_list):])
+
+
+def _run_index(op: Op, node: Apply, x: np.ndarray, index: tuple) -> np.ndarray:
+    try:
+        return x[index]
+    except IndexError as err:
+        raise IndexError(f"{op} at node {node.uid}: {err} (input shape {x.shape})") from None
+
+
+def _check_value_shape(op: Op, node: Apply, y_var: Variable, y: np.ndarray,
+                       target: tuple[int, ...]) -> None:
+    """``y`` must match the indexed region, broadcasting only where its type says so."""
+    lead = len(target) - y.ndim
+    pattern = y_var.type.broadcastable
+    for axis, size in enumerate(y.shape):
+        if size != target[lead + axis] and not pattern[axis]:
+            raise ValueError(f"{op} at node {node.uid}: value of shape {y.shape} does not fit "
+                             f"the indexed region of shape {target} (dimension {axis}; a "
+                             f"length-1 dimension broadcasts only if its type is "
+                             f"broadcastable)")
+
+
+def _prepare_value(op: Op, x: Variable, y: Any, region: TensorType) -> Variable:
+    """``y`` as a tensor of ``x``'s dtype, statically compatible with the indexed region."""
+    y = as_tensor_variable(y)
+    if y.dtype != x.dtype:
+        if getattr(y, "weak", False) or np.can_cast(y.dtype, x.dtype, "safe"):
+            from .mathops import cast
+            y = cast(y, x.dtype)
+        else:
+            raise TypeError(f"{op}: cannot store {_describe(y)} into {_describe(x)} without "
+                            f"losing precision; cast the value to {x.dtype} first")
+    if y.ndim > region.ndim:
+        raise ValueError(f"{op}: value {_describe(y)} has more dimensions than the indexed "
+                         f"region {region.short()} of {_describe(x)}")
+    lead = region.ndim - y.ndim
+    for axis, size in enumerate(y.type.shape):
+        want = region.shape[lead + axis]
+        if size not in (None, 1) and want is not None and size != want:
+            raise ValueError(f"{op}: value {_describe(y)} does not fit the indexed region "
+                             f"{region.short()} of {_describe(x)} (dimension {axis})")
+    return y
+
+
+def _zeros_like(x: Variable) -> Variable:
+    from .mathops import zeros_like
+    return zeros_like(x)
+
+
+# -- basic indexing ---------------------------------------------------------------------------
+class Subtensor(Op):
+    """Basic indexing (ints and slices): ``x[1, 2:n]`` is ``Subtensor{int64, int64:int64:}``.
+
+    The output is a view of ``x``.
+    """
+
+    __props__ = ("idx_list",)
+    view_map = {0: [0]}
+
+    def __init__(self, idx_list: tuple[Entry, ...]):
+        self.idx_list = tuple(idx_list)
+
+    def __str__(self) -> str:
+        return "Subtensor{" + ", ".join(str(e) for e in self.idx_list) + "}"
+
+    def make_node(self, x: Any, *indices: Any) -> Apply:
+        x = as_tensor_variable(x)
+        indices = [as_tensor_variable(i) for i in indices]
+        _check_index_inputs(self, self.idx_list, indices)
+        shape = _basic_shape(self, x, self.idx_list, indices)
+        return Apply(self, [x, *indices], [TensorType(x.dtype, shape=shape).make_variable()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        index = _numpy_index(self.idx_list, inputs[1:])
+        # the trailing Ellipsis keeps a 0-d result a view, not a NumPy scalar
+        output_storage[0][0] = _run_index(self, node, inputs[0], index + (Ellipsis,))
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        x, *indices = inputs
+        none = [None] * len(indices)
+        if is_int(x.dtype):
+            return [None, *none]
+        # d x[idx] = scatter the gradient back into zeros shaped like x
+        return [IncSubtensor(self.idx_list)(_zeros_like(x), output_grads[0], *indices), *none]
+
+
+class IncSubtensor(Op):
+    """``x`` with ``x[idx]`` incremented by (or set to) ``y``: ``IncSubtensor{Inc;int64}``."""
+
+    __props__ = ("idx_list", "inplace", "set_instead_of_inc")
+
+    def __init__(self, idx_list: tuple[Entry, ...], inplace: bool = False,
+                 set_instead_of_inc: bool = False):
+        self.idx_list = tuple(idx_list)
+        self.inplace = inplace
+        self.set_instead_of_inc = set_instead_of_inc
+        self.destroy_map = {0: [0]} if inplace else {}
+
+    def __str__(self) -> str:
+        mode = ("Inplace" if self.inplace else "") + ("Set" if self.set_instead_of_inc
+                                                      else "Inc")
+        return f"IncSubtensor{{{mode};{', '.join(str(e) for e in self.idx_list)}}}"
+
+    def make_node(self, x: Any, y: Any, *indices: Any) -> Apply:
+        x = as_tensor_variable(x)
+        indices = [as_tensor_variable(i) for i in indices]
+        _check_index_inputs(self, self.idx_list, indices)
+        region = TensorType(x.dtype, shape=_basic_shape(self, x, self.idx_list, indices))
+        y = _prepare_value(self, x, y, region)
+        return Apply(self, [x, y, *indices], [x.type.make_variable()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        x, y, *values = inputs
+        out = x if self.inplace else x.copy()
+        view = _run_index(self, node, out, _numpy_index(self.idx_list, values) + (Ellipsis,))
+        _check_value_shape(self, node, node.inputs[1], y, view.shape)
+        if self.set_instead_of_inc:
+            view[...] = y
+        else:
+            view += y
+        output_storage[0][0] = out
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        x, y, *indices = inputs
+        g = output_grads[0]
+        none = [None] * len(indices)
+        if is_int(x.dtype):
+            return [None, None, *none]
+        # set: the overwritten region of x gets no gradient; inc: x passes g through
+        gx = IncSubtensor(self.idx_list, set_instead_of_inc=True)(g, _zeros_like(y), *indices) \
+            if self.set_instead_of_inc else g
+        gy = sum_to(Subtensor(self.idx_list)(g, *indices), y)
+        return [gx, gy, *none]
+
+
+# -- integer-array indexing -------------------------------------------------------------------
+def _check_int_vector(op: Op, ilist: Variable) -> None:
+    if ilist.ndim != 1 or not is_int(ilist.dtype) or ilist.dtype == "bool":
+        raise TypeError(f"{op}: index must be an integer vector, got {_describe(ilist)}")
+
+
+class AdvancedSubtensor1(Op):
+    """``x[ilist]`` for one integer vector on the first axis (a copy, not a view)."""
+
+    def make_node(self, x: Any, ilist: Any) -> Apply:
+        x, ilist = as_tensor_variable(x), as_tensor_variable(ilist)
+        _check_int_vector(self, ilist)
+        if x.ndim == 0:
+            raise IndexError(f"{self}: cannot index the 0-d {_describe(x)}")
+        shape = (ilist.type.shape[0], *x.type.shape[1:])
+        return Apply(self, [x, ilist], [TensorType(x.dtype, shape=shape).make_variable()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        x, ilist = inputs
+        output_storage[0][0] = _run_index(self, node, x, ilist)
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        x, ilist = inputs
+        if is_int(x.dtype):
+            return [None, None]
+        return [AdvancedIncSubtensor1()(_zeros_like(x), output_grads[0], ilist), None]
+
+
+class AdvancedIncSubtensor1(Op):
+    """``x`` with rows ``ilist`` incremented by (or set to) ``y``; repeated indices accumulate
+    (NumPy's ``np.add.at``), as in Theano."""
+
+    __props__ = ("inplace", "set_instead_of_inc")
+
+    def __init__(self, inplace: bool = False, set_instead_of_inc: bool = False):
+        self.inplace = inplace
+        self.set_instead_of_inc = set_instead_of_inc
+        self.destroy_map = {0: [0]} if inplace else {}
+
+    def __str__(self) -> str:
+        return (f"AdvancedIncSubtensor1{{{'inplace' if self.inplace else 'no_inplace'},"
+                f"{'set' if self.set_instead_of_inc else 'inc'}}}")
+
+    def make_node(self, x: Any, y: Any, ilist: Any) -> Apply:
+        x, ilist = as_tensor_variable(x), as_tensor_variable(ilist)
+        _check_int_vector(self, ilist)
+        if x.ndim == 0:
+            raise IndexError(f"{self}: cannot index the 0-d {_describe(x)}")
+        region = TensorType(x.dtype, shape=(ilist.type.shape[0], *x.type.shape[1:]))
+        y = _prepare_value(self, x, y, region)
+        return Apply(self, [x, y, ilist], [x.type.make_variable()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        x, y, ilist = inputs
+        out = x if self.inplace else x.copy()
+        _check_bounds(self, node, out, ilist)
+        _check_value_shape(self, node, node.inputs[1], y, (len(ilist), *x.shape[1:]))
+        if self.set_instead_of_inc:
+            out[ilist] = y
+        else:
+            np.add.at(out, ilist, y)
+        output_storage[0][0] = out
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        x, y, ilist = inputs
+        g = output_grads[0]
+        if is_int(x.dtype):
+            return [None, None, None]
+        gx = AdvancedIncSubtensor1(set_instead_of_inc=True)(g, _zeros_like(y), ilist) \
+            if self.set_instead_of_inc else g
+        return [gx, sum_to(AdvancedSubtensor1()(g, ilist), y), None]
+
+
+def _check_bounds(op: Op, node: Apply, x: np.ndarray, ilist: np.ndarray) -> None:
+    if ilist.size and (ilist.max() >= len(x) or ilist.min() < -len(x)):
+        bad = ilist[(ilist >= len(x)) | (ilist < -len(x))][0]
+        raise IndexError(f"{op} at node {node.uid}: index {bad} is out of bounds for axis 0 "
+                         f"(input shape {x.shape})")
+
+
+def _advanced_shape(op: Op, x: Variable, idx_list: tuple[Entry, ...], indices: list[Variable]
+                    ) -> list[int | None]:
+    """NumPy's rule: the broadcast shape of the integer arrays replaces their dimensions in
+    place when they are adjacent, else it goes first; slices keep their dimensions."""
+    if len(idx_list) > x.ndim:
+        raise IndexError(f"{op}: too many indices ({len(idx_list)}) for {_describe(x)}")
+    grouped = _split_parts(idx_list, indices)
+    arrays = [k for k, e in enumerate(idx_list) if e == ARRAY]
+    bdim = max(grouped[k].ndim for k in arrays)
+    bshape: list[int | None] = []
+    for axis in range(bdim):
+        sizes = [grouped[k].type.shape[axis - bdim + grouped[k].ndim] for k in arrays
+                 if axis - bdim + grouped[k].ndim >= 0]
+        known = set(sizes) - {None, 1}
+        if len(known) > 1:
+            raise IndexError(f"{op}: index arrays do not broadcast together ("
+                             f"{', '.join(_describe(grouped[k]) for k in arrays)})")
+        bshape.append(known.pop() if known else (1 if all(s == 1 for s in sizes) else None))
+    before: list[int | None] = []
+    after: list[int | None] = []
+    for axis, (e, parts) in enumerate(zip(idx_list, grouped, strict=True)):
+        if isinstance(e, SliceEntry):
+            (before if axis < arrays[0] else after).append(
+                _slice_length(e, parts, x.type.shape[axis]))
+    after += list(x.type.shape[len(idx_list):])
+    if arrays == list(range(arrays[0], arrays[-1] + 1)):
+        return before + bshape + after
+    return bshape + before + after
+
+
+class AdvancedSubtensor(Op):
+    """General NumPy indexing with integer arrays, ints and slices (a copy)."""
+
+    __props__ = ("idx_list",)
+
+    def __init__(self, idx_list: tuple[Entry, ...]):
+        self.idx_list = tuple(idx_list)
+
+    def __str__(self) -> str:
+        return "AdvancedSubtensor"
+
+    def make_node(self, x: Any, *indices: Any) -> Apply:
+        x = as_tensor_variable(x)
+        indices = [as_tensor_variable(i) for i in indices]
+        _check_index_inputs(self, self.idx_list, indices)
+        shape = _advanced_shape(self, x, self.idx_list, indices)
+        return Apply(self, [x, *indices], [TensorType(x.dtype, shape=shape).make_variable()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        index = _numpy_index(self.idx_list, inputs[1:])
+        output_storage[0][0] = np.asarray(_run_index(self, node, inputs[0], index))
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        x, *indices = inputs
+        none = [None] * len(indices)
+        if is_int(x.dtype):
+            return [None, *none]
+        inc = AdvancedIncSubtensor(self.idx_list)
+        return [inc(_zeros_like(x), output_grads[0], *indices), *none]
+
+
+class AdvancedIncSubtensor(Op):
+    """``x`` with ``x[idx]`` incremented (repeats accumulate, ``np.add.at``) or set to ``y``."""
+
+    __props__ = ("idx_list", "inplace", "set_instead_of_inc")
+
+    def __init__(self, idx_list: tuple[Entry, ...], inplace: bool = False,
+                 set_instead_of_inc: bool = False):
+        self.idx_list = tuple(idx_list)
+        self.inplace = inplace
+        self.set_instead_of_inc = set_instead_of_inc
+        self.destroy_map = {0: [0]} if inplace else {}
+
+    def __str__(self) -> str:
+        return (f"AdvancedIncSubtensor{{{'inplace' if self.inplace else 'no_inplace'},"
+                f"{'set' if self.set_instead_of_inc else 'inc'}}}")
+
+    def make_node(self, x: Any, y: Any, *indices: Any) -> Apply:
+        x = as_tensor_variable(x)
+        indices = [as_tensor_variable(i) for i in indices]
+        _check_index_inputs(self, self.idx_list, indices)
+        region = TensorType(x.dtype, shape=_advanced_shape(self, x, self.idx_list, indices))
+        y = _prepare_value(self, x, y, region)
+        return Apply(self, [x, y, *indices], [x.type.make_variable()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        x, y, *values = inputs
+        out = x if self.inplace else x.copy()
+        index = _numpy_index(self.idx_list, values)
+        region = _run_index(self, node, out, index)
+        _check_value_shape(self, node, node.inputs[1], y, np.shape(region))
+        if self.set_instead_of_inc:
+            out[index] = y
+        else:
+            np.add.at(out, index, y)
+        output_storage[0][0] = out
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        x, y, *indices = inputs
+        g = output_grads[0]
+        none = [None] * len(indices)
+        if is_int(x.dtype):
+            return [None, None, *none]
+        gx = AdvancedIncSubtensor(self.idx_list, set_instead_of_inc=True)(
+            g, _zeros_like(y), *indices) if self.set_instead_of_inc else g
+        gy = sum_to(AdvancedSubtensor(self.idx_list)(g, *indices), y)
+        return [gx, gy, *none]
+
+
+# -- nonzero ------------------------------------------------------------------------------------
+class Nonzero(Op):
+    """The indices of the nonzero elements of ``a`` as an int64 matrix, one row per axis."""
+
+    def make_node(self, a: Any) -> Apply:
+        a = as_tensor_variable(a)
+        if a.ndim == 0:
+            raise ValueError(f"{self}: needs an array of at least one dimension, got "
+                             f"{_describe(a)}")
+        out = TensorType("int64", shape=(a.ndim, None)).make_variable()
+        return Apply(self, [a], [out])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        a = inputs[0]
+        output_storage[0][0] = np.array(np.nonzero(a), dtype="int64").reshape(a.ndim, -1)
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        return [None]  # integer positions: piecewise constant
+
+
+def nonzero(a: Any, return_matrix: bool = False) -> Any:
+    """Indices of the nonzero elements: a tuple of int64 vectors, one per axis.
+
+    >>> m = T.dmatrix('m'); rows, cols = T.nonzero(m)
+    >>> T.nonzero(m, return_matrix=True)   # one (ndim, nnz) matrix instead
+    """
+    matrix = Nonzero()(a)
+    if return_matrix:
+        return matrix
+    return tuple(matrix[i] for i in range(matrix.type.shape[0]))
+
+
+def flatnonzero(a: Any) -> Variable:
+    """Indices of the nonzero elements of the flattened ``a``."""
+    a = as_tensor_variable(a)
+    return nonzero(a.flatten(), return_matrix=True)[0]
+
+
+def nonzero_values(a: Any) -> Variable:
+    """The nonzero elements of ``a``, flattened: ``a.flatten()[flatnonzero(a)]``."""
+    a = as_tensor_variable(a)
+    return a.flatten()[flatnonzero(a)]
+
+
+# -- getitem: a Python index to ops ----------------------------------------------------------
+_NEWAXIS = "newaxis"
+
+
+def _as_index_scalar(value: Any, what: str) -> Variable:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return constant(int(value), dtype="int64")
+    var = as_tensor_variable(value)
+    if var.ndim != 0 or not is_int(var.dtype) or var.dtype == "bool":
+        raise TypeError(f"getitem: {what} must be an integer scalar, got {_describe(var)}")
+    return var
+
+
+def _classify(entry: Any) -> tuple[str, Any]:
+    """('newaxis'|'ellipsis'|'slice'|'int'|'array'|'mask', payload) for one index entry."""
+    if entry is None:
+        return _NEWAXIS, None
+    if entry is Ellipsis:
+        return "ellipsis", None
+    if isinstance(entry, slice):
+        return "slice", [None if p is None else _as_index_scalar(p, "a slice bound")
+                         for p in (entry.start, entry.stop, entry.step)]
+    if isinstance(entry, bool) or isinstance(entry, np.bool_):
+        raise TypeError("getitem: a Python bool is not a valid index; use a boolean array")
+    if isinstance(entry, (int, np.integer)):
+        return "int", constant(int(entry), dtype="int64")
+    var = as_tensor_variable(entry if isinstance(entry, Variable) else np.asarray(entry))
+    if isinstance(entry, (list, tuple)) and var.ndim == 1 and var.type.shape[0] == 0:
+        var = constant(np.zeros(0, dtype="int64"))
+    if var.dtype == "bool":
+        if var.ndim == 0:
+            raise TypeError("getitem: a 0-d boolean index is not supported")
+        return "mask", var
+    if not is_int(var.dtype):
+        raise TypeError(f"getitem: index must be an integer, slice or boolean array, got "
+                        f"{_describe(var)}")
+    return ("int", var) if var.ndim == 0 else ("array", var)
+
+
+def _expand(x: Variable, index: tuple) -> list[tuple[str, Any]]:
+    """Classified entries with the Ellipsis expanded and masks turned into nonzero rows."""
+    entries = [_classify(e) for e in index]
+    if sum(kind == "ellipsis" for kind, _ in entries) > 1:
+        raise IndexError("getitem: an index can only have a single ellipsis ('...')")
+    used = sum(v.ndim if kind == "mask" else 1 for kind, v in entries
+               if kind not in (_NEWAXIS, "ellipsis"))
+    if used > x.ndim:
+        raise IndexError(f"getitem: too many indices ({used}) for {_describe(x)}")
+    out: list[tuple[str, Any]] = []
+    axis = 0
+    for kind, value in entries:
+        if kind == "ellipsis":
+            out += [("slice", [None, None, None])] * (x.ndim - used)
+            axis += x.ndim - used
+        elif kind == "mask":
+            for k, size in enumerate(value.type.shape):
+                have = x.type.shape[axis + k]
+                if size is not None and have is not None and size != have:
+                    raise IndexError(f"getitem: boolean index {_describe(value)} does not "
+                                     f"match {_describe(x)} at dimension {axis + k}")
+            out += [("array", row) for row in nonzero(value)]
+            axis += value.ndim
+        else:
+            out.append((kind, value))
+            axis += kind != _NEWAXIS
+    return out
+
+
+def _entry_list(entries: list[tuple[str, Any]], advanced: bool
+                ) -> tuple[tuple[Entry, ...], list[Variable]]:
+    idx_list: list[Entry] = []
+    inputs: list[Variable] = []
+    for kind, value in entries:
+        if kind == "slice":
+            idx_list.append(SliceEntry(*[None if p is None else p.dtype for p in value]))
+            inputs += [p for p in value if p is not None]
+        else:
+            idx_list.append(ARRAY if advanced else value.dtype)
+            inputs.append(value)
+    return tuple(idx_list), inputs
+
+
+def _is_full(kind: str, value: Any) -> bool:
+    return kind == "slice" and all(p is None for p in value)
+
+
+def getitem(x: Any, index: Any) -> Variable:
+    """``x[index]`` with NumPy's semantics (what ``TensorVariable.__getitem__`` calls).
+
+    >>> x = T.dmatrix('x'); x[1:, ::-1]      # basic: Subtensor (a view)
+    >>> x[[0, 2]]; x[x > 0]                   # integer arrays and boolean masks: copies
+    """
+    x = as_tensor_variable(x)
+    index = index if isinstance(index, tuple) else (index,)
+    shape_of = x.owner.inputs[0] if x.owner is not None and isinstance(x.owner.op, Shape) \
+        else None
+    if shape_of is not None and len(index) == 1 and isinstance(index[0], (int, np.integer)):
+        # x.shape[i] with a constant i: Shape_i (or a constant) rather than Subtensor(Shape)
+        i = int(index[0])
+        if not -shape_of.ndim <= i < shape_of.ndim:
+            raise IndexError(f"getitem: index {i} is out of bounds for the shape of "
+                             f"{_describe(shape_of)}")
+        return shape_i(shape_of, i % shape_of.ndim)
+    entries = _expand(x, index)
+    if any(kind == "array" for kind, _ in entries):
+        return _advanced(x, entries)
+    real = [(kind, v) for kind, v in entries if kind != _NEWAXIS]
+    idx_list, inputs = _entry_list(real, advanced=False)
+    out = Subtensor(idx_list)(x, *inputs)
+    if len(real) == len(entries):
+        return out
+    # newaxis: insert broadcastable dimensions after slicing
+    order: list[Any] = []
+    dim = 0
+    for kind, _ in entries:
+        if kind == _NEWAXIS:
+            order.append("x")
+        elif kind == "slice":
+            order.append(dim)
+            dim += 1
+    order += list(range(dim, out.ndim))
+    return DimShuffle(out.broadcastable, order)(out)
+
+
+def _advanced(x: Variable, entries: list[tuple[str, Any]]) -> Variable:
+    if any(kind == _NEWAXIS for kind, _ in entries):
+        raise IndexError("getitem: None/np.newaxis mixed with integer-array or boolean "
+                         "indexing is not supported; use dimshuffle on the result")
+    kind, first = entries[0]
+    if kind == "array" and first.ndim == 1 and all(_is_full(k, v) for k, v in entries[1:]):
+        return AdvancedSubtensor1()(x, first)
+    idx_list, inputs = _entry_list(entries, advanced=True)
+    return AdvancedSubtensor(idx_list)(x, *inputs)
+
+
+# -- set_subtensor / inc_subtensor -------------------------------------------------------------
+def inc_subtensor(x: Any, y: Any, inplace: bool = False, set_instead_of_inc: bool = False,
+                  tolerate_inplace_aliasing: bool = False) -> Variable:
+    """The tensor that ``x`` indexes, with ``x`` incremented by ``y``.
+
+    ``x`` must be the result of indexing (``a[idx]``); repeated integer indices accumulate.
+
+    >>> a = T.dvector('a'); b = T.inc_subtensor(a[[0, 0, 2]], 1.0)  # b[0] = a[0] + 2
+    """
+    x = as_tensor_variable(x)
+    node = x.owner
+    op = node.op if node is not None else None
+    if isinstance(op, Subtensor):
+        inc: Op = IncSubtensor(op.idx_list, set_instead_of_inc=set_instead_of_inc)
+        return inc(node.inputs[0], y, *node.inputs[1:])
+    if isinstance(op, AdvancedSubtensor1):
+        return AdvancedIncSubtensor1(set_instead_of_inc=set_instead_of_inc)(
+            node.inputs[0], y, node.inputs[1])
+    if isinstance(op, AdvancedSubtensor):
+        inc = AdvancedIncSubtensor(op.idx_list, set_instead_of_inc=set_instead_of_inc)
+        return inc(node.inputs[0], y, *node.inputs[1:])
+    if isinstance(op, DimShuffle):  # x[None, idx] or x[idx].T: undo the shuffle on y
+        return inc_subtensor(node.inputs[0], _unshuffle(op, x, y), inplace, set_instead_of_inc)
+    kind = "not computed by an op" if op is None else f"computed by {op}"
+    raise TypeError(f"inc_subtensor: the first argument must be an indexed tensor (a[idx]); "
+                    f"{x} is {kind}")
+
+
+def set_subtensor(x: Any, y: Any, inplace: bool = False,
+                  tolerate_inplace_aliasing: bool = False) -> Variable:
+    """The tensor that ``x`` indexes, with ``x`` replaced by ``y``.
+
+    >>> a = T.dmatrix('a'); b = T.set_subtensor(a[:, 0], 0.0)   # zero the first column
+    """
+    return inc_subtensor(x, y, inplace, set_instead_of_inc=True)
+
+
+def _unshuffle(op: DimShuffle, shuffled: Variable, y: Any) -> Variable:
+    """``y``, shaped like the DimShuffle's output, mapped back to the shape of its input."""
+    y = as_tensor_variable(y)
+    if y.ndim > shuffled.ndim:
+        raise ValueError(f"inc_subtensor: value {_describe(y)} has more dimensions than "
+                         f"{_describe(shuffled)}")
+    if y.ndim < shuffled.ndim:
+        y = DimShuffle(y.broadcastable, ["x"] * (shuffled.ndim - y.ndim)
+                       + list(range(y.ndim)))(y)
+    for i, o in enumerate(op.new_order):
+        if o == "x" and not y.broadcastable[i]:
+            raise ValueError(f"inc_subtensor: value {_describe(y)} must have length 1 "
+                             f"(broadcastable) in the inserted dimension {i}")
+    order = [op.new_order.index(i) if i in op.new_order else "x"
+             for i in range(len(op.input_broadcastable))]
+    return DimShuffle(y.broadcastable, order)(y)
