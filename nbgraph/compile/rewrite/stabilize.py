@@ -1,0 +1,80 @@
+"""stabilize: numerically stable forms, equal in exact arithmetic, better in floating point.
+
+The nnet rules match op classes by name (``P.softmax`` is ``Softmax``) and import
+``core.nnet`` only when they fire, so this pass does not depend on the nnet module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...core import mathops as T
+from ...core.elemwise import DimShuffle
+from ...core.graph import Variable
+from ...core.types import is_int
+from .engine import RuleSet, rule
+from .pattern import P, Var, x
+
+
+def _nnet() -> Any:
+    try:
+        from ...core import nnet  # lazy: rules decline while the module is missing
+    except ImportError:
+        return None
+    return nnet
+
+
+def _log_softmax(x: Variable) -> Variable | None:
+    nnet = _nnet()
+    return nnet.logsoftmax(x) if hasattr(nnet, "logsoftmax") else None
+
+
+def _softmax_crossentropy(x: Variable, labels: Variable) -> Variable | None:
+    nnet = _nnet()
+    if not hasattr(nnet, "crossentropy_softmax_1hot"):
+        return None
+    return nnet.crossentropy_softmax_1hot(x, labels)[0]
+
+
+def _logsumexp(x: Variable, s: Variable) -> Variable | None:
+    """log(sum(exp(x), axes)) -> log(sum(exp(x - m), axes)) + m, with m = max(x, axes)."""
+    op = s.owner.op
+    if op.dtype not in (None, x.dtype) or getattr(s.owner.tag, "max_shifted", False):
+        return None  # the second test: our own output must not match again
+    axes = list(range(x.ndim)) if op.axis is None else list(op.axis)
+    biggest = T.max(x, axis=axes)
+    order: list[Any] = []
+    kept = 0
+    for i in range(x.ndim):
+        if i in axes:
+            order.append("x")
+        else:
+            order.append(kept)
+            kept += 1
+    shift = DimShuffle(biggest.broadcastable, order)(biggest)
+    total = T.sum(T.exp(x - shift), axis=axes)
+    total.owner.tag.max_shifted = True
+    return T.log(total) + biggest
+
+
+labels = Var("labels", where=lambda v: is_int(v.dtype) and v.ndim == 1)
+
+STABILIZE = RuleSet("stabilize", (
+    rule("log1p",          P.log(P.add(1, x)),            lambda x: T.log1p(x)),
+    # log(1+x) -> log1p(x)
+    rule("log_1m_sigmoid", P.log(P.sub(1, P.sigmoid(x))), lambda x: -T.softplus(x)),
+    # log(1-σ(x)) -> -softplus(x)
+    rule("log1p_sub",      P.log(P.sub(1, x)),            lambda x: T.log1p(-x)),
+    # log(1-x) -> log1p(-x)
+    rule("expm1",          P.sub(P.exp(x), 1),            lambda x: T.expm1(x)),
+    # exp(x)-1 -> expm1(x)
+    rule("log_sigmoid",    P.log(P.sigmoid(x)),           lambda x: -T.softplus(-x)),
+    # log(σ(x)) -> -softplus(-x)
+    rule("log_softmax",    P.log(P.softmax(x)),           _log_softmax),
+    # log(softmax(x)) -> logsoftmax(x)
+    rule("crossentropy_softmax", P.crossentropycategorical1hot(P.softmax(x), labels),
+         _softmax_crossentropy),
+    # categorical_crossentropy(softmax(x), labels) -> crossentropy_softmax_1hot(x, labels)[0]
+    rule("logsumexp",      P.log(P.sum(P.exp(x), bind="s")), _logsumexp),
+    # log(sum(exp(x))) -> log(sum(exp(x - max x))) + max x
+))
