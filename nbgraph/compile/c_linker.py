@@ -1,0 +1,339 @@
+"""The C linker: elementwise and reduction nodes become kernels in one C file per graph, built
+through the cache and loaded with cffi; every other node runs its Python ``perform``.
+
+Calls go through cffi's ABI mode (``dlopen``): the module needs no Python headers, so a cold
+compile is one small gcc run, and a call costs about as much as an API-mode call once the
+operand pointers are taken with ``ffi.from_buffer``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import cffi
+import numpy as np
+
+from ..config import NbgraphWarning, config
+from ..core.elemwise import Elemwise, check_broadcast
+from ..core.graph import Apply, Variable
+from . import cache
+from .c_render import CStyleRenderer
+from .kernel import Kernel, NotCompilable, lower_elemwise, lower_reduce, reduce_kind
+from .linker import PythonLinker, python_source
+
+FFI = cffi.FFI()
+FFI.cdef("""
+    void *nbg_lookup(int k, int which);
+    void nbg_set_threads(int n);
+    typedef void (*nbg_contig_t)(int64_t n, char **p);
+    typedef void (*nbg_strided_t)(int nd, const int64_t *shape, char **p, const int64_t *st);
+    typedef void (*nbg_reduce_t)(int nk, int nr, const int64_t *shape, char **p,
+                                 const int64_t *st);
+""")
+
+BASE_FLAGS = ("-O3", "-std=gnu11", "-fno-math-errno", "-ffp-contract=off", "-fopenmp")
+MAXDIM = 32
+_LIBS: dict[str, Any] = {}      # path -> loaded library (kept alive for the thunks)
+_WARNED = False
+
+
+def compiler_flags() -> list[str]:
+    """``-O3 -fno-math-errno -ffp-contract=off -fopenmp`` (+ ``-march=native`` on x86-64):
+    no -ffast-math, so IEEE semantics hold; ``NBGRAPH_EXTRA_CFLAGS`` appends (ASan builds)."""
+    flags = list(BASE_FLAGS)
+    if platform.machine() in ("x86_64", "AMD64"):
+        flags.append("-march=native")
+    flags += os.environ.get("NBGRAPH_EXTRA_CFLAGS", "").split()
+    return flags
+
+
+def link_libs() -> list[str]:
+    if platform.machine() in ("x86_64", "AMD64") and sys.platform.startswith("linux"):
+        return ["-lmvec", "-lm"]
+    return ["-lm"]
+
+
+def thread_count() -> int:
+    n = config.openmp_threads
+    if n > 0:
+        return n
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _clients(nodes: Sequence[Apply]) -> dict[Variable, int]:
+    counts: dict[Variable, int] = {}
+    for node in nodes:
+        for var in node.inputs:
+            counts[var] = counts.get(var, 0) + 1
+    return counts
+
+
+def plan(fgraph: Any, nodes: Sequence[Apply]) -> tuple[dict[Apply, Kernel], dict[Apply, Apply]]:
+    """Kernels for the nodes that have one, and the elementwise prologues fused into a
+    reduction (prologue node -> reduction node)."""
+    kernels: dict[Apply, Kernel] = {}
+    absorbed: dict[Apply, Apply] = {}
+    clients = _clients(nodes)
+    outputs = set(fgraph.outputs)
+    for node in nodes:
+        name = f"k{len(kernels)}"
+        try:
+            if isinstance(node.op, Elemwise):
+                kernels[node] = lower_elemwise(node, name)
+                continue
+            reduce_kind(node)
+        except NotCompilable:
+            continue
+        x = node.inputs[0]
+        pro = x.owner
+        fusable = (pro is not None and pro in kernels and len(pro.outputs) == 1
+                   and clients.get(x, 0) == 1 and x not in outputs)
+        try:
+            kernels[node] = lower_reduce(node, name, pro if fusable else None)
+        except NotCompilable:
+            continue
+        if fusable:
+            del kernels[pro]
+            absorbed[pro] = node
+    # names follow the final order, so the module text depends only on the graph
+    renamed = {}
+    for k, (node, kern) in enumerate(kernels.items()):
+        renamed[node] = Kernel(f"k{k}", kern.inputs, kern.outputs, kern.body, kern.results,
+                               kern.title, kern.reduce)
+    return renamed, absorbed
+
+
+def load(source: str, profile: Any = None) -> Any:
+    """Build (or find) the library for ``source`` and dlopen it; CompileError on failure."""
+    compiler = cache.find_compiler()
+    if compiler is None:
+        raise cache.CompileError("no C compiler found (set $CC or install gcc)")
+    result = cache.build(source, config.compiledir, compiler, compiler_flags(), link_libs())
+    if profile is not None:
+        profile.record_phase("cache_hit" if result.cached else "c_compile", result.seconds)
+    lib = _LIBS.get(result.path)
+    if lib is None:
+        lib = FFI.dlopen(result.path)
+        _LIBS[result.path] = lib
+    lib.nbg_set_threads(thread_count())
+    return lib
+
+
+def _warn_fallback(err: Exception) -> None:
+    global _WARNED
+    stderr = getattr(err, "stderr", "")
+    if stderr:
+        print(stderr, file=sys.stderr)
+    if not _WARNED:
+        _WARNED = True
+        warnings.warn(f"C linker unavailable ({err}); falling back to the Python linker",
+                      NbgraphWarning, stacklevel=4)
+
+
+class CLinker:
+    """Compiled kernels for elementwise and reduction nodes; Python ``perform`` for the rest."""
+
+    name = "c"
+
+    def __init__(self, renderer: CStyleRenderer | None = None):
+        self.renderer = renderer or CStyleRenderer()
+
+    def make_thunks(self, fgraph: Any, nodes: list[Apply], storage: dict[Variable, list],
+                    profile: Any = None) -> tuple[list[Any], dict[Apply, str]]:
+        start = time.perf_counter()
+        kernels, absorbed = plan(fgraph, nodes)
+        if not kernels:
+            return PythonLinker().make_thunks(fgraph, nodes, storage, profile)
+        source = self.renderer.render_module(list(kernels.values()))
+        if profile is not None:
+            profile.record_phase("codegen", time.perf_counter() - start)
+        try:
+            lib = load(source, profile)
+        except (cache.CompileError, OSError) as err:
+            _warn_fallback(err)
+            return PythonLinker().make_thunks(fgraph, nodes, storage, profile)
+        thunks: list[Callable[[], None]] = []
+        sources: dict[Apply, str] = {}
+        index = {node: k for k, node in enumerate(kernels)}
+        for node in nodes:
+            in_cells = [storage[v] for v in node.inputs]
+            out_cells = [storage[v] for v in node.outputs]
+            if node in absorbed:
+                thunks.append(_noop)
+                sources[node] = self.renderer.render_kernel(kernels[absorbed[node]])
+            elif node in kernels:
+                kern = kernels[node]
+                sources[node] = self.renderer.render_kernel(kern)
+                if kern.reduce is None:
+                    thunks.append(elemwise_thunk(node, kern, lib, index[node], in_cells,
+                                                 out_cells))
+                else:
+                    pro = next((p for p, r in absorbed.items() if r is node), None)
+                    cells = [storage[v] for v in pro.inputs] if pro is not None else in_cells
+                    thunks.append(reduce_thunk(node, pro, kern, lib, index[node], cells,
+                                               out_cells))
+            else:
+                thunks.append(node.op.make_thunk(node, in_cells, out_cells))
+                sources[node] = python_source(node)
+        return thunks, sources
+
+
+def _noop() -> None:
+    """A prologue fused into its reduction: the reduction's kernel computes it."""
+
+
+# -- calling kernels -------------------------------------------------------------------------
+def _pointer(a: np.ndarray) -> Any:
+    return FFI.cast("char *", a.__array_interface__["data"][0])
+
+
+def _int64s(values: Sequence[int]) -> Any:
+    return FFI.new("int64_t[]", list(values))
+
+
+def call_strided(fn: Any, arrays: Sequence[np.ndarray], shape: tuple[int, ...]) -> None:
+    """Run a strided kernel on ``arrays`` (already broadcast to ``shape``)."""
+    if not shape:
+        shape, strides = (1,), [0] * len(arrays)
+    else:
+        strides = [s for a in arrays for s in a.strides]
+    ptrs = FFI.new("char *[]", [_pointer(a) for a in arrays])
+    fn(len(shape), _int64s(shape), ptrs, _int64s(strides))
+
+
+def _as_dtypes(values: list[Any], dtypes: Sequence[str]) -> list[np.ndarray]:
+    out = []
+    for v, d in zip(values, dtypes, strict=True):
+        v = np.asarray(v)
+        out.append(v if v.dtype == d else v.astype(d))
+    return out
+
+
+def _refcount_base() -> int:
+    """What ``sys.getrefcount`` reports for an array held only by its storage cell, read
+    the way the thunks read it (interpreters differ in how locals hold references)."""
+    cell = [np.empty(1)]
+
+    def probe() -> int:
+        r0 = cell[0]
+        return sys.getrefcount(r0)
+
+    return probe()
+
+
+_BASE_REFS = _refcount_base()
+
+
+def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[list],
+                   out_cells: list[list]) -> Callable[[], None]:
+    """A thunk taking the contiguous kernel when every full-size operand is C-contiguous with
+    the output's shape, else the strided kernel over broadcast views. An output array is
+    reused when nothing but its storage cell still refers to it."""
+    contig = FFI.cast("nbg_contig_t", lib.nbg_lookup(k, 0))
+    strided = FFI.cast("nbg_strided_t", lib.nbg_lookup(k, 1))
+    in_dtypes = [a.dtype for a in kern.inputs]
+    out_dtypes = [o.dtype for o in kern.outputs]
+    nin, nout = len(in_cells), len(out_cells)
+
+    def slow() -> None:
+        vals = _as_dtypes([c[0] for c in in_cells], in_dtypes)
+        shape = np.broadcast_shapes(*(v.shape for v in vals))
+        if any(v.shape != shape for v in vals):
+            check_broadcast(node, vals, shape)
+        if len(shape) > MAXDIM:
+            node.op.perform(node, vals, out_cells)
+            return
+        outs = [np.empty(shape, d) for d in out_dtypes]
+        views = [np.broadcast_to(v, shape) for v in vals]
+        call_strided(strided, views + outs, shape)
+        for cell, out in zip(out_cells, outs, strict=True):
+            cell[0] = out
+
+    full = [j for j, a in enumerate(kern.inputs) if not a.scalar] or [0]
+    src = _fast_source(nin, nout, full)
+    scope: dict[str, Any] = {}
+    exec(src, scope)  # noqa: S102  (generated from integers only: arity and operand indices)
+    return scope["make"](in_cells, out_cells, contig, FFI.new(f"char *[{nin + nout}]"),
+                         FFI.from_buffer, np.empty, [np.dtype(d) for d in out_dtypes],
+                         [np.dtype(d) for d in in_dtypes], slow,
+                         sys.getrefcount, _BASE_REFS)
+
+
+def _fast_source(nin: int, nout: int, full: list[int]) -> str:
+    """Python source of a thunk specialised to the arity (no loops on the hot path)."""
+    ins = ", ".join(f"c{j}" for j in range(nin))
+    outs = ", ".join(f"o{j}" for j in range(nout))
+    lines = [f"def make(in_cells, out_cells, contig, ptrs, fb, empty, dts, idts, slow, refs, base):",
+             f"    {ins}, = in_cells", f"    {outs}, = out_cells",
+             "    " + ", ".join(f"dt{j}" for j in range(nout)) + ", = dts",
+             "    " + ", ".join(f"idt{j}" for j in range(nin)) + ", = idts",
+             "    def thunk():",
+             "        " + "; ".join(f"a{j} = c{j}[0]" for j in range(nin)),
+             "        try:",
+             f"            shape = a{full[0]}.shape"]
+    checks = [f"a{j}.shape == shape" for j in full[1:]]
+    checks += [f"a{j}.dtype is idt{j}" for j in range(nin)]
+    checks += [f"a{j}.flags.c_contiguous" for j in full]
+    lines.append(f"            if {' and '.join(checks)}:")
+    for j in range(nout):
+        lines += [f"                r{j} = o{j}[0]",
+                  f"                if r{j} is None or refs(r{j}) != base or "
+                  f"r{j}.shape != shape:",
+                  f"                    r{j} = empty(shape, dt{j})",
+                  f"                    o{j}[0] = r{j}"]
+    lines += [f"                ptrs[{j}] = fb(a{j})" for j in range(nin)]
+    lines += [f"                ptrs[{nin + j}] = fb(r{j}, require_writable=True)"
+              for j in range(nout)]
+    lines += ["                contig(r0.size, ptrs)", "                return",
+              "        except (AttributeError, TypeError, ValueError):",
+              "            pass", "        slow()", "    return thunk"]
+    return "\n".join(lines) + "\n"
+
+
+def reduce_thunk(node: Apply, prologue: Apply | None, kern: Kernel, lib: Any, k: int,
+                 in_cells: list[list], out_cells: list[list]) -> Callable[[], None]:
+    """A thunk moving the reduced axes last (views, no copies) and running the kernel."""
+    fn = FFI.cast("nbg_reduce_t", lib.nbg_lookup(k, 2))
+    red = kern.reduce
+    assert red is not None
+    in_dtypes = [a.dtype for a in kern.inputs]
+    out_dtype = np.dtype(kern.outputs[0].dtype)
+    op_name = str(node.op)
+    needs_data = red.kind in ("max", "min", "argmax", "argmin")
+
+    def thunk() -> None:
+        vals = _as_dtypes([c[0] for c in in_cells], in_dtypes)
+        shape = np.broadcast_shapes(*(v.shape for v in vals))
+        if prologue is not None and any(v.shape != shape for v in vals):
+            check_broadcast(prologue, vals, shape)
+        if len(shape) + 1 > MAXDIM:
+            raise ValueError(f"{op_name}: more than {MAXDIM - 1} dimensions")
+        axes = red.axes
+        keep = [d for d in range(len(shape)) if d not in axes]
+        if needs_data and any(shape[a] == 0 for a in axes):
+            raise ValueError(f"{op_name} at node {node.uid}: zero-size array to reduction "
+                             f"operation {red.kind} which has no identity")
+        perm = keep + list(axes)
+        views = [np.broadcast_to(v, shape).transpose(perm) for v in vals]
+        full = [shape[d] for d in perm]
+        strides = [list(v.strides) for v in views]
+        nr = len(axes)
+        if nr == 0:  # nothing reduced: one step of size 1
+            full.append(1)
+            strides = [s + [0] for s in strides]
+            nr = 1
+        out = np.empty([shape[d] for d in keep], out_dtype)
+        ptrs = FFI.new("char *[]", [_pointer(v) for v in views] + [_pointer(out)])
+        fn(len(keep), nr, _int64s(full), ptrs, _int64s([s for row in strides for s in row]))
+        out_cells[0][0] = out
+
+    return thunk

@@ -1,0 +1,369 @@
+"""``CStyleRenderer``: Kernel IR -> readable C (one statement per scalar op, ``t<uid>``
+temporaries). Loop, stride and broadcast emission is written once here; a target language
+(CUDA) changes class attributes only (STYLE B8).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import textwrap
+from collections.abc import Sequence
+
+import numpy as np
+
+from .kernel import C_TYPES, Kernel, Stmt
+
+# libm functions with float variants (``expf``) and, in glibc >= 2.35 on x86-64, vector
+# variants in libmvec; declaring them ``omp declare simd`` lets ``#pragma omp simd`` loops call
+# the vector forms without -ffast-math (glibc only declares them under __FAST_MATH__).
+LIBM = ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "sinh",
+        "cosh", "tanh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "atan2", "erf",
+        "erfc", "pow", "sqrt", "floor", "ceil", "trunc", "nearbyint", "round", "fabs", "fmod")
+SIMD_MATH = ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan",
+             "sinh", "cosh", "tanh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "erf",
+             "erfc")
+_BINARY_SIMD = ("pow", "atan2")
+_LIBM_CALL = re.compile(r"\b(" + "|".join(LIBM) + r")\(")
+_DOUBLE_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d*(?:[eE][-+]?\d+)?)(?![\w.])")
+
+HELPERS = textwrap.dedent("""\
+    /* NumPy's semantics for the table rows that are not one C operator */
+    #define NBG_FLOAT_HELPERS(T, S, F)                                                     \\
+    static inline T nbg_max##S(T a, T b) { return (a >= b || a != a) ? a : b; }           \\
+    static inline T nbg_min##S(T a, T b) { return (a <= b || a != a) ? a : b; }           \\
+    static inline T nbg_abs##S(T x) { return fabs##F(x); }                                \\
+    static inline T nbg_sgn##S(T x) { return x > 0 ? (T)1 : (x < 0 ? (T)-1 : x); }        \\
+    static inline T nbg_sigmoid##S(T x) { return (T)1 / ((T)1 + exp##F(-x)); }            \\
+    static inline T nbg_softplus##S(T x)  /* log(1 + e^x) = max(x,0) + log1p(e^-|x|) */  \\
+    { return (x > 0 ? x : (T)0) + log1p##F(exp##F(-fabs##F(x))); }                         \\
+    static inline T nbg_clip##S(T x, T lo, T hi) { return nbg_min##S(nbg_max##S(x, lo), hi); } \\
+    static inline T nbg_mod##S(T a, T b)  /* npy_divmod: the sign follows b */            \\
+    { if (b == 0) return fmod##F(a, b);                                                    \\
+      T m = fmod##F(a, b);                                                                 \\
+      if (m) { if ((b < 0) != (m < 0)) m += b; } else m = copysign##F((T)0, b);            \\
+      return m; }                                                                          \\
+    static inline T nbg_floordiv##S(T a, T b)                                              \\
+    { if (b == 0) return a / b;                                                            \\
+      T m = fmod##F(a, b), d = (a - m) / b;                                                \\
+      if (m && ((b < 0) != (m < 0))) d -= (T)1;                                            \\
+      if (!d) return copysign##F((T)0, a / b);                                             \\
+      T f = floor##F(d);                                                                   \\
+      return (d - f > (T)0.5) ? f + (T)1 : f; }
+    NBG_FLOAT_HELPERS(double, _d, )
+    NBG_FLOAT_HELPERS(float, _f, f)
+    static inline int64_t nbg_max_l(int64_t a, int64_t b) { return a >= b ? a : b; }
+    static inline int64_t nbg_min_l(int64_t a, int64_t b) { return a <= b ? a : b; }
+    static inline int64_t nbg_abs_l(int64_t x) { return x < 0 ? -x : x; }
+    static inline int64_t nbg_sgn_l(int64_t x) { return (x > 0) - (x < 0); }
+    static inline int64_t nbg_clip_l(int64_t x, int64_t lo, int64_t hi)
+    { return nbg_min_l(nbg_max_l(x, lo), hi); }
+    static inline int64_t nbg_floordiv_l(int64_t a, int64_t b)  /* Python's floor division */
+    { if (b == 0) return 0; int64_t q = a / b; return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q; }
+    static inline int64_t nbg_mod_l(int64_t a, int64_t b)
+    { if (b == 0) return 0; int64_t m = a % b; return (m != 0 && ((m < 0) != (b < 0))) ? m + b : m; }
+    static inline double nbg_sigmoid_l(int64_t x) { return nbg_sigmoid_d((double)x); }
+    static inline double nbg_softplus_l(int64_t x) { return nbg_softplus_d((double)x); }
+    #define NBG_PICK(x, name) _Generic((x), float: name##_f, double: name##_d, default: name##_l)
+    #define nbg_max(a, b) NBG_PICK((a) + (b), nbg_max)(a, b)
+    #define nbg_min(a, b) NBG_PICK((a) + (b), nbg_min)(a, b)
+    #define nbg_abs(x) NBG_PICK(x, nbg_abs)(x)
+    #define nbg_sgn(x) NBG_PICK(x, nbg_sgn)(x)
+    #define nbg_sigmoid(x) NBG_PICK(x, nbg_sigmoid)(x)
+    #define nbg_softplus(x) NBG_PICK(x, nbg_softplus)(x)
+    #define nbg_clip(x, lo, hi) NBG_PICK((x) + (lo) + (hi), nbg_clip)(x, lo, hi)
+    #define nbg_mod(a, b) NBG_PICK((a) + (b), nbg_mod)(a, b)
+    #define nbg_floordiv(a, b) NBG_PICK((a) + (b), nbg_floordiv)(a, b)
+    #define nbg_invert(x) (~(x))
+    """)
+
+RUNTIME = textwrap.dedent("""\
+    #define NBG_MAXDIM 32
+    #define NBG_PAR_MIN 16384  /* elements below which one thread is faster */
+    typedef void (*nbg_range_fn)(int64_t lo, int64_t hi, char **p);
+    static int nbg_threads = 1;
+    void nbg_set_threads(int n) { nbg_threads = n > 0 ? n : 1; }
+
+    /* Split [0, n) over the threads in 64-element-aligned chunks, or run it on this one. */
+    static void nbg_run(nbg_range_fn f, int64_t n, char **p)
+    {
+    #ifdef _OPENMP
+        if (n >= NBG_PAR_MIN && nbg_threads > 1) {
+            #pragma omp parallel num_threads(nbg_threads)
+            {
+                int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+                int64_t chunk = ((n + nt - 1) / nt + 63) & ~(int64_t)63;
+                int64_t lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n;
+                if (lo < hi) f(lo, hi, p);
+            }
+            return;
+        }
+    #endif
+        f(0, n, p);
+    }
+    """)
+
+
+def simd_declarations() -> str:
+    lines = ["#if defined(__x86_64__) && defined(__GLIBC__) && defined(_OPENMP)"]
+    for fn in SIMD_MATH:
+        lines += ["#pragma omp declare simd notinbranch", f"double {fn}(double);",
+                  "#pragma omp declare simd notinbranch", f"float {fn}f(float);"]
+    for fn in _BINARY_SIMD:
+        lines += ["#pragma omp declare simd notinbranch", f"double {fn}(double, double);",
+                  "#pragma omp declare simd notinbranch", f"float {fn}f(float, float);"]
+    lines.append("#endif")
+    return "\n".join(lines)
+
+
+def c_literal(value: object, dtype: str) -> str:
+    """A C literal of ``value`` in ``dtype`` (float32 literals carry ``f``: no silent upcast)."""
+    if dtype == "bool":
+        return "1" if value else "0"
+    if np.dtype(dtype).kind in "iu":
+        suffix = "ULL" if dtype == "uint64" else "LL"
+        return f"{int(value)}{suffix}"
+    v = float(value)  # type: ignore[arg-type]
+    if math.isnan(v):
+        return "NAN"
+    if math.isinf(v):
+        return "INFINITY" if v > 0 else "-INFINITY"
+    text = repr(v)
+    return text + "f" if dtype == "float32" else text
+
+
+def float32_math(expr: str) -> str:
+    """``exp(x)`` -> ``expf(x)`` and ``1.0`` -> ``1.0f``: float32 rows compute in float."""
+    expr = _LIBM_CALL.sub(lambda m: m.group(1) + "f(", expr)
+    return _DOUBLE_LITERAL.sub(lambda m: m.group(1) + "f", expr)
+
+
+class CStyleRenderer:
+    """Renders kernels as C99 functions over ``char **p`` operand pointers."""
+
+    kernel_prefix = "void"
+    helper_prefix = "static void"
+    index_t = "int64_t"
+    first_index = "0"
+    stride = "1"
+    simd_pragma = "#pragma omp simd"
+    preamble: tuple[str, ...] = ("#include <math.h>", "#include <stdint.h>",
+                                 "#include <stdbool.h>",
+                                 "#ifdef _OPENMP\n#include <omp.h>\n#endif")
+
+    # -- one scalar statement ------------------------------------------------------------------
+    def ctype(self, dtype: str) -> str:
+        return C_TYPES[dtype]
+
+    def statement(self, stmt: Stmt) -> str:
+        ctype = self.ctype(stmt.dtype)
+        if stmt.spec is None:
+            return f"const {ctype} {stmt.tmp} = {c_literal(stmt.value, stmt.dtype)};"
+        spec = stmt.spec
+        args = list(stmt.args)
+        if stmt.casts_args:
+            args = [a if d == stmt.dtype else f"({ctype}){a}"
+                    for a, d in zip(args, stmt.arg_dtypes, strict=True)]
+        elif spec.name in ("isnan", "isinf") and stmt.arg_dtypes[0] not in ("float32", "float64"):
+            args = [f"(double){args[0]}"]
+        if spec.name == "invert" and stmt.arg_dtypes[0] == "bool":
+            expr = f"(!{args[0]})"  # NumPy's ~ on bool is logical not
+        else:
+            expr = spec.c.format(*args[: spec.nin])
+            for extra in args[spec.nin:]:  # n-ary add/mul: fold left, one C expression
+                expr = spec.c.format(expr, extra)
+        dtypes = {stmt.dtype, *stmt.arg_dtypes}
+        if "float32" in dtypes and "float64" not in dtypes:
+            expr = float32_math(expr)
+        if stmt.dtype == "bool":
+            expr = f"({expr}) != 0"
+        return f"{ctype} {stmt.tmp} = {expr};  /* Elemwise{{{stmt.scalar_name}}} uid {stmt.uid} */"
+
+    def body(self, kernel: Kernel) -> list[str]:
+        return [self.statement(s) for s in kernel.body]
+
+    # -- elementwise: contiguous range, then strided ---------------------------------------------
+    def render_elemwise(self, k: Kernel) -> str:
+        nin = len(k.inputs)
+        setup, loads = [], []
+        for j, a in enumerate(k.inputs):
+            t = self.ctype(a.dtype)
+            if a.scalar:
+                setup.append(f"const {t} {a.name} = *(const {t} *)p[{j}];  /* broadcast */")
+            else:
+                setup.append(f"const {t} *p_{a.name} = (const {t} *)p[{j}];")
+                loads.append(f"const {t} {a.name} = p_{a.name}[i];")
+        stores = []
+        for j, (o, res) in enumerate(zip(k.outputs, k.results, strict=True)):
+            t = self.ctype(o.dtype)
+            setup.append(f"{t} *p_{o.name} = ({t} *)p[{nin + j}];")
+            stores.append(f"p_{o.name}[i] = {res};")
+        inner = _indent(loads + self.body(k) + stores, 2)
+        contig = "\n".join([
+            f"/* {k.title}: contiguous operands */",
+            f"{self.helper_prefix} {k.name}_range({self.index_t} lo, {self.index_t} hi, "
+            "char **p)",
+            "{", _indent(setup, 1), f"    {self.simd_pragma}",
+            f"    for ({self.index_t} i = lo + {self.first_index}; i < hi; i += {self.stride}) {{",
+            inner, "    }", "}",
+            f"{self.kernel_prefix} {k.name}_contig(int64_t n, char **p) "
+            f"{{ nbg_run({k.name}_range, n, p); }}"])
+        return contig + "\n\n" + self.render_strided(k)
+
+    def _strided_loads(self, k: Kernel, base: str) -> tuple[list[str], list[str]]:
+        loads, stores = [], []
+        nin = len(k.inputs)
+        for j, a in enumerate(k.inputs):
+            t = self.ctype(a.dtype)
+            loads.append(f"const {t} {a.name} = *(const {t} *)({base}[{j}] + i * s[{j}]);")
+        for j, (o, res) in enumerate(zip(k.outputs, k.results, strict=True)):
+            t = self.ctype(o.dtype)
+            stores.append(f"*({t} *)({base}[{nin + j}] + i * s[{nin + j}]) = {res};")
+        return loads, stores
+
+    def render_strided(self, k: Kernel) -> str:
+        nops = len(k.inputs) + len(k.outputs)
+        loads, stores = self._strided_loads(k, "b")
+        inner = _indent(loads + self.body(k) + stores, 3)
+        return textwrap.dedent(f"""\
+            /* {k.title}
+               any strides: st[k * nd + d] is operand k's byte stride along dimension d
+               (0 where it broadcasts); the last dimension is the inner loop */
+            {self.kernel_prefix} {k.name}_strided(int nd, const int64_t *shape, char **p, const int64_t *st)
+            {{
+                int64_t idx[NBG_MAXDIM] = {{0}}, outer = 1, s[{nops}];
+                for (int d = 0; d < nd - 1; d++) outer *= shape[d];
+                const int64_t inner = shape[nd - 1];
+                for (int k = 0; k < {nops}; k++) s[k] = st[k * nd + nd - 1];
+                for (int64_t o = 0; o < outer; o++) {{
+                    char *b[{nops}];
+                    for (int k = 0; k < {nops}; k++) {{
+                        b[k] = p[k];
+                        for (int d = 0; d < nd - 1; d++) b[k] += idx[d] * st[k * nd + d];
+                    }}
+                    for ({self.index_t} i = 0; i < inner; i++) {{
+            {{inner}}
+                    }}
+                    for (int d = nd - 2; d >= 0; d--) {{
+                        if (++idx[d] < shape[d]) break;
+                        idx[d] = 0;
+                    }}
+                }}
+            }}
+            """).replace("{inner}", inner)
+
+    # -- reductions ------------------------------------------------------------------------------
+    def _reduce_parts(self, k: Kernel, value: str) -> tuple[str, str, str]:
+        """(initial accumulator, update statement, simd clause) for the reduction kind."""
+        red = k.reduce
+        assert red is not None
+        acc_t = red.acc_dtype
+        is_float = acc_t in ("float32", "float64")
+        lowest = "-INFINITY" if is_float else c_literal(np.iinfo(acc_t).min, acc_t)
+        highest = "INFINITY" if is_float else c_literal(np.iinfo(acc_t).max, acc_t)
+        cast = f"({self.ctype(acc_t)}){value}"
+        table = {
+            "sum": ("0", f"acc += {cast};", "reduction(+:acc)"),
+            "mean": ("0", f"acc += {cast};", "reduction(+:acc)"),
+            "prod": ("1", f"acc *= {cast};", "reduction(*:acc)"),
+            "max": (lowest, f"acc = nbg_max(acc, {cast});", ""),
+            "min": (highest, f"acc = nbg_min(acc, {cast});", ""),
+            "all": ("1", f"acc = acc && ({value} != 0);", ""),
+            "any": ("0", f"acc = acc || ({value} != 0);", ""),
+            "xor": ("0", f"acc = (acc != 0) != ({value} != 0);", ""),
+            # the first NaN wins, then the first strict extremum (NumPy's argmax/argmin)
+            "argmax": (lowest, f"if (acc == acc && !({value} <= acc)) "
+                               f"{{ acc = {value}; arg = r0 + i; }}", ""),
+            "argmin": (highest, f"if (acc == acc && !({value} >= acc)) "
+                                f"{{ acc = {value}; arg = r0 + i; }}", ""),
+        }
+        return table[red.kind]
+
+    def render_reduce(self, k: Kernel) -> str:
+        red = k.reduce
+        assert red is not None
+        nin = len(k.inputs)
+        acc_t, out_t = self.ctype(red.acc_dtype), self.ctype(k.outputs[0].dtype)
+        init, update, clause = self._reduce_parts(k, k.results[0])
+        loads, _ = self._strided_loads(k, "c")
+        inner = _indent(loads + self.body(k) + [update], 4)
+        pragma = f"{self.simd_pragma} {clause}" if clause else ""
+        if red.kind == "mean":
+            final = "(acc / (double)(n_red_outer * inner))"
+        elif red.kind in ("argmax", "argmin"):
+            final = "arg"
+        else:
+            final = "acc"
+        return textwrap.dedent(f"""\
+            /* {k.title}
+               a {red.kind} over the last nr of nk + nr dimensions; inputs have byte strides
+               st[k * nd + d]; the output p[{nin}] is contiguous over the nk kept ones */
+            {self.kernel_prefix} {k.name}_reduce(int nk, int nr, const int64_t *shape, char **p,
+                                  const int64_t *st)
+            {{
+                const int nd = nk + nr;
+                int64_t kidx[NBG_MAXDIM] = {{0}}, ridx[NBG_MAXDIM], n_out = 1, n_red_outer = 1;
+                int64_t s[{nin}];
+                for (int d = 0; d < nk; d++) n_out *= shape[d];
+                for (int d = nk; d < nd - 1; d++) n_red_outer *= shape[d];
+                const int64_t inner = shape[nd - 1];
+                for (int k = 0; k < {nin}; k++) s[k] = st[k * nd + nd - 1];
+                {out_t} *out = ({out_t} *)p[{nin}];
+                for (int64_t o = 0; o < n_out; o++) {{
+                    char *b[{nin}];
+                    for (int k = 0; k < {nin}; k++) {{
+                        b[k] = p[k];
+                        for (int d = 0; d < nk; d++) b[k] += kidx[d] * st[k * nd + d];
+                    }}
+                    {acc_t} acc = {init};
+                    int64_t arg = 0;
+                    for (int d = nk; d < nd - 1; d++) ridx[d] = 0;
+                    for (int64_t ro = 0; ro < n_red_outer; ro++) {{
+                        char *c[{nin}];
+                        const int64_t r0 = ro * inner;
+                        for (int k = 0; k < {nin}; k++) {{
+                            c[k] = b[k];
+                            for (int d = nk; d < nd - 1; d++) c[k] += ridx[d] * st[k * nd + d];
+                        }}
+                        {pragma}
+                        for (int64_t i = 0; i < inner; i++) {{
+            {{inner}}
+                        }}
+                        for (int d = nd - 2; d >= nk; d--) {{
+                            if (++ridx[d] < shape[d]) break;
+                            ridx[d] = 0;
+                        }}
+                    }}
+                    (void)arg;
+                    out[o] = ({out_t}){final};
+                    for (int d = nk - 1; d >= 0; d--) {{
+                        if (++kidx[d] < shape[d]) break;
+                        kidx[d] = 0;
+                    }}
+                }}
+            }}
+            """).replace("{inner}", inner)
+
+    # -- a whole module --------------------------------------------------------------------------
+    def render_kernel(self, k: Kernel) -> str:
+        return self.render_reduce(k) if k.reduce is not None else self.render_elemwise(k)
+
+    def render_module(self, kernels: Sequence[Kernel]) -> str:
+        """One C file for a graph: preamble, helpers, every kernel, and a lookup table."""
+        rows = []
+        for k in kernels:
+            if k.reduce is None:
+                rows.append(f"    {{(void *){k.name}_contig, (void *){k.name}_strided, 0}},")
+            else:
+                rows.append(f"    {{0, 0, (void *){k.name}_reduce}},")
+        table = "\n".join(["static void *nbg_table[][3] = {", *rows, "    {0, 0, 0}", "};",
+                           "void *nbg_lookup(int k, int which) { return nbg_table[k][which]; }"])
+        parts = ["\n".join(self.preamble), simd_declarations(), HELPERS, RUNTIME]
+        parts += [self.render_kernel(k) for k in kernels]
+        parts.append(table)
+        return "\n\n".join(parts) + "\n"
+
+
+def _indent(lines: Sequence[str], level: int) -> str:
+    pad = "    " * level
+    return "\n".join(pad + line for line in lines)

@@ -1,0 +1,185 @@
+"""Kernel IR: one loop body lowered from an ``Elemwise`` (table row or ``Composite``) node, or a
+reduction (``CAReduce``/``Argmax``) with an optional fused elementwise prologue (STYLE B8).
+
+Renderers (``c_render.CStyleRenderer`` and its CUDA subclass) turn a ``Kernel`` into source;
+nothing here knows a target language beyond the table's C templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from ..core.composite import Composite
+from ..core.elemwise import CAReduce, Elemwise
+from ..core.graph import Apply
+from ..core.scalar import ScalarSpec, float_out, same_as_input
+
+# dtypes a kernel can load and store (float16 and complex run their Python ``perform``)
+C_TYPES: dict[str, str] = {
+    "float64": "double", "float32": "float", "bool": "uint8_t",
+    "int8": "int8_t", "int16": "int16_t", "int32": "int32_t", "int64": "int64_t",
+    "uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t", "uint64": "uint64_t",
+}
+
+REDUCE_KINDS = ("sum", "prod", "max", "min", "all", "any", "xor", "argmax", "argmin", "mean")
+_CAREDUCE_KIND = {"add": "sum", "mul": "prod", "maximum": "max", "minimum": "min",
+                  "and_": "all", "or_": "any", "xor": "xor"}
+
+
+class Stmt(NamedTuple):
+    """``tmp = scalar_name(args)`` for node ``uid``; ``spec is None`` makes ``tmp`` a constant."""
+
+    tmp: str
+    scalar_name: str
+    args: tuple[str, ...]
+    uid: int
+    dtype: str
+    spec: ScalarSpec | None = None
+    value: Any = None
+    arg_dtypes: tuple[str, ...] = ()
+
+    @property
+    def casts_args(self) -> bool:
+        """Arithmetic rows compute in their output dtype (``int / int`` is a float division)."""
+        return self.spec is not None and self.spec.out in (float_out, same_as_input)
+
+
+@dataclass(frozen=True)
+class KArg:
+    """A kernel operand: its local name, dtype, and whether it is one element broadcast to all
+    (its static type is all-broadcastable while the output is not)."""
+
+    name: str
+    dtype: str
+    scalar: bool = False
+
+
+@dataclass(frozen=True)
+class Reduce:
+    """The reduction applied to the body's one result over the reduced axes."""
+
+    kind: str
+    axes: tuple[int, ...]       # axes of the (prologue's) full shape that are reduced
+    acc_dtype: str              # accumulator (float32 sums accumulate in double)
+
+
+@dataclass(frozen=True)
+class Kernel:
+    name: str
+    inputs: tuple[KArg, ...]
+    outputs: tuple[KArg, ...]
+    body: tuple[Stmt, ...]
+    results: tuple[str, ...]    # names stored into the outputs, in order
+    title: str                  # the node(s) this kernel computes, for the comment line
+    reduce: Reduce | None = None
+
+
+class NotCompilable(Exception):
+    """The node has no kernel (an unsupported dtype or op); it runs its Python ``perform``."""
+
+
+def _check_dtype(dtype: str, node: Apply) -> None:
+    if dtype not in C_TYPES:
+        raise NotCompilable(f"{node.op}: dtype {dtype} has no C kernel")
+
+
+def _scalar_input(var: Any, out_bcast: tuple[bool, ...]) -> bool:
+    bcast = var.type.broadcastable
+    return bool(bcast) and all(bcast) and not all(out_bcast)
+
+
+def _body_of(node: Apply, names: list[str]) -> tuple[list[Stmt], list[str]]:
+    """Statements computing ``node``'s outputs from operand ``names``; returns (body, results)."""
+    op = node.op
+    scalar = op.scalar_op
+    in_dtypes = [v.dtype for v in node.inputs]
+    if isinstance(scalar, Composite):
+        refs: list[str] = list(names)
+        dtypes: list[str] = list(in_dtypes)
+        body = []
+        seen: set[str] = set()
+        for k, step in enumerate(scalar.steps):
+            _check_dtype(step.dtype, node)
+            tmp = f"t{step.uid}"
+            if tmp in seen:
+                tmp = f"t{step.uid}_{k}"
+            seen.add(tmp)
+            if step.spec is None:
+                body.append(Stmt(tmp, "constant", (), step.uid, step.dtype, None, step.value))
+            else:
+                args = tuple(refs[a] for a in step.args)
+                arg_dtypes = tuple(dtypes[a] for a in step.args)
+                body.append(Stmt(tmp, step.spec.name, args, step.uid, step.dtype, step.spec,
+                                 None, arg_dtypes))
+            refs.append(tmp)
+            dtypes.append(step.dtype)
+        return body, [refs[o] for o in scalar.outputs]
+    if not isinstance(scalar, ScalarSpec):
+        raise NotCompilable(f"{op}: scalar op {scalar!r} has no C template")
+    out = node.outputs[0]
+    tmp = f"t{node.uid}"
+    stmt = Stmt(tmp, scalar.name, tuple(names), node.uid, out.dtype, scalar, None,
+                tuple(in_dtypes))
+    return [stmt], [tmp]
+
+
+def lower_elemwise(node: Apply, name: str) -> Kernel:
+    """The kernel of an ``Elemwise`` node (one table row, or a fused ``Composite``)."""
+    if not isinstance(node.op, Elemwise):
+        raise NotCompilable(f"{node.op} is not elementwise")
+    for var in list(node.inputs) + list(node.outputs):
+        _check_dtype(var.dtype, node)
+    out_bcast = node.outputs[0].type.broadcastable
+    inputs = tuple(KArg(f"i{k}", v.dtype, _scalar_input(v, out_bcast))
+                   for k, v in enumerate(node.inputs))
+    body, results = _body_of(node, [a.name for a in inputs])
+    outputs = tuple(KArg(f"o{k}", v.dtype) for k, v in enumerate(node.outputs))
+    return Kernel(name, inputs, outputs, tuple(body), tuple(results),
+                  f"{node.op} uid {node.uid}")
+
+
+def reduce_kind(node: Apply) -> str:
+    """'sum', 'max', 'argmax', ... for a reduction node; NotCompilable otherwise."""
+    op = node.op
+    if isinstance(op, CAReduce):
+        kind = _CAREDUCE_KIND.get(op.scalar_op.name)
+        if kind is not None:
+            return kind
+    if type(op).__name__ == "Argmax" and getattr(op, "kind", None) in ("max", "min"):
+        return "arg" + op.kind
+    raise NotCompilable(f"{op} is not a reduction with a kernel")
+
+
+def reduced_axes(node: Apply) -> tuple[int, ...]:
+    axis = node.op.axis
+    ndim = node.inputs[0].ndim
+    return tuple(range(ndim)) if axis is None else tuple(sorted(a % ndim for a in axis))
+
+
+def lower_reduce(node: Apply, name: str, prologue: Apply | None = None) -> Kernel:
+    """The kernel of a reduction, reading its input through ``prologue`` (an elementwise node
+    whose one output only this reduction uses) when given: ``sum(exp(x)*y, axis=1)`` in one
+    pass with no temporary array."""
+    kind = reduce_kind(node)
+    x, out = node.inputs[0], node.outputs[0]
+    _check_dtype(x.dtype, node)
+    _check_dtype(out.dtype, node)
+    acc = out.dtype
+    if kind in ("sum", "prod", "mean") and out.dtype == "float32":
+        acc = "float64"  # NumPy sums float32 pairwise; a double accumulator stays as close
+    if kind in ("argmax", "argmin"):
+        acc = x.dtype
+    reduce = Reduce(kind, reduced_axes(node), acc)
+    title = f"{node.op} uid {node.uid}"
+    if prologue is None:
+        inputs = (KArg("i0", x.dtype),)
+        body: list[Stmt] = []
+        results = ["i0"]
+    else:
+        pro = lower_elemwise(prologue, name)
+        inputs = tuple(KArg(a.name, a.dtype) for a in pro.inputs)  # all broadcast at runtime
+        body, results = list(pro.body), list(pro.results)
+        title = f"{pro.title} -> {title}"
+    outputs = (KArg("o0", out.dtype),)
+    return Kernel(name, inputs, outputs, tuple(body), tuple(results[:1]), title, reduce)
