@@ -157,7 +157,7 @@ def hard_sigmoid(x: Any) -> Variable:
 
 
 def ultra_fast_sigmoid(x: Any) -> Variable:
-    """Theano's piecewise approximation of the sigmoid (absolute error below 0.02).
+    """Theano's piecewise approximation of the sigmoid (absolute error below 0.03).
 
     ``sigmoid(x) = (1 + tanh(x/2)) / 2``, with ``tanh(h)`` approximated by ``1.5 h/(1+|h|)``
     for ``|h| < 1.7``, a line up to ``|h| = 3`` and a constant beyond.
