@@ -300,8 +300,8 @@ class Join(Op):
                 continue
             known = {s for s in sizes if s is not None}
             if len(known) > 1:
-                a, b = [t for t in tensors if t.type.shape[d] is not None][:2] \
-                    if len(known) == 2 else tensors[:2]
+                a = next(t for t in tensors if t.type.shape[d] is not None)
+                b = next(t for t in tensors if t.type.shape[d] not in (None, a.type.shape[d]))
                 raise ValueError(f"{self}: inputs {_describe(a)} and {_describe(b)} differ "
                                  f"in dimension {d}, joining along axis {ax}")
             shape.append(known.pop() if known else None)

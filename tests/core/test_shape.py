@@ -1,0 +1,278 @@
+"""Shape and construction ops against NumPy: join/stack, alloc/zeros/ones, arange, eye, tile,
+repeat, diag; static shapes, Theano labels, finite-difference gradients, error messages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nbgraph.tensor as T
+from nbgraph.compile.function import function, verify_grad
+from nbgraph.compile.mode import Mode
+from nbgraph.core.shape import MakeVector
+
+MODE = Mode("py", None)  # no rewrites: the ops themselves are under test
+
+
+def run(inputs, outputs, *values):
+    return function(inputs, outputs, mode=MODE, on_unused_input="ignore")(*values)
+
+
+# -- join / concatenate / stack ---------------------------------------------------------------
+@pytest.mark.parametrize("axis", [0, 1, -1, -2])
+def test_join_matches_numpy(axis, rng):
+    a, b = T.dmatrices("a", "b")
+    av, bv = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    out = T.join(axis, a, b)
+    assert str(out.owner.op) == "Join"
+    np.testing.assert_array_equal(run([a, b], out, av, bv), np.concatenate([av, bv], axis))
+    np.testing.assert_array_equal(run([a, b], T.concatenate([a, b, a], axis=axis), av, bv),
+                                  np.concatenate([av, bv, av], axis))
+
+
+def test_join_symbolic_axis_and_dtype_upcast(rng):
+    a = T.imatrix("a")
+    b = T.dmatrix("b")
+    ax = T.lscalar("ax")
+    av, bv = rng.integers(0, 5, size=(2, 2)).astype("int32"), rng.normal(size=(2, 2))
+    out = T.join(ax, a, b)
+    assert out.dtype == "float64"
+    f = function([ax, a, b], out, mode=MODE)
+    for axis in (0, 1):
+        np.testing.assert_array_equal(f(axis, av, bv), np.concatenate([av, bv], axis))
+
+
+def test_join_static_shape():
+    a = T.tensor("float64", shape=(2, 3), name="a")
+    b = T.tensor("float64", shape=(None, 3), name="b")
+    c = T.tensor("float64", shape=(4, 3), name="c")
+    assert T.join(0, a, c).type.shape == (6, 3)
+    assert T.join(0, a, b).type.shape == (None, 3)
+    assert T.join(1, a, b).type.shape == (2, 6)
+
+
+def test_join_errors_name_both_sides():
+    a = T.tensor("float64", shape=(2, 3), name="a")
+    c = T.tensor("float64", shape=(4, 5), name="c")
+    with pytest.raises(ValueError, match=r"Join: inputs a float64\[2,3\] and c float64\[4,5\]"):
+        T.join(0, a, c)
+    with pytest.raises(TypeError, match=r"Join: .*a float64\[2,3\].*float64\[\?\]"):
+        T.join(0, a, T.dvector("v"))
+    with pytest.raises(IndexError, match="axis 2"):
+        T.join(2, a, a)
+    x, y = T.dmatrices("x", "y")
+    f = function([x, y], T.join(0, x, y), mode=MODE)
+    with pytest.raises(ValueError, match=r"Join at node \d+.*\(2, 3\), \(2, 4\)"):
+        f(np.zeros((2, 3)), np.zeros((2, 4)))
+
+
+def test_stack(rng):
+    a, b = T.dscalars("a", "b")
+    v, w = T.dvectors("v", "w")
+    vv, wv = rng.normal(size=3), rng.normal(size=3)
+    s = T.stack([a, b])
+    assert isinstance(s.owner.op, MakeVector)
+    np.testing.assert_array_equal(run([a, b], s, 1.0, 2.0), [1.0, 2.0])
+    np.testing.assert_array_equal(run([a, b], T.stack(a, b, 3), 1.0, 2.0), [1.0, 2.0, 3.0])
+    for axis in (0, 1, -1):
+        np.testing.assert_array_equal(run([v, w], T.stack([v, w], axis=axis), vv, wv),
+                                      np.stack([vv, wv], axis))
+    np.testing.assert_array_equal(run([v, w], T.stack([v, w], 1), vv, wv),
+                                  np.stack([vv, wv], 1))
+    np.testing.assert_array_equal(run([v, w], T.as_tensor_variable([v, w]), vv, wv),
+                                  np.stack([vv, wv]))
+    n = T.lscalar("n")
+    assert T.stack([n, 2]).dtype == "int64"
+    assert T.stack([T.fscalar(), 2.5]).dtype == "float32"
+
+
+# -- alloc / zeros / ones -----------------------------------------------------------------------
+def test_alloc_zeros_ones(rng):
+    n = T.lscalar("n")
+    x = T.dmatrix("x")
+    row = T.drow("r")
+    rv = rng.normal(size=(1, 3))
+    out = T.alloc(row, n, 3)
+    assert str(out.owner.op) == "Alloc"
+    assert out.type.shape == (None, 3)
+    np.testing.assert_array_equal(run([row, n], out, rv, 4), np.broadcast_to(rv, (4, 3)))
+    assert T.zeros((2, 3)).type.shape == (2, 3)
+    assert T.ones(4, dtype="int32").dtype == "int32"
+    xv = rng.normal(size=(2, 5))
+    got = run([x, n], [T.zeros(x.shape), T.ones((n, 2)), T.zeros(n), T.alloc(1.5, 2, n)], xv, 3)
+    np.testing.assert_array_equal(got[0], np.zeros((2, 5)))
+    np.testing.assert_array_equal(got[1], np.ones((3, 2)))
+    np.testing.assert_array_equal(got[2], np.zeros(3))
+    np.testing.assert_array_equal(got[3], np.full((2, 3), 1.5))
+
+
+def test_alloc_errors():
+    v = T.tensor("float64", shape=(3,), name="v")
+    with pytest.raises(ValueError, match=r"Alloc: value v float64\[3\] cannot broadcast to "
+                                         r"shape \[2, 4\]"):
+        T.alloc(v, 2, 4)
+    with pytest.raises(TypeError, match="Alloc: a shape entry must be an integer"):
+        T.alloc(0.0, 2.5)
+    w = T.dvector("w")
+    f = function([w], T.alloc(w, 2, 4), mode=MODE)
+    with pytest.raises(ValueError, match=r"Alloc at node \d+: value of shape \(1,\)"):
+        f(np.zeros(1))  # a length-1 dimension broadcasts only if its type says so
+
+
+# -- arange / eye ---------------------------------------------------------------------------------
+def test_arange(rng):
+    n = T.lscalar("n")
+    a, s = T.dscalars("a", "s")
+    out = T.arange(n)
+    assert str(out.owner.op) == "ARange{dtype=int64}"
+    np.testing.assert_array_equal(run([n], out, 5), np.arange(5))
+    np.testing.assert_array_equal(run([n], T.arange(n, 0, -2), 7), np.arange(7, 0, -2))
+    np.testing.assert_allclose(run([a, s], T.arange(a, 2.0, s), 0.5, 0.25),
+                               np.arange(0.5, 2.0, 0.25))
+    assert T.arange(3).type.shape == (3,)
+    assert T.arange(1, 10, 3).type.shape == (3,)
+    assert T.arange(5, 1).type.shape == (0,)
+    assert T.arange(0, 1, 0.25).dtype == "float64"
+    assert T.arange(T.iscalar()).dtype == "int64"
+    assert T.arange(3, dtype="float32").dtype == "float32"
+    with pytest.raises(ValueError, match="step must not be zero"):
+        T.arange(0, 3, 0)
+    with pytest.raises(ValueError, match=r"ARange\{dtype=int64\} at node \d+"):
+        run([n], T.arange(0, 3, n), 0)
+
+
+def test_eye_and_identity_like(rng):
+    n, m, k = T.lscalars("n", "m", "k")
+    out = T.eye(n, m, k)
+    assert out.dtype == "float64"
+    f = function([n, m, k], out, mode=MODE)
+    for args in [(3, 3, 0), (2, 4, 1), (4, 2, -1)]:
+        np.testing.assert_array_equal(f(*args), np.eye(*args))
+    assert T.eye(3, dtype="int32").type.shape == (3, 3)
+    x = T.fmatrix("x")
+    ident = T.identity_like(x)
+    assert ident.dtype == "float32"
+    np.testing.assert_array_equal(run([x], ident, np.zeros((2, 3), "float32")), np.eye(2, 3))
+
+
+# -- tile / repeat / diag -------------------------------------------------------------------------
+@pytest.mark.parametrize("reps", [(2,), (2, 3), (1, 2, 2), (3, 1)])
+def test_tile_matches_numpy(reps, rng):
+    x = T.dmatrix("x")
+    xv = rng.normal(size=(2, 3))
+    out = T.tile(x, reps)
+    assert str(out.owner.op) == "Tile"
+    np.testing.assert_array_equal(run([x], out, xv), np.tile(xv, reps))
+    fixed = T.tensor("float64", shape=(2, 3))
+    assert T.tile(fixed, reps).type.shape == np.tile(xv, reps).shape
+
+
+def test_tile_symbolic_reps(rng):
+    v = T.dvector("v")
+    r = T.lscalar("r")
+    vv = rng.normal(size=3)
+    np.testing.assert_array_equal(run([v, r], T.tile(v, (r, 2)), vv, 3), np.tile(vv, (3, 2)))
+    reps = T.lvector("reps")
+    np.testing.assert_array_equal(run([v, reps], T.tile(v, reps, ndim=2), vv, [2, 2]),
+                                  np.tile(vv, (2, 2)))
+
+
+@pytest.mark.parametrize("repeats, axis", [(2, None), (3, 0), (2, 1), (2, -1),
+                                           ([1, 0, 2], 1), ([2, 1], 0)])
+def test_repeat_matches_numpy(repeats, axis, rng):
+    x = T.dmatrix("x")
+    xv = rng.normal(size=(2, 3))
+    out = T.repeat(x, repeats, axis=axis)
+    np.testing.assert_array_equal(run([x], out, xv), np.repeat(xv, repeats, axis=axis))
+    fixed = T.tensor("float64", shape=(2, 3))
+    assert T.repeat(fixed, repeats, axis=axis).type.shape == \
+        np.repeat(xv, repeats, axis=axis).shape
+
+
+def test_repeat_symbolic_and_errors(rng):
+    x = T.dmatrix("x")
+    r = T.lvector("r")
+    assert str(T.repeat(x, r, axis=1).owner.op) == "Repeat{axis=1}"
+    xv = rng.normal(size=(2, 3))
+    f = function([x, r], T.repeat(x, r, axis=1), mode=MODE)
+    np.testing.assert_array_equal(f(xv, [0, 1, 2]), np.repeat(xv, [0, 1, 2], axis=1))
+    with pytest.raises(ValueError, match=r"Repeat\{axis=1\} at node \d+"):
+        f(xv, [1, 2])
+    fixed = T.tensor("float64", shape=(2, 3), name="m")
+    with pytest.raises(ValueError, match=r"repeats int64\[2\] .*m float64\[2,3\]"):
+        T.repeat(fixed, [1, 2], axis=1)
+
+
+@pytest.mark.parametrize("k", [0, 1, -2])
+def test_diag(k, rng):
+    v = T.dvector("v")
+    m = T.dmatrix("m")
+    vv, mv = rng.normal(size=3), rng.normal(size=(3, 4))
+    made, taken = T.diag(v, k), T.diag(m, k)
+    assert str(made.owner.op) == f"AllocDiag{{{k}}}"
+    np.testing.assert_array_equal(run([v], made, vv), np.diag(vv, k))
+    np.testing.assert_array_equal(run([m], taken, mv), np.diag(mv, k))
+    assert T.diag(T.tensor("float64", shape=(3, 4)), k).type.shape == np.diag(mv, k).shape
+    with pytest.raises(ValueError, match="vector or a matrix"):
+        T.diag(T.dtensor3())
+
+
+# -- gradients ----------------------------------------------------------------------------------
+GRADS = [
+    ("join0", lambda a, b: T.join(0, a, b), [(2, 3), (1, 3)]),
+    ("join1", lambda a, b: T.concatenate([a, b, a], axis=1), [(2, 3), (2, 2)]),
+    ("stack", lambda a, b: T.stack([a, b], axis=1), [(2, 3), (2, 3)]),
+    ("stack_scalars", lambda a, b: T.stack([a, b, a * b]), [(), ()]),
+    ("alloc", lambda a: T.alloc(a, 4, 3), [(3,)]),
+    ("alloc_scalar", lambda a: T.alloc(a, 2, 3), [()]),
+    ("arange", lambda a, s: T.arange(a, a + 3.5 * s, s), [(), ()]),
+    ("tile", lambda a: T.tile(a, (2, 3)), [(2, 3)]),
+    ("tile_pad", lambda a: T.tile(a, (3, 1, 2)), [(2, 2)]),
+    ("repeat", lambda a: T.repeat(a, 3, axis=1), [(2, 3)]),
+    ("repeat_flat", lambda a: T.repeat(a, 2), [(2, 3)]),
+    ("repeat_vector", lambda a: T.repeat(a, [2, 0, 1], axis=1), [(2, 3)]),
+    ("alloc_diag", lambda a: T.diag(a, 1), [(3,)]),
+    ("extract_diag", lambda a: T.diag(a), [(3, 4)]),
+    ("extract_diag_k", lambda a: T.diag(a, -1), [(4, 3)]),
+]
+
+
+@pytest.mark.parametrize("name, fn, shapes", GRADS, ids=[g[0] for g in GRADS])
+def test_grads(name, fn, shapes, rng):
+    verify_grad(fn, [rng.normal(size=s) for s in shapes], rng=rng, mode=MODE)
+
+
+def test_join_grad_symbolic_axis(rng):
+    a, b = T.dmatrices("a", "b")
+    ax = T.lscalar("ax")
+    cost = (T.join(ax, a, b) ** 2).sum()
+    ga, gb = T.grad(cost, [a, b])
+    av, bv = rng.normal(size=(2, 2)), rng.normal(size=(2, 2))
+    for axis in (0, 1):
+        got = run([ax, a, b], [ga, gb], axis, av, bv)
+        np.testing.assert_allclose(got[0], 2 * av)
+        np.testing.assert_allclose(got[1], 2 * bv)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_random_join_tile_repeat_match_numpy(data):
+    ndim = data.draw(st.integers(1, 3))
+    shape = data.draw(st.lists(st.integers(1, 3), min_size=ndim, max_size=ndim))
+    axis = data.draw(st.integers(-ndim, ndim - 1))
+    other = list(shape)
+    other[axis] = data.draw(st.integers(0, 3))
+    reps = tuple(data.draw(st.lists(st.integers(0, 3), min_size=1, max_size=ndim + 1)))
+    count = data.draw(st.integers(0, 3))
+    x = T.tensor("float64", shape=(None,) * ndim, name="x")
+    y = T.tensor("float64", shape=(None,) * ndim, name="y")
+    xv = np.arange(np.prod(shape), dtype="float64").reshape(shape)
+    yv = -np.ones(other)
+    got = run([x, y], [T.join(axis, x, y), T.tile(x, reps), T.repeat(x, count, axis=axis)],
+              xv, yv)
+    np.testing.assert_array_equal(got[0], np.concatenate([xv, yv], axis))
+    np.testing.assert_array_equal(got[1], np.tile(xv, reps))
+    np.testing.assert_array_equal(got[2], np.repeat(xv, count, axis=axis))
+
