@@ -5,13 +5,14 @@ kernels, and inline views of all of it (``%load_ext nbgraph``). Classic Theano c
 ``import nbgraph as theano`` and ``import nbgraph.tensor as T``.
 """
 
-from . import gradient, tensor
+from . import gradient, printing, tensor
 from .compile.function import Function, In, Out, function
 from .compile.mode import Mode
 from .config import config
 from .core.gradient import Lop, Rop, grad
 from .core.graph import Apply, Constant, Variable
 from .core.shared import SharedVariable, shared
+from .printing import pp
 
 __version__ = "0.1.0"
 
