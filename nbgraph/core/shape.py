@@ -336,6 +336,7 @@ class Split(Op):
 
     def __init__(self, len_splits: int):
         self.len_splits = int(len_splits)
+        self.view_map = {k: [0] for k in range(self.len_splits)}  # np.split returns views
 
     def make_node(self, x: Any, axis: Any, splits: Any) -> Apply:
         x = as_tensor_variable(x)
@@ -353,7 +354,7 @@ class Split(Op):
         x, axis, splits = inputs
         axis = int(axis)
         if len(splits) != self.len_splits or np.sum(splits) != x.shape[axis]:
-            raise ValueError(f"{self} at node {node.uid}: sizes {list(splits)} do not split "
+            raise ValueError(f"{self} at node {node.uid}: sizes {splits.tolist()} do not split "
                              f"axis {axis} of an array of shape {x.shape}")
         for cell, piece in zip(output_storage, np.split(x, np.cumsum(splits)[:-1], axis),
                                strict=True):
@@ -600,7 +601,7 @@ class Tile(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         x, reps = inputs
         if len(reps) != self.ndim or np.any(reps < 0):
-            raise ValueError(f"{self} at node {node.uid}: invalid reps {list(reps)} for "
+            raise ValueError(f"{self} at node {node.uid}: invalid reps {reps.tolist()} for "
                              f"{self.ndim} dimensions")
         output_storage[0][0] = np.tile(x, tuple(int(r) for r in reps))
 

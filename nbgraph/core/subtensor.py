@@ -1,6 +1,7 @@
 """Indexing ops: basic slicing (Subtensor, a view), integer-array indexing (AdvancedSubtensor1,
 AdvancedSubtensor), boolean masks (through Nonzero), and their updates (``set_subtensor``,
 ``inc_subtensor``). ``getitem`` turns a Python index into these ops; it never computes.
+One module for the indexing family (ops and the index parser share the index-list helpers).
 """
 
 from __future__ import annotations
@@ -528,7 +529,9 @@ def _classify(entry: Any) -> tuple[str, Any]:
         raise TypeError("getitem: a Python bool is not a valid index; use a boolean array")
     if isinstance(entry, (int, np.integer)):
         return "int", constant(int(entry), dtype="int64")
-    var = as_tensor_variable(entry if isinstance(entry, Variable) else np.asarray(entry))
+    symbolic = isinstance(entry, Variable) or (
+        isinstance(entry, (list, tuple)) and any(isinstance(e, Variable) for e in entry))
+    var = as_tensor_variable(entry if symbolic else np.asarray(entry))
     if isinstance(entry, (list, tuple)) and var.ndim == 1 and var.type.shape[0] == 0:
         var = constant(np.zeros(0, dtype="int64"))
     if var.dtype == "bool":

@@ -276,3 +276,18 @@ def test_random_join_tile_repeat_match_numpy(data):
     np.testing.assert_array_equal(got[1], np.tile(xv, reps))
     np.testing.assert_array_equal(got[2], np.repeat(xv, count, axis=axis))
 
+
+
+def test_split_outputs_are_views_but_functions_copy(rng):
+    from nbgraph.core.shape import Split
+    x = T.dvector("x")
+    first, second = Split(2)(x, 0, [1, 2])
+    assert str(first.owner.op) == "Split{2}"
+    assert first.owner.op.view_map == {0: [0], 1: [0]}
+    xv = rng.normal(size=3)
+    got = run([x], [first, second], xv)
+    np.testing.assert_array_equal(got[0], xv[:1])
+    np.testing.assert_array_equal(got[1], xv[1:])
+    assert not np.shares_memory(got[1], xv)
+    with pytest.raises(ValueError, match=r"Split\{2\} at node \d+: sizes \[1, 2\]"):
+        run([x], first, np.zeros(4))

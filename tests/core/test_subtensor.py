@@ -343,3 +343,39 @@ def test_set_subtensor_errors_name_both_sides():
     f = function([z, y64], T.inc_subtensor(z[1:], y64), mode=MODE)
     with pytest.raises(ValueError, match=r"IncSubtensor\{Inc;int64::\} at node \d+.*\(3,\)"):
         f(np.zeros(3), np.zeros(3))
+
+
+def test_list_of_symbolic_scalars_is_an_integer_vector(rng):
+    x = T.dvector("x")
+    i, j = T.lscalars("i", "j")
+    out = x[[i, j]]
+    assert type(out.owner.op) is AdvancedSubtensor1
+    xv = rng.normal(size=5)
+    np.testing.assert_array_equal(run([x, i, j], out, xv, 3, 1), xv[[3, 1]])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.data())
+def test_random_inc_and_set_match_numpy(data):
+    shape = tuple(data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    index = []
+    for size in shape:
+        if data.draw(st.booleans()):
+            index.append(data.draw(st.integers(-size, size - 1)))
+        else:
+            bound = st.none() | st.integers(-size - 1, size + 1)
+            step = data.draw(st.none() | st.sampled_from([-2, -1, 1, 2]))
+            index.append(slice(data.draw(bound), data.draw(bound), step))
+    index = tuple(index)
+    x = T.tensor("float64", shape=(None,) * len(shape), name="x")
+    xv = np.arange(np.prod(shape), dtype="float64").reshape(shape)
+    region = xv[index].shape
+    y = T.tensor("float64", shape=(None,) * len(region), name="y")
+    yv = -np.arange(np.prod(region), dtype="float64").reshape(region) - 1
+    got_set, got_inc = run([x, y], [T.set_subtensor(x[index], y), T.inc_subtensor(x[index], y)],
+                           xv, yv)
+    want_set, want_inc = xv.copy(), xv.copy()
+    want_set[index] = yv
+    want_inc[index] += yv
+    np.testing.assert_array_equal(got_set, want_set)
+    np.testing.assert_array_equal(got_inc, want_inc)
