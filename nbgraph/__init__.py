@@ -5,7 +5,7 @@ kernels, and inline views of all of it (``%load_ext nbgraph``). Classic Theano c
 ``import nbgraph as theano`` and ``import nbgraph.tensor as T``.
 """
 
-from . import gradient, printing, tensor
+from . import gradient, ifelse, printing, tensor
 from .compile.function import Function, In, Out, function
 from .compile.mode import Mode
 from .config import config
@@ -13,6 +13,7 @@ from .core.gradient import Lop, Rop, grad
 from .core.graph import Apply, Constant, Variable
 from .core.shared import SharedVariable, shared
 from .printing import pp
+from .scan_module import scan
 
 __version__ = "0.1.0"
 
