@@ -7,7 +7,6 @@ from ..core.linalg import *  # noqa: F403
 from ..core.mathops import *  # noqa: F403
 from ..core.shape import *  # noqa: F403
 from ..core.subtensor import *  # noqa: F403
-from ..core.subtensor import *  # noqa: F403
 from ..core.types import TensorType
 from ..core.variable import (TensorConstant, TensorVariable, as_tensor_variable, constant,
                              tensor)
