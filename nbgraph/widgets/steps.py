@@ -1,0 +1,92 @@
+"""From a rewrite trace to what the Passes view shows at each step (tinygrad's rewrite details).
+
+A step is one pass: its graph before and after, the uids its events removed and added (the
+highlights), how often each rule fired and what it touched, and a listing diff.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..compile.rewrite.trace import PassRecord, RewriteEvent, Snapshot, Trace
+from .graphdata import listing_text
+
+
+@dataclass(frozen=True)
+class RuleUse:
+    """One rule within one step: how often it fired and the uids it removed and added."""
+
+    rule: str
+    count: int
+    removed: tuple[int, ...]
+    added: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """What the Passes view draws for one pass (or one event of it, see ``focus``)."""
+
+    index: int
+    name: str
+    before: Snapshot
+    after: Snapshot
+    events: tuple[RewriteEvent, ...]
+    removed: frozenset[int]
+    added: frozenset[int]
+    seconds: float
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.events) or self.before != self.after
+
+    def rules(self) -> list[RuleUse]:
+        """Rules in the order they first fired, with counts and touched uids."""
+        counts = Counter(e.rule for e in self.events)
+        uses = []
+        for rule in dict.fromkeys(e.rule for e in self.events):
+            mine = [e for e in self.events if e.rule == rule]
+            uses.append(RuleUse(rule, counts[rule], _union(e.removed for e in mine),
+                                _union(e.added for e in mine)))
+        return uses
+
+    def focus(self, event: int | None) -> tuple[frozenset[int], frozenset[int]]:
+        """(removed, added) uids to highlight: the whole step, or only event ``event``."""
+        if event is None:
+            return self.removed, self.added
+        chosen = self.events[event]
+        return frozenset(chosen.removed), frozenset(chosen.added)
+
+    def diff(self) -> str:
+        """Unified diff of the listing before and after (empty when nothing changed)."""
+        lines = difflib.unified_diff(listing_text(self.before).splitlines(),
+                                     listing_text(self.after).splitlines(),
+                                     f"before {self.name}", f"after {self.name}",
+                                     lineterm="", n=1)
+        return "\n".join(lines)
+
+
+def _union(groups: object) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(uid for group in groups for uid in group))  # type: ignore
+
+
+def step_of(index: int, record: PassRecord) -> Step:
+    """The step for one pass record. Highlights are exactly the uids its events name."""
+    return Step(index, record.name, record.before, record.after, record.events,
+                frozenset(u for e in record.events for u in e.removed),
+                frozenset(u for e in record.events for u in e.added), record.seconds)
+
+
+def pass_steps(trace: Trace | None) -> list[Step]:
+    """One step per pass, unchanged passes included (the view greys them, never hides)."""
+    if trace is None:
+        return []
+    return [step_of(k, rec) for k, rec in enumerate(trace.passes)]
+
+
+def step_summary(steps: Sequence[Step]) -> list[tuple[str, int, bool, list[tuple[str, int]]]]:
+    """(pass name, events, changed, [(rule, count)]) per pass: the static pass list."""
+    return [(s.name, len(s.events), s.changed, [(r.rule, r.count) for r in s.rules()])
+            for s in steps]

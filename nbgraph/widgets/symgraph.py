@@ -1,0 +1,215 @@
+"""The logic behind ``%%symgraph``, testable without IPython: run a cell, compile, build views.
+
+``symgraph(namespace, outputs, grad, mode, profile, inputs, shapes)`` compiles the named
+outputs (and gradients), calls the function on given or random inputs, and returns one
+``SymGraph`` view with five tabs: Graph, Passes, Gradient, Code, Profile.
+"""
+
+from __future__ import annotations
+
+import ast
+import linecache
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import ipywidgets as W
+import numpy as np
+
+from ..compile.function import function
+from ..core.gradient import grad as symbolic_grad
+from ..core.graph import Constant, Variable, graph_inputs
+from ..core.shared import SharedVariable
+from .graphdata import graph_snapshot
+from .passes import view_passes
+from .static import View
+from .views import empty_view, view_code, view_gradient, view_graph, view_profile
+
+TABS = ("Graph", "Passes", "Gradient", "Code", "Profile")
+DEFAULT_DIM = 3  # length of a dimension neither the type nor --shape fixes
+PROFILE_CALLS = 10  # calls timed for the Profile tab
+
+
+class SymgraphError(ValueError):
+    """The cell did not name compilable outputs, or an argument names nothing usable."""
+
+
+def run_cell(source: str, namespace: dict[str, Any], name: str = "<symgraph cell>") -> Any:
+    """Run ``source`` in ``namespace``; return its last expression's value (else None)."""
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # tracebacks
+    tree = ast.parse(source, name)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    exec(compile(tree, name, "exec"), namespace)  # noqa: S102  (the user's own cell)
+    if last is None:
+        return None
+    return eval(compile(ast.Expression(last.value), name, "eval"), namespace)  # noqa: S307
+
+
+def parse_assignments(items: Iterable[str], namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """``["x=np.ones(3)", "y=2"]`` -> values, each right side evaluated in ``namespace``."""
+    values = {}
+    for item in items:
+        name, sep, expr = item.partition("=")
+        if not sep or not name.strip() or not expr.strip():
+            raise SymgraphError(f"--inputs: expected NAME=VALUE, got {item!r}")
+        values[name.strip()] = eval(expr, dict(namespace))  # noqa: S307
+    return values
+
+
+def parse_shapes(items: Iterable[str]) -> dict[str, tuple[int, ...]]:
+    """``["x=3,4", "s="]`` -> ``{"x": (3, 4), "s": ()}`` for the random inputs."""
+    shapes = {}
+    for item in items:
+        name, sep, dims = item.partition("=")
+        try:
+            shape = tuple(int(d) for d in dims.split(",") if d.strip())
+        except ValueError:
+            shape = None
+        if not sep or not name.strip() or shape is None:
+            raise SymgraphError(f"--shape: expected NAME=d0,d1,..., got {item!r}")
+        shapes[name.strip()] = shape
+    return shapes
+
+
+def _flatten(value: Any, what: str) -> list[Variable]:
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    for item in items:
+        if not isinstance(item, Variable):
+            raise SymgraphError(f"{what} is a {type(item).__name__}, not a symbolic Variable")
+    return items
+
+
+def resolve_outputs(namespace: Mapping[str, Any], names: Sequence[str], last: Any) -> list:
+    """The Variables to compile: the named ones, else the cell's last expression value."""
+    if not names:
+        if last is None:
+            raise SymgraphError("%%symgraph: end the cell with an expression giving the "
+                                "output(s), or name them with -o NAME")
+        return _flatten(last, "the cell's last expression")
+    outputs = []
+    for name in names:
+        if name not in namespace:
+            raise SymgraphError(f"-o {name}: no such name in the notebook")
+        outputs += _flatten(namespace[name], f"-o {name}")
+    return outputs
+
+
+def input_names(var: Variable, namespace: Mapping[str, Any]) -> set[str]:
+    """Names a user may use for ``var``: its own name and every notebook name bound to it."""
+    names = {k for k, v in namespace.items() if v is var}
+    return names | ({var.name} if var.name else set())
+
+
+def random_value(var: Variable, shape: tuple[int, ...] | None, rng: np.random.Generator
+                 ) -> np.ndarray:
+    """A value of ``var``'s dtype: ``shape`` if given, else static dims (unknown ones 3)."""
+    if shape is None:
+        shape = tuple(DEFAULT_DIM if d is None else d for d in var.type.shape)
+    dtype = np.dtype(var.type.dtype)
+    if dtype.kind == "b":
+        return rng.random(shape) < 0.5
+    if dtype.kind in "iu":
+        return rng.integers(0, 5, shape).astype(dtype)
+    # positive and away from 0, so log/sqrt/division graphs give finite numbers
+    return rng.uniform(0.1, 1.0, shape).astype(dtype)
+
+
+def call_values(fn_inputs: Sequence[Variable], namespace: Mapping[str, Any],
+                given: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]]) -> list:
+    """One value per function input: from ``given`` by name, else random (seed 0)."""
+    rng = np.random.default_rng(0)
+    known = set(given) | set(shapes)
+    values = []
+    for var in fn_inputs:
+        names = input_names(var, namespace)
+        value = next((given[n] for n in sorted(names) if n in given), None)
+        shape = next((shapes[n] for n in sorted(names) if n in shapes), None)
+        known -= names
+        values.append(value if value is not None else random_value(var, shape, rng))
+    if known:
+        raise SymgraphError(f"--inputs/--shape name {sorted(known)}, which are not inputs of "
+                            f"the graph")
+    return values
+
+
+class SymGraph(View):
+    """The result of ``symgraph``: the five-tab widget, its static HTML and the function."""
+
+    def __init__(self, fn: Any, views: dict[str, View], outputs: list[Variable],
+                 grads: list[Variable]):
+        tab = W.Tab(children=[views[t].widget for t in TABS], titles=list(TABS))
+        parts = [views[t].html for t in TABS if t != "Code"]
+        text = f"symgraph: {'; '.join(views[t].text for t in TABS)}"
+        super().__init__(tab, '<div class="nbgraph-symgraph">' + "".join(parts) + "</div>",
+                         text)
+        self.fn, self.views, self.outputs, self.grads = fn, views, outputs, grads
+
+    def select(self, tab: str) -> SymGraph:
+        """Open ``tab`` ('Graph', 'Passes', ...) in the widget."""
+        self.widget.selected_index = TABS.index(tab)
+        return self
+
+
+def _gradients(outputs: list[Variable], wrt_names: Sequence[str],
+               namespace: Mapping[str, Any]) -> list[Variable]:
+    if not wrt_names:
+        return []
+    wrt = []
+    for name in wrt_names:
+        if name not in namespace:
+            raise SymgraphError(f"--grad {name}: no such name in the notebook")
+        wrt += _flatten(namespace[name], f"--grad {name}")
+    cost = outputs[0] if outputs[0].ndim == 0 else outputs[0].sum()  # grad needs a scalar
+    grads = symbolic_grad(cost, wrt)
+    return list(grads) if isinstance(grads, (list, tuple)) else [grads]
+
+
+def symgraph(namespace: Mapping[str, Any], outputs: Sequence[str] = (),
+             grad: Sequence[str] = (), mode: Any = None, profile: bool = False,
+             inputs: Mapping[str, Any] | None = None,
+             shapes: Mapping[str, tuple[int, ...]] | None = None,
+             last: Any = None) -> SymGraph:
+    """Compile the named outputs (or ``last``) and build the five-tab view.
+
+    ``grad`` names Variables to differentiate the first output by (summed if not scalar);
+    ``profile`` times real calls on ``inputs`` (values by input name) or on random inputs
+    shaped by ``shapes``. A call that fails in a node raises as usual, with the view (the node
+    highlighted in the Graph tab) attached as ``err.symgraph``.
+
+    >>> x = T.dvector('x')
+    >>> view = symgraph({'x': x}, last=T.exp(x).sum(), grad=['x'])   # doctest: +SKIP
+    """
+    outs = resolve_outputs(namespace, outputs, last)
+    grads = _gradients(outs, grad, namespace)
+    mode = namespace.get(mode, mode) if isinstance(mode, str) else mode
+    fn_inputs = [v for v in graph_inputs(outs + grads) if v.owner is None
+                 and not isinstance(v, (Constant, SharedVariable))]
+    fn = function(fn_inputs, outs + grads, mode=mode, profile=profile,
+                  on_unused_input="ignore")
+    views = {"Passes": view_passes(fn.trace), "Code": view_code(fn)}
+    if grads:
+        views["Gradient"] = view_gradient(graph_snapshot(outs + grads), fn, len(outs))
+    else:
+        views["Gradient"] = empty_view("Gradient", "no gradient: add --grad WRT")
+    failure = None
+    if profile or inputs:
+        values = call_values(fn_inputs, namespace, inputs or {}, shapes or {})
+        try:
+            for _ in range(PROFILE_CALLS if profile else 1):
+                fn(*values)
+        except Exception as err:
+            if getattr(err, "node", None) is None:
+                raise
+            failure = err
+    views["Profile"] = view_profile(fn) if profile and failure is None else \
+        empty_view("Profile", "no profile: run the cell with --profile")
+    if failure is not None:
+        message = f"{type(failure).__name__}: {str(failure).splitlines()[0]}"
+        views["Graph"] = view_graph(fn, highlight=[failure.node.uid],  # type: ignore[attr-defined]
+                                    error=message)
+    else:
+        views["Graph"] = view_graph(fn)
+    result = SymGraph(fn, views, outs, grads)
+    if failure is not None:
+        failure.symgraph = result.select("Graph")  # type: ignore[attr-defined]
+        raise failure
+    return result

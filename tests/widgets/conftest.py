@@ -1,0 +1,13 @@
+"""Fixtures for the widget tests."""
+
+from __future__ import annotations
+
+import pytest
+from widget_fixtures import make_trace
+
+from nbgraph.compile.rewrite.trace import Trace
+
+
+@pytest.fixture
+def trace() -> Trace:
+    return make_trace()

@@ -1,0 +1,80 @@
+"""``%load_ext nbgraph`` and ``%%symgraph``: argument parsing, help, display, errors."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from nbgraph.widgets.magic import SymgraphMagics, parse_line
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
+
+
+@pytest.fixture(scope="module")
+def shell():
+    ip = InteractiveShell.instance()
+    ip.extension_manager.load_extension("nbgraph")
+    ip.run_cell("import numpy as np\nimport nbgraph\nimport nbgraph.tensor as T")
+    return ip
+
+
+def test_parse_line_every_option():
+    args = parse_line("-o y z --grad x w --mode FAST_COMPILE --profile "
+                      "--inputs x=np.ones(3) 'w=[[1, 2]]' --shape v=2,3")
+    assert args.output == ["y", "z"] and args.grad == ["x", "w"]
+    assert args.mode == "FAST_COMPILE" and args.profile
+    assert args.inputs == ["x=np.ones(3)", "w=[[1, 2]]"] and args.shape == ["v=2,3"]
+
+
+def test_parse_line_defaults():
+    args = parse_line("")
+    assert (args.output, args.grad, args.mode, args.profile, args.inputs, args.shape) == \
+        ([], [], None, False, [], [])
+
+
+def test_parse_line_rejects_unknown_option():
+    with pytest.raises(Exception, match="unrecognized arguments"):
+        parse_line("--colour red")
+
+
+def test_magic_help_lists_every_option():
+    doc = SymgraphMagics.symgraph.__doc__
+    for option in ("-o", "--grad", "--mode", "--profile", "--inputs", "--shape"):
+        assert option in doc
+    assert "random" in doc  # the help strings are there, not just the names
+
+
+def test_extension_registers_cell_magic(shell):
+    assert "symgraph" in shell.magics_manager.magics["cell"]
+
+
+@needs_dot
+def test_magic_displays_one_view_with_static_html(shell):
+    with capture_output() as captured:
+        shell.run_cell_magic("symgraph", "--grad x --profile",
+                             "x = T.dvector('x')\nT.log(1 + T.exp(x)).sum()")
+    assert len(captured.outputs) == 1
+    data = captured.outputs[0].data
+    assert "<svg" in data["text/html"] and "stabilize/log1p" in data["text/html"]
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert "x" in shell.user_ns  # the cell ran in the user namespace
+
+
+@needs_dot
+def test_magic_graph_error_shows_node_then_raises(shell):
+    shell.run_cell("a = T.dvector('a'); b = T.dvector('b')")
+    with capture_output() as captured, pytest.raises(ValueError):
+        shell.run_cell_magic("symgraph", "--inputs a=np.ones(2) b=np.ones(5)", "a * b")
+    assert len(captured.outputs) == 1
+    assert 'class="node op output error"' in captured.outputs[0].data["text/html"]
+
+
+@needs_dot
+def test_magic_error_inside_cell_highlights_failing_node(shell):
+    cell = "f = nbgraph.function([a, b], T.exp(a) - b)\nf(np.ones(2), np.ones(3))"
+    with capture_output() as captured, pytest.raises(ValueError):
+        shell.run_cell_magic("symgraph", "", cell)
+    assert "error" in captured.outputs[0].data["text/html"]
