@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .graph import Apply, Variable
 from .op import Op
@@ -80,14 +79,26 @@ class _ConvParams(Op):
         pad = self.pads(k, k)[axis]
         return (n + 2 * pad - _span(k, self.filter_dilation[axis])) // self.subsample[axis] + 1
 
-    def windows(self, x: np.ndarray, kh: int, kw: int) -> np.ndarray:
-        """im2col as a view: ``(N, C, oh, ow, kh, kw)`` windows of the padded image."""
+    def taps(self, kh: int, kw: int, oh: int, ow: int):  # noqa: ANN201  (a generator)
+        """For each kernel tap ``(i, j)``, the padded-image rows and columns it reads."""
+        (dh, dw), (sh, sw) = self.filter_dilation, self.subsample
+        for i in range(kh):
+            for j in range(kw):
+                yield i, j, (slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+                             slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
+
+    def im2col(self, x: np.ndarray, kh: int, kw: int, oh: int, ow: int) -> np.ndarray:
+        """``cols[c, i, j, n, y, x]``: the padded image value that tap ``(i, j)`` meets at
+        output ``(y, x)``. The layout makes each tap one contiguous slab copy and the
+        convolution a single gemm over ``(c, i, j)``."""
         ph, pw = self.pads(kh, kw)
         if ph or pw:
             x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-        (dh, dw), (sh, sw) = self.filter_dilation, self.subsample
-        view = sliding_window_view(x, (_span(kh, dh), _span(kw, dw)), axis=(2, 3))
-        return view[:, :, ::sh, ::sw, ::dh, ::dw]
+        x = x.transpose(1, 0, 2, 3)                  # channels first: (C, N, H, W)
+        cols = np.empty((x.shape[0], kh, kw, x.shape[1], oh, ow), dtype=x.dtype)
+        for i, j, (rows, columns) in self.taps(kh, kw, oh, ow):
+            cols[:, i, j] = x[:, :, rows, columns]
+        return cols.reshape(x.shape[0] * kh * kw, -1)
 
     def oriented(self, w: np.ndarray) -> np.ndarray:
         """The kernel as correlated with the image: flipped for a true convolution."""
@@ -182,11 +193,13 @@ class Conv2d(_ConvParams):
         x, w = inputs
         self._check_values(node, x, w)
         dtype = node.outputs[0].dtype
-        cols = self.windows(x.astype(dtype, copy=False), w.shape[2], w.shape[3])
-        # one gemm over (c, i, j): (N, oh, ow, C*kh*kw) x (C*kh*kw, F)
-        out = np.tensordot(cols, self.oriented(w.astype(dtype, copy=False)),
-                           axes=([1, 4, 5], [1, 2, 3]))
-        output_storage[0][0] = np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+        n, f, (kh, kw) = x.shape[0], w.shape[0], w.shape[2:]
+        oh, ow = self.out_len(x.shape[2], kh, 0), self.out_len(x.shape[3], kw, 1)
+        cols = self.im2col(x.astype(dtype, copy=False), kh, kw, oh, ow)
+        # one gemm over (c, i, j): (F, C*kh*kw) @ (C*kh*kw, N*oh*ow)
+        kernel = self.oriented(w.astype(dtype, copy=False)).reshape(f, -1)
+        out = (kernel @ cols).reshape(f, n, oh, ow)
+        output_storage[0][0] = np.ascontiguousarray(out.transpose(1, 0, 2, 3))
 
     def _check_values(self, node: Apply, x: np.ndarray, w: np.ndarray) -> None:
         for role, given, arr in (("input", self.imshp, x), ("filters", self.kshp, w)):
@@ -230,19 +243,16 @@ class Conv2dGradInputs(_ConvParams):
         kh, kw = w.shape[2:]
         _check_top(self, node, top, (self.out_len(h, kh, 0), self.out_len(wd, kw, 1)))
         ph, pw = self.pads(kh, kw)
-        (dh, dw), (sh, sw) = self.filter_dilation, self.subsample
-        oh, ow = top.shape[2:]
-        # dcols[i, j, n, c, y, x]: what window tap (i, j) at output (y, x) sends back
-        dcols = np.tensordot(self.oriented(w.astype(dtype, copy=False)),
-                             top.astype(dtype, copy=False), axes=([0], [1]))
-        dcols = dcols.transpose(1, 2, 3, 0, 4, 5)
-        padded = np.zeros((top.shape[0], w.shape[1], h + 2 * ph, wd + 2 * pw), dtype=dtype)
-        for i in range(kh):
-            for j in range(kw):
-                rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
-                cols = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
-                padded[:, :, rows, cols] += dcols[i, j]
-        output_storage[0][0] = np.ascontiguousarray(padded[:, :, ph:ph + h, pw:pw + wd])
+        (n, f, oh, ow), c = top.shape, w.shape[1]
+        # col2im: dcols[c, i, j, n, y, x] is what tap (i, j) at output (y, x) sends back
+        kernel = self.oriented(w.astype(dtype, copy=False)).reshape(f, -1)
+        top_rows = top.astype(dtype, copy=False).transpose(1, 0, 2, 3).reshape(f, -1)
+        dcols = (kernel.T @ top_rows).reshape(c, kh, kw, n, oh, ow)
+        padded = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype=dtype)
+        for i, j, (rows, columns) in self.taps(kh, kw, oh, ow):
+            padded[:, :, rows, columns] += dcols[:, i, j]
+        dx = padded[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
+        output_storage[0][0] = np.ascontiguousarray(dx)
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # linear in each of filters and topgrad: <G, A_w^T top> = <conv(G, w), top>
@@ -271,9 +281,11 @@ class Conv2dGradWeights(_ConvParams):
         dtype = node.outputs[0].dtype
         _check_top(self, node, top, (self.out_len(x.shape[2], kh, 0),
                                      self.out_len(x.shape[3], kw, 1)))
-        cols = self.windows(x.astype(dtype, copy=False), kh, kw)
-        # dw[f, c, i, j] = sum over n, y, x of top[n, f, y, x] * window[n, c, y, x, i, j]
-        dw = np.tensordot(top.astype(dtype, copy=False), cols, axes=([0, 2, 3], [0, 2, 3]))
+        f, (oh, ow), c = top.shape[1], top.shape[2:], x.shape[1]
+        cols = self.im2col(x.astype(dtype, copy=False), kh, kw, oh, ow)
+        # dw[f, (c, i, j)] = sum over (n, y, x) of top[n, f, y, x] * cols[(c, i, j), (n, y, x)]
+        top_rows = top.astype(dtype, copy=False).transpose(1, 0, 2, 3).reshape(f, -1)
+        dw = (top_rows @ cols.T).reshape(f, c, kh, kw)
         output_storage[0][0] = np.ascontiguousarray(self.oriented(dw))
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
