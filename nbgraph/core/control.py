@@ -129,13 +129,13 @@ class IfElse(Op):
 
 def _match(then_out: Variable, else_out: Variable, label: str, k: int
            ) -> tuple[Variable, Variable]:
-    """Same dtype and rank on both sides; a Python number adopts the other side's dtype."""
-    from .mathops import cast
-    if then_out.dtype != else_out.dtype:
-        if isinstance(else_out, TensorConstant) and else_out.weak:
-            else_out = cast(else_out, then_out.dtype)
-        elif isinstance(then_out, TensorConstant) and then_out.weak:
-            then_out = cast(then_out, else_out.dtype)
+    """Same dtype and rank on both sides; a Python number adopts the other side's dtype and
+    shape (``ifelse(c, x, 0)``)."""
+    from .mathops import cast, fill
+    if isinstance(else_out, TensorConstant) and else_out.weak:
+        else_out = fill(then_out, cast(else_out, then_out.dtype))
+    elif isinstance(then_out, TensorConstant) and then_out.weak:
+        then_out = fill(else_out, cast(then_out, else_out.dtype))
     if then_out.dtype != else_out.dtype or then_out.ndim != else_out.ndim:
         raise TypeError(f"{label}: output {k} is {then_out.type.short()} in the then branch "
                         f"but {else_out.type.short()} in the else branch; both must have the "

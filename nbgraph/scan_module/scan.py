@@ -147,8 +147,9 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
         raise ValueError(f"{label}: fn returned {len(outs)} outputs but outputs_info has "
                          f"{len(infos)} entries (use None for outputs that are not fed back)")
     infos = infos or [None] * len(outs)
-    updates.update(_random_states(outs + [as_tensor_variable(u) for u in updates.values()],
-                                  first_uid, updates))
+    random_states = _random_states(outs + [as_tensor_variable(u) for u in updates.values()],
+                                   first_uid, updates)
+    updates.update(random_states)
 
     # recurrences: the user's, then shared variables updated by the step function
     rec_outs = [o for o, i in zip(outs, infos, strict=True) if i is not None]
@@ -213,6 +214,8 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
     for shared_var, stack in zip(updates, node.outputs[n_user_recs:len(rec_outs)],
                                  strict=True):
         new_updates[shared_var] = AxisSlice(squeeze=True)(stack, -1, shape_i(stack, 0))
+        if shared_var in random_states:  # a function not given the updates still advances
+            shared_var.default_update = new_updates[shared_var]
     if len(results) == 1 and not return_list:
         return results[0], new_updates
     return results, new_updates
