@@ -13,11 +13,11 @@ import numpy as np
 from . import mathops as M
 from .graph import Apply, Variable
 from .op import Op
-from .types import TensorType, is_int, upgrade_to_float
+from .types import TensorType, is_int, upcast, upgrade_to_float
 from .variable import TensorConstant, as_tensor_variable
 
 __all__ = [
-    "Softmax", "LogSoftmax", "CrossentropyCategorical1Hot", "CrossentropyCategorical1HotGrad",
+    "Softmax", "SoftmaxGrad", "LogSoftmax", "CrossentropyCategorical1Hot", "CrossentropyCategorical1HotGrad",
     "CrossentropySoftmax1Hot", "CrossentropySoftmax1HotDx", "softmax", "logsoftmax",
     "log_softmax", "relu", "elu", "selu", "softsign", "hard_sigmoid", "ultra_fast_sigmoid",
     "sigmoid", "softplus", "categorical_crossentropy", "binary_crossentropy",
@@ -59,10 +59,42 @@ class Softmax(Op):
         output_storage[0][0] = e
 
     def L_op(self, inputs: list[Any], outputs: list[Any], output_grads: list[Any]) -> list[Any]:
-        # d sm_i / d x_j = sm_i (delta_ij - sm_j)  =>  dx = (g - sum(g * sm)) * sm
-        (sm,) = outputs
+        return [SoftmaxGrad()(output_grads[0], outputs[0])]
+
+
+class SoftmaxGrad(Op):
+    """The gradient of Softmax: ``(dy - sum(dy * sm)) * sm`` over the last axis.
+
+    A node of its own (as in Theano) so that rewrites can recognise the backward pass of
+    ``categorical_crossentropy(softmax(x), y)`` and fuse it.
+    """
+
+    def make_node(self, dy: Any, sm: Any) -> Apply:
+        dy, sm = as_tensor_variable(dy), _float_input("SoftmaxGrad", sm)
+        if dy.ndim != sm.ndim:
+            raise TypeError(f"SoftmaxGrad: dy {dy.type.short()} and sm {sm.type.short()} "
+                            f"differ in rank")
+        dtype = upgrade_to_float(upcast(dy.dtype, sm.dtype))
+        shape = [a if a is not None else b
+                 for a, b in zip(dy.type.shape, sm.type.shape, strict=True)]
+        return Apply(self, [dy, sm], [TensorType(dtype, shape=shape).make_variable()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        # d sm_i / d x_j = sm_i (delta_ij - sm_j)  =>  dx = (dy - sum(dy * sm)) * sm
+        dy, sm = inputs
+        if dy.shape != sm.shape:
+            raise ValueError(f"SoftmaxGrad at node {node.uid}: dy {dy.shape} and sm "
+                             f"{sm.shape} differ in shape")
+        dx = (dy - np.sum(dy * sm, axis=-1, keepdims=True)) * sm
+        output_storage[0][0] = dx.astype(node.outputs[0].dtype, copy=False)
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        # out = dy sm - s sm with s = sum(dy sm); for upstream G:
+        #   d/d dy = G sm - sum(G sm) sm = SoftmaxGrad(G, sm)
+        #   d/d sm = (G - sum(G sm)) dy - G s
+        dy, sm = inputs
         (g,) = output_grads
-        return [(g - _sum_last(g * sm)) * sm]
+        return [SoftmaxGrad()(g, sm), (g - _sum_last(g * sm)) * dy - g * _sum_last(dy * sm)]
 
 
 class LogSoftmax(Op):
@@ -310,7 +342,7 @@ class CrossentropySoftmax1Hot(Op):
         if not _is_zeros(g_nll):
             parts.append(CrossentropySoftmax1HotDx()(g_nll, sm, y))
         if not _is_zeros(g_sm):
-            parts.append((g_sm - _sum_last(g_sm * sm)) * sm)   # as Softmax.L_op
+            parts.append(SoftmaxGrad()(g_sm, sm))
         if not parts:
             return [M.zeros_like(x), None]
         return [parts[0] if len(parts) == 1 else parts[0] + parts[1], None]

@@ -10,7 +10,8 @@ from scipy import special
 import nbgraph.tensor as T
 from nbgraph.compile.function import function, verify_grad
 from nbgraph.compile.mode import Mode
-from nbgraph.core.nnet import CrossentropyCategorical1Hot, CrossentropySoftmax1Hot, Softmax
+from nbgraph.core.nnet import (CrossentropyCategorical1Hot, CrossentropySoftmax1Hot, Softmax,
+                               SoftmaxGrad)
 from nbgraph.core.types import TensorType
 
 N = T.nnet
@@ -73,9 +74,24 @@ def test_softmax_second_derivative(rng):
     verify_grad(grad_of_softmax, [rng.normal(size=(2, 3))], rng=rng)
 
 
+def test_softmax_grad_op(rng):
+    x, dy = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    v = _var((3, 4))
+    g = T.grad((N.softmax(v) * dy).sum(), v)
+    assert isinstance(g.owner.op, SoftmaxGrad)   # a node of its own, for fusing rewrites
+    sm = special.softmax(x, axis=-1)
+    jacobian_product = np.einsum("ni,nij->nj", dy,
+                                 np.einsum("ni,ij->nij", sm, np.eye(4))
+                                 - np.einsum("ni,nj->nij", sm, sm))
+    np.testing.assert_allclose(function([v], g)(x), jacobian_product, rtol=1e-12)
+    verify_grad(lambda a, b: SoftmaxGrad()(a, b), [dy, sm], rng=rng)
+
+
 def test_softmax_errors():
     with pytest.raises(TypeError, match=r"Softmax: expects at least 1 dimension"):
         N.softmax(_var(()))
+    with pytest.raises(TypeError, match=r"SoftmaxGrad: dy float64\[\?\] and sm"):
+        SoftmaxGrad()(_var((3,)), _var((2, 3)))
 
 
 # -- activations ---------------------------------------------------------------------------------
@@ -243,7 +259,9 @@ def test_fused_matches_unfused_training_graph(linker, rng):
     lambda x: N.crossentropy_softmax_1hot(x, LABELS)[1],
     lambda x: T.grad(N.crossentropy_softmax_1hot(x, LABELS)[0].sum(), x),
     lambda x: T.grad(N.categorical_crossentropy(N.softmax(x), LABELS).sum(), x),
-], ids=["softmax", "logsoftmax", "cce", "fused_nll", "fused_sm", "fused_grad", "cce_grad"])
+    lambda x: T.grad(N.logsoftmax(x).max(), x),
+], ids=["softmax", "logsoftmax", "cce", "fused_nll", "fused_sm", "fused_grad", "cce_grad",
+        "lsm_grad"])
 def test_float32_stays_float32(build, rng):
     x = _var((5, 4), "float32")
     out = build(x)
