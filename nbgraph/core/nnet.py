@@ -17,7 +17,8 @@ from .types import TensorType, is_int, upcast, upgrade_to_float
 from .variable import TensorConstant, as_tensor_variable
 
 __all__ = [
-    "Softmax", "SoftmaxGrad", "LogSoftmax", "CrossentropyCategorical1Hot", "CrossentropyCategorical1HotGrad",
+    "Softmax", "SoftmaxGrad", "LogSoftmax", "CrossentropyCategorical1Hot",
+    "CrossentropyCategorical1HotGrad",
     "CrossentropySoftmax1Hot", "CrossentropySoftmax1HotDx", "softmax", "logsoftmax",
     "log_softmax", "relu", "elu", "selu", "softsign", "hard_sigmoid", "ultra_fast_sigmoid",
     "sigmoid", "softplus", "categorical_crossentropy", "binary_crossentropy",
