@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.random import RandomStreams
 from ..core.graph import Variable
+from ..core.random import RandomStreams
 from ..core.variable import as_tensor_variable
 
 __all__ = ["MRG_RandomStreams"]

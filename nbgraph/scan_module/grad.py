@@ -78,7 +78,7 @@ def scan_grad(op: Scan, inputs: list[Variable], outputs: list[Variable],
 
     # backward sequences, already in backward order (so the backward loop runs forward)
     outer_seqs, seq_taps = [], []
-    for i, (seq, taps) in enumerate(zip(seqs, info.seq_taps, strict=True)):
+    for seq, taps in zip(seqs, info.seq_taps, strict=True):
         lo, hi = seq_span(taps)
         used = n + (hi - lo)
         if info.go_backwards:
