@@ -251,28 +251,37 @@ def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[l
             check_broadcast(node, vals, shape)
         if len(shape) > MAXDIM:
             node.op.perform(node, vals, out_cells)
-            return
-        outs = [np.empty(shape, d) for d in out_dtypes]
-        views = [np.broadcast_to(v, shape) for v in vals]
-        call_strided(strided, views + outs, shape)
-        for cell, out in zip(out_cells, outs, strict=True):
+            outs = [np.ascontiguousarray(c[0], dtype=d) for c, d in zip(out_cells, out_dtypes,
+                                                                         strict=True)]
+        else:
+            outs = [np.empty(shape, d) for d in out_dtypes]
+            call_strided(strided, [np.broadcast_to(v, shape) for v in vals] + outs, shape)
+        for j, (cell, out) in enumerate(zip(out_cells, outs, strict=True)):
             cell[0] = out
+            ptrs[nin + j] = FFI.from_buffer(out, require_writable=True)
 
     full = [j for j, a in enumerate(kern.inputs) if not a.scalar] or [0]
+    ptrs = FFI.new(f"char *[{nin + nout}]")
     src = _fast_source(nin, nout, full)
     scope: dict[str, Any] = {}
     exec(src, scope)  # noqa: S102  (generated from integers only: arity and operand indices)
-    return scope["make"](in_cells, out_cells, contig, FFI.new(f"char *[{nin + nout}]"),
+    return scope["make"](in_cells, out_cells, contig, ptrs,
                          FFI.from_buffer, np.empty, [np.dtype(d) for d in out_dtypes],
                          [np.dtype(d) for d in in_dtypes], slow,
                          sys.getrefcount, _BASE_REFS)
 
 
 def _fast_source(nin: int, nout: int, full: list[int]) -> str:
-    """Python source of a thunk specialised to the arity (no loops on the hot path)."""
+    """Python source of a thunk specialised to the arity (no loops on the hot path).
+
+    ``ffi.from_buffer`` refuses arrays that are not C-contiguous, which sends them to the
+    strided path. Output pointers stay in ``ptrs`` while the output array is reused: every
+    path that stores a new output array stores its pointer too.
+    """
     ins = ", ".join(f"c{j}" for j in range(nin))
     outs = ", ".join(f"o{j}" for j in range(nout))
-    lines = [f"def make(in_cells, out_cells, contig, ptrs, fb, empty, dts, idts, slow, refs, base):",
+    lines = ["def make(in_cells, out_cells, contig, ptrs, fb, empty, dts, idts, slow, refs, "
+             "base):",
              f"    {ins}, = in_cells", f"    {outs}, = out_cells",
              "    " + ", ".join(f"dt{j}" for j in range(nout)) + ", = dts",
              "    " + ", ".join(f"idt{j}" for j in range(nin)) + ", = idts",
@@ -282,17 +291,15 @@ def _fast_source(nin: int, nout: int, full: list[int]) -> str:
              f"            shape = a{full[0]}.shape"]
     checks = [f"a{j}.shape == shape" for j in full[1:]]
     checks += [f"a{j}.dtype is idt{j}" for j in range(nin)]
-    checks += [f"a{j}.flags.c_contiguous" for j in full]
     lines.append(f"            if {' and '.join(checks)}:")
+    lines += [f"                ptrs[{j}] = fb(a{j})" for j in range(nin)]
     for j in range(nout):
         lines += [f"                r{j} = o{j}[0]",
                   f"                if r{j} is None or refs(r{j}) != base or "
                   f"r{j}.shape != shape:",
                   f"                    r{j} = empty(shape, dt{j})",
+                  f"                    ptrs[{nin + j}] = fb(r{j}, require_writable=True)",
                   f"                    o{j}[0] = r{j}"]
-    lines += [f"                ptrs[{j}] = fb(a{j})" for j in range(nin)]
-    lines += [f"                ptrs[{nin + j}] = fb(r{j}, require_writable=True)"
-              for j in range(nout)]
     lines += ["                contig(r0.size, ptrs)", "                return",
               "        except (AttributeError, TypeError, ValueError):",
               "            pass", "        slow()", "    return thunk"]

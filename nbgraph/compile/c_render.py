@@ -259,8 +259,13 @@ class CStyleRenderer:
         assert red is not None
         acc_t = red.acc_dtype
         is_float = acc_t in ("float32", "float64")
-        lowest = "-INFINITY" if is_float else c_literal(np.iinfo(acc_t).min, acc_t)
-        highest = "INFINITY" if is_float else c_literal(np.iinfo(acc_t).max, acc_t)
+        if is_float:
+            lowest, highest = "-INFINITY", "INFINITY"
+        elif acc_t == "bool":
+            lowest, highest = "0", "1"
+        else:
+            lowest = c_literal(np.iinfo(acc_t).min, acc_t)
+            highest = c_literal(np.iinfo(acc_t).max, acc_t)
         cast = f"({self.ctype(acc_t)}){value}"
         table = {
             "sum": ("0", f"acc += {cast};", "reduction(+:acc)"),

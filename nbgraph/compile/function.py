@@ -147,6 +147,11 @@ class Function:
         self._by_name = {n: k for k, n in enumerate(self.input_names) if n is not None}
         # In(value=..., update=...) inputs keep state between calls
         self._stateful = {k for k, i in enumerate(explicit) if i.update is not None}
+        # the hot path: exact ndarrays of the right dtype, rank and static sizes skip filter()
+        self._fast_checks = [(np.dtype(t.dtype), t.ndim,
+                              tuple((a, s) for a, s in enumerate(t.shape) if s is not None))
+                             for t in self._in_types]
+        self._any_copy = any(self._out_copy)
 
     # -- calling --------------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -154,16 +159,25 @@ class Function:
         if len(args) > len(cells):
             raise TypeError(f"{self._label()}: takes {len(cells)} inputs, got {len(args)} "
                             f"({', '.join(map(str, self.input_names))})")
-        if self.trust_input and not kwargs and len(args) == len(cells):
-            for cell, value in zip(cells, args, strict=True):
+        if kwargs or len(args) != len(cells):
+            self._bind(args, kwargs)
+        elif self.trust_input:
+            for cell, value in zip(cells, args):  # noqa: B905  (lengths checked above)
                 cell[0] = value
         else:
-            self._bind(args, kwargs)
+            for cell, value, (dtype, ndim, sizes) in zip(cells, args, self._fast_checks):  # noqa: B905
+                if type(value) is not np.ndarray or value.dtype is not dtype \
+                        or value.ndim != ndim or (sizes and any(value.shape[a] != s
+                                                                for a, s in sizes)):
+                    self._bind(args, kwargs)
+                    break
+                cell[0] = value
         self.vm()
         outs = [cell[0] for cell in self._out_cells]
-        for k, copy in enumerate(self._out_copy):
-            if copy:
-                outs[k] = np.array(outs[k], copy=True)
+        if self._any_copy:
+            for k, copy in enumerate(self._out_copy):
+                if copy:
+                    outs[k] = np.array(outs[k], copy=True)
         if self._updates:
             new_values = [value_cell[0] for _, value_cell in self._updates]
             for (target, _), value in zip(self._updates, new_values, strict=True):
