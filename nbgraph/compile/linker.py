@@ -32,6 +32,8 @@ def python_source(node: Apply) -> str:
 
 
 def get_linker(name: str) -> Any:
+    if hasattr(name, "make_thunks"):  # a linker object (DebugMode, NanGuardMode wrap one)
+        return name
     if name in ("py", "vm", "python"):
         return PythonLinker()
     if name in ("c", "cvm", "c|py", "cvm_nogc"):

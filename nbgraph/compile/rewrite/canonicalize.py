@@ -6,13 +6,22 @@ so the later passes (stabilize, specialize, fusion) see fewer spellings of the s
 
 from __future__ import annotations
 
+import numpy as np
+
 from ...core import mathops as T
 from ...core.elemwise import CAReduce, DimShuffle
 from ...core.graph import Apply, Constant, Variable
-from ...core.shape import Reshape, Shape_i
+from ...core.shape import Reshape, Shape, Shape_i
+from ...core.variable import constant
 from ..fgraph import FunctionGraph
 from .engine import RuleSet, node_rule, rule
 from .pattern import P, is_constant_value, x, y
+
+
+def _filled(like: Variable, value: float) -> Variable:
+    """``value`` broadcast to ``like``'s shape: fill(like, c) with c already of like's rank."""
+    data = np.full((1,) * like.ndim, value, dtype=like.dtype)
+    return T.second(like, constant(data))
 
 
 def _flatten(name: str):  # noqa: ANN202  (a rule factory)
@@ -90,6 +99,8 @@ def useless_reshape(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None
                                                               strict=True))
         return [source] if ok else None
     owner = shp.owner
+    if owner is not None and isinstance(owner.op, Shape) and owner.inputs[0] is source:
+        return [source]
     if owner is None or type(owner.op).__name__ != "MakeVector":
         return None
     ok = all(_dim_is(e, source, i) for i, e in enumerate(owner.inputs))
@@ -120,15 +131,15 @@ CANONICALIZE = RuleSet("canonicalize", (
     rule("mul_one",   P.mul(x, 1),          lambda x: x),                 # x*1 -> x
     rule("add_zero",  P.add(x, 0),          lambda x: x),                 # x+0 -> x
     rule("sub_zero",  P.sub(x, 0),          lambda x: x),                 # x-0 -> x
-    rule("sub_self",  P.sub(x, x),          lambda x: T.zeros_like(x)),   # x-x -> 0
+    rule("sub_self",  P.sub(x, x),          lambda x: _filled(x, 0)),      # x-x -> 0
     rule("neg_neg",   P.neg(P.neg(x)),      lambda x: x),                 # --x -> x
     rule("div_one",   P.true_div(x, 1),     lambda x: x),                 # x/1 -> x
     rule("pow_one",   P.pow(x, 1),          lambda x: x),                 # x**1 -> x
     rule("add_neg",   P.add(x, P.neg(y)),   lambda x, y: x - y),          # x+(-y) -> x-y
     rule("sub_neg",   P.sub(x, P.neg(y)),   lambda x, y: x + y),          # x-(-y) -> x+y
-    rule("div_self",  P.true_div(x, x),     lambda x: T.ones_like(x),     # x/x -> 1
+    rule("div_self",  P.true_div(x, x),     lambda x: _filled(x, 1),       # x/x -> 1
          unsafe="x == 0 gives nan, not 1"),
-    rule("mul_zero",  P.mul(x, 0),          lambda x: T.zeros_like(x),    # x*0 -> 0
+    rule("mul_zero",  P.mul(x, 0),          lambda x: _filled(x, 0),       # x*0 -> 0
          unsafe="x = inf or nan gives nan, not 0"),
     rule("cast_same", P.cast(x, bind="c"),                                # cast(x, x.dtype) -> x
          lambda x, c: x if x.dtype == c.dtype else None),

@@ -98,8 +98,8 @@ def node_rule(name: str, tracks: Sequence[type | str] | None = None, *,
               unsafe: str | None = None) -> Callable[[Callable], NodeRule]:
     """Decorator making ``fn(fgraph, node)`` an imperative rule run on ``tracks`` op classes
     (class or ``"Elemwise:<row>"`` keys; None: every node)."""
-    keys = None if tracks is None else tuple(t if isinstance(t, str) else t.__name__
-                                             for t in tracks)
+    keys = None if tracks is None else tuple(
+        (t if isinstance(t, str) else t.__name__).lower() for t in tracks)
 
     def wrap(fn: Callable[[FunctionGraph, Apply], Replacement]) -> NodeRule:
         return NodeRule(name, fn, keys, unsafe, fn.__doc__)

@@ -60,12 +60,12 @@ class OpPattern:
     def key(self) -> str:
         """The node key (see ``node_keys``) a root node must have to possibly match."""
         if self.name in SCALAR_BY_NAME:
-            return f"Elemwise:{self.name}"
+            return f"elemwise:{self.name}"
         if self.name in _REDUCE_NAMES:
-            return "CAReduce"
+            return "careduce"
         if self.name == "fill":
-            return "Elemwise:second"
-        return _CLASS_ALIASES.get(self.name, self.name)
+            return "elemwise:second"
+        return _CLASS_ALIASES.get(self.name, self.name).lower()
 
 
 class _PatternBuilder:
@@ -96,12 +96,12 @@ def _as_pattern(item: Any) -> Any:
 
 
 def node_keys(node: Any) -> tuple[str, ...]:
-    """Keys under which rules may be indexed for ``node``: class name(s), table row."""
+    """Keys under which rules are indexed for ``node``: lowercase class name, table row."""
     op = node.op
-    keys = [type(op).__name__]
+    keys = [type(op).__name__.lower()]
     scalar = getattr(op, "scalar_op", None)
-    if scalar is not None and type(op).__name__ == "Elemwise":
-        keys.append(f"Elemwise:{scalar.name}")
+    if scalar is not None and keys[0] == "elemwise":
+        keys.append(f"elemwise:{scalar.name}")
     return tuple(keys)
 
 

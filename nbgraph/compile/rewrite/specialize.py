@@ -37,6 +37,11 @@ def _scalar(var: Variable) -> Variable | None:
     return var if var.ndim == 0 else None
 
 
+def _negated(alpha: Variable) -> Variable:
+    data = constant_value(alpha)
+    return constant(-data.item(), dtype=alpha.dtype) if data is not None else -alpha
+
+
 def _scaled_dot(fgraph: FunctionGraph, var: Variable) -> tuple[Variable, Apply] | None:
     """(alpha, dot node) for ``dot(a, b)`` or ``alpha * dot(a, b)``."""
     found = _matrix_dot(fgraph, var)
@@ -76,9 +81,9 @@ def gemm(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
                 continue
             if z.broadcastable != (False, False) or not can_replace(out.type, z.type):
                 continue  # z must be a full matrix the size of the result
-            sign = -1 if is_sub else 1
-            alpha_ = T.cast(alpha * sign, out.dtype) if (sign < 0 or alpha.dtype != out.dtype) \
-                else alpha
+            alpha_ = _negated(alpha) if is_sub else alpha
+            if alpha_.dtype != out.dtype:
+                alpha_ = T.cast(alpha_, out.dtype)
             fused = gemm_no_inplace(z, alpha_, *dot_node.inputs, constant(1, dtype=out.dtype))
             rest = [t for i, t in enumerate(terms) if i not in (j, k)]
             return [T.add(fused, *rest) if rest else fused]

@@ -57,7 +57,19 @@ def _logsumexp(x: Variable, s: Variable) -> Variable | None:
     return T.log(total) + biggest
 
 
+def _softmax_crossentropy_grad(g: Variable, sm: Variable, labels: Variable) -> Variable | None:
+    nnet = _nnet()
+    if not hasattr(nnet, "CrossentropySoftmax1HotDx"):
+        return None
+    return nnet.CrossentropySoftmax1HotDx()(g, sm, labels)
+
+
 labels = Var("labels", where=lambda v: is_int(v.dtype) and v.ndim == 1)
+sm = Var("sm")
+# softmax_grad(crossentropy_grad(g, softmax(x), labels), softmax(x))
+_SOFTMAX_XENT_GRAD = P.softmaxgrad(
+    P.crossentropycategorical1hotgrad(Var("g"), P.softmax(x, bind="sm"), labels), sm)
+
 
 STABILIZE = RuleSet("stabilize", (
     rule("log1p",          P.log(P.add(1, x)),            lambda x: T.log1p(x)),
@@ -75,6 +87,8 @@ STABILIZE = RuleSet("stabilize", (
     rule("crossentropy_softmax", P.crossentropycategorical1hot(P.softmax(x), labels),
          _softmax_crossentropy),
     # categorical_crossentropy(softmax(x), labels) -> crossentropy_softmax_1hot(x, labels)[0]
+    rule("crossentropy_softmax_grad", _SOFTMAX_XENT_GRAD, _softmax_crossentropy_grad),
+    # its gradient through softmax -> g * (softmax(x) - onehot(labels)), no division by sm
     rule("logsumexp",      P.log(P.sum(P.exp(x), bind="s")), _logsumexp),
     # log(sum(exp(x))) -> log(sum(exp(x - max x))) + max x
 ))

@@ -1,0 +1,159 @@
+"""DebugMode: recheck every node against its NumPy reference and every rewrite on real inputs.
+
+At compile time each replacement's old and new subgraphs are copied (``RewriteChecker``); at
+call time both are evaluated with the Python reference on the call's inputs, so a rewrite
+that changes values is named. Each node's output is compared with its op's ``perform``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core.graph import Apply, Constant, Variable, clone_graph, toposort
+from .linker import get_linker
+from .mode import Mode
+
+
+class DebugModeError(AssertionError):
+    """A node or a rewrite produced values that differ from the reference."""
+
+
+def evaluate(outputs: list[Variable], values: dict[Variable, Any]) -> list[Any]:
+    """Values of ``outputs`` by each op's NumPy ``perform``; ``values`` gives the inputs."""
+    env: dict[Variable, Any] = dict(values)
+    for node in toposort(outputs):
+        cells: list[list[Any]] = [[None] for _ in node.outputs]
+        args = [v.data if isinstance(v, Constant) else env[v] for v in node.inputs]
+        node.op.perform(node, [np.array(a, copy=True) for a in args], cells)
+        env.update({out: cell[0] for out, cell in zip(node.outputs, cells, strict=True)})
+    return [v.data if isinstance(v, Constant) else env[v] for v in outputs]
+
+
+def mismatch(reference: Any, value: Any, rtol: float = 1e-5, atol: float = 1e-8) -> str | None:
+    """Why ``value`` is not ``reference`` (None if it is). A non-finite reference that became
+    finite is accepted: that is what stabilizing rewrites are for."""
+    ref, got = np.asarray(reference), np.asarray(value)
+    if ref.shape != got.shape:
+        return f"shape {got.shape} instead of {ref.shape}"
+    if ref.dtype.kind not in "fc":
+        return None if np.array_equal(ref, got) else "different values"
+    ok = np.isclose(got, ref, rtol=rtol, atol=atol, equal_nan=True) | ~np.isfinite(ref)
+    if ok.all():
+        return None
+    where = np.unravel_index(np.argmin(ok), ok.shape) if ok.ndim else ()
+    return f"{got[where]!r} instead of {ref[where]!r} at index {where}"
+
+
+class RewriteChecker:
+    """A FunctionGraph listener keeping a copy of each replacement's before and after."""
+
+    def __init__(self) -> None:
+        self.checks: list[tuple[str, Variable, Variable, str]] = []
+        self._seen: set[tuple[int, int]] = set()
+
+    def on_change_input(self, node: Apply | str, i: int, old: Variable, new: Variable,
+                        reason: str | None) -> None:
+        if reason is None or (id(old), id(new)) in self._seen:
+            return
+        self._seen.add((id(old), id(new)))
+        memo = clone_graph([old, new], keep_inputs=True)
+        what = f"{old.owner.op} at node {old.owner.uid}" if old.owner else str(old)
+        self.checks.append((reason, memo[old], memo[new], what))
+
+
+class CheckedPipeline:
+    """A pipeline whose ``apply`` also records rewrite checks on the FunctionGraph."""
+
+    def __init__(self, optimizer: Any):
+        self.optimizer = optimizer
+
+    def _resolved(self) -> Any:
+        from .rewrite.pipeline import PIPELINE, resolve
+        found = resolve(self.optimizer)
+        return PIPELINE.only() if found is None else found
+
+    def apply(self, fgraph: Any) -> Any:
+        checker = RewriteChecker()
+        trace = self._resolved().apply(fgraph, listeners=(checker,))
+        fgraph.rewrite_checks = checker.checks
+        return trace
+
+    def including(self, *names: str) -> CheckedPipeline:
+        return CheckedPipeline(self._resolved().including(*names))
+
+    def excluding(self, *names: str) -> CheckedPipeline:
+        return CheckedPipeline(self._resolved().excluding(*names))
+
+    def __repr__(self) -> str:
+        return f"CheckedPipeline({self.optimizer!r})"
+
+
+class DebugLinker:
+    """Wraps a linker: checks rewrites once per call, then every node against ``perform``."""
+
+    def __init__(self, inner: Any = "py", rtol: float = 1e-5, atol: float = 1e-8):
+        self.inner, self.rtol, self.atol = inner, rtol, atol
+        self.name = f"debug({inner})"
+
+    def make_thunks(self, fgraph: Any, nodes: list[Apply], storage: dict[Variable, list],
+                    profile: Any = None) -> tuple[list[Any], dict[Apply, str]]:
+        thunks, source = get_linker(self.inner).make_thunks(fgraph, nodes, storage, profile)
+        checked = [self._node_check(node, thunk, storage) for node, thunk in
+                   zip(nodes, thunks, strict=True)]
+        if checked:
+            checked[0] = self._with_rewrite_checks(fgraph, storage, checked[0])
+        return checked, source
+
+    def _with_rewrite_checks(self, fgraph: Any, storage: dict[Variable, list],
+                             first: Any) -> Any:
+        checks = getattr(fgraph, "rewrite_checks", [])
+
+        def run() -> None:
+            values = {v: storage[v][0] for v in fgraph.inputs}
+            for rule, old, new, what in checks:
+                before, after = evaluate([old, new], values)
+                problem = mismatch(before, after, self.rtol, self.atol)
+                if problem is not None:
+                    raise DebugModeError(f"DebugMode: rewrite {rule} changed the value of "
+                                         f"{what} on this call's inputs: {problem}")
+            first()
+
+        return run
+
+    def _node_check(self, node: Apply, thunk: Any, storage: dict[Variable, list]) -> Any:
+        destroyed = {i for ins in (getattr(node.op, "destroy_map", {}) or {}).values()
+                     for i in ins}
+
+        def run() -> None:
+            before = [np.array(storage[v][0], copy=True) for v in node.inputs]
+            thunk()
+            cells: list[list[Any]] = [[None] for _ in node.outputs]
+            node.op.perform(node, [b.copy() for b in before], cells)
+            for k, (out, cell) in enumerate(zip(node.outputs, cells, strict=True)):
+                problem = mismatch(cell[0], storage[out][0], self.rtol, self.atol)
+                if problem is not None:
+                    raise DebugModeError(f"DebugMode: node {node.uid} ({node.op}) output {k} "
+                                         f"differs from its NumPy reference: {problem}")
+            for i, (var, old) in enumerate(zip(node.inputs, before, strict=True)):
+                if i not in destroyed and not np.array_equal(np.asarray(storage[var][0]),
+                                                             old, equal_nan=True):
+                    raise DebugModeError(f"DebugMode: node {node.uid} ({node.op}) modified "
+                                         f"input {i} ({var}) without declaring destroy_map")
+
+        return run
+
+
+class DebugMode(Mode):
+    """Check every node against its NumPy reference and every rewrite on the call's inputs.
+
+    >>> f = nbgraph.function([x], T.log(1 + x), mode="DebugMode")
+    >>> f([0.5])   # raises DebugModeError naming the rule if a rewrite changed a value
+    """
+
+    def __init__(self, optimizer: Any = "fast_run", linker: Any = "py",
+                 rtol: float = 1e-5, atol: float = 1e-8):
+        if not isinstance(optimizer, CheckedPipeline):
+            optimizer = CheckedPipeline(optimizer)
+        super().__init__(DebugLinker(linker, rtol, atol), optimizer)
