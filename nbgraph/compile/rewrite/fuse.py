@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from ...core.composite import Composite, Step
 from ...core.elemwise import Elemwise
-from ...core.graph import Apply, Constant, Variable, next_uid
+from ...core.graph import Apply, Variable, next_uid
 from ...core.scalar import ScalarSpec
 from ..fgraph import FunctionGraph
 from .engine import RuleSet, node_rule
+from .pattern import constant_value
 
 
 def _fusable(node: Apply | None) -> bool:
@@ -40,7 +41,9 @@ def _group(fgraph: FunctionGraph, root: Apply) -> list[Apply]:
 
 
 def _inlinable(var: Variable) -> bool:
-    return isinstance(var, Constant) and getattr(var.data, "size", 0) == 1
+    """A single number (a constant, or a broadcast of one): it becomes part of the formula."""
+    data = constant_value(var)
+    return data is not None and data.size == 1
 
 
 def _ordered(group: list[Apply]) -> list[Apply]:
@@ -71,19 +74,24 @@ def _ordered(group: list[Apply]) -> list[Apply]:
 def build_composite(group: list[Apply], root: Apply) -> tuple[Composite, list[Variable]]:
     """The Composite computing ``root``'s output from the group's outside inputs."""
     order = _ordered(group)
-    made = {node.outputs[0] for node in order}
+    made = {node.outputs[0]: node for node in order}
     inputs: list[Variable] = []
-    for node in order:
-        for var in node.inputs:
-            if var not in made and not _inlinable(var) and var not in inputs:
-                inputs.append(var)
+    stack, expanded = [root.outputs[0]], set()
+    while stack:  # outside inputs numbered depth-first from the root, left to right
+        var = stack.pop()
+        if var in made:
+            if var not in expanded:
+                expanded.add(var)
+                stack.extend(reversed(made[var].inputs))
+        elif not _inlinable(var) and var not in inputs:
+            inputs.append(var)
     refs: dict[Variable, int] = {var: k for k, var in enumerate(inputs)}
     steps: list[Step] = []
     nin = len(inputs)
 
     def ref_of(var: Variable) -> int:
         if var not in refs:  # an inlined scalar constant
-            value = var.data.reshape(-1)[0].item()  # type: ignore[attr-defined]
+            value = constant_value(var).reshape(-1)[0].item()  # type: ignore[union-attr]
             steps.append(Step(None, (), var.type.dtype, var.uid, value))
             refs[var] = nin + len(steps) - 1
         return refs[var]
