@@ -1,13 +1,21 @@
-"""Per-node call counts and times, and compile time per phase (``profile=True``)."""
+"""Per-node call counts and times, and compile time per phase (``profile=True``), printed the
+way Theano's ``ProfileStats.summary()`` printed them."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
 
+# compile phases in the order they happen (others, if recorded, follow)
+PHASES = ("rewrite", "codegen", "c_compile", "cache_hit", "link", "total")
+
 
 class ProfileStats:
-    """Collected by a Function compiled with ``profile=True``; ``summary()`` prints it."""
+    """Collected by a Function compiled with ``profile=True``; ``summary()`` prints it.
+
+    >>> f = nbgraph.function([x], T.exp(x).sum(), profile=True)
+    >>> _ = f(np.ones(3)); print(f.profile.summary())  # doctest: +SKIP
+    """
 
     def __init__(self, name: str | None = None):
         self.name = name
@@ -32,17 +40,49 @@ class ProfileStats:
         return sorted(((n, self.node_calls[n], t, t / total) for n, t in self.node_time.items()),
                       key=lambda row: -row[2])
 
+    def class_rows(self) -> list[tuple[str, int, int, float, float]]:
+        """(op class, calls, applies, seconds, share), slowest first."""
+        total = sum(self.node_time.values()) or 1.0
+        calls: dict[str, int] = defaultdict(int)
+        applies: dict[str, int] = defaultdict(int)
+        seconds: dict[str, float] = defaultdict(float)
+        for node, t in self.node_time.items():
+            name = type(node.op).__name__
+            calls[name] += self.node_calls[node]
+            applies[name] += 1
+            seconds[name] += t
+        return sorted(((c, calls[c], applies[c], s, s / total) for c, s in seconds.items()),
+                      key=lambda row: -row[3])
+
     def summary(self, file: Any = None, n_apply_to_print: int = 15) -> str:
-        lines = [f"Function profiling: {self.name or '<unnamed>'}",
-                 f"  Calls: {self.calls}",
-                 f"  Time in nodes: {sum(self.node_time.values()):.3e}s"]
-        lines += [f"  {phase} time: {sec:.3e}s" for phase, sec in self.phases.items()]
-        lines.append("  <% time> <sum %> <apply time> <calls> <id> <apply name>")
+        node_total = sum(self.node_time.values())
+        lines = ["Function profiling", "==================",
+                 f"  Message: {self.name or '<unnamed>'}",
+                 f"  Time in {self.calls} calls to Function.__call__ (in thunks): "
+                 f"{node_total:.3e}s"]
+        if self.calls:
+            lines.append(f"  Time per call in thunks: {node_total / self.calls:.3e}s")
+        order = [p for p in PHASES if p in self.phases] + \
+            [p for p in self.phases if p not in PHASES]
+        lines += [f"  Compile phase {phase}: {self.phases[phase]:.3e}s" for phase in order]
+        lines += ["", "Class", "---",
+                  "<% time> <sum %> <apply time> <time per call> <#call> <#apply> <Class name>"]
         running = 0.0
-        for node, calls, sec, share in self.rows()[:n_apply_to_print]:
+        for name, calls, applies, sec, share in self.class_rows():
             running += share
-            lines.append(f"  {share:6.1%}  {running:6.1%}  {sec:.3e}s  {calls:5d}  "
-                         f"{node.uid:5d}  {node.op}")
+            lines.append(f"  {share:6.1%}  {running:6.1%}  {sec:.3e}s  "
+                         f"{sec / max(calls, 1):.3e}s  {calls:6d}  {applies:4d}  {name}")
+        lines += ["", "Apply", "------",
+                  "<% time> <sum %> <apply time> <time per call> <#call> <id> <Apply name>"]
+        running = 0.0
+        rows = self.rows()
+        for node, calls, sec, share in rows[:n_apply_to_print]:
+            running += share
+            lines.append(f"  {share:6.1%}  {running:6.1%}  {sec:.3e}s  "
+                         f"{sec / max(calls, 1):.3e}s  {calls:6d}  {node.uid:5d}  {node.op}")
+        if len(rows) > n_apply_to_print:
+            lines.append(f"   ... (remaining {len(rows) - n_apply_to_print} Apply instances "
+                         f"account for {1 - running:.1%} of the time)")
         text = "\n".join(lines)
         if file is not None:
             print(text, file=file)
