@@ -140,8 +140,10 @@ class Function:
         self._defaults = [i.value for i in explicit]
         self._out_cells = [storage[v] for v in fgraph.outputs[: len(maker.outputs)]]
         inputs = {id(v) for v in fgraph.inputs}
-        self._out_copy = [not o.borrow and _aliases_input(v, inputs)
-                          for o, v in zip(maker.outputs, fgraph.outputs, strict=False)]
+        outs = fgraph.outputs[: len(maker.outputs)]
+        # copy outputs that alias an input, or repeat an earlier output (merge made them one)
+        self._out_copy = [not o.borrow and (_aliases_input(v, inputs) or v in outs[:k])
+                          for k, (o, v) in enumerate(zip(maker.outputs, outs, strict=True))]
         self._updates = [(storage[target], storage[value]) for target, value in updates]
         self._as_list = outputs_as_list
         self._by_name = {n: k for k, n in enumerate(self.input_names) if n is not None}

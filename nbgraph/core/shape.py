@@ -121,6 +121,7 @@ class Reshape(Op):
     """``reshape(x, shape)``; ``shape`` is an int vector (one entry may be -1)."""
 
     __props__ = ("ndim",)
+    view_map = {0: [0]}  # np.reshape returns a view whenever it can
 
     def __init__(self, ndim: int):
         self.ndim = int(ndim)
