@@ -147,7 +147,7 @@ class FunctionGraph:
             missing = [v.owner for v in node.inputs if v not in self.variables
                        and v.owner is not None and v.owner not in self.apply_nodes]
             if missing:
-                stack.extend(dict.fromkeys(missing))
+                stack.extend(reversed(dict.fromkeys(missing)))  # leftmost first
                 continue
             stack.pop()
             if node in self.apply_nodes:
