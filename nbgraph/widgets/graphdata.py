@@ -92,6 +92,15 @@ class Collapsed:
         return drawn
 
 
+def constant_uids(snap: Snapshot) -> set[int]:
+    """Constants and the ops computed from constants alone (a broadcast ``DimShuffle{x}``)."""
+    found: set[int] = set()
+    for rec in snap.nodes:  # records are in topological order
+        if node_kind(rec) == "constant" or (rec.inputs and found.issuperset(rec.inputs)):
+            found.add(rec.uid)
+    return found - set(snap.outputs)
+
+
 def _consumers(snap: Snapshot) -> dict[int, list[int]]:
     users: dict[int, list[int]] = {rec.uid: [] for rec in snap.nodes}
     for rec in snap.nodes:
@@ -100,7 +109,7 @@ def _consumers(snap: Snapshot) -> dict[int, list[int]]:
     return users
 
 
-def _chains(snap: Snapshot, keep: set[int]) -> list[list[int]]:
+def _chains(snap: Snapshot, keep: set[int], ignore: set[int]) -> list[list[int]]:
     """Maximal runs of op records where each feeds only the next and the next has one op input.
 
     Such a run draws as a line of boxes; folding it keeps the drawing's shape (its fan-in and
@@ -111,13 +120,13 @@ def _chains(snap: Snapshot, keep: set[int]) -> list[list[int]]:
     outputs = set(snap.outputs)
 
     def op_inputs(rec: NodeRecord) -> list[int]:
-        return [u for u in rec.inputs if u in records and records[u].inputs]
+        return [u for u in rec.inputs if u in records and records[u].inputs and u not in ignore]
 
     def links_to_next(uid: int) -> int | None:
         nxt = users.get(uid, [])
-        if len(nxt) != 1 or uid in outputs or uid in keep or nxt[0] in keep:
+        if len(nxt) != 1 or uid in outputs or uid in keep or uid in ignore or nxt[0] in keep:
             return None
-        if len(op_inputs(records[nxt[0]])) != 1:
+        if op_inputs(records[nxt[0]]) != [uid]:  # the next op's only non-constant op input
             return None
         return nxt[0]
 
@@ -141,22 +150,21 @@ def collapse(snap: Snapshot, keep: Iterable[int] = (), min_chain: int = 3,
     """Fold chains of ``min_chain``+ op records into one record each (for 1000+ node graphs).
 
     A folded record takes the last member's uid (so edges to it stay valid) and a label
-    like ``5 ops: exp → … → log``. Constants become part of their consumer's tooltip when
-    ``drop_constants``. Records in ``keep`` (highlighted nodes) are never folded.
+    like ``5 ops: exp → … → log``. With ``drop_constants``, constants and the ops computed
+    from constants alone are left out. Records in ``keep`` (highlighted) are never folded.
     """
     keep_set = set(keep)
     records = by_uid(snap)
     members: dict[int, tuple[int, ...]] = {}
     folded_into: dict[int, int] = {}
-    for chain in _chains(snap, keep_set):
+    constants = constant_uids(snap) - keep_set if drop_constants else set()
+    for chain in _chains(snap, keep_set, constants):
         if len(chain) < min_chain:
             continue
         last = chain[-1]
         members[last] = tuple(chain)
         for uid in chain[:-1]:
             folded_into[uid] = last
-    constants = {rec.uid for rec in snap.nodes if node_kind(rec) == "constant"} \
-        if drop_constants else set()
     nodes: list[NodeRecord] = []
     for rec in snap.nodes:
         if rec.uid in folded_into or rec.uid in constants:

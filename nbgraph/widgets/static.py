@@ -90,6 +90,11 @@ def share_bar(share: float, width: int = 160) -> str:
             f'<div style="width:{filled}px;background:#ea580c;height:10px"></div></div>')
 
 
+def op_cell(op: str, limit: int = 60) -> str:
+    short = op if len(op) <= limit else op[: limit - 1] + "…"
+    return f'<code title="{esc(op)}">{esc(short)}</code>'
+
+
 def profile_table_html(rows: Sequence[tuple[int, str, int, float, float]],
                        timings: bool) -> str:
     """Per-node calls (and, live, time, share and bars) as (uid, op, calls, seconds, share).
@@ -100,9 +105,9 @@ def profile_table_html(rows: Sequence[tuple[int, str, int, float, float]],
     if not rows:
         return "<p><i>No profile: run the cell with <code>--profile</code>.</i></p>"
     if not timings:
-        body = [[str(uid), f"<code>{esc(op)}</code>", str(calls)]
+        body = [[str(uid), op_cell(op), str(calls)]
                 for uid, op, calls, _, _ in sorted(rows)]
         return table(["node", "op", "calls"], body)
-    body = [[str(uid), f"<code>{esc(op)}</code>", str(calls), f"{seconds * 1e6:.1f} µs",
+    body = [[str(uid), op_cell(op), str(calls), f"{seconds * 1e6:.1f} µs",
              f"{share:.1%}", share_bar(share)] for uid, op, calls, seconds, share in rows]
     return table(["node", "op", "calls", "time", "share", ""], body)

@@ -67,3 +67,16 @@ def test_listing_text_has_one_line_per_record():
     for rec in snap.nodes:
         assert any(line.startswith(f"%{rec.uid}:") for line in lines)
     assert any(line.startswith("%11:") and line.endswith("%10") for line in lines)
+
+
+def test_collapse_ignores_broadcast_constants_in_chains():
+    x = T.dvector("x")
+    h = x * 2
+    for _ in range(40):
+        h = T.tanh(h) + 0.1  # each add also reads a DimShuffle of a constant
+    snap = graph_snapshot([h.sum()])
+    folded = collapse(snap)
+    ops = [rec for rec in folded.snapshot.nodes if rec.inputs]
+    assert len(ops) == 1 and ops[0].label.startswith("82 ops")
+    assert sorted(u for group in folded.members.values() for u in group) == \
+        sorted(set(u for group in folded.members.values() for u in group))
