@@ -27,6 +27,11 @@ from .c_render import CStyleRenderer
 from .kernel import Kernel, NotCompilable, lower_elemwise, lower_reduce, reduce_kind
 from .linker import PythonLinker, python_source
 
+# OpenMP threads spin-wait after a parallel region by default (300k spins); on a machine with
+# few cores that steals time from BLAS and other processes, so spin briefly, then sleep. Read
+# by libgomp when the first kernel library loads it.
+os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+
 FFI = cffi.FFI()
 FFI.cdef("""
     void *nbg_lookup(int k, int which);

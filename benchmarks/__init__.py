@@ -1,0 +1,1 @@
+"""Benchmarks of nbgraph against NumPy, numexpr, PyTensor and JAX (``python -m benchmarks``)."""

@@ -1,0 +1,5 @@
+"""``python -m benchmarks``: the benchmark tables (see run.py)."""
+
+from .run import main
+
+main()
