@@ -1,0 +1,134 @@
+"""The ``gpu`` pass: move the whole optimized graph to the device with explicit transfers, and
+the GPU mode built from it (``mode='GPU'``, ``config.device='cuda'``).
+
+Each input crosses once (``GpuFromHost``); every node with a GPU implementation runs on device
+values; ``HostFromGpu`` appears only where a host-only op or a graph output reads one.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from ..compile.fgraph import FunctionGraph
+from ..compile.kernel import NotCompilable, lower_elemwise, lower_reduce, reduce_kind
+from ..compile.mode import Mode
+from ..compile.rewrite.engine import RuleSet, graph_rule
+from ..compile.rewrite.pipeline import PIPELINE, Pass, Pipeline
+from ..core.elemwise import DimShuffle, Elemwise
+from ..core.graph import Apply, Constant, Variable
+from ..core.shape import Shape, Shape_i
+from ..core.variable import TensorConstant
+from . import blas
+from .device import is_device_array
+from .types import GpuFromHost, GpuTensorType, HostFromGpu, gpu_from_host, host_from_gpu
+
+SHAPE_READERS = (Shape, Shape_i)   # read only ``.shape``: a device input needs no copy
+
+
+def runs_on_gpu(node: Apply) -> bool:
+    """Whether ``node`` has a device implementation (a CUDA kernel, cuBLAS, or a view)."""
+    op = node.op
+    if isinstance(op, (GpuFromHost, HostFromGpu)):
+        return False
+    if isinstance(op, DimShuffle):
+        return True
+    try:
+        if isinstance(op, Elemwise):
+            lower_elemwise(node, "probe")
+            return True
+        reduce_kind(node)
+        lower_reduce(node, "probe")
+        return True
+    except NotCompilable:
+        return blas.handles(node)
+
+
+def _keep_on_device(fgraph: FunctionGraph) -> set[int]:
+    """Output positions that stay CuPy arrays: ``Out(borrow=True)`` outputs and the updates of
+    shared variables whose value lives on the device (``function`` records both)."""
+    borrow = list(getattr(fgraph, "borrow_outputs", ()))
+    targets = list(getattr(fgraph, "update_targets", ()))
+    keep = {k for k, b in enumerate(borrow) if b}
+    for j, target in enumerate(targets):
+        container = getattr(target, "container", None)
+        if container is not None and is_device_array(container[0]):
+            keep.add(len(borrow) + j)
+    return keep
+
+
+def _device_constant(const: Constant) -> Constant:
+    return TensorConstant(GpuTensorType.of(const.type), const.data, const.name)
+
+
+@graph_rule("move_to_gpu")
+def move_to_gpu(fgraph: FunctionGraph) -> list[tuple[Variable, Variable]]:
+    """x -> op(x) -> out   becomes   x -> GpuFromHost -> op -> HostFromGpu -> out
+    for every op with a device implementation, sharing one transfer per variable."""
+    twins: dict[Variable, Variable] = {}    # host variable -> the device variable it becomes
+    pairs: list[tuple[Variable, Variable]] = []
+
+    def on_device(var: Variable) -> Variable:
+        if isinstance(var.type, GpuTensorType):
+            return var
+        if var not in twins:
+            twins[var] = _device_constant(var) if isinstance(var, Constant) \
+                else gpu_from_host(var)
+        return twins[var]
+
+    for node in fgraph.toposort():
+        if isinstance(node.op, SHAPE_READERS) and node.inputs[0] in twins:
+            new = Apply(node.op, [twins[node.inputs[0]]], [o.type() for o in node.outputs])
+        elif runs_on_gpu(node) and not all(isinstance(o.type, GpuTensorType)
+                                           for o in node.outputs):
+            new = Apply(node.op, [on_device(v) for v in node.inputs],
+                        [GpuTensorType.of(o.type)() for o in node.outputs])
+        else:
+            continue
+        new.tag = SimpleNamespace(**vars(node.tag))   # grad_of and provenance travel along
+        for old, out in zip(node.outputs, new.outputs, strict=True):
+            out.name = old.name
+            if isinstance(out.type, GpuTensorType):
+                twins[old] = out
+                out = host_from_gpu(out)
+            pairs.append((old, out))
+    keep = _keep_on_device(fgraph)
+    for k, var in enumerate(fgraph.outputs):
+        if k in keep and var in twins and isinstance(twins[var].type, GpuTensorType):
+            pairs.append((var, twins[var]))   # replaces the HostFromGpu put there above
+    return _finalize(pairs)
+
+
+def _finalize(pairs: list[tuple[Variable, Variable]]) -> list[tuple[Variable, Variable]]:
+    """Device-kept outputs: point the pair at the variable the graph will hold by then."""
+    latest: dict[Variable, Variable] = {}
+    out = []
+    for old, new in pairs:
+        if old in latest:   # second pair for an output: replace its HostFromGpu instead
+            out.append((latest[old], new))
+        else:
+            latest[old] = new
+            out.append((old, new))
+    return out
+
+
+GPU = RuleSet("gpu", (move_to_gpu,))
+GPU_PASS = Pass("gpu", GPU)
+
+
+def gpu_pipeline(base: Any = None) -> Pipeline:
+    """``base`` (FAST_RUN's pipeline by default) followed by the ``gpu`` pass."""
+    from ..compile.rewrite.pipeline import resolve
+    found = resolve(base) if base is not None else PIPELINE
+    passes = found.passes if found is not None else ()
+    return Pipeline(passes + (GPU_PASS,), getattr(found, "excluded", frozenset()),
+                    getattr(found, "unsafe_allowed", frozenset()))
+
+
+def gpu_mode(optimizer: Any = None) -> Mode:
+    """The mode running a whole function on the GPU: FAST_RUN's rewrites, the ``gpu`` pass,
+    then the CUDA linker (``mode='GPU'``).
+
+    >>> f = nbgraph.function([x], T.exp(x).sum(), mode=gpu_mode())   # needs CuPy and a GPU
+    """
+    return Mode("cuda", gpu_pipeline(optimizer))
