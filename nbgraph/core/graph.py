@@ -98,9 +98,12 @@ class Apply:
         """A node of the same op on ``inputs``; types must stay compatible."""
         node = self.op.make_node(*inputs)
         for old, new in zip(self.outputs, node.outputs, strict=True):
-            if old.type != new.type:
+            # static shapes may sharpen (givens); dtype and rank may not change
+            if (getattr(old.type, "dtype", None), getattr(old.type, "ndim", None)) != \
+                    (getattr(new.type, "dtype", None), getattr(new.type, "ndim", None)):
                 raise TypeError(f"{self.op}: output type changed from {old.type} to {new.type}")
             new.name = old.name
+        node.tag = SimpleNamespace(**vars(self.tag))  # provenance (grad_of, created_by) stays
         return node
 
     def __repr__(self) -> str:
