@@ -21,7 +21,7 @@ from .inplace import INPLACE, check_destroyers
 from .merge import MERGE
 from .specialize import SPECIALIZE
 from .stabilize import STABILIZE
-from .trace import PassRecord, Trace, TraceListener, snapshot
+from .trace import PassRecord, Snapshot, Trace, TraceListener, snapshot
 from .verbose import VerboseListener
 
 UNSAFE = "unsafe"  # ``including("unsafe")`` enables every rule marked unsafe=
@@ -116,17 +116,22 @@ class Pipeline:
         return rules
 
     # -- running -----------------------------------------------------------------------------
-    def apply(self, fgraph: FunctionGraph, listeners: tuple[Any, ...] = ()) -> Trace:
-        """Run every pass in order over ``fgraph`` (changing it) and return the trace."""
+    def apply(self, fgraph: FunctionGraph, listeners: tuple[Any, ...] = (),
+              trace: bool = True) -> Trace:
+        """Run every pass in order over ``fgraph`` (changing it) and return the trace.
+
+        ``trace=False`` skips the snapshots and events (the trace then lists passes only).
+        """
         tracer = TraceListener()
-        attached = [tracer, *listeners]
+        attached = [tracer, *listeners] if trace else list(listeners)
         if config.optimizer_verbose:
             attached.append(VerboseListener())
         for listener in attached:
             fgraph.attach_listener(listener)
         records = []
+        empty = Snapshot((), ())
         try:
-            current = snapshot(fgraph)
+            current = snapshot(fgraph) if trace else empty
             for p in self.passes:
                 rules = self.active_rules(p)
                 if not rules:
@@ -138,7 +143,7 @@ class Pipeline:
                 if p.name == "inplace":
                     check_destroyers(fgraph)
                 seconds = time.perf_counter() - start
-                after = snapshot(fgraph) if tracer.events else current
+                after = snapshot(fgraph) if trace and tracer.events else current
                 records.append(PassRecord(p.name, current, after, tuple(tracer.events),
                                           seconds))
                 current = after

@@ -1,0 +1,87 @@
+"""The Pipeline value: order, subsets, and random graphs equal under FAST_RUN and FAST_COMPILE."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nbgraph.tensor as T
+from nbgraph.compile.function import function
+from nbgraph.compile.mode import Mode
+from nbgraph.compile.rewrite.pipeline import FAST_COMPILE, PIPELINE, resolve
+
+UNARY = {
+    "exp_tanh": lambda a: T.exp(T.tanh(a)), "sin": T.sin, "neg": lambda a: -a,
+    "log1p_sqr": lambda a: T.log(1 + a * a), "log_sigmoid": lambda a: T.log(T.sigmoid(a)),
+    "sqr": lambda a: a ** 2, "times_one": lambda a: a * 1, "plus_zero": lambda a: a + 0,
+    "double_neg": lambda a: -(-a), "expm1": lambda a: T.exp(a) - 1,
+    "sum_keep": lambda a: T.sum(a, axis=1, keepdims=True) + a, "transpose2": lambda a: a.T.T,
+}
+BINARY = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "self_sub": lambda a, b: a - a + b, "max": T.maximum, "scaled": lambda a, b: 0.5 * a + b,
+}
+
+leaves = st.sampled_from([("x",), ("y",), ("c", 0.5), ("c", 2.0)])
+trees = st.recursive(
+    leaves,
+    lambda kids: st.one_of(
+        st.tuples(st.sampled_from(sorted(UNARY)), kids),
+        st.tuples(st.sampled_from(sorted(BINARY)), kids, kids)),
+    max_leaves=12)
+
+
+def _build(tree, x, y):
+    head = tree[0]
+    if head == "x":
+        return x
+    if head == "y":
+        return y
+    if head == "c":
+        return T.constant(tree[1]) + 0 * x
+    if head in UNARY:
+        return UNARY[head](_build(tree[1], x, y))
+    return BINARY[head](_build(tree[1], x, y), _build(tree[2], x, y))
+
+
+@settings(max_examples=40, deadline=None)
+@given(trees, st.integers(0, 2 ** 16))
+def test_random_graphs_fast_run_equals_fast_compile(tree, seed):
+    x, y = T.dmatrices("x", "y")
+    out = _build(tree, x, y)
+    rng = np.random.default_rng(seed)
+    values = [rng.uniform(-1, 1, (3, 4)), rng.uniform(-1, 1, (3, 4))]
+    fast = function([x, y], out, mode="FAST_RUN", on_unused_input="ignore")
+    quick = function([x, y], out, mode="FAST_COMPILE", on_unused_input="ignore")
+    none = function([x, y], out, mode=Mode(optimizer=None), on_unused_input="ignore")
+    want = none(*values)
+    np.testing.assert_allclose(quick(*values), want, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fast(*values), want, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(values[0], values[0].copy())  # inputs never overwritten
+
+
+def test_pipeline_order_and_subsets():
+    assert [p.name for p in PIPELINE.passes] == [
+        "merge", "constant_fold", "canonicalize", "stabilize", "specialize", "fuse_elemwise",
+        "inplace", "dce"]
+    assert [p.name for p in FAST_COMPILE.passes] == ["merge", "constant_fold", "dce"]
+    assert resolve("fast_run") is PIPELINE and resolve(None) is None
+    assert [p.name for p in resolve("merge").passes] == ["merge"]
+    with pytest.raises(ValueError, match="fast_run"):
+        resolve("fastest")
+
+
+def test_only_rules_runs_nothing_else():
+    only = PIPELINE.only_rules("stabilize/log1p")
+    assert [p.name for p in only.passes] == ["stabilize"]
+    assert [r.name for r in only.active_rules(only.passes[0])] == ["log1p"]
+
+
+def test_inputs_survive_fast_run():
+    x = T.dvector("x")
+    fn = function([x], T.sin(T.exp(x) + x))
+    xv = np.array([0.1, 0.2])
+    fn(xv)
+    np.testing.assert_array_equal(xv, [0.1, 0.2])
