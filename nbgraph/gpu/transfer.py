@@ -68,9 +68,12 @@ def move_to_gpu(fgraph: FunctionGraph) -> list[tuple[Variable, Variable]]:
     twins: dict[Variable, Variable] = {}    # host variable -> the device variable it becomes
     pairs: list[tuple[Variable, Variable]] = []
 
+    renamed: dict[Variable, Variable] = {}  # host outputs of rebuilt shape readers
+
     def on_device(var: Variable) -> Variable:
         if isinstance(var.type, GpuTensorType):
             return var
+        var = renamed.get(var, var)
         if var not in twins:
             twins[var] = _device_constant(var) if isinstance(var, Constant) \
                 else gpu_from_host(var)
@@ -91,6 +94,8 @@ def move_to_gpu(fgraph: FunctionGraph) -> list[tuple[Variable, Variable]]:
             if isinstance(out.type, GpuTensorType):
                 twins[old] = out
                 out = host_from_gpu(out)
+            else:
+                renamed[old] = out
             pairs.append((old, out))
     keep = _keep_on_device(fgraph)
     for k, var in enumerate(fgraph.outputs):
