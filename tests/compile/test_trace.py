@@ -11,7 +11,13 @@ import nbgraph.tensor as T
 from nbgraph.compile.fgraph import FunctionGraph
 from nbgraph.compile.function import function
 from nbgraph.compile.rewrite.trace import (
-    NodeRecord, PassRecord, RewriteEvent, Snapshot, Trace, snapshot)
+    NodeRecord,
+    PassRecord,
+    RewriteEvent,
+    Snapshot,
+    Trace,
+    snapshot,
+)
 from nbgraph.core.gradient import grad
 
 
@@ -58,7 +64,7 @@ def test_events_name_rules_and_uids_are_stable():
     fn = function(inputs, outputs)
     passes = fn.trace.passes
     assert [e.rule for e in fn.trace.events()] == [e.rule for p in passes for e in p.events]
-    for prev, cur in zip(passes, passes[1:]):
+    for prev, cur in zip(passes, passes[1:], strict=False):
         assert prev.after == cur.before
     for record in passes:
         before = {n.uid: n for n in record.before.nodes}

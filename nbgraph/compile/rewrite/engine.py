@@ -145,10 +145,11 @@ def _pairs(node: Apply, result: Replacement) -> list[tuple[Variable, Variable]] 
     if isinstance(result, dict):
         items = result.items()
     else:
-        if len(result) != len(node.outputs):  # type: ignore[arg-type]
-            raise ValueError(f"a rule returned {len(result)} outputs for node {node.uid} "  # type: ignore
+        outs = list(result or ())
+        if len(outs) != len(node.outputs):
+            raise ValueError(f"a rule returned {len(outs)} outputs for node {node.uid} "
                              f"({node.op}), which has {len(node.outputs)}")
-        items = zip(node.outputs, result, strict=True)  # type: ignore[arg-type]
+        items = zip(node.outputs, outs, strict=True)
     pairs = []
     for old, new in items:
         if new is None or new is old:

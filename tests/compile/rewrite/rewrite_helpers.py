@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 from nbgraph.compile.function import function
 from nbgraph.compile.mode import Mode
-from nbgraph.compile.rewrite.pipeline import PIPELINE
 
 
 def op_names(fgraph: Any) -> list[str]:

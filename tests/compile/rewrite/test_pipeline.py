@@ -16,7 +16,7 @@ UNARY = {
     "exp_tanh": lambda a: T.exp(T.tanh(a)), "sin": T.sin, "neg": lambda a: -a,
     "log1p_sqr": lambda a: T.log(1 + a * a), "log_sigmoid": lambda a: T.log(T.sigmoid(a)),
     "sqr": lambda a: a ** 2, "times_one": lambda a: a * 1, "plus_zero": lambda a: a + 0,
-    "double_neg": lambda a: -(-a), "expm1": lambda a: T.exp(a) - 1,
+    "double_neg": lambda a: T.neg(T.neg(a)), "expm1": lambda a: T.exp(a) - 1,
     "sum_keep": lambda a: T.sum(a, axis=1, keepdims=True) + a, "transpose2": lambda a: a.T.T,
 }
 BINARY = {
