@@ -297,6 +297,8 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
     all_inputs = explicit + shared_inputs
     in_specs = ins + [In(v, implicit=True) for v in shared_inputs]
     fgraph = FunctionGraph(all_inputs, roots)
+    fgraph.borrow_outputs = [o.borrow for o in outs]  # the gpu pass keeps these on the device
+    fgraph.update_targets = [t for t, _ in update_pairs]
     mode_obj = get_mode(mode)
     stats = ProfileStats(name) if profile else None
     trace = _optimize(fgraph, mode_obj, stats)

@@ -78,11 +78,14 @@ def get_mode(mode: Any) -> Mode:
     if isinstance(mode, Mode):
         return mode
     if isinstance(mode, str):
+        if mode == "GPU" or (mode == "FAST_RUN" and config.device.startswith("cuda")):
+            from ..gpu.transfer import gpu_mode  # lazy: gpu builds on compile
+            return gpu_mode()
         if mode in PREDEFINED:
             return PREDEFINED[mode]
         debug = _debug_modes()
         if mode in debug:
             return debug[mode]
-        names = sorted(PREDEFINED) + sorted(debug)
+        names = sorted(PREDEFINED) + ["GPU"] + sorted(debug)
         raise ValueError(f"unknown mode {mode!r}; choose one of {names}")
     raise TypeError(f"mode must be a Mode or a name, not {type(mode).__name__}")

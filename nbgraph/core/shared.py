@@ -57,6 +57,10 @@ def shared(value: Any, name: str | None = None, strict: bool = False,
         from ..config import config
         dtype = config.floatX if isinstance(value, float) else "int64"
         value = np.asarray(value, dtype=dtype)
+    from ..config import config as settings
+    if str(kwargs.get("device", settings.device)).startswith("cuda"):
+        from ..gpu.types import gpu_shared  # lazy: shared(..., device='cuda') lives on the GPU
+        return gpu_shared(value, name, strict, allow_downcast, broadcastable)
     array = np.asarray(value)
     if array.dtype == object:
         raise TypeError(f"shared: cannot store a {type(value).__name__}")
