@@ -189,3 +189,15 @@ def resolve(optimizer: Any) -> Pipeline | None:
         return optimizer
     raise TypeError(f"optimizer must be a name, None or a Pipeline, not "
                     f"{type(optimizer).__name__}")
+
+
+def find_rule(full_name: str) -> AnyRule:
+    """The rule called ``pass/rule`` in the full pipeline (for its ``doc`` and ``unsafe``:
+    the viewer marks unsafe rewrites from this)."""
+    pass_name, _, rule_name = full_name.partition("/")
+    for p in _ALL_PASSES:
+        if p.name == pass_name:
+            for r in p.rules.rules:
+                if r.name == rule_name:
+                    return r
+    raise KeyError(f"no rule {full_name!r}; rules are named 'pass/rule'")

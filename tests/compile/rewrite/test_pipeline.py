@@ -85,3 +85,12 @@ def test_inputs_survive_fast_run():
     xv = np.array([0.1, 0.2])
     fn(xv)
     np.testing.assert_array_equal(xv, [0.1, 0.2])
+
+
+def test_find_rule_reports_unsafe_and_doc():
+    from nbgraph.compile.rewrite.pipeline import find_rule
+    assert find_rule("canonicalize/div_self").unsafe == "x == 0 gives nan, not 1"
+    assert find_rule("stabilize/log1p").unsafe is None
+    assert "Composite" in find_rule("fuse_elemwise/fuse_elemwise").doc
+    with pytest.raises(KeyError):
+        find_rule("stabilize/nope")
