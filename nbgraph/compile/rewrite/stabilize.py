@@ -24,6 +24,15 @@ def _nnet() -> Any:
     return nnet
 
 
+def _negate(x: Variable) -> Variable:
+    """-x, unwrapping a negation instead of stacking two (canonicalize has already run)."""
+    node = x.owner
+    if node is not None and getattr(node.op, "scalar_op", None) is not None \
+            and node.op.scalar_op.name == "neg":
+        return node.inputs[0]
+    return -x
+
+
 def _log_softmax(x: Variable) -> Variable | None:
     nnet = _nnet()
     return nnet.logsoftmax(x) if hasattr(nnet, "logsoftmax") else None
@@ -72,6 +81,10 @@ _SOFTMAX_XENT_GRAD = P.softmaxgrad(
 
 
 STABILIZE = RuleSet("stabilize", (
+    rule("sigmoid",        P.true_div(1, P.add(1, P.exp(x))), lambda x: T.sigmoid(_negate(x))),
+    # 1/(1+exp(x)) -> σ(-x)
+    rule("one_minus_sigmoid", P.sub(1, P.sigmoid(x)),     lambda x: T.sigmoid(_negate(x))),
+    # 1-σ(x) -> σ(-x): no cancellation, so 1/(1-σ(x)) in gradients stays finite
     rule("log1p",          P.log(P.add(1, x)),            lambda x: T.log1p(x)),
     # log(1+x) -> log1p(x)
     rule("log_1m_sigmoid", P.log(P.sub(1, P.sigmoid(x))), lambda x: -T.softplus(x)),
@@ -80,7 +93,7 @@ STABILIZE = RuleSet("stabilize", (
     # log(1-x) -> log1p(-x)
     rule("expm1",          P.sub(P.exp(x), 1),            lambda x: T.expm1(x)),
     # exp(x)-1 -> expm1(x)
-    rule("log_sigmoid",    P.log(P.sigmoid(x)),           lambda x: -T.softplus(-x)),
+    rule("log_sigmoid",    P.log(P.sigmoid(x)),         lambda x: -T.softplus(_negate(x))),
     # log(σ(x)) -> -softplus(-x)
     rule("log_softmax",    P.log(P.softmax(x)),           _log_softmax),
     # log(softmax(x)) -> logsoftmax(x)

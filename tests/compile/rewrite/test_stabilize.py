@@ -14,6 +14,8 @@ from nbgraph.core import nnet
 from nbgraph.core.gradient import grad
 
 CASES = [
+    ("stabilize/sigmoid", lambda x: 1 / (1 + T.exp(-x)), ["sigmoid"]),
+    ("stabilize/one_minus_sigmoid", lambda x: 1 - T.sigmoid(x), ["neg", "sigmoid"]),
     ("stabilize/log1p", lambda x: T.log(1 + x), ["log1p"]),
     ("stabilize/log1p_sub", lambda x: T.log(1 - x), ["neg", "log1p"]),
     ("stabilize/expm1", lambda x: T.exp(x) - 1, ["expm1"]),
@@ -52,6 +54,8 @@ def test_crossentropy_softmax(check_rule, rng):
     (lambda x: T.exp(x) - 2, "stabilize/expm1"),
     (lambda x: T.log(2 - T.sigmoid(x)), "stabilize/log_1m_sigmoid"),
     (lambda x: T.log(T.tanh(x)), "stabilize/log_sigmoid"),
+    (lambda x: 2 / (1 + T.exp(x)), "stabilize/sigmoid"),
+    (lambda x: 1 - T.tanh(x), "stabilize/one_minus_sigmoid"),
 ])
 def test_guard_declines(build, rule):
     x = T.dvector("x")
@@ -106,3 +110,15 @@ def test_crossentropy_softmax_grad(check_rule, rng):
              "CrossentropySoftmax1HotDx"]
     check_rule("stabilize/crossentropy_softmax_grad", build, after, [x, labels],
                values=[rng.normal(size=(3, 4)), np.array([0, 3, 1], dtype="int32")])
+
+
+def test_logistic_regression_cost_and_gradient_finite():
+    z, y = T.dvector("z"), T.dvector("y")
+    p = 1 / (1 + T.exp(-z))
+    xent = T.sum(-y * T.log(p) - (1 - y) * T.log(1 - p))
+    fn = function([z, y], [xent, grad(xent, z)])
+    zv, yv = np.array([-50.0, 40.0, 0.3]), np.array([1.0, 0.0, 1.0])
+    value, g = fn(zv, yv)
+    softplus = np.logaddexp(0, [50.0, 40.0, -0.3])
+    np.testing.assert_allclose(value, softplus.sum())
+    np.testing.assert_allclose(g, 1 / (1 + np.exp(-zv)) - yv, rtol=1e-9)
