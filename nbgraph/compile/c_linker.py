@@ -40,6 +40,7 @@ FFI.cdef("""
     typedef void (*nbg_strided_t)(int nd, const int64_t *shape, char **p, const int64_t *st);
     typedef void (*nbg_reduce_t)(int nk, int nr, const int64_t *shape, char **p,
                                  const int64_t *st);
+    typedef void (*nbg_rows_t)(int64_t rows, int64_t cols, char **p);
 """)
 
 BASE_FLAGS = ("-O3", "-std=gnu11", "-fno-math-errno", "-ffp-contract=off", "-fopenmp")
@@ -241,9 +242,13 @@ _BASE_REFS = _refcount_base()
 def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[list],
                    out_cells: list[list]) -> Callable[[], None]:
     """A thunk taking the contiguous kernel when every full-size operand is C-contiguous with
-    the output's shape, else the strided kernel over broadcast views. An output array is
-    reused when nothing but its storage cell still refers to it."""
-    contig = FFI.cast("nbg_contig_t", lib.nbg_lookup(k, 0))
+    the output's shape (the rows kernel when some repeat over rows or columns), else the
+    strided kernel over broadcast views. An output array is reused when nothing but its
+    storage cell still refers to it."""
+    if kern.by_rows:
+        contig = FFI.cast("nbg_rows_t", lib.nbg_lookup(k, 3))
+    else:
+        contig = FFI.cast("nbg_contig_t", lib.nbg_lookup(k, 0))
     strided = FFI.cast("nbg_strided_t", lib.nbg_lookup(k, 1))
     in_dtypes = [a.dtype for a in kern.inputs]
     out_dtypes = [o.dtype for o in kern.outputs]
@@ -265,9 +270,12 @@ def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[l
             cell[0] = out
             ptrs[nin + j] = FFI.from_buffer(out, require_writable=True)
 
-    full = [j for j, a in enumerate(kern.inputs) if not a.scalar] or [0]
+    if kern.by_rows:
+        roles = [a.role for a in kern.inputs]
+    else:
+        roles = ["scalar" if a.scalar else "full" for a in kern.inputs]
     ptrs = FFI.new(f"char *[{nin + nout}]")
-    src = _fast_source(nin, nout, full)
+    src = _fast_source(nin, nout, roles, kern.by_rows)
     scope: dict[str, Any] = {}
     exec(src, scope)  # noqa: S102  (generated from integers only: arity and operand indices)
     return scope["make"](in_cells, out_cells, contig, ptrs,
@@ -276,7 +284,7 @@ def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[l
                          sys.getrefcount, _BASE_REFS)
 
 
-def _fast_source(nin: int, nout: int, full: list[int]) -> str:
+def _fast_source(nin: int, nout: int, roles: list[str], by_rows: bool) -> str:
     """Python source of a thunk specialised to the arity (no loops on the hot path).
 
     ``ffi.from_buffer`` refuses arrays that are not C-contiguous, which sends them to the
@@ -285,6 +293,7 @@ def _fast_source(nin: int, nout: int, full: list[int]) -> str:
     """
     ins = ", ".join(f"c{j}" for j in range(nin))
     outs = ", ".join(f"o{j}" for j in range(nout))
+    full = [j for j, r in enumerate(roles) if r == "full"] or [0]
     lines = ["def make(in_cells, out_cells, contig, ptrs, fb, empty, dts, idts, slow, refs, "
              "base):",
              f"    {ins}, = in_cells", f"    {outs}, = out_cells",
@@ -295,6 +304,8 @@ def _fast_source(nin: int, nout: int, full: list[int]) -> str:
              "        try:",
              f"            shape = a{full[0]}.shape"]
     checks = [f"a{j}.shape == shape" for j in full[1:]]
+    checks += [f"a{j}.shape[-1] == shape[-1]" for j, r in enumerate(roles) if r == "row"]
+    checks += [f"a{j}.shape[:-1] == shape[:-1]" for j, r in enumerate(roles) if r == "col"]
     checks += [f"a{j}.dtype is idt{j}" for j in range(nin)]
     lines.append(f"            if {' and '.join(checks)}:")
     lines += [f"                ptrs[{j}] = fb(a{j})" for j in range(nin)]
@@ -305,7 +316,13 @@ def _fast_source(nin: int, nout: int, full: list[int]) -> str:
                   f"                    r{j} = empty(shape, dt{j})",
                   f"                    ptrs[{nin + j}] = fb(r{j}, require_writable=True)",
                   f"                    o{j}[0] = r{j}"]
-    lines += ["                contig(r0.size, ptrs)", "                return",
+    if by_rows:  # rows * cols elements; a zero-size output needs no call
+        lines += ["                n = r0.size",
+                  "                if n:",
+                  "                    contig(n // shape[-1], shape[-1], ptrs)"]
+    else:
+        lines.append("                contig(r0.size, ptrs)")
+    lines += ["                return",
               "        except (AttributeError, TypeError, ValueError):",
               "            pass", "        slow()", "    return thunk"]
     return "\n".join(lines) + "\n"

@@ -79,16 +79,19 @@ HELPERS = textwrap.dedent("""\
 
 RUNTIME = textwrap.dedent("""\
     #define NBG_MAXDIM 32
-    #define NBG_PAR_MIN 16384  /* elements below which one thread is faster */
+    /* Threads wake only for loops of at least this much work (elements times the kernel's
+       cost per element, a transcendental call counting 8): below it, waking a sleeping
+       thread costs more than it saves, and far more on a busy machine. */
+    #define NBG_PAR_WORK (1 << 20)
     typedef void (*nbg_range_fn)(int64_t lo, int64_t hi, char **p);
     static int nbg_threads = 1;
     void nbg_set_threads(int n) { nbg_threads = n > 0 ? n : 1; }
 
     /* Split [0, n) over the threads in 64-element-aligned chunks, or run it on this one. */
-    static void nbg_run(nbg_range_fn f, int64_t n, char **p)
+    static void nbg_run(nbg_range_fn f, int64_t n, char **p, int64_t cost)
     {
     #ifdef _OPENMP
-        if (n >= NBG_PAR_MIN && nbg_threads > 1) {
+        if (n * cost >= NBG_PAR_WORK && nbg_threads > 1) {
             #pragma omp parallel num_threads(nbg_threads)
             {
                 int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
@@ -100,6 +103,25 @@ RUNTIME = textwrap.dedent("""\
         }
     #endif
         f(0, n, p);
+    }
+
+    /* Rows [0, rows) of a broadcast elementwise kernel, split over the threads likewise. */
+    typedef void (*nbg_rows_fn)(int64_t lo, int64_t hi, int64_t cols, char **p);
+    static void nbg_run_rows(nbg_rows_fn f, int64_t rows, int64_t cols, char **p, int64_t cost)
+    {
+    #ifdef _OPENMP
+        if (rows > 1 && rows * cols * cost >= NBG_PAR_WORK && nbg_threads > 1) {
+            #pragma omp parallel num_threads(nbg_threads)
+            {
+                int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+                int64_t chunk = (rows + nt - 1) / nt;
+                int64_t lo = t * chunk, hi = lo + chunk < rows ? lo + chunk : rows;
+                if (lo < hi) f(lo, hi, cols, p);
+            }
+            return;
+        }
+    #endif
+        f(0, rows, cols, p);
     }
     """)
 
@@ -207,8 +229,47 @@ class CStyleRenderer:
             f"    for ({self.index_t} i = lo + {self.first_index}; i < hi; i += {self.stride}) {{",
             inner, "    }", "}",
             f"{self.kernel_prefix} {k.name}_contig(int64_t n, char **p) "
-            f"{{ nbg_run({k.name}_range, n, p); }}"])
-        return contig + "\n\n" + self.render_strided(k)
+            f"{{ nbg_run({k.name}_range, n, p, {self.cost(k)}); }}"])
+        rows = "\n\n" + self.render_rows(k) if k.by_rows else ""
+        return contig + "\n\n" + self.render_strided(k) + rows
+
+    def render_rows(self, k: Kernel) -> str:
+        """C-contiguous operands over (rows, cols): "row" operands restart on every row,
+        "col" operands give one value per row, so the inner loop is contiguous (vectorized)."""
+        nin = len(k.inputs)
+        setup, loads = [], []
+        for j, a in enumerate(k.inputs):
+            t = self.ctype(a.dtype)
+            if a.role == "scalar":
+                setup.append(f"const {t} {a.name} = *(const {t} *)p[{j}];  /* broadcast */")
+            elif a.role == "col":
+                setup.append(f"const {t} {a.name} = ((const {t} *)p[{j}])[r];  /* per row */")
+            elif a.role == "row":
+                setup.append(f"const {t} *p_{a.name} = (const {t} *)p[{j}];  /* every row */")
+                loads.append(f"const {t} {a.name} = p_{a.name}[i];")
+            else:
+                setup.append(f"const {t} *p_{a.name} = (const {t} *)p[{j}] + r * cols;")
+                loads.append(f"const {t} {a.name} = p_{a.name}[i];")
+        stores = []
+        for j, (o, res) in enumerate(zip(k.outputs, k.results, strict=True)):
+            t = self.ctype(o.dtype)
+            setup.append(f"{t} *p_{o.name} = ({t} *)p[{nin + j}] + r * cols;")
+            stores.append(f"p_{o.name}[i] = {res};")
+        return "\n".join([
+            f"/* {k.title}: rows of broadcast operands */",
+            f"{self.helper_prefix} {k.name}_rowrange(int64_t lo, int64_t hi, int64_t cols, "
+            "char **p)",
+            "{", "    for (int64_t r = lo; r < hi; r++) {", _indent(setup, 2),
+            f"        {self.simd_pragma}",
+            "        for (int64_t i = 0; i < cols; i++) {",
+            _indent(loads + self.body(k) + stores, 3), "        }", "    }", "}",
+            f"{self.kernel_prefix} {k.name}_rows(int64_t rows, int64_t cols, char **p) "
+            f"{{ nbg_run_rows({k.name}_rowrange, rows, cols, p, {self.cost(k)}); }}"])
+
+    def cost(self, k: Kernel) -> int:
+        """Work per element for the threading threshold: 1, plus 8 per transcendental call."""
+        heavy = {*SIMD_MATH, *_BINARY_SIMD, "sigmoid", "softplus"}
+        return 1 + sum(8 for s in k.body if s.scalar_name in heavy)
 
     def _strided_loads(self, k: Kernel, base: str) -> tuple[list[str], list[str]]:
         loads, stores = [], []
@@ -357,11 +418,13 @@ class CStyleRenderer:
         """One C file for a graph: preamble, helpers, every kernel, and a lookup table."""
         rows = []
         for k in kernels:
-            if k.reduce is None:
-                rows.append(f"    {{(void *){k.name}_contig, (void *){k.name}_strided, 0}},")
+            if k.reduce is not None:
+                rows.append(f"    {{0, 0, (void *){k.name}_reduce, 0}},")
             else:
-                rows.append(f"    {{0, 0, (void *){k.name}_reduce}},")
-        table = "\n".join(["static void *nbg_table[][3] = {", *rows, "    {0, 0, 0}", "};",
+                by_rows = f"(void *){k.name}_rows" if k.by_rows else "0"
+                rows.append(f"    {{(void *){k.name}_contig, (void *){k.name}_strided, 0, "
+                            f"{by_rows}}},")
+        table = "\n".join(["static void *nbg_table[][4] = {", *rows, "    {0, 0, 0, 0}", "};",
                            "void *nbg_lookup(int k, int which) { return nbg_table[k][which]; }"])
         parts = ["\n".join(self.preamble), simd_declarations(), HELPERS, RUNTIME]
         parts += [self.render_kernel(k) for k in kernels]

@@ -47,12 +47,19 @@ class Stmt(NamedTuple):
 
 @dataclass(frozen=True)
 class KArg:
-    """A kernel operand: its local name, dtype, and whether it is one element broadcast to all
-    (its static type is all-broadcastable while the output is not)."""
+    """A kernel operand: its local name, dtype, whether it is one element broadcast to all
+    (its static type is all-broadcastable while the output is not), and how it repeats over
+    the output's rows (all dimensions but the last, collapsed): ``ROLES``."""
 
     name: str
     dtype: str
     scalar: bool = False
+    role: str = "full"
+
+
+# an operand's shape against the output's (r..., c): "full" (r..., c), "row" (1..., c) repeated
+# on every row, "col" (r..., 1) one value per row, "scalar" (1..., 1), "other" (any other mix)
+ROLES = ("full", "row", "col", "scalar", "other")
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,15 @@ class Kernel:
     title: str                  # the node(s) this kernel computes, for the comment line
     reduce: Reduce | None = None
 
+    @property
+    def by_rows(self) -> bool:
+        """Whether the rows kernel runs this elementwise kernel: some operand repeats over the
+        rows or columns of a full one (``tanh(dot(x, W) + b)``), none in a pattern it cannot
+        walk with one row stride."""
+        roles = {a.role for a in self.inputs}
+        return (self.reduce is None and "full" in roles and bool(roles & {"row", "col"})
+                and "other" not in roles)
+
 
 class NotCompilable(Exception):
     """The node has no kernel (an unsupported dtype or op); it runs its Python ``perform``."""
@@ -87,6 +103,20 @@ def _check_dtype(dtype: str, node: Apply) -> None:
 def _scalar_input(var: Any, out_bcast: tuple[bool, ...]) -> bool:
     bcast = var.type.broadcastable
     return bool(bcast) and all(bcast) and not all(out_bcast)
+
+
+def _role(var: Any, out_bcast: tuple[bool, ...]) -> str:
+    bcast = var.type.broadcastable
+    if _scalar_input(var, out_bcast):
+        return "scalar"
+    rel = [b and not o for b, o in zip(bcast, out_bcast, strict=True)]
+    if len(out_bcast) < 2 or not any(rel):
+        return "full" if not any(rel) else "other"
+    if all(bcast[:-1]) and not rel[-1]:
+        return "row"
+    if rel[-1] and not any(rel[:-1]):
+        return "col"
+    return "other"
 
 
 def _body_of(node: Apply, names: list[str]) -> tuple[list[Stmt], list[str]]:
@@ -131,7 +161,7 @@ def lower_elemwise(node: Apply, name: str) -> Kernel:
     for var in list(node.inputs) + list(node.outputs):
         _check_dtype(var.dtype, node)
     out_bcast = node.outputs[0].type.broadcastable
-    inputs = tuple(KArg(f"i{k}", v.dtype, _scalar_input(v, out_bcast))
+    inputs = tuple(KArg(f"i{k}", v.dtype, _scalar_input(v, out_bcast), _role(v, out_bcast))
                    for k, v in enumerate(node.inputs))
     body, results = _body_of(node, [a.name for a in inputs])
     outputs = tuple(KArg(f"o{k}", v.dtype) for k, v in enumerate(node.outputs))

@@ -29,7 +29,7 @@ def test_golden_exp_kernel_body():
                 p_o0[i] = t{u};
             }}
         }}
-        void k0_contig(int64_t n, char **p) {{ nbg_run(k0_range, n, p); }}""")
+        void k0_contig(int64_t n, char **p) {{ nbg_run(k0_range, n, p, 9); }}""")
 
 
 def test_golden_float32_scalar_broadcast():
