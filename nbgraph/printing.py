@@ -19,9 +19,9 @@ from .core.printing import (
     listing,
     pp,
     pprint,
-    snapshot_records,
     to_dot,
 )
+from .core.records import snapshot_records
 
 __all__ = ["DotOptions", "PrintOptions", "char_from_number", "debugprint", "listing", "pp",
            "pprint", "pydotprint", "run_dot", "snapshot_records", "to_dot"]

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from .elemwise import DimShuffle, Elemwise
 from .graph import Apply, Variable, toposort
+from .records import snapshot_records
 
 
 # -- graph arguments ---------------------------------------------------------------------------
@@ -253,75 +254,6 @@ pprint = pp
 
 
 # -- records: one form for live graphs and trace snapshots -------------------------------------
-@dataclass(frozen=True, slots=True)
-class GraphRecord:
-    """The fields of ``compile.rewrite.trace.NodeRecord``: an Apply node or a graph leaf."""
-
-    uid: int
-    label: str
-    inputs: tuple[int, ...]
-    type: str
-    name: str | None
-    origin: str = "user"
-
-
-def _record_uid(var: Variable) -> int:
-    return var.owner.uid if var.owner is not None else var.uid
-
-
-def _short(type_: Any) -> str:
-    short = getattr(type_, "short", None)
-    return short() if callable(short) else str(type_)
-
-
-def _origin(node: Apply, ops_by_uid: dict[int, str]) -> str:
-    """'user', the rule that made the node, or 'grad of <uid> (<op>)' (backward nodes)."""
-    created_by = getattr(node.tag, "created_by", None)
-    if created_by is not None:
-        return str(created_by)
-    grad_of = getattr(node.tag, "grad_of", None)
-    if grad_of is None:
-        return "user"
-    op = ops_by_uid.get(grad_of)
-    return f"grad of {grad_of} ({op})" if op else f"grad of {grad_of}"
-
-
-def snapshot_records(outputs: Sequence[Variable], inputs: Iterable[Variable] = (),
-                     forward_ops: dict[int, str] | None = None
-                     ) -> tuple[tuple[GraphRecord, ...], tuple[int, ...]]:
-    """Records of the graph above ``outputs``: ``inputs`` first, then nodes in topological
-    order, each leaf just before its first use; and the record uid of each output.
-
-    An Apply's record carries its uid; a leaf (input or constant) carries the Variable's.
-    """
-    order = toposort(outputs)
-    ops_by_uid = {node.uid: str(node.op) for node in order}
-    ops_by_uid.update(forward_ops or {})
-    records: list[GraphRecord] = []
-    seen: set[int] = set()
-
-    def add_leaf(var: Variable) -> None:
-        if var.uid not in seen:
-            seen.add(var.uid)
-            records.append(GraphRecord(var.uid, str(var), (), _short(var.type), var.name))
-
-    for var in inputs:
-        add_leaf(var)
-    for node in order:
-        for var in node.inputs:
-            if var.owner is None:
-                add_leaf(var)
-        outs = node.outputs
-        records.append(GraphRecord(
-            node.uid, str(node.op), tuple(_record_uid(v) for v in node.inputs),
-            ", ".join(_short(v.type) for v in outs), outs[0].name if len(outs) == 1 else None,
-            _origin(node, ops_by_uid)))
-    for var in outputs:
-        if var.owner is None:
-            add_leaf(var)
-    return tuple(records), tuple(_record_uid(v) for v in outputs)
-
-
 def _as_records(graph: Any) -> tuple[tuple[Any, ...], tuple[int, ...]]:
     """Records and output uids of a Snapshot (duck-typed) or of anything ``_roots`` takes."""
     if hasattr(graph, "nodes") and hasattr(graph, "outputs"):

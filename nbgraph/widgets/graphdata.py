@@ -9,28 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..compile.rewrite.trace import NodeRecord, Snapshot, snapshot
-from ..core.graph import Apply, Variable, graph_inputs, toposort
+from ..compile.rewrite.trace import NodeRecord, Snapshot
+from ..core.graph import Variable, graph_inputs
+from ..core.records import snapshot_of
 
 CONSTANT_PREFIXES = ("TensorConstant", "ScalarConstant", "Constant")
 LABEL_LIMIT = 48  # longer labels (fused composites) are cut; the tooltip keeps the full text
 
 
-@dataclass
-class _LiveGraph:
-    """The three things ``snapshot`` reads from a FunctionGraph, over an uncompiled graph."""
-
-    inputs: list[Variable]
-    outputs: list[Variable]
-
-    def toposort(self) -> list[Apply]:
-        return toposort(self.outputs)
-
-
 def graph_snapshot(outputs: Sequence[Variable]) -> Snapshot:
     """Records of the symbolic graph above ``outputs`` (uids are the user's own nodes)."""
     leaves = [v for v in graph_inputs(outputs) if v.owner is None]
-    return snapshot(_LiveGraph(leaves, list(outputs)))  # type: ignore[arg-type]
+    return snapshot_of(list(outputs), leaves)
 
 
 def node_kind(record: NodeRecord) -> str:

@@ -21,9 +21,9 @@ from nbgraph.core.printing import (
     debugprint,
     listing,
     pp,
-    snapshot_records,
     to_dot,
 )
+from nbgraph.core.records import snapshot_records
 
 NO_REWRITES = Mode(linker="py", optimizer=None)
 

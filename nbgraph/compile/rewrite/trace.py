@@ -1,7 +1,8 @@
 """The rewrite trace (STYLE B6): plain, frozen records of each pass and each replacement.
 
 Widgets read only these records (never a live FunctionGraph); they round-trip through JSON.
-``TraceListener`` collects events; ``snapshot`` copies a graph into records in O(nodes).
+``TraceListener`` collects events; ``snapshot`` copies a graph into the ``core.records`` form
+(``NodeRecord``/``Snapshot``, re-exported here as part of the trace) in O(nodes).
 """
 
 from __future__ import annotations
@@ -12,36 +13,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...core.graph import Apply, Variable
+from ...core.records import NodeRecord, Snapshot, snapshot_of
 
 if TYPE_CHECKING:
     from ..fgraph import FunctionGraph
 
+__all__ = ["NodeRecord", "PassRecord", "RewriteEvent", "Snapshot", "Trace", "TraceListener",
+           "snapshot"]
+
 TRACE_VERSION = 1
-
-
-@dataclass(frozen=True, slots=True)
-class NodeRecord:
-    """One graph input/constant (no inputs) or one Apply node, named by its uid.
-
-    ``inputs`` are the uids of the records producing each input; ``type`` is the output
-    type(s) in short form (``float64[?,3]``); ``origin`` is "user", "grad of <uid> (<op>)",
-    or the full name of the rule that created the node.
-    """
-
-    uid: int
-    label: str
-    inputs: tuple[int, ...]
-    type: str
-    name: str | None
-    origin: str = "user"
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """A whole graph: records in topological order, and the uids producing each output."""
-
-    nodes: tuple[NodeRecord, ...]
-    outputs: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,58 +96,9 @@ def _pass_from_dict(data: dict[str, Any]) -> PassRecord:
 
 
 # -- snapshots -------------------------------------------------------------------------------
-def record_uid(var: Variable) -> int:
-    """The uid of the record that produces ``var``: its Apply node, or itself if ownerless."""
-    return var.owner.uid if var.owner is not None else var.uid
-
-
-def _short(type_: Any) -> str:
-    short = getattr(type_, "short", None)
-    return short() if callable(short) else str(type_)
-
-
-def _origin(node: Apply, ops_by_uid: dict[int, str]) -> str:
-    created_by = getattr(node.tag, "created_by", None)
-    if created_by is not None:
-        return str(created_by)
-    grad_of = getattr(node.tag, "grad_of", None)
-    if grad_of is not None:
-        op = ops_by_uid.get(grad_of)
-        return f"grad of {grad_of} ({op})" if op else f"grad of {grad_of}"
-    return "user"
-
-
-def _leaf_record(var: Variable) -> NodeRecord:
-    return NodeRecord(var.uid, str(var), (), _short(var.type), var.name)
-
-
 def snapshot(fgraph: FunctionGraph) -> Snapshot:
     """Copy ``fgraph`` into plain records: inputs first, then nodes in topological order."""
-    order = fgraph.toposort()
-    ops_by_uid = {node.uid: str(node.op) for node in order}
-    ops_by_uid.update(getattr(fgraph, "forward_ops", {}))
-    records: list[NodeRecord] = []
-    seen: set[int] = set()
-    for var in fgraph.inputs:
-        if var.uid not in seen:
-            seen.add(var.uid)
-            records.append(_leaf_record(var))
-    for node in order:
-        for var in node.inputs:
-            if var.owner is None and var.uid not in seen:
-                seen.add(var.uid)
-                records.append(_leaf_record(var))
-        outs = node.outputs
-        name = outs[0].name if len(outs) == 1 else None
-        records.append(NodeRecord(node.uid, str(node.op),
-                                  tuple(record_uid(v) for v in node.inputs),
-                                  ", ".join(_short(v.type) for v in outs), name,
-                                  _origin(node, ops_by_uid)))
-    for var in fgraph.outputs:
-        if var.owner is None and var.uid not in seen:
-            seen.add(var.uid)
-            records.append(_leaf_record(var))
-    return Snapshot(tuple(records), tuple(record_uid(v) for v in fgraph.outputs))
+    return snapshot_of(fgraph.outputs, fgraph.inputs, getattr(fgraph, "forward_ops", None))
 
 
 class TraceListener:

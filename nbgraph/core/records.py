@@ -1,0 +1,112 @@
+"""Plain records of a graph (STYLE B6): ``NodeRecord``, ``Snapshot`` and the one builder.
+
+The rewrite trace stores these and printing draws them, so a live graph and a replayed trace
+read the same. Records hold only ints and strings: nothing here keeps a graph alive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .graph import Apply, Variable, toposort
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRecord:
+    """One graph input/constant (no inputs) or one Apply node, named by its uid.
+
+    ``inputs`` are the uids of the records producing each input; ``type`` is the output
+    type(s) in short form (``float64[?,3]``); ``origin`` is "user", "grad of <uid> (<op>)",
+    or the full name of the rule that created the node.
+    """
+
+    uid: int
+    label: str
+    inputs: tuple[int, ...]
+    type: str
+    name: str | None
+    origin: str = "user"
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A whole graph: records in topological order, and the uids producing each output."""
+
+    nodes: tuple[NodeRecord, ...]
+    outputs: tuple[int, ...]
+
+
+def record_uid(var: Variable) -> int:
+    """The uid of the record that produces ``var``: its Apply node, or itself if ownerless."""
+    return var.owner.uid if var.owner is not None else var.uid
+
+
+def _short(type_: Any) -> str:
+    short = getattr(type_, "short", None)
+    return short() if callable(short) else str(type_)
+
+
+def _origin(node: Apply, ops_by_uid: dict[int, str]) -> str:
+    """'user', the rule that made the node, or 'grad of <uid> (<op>)' (backward nodes)."""
+    created_by = getattr(node.tag, "created_by", None)
+    if created_by is not None:
+        return str(created_by)
+    grad_of = getattr(node.tag, "grad_of", None)
+    if grad_of is None:
+        return "user"
+    op = ops_by_uid.get(grad_of)
+    return f"grad of {grad_of} ({op})" if op else f"grad of {grad_of}"
+
+
+def snapshot_records(outputs: Sequence[Variable], inputs: Iterable[Variable] = (),
+                     forward_ops: dict[int, str] | None = None
+                     ) -> tuple[tuple[NodeRecord, ...], tuple[int, ...]]:
+    """Records of the graph above ``outputs``: ``inputs`` first, then nodes in topological
+    order, each leaf just before its first use; and the record uid of each output.
+
+    An Apply's record carries its uid; a leaf (input or constant) carries the Variable's.
+    ``forward_ops`` names forward ops by uid for gradient provenance once the forward node
+    itself is gone (a FunctionGraph keeps them when it clones).
+
+    Examples
+    --------
+    >>> import nbgraph.tensor as T
+    >>> x = T.dvector('x')
+    >>> records, outputs = snapshot_records([T.exp(x)])
+    >>> [r.label for r in records]
+    ['x', 'Elemwise{exp,no_inplace}']
+    """
+    order = toposort(outputs)
+    ops_by_uid = {node.uid: str(node.op) for node in order}
+    ops_by_uid.update(forward_ops or {})
+    records: list[NodeRecord] = []
+    seen: set[int] = set()
+
+    def add_leaf(var: Variable) -> None:
+        if var.uid not in seen:
+            seen.add(var.uid)
+            records.append(NodeRecord(var.uid, str(var), (), _short(var.type), var.name))
+
+    for var in inputs:
+        add_leaf(var)
+    for node in order:
+        for var in node.inputs:
+            if var.owner is None:
+                add_leaf(var)
+        outs = node.outputs
+        records.append(NodeRecord(
+            node.uid, str(node.op), tuple(record_uid(v) for v in node.inputs),
+            ", ".join(_short(v.type) for v in outs), outs[0].name if len(outs) == 1 else None,
+            _origin(node, ops_by_uid)))
+    for var in outputs:
+        if var.owner is None:
+            add_leaf(var)
+    return tuple(records), tuple(record_uid(v) for v in outputs)
+
+
+def snapshot_of(outputs: Sequence[Variable], inputs: Iterable[Variable] = (),
+                forward_ops: dict[int, str] | None = None) -> Snapshot:
+    """``snapshot_records`` as one ``Snapshot`` value (what the trace and the widgets keep)."""
+    return Snapshot(*snapshot_records(outputs, inputs, forward_ops))
