@@ -21,8 +21,11 @@ import numpy as np
 
 from ..config import NbgraphWarning, config
 from ..core.elemwise import Elemwise, check_broadcast
+from ..core.blas import Gemm
 from ..core.graph import Apply, Variable
+from ..core.linalg import Dot
 from . import cache
+from .c_blas import gemm_thunk
 from .c_render import CStyleRenderer
 from .kernel import Kernel, NotCompilable, lower_elemwise, lower_reduce, reduce_kind
 from .linker import PythonLinker, python_source
@@ -188,7 +191,10 @@ class CLinker:
                     thunks.append(reduce_thunk(node, pro, kern, lib, index[node], cells,
                                                out_cells))
             else:
-                thunks.append(node.op.make_thunk(node, in_cells, out_cells))
+                thunk = None
+                if isinstance(node.op, (Dot, Gemm)):
+                    thunk = gemm_thunk(node, in_cells, out_cells, isinstance(node.op, Gemm))
+                thunks.append(thunk or node.op.make_thunk(node, in_cells, out_cells))
                 sources[node] = python_source(node)
         return thunks, sources
 

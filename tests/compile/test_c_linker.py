@@ -80,3 +80,54 @@ def test_large_inputs_use_threads_and_stay_correct(rng):
     a, b = rng.standard_normal(200_000), rng.standard_normal(200_000)
     ref = np.exp(-a * a) * np.sin(b) + 0.5 * a * b - np.tanh(a)
     np.testing.assert_allclose(f(a, b), ref, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape,bshape", [((5, 7), (7,)), ((5, 7), (5, 1)), ((4, 3, 6), (6,)),
+                                          ((4, 3, 6), (4, 3, 1)), ((0, 7), (7,)),
+                                          ((5, 0), (5, 1))])
+def test_rows_kernel_row_and_column_broadcast(rng, dtype, shape, bshape):
+    x = T.tensor(dtype, shape=(None,) * len(shape), name="x")
+    b = T.tensor(dtype, shape=tuple(1 if s == 1 else None for s in bshape), name="b")
+    f = nbgraph.function([x, b], T.tanh(x + b) * 2 - b, mode=C)
+    node = next(n for n in f.maker.fgraph.toposort() if "tanh" in str(n.op))
+    assert "_rows(" in f.source[node]
+    a = rng.standard_normal(shape).astype(dtype)
+    c = rng.standard_normal(bshape).astype(dtype)
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    np.testing.assert_allclose(f(a, c), np.tanh(a + c) * 2 - c, rtol=tol, atol=tol)
+    # non-contiguous operands take the strided kernel and agree
+    at = np.ascontiguousarray(np.swapaxes(a, 0, -1)).swapaxes(0, -1) if a.ndim == 2 else a
+    np.testing.assert_allclose(f(at, c), np.tanh(at + c) * 2 - c, rtol=tol, atol=tol)
+    np.testing.assert_allclose(f(a[::-1], c), np.tanh(a[::-1] + c) * 2 - c, rtol=tol, atol=tol)
+
+
+def test_rows_kernel_rejects_a_wrong_broadcast(rng):
+    x, b = T.dmatrix("x"), T.dvector("b")
+    f = nbgraph.function([x, b], T.exp(x + b), mode=C)
+    with pytest.raises(ValueError):
+        f(np.ones((3, 4)), np.ones(5))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_blas_dot_and_gemm_with_transposed_and_strided_operands(rng, dtype):
+    x, y = T.matrix("x", dtype=dtype), T.matrix("y", dtype=dtype)
+    w = nbgraph.shared(rng.standard_normal((6, 4)).astype(dtype), name="w")
+    f = nbgraph.function([x, y], T.dot(x, y), mode=C)
+    g = nbgraph.function([x, y], [], updates=[(w, w - np.asarray(0.1, dtype) * T.dot(x, y))],
+                         mode=C)
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    for a, b in [(rng.standard_normal((6, 5)), rng.standard_normal((5, 4))),
+                 (rng.standard_normal((5, 6)).T, rng.standard_normal((4, 5)).T),
+                 (rng.standard_normal((6, 10))[:, ::2], rng.standard_normal((5, 4))),
+                 (np.zeros((6, 0)), np.zeros((0, 4)))]:
+        a, b = a.astype(dtype), b.astype(dtype)
+        first = f(a, b)
+        np.testing.assert_allclose(first, a @ b, rtol=tol, atol=tol)
+        np.testing.assert_allclose(f(a, b + 1), a @ (b + 1), rtol=tol, atol=tol)
+        np.testing.assert_allclose(first, a @ b, rtol=tol, atol=tol)  # not overwritten
+        before = w.get_value()
+        g(a, b)
+        np.testing.assert_allclose(w.get_value(), before - 0.1 * (a @ b), rtol=tol, atol=tol)
+    with pytest.raises(ValueError, match="not aligned|shape"):
+        f(np.ones((2, 3), dtype), np.ones((4, 2), dtype))

@@ -1,0 +1,139 @@
+"""Thunks for ``dot`` and ``Gemm`` calling the BLAS NumPy links (``cblas_?gemm``) directly:
+one call writing into a reused output buffer, ``beta * z`` folded into the call, transposed
+operands passed as BLAS transposes. Anything else runs the op's ``perform``.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..core.graph import Apply
+
+ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
+# operands are declared ``void *`` (the same ABI) so ``ffi.from_buffer`` pointers pass as is
+_DECL = """
+    void {p}cblas_sgemm{s}(int order, int ta, int tb, {i} m, {i} n, {i} k, float alpha,
+        const void *a, {i} lda, const void *b, {i} ldb, float beta, void *c, {i} ldc);
+    void {p}cblas_dgemm{s}(int order, int ta, int tb, {i} m, {i} n, {i} k, double alpha,
+        const void *a, {i} lda, const void *b, {i} ldb, double beta, void *c, {i} ldc);
+"""
+# (library glob under site-packages, symbol prefix, suffix, integer type): NumPy wheels bundle
+# scipy-openblas with 64-bit integers and prefixed symbols
+_CANDIDATES = (("numpy.libs/libscipy_openblas64_*.so*", "scipy_", "64_", "int64_t"),
+               ("numpy/.dylibs/libscipy_openblas64_*.dylib", "scipy_", "64_", "int64_t"),
+               ("numpy.libs/libscipy_openblas*.so*", "scipy_", "", "int"))
+
+
+@functools.cache
+def cblas() -> tuple[Any, Any, Any] | None:
+    """(ffi, sgemm, dgemm) from the BLAS inside NumPy's wheel, or None (then NumPy runs)."""
+    import cffi
+    root = os.path.dirname(os.path.dirname(np.__file__))
+    for pattern, prefix, suffix, int_t in _CANDIDATES:
+        for path in sorted(glob.glob(os.path.join(root, pattern))):
+            ffi = cffi.FFI()
+            ffi.cdef(_DECL.format(p=prefix, s=suffix, i=int_t))
+            try:
+                lib = ffi.dlopen(path)
+                sgemm = getattr(lib, f"{prefix}cblas_sgemm{suffix}")
+                dgemm = getattr(lib, f"{prefix}cblas_dgemm{suffix}")
+            except (OSError, AttributeError):
+                continue
+            return ffi, sgemm, dgemm
+    return None
+
+
+def _operand(a: np.ndarray, fb: Callable) -> tuple[Any, int, int]:
+    """(pointer, transpose flag, leading dimension) of a C- or F-contiguous matrix."""
+    if a.flags.c_contiguous:
+        return fb(a), NO_TRANS, max(1, a.shape[1])
+    return fb(a.T), TRANS, max(1, a.shape[0])  # raises ValueError unless F-contiguous
+
+
+def gemm_thunk(node: Apply, in_cells: list[list], out_cells: list[list],
+               is_gemm: bool) -> Callable[[], None] | None:
+    """A thunk for a matrix-matrix ``dot`` or a ``Gemm`` node in float32/float64, or None.
+
+    ``Gemm`` copies ``z`` into the output buffer (it may not overwrite its input) and asks
+    BLAS for ``beta * out + alpha * x @ y`` there.
+    """
+    found = cblas()
+    out_var = node.outputs[0]
+    dtype = out_var.dtype
+    xs = node.inputs[2:4] if is_gemm else node.inputs
+    if found is None or dtype not in ("float32", "float64") or out_var.ndim != 2 \
+            or any(v.ndim != 2 or v.dtype != dtype for v in xs):
+        return None
+    ffi, sgemm, dgemm = found
+    call = sgemm if dtype == "float32" else dgemm
+    fb = ffi.from_buffer
+    dt = np.dtype(dtype)
+    out_cell = out_cells[0]
+    base = _refcount_base()
+    getrefcount = sys.getrefcount
+    slow = node.op.make_thunk(node, in_cells, out_cells)
+
+    def buffer(m: int, n: int) -> np.ndarray:
+        out = out_cell[0]
+        if out is None or getrefcount(out) != base or out.shape != (m, n):
+            out = np.empty((m, n), dt)
+        return out
+
+    if is_gemm:
+        z_cell, alpha_cell, x_cell, y_cell, beta_cell = in_cells
+
+        def thunk() -> None:
+            x, y, z = x_cell[0], y_cell[0], z_cell[0]
+            m, k = x.shape
+            n = y.shape[1]
+            if y.shape[0] != k or z.shape != (m, n) or not m * n * k \
+                    or x.dtype != dt or y.dtype != dt or z.dtype != dt:
+                return slow()
+            try:
+                pa, ta, lda = _operand(x, fb)
+                pb, tb, ldb = _operand(y, fb)
+            except ValueError:
+                return slow()
+            out = buffer(m, n)
+            np.copyto(out, z)
+            call(ROW_MAJOR, ta, tb, m, n, k, float(alpha_cell[0]), pa, lda, pb, ldb,
+                 float(beta_cell[0]), fb(out), n)
+            out_cell[0] = out
+        return thunk
+
+    x_cell, y_cell = in_cells
+
+    def dot_thunk() -> None:
+        x, y = x_cell[0], y_cell[0]
+        m, k = x.shape
+        n = y.shape[1]
+        if y.shape[0] != k or not m * n * k or x.dtype != dt or y.dtype != dt:
+            return slow()
+        try:
+            pa, ta, lda = _operand(x, fb)
+            pb, tb, ldb = _operand(y, fb)
+        except ValueError:
+            return slow()
+        out = buffer(m, n)
+        call(ROW_MAJOR, ta, tb, m, n, k, 1.0, pa, lda, pb, ldb, 0.0, fb(out), n)
+        out_cell[0] = out
+    return dot_thunk
+
+
+def _refcount_base() -> int:
+    """``sys.getrefcount`` of an array held only by a storage cell, read as ``buffer`` reads
+    it (through a local)."""
+    cell = [np.empty(1)]
+
+    def probe() -> int:
+        out = cell[0]
+        return sys.getrefcount(out)
+
+    return probe()
