@@ -8,8 +8,8 @@ here: turning DOT into pictures belongs to ``nbgraph.printing`` and the widgets.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .elemwise import DimShuffle, Elemwise
@@ -320,6 +320,24 @@ class DotOptions:
     edge_labels: bool | None = None     # None: only for graphs that are not large
     max_label: int = 48                 # longer labels are cut (the tooltip keeps them whole)
     rankdir: str = "TB"
+    id_prefix: str = ""                 # SVG ids are prefix + uid ('n' keeps HTML ids non-numeric)
+    css_classes: bool = False           # also class each node by kind ('op'...) and 'output'
+    graph_attrs: tuple[tuple[str, str], ...] = ()  # more graph attributes (bgcolor, splines)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStyle:
+    """How one node is drawn beyond the defaults: the views mark, colour and annotate with it.
+
+    ``attrs`` are DOT attributes that win over the palette (``fillcolor``, ``color``,
+    ``penwidth``); ``css`` adds SVG classes; ``note`` adds a label line and ``tooltip`` a
+    tooltip line. A ``highlight`` still wins over ``attrs``.
+    """
+
+    attrs: Mapping[str, str] = field(default_factory=dict)
+    css: str = ""
+    note: str = ""
+    tooltip: str = ""
 
 
 # Theano's pydotprint palette: inputs green, outputs blue; gradient nodes set apart in orange
@@ -327,6 +345,8 @@ _FILL = {"input": "#c7e9c0", "constant": "#eeeeee", "op": "#ffffff", "grad": "#f
          "highlight": "#ffd54f"}
 _OUTPUT_PEN = "#1f5fbf"
 _HIGHLIGHT_PEN = "#d62728"
+_CLUSTER = ("#ffedd5", "#ea580c")  # (fill, border) of the one labelled box, e.g. the gradient
+_NO_STYLE = NodeStyle()
 
 
 def _quote(text: str) -> str:
@@ -437,27 +457,44 @@ def _draw_nodes(records: Sequence[Any], outputs: set[int], keep: set[int],
 
 
 def _node_attrs(node: _DrawNode, is_output: bool, highlighted: bool,
-                options: DotOptions) -> dict[str, str]:
-    label = "\n".join(_cut(part, options.max_label) for part in node.label.split("\n"))
-    attrs = {"id": str(node.uid), "label": label, "tooltip": node.tooltip}
+                options: DotOptions, style: NodeStyle) -> dict[str, str]:
+    text = f"{node.label}\n{style.note}" if style.note else node.label
+    label = "\n".join(_cut(part, options.max_label) for part in text.split("\n"))
+    tooltip = f"{node.tooltip}\n{style.tooltip}" if style.tooltip else node.tooltip
+    attrs = {"id": f"{options.id_prefix}{node.uid}", "label": label, "tooltip": tooltip}
     if node.kind == "op":
         attrs.update(shape="ellipse", style="filled",
                      fillcolor=_FILL["grad" if node.grad else "op"])
     else:
         attrs.update(shape="box", style="filled" if node.kind == "input" else "filled,dashed",
                      fillcolor=_FILL[node.kind])
+    classes = []
+    if options.css_classes:
+        classes += [node.kind, "output"] if is_output else [node.kind]
     if node.grad:
-        attrs["class"] = "grad"
+        classes.append("grad")
+    classes += style.css.split()
+    if classes:
+        attrs["class"] = " ".join(classes)
     if is_output:
         attrs.update(peripheries="2", color=_OUTPUT_PEN, penwidth="1.5")
+    attrs.update(style.attrs)
     if highlighted:
         attrs.update(fillcolor=_FILL["highlight"], color=_HIGHLIGHT_PEN, penwidth="3")
         attrs["class"] = (attrs.get("class", "") + " highlight").strip()
     return attrs
 
 
+def _cluster_lines(label: str, lines: list[str]) -> list[str]:
+    fill, border = _CLUSTER
+    head = (f'  subgraph cluster_group {{ label={_quote(label)}; style="rounded,filled"; '
+            f'fillcolor="{fill}"; color="{border}"; fontname="Helvetica"; fontsize=10;')
+    return [head, *("  " + line for line in lines), "  }"]
+
+
 def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
-           options: DotOptions | None = None) -> str:
+           options: DotOptions | None = None, styles: Mapping[int, NodeStyle] | None = None,
+           cluster: tuple[str, Collection[int]] | None = None) -> str:
     """DOT text drawing ``graph`` (a trace Snapshot, or output Variables, a Function, ...).
 
     Node ids are record uids (a leaf's Variable uid, an Apply's uid); inputs are green boxes,
@@ -465,6 +502,10 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     nodes filled orange, and the uids in ``highlight`` amber with a red outline. Edges carry
     the producer's ``dtype[shape]``; tooltips give the type and provenance. The same graph
     always gives the same text.
+
+    ``styles`` maps uids to a ``NodeStyle`` (colours, SVG classes, an extra label or tooltip
+    line: how the widgets mark removed/added nodes or colour by time); ``cluster`` draws the
+    uids it names in one labelled box, e.g. ``("backward (gradient)", uids)``.
 
     Examples
     --------
@@ -488,15 +529,25 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     graph_attrs = {"rankdir": options.rankdir, "fontname": "Helvetica"}
     if title:
         graph_attrs.update(label=title, labelloc="t")
+    graph_attrs.update(options.graph_attrs)
     lines.append(f"  graph [{_attrs(graph_attrs)}];")
     lines.append('  node [fontname="Helvetica", fontsize="11"];')
     lines.append('  edge [fontname="Helvetica", fontsize="9", color="#555555"];')
     shown_outputs = {stands_for.get(uid, uid) for uid in outputs}
     shown_highlight = {stands_for.get(uid, uid) for uid in keep}
+    styles = styles or {}
+    grouped = set(cluster[1]) if cluster else set()
+    boxed: list[str] = []
     for node in nodes:
         attrs = _node_attrs(node, node.uid in shown_outputs, node.uid in shown_highlight,
-                            options)
-        lines.append(f"  {node.uid} [{_attrs(attrs)}];")
+                            options, styles.get(node.uid, _NO_STYLE))
+        line = f"  {node.uid} [{_attrs(attrs)}];"
+        if node.uid in grouped:
+            boxed.append(line)
+        else:
+            lines.append(line)
+    if cluster and boxed:
+        lines += _cluster_lines(cluster[0], boxed)
     for node in nodes:
         for k, uid in enumerate(node.inputs):
             source = stands_for.get(uid, uid)

@@ -17,7 +17,7 @@ from pygments.lexers import CLexer, CudaLexer, PythonLexer
 
 from ..compile.rewrite.trace import Snapshot, snapshot
 from ..core.graph import Variable
-from .dot import ERROR, Style, snapshot_dot
+from .dot import ERROR, GRADIENT, Style, snapshot_dot
 from .graphdata import backward_uids, collapse, graph_snapshot, listing_text
 from .render import svg_or_text
 from .static import View, esc, heading, profile_table_html
@@ -131,7 +131,7 @@ def view_gradient(before: Any, after: Any = None, n_forward: int = 1) -> View:
         body = heading(label) + drawing(snap, gradient_style(snap, n_forward))
         panes.append(_pane(body))
         htmls.append(f'<div style="flex:1;min-width:0">{body}</div>')
-    key = legend(("backward (gradient) node", ("#ffedd5", "#ea580c")),
+    key = legend(("backward (gradient) node", GRADIENT),
                  ("forward node", ("#ffffff", "#374151")))
     box = W.HBox(panes, layout=W.Layout(width="100%"))
     for pane in panes:
