@@ -8,7 +8,7 @@ vector-Jacobian product of ``f`` at step ``t``:
   back ``|k|`` steps later, so ``gy_t = G_t + sum_k D[j,k]_{t-k}`` (``G`` = output gradient);
 - ``acc_p`` accumulates the non-sequence gradients (the last value is the total);
 - ``E[i,k]_t`` = gradient of the sequence element read by tap ``k``, scattered back with
-  ``AxisInc``; the ``D`` values that reach before step 0 are the initial states' gradients.
+  ``inc_subtensor``; the ``D`` values that reach before step 0 are the initial states' gradients.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from typing import Any
 from ..core.gradient import grad
 from ..core.graph import Variable, clone_graph
 from ..core.mathops import add, maximum, minimum, zeros_like
-from ..core.shape import shape_i, shape_padleft
+from ..core.shape import concatenate, shape_i, shape_padleft
+from ..core.subtensor import inc_subtensor
 from ..core.types import TensorType, is_float
 from ..core.variable import constant
-from .axis0 import AxisConcat, AxisInc, AxisSlice
 from .op import Scan, ScanInfo, seq_span, window
 
 
@@ -83,21 +83,21 @@ def scan_grad(op: Scan, inputs: list[Variable], outputs: list[Variable],
         used = n + (hi - lo)
         if info.go_backwards:
             total = shape_i(seq, 0)
-            outer_seqs.append(AxisSlice()(seq, total - used, total))
+            outer_seqs.append(seq[total - used:total])
         else:
-            outer_seqs.append(AxisSlice(reverse=True)(seq, 0, used))
+            outer_seqs.append(seq[:used][::-1])
         seq_taps.append(tuple(-k for k in taps))
     stacks = []
     for j, (init, taps) in enumerate(zip(inits, info.rec_taps, strict=True)):
         size = window(taps)
-        stack = AxisConcat()(AxisSlice()(init, 0, size), outputs[j])
+        stack = concatenate([init[:size], outputs[j]])
         stacks.append(stack)
-        outer_seqs.append(AxisSlice(reverse=True)(stack, 0, n + size))
+        outer_seqs.append(stack[:n + size][::-1])
         seq_taps.append(tuple(-k for k in taps))
     for o in float_outs:
-        outer_seqs.append(AxisSlice(reverse=True)(output_grads[o], 0, n))
+        outer_seqs.append(output_grads[o][:n][::-1])
         seq_taps.append((0,))
-    d_inits = [zeros_like(AxisSlice()(stacks[j], 0, -k)) for j, k in b_d]
+    d_inits = [zeros_like(stacks[j][:-k]) for j, k in b_d]
     acc_inits = [shape_padleft(zeros_like(nonseqs[p])) for p in float_ws]
 
     b_info = ScanInfo(tuple(seq_taps), tuple([(k,) for _, k in b_d] + [(-1,)] * len(float_ws)),
@@ -119,18 +119,18 @@ def scan_grad(op: Scan, inputs: list[Variable], outputs: list[Variable],
         prev = result[1 + i] if result[1 + i] is not None else zeros_like(seqs[i])
         if info.go_backwards:
             start = shape_i(seqs[i], 0) - n - k + lo
-            result[1 + i] = AxisInc()(prev, e, start, start + n_b)
+            result[1 + i] = inc_subtensor(prev[start:start + n_b], e)
         else:
-            result[1 + i] = AxisInc(reverse=True)(prev, e, n - n_b + k - lo, n + k - lo)
+            result[1 + i] = inc_subtensor(prev[n - n_b + k - lo:n + k - lo], e[::-1])
     for (j, k), d in d_stacks.items():
         # backward step u is forward step n-1-u; those with t < -k read the initial window
         size = window(info.rec_taps[j])
         first = maximum(n + k, 0)
         pos = 1 + info.n_seqs + j
         prev = result[pos] if result[pos] is not None else zeros_like(inits[j])
-        tail = AxisSlice()(d, first, n_b)
-        result[pos] = AxisInc(reverse=True)(prev, tail, n - n_b + size + k, n - first + size + k)
+        tail = d[first:n_b][::-1]
+        result[pos] = inc_subtensor(prev[n - n_b + size + k:n - first + size + k], tail)
     for p, acc in zip(float_ws, acc_stacks, strict=True):
-        last = AxisSlice(squeeze=True)(acc, n_b - constant(1, dtype="int64"), n_b)
+        last = acc[n_b - constant(1, dtype="int64")]
         result[1 + info.n_seqs + n_recs + p] = last
     return result

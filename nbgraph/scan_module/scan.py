@@ -12,11 +12,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..core.graph import Constant, Variable, clone_graph, next_uid, toposort
-from ..core.shape import shape_i, shape_padleft
+from ..core.shape import shape_padleft
 from ..core.shared import SharedVariable
 from ..core.types import TensorType
 from ..core.variable import as_tensor_variable, constant
-from .axis0 import AxisSlice
 from .op import Scan, ScanInfo
 
 
@@ -213,7 +212,7 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
     new_updates = {}
     for shared_var, stack in zip(updates, node.outputs[n_user_recs:len(rec_outs)],
                                  strict=True):
-        new_updates[shared_var] = AxisSlice(squeeze=True)(stack, -1, shape_i(stack, 0))
+        new_updates[shared_var] = stack[-1]
         if shared_var in random_states:  # a function not given the updates still advances
             shared_var.default_update = new_updates[shared_var]
     if len(results) == 1 and not return_list:
