@@ -17,36 +17,22 @@ import numpy as np
 from ..core.graph import Apply
 
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
-# operands are declared ``void *`` (the same ABI) so ``ffi.from_buffer`` pointers pass as is
-_DECL = """
-    void {p}cblas_sgemm{s}(int order, int ta, int tb, {i} m, {i} n, {i} k, float alpha,
-        const void *a, {i} lda, const void *b, {i} ldb, float beta, void *c, {i} ldc);
-    void {p}cblas_dgemm{s}(int order, int ta, int tb, {i} m, {i} n, {i} k, double alpha,
-        const void *a, {i} lda, const void *b, {i} ldb, double beta, void *c, {i} ldc);
-"""
-# (library glob under site-packages, symbol prefix, suffix, integer type): NumPy wheels bundle
-# scipy-openblas with 64-bit integers and prefixed symbols
-_CANDIDATES = (("numpy.libs/libscipy_openblas64_*.so*", "scipy_", "64_", "int64_t"),
-               ("numpy/.dylibs/libscipy_openblas64_*.dylib", "scipy_", "64_", "int64_t"),
-               ("numpy.libs/libscipy_openblas*.so*", "scipy_", "", "int"))
+# NumPy's wheels bundle scipy-openblas with 64-bit integers and prefixed symbols
+_LIBS = ("numpy.libs/libscipy_openblas64_*.so*", "numpy/.dylibs/libscipy_openblas64_*.dylib")
 
 
 @functools.cache
 def cblas() -> tuple[Any, Any, Any] | None:
     """(ffi, sgemm, dgemm) from the BLAS inside NumPy's wheel, or None (then NumPy runs)."""
-    import cffi
+    from ._cffi_abi import ffi
     root = os.path.dirname(os.path.dirname(np.__file__))
-    for pattern, prefix, suffix, int_t in _CANDIDATES:
+    for pattern in _LIBS:
         for path in sorted(glob.glob(os.path.join(root, pattern))):
-            ffi = cffi.FFI()
-            ffi.cdef(_DECL.format(p=prefix, s=suffix, i=int_t))
             try:
                 lib = ffi.dlopen(path)
-                sgemm = getattr(lib, f"{prefix}cblas_sgemm{suffix}")
-                dgemm = getattr(lib, f"{prefix}cblas_dgemm{suffix}")
+                return ffi, lib.scipy_cblas_sgemm64_, lib.scipy_cblas_dgemm64_
             except (OSError, AttributeError):
                 continue
-            return ffi, sgemm, dgemm
     return None
 
 

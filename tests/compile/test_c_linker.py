@@ -131,3 +131,20 @@ def test_blas_dot_and_gemm_with_transposed_and_strided_operands(rng, dtype):
         np.testing.assert_allclose(w.get_value(), before - 0.1 * (a @ b), rtol=tol, atol=tol)
     with pytest.raises(ValueError, match="not aligned|shape"):
         f(np.ones((2, 3), dtype), np.ones((4, 2), dtype))
+
+
+def test_generated_cffi_module_matches_the_declarations(tmp_path):
+    from nbgraph.compile import c_abi
+    path = tmp_path / "_cffi_abi.py"
+    c_abi.generate(str(path))
+    with open(c_abi.default_path()) as f:
+        assert path.read_text() == f.read(), "regenerate _cffi_abi.py (see c_abi.generate)"
+
+
+def test_importing_the_c_linker_parses_no_c():
+    import subprocess
+    import sys
+    code = ("import sys, nbgraph.compile.c_linker, nbgraph.compile.c_blas; "
+            "print('pycparser' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
