@@ -20,6 +20,17 @@ def _default_compiledir() -> str:
     return os.path.join(base, "nbgraph")
 
 
+class WarnFlags:
+    """``config.warn.*``: Theano's switches for warnings about its own past bugs
+    (``config.warn.subtensor_merge_bug = False``). nbgraph never had those bugs, so any flag
+    may be set and read back; none changes behaviour."""
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return True
+
+
 @dataclass
 class Config:
     """Global settings. Assign attributes to change them: ``config.floatX = 'float32'``."""
@@ -34,6 +45,9 @@ class Config:
     cast_policy: str = "custom"
     on_opt_error: str = "warn"
     compute_test_value: str = "off"
+    print_test_value: bool = False   # repr(variable) adds its tag.test_value
+    exception_verbosity: str = "low"  # runtime errors always name the node and its inputs
+    warn: WarnFlags = field(default_factory=WarnFlags)
 
     def __setattr__(self, name: str, value: object) -> None:
         if name not in {f.name for f in fields(self)}:
@@ -49,6 +63,9 @@ class Config:
         for item in filter(None, (part.strip() for part in flags.split(","))):
             key, _, value = item.partition("=")
             key = key.strip()
+            if key.startswith("warn."):
+                setattr(self.warn, key[5:], value.strip().lower() in ("1", "true", "yes"))
+                continue
             if key not in kinds:
                 warnings.warn(f"NBGRAPH_FLAGS: unknown setting {key!r} ignored",
                               NbgraphWarning, stacklevel=2)

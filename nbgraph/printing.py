@@ -21,10 +21,11 @@ from .core.printing import (
     pprint,
     to_dot,
 )
+from .core.print_op import Print
 from .core.records import snapshot_records
 
-__all__ = ["DotOptions", "PrintOptions", "char_from_number", "debugprint", "listing", "pp",
-           "pprint", "pydotprint", "run_dot", "snapshot_records", "to_dot"]
+__all__ = ["DotOptions", "Print", "PrintOptions", "char_from_number", "debugprint", "listing",
+           "pp", "pprint", "pydotprint", "run_dot", "snapshot_records", "to_dot"]
 
 
 class GraphvizNotFound(RuntimeError):

@@ -1,7 +1,8 @@
 """Theano's symbolic input constructors: ``dvector('x')``, ``fmatrices('a', 'b')``, ...
 
-Each kind (scalar, vector, matrix, row, col, tensor3..tensor7) comes plain (``floatX``
-dtype), with a one-letter dtype prefix (b w i l f d c z), and in plural form.
+Each kind (scalar, vector, matrix, row, col, tensor3..tensor7) comes plain (a function,
+``floatX`` dtype), with a one-letter dtype prefix (b w i l f d c z: a TensorType, as in
+Theano), and in plural form.
 """
 
 from __future__ import annotations
@@ -22,27 +23,30 @@ KINDS: dict[str, tuple[bool, ...]] = {
 
 def _single(kind: str, prefix: str | None) -> Any:
     pattern = KINDS[kind]
+    if prefix:
+        # Theano's prefixed constructors are types: ``x.type == T.dscalar`` holds, and
+        # calling the type (``T.dscalar('x')``) makes a variable of it
+        return TensorType(DTYPE_PREFIX[prefix], pattern)
 
     def make(name: str | None = None, dtype: str | None = None) -> TensorVariable:
-        chosen = DTYPE_PREFIX[prefix] if prefix else (dtype or config.floatX)
-        return TensorType(chosen, pattern).make_variable(name)
+        return TensorType(dtype or config.floatX, pattern).make_variable(name)
 
-    make.__name__ = make.__qualname__ = (prefix or "") + kind
-    make.__doc__ = (f"A symbolic {kind} of dtype "
-                    f"{DTYPE_PREFIX[prefix] if prefix else 'config.floatX'}.")
+    make.__name__ = make.__qualname__ = kind
+    make.__doc__ = f"A symbolic {kind} of dtype ``dtype`` (default config.floatX)."
     return make
 
 
-def _plural(single: Any) -> Any:
+def _plural(single: Any, plural: str) -> Any:
     def make(*names: Any, dtype: str | None = None) -> list[TensorVariable]:
         if len(names) == 1 and isinstance(names[0], int):
             names = (None,) * names[0]
+        if isinstance(single, TensorType):
+            return [single(n) for n in names]
         return [single(n, dtype) for n in names]
 
-    plural = single.__name__
     make.__name__ = plural[:-1] + "ces" if plural.endswith("matrix") else plural + "s"
     make.__qualname__ = make.__name__
-    make.__doc__ = f"Several {single.__name__}s at once: ``{make.__name__}('a', 'b')``."
+    make.__doc__ = f"Several {plural}s at once: ``{make.__name__}('a', 'b')``."
     return make
 
 
@@ -51,8 +55,8 @@ def all_constructors() -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kind in KINDS:
         for prefix in [None, *DTYPE_PREFIX]:
-            single = _single(kind, prefix)
-            out[single.__name__] = single
-            many = _plural(single)
+            name = (prefix or "") + kind
+            out[name] = single = _single(kind, prefix)
+            many = _plural(single, name)
             out[many.__name__] = many
     return out

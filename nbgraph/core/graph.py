@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
+from ..config import config
+
 _uids = itertools.count(1)
 
 
@@ -33,6 +35,12 @@ class Variable:
         self.tag = SimpleNamespace()
 
     def __repr__(self) -> str:
+        if config.print_test_value and hasattr(self.tag, "test_value"):
+            # Theano's print_test_value flag; the value as the type stores it (an ndarray)
+            value = self.tag.test_value
+            if hasattr(self.type, "filter"):
+                value = self.type.filter(value, allow_downcast=True)
+            return f"{self}\n{value!r}"
         return str(self)
 
     def __str__(self) -> str:

@@ -257,13 +257,19 @@ def mean(x: Any, axis: Any = None, dtype: str | None = None, keepdims: bool = Fa
 
 def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False,
         corrected: bool = False) -> Any:
-    """Variance over ``axis`` (``ddof=1`` or ``corrected=True`` for the unbiased estimate)."""
+    """Variance over ``axis`` with divisor ``n - ddof`` (``ddof=1``: the unbiased estimate).
+
+    ``corrected=True`` selects Theano's corrected two-pass algorithm (Chan, Golub & LeVeque):
+    the same value, with the rounding error of the mean subtracted, ``(sum(c**2) -
+    sum(c)**2 / n)`` for ``c = x - mean(x)``; it does not change the divisor.
+    """
     x = as_tensor_variable(x)
     axes = normalize_axis(axis, x.ndim, "var")
     centered = x - mean(x, axis=axis, keepdims=True)
-    ddof = 1 if corrected else ddof
     total = sum(sqr(centered), axis=axis, keepdims=keepdims)
     count = _count(x, axes, total.dtype if total.dtype.startswith("float") else "float64")
+    if corrected:
+        total = total - true_div(sqr(sum(centered, axis=axis, keepdims=keepdims)), count)
     return true_div(total, count - ddof if ddof else count)
 
 

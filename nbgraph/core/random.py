@@ -16,11 +16,12 @@ import numpy as np
 from ..config import config
 from .graph import Apply, Variable
 from .op import Op
-from .shared import SharedVariable, shared
+from .shared import SharedVariable
 from .types import TensorType, is_int, upcast
 from .variable import TensorConstant, as_tensor_variable, constant
 
-__all__ = ["RandomStreams", "RandomVariable", "seed_state"]
+__all__ = ["RandomStateSharedVariable", "RandomStateView", "RandomStreams", "RandomVariable",
+           "seed_state"]
 
 _MASK = (1 << 64) - 1
 
@@ -43,6 +44,45 @@ def _unpack_into(bitgen: np.random.PCG64, words: np.ndarray) -> None:
     bitgen.state = {"bit_generator": "PCG64",
                     "state": {"state": (w[0] << 64) | w[1], "inc": (w[2] << 64) | w[3]},
                     "has_uint32": w[4], "uinteger": w[5]}
+
+
+class RandomStateView:
+    """What ``rv.rng.get_value()`` gives: Theano handed out a ``numpy.random.RandomState``;
+    this has the part of it that Theano code uses on a stream (``seed``, ``get_state``,
+    ``set_state``), acting on the packed PCG64 words. Pass it back with ``set_value``.
+
+    >>> rng = rv_u.rng.get_value(borrow=True)
+    >>> rng.seed(89234)
+    >>> rv_u.rng.set_value(rng, borrow=True)
+    """
+
+    def __init__(self, words: np.ndarray):
+        self.words = words
+
+    def seed(self, seed: int | None = None) -> None:
+        """Restart the stream from ``seed`` (in place, so a borrowed view stays aliased)."""
+        self.words[...] = seed_state(seed)
+
+    def get_state(self) -> np.ndarray:
+        """An opaque copy of the state, for ``set_state``."""
+        return self.words.copy()
+
+    def set_state(self, state: Any) -> None:
+        self.words[...] = state.words if isinstance(state, RandomStateView) else state
+
+
+class RandomStateSharedVariable(SharedVariable):
+    """A stream's state: stored as uint64 words (a plain tensor to the compiler), shown to
+    user code as a ``RandomStateView`` (``return_internal_type=True`` gives the words)."""
+
+    def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> Any:
+        words = super().get_value(borrow=borrow)
+        return words if return_internal_type else RandomStateView(words)
+
+    def set_value(self, value: Any, borrow: bool = False) -> None:
+        if isinstance(value, RandomStateView):
+            value = value.words
+        super().set_value(value, borrow=borrow)
 
 
 # -- samplers: (generator, size or None, *params) -> ndarray -----------------------------------
@@ -210,7 +250,7 @@ class RandomStreams:
     def gen(self, op: RandomVariable, size: Any, *params: Any) -> Variable:
         """Apply ``op`` to a fresh state and register the state's update."""
         value = seed_state(int(self.gen_seedgen.integers(2 ** 30)))
-        state = shared(value, name="rng_state")
+        state = RandomStateSharedVariable(TensorType("uint64", (False,)), value, "rng_state")
         size_var = _size_vector(() if size is None else size)[0]
         node = op.make_node(state, size_var, *params)
         new_state, sample = node.outputs

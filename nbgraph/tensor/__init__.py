@@ -14,4 +14,5 @@ from ..core.variable import (TensorConstant, TensorVariable, as_tensor_variable,
 globals().update(all_constructors())
 _tensor_py_operators = TensorVariable
 
-from . import nlinalg, nnet  # noqa: E402  (Theano's T.nlinalg and T.nnet submodules)
+# Theano's T.nlinalg, T.nnet and T.shared_randomstreams submodules
+from . import nlinalg, nnet, shared_randomstreams  # noqa: E402
