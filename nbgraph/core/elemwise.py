@@ -15,12 +15,7 @@ from .graph import Apply, Variable
 from .op import Op
 from .scalar import ScalarSpec
 from .types import TensorType, is_int
-from .variable import TensorConstant, as_tensor_variable, constant
-
-
-def _describe(var: Variable) -> str:
-    name = f"{var.name} " if var.name else ""
-    return f"{name}{var.type.short()}"
+from .variable import TensorConstant, as_tensor_variable, constant, describe
 
 
 def _unify_weak_constants(spec: ScalarSpec, inputs: list[Any]) -> list[Any]:
@@ -73,7 +68,7 @@ class Elemwise(Op):
         for axis in range(ndim):
             known = {x.type.shape[axis] for x in inputs} - {None, 1}
             if len(known) > 1:
-                sides = " with ".join(_describe(x) for x in inputs)
+                sides = " with ".join(describe(x) for x in inputs)
                 raise ValueError(f"{self}: cannot broadcast {sides} (dimension {axis}: "
                                  f"{' vs '.join(map(str, sorted(known)))})")
             if known:
@@ -130,7 +125,7 @@ def check_broadcast(node: Apply, inputs: list[np.ndarray], out_shape: tuple) -> 
     for axis, size in enumerate(out_shape):
         for var, value in zip(node.inputs, inputs, strict=True):
             if value.shape[axis] != size and not var.type.broadcastable[axis]:
-                shapes = ", ".join(f"{_describe(v)} shape {x.shape}"
+                shapes = ", ".join(f"{describe(v)} shape {x.shape}"
                                    for v, x in zip(node.inputs, inputs, strict=True))
                 raise ValueError(f"{node.op} at node {node.uid}: input dimension mismatch in "
                                  f"dimension {axis} ({shapes}); a dimension of length 1 "
@@ -197,10 +192,10 @@ class DimShuffle(Op):
         x = as_tensor_variable(x)
         if x.ndim != len(self.input_broadcastable):
             raise TypeError(f"{self}: expected a {len(self.input_broadcastable)}-d input, "
-                            f"got {_describe(x)}")
+                            f"got {describe(x)}")
         for i in self.dropped:
             if x.type.shape[i] not in (1, None):
-                raise ValueError(f"{self}: cannot drop dimension {i} of {_describe(x)}")
+                raise ValueError(f"{self}: cannot drop dimension {i} of {describe(x)}")
         shape = [1 if o == "x" else x.type.shape[o] for o in self.new_order]
         return Apply(self, [x], [TensorType(x.dtype, shape=shape).make_variable()])
 

@@ -16,7 +16,8 @@ from .elemwise import DimShuffle
 from .graph import Apply, Variable
 from .op import Op
 from .types import TensorType, is_int
-from .variable import TensorConstant, as_tensor_variable, constant
+from .variable import (TensorConstant, as_tensor_variable, const_int, constant, describe,
+                       int_scalar)
 
 __all__ = ["shape", "shape_i", "reshape", "flatten", "transpose", "dimshuffle",
            "shape_padleft", "shape_padright", "shape_padaxis", "make_vector", "Shape",
@@ -224,26 +225,6 @@ def shape_padaxis(x: Any, axis: int) -> Variable:
 
 
 # -- construction: join, stack, alloc, arange, eye, tile, repeat, diag ---------------------
-def _describe(var: Variable) -> str:
-    return f"{var.name + ' ' if var.name else ''}{var.type.short()}"
-
-
-def _const_int(var: Variable) -> int | None:
-    if isinstance(var, TensorConstant) and var.ndim == 0:
-        return int(var.data)
-    return None
-
-
-def _int_scalar(value: Any, op: Any, what: str) -> Variable:
-    """An int scalar input: Python ints become int64 constants (not weak ones)."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return constant(int(value), dtype="int64")
-    var = as_tensor_variable(value)
-    if var.ndim != 0 or not is_int(var.dtype) or var.dtype == "bool":
-        raise TypeError(f"{op}: {what} must be an integer scalar, got {_describe(var)}")
-    return var
-
-
 def _common_dtype(tensors: Sequence[Variable]) -> str:
     """NumPy 2 promotion, where Python-number (weak) constants adopt the others' dtype."""
     strong = [np.dtype(t.dtype) for t in tensors if not getattr(t, "weak", False)]
@@ -271,7 +252,7 @@ class Join(Op):
     """``join(axis, *tensors)``: concatenation along ``axis`` (a scalar input, as in Theano)."""
 
     def make_node(self, axis: Any, *tensors: Any) -> Apply:
-        axis = _int_scalar(axis, self, "axis")
+        axis = int_scalar(axis, self, "axis")
         if not tensors:
             raise ValueError(f"{self}: needs at least one tensor")
         tensors = _unify(tensors)
@@ -279,14 +260,14 @@ class Join(Op):
         for t in tensors[1:]:
             if t.ndim != first.ndim:
                 raise TypeError(f"{self}: all inputs must have the same number of dimensions, "
-                                f"got {_describe(first)} and {_describe(t)}")
+                                f"got {describe(first)} and {describe(t)}")
         if first.ndim == 0:
-            raise TypeError(f"{self}: cannot join 0-d tensors ({_describe(first)}); use stack")
-        ax = _const_int(axis)
+            raise TypeError(f"{self}: cannot join 0-d tensors ({describe(first)}); use stack")
+        ax = const_int(axis)
         shape: list[int | None] = [None] * first.ndim
         if ax is not None:
             if not -first.ndim <= ax < first.ndim:
-                raise IndexError(f"{self}: axis {ax} is out of range for {_describe(first)}")
+                raise IndexError(f"{self}: axis {ax} is out of range for {describe(first)}")
             ax %= first.ndim
             shape = self._static_shape(tensors, ax)
         out = TensorType(first.dtype, shape=shape).make_variable()
@@ -303,7 +284,7 @@ class Join(Op):
             if len(known) > 1:
                 a = next(t for t in tensors if t.type.shape[d] is not None)
                 b = next(t for t in tensors if t.type.shape[d] not in (None, a.type.shape[d]))
-                raise ValueError(f"{self}: inputs {_describe(a)} and {_describe(b)} differ "
+                raise ValueError(f"{self}: inputs {describe(a)} and {describe(b)} differ "
                                  f"in dimension {d}, joining along axis {ax}")
             shape.append(known.pop() if known else None)
         return shape
@@ -322,7 +303,7 @@ class Join(Op):
         axis, *tensors = inputs
         if is_int(tensors[0].dtype):
             return [None] * len(inputs)
-        ax = _const_int(axis)
+        ax = const_int(axis)
         sizes = [shape_i(t, ax % t.ndim) if ax is not None else shape(t)[axis]
                  for t in tensors]
         # d join = split the gradient back into the pieces' lengths along the axis
@@ -341,11 +322,11 @@ class Split(Op):
 
     def make_node(self, x: Any, axis: Any, splits: Any) -> Apply:
         x = as_tensor_variable(x)
-        axis = _int_scalar(axis, self, "axis")
+        axis = int_scalar(axis, self, "axis")
         splits = _as_shape_vector(splits)
         if splits.type.shape[0] not in (None, self.len_splits):
-            raise ValueError(f"{self}: {self.len_splits} pieces but {_describe(splits)} sizes")
-        ax = _const_int(axis)
+            raise ValueError(f"{self}: {self.len_splits} pieces but {describe(splits)} sizes")
+        ax = const_int(axis)
         shape = [None if ax is None or d == ax % x.ndim else s
                  for d, s in enumerate(x.type.shape)]
         outs = [TensorType(x.dtype, shape=shape).make_variable() for _ in range(self.len_splits)]
@@ -408,18 +389,18 @@ class Alloc(Op):
 
     def make_node(self, value: Any, *shp: Any) -> Apply:
         value = as_tensor_variable(value)
-        sizes = [_int_scalar(s, self, "a shape entry") for s in shp]
+        sizes = [int_scalar(s, self, "a shape entry") for s in shp]
         if value.ndim > len(sizes):
-            raise ValueError(f"{self}: value {_describe(value)} has more dimensions than the "
+            raise ValueError(f"{self}: value {describe(value)} has more dimensions than the "
                              f"shape ({len(sizes)} entries)")
-        shape = [_const_int(s) for s in sizes]
+        shape = [const_int(s) for s in sizes]
         if any(s is not None and s < 0 for s in shape):
             raise ValueError(f"{self}: negative dimension in shape {shape}")
         lead = len(sizes) - value.ndim
         for axis, have in enumerate(value.type.shape):
             want = shape[lead + axis]
             if have not in (None, 1) and want is not None and have != want:
-                raise ValueError(f"{self}: value {_describe(value)} cannot broadcast to shape "
+                raise ValueError(f"{self}: value {describe(value)} cannot broadcast to shape "
                                  f"{shape} (dimension {axis})")
             if want is None and have not in (None, 1):
                 shape[lead + axis] = have
@@ -457,7 +438,7 @@ def _shape_entries(shp: Any) -> list[Any]:
             return [shp]
         if shp.ndim != 1 or shp.type.shape[0] is None:
             raise TypeError(f"shape must be a sequence or an int vector of known length, got "
-                            f"{_describe(shp)}")
+                            f"{describe(shp)}")
         return [shp[i] for i in range(shp.type.shape[0])]
     if isinstance(shp, (int, np.integer)):
         return [shp]
@@ -494,7 +475,7 @@ class ARange(Op):
         bounds = [as_tensor_variable(v) for v in (start, stop, step)]
         for name, v in zip(("start", "stop", "step"), bounds, strict=True):
             if v.ndim != 0 or v.dtype == "bool" or np.dtype(v.dtype).kind not in "iuf":
-                raise TypeError(f"{self}: {name} must be a real scalar, got {_describe(v)}")
+                raise TypeError(f"{self}: {name} must be a real scalar, got {describe(v)}")
         length = None
         if all(isinstance(v, TensorConstant) for v in bounds):
             a, b, c = (v.data.item() for v in bounds)
@@ -549,8 +530,8 @@ class Eye(Op):
         self.dtype = str(np.dtype(dtype))
 
     def make_node(self, n: Any, m: Any, k: Any) -> Apply:
-        n, m, k = (_int_scalar(v, self, name) for v, name in ((n, "n"), (m, "m"), (k, "k")))
-        out = TensorType(self.dtype, shape=(_const_int(n), _const_int(m))).make_variable()
+        n, m, k = (int_scalar(v, self, name) for v, name in ((n, "n"), (m, "m"), (k, "k")))
+        out = TensorType(self.dtype, shape=(const_int(n), const_int(m))).make_variable()
         return Apply(self, [n, m, k], [out])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
@@ -587,13 +568,13 @@ class Tile(Op):
         x = as_tensor_variable(x)
         reps = _as_shape_vector(reps)
         if reps.type.shape[0] not in (None, self.ndim) or self.ndim < x.ndim:
-            raise ValueError(f"{self}: reps {_describe(reps)} must have {self.ndim} entries, "
-                             f"at least the dimensions of {_describe(x)}")
+            raise ValueError(f"{self}: reps {describe(reps)} must have {self.ndim} entries, "
+                             f"at least the dimensions of {describe(x)}")
         counts: list[int | None] = [None] * self.ndim
         if isinstance(reps, TensorConstant):
             counts = [int(r) for r in reps.data]
         elif reps.owner is not None and isinstance(reps.owner.op, MakeVector):
-            counts = [_const_int(r) for r in reps.owner.inputs]
+            counts = [const_int(r) for r in reps.owner.inputs]
         sizes = [1] * (self.ndim - x.ndim) + list(x.type.shape)
         shape = [None if s is None or r is None else s * r
                  for s, r in zip(sizes, counts, strict=True)]
@@ -650,14 +631,14 @@ class Repeat(Op):
         repeats = as_tensor_variable(repeats)
         if repeats.ndim > 1 or not is_int(repeats.dtype) or repeats.dtype == "bool":
             raise TypeError(f"{self}: repeats must be an int scalar or vector, got "
-                            f"{_describe(repeats)}")
+                            f"{describe(repeats)}")
         if not 0 <= self.axis < x.ndim:
-            raise IndexError(f"{self}: axis out of range for {_describe(x)}")
+            raise IndexError(f"{self}: axis out of range for {describe(x)}")
         size = x.type.shape[self.axis]
         if repeats.ndim == 1 and None not in (size, repeats.type.shape[0]) \
                 and size != repeats.type.shape[0]:
-            raise ValueError(f"{self}: repeats {_describe(repeats)} does not match axis "
-                             f"{self.axis} of {_describe(x)}")
+            raise ValueError(f"{self}: repeats {describe(repeats)} does not match axis "
+                             f"{self.axis} of {describe(x)}")
         length = None
         if isinstance(repeats, TensorConstant):
             if repeats.ndim == 1:
@@ -698,7 +679,7 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Variable:
     if axis is None:
         x, axis = flatten(x), 0
     elif not -x.ndim <= axis < x.ndim:
-        raise IndexError(f"repeat: axis {axis} is out of range for {_describe(x)}")
+        raise IndexError(f"repeat: axis {axis} is out of range for {describe(x)}")
     if isinstance(repeats, (int, np.integer)):
         repeats = constant(int(repeats), dtype="int64")
     elif isinstance(repeats, (list, tuple, np.ndarray)):
@@ -717,7 +698,7 @@ class AllocDiag(Op):
     def make_node(self, v: Any) -> Apply:
         v = as_tensor_variable(v)
         if v.ndim != 1:
-            raise TypeError(f"{self}: needs a vector, got {_describe(v)}")
+            raise TypeError(f"{self}: needs a vector, got {describe(v)}")
         n = v.type.shape[0]
         size = None if n is None else n + abs(self.offset)
         return Apply(self, [v], [TensorType(v.dtype, shape=(size, size)).make_variable()])
@@ -740,7 +721,7 @@ class ExtractDiag(Op):
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
         if x.ndim != 2:
-            raise TypeError(f"{self}: needs a matrix, got {_describe(x)}")
+            raise TypeError(f"{self}: needs a matrix, got {describe(x)}")
         rows, cols = x.type.shape
         k = self.offset
         length = None
@@ -772,4 +753,4 @@ def diag(v: Any, k: int = 0) -> Variable:
         return AllocDiag(k)(v)
     if v.ndim == 2:
         return ExtractDiag(k)(v)
-    raise ValueError(f"diag: needs a vector or a matrix, got {_describe(v)}")
+    raise ValueError(f"diag: needs a vector or a matrix, got {describe(v)}")

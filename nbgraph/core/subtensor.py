@@ -16,7 +16,7 @@ from .graph import Apply, Variable
 from .op import Op
 from .shape import Shape, shape_i
 from .types import TensorType, is_int
-from .variable import TensorConstant, as_tensor_variable, constant
+from .variable import as_tensor_variable, const_int, constant, describe, int_scalar
 
 __all__ = ["getitem", "set_subtensor", "inc_subtensor", "nonzero", "flatnonzero",
            "nonzero_values", "Subtensor", "IncSubtensor", "AdvancedSubtensor1",
@@ -46,16 +46,6 @@ ARRAY = "array"
 Entry = str | SliceEntry
 
 
-def _describe(var: Variable) -> str:
-    return f"{var.name + ' ' if var.name else ''}{var.type.short()}"
-
-
-def _const_int(var: Variable) -> int | None:
-    if isinstance(var, TensorConstant) and var.ndim == 0:
-        return int(var.data)
-    return None
-
-
 def _n_inputs(idx_list: tuple[Entry, ...]) -> int:
     return sum(sum(p is not None for p in e.parts()) if isinstance(e, SliceEntry) else 1
                for e in idx_list)
@@ -68,11 +58,11 @@ def _check_index_inputs(op: Op, idx_list: tuple[Entry, ...], indices: list[Varia
               if p is not None]
     for want, var in zip(wanted, indices, strict=True):
         if not is_int(var.dtype) or var.dtype == "bool":
-            raise TypeError(f"{op}: index {var} must be an integer, got {_describe(var)}")
+            raise TypeError(f"{op}: index {var} must be an integer, got {describe(var)}")
         if want == ARRAY:
             continue
         if var.ndim != 0 or var.dtype != want:
-            raise TypeError(f"{op}: index {var} must be an {want} scalar, got {_describe(var)}")
+            raise TypeError(f"{op}: index {var} must be an {want} scalar, got {describe(var)}")
 
 
 def _numpy_index(idx_list: tuple[Entry, ...], values: list[Any]) -> tuple:
@@ -94,7 +84,7 @@ def _slice_length(entry: SliceEntry, parts: list[Variable | None], size: int | N
     """The static length of ``x[start:stop:step]`` along a dimension, when computable."""
     if all(p is None for p in parts):
         return size
-    values = [None if p is None else _const_int(p) for p in parts]
+    values = [None if p is None else const_int(p) for p in parts]
     if size is None or any(v is None and p is not None for v, p in zip(values, parts,
                                                                           strict=True)):
         return None
@@ -119,7 +109,7 @@ def _split_parts(idx_list: tuple[Entry, ...], indices: list[Variable]
 def _basic_shape(op: Op, x: Variable, idx_list: tuple[Entry, ...], indices: list[Variable]
                  ) -> list[int | None]:
     if len(idx_list) > x.ndim:
-        raise IndexError(f"{op}: too many indices ({len(idx_list)}) for {_describe(x)}")
+        raise IndexError(f"{op}: too many indices ({len(idx_list)}) for {describe(x)}")
     shape: list[int | None] = []
     for axis, (e, parts) in enumerate(zip(idx_list, _split_parts(idx_list, indices),
                                           strict=True)):
@@ -130,10 +120,10 @@ def _basic_shape(op: Op, x: Variable, idx_list: tuple[Entry, ...], indices: list
             except ValueError as err:
                 raise ValueError(f"{op}: {err}") from None
             continue
-        value = _const_int(parts)
+        value = const_int(parts)
         if value is not None and size is not None and not -size <= value < size:
             raise IndexError(f"{op}: index {value} is out of bounds for axis {axis} of "
-                             f"{_describe(x)}")
+                             f"{describe(x)}")
     return shape + list(x.type.shape[len(idx_list):])
 
 
@@ -165,23 +155,57 @@ def _prepare_value(op: Op, x: Variable, y: Any, region: TensorType) -> Variable:
             from .mathops import cast
             y = cast(y, x.dtype)
         else:
-            raise TypeError(f"{op}: cannot store {_describe(y)} into {_describe(x)} without "
+            raise TypeError(f"{op}: cannot store {describe(y)} into {describe(x)} without "
                             f"losing precision; cast the value to {x.dtype} first")
     if y.ndim > region.ndim:
-        raise ValueError(f"{op}: value {_describe(y)} has more dimensions than the indexed "
-                         f"region {region.short()} of {_describe(x)}")
+        raise ValueError(f"{op}: value {describe(y)} has more dimensions than the indexed "
+                         f"region {region.short()} of {describe(x)}")
     lead = region.ndim - y.ndim
     for axis, size in enumerate(y.type.shape):
         want = region.shape[lead + axis]
         if size not in (None, 1) and want is not None and size != want:
-            raise ValueError(f"{op}: value {_describe(y)} does not fit the indexed region "
-                             f"{region.short()} of {_describe(x)} (dimension {axis})")
+            raise ValueError(f"{op}: value {describe(y)} does not fit the indexed region "
+                             f"{region.short()} of {describe(x)} (dimension {axis})")
     return y
 
 
 def _zeros_like(x: Variable) -> Variable:
     from .mathops import zeros_like
     return zeros_like(x)
+
+
+def _indexed(op: Any, x: Any, indices: tuple[Any, ...], region_shape: Any
+             ) -> tuple[Variable, list[Variable], TensorType]:
+    """``x``, its checked index inputs, and the type of the region ``x[idx]`` for an op with
+    an ``idx_list`` (``region_shape`` is ``_basic_shape`` or ``_advanced_shape``)."""
+    x = as_tensor_variable(x)
+    checked = [as_tensor_variable(i) for i in indices]
+    _check_index_inputs(op, op.idx_list, checked)
+    shape = region_shape(op, x, op.idx_list, checked)
+    return x, checked, TensorType(x.dtype, shape=shape)
+
+
+def _read_grad(x: Variable, g: Variable, indices: list[Variable], inc: Op) -> list[Any]:
+    """Gradient of reading ``x[idx]``: scatter ``g`` back into zeros shaped like ``x``."""
+    none = [None] * len(indices)
+    if is_int(x.dtype):
+        return [None, *none]
+    return [inc(_zeros_like(x), g, *indices), *none]
+
+
+def _update_grad(op: Any, inputs: list[Any], g: Variable, read: Op, setter: Op) -> list[Any]:
+    """Gradient of ``x`` with ``x[idx]`` incremented by (or set to) ``y``.
+
+    ``read`` indexes like ``op`` and ``setter`` is ``op``'s set form: setting leaves the
+    overwritten region of ``x`` without gradient, incrementing passes ``g`` through to ``x``;
+    ``y`` gets ``g[idx]`` summed back to its own (broadcast) shape.
+    """
+    x, y, *indices = inputs
+    none = [None] * len(indices)
+    if is_int(x.dtype):
+        return [None, None, *none]
+    gx = setter(g, _zeros_like(y), *indices) if op.set_instead_of_inc else g
+    return [gx, sum_to(read(g, *indices), y), *none]
 
 
 # -- basic indexing ---------------------------------------------------------------------------
@@ -201,11 +225,8 @@ class Subtensor(Op):
         return "Subtensor{" + ", ".join(str(e) for e in self.idx_list) + "}"
 
     def make_node(self, x: Any, *indices: Any) -> Apply:
-        x = as_tensor_variable(x)
-        indices = [as_tensor_variable(i) for i in indices]
-        _check_index_inputs(self, self.idx_list, indices)
-        shape = _basic_shape(self, x, self.idx_list, indices)
-        return Apply(self, [x, *indices], [TensorType(x.dtype, shape=shape).make_variable()])
+        x, checked, region = _indexed(self, x, indices, _basic_shape)
+        return Apply(self, [x, *checked], [region.make_variable()])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         index = _numpy_index(self.idx_list, inputs[1:])
@@ -213,12 +234,7 @@ class Subtensor(Op):
         output_storage[0][0] = _run_index(self, node, inputs[0], index + (Ellipsis,))
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
-        x, *indices = inputs
-        none = [None] * len(indices)
-        if is_int(x.dtype):
-            return [None, *none]
-        # d x[idx] = scatter the gradient back into zeros shaped like x
-        return [IncSubtensor(self.idx_list)(_zeros_like(x), output_grads[0], *indices), *none]
+        return _read_grad(inputs[0], output_grads[0], inputs[1:], IncSubtensor(self.idx_list))
 
 
 class IncSubtensor(Op):
@@ -239,12 +255,9 @@ class IncSubtensor(Op):
         return f"IncSubtensor{{{mode};{', '.join(str(e) for e in self.idx_list)}}}"
 
     def make_node(self, x: Any, y: Any, *indices: Any) -> Apply:
-        x = as_tensor_variable(x)
-        indices = [as_tensor_variable(i) for i in indices]
-        _check_index_inputs(self, self.idx_list, indices)
-        region = TensorType(x.dtype, shape=_basic_shape(self, x, self.idx_list, indices))
+        x, checked, region = _indexed(self, x, indices, _basic_shape)
         y = _prepare_value(self, x, y, region)
-        return Apply(self, [x, y, *indices], [x.type.make_variable()])
+        return Apply(self, [x, y, *checked], [x.type.make_variable()])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         x, y, *values = inputs
@@ -258,22 +271,14 @@ class IncSubtensor(Op):
         output_storage[0][0] = out
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
-        x, y, *indices = inputs
-        g = output_grads[0]
-        none = [None] * len(indices)
-        if is_int(x.dtype):
-            return [None, None, *none]
-        # set: the overwritten region of x gets no gradient; inc: x passes g through
-        gx = IncSubtensor(self.idx_list, set_instead_of_inc=True)(g, _zeros_like(y), *indices) \
-            if self.set_instead_of_inc else g
-        gy = sum_to(Subtensor(self.idx_list)(g, *indices), y)
-        return [gx, gy, *none]
+        return _update_grad(self, inputs, output_grads[0], Subtensor(self.idx_list),
+                            IncSubtensor(self.idx_list, set_instead_of_inc=True))
 
 
 # -- integer-array indexing -------------------------------------------------------------------
 def _check_int_vector(op: Op, ilist: Variable) -> None:
     if ilist.ndim != 1 or not is_int(ilist.dtype) or ilist.dtype == "bool":
-        raise TypeError(f"{op}: index must be an integer vector, got {_describe(ilist)}")
+        raise TypeError(f"{op}: index must be an integer vector, got {describe(ilist)}")
 
 
 class AdvancedSubtensor1(Op):
@@ -283,7 +288,7 @@ class AdvancedSubtensor1(Op):
         x, ilist = as_tensor_variable(x), as_tensor_variable(ilist)
         _check_int_vector(self, ilist)
         if x.ndim == 0:
-            raise IndexError(f"{self}: cannot index the 0-d {_describe(x)}")
+            raise IndexError(f"{self}: cannot index the 0-d {describe(x)}")
         shape = (ilist.type.shape[0], *x.type.shape[1:])
         return Apply(self, [x, ilist], [TensorType(x.dtype, shape=shape).make_variable()])
 
@@ -292,10 +297,7 @@ class AdvancedSubtensor1(Op):
         output_storage[0][0] = _run_index(self, node, x, ilist)
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
-        x, ilist = inputs
-        if is_int(x.dtype):
-            return [None, None]
-        return [AdvancedIncSubtensor1()(_zeros_like(x), output_grads[0], ilist), None]
+        return _read_grad(inputs[0], output_grads[0], inputs[1:], AdvancedIncSubtensor1())
 
 
 class AdvancedIncSubtensor1(Op):
@@ -317,7 +319,7 @@ class AdvancedIncSubtensor1(Op):
         x, ilist = as_tensor_variable(x), as_tensor_variable(ilist)
         _check_int_vector(self, ilist)
         if x.ndim == 0:
-            raise IndexError(f"{self}: cannot index the 0-d {_describe(x)}")
+            raise IndexError(f"{self}: cannot index the 0-d {describe(x)}")
         region = TensorType(x.dtype, shape=(ilist.type.shape[0], *x.type.shape[1:]))
         y = _prepare_value(self, x, y, region)
         return Apply(self, [x, y, ilist], [x.type.make_variable()])
@@ -334,13 +336,8 @@ class AdvancedIncSubtensor1(Op):
         output_storage[0][0] = out
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
-        x, y, ilist = inputs
-        g = output_grads[0]
-        if is_int(x.dtype):
-            return [None, None, None]
-        gx = AdvancedIncSubtensor1(set_instead_of_inc=True)(g, _zeros_like(y), ilist) \
-            if self.set_instead_of_inc else g
-        return [gx, sum_to(AdvancedSubtensor1()(g, ilist), y), None]
+        return _update_grad(self, inputs, output_grads[0], AdvancedSubtensor1(),
+                            AdvancedIncSubtensor1(set_instead_of_inc=True))
 
 
 def _check_bounds(op: Op, node: Apply, x: np.ndarray, ilist: np.ndarray) -> None:
@@ -355,7 +352,7 @@ def _advanced_shape(op: Op, x: Variable, idx_list: tuple[Entry, ...], indices: l
     """NumPy's rule: the broadcast shape of the integer arrays replaces their dimensions in
     place when they are adjacent, else it goes first; slices keep their dimensions."""
     if len(idx_list) > x.ndim:
-        raise IndexError(f"{op}: too many indices ({len(idx_list)}) for {_describe(x)}")
+        raise IndexError(f"{op}: too many indices ({len(idx_list)}) for {describe(x)}")
     grouped = _split_parts(idx_list, indices)
     arrays = [k for k, e in enumerate(idx_list) if e == ARRAY]
     bdim = max(grouped[k].ndim for k in arrays)
@@ -366,7 +363,7 @@ def _advanced_shape(op: Op, x: Variable, idx_list: tuple[Entry, ...], indices: l
         known = set(sizes) - {None, 1}
         if len(known) > 1:
             raise IndexError(f"{op}: index arrays do not broadcast together ("
-                             f"{', '.join(_describe(grouped[k]) for k in arrays)})")
+                             f"{', '.join(describe(grouped[k]) for k in arrays)})")
         bshape.append(known.pop() if known else (1 if all(s == 1 for s in sizes) else None))
     before: list[int | None] = []
     after: list[int | None] = []
@@ -392,23 +389,16 @@ class AdvancedSubtensor(Op):
         return "AdvancedSubtensor"
 
     def make_node(self, x: Any, *indices: Any) -> Apply:
-        x = as_tensor_variable(x)
-        indices = [as_tensor_variable(i) for i in indices]
-        _check_index_inputs(self, self.idx_list, indices)
-        shape = _advanced_shape(self, x, self.idx_list, indices)
-        return Apply(self, [x, *indices], [TensorType(x.dtype, shape=shape).make_variable()])
+        x, checked, region = _indexed(self, x, indices, _advanced_shape)
+        return Apply(self, [x, *checked], [region.make_variable()])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         index = _numpy_index(self.idx_list, inputs[1:])
         output_storage[0][0] = np.asarray(_run_index(self, node, inputs[0], index))
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
-        x, *indices = inputs
-        none = [None] * len(indices)
-        if is_int(x.dtype):
-            return [None, *none]
-        inc = AdvancedIncSubtensor(self.idx_list)
-        return [inc(_zeros_like(x), output_grads[0], *indices), *none]
+        return _read_grad(inputs[0], output_grads[0], inputs[1:],
+                          AdvancedIncSubtensor(self.idx_list))
 
 
 class AdvancedIncSubtensor(Op):
@@ -428,12 +418,9 @@ class AdvancedIncSubtensor(Op):
                 f"{'set' if self.set_instead_of_inc else 'inc'}}}")
 
     def make_node(self, x: Any, y: Any, *indices: Any) -> Apply:
-        x = as_tensor_variable(x)
-        indices = [as_tensor_variable(i) for i in indices]
-        _check_index_inputs(self, self.idx_list, indices)
-        region = TensorType(x.dtype, shape=_advanced_shape(self, x, self.idx_list, indices))
+        x, checked, region = _indexed(self, x, indices, _advanced_shape)
         y = _prepare_value(self, x, y, region)
-        return Apply(self, [x, y, *indices], [x.type.make_variable()])
+        return Apply(self, [x, y, *checked], [x.type.make_variable()])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         x, y, *values = inputs
@@ -448,15 +435,8 @@ class AdvancedIncSubtensor(Op):
         output_storage[0][0] = out
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
-        x, y, *indices = inputs
-        g = output_grads[0]
-        none = [None] * len(indices)
-        if is_int(x.dtype):
-            return [None, None, *none]
-        gx = AdvancedIncSubtensor(self.idx_list, set_instead_of_inc=True)(
-            g, _zeros_like(y), *indices) if self.set_instead_of_inc else g
-        gy = sum_to(AdvancedSubtensor(self.idx_list)(g, *indices), y)
-        return [gx, gy, *none]
+        return _update_grad(self, inputs, output_grads[0], AdvancedSubtensor(self.idx_list),
+                            AdvancedIncSubtensor(self.idx_list, set_instead_of_inc=True))
 
 
 # -- nonzero ------------------------------------------------------------------------------------
@@ -467,7 +447,7 @@ class Nonzero(Op):
         a = as_tensor_variable(a)
         if a.ndim == 0:
             raise ValueError(f"{self}: needs an array of at least one dimension, got "
-                             f"{_describe(a)}")
+                             f"{describe(a)}")
         out = TensorType("int64", shape=(a.ndim, None)).make_variable()
         return Apply(self, [a], [out])
 
@@ -507,15 +487,6 @@ def nonzero_values(a: Any) -> Variable:
 _NEWAXIS = "newaxis"
 
 
-def _as_index_scalar(value: Any, what: str) -> Variable:
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return constant(int(value), dtype="int64")
-    var = as_tensor_variable(value)
-    if var.ndim != 0 or not is_int(var.dtype) or var.dtype == "bool":
-        raise TypeError(f"getitem: {what} must be an integer scalar, got {_describe(var)}")
-    return var
-
-
 def _classify(entry: Any) -> tuple[str, Any]:
     """('newaxis'|'ellipsis'|'slice'|'int'|'array'|'mask', payload) for one index entry."""
     if entry is None:
@@ -523,7 +494,7 @@ def _classify(entry: Any) -> tuple[str, Any]:
     if entry is Ellipsis:
         return "ellipsis", None
     if isinstance(entry, slice):
-        return "slice", [None if p is None else _as_index_scalar(p, "a slice bound")
+        return "slice", [None if p is None else int_scalar(p, "getitem", "a slice bound")
                          for p in (entry.start, entry.stop, entry.step)]
     if isinstance(entry, bool) or isinstance(entry, np.bool_):
         raise TypeError("getitem: a Python bool is not a valid index; use a boolean array")
@@ -540,7 +511,7 @@ def _classify(entry: Any) -> tuple[str, Any]:
         return "mask", var
     if not is_int(var.dtype):
         raise TypeError(f"getitem: index must be an integer, slice or boolean array, got "
-                        f"{_describe(var)}")
+                        f"{describe(var)}")
     return ("int", var) if var.ndim == 0 else ("array", var)
 
 
@@ -552,7 +523,7 @@ def _expand(x: Variable, index: tuple) -> list[tuple[str, Any]]:
     used = sum(v.ndim if kind == "mask" else 1 for kind, v in entries
                if kind not in (_NEWAXIS, "ellipsis"))
     if used > x.ndim:
-        raise IndexError(f"getitem: too many indices ({used}) for {_describe(x)}")
+        raise IndexError(f"getitem: too many indices ({used}) for {describe(x)}")
     out: list[tuple[str, Any]] = []
     axis = 0
     for kind, value in entries:
@@ -563,8 +534,8 @@ def _expand(x: Variable, index: tuple) -> list[tuple[str, Any]]:
             for k, size in enumerate(value.type.shape):
                 have = x.type.shape[axis + k]
                 if size is not None and have is not None and size != have:
-                    raise IndexError(f"getitem: boolean index {_describe(value)} does not "
-                                     f"match {_describe(x)} at dimension {axis + k}")
+                    raise IndexError(f"getitem: boolean index {describe(value)} does not "
+                                     f"match {describe(x)} at dimension {axis + k}")
             out += [("array", row) for row in nonzero(value)]
             axis += value.ndim
         else:
@@ -606,7 +577,7 @@ def getitem(x: Any, index: Any) -> Variable:
         i = int(index[0])
         if not -shape_of.ndim <= i < shape_of.ndim:
             raise IndexError(f"getitem: index {i} is out of bounds for the shape of "
-                             f"{_describe(shape_of)}")
+                             f"{describe(shape_of)}")
         return shape_i(shape_of, i % shape_of.ndim)
     entries = _expand(x, index)
     if any(kind == "array" for kind, _ in entries):
@@ -681,14 +652,14 @@ def _unshuffle(op: DimShuffle, shuffled: Variable, y: Any) -> Variable:
     """``y``, shaped like the DimShuffle's output, mapped back to the shape of its input."""
     y = as_tensor_variable(y)
     if y.ndim > shuffled.ndim:
-        raise ValueError(f"inc_subtensor: value {_describe(y)} has more dimensions than "
-                         f"{_describe(shuffled)}")
+        raise ValueError(f"inc_subtensor: value {describe(y)} has more dimensions than "
+                         f"{describe(shuffled)}")
     if y.ndim < shuffled.ndim:
         y = DimShuffle(y.broadcastable, ["x"] * (shuffled.ndim - y.ndim)
                        + list(range(y.ndim)))(y)
     for i, o in enumerate(op.new_order):
         if o == "x" and not y.broadcastable[i]:
-            raise ValueError(f"inc_subtensor: value {_describe(y)} must have length 1 "
+            raise ValueError(f"inc_subtensor: value {describe(y)} must have length 1 "
                              f"(broadcastable) in the inserted dimension {i}")
     order = [op.new_order.index(i) if i in op.new_order else "x"
              for i in range(len(op.input_broadcastable))]

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..config import config
 from .graph import Constant, Variable
-from .types import TensorType
+from .types import TensorType, is_int
 
 
 def _m() -> Any:
@@ -131,6 +131,14 @@ class TensorOperators:
 
     def any(self, axis: Any = None, keepdims: bool = False) -> Any:
         return _m().any(self, axis=axis, keepdims=keepdims)
+
+    def norm(self, L: Any, axis: Any = None, keepdims: bool = False) -> Any:
+        """The ``L``-norm along ``axis`` (``L=inf``: the largest absolute value)."""
+        if L == 0:
+            raise NotImplementedError("norm: the L0 norm is not a norm; count nonzeros instead")
+        if np.isinf(L):
+            return _m().max(abs(self), axis=axis, keepdims=keepdims)
+        return _m().sum(abs(self) ** L, axis=axis, keepdims=keepdims) ** (1.0 / L)
 
     def dot(self, other: Any) -> Any:
         return _m().dot(self, other)
@@ -254,6 +262,29 @@ def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None,
         from .shape import stack
         return stack([as_tensor_variable(v) for v in x])
     return constant(x, name=name, ndim=ndim, dtype=dtype)
+
+
+# -- small helpers the op modules share ---------------------------------------------------------
+def describe(var: Variable) -> str:
+    """How error messages name a variable: its name, if any, then its short type."""
+    return f"{var.name + ' ' if var.name else ''}{var.type.short()}"
+
+
+def const_int(var: Variable) -> int | None:
+    """The value of a 0-d constant as an int, or None when ``var`` is not one."""
+    if isinstance(var, TensorConstant) and var.ndim == 0:
+        return int(var.data)
+    return None
+
+
+def int_scalar(value: Any, who: Any, what: str) -> Variable:
+    """An integer scalar input: Python ints become int64 constants (never weak ones)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return constant(int(value), dtype="int64")
+    var = as_tensor_variable(value)
+    if var.ndim != 0 or not is_int(var.dtype) or var.dtype == "bool":
+        raise TypeError(f"{who}: {what} must be an integer scalar, got {describe(var)}")
+    return var
 
 
 def tensor(dtype: str | None = None, broadcastable: Sequence[bool] | None = None,
