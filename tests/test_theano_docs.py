@@ -591,6 +591,32 @@ def test_var_and_std_options():
                                value.var(ddof=1), **TOL)
 
 
+def test_basic_tensor_helpers_match_numpy():
+    x = T.dmatrix('x')
+    v = T.dvector('v')
+    value = np.array([[1.0, -7.0, 2.5], [0.5, 4.0, -1.0]])
+    vec = np.array([1.0, np.inf, np.nan, 1.0, -np.inf])
+    other = np.array([1.0 + 1e-9, np.inf, np.nan, 2.0, np.inf])
+    w = T.dvector('w')
+    np.testing.assert_array_equal(T.isclose(v, w).eval({v: vec, w: other}),
+                                  np.isclose(vec, other))
+    np.testing.assert_array_equal(T.isclose(v, w, equal_nan=True).eval({v: vec, w: other}),
+                                  np.isclose(vec, other, equal_nan=True))
+    assert not T.allclose(v, w).eval({v: vec, w: other})
+    assert T.allclose(x, x + 1e-12).eval({x: value})
+    np.testing.assert_array_equal(T.largest(x, 0.0, -x / 2).eval({x: value}),
+                                  np.maximum(np.maximum(value, 0.0), -value / 2))
+    np.testing.assert_array_equal(T.smallest(x, 0.0).eval({x: value}), np.minimum(value, 0))
+    np.testing.assert_array_equal(T.ptp(x, axis=1).eval({x: value}), np.ptp(value, axis=1))
+    np.testing.assert_allclose(x.norm(2, axis=1).eval({x: value}),
+                               np.linalg.norm(value, 2, axis=1), **TOL)
+    np.testing.assert_allclose(x.norm(1).eval({x: value}), np.abs(value).sum(), **TOL)
+    np.testing.assert_array_equal(x.norm(np.inf, axis=0).eval({x: value}),
+                                  np.abs(value).max(axis=0))
+    np.testing.assert_allclose(T.prod(x, axis=0, no_zeros_in_input=True).eval({x: value}),
+                               value.prod(axis=0), **TOL)
+
+
 # -- deeplearning.net tutorials ---------------------------------------------------------------
 class LogisticRegression(object):
     def __init__(self, input, n_in, n_out):

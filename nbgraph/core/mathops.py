@@ -29,7 +29,8 @@ __all__ = [
     "where", "identity", "tensor_copy", "second", "fill", "cast", "sum", "prod", "mean", "var",
     "std", "max", "min", "argmax", "argmin", "max_and_argmax", "all", "any", "zeros_like",
     "ones_like", "elemwise", "true_divide", "divide", "floor_div", "power", "abs", "dot",
-    "nonzero", "sign", "square", "reciprocal", "exp_", "logaddexp", "real_div",
+    "nonzero", "sign", "square", "reciprocal", "exp_", "logaddexp", "real_div", "largest",
+    "smallest", "ptp", "isclose", "allclose",
 ]
 
 
@@ -204,8 +205,9 @@ def sum(x: Any, axis: Any = None, dtype: str | None = None, keepdims: bool = Fal
 
 
 def prod(x: Any, axis: Any = None, dtype: str | None = None, keepdims: bool = False,
-         acc_dtype: str | None = None) -> Any:
-    """Product over ``axis``."""
+         acc_dtype: str | None = None, no_zeros_in_input: bool = False) -> Any:
+    """Product over ``axis`` (``no_zeros_in_input`` is Theano's gradient hint; the gradient
+    here is exact with or without zeros)."""
     x = as_tensor_variable(x)
     return _reduce("mul", x, axis, keepdims, dtype or acc_dtype or _acc_dtype(x.dtype))
 
@@ -342,3 +344,51 @@ def nonzero(x: Any, return_matrix: bool = False) -> Any:
     """Indices of the nonzero elements (``core.subtensor``)."""
     from .subtensor import nonzero as _nonzero
     return _nonzero(x, return_matrix)
+
+
+def largest(*args: Any) -> Any:
+    """Elementwise maximum of all the arguments (Theano's ``largest``).
+
+    >>> largest(x, y, 0.0)   # max(x, y, 0) elementwise
+    """
+    out = args[0]
+    for other in args[1:]:
+        out = maximum(out, other)
+    return out
+
+
+def smallest(*args: Any) -> Any:
+    """Elementwise minimum of all the arguments (Theano's ``smallest``)."""
+    out = args[0]
+    for other in args[1:]:
+        out = minimum(out, other)
+    return out
+
+
+def ptp(a: Any, axis: Any = None) -> Any:
+    """Range (maximum - minimum) along ``axis``, as ``numpy.ptp``."""
+    return max(a, axis) - min(a, axis)
+
+
+def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Any:
+    """``|a - b| <= atol + rtol * |b|`` elementwise, as ``numpy.isclose`` (infinities equal
+    only to themselves; NaNs equal each other when ``equal_nan``).
+
+    >>> isclose(x, x + 1e-12).eval({x: [1.0]})
+    array([ True])
+    """
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    close = le(abs_(a - b), atol + rtol * abs_(b))
+    both_inf = and_(and_(isinf(a), isinf(b)), eq(a, b))
+    finite = and_(invert(isinf(a)), invert(isinf(b)))
+    out = or_(and_(close, finite), both_inf)
+    if equal_nan:
+        out = or_(out, and_(isnan(a), isnan(b)))
+    return out
+
+
+def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> Any:
+    """Whether ``isclose`` holds everywhere (a boolean scalar)."""
+    return all(isclose(a, b, rtol, atol, equal_nan))
