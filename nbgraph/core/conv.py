@@ -223,19 +223,33 @@ class Conv2d(_ConvParams):
                 Conv2dGradWeights(**self.params())(x, g, _spatial_shape(w))]
 
 
-class Conv2dGradInputs(_ConvParams):
+class _ConvGrad(_ConvParams):
+    """A gradient of Conv2d: ``(operand, topgrad, shape)`` to a 4-d result whose spatial
+    shape is ``shape`` and whose two leading dimensions ``lead_dims`` reads off the inputs."""
+
+    operand = ""  # what the first input is, for error messages
+
+    def lead_dims(self, operand: TensorType, topgrad: TensorType) -> tuple[int | None, ...]:
+        raise NotImplementedError
+
+    def make_node(self, operand: Any, topgrad: Any, shape: Any) -> Apply:
+        operand = _tensor4(str(self), self.operand, operand)
+        topgrad = _tensor4(str(self), "topgrad", topgrad)
+        shape = _shape_vector(str(self), shape)
+        dtype = upgrade_to_float(upcast(operand.dtype, topgrad.dtype))
+        out_shape = (*self.lead_dims(operand.type, topgrad.type), *_static_ints(shape))
+        return Apply(self, [operand, topgrad, shape],
+                     [TensorType(dtype, shape=out_shape).make_variable()])
+
+
+class Conv2dGradInputs(_ConvGrad):
     """The gradient of Conv2d with respect to its input: the transposed convolution of
     ``topgrad`` by ``filters`` (col2im), for an image of spatial shape ``shape``."""
 
-    def make_node(self, filters: Any, topgrad: Any, shape: Any) -> Apply:
-        filters = _tensor4(str(self), "filters", filters)
-        topgrad = _tensor4(str(self), "topgrad", topgrad)
-        shape = _shape_vector(str(self), shape)
-        h, w = _static_ints(shape)
-        dtype = upgrade_to_float(upcast(filters.dtype, topgrad.dtype))
-        out_shape = (topgrad.type.shape[0], filters.type.shape[1], h, w)
-        return Apply(self, [filters, topgrad, shape],
-                     [TensorType(dtype, shape=out_shape).make_variable()])
+    operand = "filters"
+
+    def lead_dims(self, operand: TensorType, topgrad: TensorType) -> tuple[int | None, ...]:
+        return (topgrad.shape[0], operand.shape[1])      # (batch, channels)
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         w, top, (h, wd) = inputs
@@ -262,19 +276,14 @@ class Conv2dGradInputs(_ConvParams):
                 Conv2d(**self.params())(g, w), None]
 
 
-class Conv2dGradWeights(_ConvParams):
+class Conv2dGradWeights(_ConvGrad):
     """The gradient of Conv2d with respect to its filters: ``topgrad`` correlated with the
     input's windows, for filters of spatial shape ``shape``."""
 
-    def make_node(self, image: Any, topgrad: Any, shape: Any) -> Apply:
-        image = _tensor4(str(self), "input", image)
-        topgrad = _tensor4(str(self), "topgrad", topgrad)
-        shape = _shape_vector(str(self), shape)
-        kh, kw = _static_ints(shape)
-        dtype = upgrade_to_float(upcast(image.dtype, topgrad.dtype))
-        out_shape = (topgrad.type.shape[1], image.type.shape[1], kh, kw)
-        return Apply(self, [image, topgrad, shape],
-                     [TensorType(dtype, shape=out_shape).make_variable()])
+    operand = "input"
+
+    def lead_dims(self, operand: TensorType, topgrad: TensorType) -> tuple[int | None, ...]:
+        return (topgrad.shape[1], operand.shape[1])      # (filters, channels)
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         x, top, (kh, kw) = inputs
