@@ -1,6 +1,6 @@
-"""The differential set of graphs the CUDA tests share: every scalar-table row, casts, memory
-layouts and broadcasting, reductions over various axes, in float32 and float64. Each case is
-(id, inputs, outputs, values); values are NumPy arrays to feed and to check against."""
+"""The differential set of graphs the C and CUDA tests share: every scalar-table row, casts,
+memory layouts and broadcasting, reductions over various axes, in float32 and float64. Each
+case is (id, inputs, outputs, values); values are NumPy arrays to feed and to check against."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def row_values(spec: Any, dtype: str, rng: np.random.Generator, shape: tuple = (
             values.append(rng.integers(-20, 20, shape).astype(d))
         else:
             v = rng.uniform(-3, 3, shape)
-            if spec.name == "arccosh":
+            if spec.name == "arccosh":  # defined from 1 up
                 v = 1 + np.abs(v)
             if spec.name in ("int_div", "mod", "true_div"):
                 v[np.abs(v) < 0.1] = 0.5

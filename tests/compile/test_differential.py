@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from differential_graphs import AXES, LAYOUTS, REDUCTIONS, row_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,6 @@ pytest.importorskip("nbgraph.compile.c_linker")
 
 PY = Mode("py", None)
 C = Mode("c", None)
-INT_ROWS = {"and_", "or_", "xor", "invert"}
 TOL = {"float64": 1e-12, "float32": 1e-5}
 
 
@@ -43,33 +43,10 @@ def assert_same(py, c, dtype, scale=0.0):
         np.testing.assert_array_equal(c, py)
 
 
-def row_inputs(spec, dtype, rng, shape=(7, 5)):
-    if spec.name in INT_ROWS:
-        dtypes = ["int64"] * spec.nin
-    elif spec.name == "switch":
-        dtypes = ["bool", dtype, dtype]
-    else:
-        dtypes = [dtype] * spec.nin
-    values = []
-    for d in dtypes:
-        if d == "bool":
-            values.append(rng.random(shape) > 0.5)
-        elif d.startswith("int"):
-            values.append(rng.integers(-20, 20, shape).astype(d))
-        else:
-            v = rng.uniform(-3, 3, shape)
-            if spec.name in ("arccosh",):
-                v = 1 + np.abs(v)
-            if spec.name in ("int_div", "mod", "true_div"):
-                v[np.abs(v) < 0.1] = 0.5
-            values.append(v.astype(d))
-    return dtypes, values
-
-
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("spec", SCALAR_OPS, ids=lambda s: s.name)
 def test_every_row_matches_python(spec, dtype, rng):
-    dtypes, values = row_inputs(spec, dtype, rng)
+    dtypes, values = row_values(spec, dtype, rng)
     xs = [TensorType(d, shape=(None, None))(f"x{k}") for k, d in enumerate(dtypes)]
     out = Elemwise(spec)(*xs)
     py, c = run_both(xs, out, values)
@@ -99,14 +76,6 @@ def test_integer_division_and_modulo_follow_numpy(rng):
         py, c = run_both([u, v], [u // v, u % v], [fa, fb])
     for p, q in zip(py, c, strict=True):
         np.testing.assert_array_equal(q, p)
-
-
-LAYOUTS = {
-    "contiguous": lambda a: a,
-    "strided": lambda a: np.repeat(a, 2, axis=1)[:, ::2],
-    "reversed": lambda a: np.ascontiguousarray(a[::-1, ::-1])[::-1, ::-1],
-    "transposed": lambda a: np.asfortranarray(a),
-}
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
@@ -141,10 +110,7 @@ def test_mismatched_shapes_raise_on_both():
             f(np.ones(3), np.ones(4))
 
 
-REDUCTIONS = ["sum", "prod", "max", "min", "mean", "argmax", "argmin", "all", "any"]
-
-
-@pytest.mark.parametrize("axis", [None, 0, 1, (0, 2), -1])
+@pytest.mark.parametrize("axis", AXES)
 @pytest.mark.parametrize("name", REDUCTIONS)
 def test_reductions(name, axis, rng):
     x = T.dtensor3("x")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cuda_graphs import all_cases
+from differential_graphs import all_cases
 
 import nbgraph
 import nbgraph.tensor as T

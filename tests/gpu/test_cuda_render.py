@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cuda_graphs import all_cases, cast_cases, layout_cases, reduction_cases, row_cases
+from differential_graphs import all_cases, cast_cases, layout_cases, reduction_cases, row_cases
 
 import nbgraph
 import nbgraph.tensor as T
