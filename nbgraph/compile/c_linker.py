@@ -155,7 +155,8 @@ class CLinker:
         kernels, absorbed = plan(fgraph, nodes)
         if not kernels:
             return PythonLinker().make_thunks(fgraph, nodes, storage, profile)
-        source = self.renderer.render_module(list(kernels.values()))
+        source = self.renderer.render_module(list(kernels.values()), "fast")
+        strided = StridedModule(self.renderer, list(kernels.values()), profile)
         if profile is not None:
             profile.record_phase("codegen", time.perf_counter() - start)
         try:
@@ -177,7 +178,7 @@ class CLinker:
                 sources[node] = self.renderer.render_kernel(kern)
                 if kern.reduce is None:
                     thunks.append(elemwise_thunk(node, kern, lib, index[node], in_cells,
-                                                 out_cells))
+                                                 out_cells, strided))
                 else:
                     pro = next((p for p, r in absorbed.items() if r is node), None)
                     cells = [storage[v] for v in pro.inputs] if pro is not None else in_cells
@@ -190,6 +191,20 @@ class CLinker:
                 thunks.append(thunk or node.op.make_thunk(node, in_cells, out_cells))
                 sources[node] = python_source(node)
         return thunks, sources
+
+
+class StridedModule:
+    """The strided entry points of a graph's kernels, compiled on first need (most graphs
+    only ever see contiguous operands, and these doubled the C compile)."""
+
+    def __init__(self, renderer: CStyleRenderer, kernels: list[Kernel], profile: Any = None):
+        self.renderer, self.kernels, self.profile = renderer, kernels, profile
+        self.lib: Any = None
+
+    def function(self, k: int) -> Any:
+        if self.lib is None:
+            self.lib = load(self.renderer.render_module(self.kernels, "strided"), self.profile)
+        return FFI.cast("nbg_strided_t", self.lib.nbg_lookup(k, 1))
 
 
 def _noop() -> None:
@@ -239,7 +254,8 @@ _BASE_REFS = _refcount_base()
 
 
 def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[list],
-                   out_cells: list[list]) -> Callable[[], None]:
+                   out_cells: list[list], strided_module: StridedModule | None = None
+                   ) -> Callable[[], None]:
     """A thunk taking the contiguous kernel when every full-size operand is C-contiguous with
     the output's shape (the rows kernel when some repeat over rows or columns), else the
     strided kernel over broadcast views. An output array is reused when nothing but its
@@ -248,7 +264,7 @@ def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[l
         contig = FFI.cast("nbg_rows_t", lib.nbg_lookup(k, 3))
     else:
         contig = FFI.cast("nbg_contig_t", lib.nbg_lookup(k, 0))
-    strided = FFI.cast("nbg_strided_t", lib.nbg_lookup(k, 1))
+    found: list[Any] = []  # the strided function, once compiled
     in_dtypes = [a.dtype for a in kern.inputs]
     out_dtypes = [o.dtype for o in kern.outputs]
     nin, nout = len(in_cells), len(out_cells)
@@ -263,8 +279,11 @@ def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[l
             outs = [np.ascontiguousarray(c[0], dtype=d) for c, d in zip(out_cells, out_dtypes,
                                                                          strict=True)]
         else:
+            if not found:
+                found.append(strided_module.function(k) if strided_module is not None
+                             else FFI.cast("nbg_strided_t", lib.nbg_lookup(k, 1)))
             outs = [np.empty(shape, d) for d in out_dtypes]
-            call_strided(strided, [np.broadcast_to(v, shape) for v in vals] + outs, shape)
+            call_strided(found[0], [np.broadcast_to(v, shape) for v in vals] + outs, shape)
         for j, (cell, out) in enumerate(zip(out_cells, outs, strict=True)):
             cell[0] = out
             ptrs[nin + j] = FFI.from_buffer(out, require_writable=True)

@@ -233,6 +233,13 @@ class CStyleRenderer:
         rows = "\n\n" + self.render_rows(k) if k.by_rows else ""
         return contig + "\n\n" + self.render_strided(k) + rows
 
+    def render_fast(self, k: Kernel) -> str:
+        """The kernel's entry points for contiguous operands (the module built first)."""
+        if k.reduce is not None:
+            return self.render_reduce(k)
+        parts = self.render_elemwise(k).split("\n\n")
+        return "\n\n".join([parts[0]] + ([self.render_rows(k)] if k.by_rows else []))
+
     def render_rows(self, k: Kernel) -> str:
         """C-contiguous operands over (rows, cols): "row" operands restart on every row,
         "col" operands give one value per row, so the inner loop is contiguous (vectorized)."""
@@ -414,20 +421,34 @@ class CStyleRenderer:
     def render_kernel(self, k: Kernel) -> str:
         return self.render_reduce(k) if k.reduce is not None else self.render_elemwise(k)
 
-    def render_module(self, kernels: Sequence[Kernel]) -> str:
-        """One C file for a graph: preamble, helpers, every kernel, and a lookup table."""
+    def render_module(self, kernels: Sequence[Kernel], variant: str = "all") -> str:
+        """One C file for a graph: preamble, helpers, the kernels, and a lookup table.
+
+        ``variant`` "fast" keeps the contiguous, rows and reduction entry points, "strided"
+        only the strided ones (built on first need: compiling them for every kernel doubled
+        the C compile of a graph), "all" both.
+        """
         rows = []
+        fast, strided = variant in ("fast", "all"), variant in ("strided", "all")
         for k in kernels:
             if k.reduce is not None:
-                rows.append(f"    {{0, 0, (void *){k.name}_reduce, 0}},")
-            else:
-                by_rows = f"(void *){k.name}_rows" if k.by_rows else "0"
-                rows.append(f"    {{(void *){k.name}_contig, (void *){k.name}_strided, 0, "
-                            f"{by_rows}}},")
+                rows.append(f"    {{0, 0, (void *){k.name}_reduce, 0}}," if fast
+                            else "    {0, 0, 0, 0},")
+                continue
+            contig = f"(void *){k.name}_contig" if fast else "0"
+            by_rows = f"(void *){k.name}_rows" if fast and k.by_rows else "0"
+            strided_fn = f"(void *){k.name}_strided" if strided else "0"
+            rows.append(f"    {{{contig}, {strided_fn}, 0, {by_rows}}},")
         table = "\n".join(["static void *nbg_table[][4] = {", *rows, "    {0, 0, 0, 0}", "};",
                            "void *nbg_lookup(int k, int which) { return nbg_table[k][which]; }"])
         parts = ["\n".join(self.preamble), simd_declarations(), HELPERS, RUNTIME]
-        parts += [self.render_kernel(k) for k in kernels]
+        for k in kernels:
+            if variant == "all":
+                parts.append(self.render_kernel(k))
+            elif fast:
+                parts.append(self.render_fast(k))
+            elif k.reduce is None:
+                parts.append(self.render_strided(k))
         parts.append(table)
         return "\n\n".join(parts) + "\n"
 
