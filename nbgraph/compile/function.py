@@ -154,14 +154,18 @@ class Function:
                               tuple((a, s) for a, s in enumerate(t.shape) if s is not None))
                              for t in self._in_types]
         self._any_copy = any(self._out_copy)
+        self._run = vm.run
+        # one output, nothing to copy or update, no profile: return the cell's value as is
+        self._plain = (not outputs_as_list and len(self._out_cells) == 1 and not self._any_copy
+                       and not self._updates and profile is None)
 
     # -- calling --------------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         cells = self._in_cells
-        if len(args) > len(cells):
-            raise TypeError(f"{self._label()}: takes {len(cells)} inputs, got {len(args)} "
-                            f"({', '.join(map(str, self.input_names))})")
         if kwargs or len(args) != len(cells):
+            if len(args) > len(cells):
+                raise TypeError(f"{self._label()}: takes {len(cells)} inputs, got {len(args)} "
+                                f"({', '.join(map(str, self.input_names))})")
             self._bind(args, kwargs)
         elif self.trust_input:
             for cell, value in zip(cells, args):  # noqa: B905  (lengths checked above)
@@ -174,7 +178,9 @@ class Function:
                     self._bind(args, kwargs)
                     break
                 cell[0] = value
-        self.vm()
+        self._run()
+        if self._plain:
+            return self._out_cells[0][0]
         outs = [cell[0] for cell in self._out_cells]
         if self._any_copy:
             for k, copy in enumerate(self._out_copy):

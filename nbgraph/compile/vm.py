@@ -52,17 +52,26 @@ class VM:
         self.thunks = list(thunks)
         self.in_cells = list(in_cells)
         self.profile = profile
+        # the loop, chosen once: Function calls ``run`` directly
+        self.run: Callable[[], None] = self._run_profiled if profile is not None \
+            else self._run_one if len(self.thunks) == 1 else self._run_all
 
     def __call__(self) -> None:
-        if self.profile is not None:
-            return self._run_profiled()
+        self.run()
+
+    def _run_all(self) -> None:
         i = 0
         try:
             for i, thunk in enumerate(self.thunks):  # noqa: B007  (i is read on error)
                 thunk()
         except Exception as err:
             raise node_error(self.nodes[i], self.in_cells[i], err) from err
-        return None
+
+    def _run_one(self) -> None:
+        try:
+            self.thunks[0]()
+        except Exception as err:
+            raise node_error(self.nodes[0], self.in_cells[0], err) from err
 
     def _run_profiled(self) -> None:
         clock = time.perf_counter
