@@ -293,7 +293,10 @@ def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[l
     else:
         roles = ["scalar" if a.scalar else "full" for a in kern.inputs]
     ptrs = FFI.new(f"char *[{nin + nout}]")
-    src = _fast_source(nin, nout, roles, kern.by_rows)
+    # operands that are graph inputs keep their last array: the same object has the same
+    # pointer (the storage cell holds it until the next call anyway)
+    held = [j for j, v in enumerate(node.inputs) if v.owner is None and not hasattr(v, "data")]
+    src = _fast_source(nin, nout, roles, kern.by_rows, held)
     scope: dict[str, Any] = {}
     exec(src, scope)  # noqa: S102  (generated from integers only: arity and operand indices)
     return scope["make"](in_cells, out_cells, contig, ptrs,
@@ -302,7 +305,8 @@ def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[l
                          sys.getrefcount, _BASE_REFS)
 
 
-def _fast_source(nin: int, nout: int, roles: list[str], by_rows: bool) -> str:
+def _fast_source(nin: int, nout: int, roles: list[str], by_rows: bool,
+                 held: Sequence[int] = ()) -> str:
     """Python source of a thunk specialised to the arity (no loops on the hot path).
 
     ``ffi.from_buffer`` refuses arrays that are not C-contiguous, which sends them to the
@@ -317,6 +321,7 @@ def _fast_source(nin: int, nout: int, roles: list[str], by_rows: bool) -> str:
              f"    {ins}, = in_cells", f"    {outs}, = out_cells",
              "    " + ", ".join(f"dt{j}" for j in range(nout)) + ", = dts",
              "    " + ", ".join(f"idt{j}" for j in range(nin)) + ", = idts",
+             f"    last = [None] * {nin}",
              "    def thunk():",
              "        " + "; ".join(f"a{j} = c{j}[0]" for j in range(nin)),
              "        try:",
@@ -326,7 +331,13 @@ def _fast_source(nin: int, nout: int, roles: list[str], by_rows: bool) -> str:
     checks += [f"a{j}.shape[:-1] == shape[:-1]" for j, r in enumerate(roles) if r == "col"]
     checks += [f"a{j}.dtype is idt{j}" for j in range(nin)]
     lines.append(f"            if {' and '.join(checks)}:")
-    lines += [f"                ptrs[{j}] = fb(a{j})" for j in range(nin)]
+    for j in range(nin):
+        if j in held:  # the pointer is taken again only for a new array object
+            lines += [f"                if a{j} is not last[{j}]:",
+                      f"                    ptrs[{j}] = fb(a{j})",
+                      f"                    last[{j}] = a{j}"]
+        else:
+            lines.append(f"                ptrs[{j}] = fb(a{j})")
     for j in range(nout):
         lines += [f"                r{j} = o{j}[0]",
                   f"                if r{j} is None or refs(r{j}) != base or "

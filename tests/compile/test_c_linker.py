@@ -148,3 +148,16 @@ def test_importing_the_c_linker_parses_no_c():
             "print('pycparser' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_input_pointers_follow_new_arrays_and_in_place_edits(rng):
+    x, y = T.dvectors("x", "y")
+    f = nbgraph.function([x, y], T.exp(x) * y, mode=C)
+    a, b, c = rng.standard_normal((3, 8))
+    np.testing.assert_allclose(f(a, b), np.exp(a) * b)
+    a[:] = c  # same object, new values
+    np.testing.assert_allclose(f(a, b), np.exp(c) * b)
+    np.testing.assert_allclose(f(b, a), np.exp(b) * a)  # arrays swapped
+    big = rng.standard_normal(16)
+    np.testing.assert_allclose(f(big[::2], b), np.exp(big[::2]) * b)  # strided path
+    np.testing.assert_allclose(f(a, b), np.exp(a) * b)
