@@ -226,6 +226,69 @@ def disconnected_grad(x: Any) -> Variable:
     return GradientBlock("disconnected")(x)
 
 
+class GradClip(Op):
+    """Identity forward; backward clips the incoming gradient elementwise to ``[lower,
+    upper]`` (Theano's ``GradClip``)."""
+
+    __props__ = ("clip_lower_bound", "clip_upper_bound")
+    view_map = {0: [0]}
+
+    def __init__(self, clip_lower_bound: float, clip_upper_bound: float):
+        if not clip_lower_bound <= clip_upper_bound:
+            raise ValueError(f"grad_clip: lower_bound {clip_lower_bound} is above "
+                             f"upper_bound {clip_upper_bound}")
+        self.clip_lower_bound = float(clip_lower_bound)
+        self.clip_upper_bound = float(clip_upper_bound)
+
+    def make_node(self, x: Any) -> Apply:
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type.make_variable()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        output_storage[0][0] = inputs[0]
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        from .mathops import clip
+        return [clip(output_grads[0], self.clip_lower_bound, self.clip_upper_bound)]
+
+
+def grad_clip(x: Any, lower_bound: float, upper_bound: float) -> Variable:
+    """``x`` forward; the gradient flowing back through it is clipped to ``[lower_bound,
+    upper_bound]`` elementwise (Theano's ``theano.gradient.grad_clip``).
+
+    >>> x = T.dscalar('x')
+    >>> grad(grad_clip(x, -1, 1) ** 2, x).eval({x: 3.0})   # 2x = 6, clipped
+    array(1.)
+    """
+    return GradClip(lower_bound, upper_bound)(x)
+
+
+class GradScale(Op):
+    """Identity forward; backward multiplies the incoming gradient by ``multiplier``."""
+
+    __props__ = ("multiplier",)
+    view_map = {0: [0]}
+
+    def __init__(self, multiplier: float):
+        self.multiplier = float(multiplier)
+
+    def make_node(self, x: Any) -> Apply:
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type.make_variable()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        output_storage[0][0] = inputs[0]
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        return [output_grads[0] * self.multiplier]
+
+
+def grad_scale(x: Any, multiplier: float) -> Variable:
+    """``x`` forward; the gradient flowing back through it is scaled by ``multiplier``
+    (Theano's ``theano.gradient.grad_scale``; -1 reverses it)."""
+    return GradScale(multiplier)(x)
+
+
 # -- derived: Lop, Rop, jacobian, hessian ---------------------------------------------------
 def Lop(f: Any, wrt: Any, eval_points: Any, consider_constant: Any = None,
         disconnected_inputs: str = "raise") -> Any:
@@ -268,7 +331,7 @@ def jacobian(expression: Any, wrt: Any, consider_constant: Any = None,
         out = grad(expression, wrt_list, consider_constant, disconnected_inputs)
         return out if as_list else out[0]
     from .control import scan
-    from .shape import arange
+    from .alloc import arange
     flat = expression.flatten()
 
     def row(i: Any, *ws: Any) -> Any:

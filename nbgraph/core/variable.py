@@ -259,7 +259,7 @@ def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None,
             raise ValueError(f"{x} has {x.ndim} dimensions, expected {ndim}")
         return x
     if isinstance(x, (list, tuple)) and any(isinstance(v, Variable) for v in x):
-        from .shape import stack
+        from .join import stack
         return stack([as_tensor_variable(v) for v in x])
     return constant(x, name=name, ndim=ndim, dtype=dtype)
 
@@ -285,6 +285,15 @@ def int_scalar(value: Any, who: Any, what: str) -> Variable:
     if var.ndim != 0 or not is_int(var.dtype) or var.dtype == "bool":
         raise TypeError(f"{who}: {what} must be an integer scalar, got {describe(var)}")
     return var
+
+
+def common_dtype(tensors: Sequence[Variable]) -> str:
+    """NumPy 2 promotion, where Python-number (weak) constants adopt the others' dtype."""
+    strong = [np.dtype(t.dtype) for t in tensors if not getattr(t, "weak", False)]
+    weak = [t.data.item() for t in tensors if getattr(t, "weak", False)]
+    if not strong:
+        return str(np.result_type(*[np.dtype(t.dtype) for t in tensors]))
+    return str(np.result_type(*strong, *weak))
 
 
 def tensor(dtype: str | None = None, broadcastable: Sequence[bool] | None = None,

@@ -1,8 +1,10 @@
 """``nbgraph.tensor`` (Theano's ``theano.tensor``, imported as ``T``): re-exports only."""
 
+from ..core.alloc import *  # noqa: F403
 from ..core.constructors import all_constructors
 from ..core.elemwise import CAReduce, DimShuffle, Elemwise
 from ..core.gradient import Lop, Rop, grad, hessian, jacobian
+from ..core.join import *  # noqa: F403
 from ..core.linalg import *  # noqa: F403
 from ..core.mathops import *  # noqa: F403
 from ..core.shape import *  # noqa: F403

@@ -279,7 +279,7 @@ def test_random_join_tile_repeat_match_numpy(data):
 
 
 def test_split_outputs_are_views_but_functions_copy(rng):
-    from nbgraph.core.shape import Split
+    from nbgraph.core.join import Split
     x = T.dvector("x")
     first, second = Split(2)(x, 0, [1, 2])
     assert str(first.owner.op) == "Split{2}"
