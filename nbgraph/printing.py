@@ -11,16 +11,8 @@ import subprocess
 from typing import Any
 
 from .config import config
-from .core.printing import (
-    DotOptions,
-    PrintOptions,
-    char_from_number,
-    debugprint,
-    listing,
-    pp,
-    pprint,
-    to_dot,
-)
+from .core.dot import DotOptions, to_dot
+from .core.printing import PrintOptions, char_from_number, debugprint, listing, pp, pprint
 from .core.print_op import Print
 from .core.records import snapshot_records
 

@@ -110,3 +110,10 @@ def snapshot_of(outputs: Sequence[Variable], inputs: Iterable[Variable] = (),
                 forward_ops: dict[int, str] | None = None) -> Snapshot:
     """``snapshot_records`` as one ``Snapshot`` value (what the trace and the widgets keep)."""
     return Snapshot(*snapshot_records(outputs, inputs, forward_ops))
+
+
+def leaf_kind(record: Any) -> str | None:
+    """'constant' or 'input' for a record without inputs, None for an op."""
+    if record.inputs:
+        return None
+    return "constant" if "Constant{" in record.label else "input"

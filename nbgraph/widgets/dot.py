@@ -1,4 +1,4 @@
-"""How the views style ``core.printing.to_dot``: which nodes to mark, colour, note or box.
+"""How the views style ``core.dot.to_dot``: which nodes to mark, colour, note or box.
 
 DOT text comes from core printing (STYLE B7); this module only turns a view's marks into
 ``NodeStyle``s and options. ``render.py`` turns the text into SVG.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..compile.rewrite.trace import NodeRecord, Snapshot
-from ..core.printing import DotOptions, NodeStyle, to_dot
+from ..core.dot import DotOptions, NodeStyle, to_dot
 from .graphdata import LABEL_LIMIT, node_kind
 
 BIG_GRAPH = 250  # above this many drawn nodes: straight edges, no edge labels, cheap layout

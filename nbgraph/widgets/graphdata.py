@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..compile.rewrite.trace import NodeRecord, Snapshot
 from ..core.graph import Variable, graph_inputs
+from ..core.printing import listing
 from ..core.records import snapshot_of
 
 CONSTANT_PREFIXES = ("TensorConstant", "ScalarConstant", "Constant")
@@ -175,13 +176,4 @@ def collapse(snap: Snapshot, keep: Iterable[int] = (), min_chain: int = 3,
 
 def listing_text(snap: Snapshot) -> str:
     """``printing.listing`` of a snapshot: one line per node, ``%12:float64[3] = exp %9``."""
-    try:
-        from ..core.printing import listing  # the printing module owns the format
-        return listing(snap)
-    except ImportError:  # printing not there yet: the same format, written here
-        lines = []
-        for rec in snap.nodes:
-            args = " ".join(f"%{u}" for u in rec.inputs)
-            what = rec.label if rec.inputs else (rec.name or rec.label)
-            lines.append(f"%{rec.uid}:{rec.type} = {what} {args}".rstrip())
-        return "\n".join(lines)
+    return listing(snap)

@@ -15,14 +15,8 @@ from nbgraph import printing
 from nbgraph.compile.mode import Mode
 from nbgraph.core.graph import Apply
 from nbgraph.core.op import Op
-from nbgraph.core.printing import (
-    DotOptions,
-    char_from_number,
-    debugprint,
-    listing,
-    pp,
-    to_dot,
-)
+from nbgraph.core.dot import DotOptions, to_dot
+from nbgraph.core.printing import char_from_number, debugprint, listing, pp
 from nbgraph.core.records import snapshot_records
 
 NO_REWRITES = Mode(linker="py", optimizer=None)
