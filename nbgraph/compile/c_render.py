@@ -82,7 +82,7 @@ RUNTIME = textwrap.dedent("""\
     /* Threads wake only for loops of at least this much work (elements times the kernel's
        cost per element, a transcendental call counting 8): below it, waking a sleeping
        thread costs more than it saves, and far more on a busy machine. */
-    #define NBG_PAR_WORK (1 << 20)
+    #define NBG_PAR_WORK (1 << 22)
     typedef void (*nbg_range_fn)(int64_t lo, int64_t hi, char **p);
     static int nbg_threads = 1;
     void nbg_set_threads(int n) { nbg_threads = n > 0 ? n : 1; }
