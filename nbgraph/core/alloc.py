@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 
 from ..config import config
-from . import mathops, subtensor
+from . import mathops
 from .elemwise import sum_to
 from .graph import Apply, Variable
+from .indexing import inc_subtensor
 from .op import Op
 from .shape import MakeVector, as_shape_vector, flatten, reshape, shape, shape_i
 from .types import TensorType, is_int
@@ -300,7 +301,7 @@ class Repeat(Op):
         source = repeat(arange(shape_i(x, self.axis)), repeats, axis=0)
         index = (slice(None),) * self.axis + (source,)
         region = mathops.zeros_like(x)[index]
-        return [subtensor.inc_subtensor(region, output_grads[0]), None]
+        return [inc_subtensor(region, output_grads[0]), None]
 
 
 def repeat(x: Any, repeats: Any, axis: int | None = None) -> Variable:
@@ -373,7 +374,7 @@ class ExtractDiag(Op):
         # scatter g back onto the diagonal: rows i + max(0, -k), columns i + max(0, k)
         steps = arange(shape_i(g, 0))
         rows, cols = steps + max(0, -self.offset), steps + max(0, self.offset)
-        return [subtensor.inc_subtensor(mathops.zeros_like(x)[rows, cols], g)]
+        return [inc_subtensor(mathops.zeros_like(x)[rows, cols], g)]
 
 
 def diag(v: Any, k: int = 0) -> Variable:

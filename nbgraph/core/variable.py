@@ -192,8 +192,8 @@ class TensorOperators:
         return _m().ones_like(self)
 
     def __getitem__(self, index: Any) -> Any:
-        from . import subtensor
-        return subtensor.getitem(self, index)
+        from . import indexing
+        return indexing.getitem(self, index)
 
     def eval(self, inputs_to_values: dict | None = None) -> np.ndarray:
         """Compile (once per set of input Variables) and evaluate: ``(x + 1).eval({x: 2.0})``."""

@@ -17,10 +17,10 @@ from typing import Any
 
 from ..core.gradient import grad
 from ..core.graph import Variable, clone_graph
-from ..core.mathops import add, maximum, minimum, zeros_like
+from ..core.indexing import inc_subtensor
 from ..core.join import concatenate
+from ..core.mathops import add, maximum, minimum, zeros_like
 from ..core.shape import shape_i, shape_padleft
-from ..core.subtensor import inc_subtensor
 from ..core.types import TensorType, is_float
 from ..core.variable import constant
 from .op import Scan, ScanInfo, seq_span, window

@@ -4,6 +4,7 @@ from ..core.alloc import *  # noqa: F403
 from ..core.constructors import all_constructors
 from ..core.elemwise import CAReduce, DimShuffle, Elemwise
 from ..core.gradient import Lop, Rop, grad, hessian, jacobian
+from ..core.indexing import *  # noqa: F403
 from ..core.join import *  # noqa: F403
 from ..core.linalg import *  # noqa: F403
 from ..core.mathops import *  # noqa: F403
