@@ -119,7 +119,8 @@ def load(source: str, profile: Any = None) -> Any:
     compiler = cache.find_compiler()
     if compiler is None:
         raise cache.CompileError("no C compiler found (set $CC or install gcc)")
-    result = cache.build(source, config.compiledir, compiler, compiler_flags(), link_libs())
+    result = cache.build(cache.canonical_source(source), config.compiledir, compiler,
+                         compiler_flags(), link_libs())
     if profile is not None:
         profile.record_phase("cache_hit" if result.cached else "c_compile", result.seconds)
     lib = _LIBS.get(result.path)

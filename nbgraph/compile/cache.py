@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -77,6 +78,21 @@ def _cpu_signature() -> str:
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
     except OSError:
         return platform.processor() or platform.machine()
+
+
+_UID_TOKENS = re.compile(r"\b(t|uid )(\d+)\b")
+
+
+def canonical_source(source: str) -> str:
+    """``source`` with uid-derived names (``t<uid>``, ``uid <n>``) renumbered by first
+    appearance. Uids differ with every graph build, so without this an identical graph would
+    never find its compiled module; the renaming is one-to-one, so the C means the same."""
+    numbers: dict[str, int] = {}  # t41 and "uid 41" name the same node: one new number
+
+    def renumber(match: re.Match[str]) -> str:
+        return f"{match.group(1)}{numbers.setdefault(match.group(2), len(numbers))}"
+
+    return _UID_TOKENS.sub(renumber, source)
 
 
 def cache_key(source: str, compiler: str, flags: Sequence[str]) -> str:

@@ -84,3 +84,29 @@ def test_two_processes_compiling_one_key_both_succeed_and_warm_compiles_nothing(
     out, err = warm.communicate(timeout=120)
     assert warm.returncode == 0, err
     assert out.split()[-1] == "0"
+
+
+def test_canonical_source_renumbers_uids_one_to_one():
+    a = "double t41 = exp(t9);  /* Elemwise{exp} uid 41 */\nout = t41 + t9;"
+    b = "double t77 = exp(t12);  /* Elemwise{exp} uid 77 */\nout = t77 + t12;"
+    assert cache.canonical_source(a) == cache.canonical_source(b)
+    assert cache.canonical_source(a) == \
+        "double t0 = exp(t1);  /* Elemwise{exp} uid 0 */\nout = t0 + t1;"
+    assert cache.canonical_source("x = t1 + t2;") != cache.canonical_source("x = t1 + t1;")
+
+
+def test_rebuilding_the_same_graph_in_one_process_hits_the_cache(tmp_path, monkeypatch):
+    import nbgraph as th
+    import nbgraph.tensor as T
+    from nbgraph.config import config
+
+    monkeypatch.setattr(config, "compiledir", str(tmp_path))
+
+    def build():  # noqa: ANN202
+        x, y = T.dvectors("x", "y")
+        return th.function([x, y], T.exp(-x * x) * T.sin(y) + 0.5 * x * y,
+                           mode=th.Mode(linker="c"), profile=True)
+
+    first, second = build(), build()
+    assert "c_compile" in first.profile.phases
+    assert "cache_hit" in second.profile.phases and "c_compile" not in second.profile.phases
