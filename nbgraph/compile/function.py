@@ -473,8 +473,9 @@ class GradientError(AssertionError):
     def __init__(self, arg: int, analytic: np.ndarray, numeric: np.ndarray, where: tuple,
                  abs_tol: float, rel_tol: float):
         self.arg, self.analytic, self.numeric = arg, analytic, numeric
-        a = np.asarray(analytic)[where] if np.ndim(analytic) else analytic
-        n = np.asarray(numeric)[where] if np.ndim(numeric) else numeric
+        where = tuple(int(i) for i in where)
+        a = float(np.asarray(analytic)[where])
+        n = float(np.asarray(numeric)[where])
         super().__init__(f"verify_grad: gradient of input {arg} differs at index {where}: "
-                         f"symbolic {a!r}, finite differences {n!r} (abs_tol={abs_tol}, "
+                         f"symbolic {a:.10g}, finite differences {n:.10g} (abs_tol={abs_tol}, "
                          f"rel_tol={rel_tol})")
