@@ -15,6 +15,7 @@ from .elemwise import CAReduce, Elemwise, keep_reduced_dims, normalize_axis
 from .graph import Apply
 from .op import Op
 from .scalar import SCALAR_BY_NAME, cast_spec
+from .special import digamma, polygamma, psi, tri_gamma
 from .types import TensorType, upcast
 from .variable import as_tensor_variable, constant
 
@@ -22,7 +23,8 @@ __all__ = [
     "add", "sub", "mul", "true_div", "int_div", "mod", "pow", "neg", "abs_", "sgn", "inv",
     "sqr", "sqrt", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos",
     "tan", "tanh", "sinh", "cosh", "arcsin", "arccos", "arctan", "arctan2", "arcsinh",
-    "arccosh", "arctanh", "erf", "erfc", "sigmoid", "softplus", "floor", "ceil", "trunc",
+    "arccosh", "arctanh", "erf", "erfc", "gamma", "gammaln", "psi", "digamma", "polygamma",
+    "tri_gamma", "sigmoid", "softplus", "floor", "ceil", "trunc",
     "round", "round_half_to_even", "round_half_away_from_zero", "iround", "maximum",
     "minimum", "clip", "eq", "neq", "lt", "gt", "le", "ge", "and_", "or_", "xor", "invert",
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isnan", "isinf", "switch",
@@ -84,6 +86,8 @@ arccosh = _fn("arccosh", "Inverse hyperbolic cosine.")
 arctanh = _fn("arctanh", "Inverse hyperbolic tangent.")
 erf = _fn("erf", "The error function.")
 erfc = _fn("erfc", "``1 - erf(a)``, accurate for large ``a``.")
+gamma = _fn("gamma", "The gamma function (``gamma(n + 1) = n!``).")
+gammaln = _fn("gammaln", "``log |gamma(a)|``, without overflow.")
 sigmoid = _fn("sigmoid", "The logistic function ``1 / (1 + exp(-a))``.")
 softplus = _fn("softplus", "``log(1 + exp(a))``, computed stably.")
 floor = _fn("floor", "Round down.")

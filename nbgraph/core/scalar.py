@@ -109,6 +109,16 @@ def _erfc(x: np.ndarray) -> np.ndarray:
     return erfc(x)
 
 
+def _gamma(x: np.ndarray) -> np.ndarray:
+    from scipy.special import gamma
+    return gamma(x)
+
+
+def _gammaln(x: np.ndarray) -> np.ndarray:
+    from scipy.special import gammaln
+    return gammaln(x)
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     from scipy.special import expit
     return expit(x)
@@ -240,6 +250,10 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
       lambda x, z, g: (g * TWO_OVER_SQRT_PI * T.exp(-x * x),), out=float_out),
     S("erfc",       1, _erfc,              "erfc({0})",
       lambda x, z, g: (-g * TWO_OVER_SQRT_PI * T.exp(-x * x),), out=float_out),
+    S("gamma",      1, _gamma,             "tgamma({0})",
+      lambda x, z, g: (g * z * T.psi(x),), out=float_out),  # d Γ = Γ ψ
+    S("gammaln",    1, _gammaln,           "lgamma({0})",
+      lambda x, z, g: (g * T.psi(x),), out=float_out),  # d log|Γ| = ψ
     S("sigmoid",    1, _sigmoid,           "nbg_sigmoid({0})",
       lambda x, z, g: (g * z * (1 - z),), out=float_out),  # d σ = σ(1-σ)
     S("softplus",   1, lambda x: np.logaddexp(0, x), "nbg_softplus({0})",
