@@ -136,8 +136,6 @@ def test_hessian_times_vector():
 
 
 # -- More examples: copying functions, random numbers ---------------------------------------
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="Function.copy has no swap=/delete_updates= (compile/function.py)")
 def test_copying_functions():
     state = theano.shared(0)
     inc = T.iscalar('inc')

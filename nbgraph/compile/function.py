@@ -226,9 +226,27 @@ class Function:
                 raise type(err)(f"{self._label()}, input {k} ({label}): {err}") from None
 
     # -- Theano conveniences -------------------------------------------------------------------
-    def copy(self, share_memory: bool = False) -> Function:
-        """An independent Function compiled from the same graph."""
-        return function(**self.maker.args)
+    def copy(self, share_memory: bool = False, swap: dict | None = None,
+             delete_updates: bool = False, name: str | None = None,
+             profile: Any = None) -> Function:
+        """An independent Function compiled from the same graph (Theano's ``copy``).
+
+        ``swap`` ({old shared variable: new one}) makes the copy read and update other shared
+        variables; ``delete_updates=True`` drops the updates. Intermediate storage is never
+        shared, whatever ``share_memory`` says (the compile cache makes the copy cheap).
+        """
+        args = dict(self.maker.args, name=name or self.name, profile=profile)
+        updates = [] if delete_updates else _pairs(args["updates"])
+        if swap:
+            for old, new in swap.items():
+                if not isinstance(new, SharedVariable) or not old.type.is_compatible(new.type):
+                    raise TypeError(f"copy: cannot swap {old} ({old.type}) for {new!r}")
+            updates = [(swap.get(target, target), value) for target, value in updates]
+            args["givens"] = _pairs(args["givens"]) + list(swap.items())
+        args["updates"] = updates
+        if delete_updates:  # inputs that only fed updates stay in the signature, unused
+            args.update(no_default_updates=True, on_unused_input="ignore")
+        return function(**args)
 
     def __reduce__(self) -> tuple:
         return (_rebuild, (self.maker.args,))
