@@ -234,10 +234,16 @@ class Subtensor(Op):
         return _read_grad(inputs[0], output_grads[0], inputs[1:], IncSubtensor(self.idx_list))
 
 
-class IncSubtensor(Op):
-    """``x`` with ``x[idx]`` incremented by (or set to) ``y``: ``IncSubtensor{Inc;int64}``."""
+class _IndexedUpdate(Op):
+    """``x`` with ``x[idx]`` incremented by (or set to) ``y`` for an ``idx_list`` index: the
+    flags, inputs and output type IncSubtensor and AdvancedIncSubtensor share.
+
+    ``inplace`` overwrites ``x`` (a destroy); ``region_shape`` is the static shape rule of
+    the matching read op.
+    """
 
     __props__ = ("idx_list", "inplace", "set_instead_of_inc")
+    region_shape: Any = None
 
     def __init__(self, idx_list: tuple[Entry, ...], inplace: bool = False,
                  set_instead_of_inc: bool = False):
@@ -246,15 +252,21 @@ class IncSubtensor(Op):
         self.set_instead_of_inc = set_instead_of_inc
         self.destroy_map = {0: [0]} if inplace else {}
 
+    def make_node(self, x: Any, y: Any, *indices: Any) -> Apply:
+        x, checked, region = _indexed(self, x, indices, self.region_shape)
+        y = _prepare_value(self, x, y, region)
+        return Apply(self, [x, y, *checked], [x.type.make_variable()])
+
+
+class IncSubtensor(_IndexedUpdate):
+    """``x`` with ``x[idx]`` incremented by (or set to) ``y``: ``IncSubtensor{Inc;int64}``."""
+
+    region_shape = staticmethod(_basic_shape)
+
     def __str__(self) -> str:
         mode = ("Inplace" if self.inplace else "") + ("Set" if self.set_instead_of_inc
                                                       else "Inc")
         return f"IncSubtensor{{{mode};{', '.join(str(e) for e in self.idx_list)}}}"
-
-    def make_node(self, x: Any, y: Any, *indices: Any) -> Apply:
-        x, checked, region = _indexed(self, x, indices, _basic_shape)
-        y = _prepare_value(self, x, y, region)
-        return Apply(self, [x, y, *checked], [x.type.make_variable()])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         x, y, *values = inputs
@@ -398,26 +410,14 @@ class AdvancedSubtensor(Op):
                           AdvancedIncSubtensor(self.idx_list))
 
 
-class AdvancedIncSubtensor(Op):
+class AdvancedIncSubtensor(_IndexedUpdate):
     """``x`` with ``x[idx]`` incremented (repeats accumulate, ``np.add.at``) or set to ``y``."""
 
-    __props__ = ("idx_list", "inplace", "set_instead_of_inc")
-
-    def __init__(self, idx_list: tuple[Entry, ...], inplace: bool = False,
-                 set_instead_of_inc: bool = False):
-        self.idx_list = tuple(idx_list)
-        self.inplace = inplace
-        self.set_instead_of_inc = set_instead_of_inc
-        self.destroy_map = {0: [0]} if inplace else {}
+    region_shape = staticmethod(_advanced_shape)
 
     def __str__(self) -> str:
         return (f"AdvancedIncSubtensor{{{'inplace' if self.inplace else 'no_inplace'},"
                 f"{'set' if self.set_instead_of_inc else 'inc'}}}")
-
-    def make_node(self, x: Any, y: Any, *indices: Any) -> Apply:
-        x, checked, region = _indexed(self, x, indices, _advanced_shape)
-        y = _prepare_value(self, x, y, region)
-        return Apply(self, [x, y, *checked], [x.type.make_variable()])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         x, y, *values = inputs
