@@ -7,12 +7,14 @@ The autodiff lives in ``nbgraph.core.gradient``; ``verify_grad`` compiles, so it
 from __future__ import annotations
 
 from .compile.function import GradientError, verify_grad
-from .core.gradient import (DisconnectedInputError, Lop, NullTypeGradError, Rop,
-                            disconnected_grad, grad, grad_undefined, hessian, jacobian,
-                            numeric_grad, zero_grad)
+from .core.gradient import (DisconnectedInputError, GradClip, GradScale, Lop,
+                            NullTypeGradError, Rop, disconnected_grad, grad, grad_clip,
+                            grad_scale, grad_undefined, hessian, jacobian, numeric_grad,
+                            zero_grad)
 
 __all__ = [
     "DisconnectedInputError", "GradientError", "Lop", "NullTypeGradError", "Rop",
-    "disconnected_grad", "grad", "grad_undefined", "hessian", "jacobian", "numeric_grad",
+    "disconnected_grad", "grad", "grad_clip", "grad_scale", "GradClip", "GradScale",
+    "grad_undefined", "hessian", "jacobian", "numeric_grad",
     "verify_grad", "zero_grad",
 ]
