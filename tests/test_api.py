@@ -15,7 +15,9 @@ MODULE_PATHS = [
     "nbgraph.tensor", "nbgraph.tensor.nnet", "nbgraph.tensor.nnet.conv",
     "nbgraph.tensor.shared_randomstreams", "nbgraph.sandbox.rng_mrg", "nbgraph.gradient",
     "nbgraph.printing", "nbgraph.ifelse", "nbgraph.compile.mode", "nbgraph.compile.nanguardmode",
-    "nbgraph.compile.function_module", "nbgraph.misc.pkl_utils",
+    "nbgraph.compile.function_module", "nbgraph.misc.pkl_utils", "nbgraph.tensor.basic",
+    "nbgraph.tensor.opt", "nbgraph.tensor.extra_ops", "nbgraph.tensor.signal",
+    "nbgraph.tensor.signal.pool",
 ]
 
 # (module, attribute) pairs; "nbgraph.tensor.nlinalg" is reached as ``T.nlinalg``
@@ -43,7 +45,18 @@ NAMES = [
         "shape_padleft", "shape_padright", "zeros", "ones", "zeros_like", "ones_like", "fill",
         "alloc", "arange", "eye", "tile", "repeat", "diag",
         # indexing and submodules
-        "set_subtensor", "inc_subtensor", "nnet", "shared_randomstreams")],
+        "set_subtensor", "inc_subtensor", "nnet", "shared_randomstreams",
+        # extra_ops, sorting and special functions
+        "cumsum", "cumprod", "diff", "bincount", "fill_diagonal", "fill_diagonal_offset",
+        "to_one_hot", "unravel_index", "ravel_multi_index", "sort", "argsort", "searchsorted",
+        "gamma", "gammaln", "psi", "extra_ops", "basic", "opt", "signal")],
+    *[("nbgraph.tensor.extra_ops", n) for n in (
+        "cumsum", "cumprod", "diff", "bincount", "repeat", "fill_diagonal",
+        "fill_diagonal_offset", "to_one_hot", "unravel_index", "ravel_multi_index",
+        "searchsorted", "CumOp")],
+    *[("nbgraph.tensor.signal.pool", n) for n in (
+        "pool_2d", "max_pool_2d_same_size", "Pool", "MaxPoolGrad", "AveragePoolGrad")],
+    ("nbgraph.tensor.basic", "as_tensor_variable"), ("nbgraph.tensor.opt", "MakeVector"),
     ("nbgraph.tensor.nlinalg", "matrix_inverse"), ("nbgraph.tensor.nlinalg", "det"),
     *[("nbgraph.tensor.nnet", n) for n in (
         "sigmoid", "softmax", "logsoftmax", "relu", "softplus", "categorical_crossentropy",
@@ -53,7 +66,8 @@ NAMES = [
     ("nbgraph.sandbox.rng_mrg", "MRG_RandomStreams"),
     *[("nbgraph.gradient", n) for n in (
         "grad", "jacobian", "hessian", "Rop", "Lop", "verify_grad", "disconnected_grad",
-        "zero_grad", "grad_undefined", "numeric_grad", "DisconnectedInputError")],
+        "zero_grad", "grad_clip", "grad_scale", "grad_undefined", "numeric_grad",
+        "DisconnectedInputError")],
     *[("nbgraph.printing", n) for n in ("debugprint", "pp", "pydotprint")],
     ("nbgraph.ifelse", "ifelse"),
     *[("nbgraph.compile.mode", n) for n in ("Mode", "get_mode")],
@@ -78,6 +92,12 @@ SAME_OBJECT = [
     ("nbgraph", "printing", "nbgraph.printing", None),
     ("nbgraph.tensor", "nnet", "nbgraph.tensor.nnet", None),
     ("nbgraph.tensor", "shared_randomstreams", "nbgraph.tensor.shared_randomstreams", None),
+    ("nbgraph.tensor", "extra_ops", "nbgraph.tensor.extra_ops", None),
+    ("nbgraph.tensor", "signal", "nbgraph.tensor.signal", None),
+    ("nbgraph.tensor", "cumsum", "nbgraph.tensor.extra_ops", "cumsum"),
+    ("nbgraph.tensor", "as_tensor_variable", "nbgraph.tensor.basic", "as_tensor_variable"),
+    ("nbgraph.tensor", "dot", "nbgraph.tensor.basic", "dot"),
+    ("nbgraph.tensor", "dmatrix", "nbgraph.tensor.basic", "dmatrix"),
 ]
 
 KINDS = {"scalar": (), "vector": (False,), "matrix": (False, False), "row": (True, False),

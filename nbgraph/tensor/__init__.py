@@ -3,6 +3,7 @@
 from ..core.alloc import *  # noqa: F403
 from ..core.constructors import all_constructors
 from ..core.elemwise import CAReduce, DimShuffle, Elemwise
+from ..core.extra_ops import *  # noqa: F403
 from ..core.gradient import Lop, Rop, grad, hessian, jacobian
 from ..core.indexing import *  # noqa: F403
 from ..core.join import *  # noqa: F403
@@ -17,5 +18,6 @@ from ..core.variable import (TensorConstant, TensorVariable, as_tensor_variable,
 globals().update(all_constructors())
 _tensor_py_operators = TensorVariable
 
-# Theano's T.nlinalg, T.nnet and T.shared_randomstreams submodules
-from . import nlinalg, nnet, shared_randomstreams  # noqa: E402
+# Theano's T.nlinalg, T.nnet, T.shared_randomstreams, ... submodules
+from . import (basic, extra_ops, nlinalg, nnet, opt, shared_randomstreams,  # noqa: E402
+               signal)
