@@ -12,8 +12,8 @@ from typing import Any
 
 from .config import config
 from .core.dot import DotOptions, to_dot
-from .core.printing import PrintOptions, char_from_number, debugprint, listing, pp, pprint
 from .core.print_op import Print
+from .core.printing import PrintOptions, char_from_number, debugprint, listing, pp, pprint
 from .core.records import snapshot_records
 
 __all__ = ["DotOptions", "Print", "PrintOptions", "char_from_number", "debugprint", "listing",

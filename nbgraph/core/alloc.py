@@ -16,8 +16,15 @@ from .indexing import inc_subtensor
 from .op import Op
 from .shape import MakeVector, as_shape_vector, flatten, reshape, shape, shape_i
 from .types import TensorType, is_int
-from .variable import (TensorConstant, as_tensor_variable, common_dtype, const_int, constant,
-                       describe, int_scalar)
+from .variable import (
+    TensorConstant,
+    as_tensor_variable,
+    common_dtype,
+    const_int,
+    constant,
+    describe,
+    int_scalar,
+)
 
 __all__ = ["alloc", "zeros", "ones", "arange", "eye", "identity_like", "tile", "repeat", "diag",
            "Alloc", "ARange", "Eye", "Tile", "Repeat", "AllocDiag", "ExtractDiag"]

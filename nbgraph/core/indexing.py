@@ -12,8 +12,18 @@ from .elemwise import DimShuffle
 from .graph import Variable
 from .op import Op
 from .shape import Shape, shape_i
-from .subtensor import (ARRAY, AdvancedIncSubtensor, AdvancedIncSubtensor1, AdvancedSubtensor,
-                        AdvancedSubtensor1, Entry, IncSubtensor, SliceEntry, Subtensor, nonzero)
+from .subtensor import (
+    ARRAY,
+    AdvancedIncSubtensor,
+    AdvancedIncSubtensor1,
+    AdvancedSubtensor,
+    AdvancedSubtensor1,
+    Entry,
+    IncSubtensor,
+    SliceEntry,
+    Subtensor,
+    nonzero,
+)
 from .types import is_int
 from .variable import as_tensor_variable, constant, describe, int_scalar
 

@@ -14,8 +14,15 @@ from .graph import Apply, Variable
 from .op import Op
 from .shape import MakeVector, as_shape_vector, make_vector, shape, shape_i, shape_padaxis
 from .types import TensorType, is_int
-from .variable import (TensorConstant, as_tensor_variable, common_dtype, const_int, constant,
-                       describe, int_scalar)
+from .variable import (
+    TensorConstant,
+    as_tensor_variable,
+    common_dtype,
+    const_int,
+    constant,
+    describe,
+    int_scalar,
+)
 
 __all__ = ["join", "concatenate", "stack", "Join", "Split"]
 

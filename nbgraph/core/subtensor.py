@@ -14,7 +14,7 @@ from .elemwise import sum_to
 from .graph import Apply, Variable
 from .op import Op
 from .types import TensorType, is_int
-from .variable import as_tensor_variable, const_int, constant, describe
+from .variable import as_tensor_variable, const_int, describe
 
 __all__ = ["nonzero", "flatnonzero", "nonzero_values", "Subtensor", "IncSubtensor",
            "AdvancedSubtensor1", "AdvancedIncSubtensor1", "AdvancedSubtensor",

@@ -13,9 +13,9 @@ import nbgraph
 import nbgraph.tensor as T
 from nbgraph import printing
 from nbgraph.compile.mode import Mode
+from nbgraph.core.dot import DotOptions, to_dot
 from nbgraph.core.graph import Apply
 from nbgraph.core.op import Op
-from nbgraph.core.dot import DotOptions, to_dot
 from nbgraph.core.printing import char_from_number, debugprint, listing, pp
 from nbgraph.core.records import snapshot_records
 
