@@ -208,8 +208,8 @@ class FillDiagonal(Op):
             raise TypeError(f"{self}: a must have {need}, got {describe(a)}")
         if val.ndim != 0:
             raise TypeError(f"{self}: val must be a scalar, got {describe(val)}")
-        if getattr(val, "weak", False):  # a Python number: it must fit a's dtype exactly
-            fits = bool(np.asarray(val.data).astype(a.dtype) == val.data)
+        if getattr(val, "weak", False):  # a Python number takes a's dtype if of its kind
+            fits = is_float(a.dtype) or bool(np.asarray(val.data).astype(a.dtype) == val.data)
         else:
             fits = upcast(a.dtype, val.dtype) == a.dtype
         if not fits:

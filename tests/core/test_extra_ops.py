@@ -167,6 +167,9 @@ def test_fill_diagonal_errors(rng):
     with pytest.raises(ValueError, match=r"all dimensions must be equal .* \(2, 3, 3\)"):
         f(rng.normal(size=(2, 3, 3)))
     assert T.fill_diagonal(T.lmatrix(), 2).dtype == "int64"
+    a = T.fmatrix("a")   # a Python float takes float32, as Theano's floatX constants did
+    np.testing.assert_array_equal(T.fill_diagonal(a, 0.1).eval({a: np.zeros((2, 2), "f")}),
+                                  np.eye(2, dtype="float32") * np.float32(0.1))
 
 
 # -- to_one_hot -----------------------------------------------------------------------------------
