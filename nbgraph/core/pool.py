@@ -181,10 +181,11 @@ class Pool(_PoolParams):
             return
         if self.mode == "max":
             canvas = self.max_canvas(x, oh, ow)
-            out = None
-            for rows, cols in self.taps(oh, ow):
-                out = canvas[..., rows, cols].copy() if out is None else \
-                    np.maximum(out, canvas[..., rows, cols], out=out)
+            taps = self.taps(oh, ow)
+            rows, cols = next(taps)
+            out = canvas[..., rows, cols].copy()
+            for rows, cols in taps:
+                np.maximum(out, canvas[..., rows, cols], out=out)
         else:
             acc = dtype if is_float(dtype) else "float64"
             canvas = self.canvas(x, 0, acc, oh, ow)
