@@ -180,6 +180,22 @@ class TensorOperators:
     def nonzero(self) -> Any:
         return _m().nonzero(self)
 
+    def sort(self, axis: int = -1) -> Any:
+        from .sort import sort
+        return sort(self, axis)
+
+    def argsort(self, axis: int = -1) -> Any:
+        from .sort import argsort
+        return argsort(self, axis)
+
+    def cumsum(self, axis: int | None = None) -> Any:
+        from .extra_ops import cumsum
+        return cumsum(self, axis)
+
+    def cumprod(self, axis: int | None = None) -> Any:
+        from .extra_ops import cumprod
+        return cumprod(self, axis)
+
     def copy(self, name: str | None = None) -> Any:
         out = _m().tensor_copy(self)
         out.name = name
