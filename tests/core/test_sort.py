@@ -99,3 +99,14 @@ def test_errors():
         T.searchsorted(_var(1), _var(1), side="middle")
     assert T.grad(T.sort(x := _var(1)).sum(), x).owner.op == PermuteAlongAxis(-1)
     assert SortOp(0) == SortOp(0) and SortOp(0) != SortOp(1)
+
+
+def test_variable_methods_match_numpy():
+    x = T.dmatrix("x")
+    value = np.array([[3.0, 1.0, 2.0], [0.5, -1.0, 4.0]])
+    f = th.function([x], [x.sort(), x.argsort(axis=0), x.cumsum(axis=1), x.cumprod()])
+    got = f(value)
+    want = [np.sort(value), np.argsort(value, axis=0), np.cumsum(value, axis=1),
+            np.cumprod(value)]
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-15)
