@@ -376,8 +376,6 @@ def test_scan_accumulates_shared_variable():
     assert k.get_value() == 5
 
 
-@pytest.mark.xfail(strict=True, reason="scan treats an outer random draw as a constant "
-                   "non-sequence; Theano redraws it each step (nbgraph/scan_module)")
 def test_scan_with_binomial_noise():
     X = T.matrix("X")
     W = T.matrix("W")

@@ -2,8 +2,9 @@
 builds in a Scan node (Theano's front end: sequences, outputs_info, non_sequences, updates).
 
 Whatever the step graph uses from outside (closures, shared variables, loop-invariant
-subexpressions) becomes a non-sequence input of the loop. Random draws made inside the step
-function carry their generator state from step to step; the final state is an update.
+subexpressions) becomes a non-sequence input of the loop. Random draws the step graph reads,
+made inside the step function or closed over from outside (as in Theano), are drawn anew each
+step: their generator state is carried from step to step and the final state is an update.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..core.graph import Constant, Variable, clone_graph, next_uid, toposort
+from ..core.graph import Apply, Constant, Variable, ancestors, clone_graph, next_uid, toposort
+from ..core.random import RandomVariable
 from ..core.shape import shape_padleft
 from ..core.shared import SharedVariable
 from ..core.types import TensorType
@@ -79,18 +81,43 @@ def _split_return(result: Any) -> tuple[list[Variable], dict]:
     return [as_tensor_variable(o) for o in _as_list(result)], {}
 
 
-def _random_states(outputs: list[Variable], first_uid: int, known: dict) -> dict:
-    """Random-state shared variables drawn from inside the step function (nodes made during
-    the call), with their ``default_update``: they become per-step recurrences."""
+def _random_states(outputs: list[Variable], first_uid: int, known: dict,
+                   blockers: Sequence[Variable]) -> dict:
+    """Random-state shared variables (those with a ``default_update``) read by draws in the
+    step graph, with the state each draw leaves: they become per-step recurrences.
+
+    A draw made inside the step function counts, and so does a draw made outside and closed
+    over (Theano clones it into the loop, so it is redrawn each step); a draw passed in
+    ``non_sequences`` (a blocker here) stays one value for the whole loop.
+    """
     found: dict = {}
-    for node in toposort(outputs):
-        if node.uid < first_uid:
+    stop = {id(v) for v in blockers}
+    for var in ancestors(outputs, blockers):
+        node = var.owner
+        if node is None or id(var) in stop or not _is_draw(node, first_uid):
             continue
-        for var in node.inputs:
-            update = getattr(var, "default_update", None)
-            if isinstance(var, SharedVariable) and update is not None and var not in known:
-                found[var] = update
+        for state in node.inputs:
+            update = getattr(state, "default_update", None)
+            if isinstance(state, SharedVariable) and update is not None and state not in known:
+                found.setdefault(state, _new_state(node, state, update))
     return found
+
+
+def _is_draw(node: Apply, first_uid: int) -> bool:
+    """Made by the step function (any state reader), or a random draw made before it."""
+    return node.uid >= first_uid or isinstance(node.op, RandomVariable)
+
+
+def _made_by_step(var: Variable, first_uid: int) -> bool:
+    return var.owner is not None and var.owner.uid >= first_uid
+
+
+def _new_state(node: Apply, state: Variable, update: Variable) -> Variable:
+    """The state ``node`` leaves behind: its own new-state output for a draw (a former scan
+    may have pointed ``default_update`` at its loop's final state), else ``default_update``."""
+    if isinstance(node.op, RandomVariable) and update.owner is not node:
+        return node.outputs[0]
+    return update
 
 
 def _free_variables(outputs: list[Variable], inner: set[int],
@@ -147,7 +174,7 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
                          f"{len(infos)} entries (use None for outputs that are not fed back)")
     infos = infos or [None] * len(outs)
     random_states = _random_states(outs + [as_tensor_variable(u) for u in updates.values()],
-                                   first_uid, updates)
+                                   first_uid, updates, nonseqs)
     updates.update(random_states)
 
     # recurrences: the user's, then shared variables updated by the step function
@@ -213,7 +240,9 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
     for shared_var, stack in zip(updates, node.outputs[n_user_recs:len(rec_outs)],
                                  strict=True):
         new_updates[shared_var] = stack[-1]
-        if shared_var in random_states:  # a function not given the updates still advances
+        if shared_var in random_states and _made_by_step(random_states[shared_var], first_uid):
+            # a function not given the updates still advances (an outer draw keeps its own
+            # default update, so it can still be computed without the loop)
             shared_var.default_update = new_updates[shared_var]
     if len(results) == 1 and not return_list:
         return results[0], new_updates

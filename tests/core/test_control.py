@@ -133,6 +133,25 @@ def test_scan_random_draws_differ_per_step_and_advance():
     assert not np.allclose(first, second)
 
 
+def test_scan_redraws_an_outer_draw_each_step_unless_a_non_sequence():
+    srng = RandomStreams(seed=5)
+    noise = srng.uniform((3,))
+    s = T.dvector("s")
+    closed, updates = scan(lambda a: a + noise, sequences=s)
+    assert list(updates) == [noise.rng]
+    rows = function([s], closed, updates=updates)(np.zeros(4))
+    assert len({tuple(row) for row in rows}) == 4
+    # the loop advanced the stream: its next run draws other values
+    assert not np.allclose(rows, function([s], closed, updates=updates)(np.zeros(4)))
+    # the outer draw itself still compiles alone (its default update is its own)
+    assert function([], noise)().shape == (3,)
+
+    fixed, updates = scan(lambda a, n: a + n, sequences=s, non_sequences=noise)
+    assert not updates
+    rows = function([s], fixed)(np.zeros(4))
+    assert len({tuple(row) for row in rows}) == 1
+
+
 def test_scan_dtype_mismatch_is_explained():
     x0 = T.fscalar("x0")
     with pytest.raises(TypeError, match="initial state"):
