@@ -123,6 +123,41 @@ RUNTIME = textwrap.dedent("""\
     #endif
         f(0, rows, cols, p);
     }
+
+    /* Reductions: tasks [0, n) (outputs, or blocks of an output row), split over the threads
+       when the whole reduction is at least NBG_PAR_WORK. */
+    #define NBG_RBLOCK 256
+    typedef void (*nbg_task_fn)(int nk, int nr, const int64_t *shape, char **p,
+                                const int64_t *st, int64_t lo, int64_t hi);
+    static void nbg_run_tasks(nbg_task_fn f, int64_t n, int64_t work, int nk, int nr,
+                              const int64_t *shape, char **p, const int64_t *st)
+    {
+    #ifdef _OPENMP
+        if (n > 1 && work >= NBG_PAR_WORK && nbg_threads > 1) {
+            #pragma omp parallel num_threads(nbg_threads)
+            {
+                int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+                int64_t chunk = (n + nt - 1) / nt;
+                int64_t lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n;
+                if (lo < hi) f(nk, nr, shape, p, st, lo, hi);
+            }
+            return;
+        }
+    #endif
+        f(nk, nr, shape, p, st, 0, n);
+    }
+
+    /* b[k] = p[k] moved to the flat index ``flat`` over dimensions [d0, d1) */
+    static inline void nbg_seek(int nops, int nd, int d0, int d1, const int64_t *shape,
+                                const int64_t *st, int64_t flat, char **p, char **b)
+    {
+        for (int k = 0; k < nops; k++) b[k] = p[k];
+        for (int d = d1 - 1; d >= d0; d--) {
+            int64_t i = flat % shape[d];
+            flat /= shape[d];
+            for (int k = 0; k < nops; k++) b[k] += i * st[k * nd + d];
+        }
+    }
     """)
 
 
@@ -170,7 +205,7 @@ class CStyleRenderer:
     stride = "1"
     simd_pragma = "#pragma omp simd"
     preamble: tuple[str, ...] = ("#include <math.h>", "#include <stdint.h>",
-                                 "#include <stdbool.h>",
+                                 "#include <stdbool.h>", "#include <stdlib.h>",
                                  "#ifdef _OPENMP\n#include <omp.h>\n#endif")
 
     # -- one scalar statement ------------------------------------------------------------------
@@ -321,8 +356,11 @@ class CStyleRenderer:
             """).replace("{inner}", inner)
 
     # -- reductions ------------------------------------------------------------------------------
-    def _reduce_parts(self, k: Kernel, value: str) -> tuple[str, str, str]:
-        """(initial accumulator, update statement, simd clause) for the reduction kind."""
+    def _reduce_parts(self, k: Kernel, value: str, acc: str = "acc", arg: str = "arg",
+                      index: str = "r0 + i") -> tuple[str, str, str]:
+        """(initial accumulator, update statement, simd clause) for the reduction kind, with
+        the accumulator and argument held in ``acc``/``arg`` and the element's flat position
+        among the reduced ones ``index``."""
         red = k.reduce
         assert red is not None
         acc_t = red.acc_dtype
@@ -336,86 +374,147 @@ class CStyleRenderer:
             highest = c_literal(np.iinfo(acc_t).max, acc_t)
         cast = f"({self.ctype(acc_t)}){value}"
         table = {
-            "sum": ("0", f"acc += {cast};", "reduction(+:acc)"),
-            "mean": ("0", f"acc += {cast};", "reduction(+:acc)"),
-            "prod": ("1", f"acc *= {cast};", "reduction(*:acc)"),
-            "max": (lowest, f"acc = nbg_max(acc, {cast});", ""),
-            "min": (highest, f"acc = nbg_min(acc, {cast});", ""),
-            "all": ("1", f"acc = acc && ({value} != 0);", ""),
-            "any": ("0", f"acc = acc || ({value} != 0);", ""),
-            "xor": ("0", f"acc = (acc != 0) != ({value} != 0);", ""),
+            "sum": ("0", f"{acc} += {cast};", f"reduction(+:{acc})"),
+            "mean": ("0", f"{acc} += {cast};", f"reduction(+:{acc})"),
+            "prod": ("1", f"{acc} *= {cast};", f"reduction(*:{acc})"),
+            "max": (lowest, f"{acc} = nbg_max({acc}, {cast});", ""),
+            "min": (highest, f"{acc} = nbg_min({acc}, {cast});", ""),
+            "all": ("1", f"{acc} = {acc} && ({value} != 0);", ""),
+            "any": ("0", f"{acc} = {acc} || ({value} != 0);", ""),
+            "xor": ("0", f"{acc} = ({acc} != 0) != ({value} != 0);", ""),
             # the first NaN wins, then the first strict extremum (NumPy's argmax/argmin)
-            "argmax": (lowest, f"if (acc == acc && !({value} <= acc)) "
-                               f"{{ acc = {value}; arg = r0 + i; }}", ""),
-            "argmin": (highest, f"if (acc == acc && !({value} >= acc)) "
-                                f"{{ acc = {value}; arg = r0 + i; }}", ""),
+            "argmax": (lowest, f"if ({acc} == {acc} && !({value} <= {acc})) "
+                               f"{{ {acc} = {value}; {arg} = {index}; }}", ""),
+            "argmin": (highest, f"if ({acc} == {acc} && !({value} >= {acc})) "
+                                f"{{ {acc} = {value}; {arg} = {index}; }}", ""),
         }
         return table[red.kind]
 
+    def _reduce_final(self, k: Kernel, acc: str, arg: str, count: str) -> str:
+        red = k.reduce
+        assert red is not None
+        out_t = self.ctype(k.outputs[0].dtype)
+        if red.kind == "mean":
+            return f"({out_t})({acc} / (double)({count}))"
+        return f"({out_t}){arg if red.kind in ('argmax', 'argmin') else acc}"
+
+    def _reduce_loops(self, k: Kernel, update: str, pragma: str) -> list[str]:
+        """The inner loop over ``i < n`` from the operand bases ``c[]``: contiguous loads
+        (vectorized, libmvec for transcendentals) when every stride is one element, else
+        strided loads."""
+        contig = " && ".join(f"s[{j}] == (int64_t)sizeof({self.ctype(a.dtype)})"
+                             for j, a in enumerate(k.inputs))
+        setup = [f"const {self.ctype(a.dtype)} *p_{a.name} = "
+                 f"(const {self.ctype(a.dtype)} *)c[{j}];" for j, a in enumerate(k.inputs)]
+        loads = [f"const {self.ctype(a.dtype)} {a.name} = p_{a.name}[i];" for a in k.inputs]
+        strided, _ = self._strided_loads(k, "c")
+        body = self.body(k)
+        return [f"if ({contig}) {{", _indent(setup, 1), *([f"    {pragma}"] if pragma else []),
+                "    for (int64_t i = 0; i < n; i++) {", _indent(loads + body + [update], 2),
+                "    }", "} else {", "    for (int64_t i = 0; i < n; i++) {",
+                _indent(strided + body + [update], 2), "    }", "}"]
+
     def render_reduce(self, k: Kernel) -> str:
+        """A reduction over the last ``nr`` of ``nk + nr`` dimensions (the thunk moves the
+        reduced axes last, as views). Two loop orders:
+
+        - each output reduces its own run, the inner loop along the last reduced dimension
+          (a reduction over trailing axes: ``sum(x, axis=1)``);
+        - when the last kept dimension is the cheaper inner loop (a reduction over leading
+          axes: the bias gradient ``sum(dh, axis=0)``), whole rows stream into a block of
+          NBG_RBLOCK accumulators, in row order (NumPy's order for this layout).
+        """
         red = k.reduce
         assert red is not None
         nin = len(k.inputs)
         acc_t, out_t = self.ctype(red.acc_dtype), self.ctype(k.outputs[0].dtype)
         init, update, clause = self._reduce_parts(k, k.results[0])
-        loads, _ = self._strided_loads(k, "c")
-        inner = _indent(loads + self.body(k) + [update], 4)
         pragma = f"{self.simd_pragma} {clause}" if clause else ""
-        if red.kind == "mean":
-            final = "(acc / (double)(n_red_outer * inner))"
-        elif red.kind in ("argmax", "argmin"):
-            final = "arg"
-        else:
-            final = "acc"
+        _, row_update, _ = self._reduce_parts(k, k.results[0], "acc[i]", "arg[i]", "r")
+        each = _indent(self._reduce_loops(k, update, pragma), 3)
+        rows = _indent(self._reduce_loops(k, row_update, self.simd_pragma), 3)
+        final = self._reduce_final(k, "acc", "arg", "n_red")
+        row_final = self._reduce_final(k, "acc[i]", "arg[i]", "n_red")
+        cost = self.cost(k)
         return textwrap.dedent(f"""\
-            /* {k.title}
-               a {red.kind} over the last nr of nk + nr dimensions; inputs have byte strides
-               st[k * nd + d]; the output p[{nin}] is contiguous over the nk kept ones */
+            /* {k.title}: a {red.kind} over the last nr of nk + nr dimensions; inputs have
+               byte strides st[k * nd + d]; the output p[{nin}] is contiguous over the kept ones */
+            static void {k.name}_each(int nk, int nr, const int64_t *shape, char **p,
+                                      const int64_t *st, int64_t lo, int64_t hi)
+            {{
+                const int nd = nk + nr;
+                const int64_t n = shape[nd - 1];
+                int64_t n_red_outer = 1, n_red, s[{nin}];
+                for (int d = nk; d < nd - 1; d++) n_red_outer *= shape[d];
+                n_red = n_red_outer * n;
+                for (int k = 0; k < {nin}; k++) s[k] = st[k * nd + nd - 1];
+                {out_t} *out = ({out_t} *)p[{nin}];
+                for (int64_t o = lo; o < hi; o++) {{
+                    char *b[{nin}], *c[{nin}];
+                    nbg_seek({nin}, nd, 0, nk, shape, st, o, p, b);
+                    {acc_t} acc = {init};
+                    int64_t arg = 0;
+                    for (int64_t ro = 0; ro < n_red_outer; ro++) {{
+                        const int64_t r0 = ro * n;
+                        nbg_seek({nin}, nd, nk, nd - 1, shape, st, ro, b, c);
+            {{each}}
+                    }}
+                    (void)arg;
+                    (void)n_red;
+                    out[o] = {final};
+                }}
+            }}
+
+            /* the same reduction, rows streamed into blocks of the kept last dimension */
+            static void {k.name}_rows(int nk, int nr, const int64_t *shape, char **p,
+                                      const int64_t *st, int64_t lo, int64_t hi)
+            {{
+                const int nd = nk + nr;
+                const int64_t cols = shape[nk - 1];
+                const int64_t nb = (cols + NBG_RBLOCK - 1) / NBG_RBLOCK;
+                int64_t n_red = 1, s[{nin}];
+                for (int d = nk; d < nd; d++) n_red *= shape[d];
+                for (int k = 0; k < {nin}; k++) s[k] = st[k * nd + nk - 1];
+                for (int64_t t = lo; t < hi; t++) {{
+                    const int64_t o = t / nb, c0 = (t % nb) * NBG_RBLOCK;
+                    const int64_t n = cols - c0 < NBG_RBLOCK ? cols - c0 : NBG_RBLOCK;
+                    char *b[{nin}], *c[{nin}];
+                    {acc_t} acc[NBG_RBLOCK];
+                    int64_t arg[NBG_RBLOCK];
+                    nbg_seek({nin}, nd, 0, nk - 1, shape, st, o, p, b);
+                    for (int k = 0; k < {nin}; k++) b[k] += c0 * s[k];
+                    for (int64_t i = 0; i < n; i++) {{ acc[i] = {init}; arg[i] = 0; }}
+                    for (int64_t r = 0; r < n_red; r++) {{
+                        nbg_seek({nin}, nd, nk, nd, shape, st, r, b, c);
+            {{rows}}
+                    }}
+                    {out_t} *out = ({out_t} *)p[{nin}] + o * cols + c0;
+                    for (int64_t i = 0; i < n; i++) out[i] = {row_final};
+                }}
+            }}
+
             {self.kernel_prefix} {k.name}_reduce(int nk, int nr, const int64_t *shape, char **p,
                                   const int64_t *st)
             {{
                 const int nd = nk + nr;
-                int64_t kidx[NBG_MAXDIM] = {{0}}, ridx[NBG_MAXDIM], n_out = 1, n_red_outer = 1;
-                int64_t s[{nin}];
+                int64_t n_out = 1, n_red = 1, inner_cost = 0, row_cost = 0;
                 for (int d = 0; d < nk; d++) n_out *= shape[d];
-                for (int d = nk; d < nd - 1; d++) n_red_outer *= shape[d];
-                const int64_t inner = shape[nd - 1];
-                for (int k = 0; k < {nin}; k++) s[k] = st[k * nd + nd - 1];
-                {out_t} *out = ({out_t} *)p[{nin}];
-                for (int64_t o = 0; o < n_out; o++) {{
-                    char *b[{nin}];
-                    for (int k = 0; k < {nin}; k++) {{
-                        b[k] = p[k];
-                        for (int d = 0; d < nk; d++) b[k] += kidx[d] * st[k * nd + d];
-                    }}
-                    {acc_t} acc = {init};
-                    int64_t arg = 0;
-                    for (int d = nk; d < nd - 1; d++) ridx[d] = 0;
-                    for (int64_t ro = 0; ro < n_red_outer; ro++) {{
-                        char *c[{nin}];
-                        const int64_t r0 = ro * inner;
-                        for (int k = 0; k < {nin}; k++) {{
-                            c[k] = b[k];
-                            for (int d = nk; d < nd - 1; d++) c[k] += ridx[d] * st[k * nd + d];
-                        }}
-                        {pragma}
-                        for (int64_t i = 0; i < inner; i++) {{
-            {{inner}}
-                        }}
-                        for (int d = nd - 2; d >= nk; d--) {{
-                            if (++ridx[d] < shape[d]) break;
-                            ridx[d] = 0;
-                        }}
-                    }}
-                    (void)arg;
-                    out[o] = ({out_t}){final};
-                    for (int d = nk - 1; d >= 0; d--) {{
-                        if (++kidx[d] < shape[d]) break;
-                        kidx[d] = 0;
-                    }}
+                for (int d = nk; d < nd; d++) n_red *= shape[d];
+                if (n_out == 0) return;
+                for (int k = 0; k < {nin}; k++) {{
+                    inner_cost += llabs(st[k * nd + nd - 1]);
+                    if (nk > 0) row_cost += llabs(st[k * nd + nk - 1]);
+                }}
+                const int64_t work = n_out * n_red * {cost};
+                if (nk > 0 && shape[nk - 1] > 1 && row_cost < inner_cost) {{
+                    const int64_t cols = shape[nk - 1];
+                    const int64_t tasks = n_out / cols * ((cols + NBG_RBLOCK - 1) / NBG_RBLOCK);
+                    nbg_run_tasks({k.name}_rows, tasks, work, nk, nr, shape, p, st);
+                }} else {{
+                    nbg_run_tasks({k.name}_each, n_out, work, nk, nr, shape, p, st);
                 }}
             }}
-            """).replace("{inner}", inner)
+            """).replace("{each}", each).replace("{rows}", rows)
 
     # -- a whole module --------------------------------------------------------------------------
     def render_kernel(self, k: Kernel) -> str:

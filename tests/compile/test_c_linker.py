@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hypothesis.extra.numpy as hnp
+import hypothesis.strategies as st
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 import nbgraph
 import nbgraph.tensor as T
@@ -161,3 +164,68 @@ def test_input_pointers_follow_new_arrays_and_in_place_edits(rng):
     big = rng.standard_normal(16)
     np.testing.assert_allclose(f(big[::2], b), np.exp(big[::2]) * b)  # strided path
     np.testing.assert_allclose(f(a, b), np.exp(a) * b)
+
+
+# -- reductions: both loop orders, blocks, threads -------------------------------------------
+_REDUCE = {"sum": np.sum, "max": np.max, "min": np.min, "mean": np.mean, "prod": np.prod,
+           "argmax": np.argmax, "argmin": np.argmin}
+
+
+def _reduce_ref(name: str, a: np.ndarray, axis):
+    if name in ("argmax", "argmin"):
+        return _REDUCE[name](a, axis=axis)
+    return _REDUCE[name](a.astype("float64"), axis=axis)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=300),
+       data=st.data())
+def test_reductions_over_any_axes_match_numpy(shape, data):
+    """Leading-axis reductions stream rows into blocks of accumulators (columns past one
+    block of 256 included); trailing ones reduce each output's run: both agree with NumPy."""
+    size = int(np.prod(shape))
+    if size > 40_000:
+        shape = shape[:1] + tuple(min(s, 4) for s in shape[1:])
+    name = data.draw(st.sampled_from(sorted(_REDUCE)))
+    axes = data.draw(st.lists(st.integers(0, len(shape) - 1), min_size=1, unique=True))
+    axis = tuple(sorted(axes))
+    if name in ("argmax", "argmin"):
+        axis = axis[0]
+    dtype = data.draw(st.sampled_from(["float64", "float32"]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    a = (rng.standard_normal(shape) * (0.5 if name == "prod" else 1)).astype(dtype)
+    x = T.tensor(dtype, shape=(None,) * len(shape), name="x")
+    f = nbgraph.function([x], getattr(T, name)(x, axis=axis), mode=C)
+    g = nbgraph.function([x], getattr(T, name)(T.exp(x) * x, axis=axis), mode=C)
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    for got, want in ((f(a), _reduce_ref(name, a, axis)),
+                      (g(a), _reduce_ref(name, np.exp(a) * a, axis)),
+                      (f(a[::-1]), _reduce_ref(name, a[::-1], axis))):
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol * 10)
+
+
+def test_leading_axis_reduction_is_exact_in_row_order(rng):
+    """sum(x, axis=0) of a C-contiguous float64 matrix adds rows in order, as NumPy does."""
+    x = T.dmatrix("x")
+    f = nbgraph.function([x], T.sum(x, axis=0), mode=C)
+    a = rng.standard_normal((128, 700)) * np.logspace(-8, 8, 700)
+    np.testing.assert_array_equal(f(a), a.sum(axis=0))
+
+
+def test_leading_axis_argmax_keeps_the_first_nan_and_first_extremum():
+    x = T.dmatrix("x")
+    f = nbgraph.function([x], [T.argmax(x, axis=0), T.max(x, axis=0)], mode=C)
+    a = np.array([[1.0, 5.0, 2.0], [np.nan, 5.0, 2.0], [3.0, np.nan, 9.0]])
+    got = f(a)
+    np.testing.assert_array_equal(got[0], np.argmax(a, axis=0))
+    np.testing.assert_array_equal(got[1], np.max(a, axis=0))
+
+
+@pytest.mark.parametrize("axis", [0, 1, None])
+def test_large_reductions_use_threads_and_stay_correct(rng, axis):
+    x = T.dmatrix("x")
+    f = nbgraph.function([x], [T.sum(T.exp(x), axis=axis), T.max(x, axis=axis)], mode=C)
+    a = rng.standard_normal((700, 1100))
+    s, m = f(a)
+    np.testing.assert_allclose(s, np.exp(a).sum(axis=axis), rtol=1e-12)
+    np.testing.assert_array_equal(m, a.max(axis=axis))
