@@ -44,6 +44,7 @@ NAMES = [
         "reshape", "flatten", "dimshuffle", "transpose", "concatenate", "stack", "join",
         "shape_padleft", "shape_padright", "zeros", "ones", "zeros_like", "ones_like", "fill",
         "alloc", "arange", "eye", "tile", "repeat", "diag",
+        "addbroadcast", "unbroadcast", "patternbroadcast", "squeeze", "swapaxes", "roll", "split",
         # indexing and submodules
         "set_subtensor", "inc_subtensor", "nnet", "shared_randomstreams",
         # extra_ops, sorting and special functions

@@ -1,5 +1,5 @@
-"""Joining arrays: Join and Split (each the other's gradient), ``join``, ``concatenate``
-and ``stack``. Inputs of different dtypes meet at NumPy's common dtype first.
+"""Joining arrays: Join and Split (each the other's gradient), ``join``, ``concatenate``,
+``stack``, ``split`` and ``roll``. Inputs of different dtypes meet at NumPy's common dtype first.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import numpy as np
 from . import mathops
 from .graph import Apply, Variable
 from .op import Op
-from .shape import MakeVector, as_shape_vector, make_vector, shape, shape_i, shape_padaxis
+from .shape import (MakeVector, as_shape_vector, flatten, make_vector, reshape, shape,
+                    shape_i, shape_padaxis)
 from .types import TensorType, is_int
 from .variable import (
     TensorConstant,
@@ -24,7 +25,7 @@ from .variable import (
     int_scalar,
 )
 
-__all__ = ["join", "concatenate", "stack", "Join", "Split"]
+__all__ = ["join", "concatenate", "stack", "split", "roll", "Join", "Split"]
 
 
 def _to_dtype(t: Variable, dtype: str) -> Variable:
@@ -175,3 +176,36 @@ def stack(*tensors: Any, axis: int = 0) -> Variable:
     if axis == 0 and all(t.ndim == 0 for t in unified):
         return MakeVector(unified[0].dtype)(*unified)
     return join(axis, *[shape_padaxis(t, axis) for t in unified])
+
+
+def split(x: Any, splits_size: Any, n_splits: int, axis: Any = 0) -> Any:
+    """Cut ``x`` along ``axis`` into ``n_splits`` pieces of lengths ``splits_size`` (Theano's
+    argument order); the pieces are views of ``x``. Like any op, one piece comes back alone.
+
+    >>> x = T.dvector('x'); a, b = T.split(x, [1, 2], 2)
+    >>> b.eval({x: [1., 2., 3.]})
+    array([2., 3.])
+    """
+    return Split(n_splits)(x, axis, splits_size)
+
+
+def roll(x: Any, shift: Any, axis: int | None = None) -> Variable:
+    """NumPy's ``roll``: elements shifted by ``shift`` along ``axis`` (the flattened array
+    when None), those passing the end coming back at the start. Built as Theano did, from two
+    slices joined back together; ``shift`` may be symbolic.
+
+    >>> v = T.dvector('v'); T.roll(v, 1).eval({v: [1., 2., 3.]})
+    array([3., 1., 2.])
+    """
+    x = as_tensor_variable(x)
+    if axis is None:
+        if x.ndim > 1:
+            return reshape(roll(flatten(x), shift, axis=0), shape(x), ndim=x.ndim)
+        axis = 0
+    if not -x.ndim <= axis < x.ndim:
+        raise IndexError(f"roll: axis {axis} is out of range for {describe(x)}")
+    axis %= x.ndim
+    # the shift may exceed the axis length; modulo, the cut point is in [0, length)
+    shift = int_scalar(shift, "roll", "shift") % shape_i(x, axis)
+    before = (slice(None),) * axis
+    return join(axis, x[(*before, slice(-shift, None))], x[(*before, slice(0, -shift))])

@@ -167,15 +167,17 @@ class TensorOperators:
             shape = (shape, *more)
         return _shape_ops().reshape(self, shape, ndim=ndim)
 
-    def flatten(self, ndim: int = 1, outdim: int | None = None) -> Any:
-        return _shape_ops().flatten(self, outdim if outdim is not None else ndim)
+    def flatten(self, ndim: int | None = None, outdim: int | None = None) -> Any:
+        return _shape_ops().flatten(self, ndim, outdim)
 
     def ravel(self) -> Any:
         return self.flatten()
 
-    def squeeze(self) -> Any:
-        keep = [i for i, b in enumerate(self.broadcastable) if not b]
-        return self.dimshuffle(keep)
+    def squeeze(self, axis: Any = None) -> Any:
+        return _shape_ops().squeeze(self, axis)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Any:
+        return _shape_ops().swapaxes(self, axis1, axis2)
 
     def nonzero(self) -> Any:
         return _m().nonzero(self)

@@ -291,3 +291,168 @@ def test_split_outputs_are_views_but_functions_copy(rng):
     assert not np.shares_memory(got[1], xv)
     with pytest.raises(ValueError, match=r"Split\{2\} at node \d+: sizes \[1, 2\]"):
         run([x], first, np.zeros(4))
+
+
+# -- flatten, swapaxes, squeeze, Rebroadcast (Theano's shape helpers) ---------------------------
+def test_flatten_outdim_is_theanos_name_for_ndim(rng):
+    x = T.dtensor3("x")
+    xv = rng.normal(size=(2, 3, 4))
+    for out in (T.flatten(x, outdim=2), T.flatten(x, ndim=2), x.flatten(outdim=2),
+                x.flatten(2)):
+        np.testing.assert_array_equal(run([x], out, xv), xv.reshape(2, 12))
+    np.testing.assert_array_equal(run([x], T.flatten(x), xv), xv.ravel())
+    with pytest.raises(ValueError, match="ndim=1 and outdim=2 disagree"):
+        T.flatten(x, ndim=1, outdim=2)
+    with pytest.raises(ValueError, match="ndim=4 is invalid"):
+        T.flatten(x, outdim=4)
+    # a statically known tail keeps its length: a flattened broadcastable tail stays one
+    assert T.flatten(T.tensor("float64", shape=(None, 1, 1)), 2).broadcastable == (False, True)
+
+
+@pytest.mark.parametrize("a, b", [(0, 2), (1, 0), (-1, 0), (1, 1)])
+def test_swapaxes_matches_numpy(a, b, rng):
+    x = T.dtensor3("x")
+    xv = rng.normal(size=(2, 3, 4))
+    np.testing.assert_array_equal(run([x], T.swapaxes(x, a, b), xv), np.swapaxes(xv, a, b))
+    np.testing.assert_array_equal(run([x], x.swapaxes(a, b), xv), xv.swapaxes(a, b))
+    with pytest.raises(IndexError, match="swapaxes: axis 3 is out of range"):
+        T.swapaxes(x, 0, 3)
+
+
+def test_squeeze_drops_broadcastable_dims(rng):
+    x = T.tensor("float64", shape=(1, None, 1, None), name="x")
+    xv = rng.normal(size=(1, 3, 1, 2))
+    assert T.squeeze(x).broadcastable == (False, False)
+    np.testing.assert_array_equal(run([x], [T.squeeze(x), x.squeeze()], xv)[0], xv.squeeze())
+    # Theano's squeeze only drops what the type knows: a length 1 that is not static stays
+    m = T.dmatrix("m")
+    assert T.squeeze(m) is m
+    # axis= declares the dimension broadcastable first, checked at run time
+    np.testing.assert_array_equal(run([m], m.squeeze(axis=1), xv[0, :, 0, :1]), xv[0, :, 0, 0])
+    np.testing.assert_array_equal(run([x], T.squeeze(x, axis=(0, -2)), xv), xv[0, :, 0])
+    with pytest.raises(ValueError, match=r"Rebroadcast\{\?,1\} at node \d+: dimension 1"):
+        run([m], T.squeeze(m, 1), np.ones((3, 2)))
+
+
+def test_rebroadcast_changes_the_static_pattern_only(rng):
+    m = T.dmatrix("m")
+    row = T.addbroadcast(m, 0)
+    assert row.broadcastable == (True, False) and str(row.owner.op) == "Rebroadcast{1}"
+    assert T.unbroadcast(row, 0) is m  # folded back: nothing left to change
+    assert T.addbroadcast(row, 0) is row
+    both = T.addbroadcast(row, 1)
+    assert str(both.owner.op) == "Rebroadcast{1,1}" and both.owner.inputs[0] is m
+    col = T.patternbroadcast(m, (False, True))
+    assert col.type == T.dcol and str(col.owner.op) == "Rebroadcast{?,1}"
+    assert T.unbroadcast(T.drow("r"), 0).broadcastable == (False, False)
+    assert str(T.unbroadcast(T.drow("r"), 0).owner.op) == "Rebroadcast{0}"
+    # the value passes through, and a declared-broadcastable row broadcasts in elemwise ops
+    one, many = rng.normal(size=(1, 3)), rng.normal(size=(4, 3))
+    other = T.dmatrix("other")
+    np.testing.assert_array_equal(run([m, other], row + other, one, many), one + many)
+    got = run([m], row, one)
+    np.testing.assert_array_equal(got, one)
+
+
+def test_rebroadcast_errors_name_the_op_and_node():
+    m = T.dmatrix("m")
+    with pytest.raises(ValueError, match=r"Rebroadcast\{1\} at node \d+: dimension 0 was "
+                                         r"declared broadcastable.*shape \(2, 3\)"):
+        run([m], T.addbroadcast(m, 0), np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"Rebroadcast\{\?,1\}: dimension 1 of .* has length 3"):
+        T.addbroadcast(T.tensor("float64", shape=(None, 3)), 1)
+    with pytest.raises(IndexError, match="axis 2 is out of range"):
+        T.addbroadcast(m, 2)
+    with pytest.raises(ValueError, match="patternbroadcast: pattern .* has 1 entries"):
+        T.patternbroadcast(m, (True,))
+
+
+def test_rebroadcast_grad_takes_the_input_pattern_back(rng):
+    m, other = T.dmatrices("m", "other")
+    g = T.grad((T.addbroadcast(m, 0) * other).sum(), m)
+    assert g.broadcastable == (False, False)
+    one, many = rng.normal(size=(1, 3)), rng.normal(size=(4, 3))
+    np.testing.assert_allclose(run([m, other], g, one, many), many.sum(0, keepdims=True))
+    r = T.drow("r")
+    assert T.grad(T.unbroadcast(r, 0).sum(), r).broadcastable == (True, False)
+
+
+# -- roll and split ----------------------------------------------------------------------------
+@pytest.mark.parametrize("shift", [0, 1, 5, -3, 12])
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+def test_roll_matches_numpy(shift, axis, rng):
+    x = T.dmatrix("x")
+    xv = rng.normal(size=(3, 4))
+    np.testing.assert_array_equal(run([x], T.roll(x, shift, axis), xv), np.roll(xv, shift, axis))
+
+
+def test_roll_symbolic_shift_and_errors(rng):
+    x, s = T.dmatrix("x"), T.lscalar("s")
+    xv = rng.normal(size=(3, 4))
+    out = T.roll(x, s, axis=1)
+    for shift in (-7, 0, 2, 9):
+        np.testing.assert_array_equal(run([x, s], out, xv, shift), np.roll(xv, shift, 1))
+    with pytest.raises(TypeError, match="roll: shift must be an integer scalar"):
+        T.roll(x, T.dscalar(), 0)
+    with pytest.raises(IndexError, match="roll: axis 2 is out of range"):
+        T.roll(x, 1, 2)
+
+
+def test_split_is_theanos_function(rng):
+    x = T.dmatrix("x")
+    xv = rng.normal(size=(3, 6))
+    pieces = T.split(x, [1, 3, 2], 3, axis=1)
+    assert [str(p.owner.op) for p in pieces] == ["Split{3}"] * 3
+    for got, want in zip(run([x], pieces, xv), np.split(xv, [1, 4], axis=1), strict=True):
+        np.testing.assert_array_equal(got, want)
+    sizes = T.lvector("sizes")
+    top, bottom = T.split(x, sizes, 2)
+    got = run([x, sizes], [top, bottom], xv, [2, 1])
+    np.testing.assert_array_equal(got[0], xv[:2])
+    np.testing.assert_array_equal(got[1], xv[2:])
+    with pytest.raises(ValueError, match=r"Split\{2\} at node \d+: sizes \[2, 2\]"):
+        run([x, sizes], top, xv, [2, 2])
+
+
+def _split_product(a):
+    left, right = T.split(a, [2, 1], 2, axis=1)
+    return right * left.sum()
+
+
+SHAPE_GRADS = [
+    ("flatten_outdim", lambda a: T.flatten(a, outdim=2) * T.arange(12.0), [(2, 3, 4)]),
+    ("swapaxes", lambda a: T.swapaxes(a, 0, 2), [(2, 3, 4)]),
+    ("squeeze_axis", lambda a: T.squeeze(a, axis=0), [(1, 3)]),
+    ("addbroadcast", lambda a, b: T.addbroadcast(a, 0) * b, [(1, 3), (4, 3)]),
+    ("patternbroadcast", lambda a, b: T.patternbroadcast(a, (False, True)) + b,
+     [(2, 1), (2, 3)]),
+    ("roll", lambda a: T.roll(a, 2, axis=1), [(2, 3)]),
+    ("roll_flat", lambda a: T.roll(a, -4), [(2, 3)]),
+    ("split", _split_product, [(2, 3)]),
+]
+
+
+@pytest.mark.parametrize("name, fn, shapes", SHAPE_GRADS, ids=[g[0] for g in SHAPE_GRADS])
+def test_shape_helper_grads(name, fn, shapes, rng):
+    verify_grad(fn, [rng.normal(size=s) for s in shapes], rng=rng, mode=MODE)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_random_roll_swapaxes_split_match_numpy(data):
+    ndim = data.draw(st.integers(1, 3))
+    shape = data.draw(st.lists(st.integers(1, 4), min_size=ndim, max_size=ndim))
+    axis = data.draw(st.integers(-ndim, ndim - 1))
+    other = data.draw(st.integers(-ndim, ndim - 1))
+    shift = data.draw(st.integers(-9, 9))
+    cut = data.draw(st.integers(0, shape[axis]))
+    x = T.tensor("float64", shape=(None,) * ndim, name="x")
+    xv = np.arange(np.prod(shape), dtype="float64").reshape(shape)
+    first, second = T.split(x, [cut, shape[axis] - cut], 2, axis=axis)
+    got = run([x], [T.roll(x, shift, axis), T.roll(x, shift), T.swapaxes(x, axis, other),
+                    first, second], xv)
+    np.testing.assert_array_equal(got[0], np.roll(xv, shift, axis))
+    np.testing.assert_array_equal(got[1], np.roll(xv, shift))
+    np.testing.assert_array_equal(got[2], np.swapaxes(xv, axis, other))
+    np.testing.assert_array_equal(got[3], np.split(xv, [cut], axis)[0])
+    np.testing.assert_array_equal(got[4], np.split(xv, [cut], axis)[1])
