@@ -47,8 +47,10 @@ def gemm_thunk(node: Apply, in_cells: list[list], out_cells: list[list],
                is_gemm: bool) -> Callable[[], None] | None:
     """A thunk for a matrix-matrix ``dot`` or a ``Gemm`` node in float32/float64, or None.
 
-    ``Gemm`` copies ``z`` into the output buffer (it may not overwrite its input) and asks
-    BLAS for ``beta * out + alpha * x @ y`` there.
+    ``Gemm{no_inplace}`` copies ``z`` into the output buffer (it may not overwrite its input)
+    and asks BLAS for ``beta * out + alpha * x @ y`` there; ``Gemm{inplace}`` of a graph
+    input (a shared variable it updates: the inplace pass checked that nothing reads the old
+    value later) asks for it in ``z`` itself.
     """
     found = cblas()
     out_var = node.outputs[0]
@@ -74,6 +76,9 @@ def gemm_thunk(node: Apply, in_cells: list[list], out_cells: list[list],
 
     if is_gemm:
         z_cell, alpha_cell, x_cell, y_cell, beta_cell = in_cells
+        # an intermediate z keeps the copy: writing into it would make its producer
+        # allocate a fresh buffer every call instead of reusing its own
+        in_place = bool(node.op.destroy_map) and node.inputs[0].owner is None
 
         def thunk() -> None:
             x, y, z = x_cell[0], y_cell[0], z_cell[0]
@@ -87,8 +92,11 @@ def gemm_thunk(node: Apply, in_cells: list[list], out_cells: list[list],
                 pb, tb, ldb = _operand(y, fb)
             except ValueError:
                 return slow()
-            out = buffer(m, n)
-            np.copyto(out, z)
+            if in_place and z.flags.c_contiguous and z.flags.writeable:
+                out = z
+            else:
+                out = buffer(m, n)
+                np.copyto(out, z)
             call(ROW_MAJOR, ta, tb, m, n, k, float(alpha_cell[0]), pa, lda, pb, ldb,
                  float(beta_cell[0]), fb(out), n)
             out_cell[0] = out

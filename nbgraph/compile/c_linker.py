@@ -297,7 +297,11 @@ def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[l
     # operands that are graph inputs keep their last array: the same object has the same
     # pointer (the storage cell holds it until the next call anyway)
     held = [j for j, v in enumerate(node.inputs) if v.owner is None and not hasattr(v, "data")]
-    src = _fast_source(nin, nout, roles, kern.by_rows, held)
+    # an output computed into a shared variable it updates (the inplace pass ordered every
+    # other reader first); an intermediate input keeps its own buffer (see gemm_thunk)
+    into = {o: i for o, (i, *_) in (getattr(node.op, "destroy_map", {}) or {}).items()
+            if i in held and roles[i] == "full"}
+    src = _fast_source(nin, nout, roles, kern.by_rows, held, into)
     scope: dict[str, Any] = {}
     exec(src, scope)  # noqa: S102  (generated from integers only: arity and operand indices)
     return scope["make"](in_cells, out_cells, contig, ptrs,
@@ -307,13 +311,15 @@ def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[l
 
 
 def _fast_source(nin: int, nout: int, roles: list[str], by_rows: bool,
-                 held: Sequence[int] = ()) -> str:
+                 held: Sequence[int] = (), into: dict[int, int] | None = None) -> str:
     """Python source of a thunk specialised to the arity (no loops on the hot path).
 
     ``ffi.from_buffer`` refuses arrays that are not C-contiguous, which sends them to the
     strided path. Output pointers stay in ``ptrs`` while the output array is reused: every
-    path that stores a new output array stores its pointer too.
+    path that stores a new output array stores its pointer too. Output ``o`` with
+    ``into[o] = j`` is written over input ``j`` (same shape and dtype: checked first).
     """
+    into = into or {}
     ins = ", ".join(f"c{j}" for j in range(nin))
     outs = ", ".join(f"o{j}" for j in range(nout))
     full = [j for j, r in enumerate(roles) if r == "full"] or [0]
@@ -340,6 +346,13 @@ def _fast_source(nin: int, nout: int, roles: list[str], by_rows: bool,
         else:
             lines.append(f"                ptrs[{j}] = fb(a{j})")
     for j in range(nout):
+        if j in into:  # a read-only array fails require_writable: the strided path
+            lines += [f"                r{j} = a{into[j]}",
+                      f"                if r{j}.dtype is not dt{j}:",
+                      "                    raise TypeError",
+                      f"                ptrs[{nin + j}] = fb(r{j}, require_writable=True)",
+                      f"                o{j}[0] = r{j}"]
+            continue
         lines += [f"                r{j} = o{j}[0]",
                   f"                if r{j} is None or refs(r{j}) != base or "
                   f"r{j}.shape != shape:",

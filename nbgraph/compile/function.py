@@ -323,12 +323,16 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
     fgraph = FunctionGraph(all_inputs, roots)
     fgraph.borrow_outputs = [o.borrow for o in outs]  # the gpu pass keeps these on the device
     fgraph.update_targets = [t for t, _ in update_pairs]
+    # shared variables (not explicit inputs) whose update the inplace pass may compute into
+    # their own buffer: target -> position of its update among the graph outputs
+    fgraph.inplace_updates = {t: len(outs) + k for k, (t, _) in enumerate(update_pairs)
+                              if isinstance(t, SharedVariable) and t in shared_inputs}
     mode_obj = get_mode(mode)
     stats = ProfileStats(name) if profile else None
     trace = _optimize(fgraph, mode_obj, stats)
 
     linker = get_linker(mode_obj.linker)
-    nodes = fgraph.toposort()
+    nodes = _run_order(fgraph)
     variables = list(fgraph.inputs) + ancestors(fgraph.outputs)
     variables += [out for node in nodes for out in node.outputs]  # unused sibling outputs too
     storage = make_storage(variables)
@@ -365,6 +369,12 @@ def _optimize(fgraph: FunctionGraph, mode: Mode, stats: ProfileStats | None) -> 
     if stats is not None:
         stats.record_phase("rewrite", time.perf_counter() - start)
     return trace
+
+
+def _run_order(fgraph: FunctionGraph) -> list:
+    """The toposort, with in-place updates after every other reader of the old value."""
+    from .rewrite.inplace import ordered_toposort  # lazy: the rewrite layer is optional
+    return ordered_toposort(fgraph)
 
 
 def _add_default_updates(pairs: list[tuple[Any, Any]], outputs: list[Variable]) -> None:

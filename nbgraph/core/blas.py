@@ -20,11 +20,18 @@ class Gemm(Op):
     """``gemm(z, alpha, x, y, beta) = beta * z + alpha * dot(x, y)`` on matrices.
 
     ``alpha`` and ``beta`` are 0-d; ``z`` fixes the output type. Not differentiable: it only
-    appears after rewriting, when gradients have been built already.
+    appears after rewriting, when gradients have been built already. ``Gemm(inplace=True)``
+    (the inplace pass's) writes the result into ``z``'s buffer.
     """
 
+    __props__ = ("inplace",)
+
+    def __init__(self, inplace: bool = False):
+        self.inplace = inplace
+        self.destroy_map = {0: [0]} if inplace else {}
+
     def __str__(self) -> str:
-        return "Gemm{no_inplace}"
+        return "Gemm{inplace}" if self.inplace else "Gemm{no_inplace}"
 
     def make_node(self, z: Any, alpha: Any, x: Any, y: Any, beta: Any) -> Apply:
         z, alpha, x, y, beta = (as_tensor_variable(v) for v in (z, alpha, x, y, beta))
@@ -52,11 +59,15 @@ class Gemm(Op):
         if product.shape != z.shape and z.shape != (1, 1):
             raise ValueError(f"gemm at node {node.uid}: z has shape {z.shape}, dot(x, y) has "
                              f"shape {product.shape}")
-        out = beta * z + alpha * product
-        output_storage[0][0] = np.asarray(out, dtype=node.outputs[0].dtype)
+        out = np.asarray(beta * z + alpha * product, dtype=node.outputs[0].dtype)
+        if self.inplace and out.shape == z.shape and out.dtype == z.dtype and z.flags.writeable:
+            z[...] = out  # the destroy_map promise: the result lives in z's buffer
+            out = z
+        output_storage[0][0] = out
 
     def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
         return [shapes[0]]
 
 
 gemm_no_inplace = Gemm()
+gemm_inplace = Gemm(inplace=True)
