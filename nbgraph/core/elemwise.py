@@ -15,7 +15,7 @@ from .graph import Apply, Variable
 from .op import Op
 from .scalar import ScalarSpec
 from .types import TensorType, is_int
-from .variable import TensorConstant, as_tensor_variable, constant, describe
+from .variable import TensorConstant, adopt_dtype, as_tensor_variable, describe
 
 
 def _unify_weak_constants(spec: ScalarSpec, inputs: list[Any]) -> list[Any]:
@@ -28,7 +28,7 @@ def _unify_weak_constants(spec: ScalarSpec, inputs: list[Any]) -> list[Any]:
         return inputs
     target = str(np.result_type(*strong, *weak))
     return inputs[:skip] + [
-        constant(v.data.item(), dtype=target)
+        adopt_dtype(v, target)
         if getattr(v, "weak", False) and v.dtype != target else v for v in values]
 
 

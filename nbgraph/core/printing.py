@@ -224,28 +224,38 @@ def _pp_node(node: Apply, args: list[str], var: Variable) -> str:
     return f"{op}({', '.join(args)})"
 
 
+def _pp_leaf(var: Variable) -> str:
+    """A graph input or constant; a Python number prints as written (``x ** 2`` shows
+    ``TensorConstant{2}`` though it computes in float64, as Theano's int8 constant did)."""
+    literal = getattr(var, "literal", None)
+    if literal is not None and var.name is None:
+        return f"TensorConstant{{{literal}}}"
+    return str(var)
+
+
 def pp(var: Variable) -> str:
     """Theano's infix pretty print of the expression computing ``var``.
 
     Infix ops use the scalar table's ``symbol`` and are always parenthesised; other
-    elementwise ops print as functions; broadcasting dimshuffles are left out.
+    elementwise ops print as functions; broadcasting dimshuffles are left out; Python
+    numbers print as written.
 
     Examples
     --------
     >>> import nbgraph.tensor as T
     >>> x, y = T.dscalar('x'), T.dscalar('y')
     >>> pp(T.exp((x + y) * 2))
-    'exp(((x + y) * TensorConstant{2.0}))'
+    'exp(((x + y) * TensorConstant{2}))'
     """
     if not isinstance(var, Variable):
         raise TypeError(f"pp: expected a Variable, got {type(var).__name__}")
     # bottom-up over the nodes, so a deep graph needs no recursion
     text: dict[int, str] = {}
     for node in toposort([var]):
-        args = [text[id(x)] if id(x) in text else str(x) for x in node.inputs]
+        args = [text[id(x)] if id(x) in text else _pp_leaf(x) for x in node.inputs]
         for out in node.outputs:
             text[id(out)] = _pp_node(node, args, out)
-    return text.get(id(var), str(var))
+    return text.get(id(var), _pp_leaf(var))
 
 
 pprint = pp

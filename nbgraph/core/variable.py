@@ -225,15 +225,23 @@ class TensorVariable(TensorOperators, Variable):
 
 class TensorConstant(TensorOperators, Constant):
     """A constant array. ``weak`` marks Python scalars, which adopt the dtype they meet
-    (``float32_x * 2.0`` stays float32, as in Theano with ``floatX=float32``)."""
+    (``float32_x * 2.0`` stays float32, as in Theano with ``floatX=float32``).
+
+    ``literal`` is such a Python number as written, kept when it adopts a dtype (``x ** 2``
+    computes with 2.0 but remembers 2): ``pp`` prints it, as Theano printed its unoptimized
+    graphs, where a Python 2 was an int8 constant until the optimizer upcast it.
+    """
+
+    literal: Any = None  # also what a constant pickled before this attribute existed reads
 
     def __init__(self, type: TensorType, data: Any, name: str | None = None,
-                 weak: bool = False):
+                 weak: bool = False, literal: Any = None):
         super().__init__(type, data, name)
         self.weak = weak
+        self.literal = literal
 
     def clone(self) -> TensorConstant:
-        return TensorConstant(self.type, self.data, self.name, self.weak)
+        return TensorConstant(self.type, self.data, self.name, self.weak, self.literal)
 
     def __str__(self) -> str:
         if self.name is not None:
@@ -263,7 +271,17 @@ def constant(value: Any, name: str | None = None, ndim: int | None = None,
             raise ValueError(f"constant of shape {data.shape} cannot have ndim={ndim}")
         data = data.reshape((1,) * (ndim - data.ndim) + data.shape)
     data.setflags(write=False)
-    return TensorConstant(TensorType(str(data.dtype), shape=data.shape), data, name, weak)
+    return TensorConstant(TensorType(str(data.dtype), shape=data.shape), data, name, weak,
+                          value if weak else None)
+
+
+def adopt_dtype(weak: TensorConstant, dtype: str) -> TensorConstant:
+    """The Python number behind weak constant ``weak`` as a ``dtype`` constant (NEP 50: the
+    dtype it met), still remembering the number as written."""
+    value = weak.data.item() if weak.literal is None else weak.literal
+    out = constant(value, dtype=dtype)
+    out.literal = weak.literal
+    return out
 
 
 def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None,

@@ -7,6 +7,7 @@ import re
 import shutil
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 import nbgraph
@@ -143,13 +144,15 @@ def test_deep_chain_needs_no_recursion() -> None:
 
 # -- pp ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("build, expected", [
-    (lambda x, y, m: (x + y) * 2, "((x + y) * TensorConstant{2.0})"),
+    # Python numbers print as written (Theano's int8 constants before the optimizer upcast)
+    (lambda x, y, m: (x + y) * 2, "((x + y) * TensorConstant{2})"),
+    (lambda x, y, m: (x + y) * 2.0, "((x + y) * TensorConstant{2.0})"),
     (lambda x, y, m: T.exp(x) / -y, "(exp(x) / (-y))"),
-    (lambda x, y, m: abs(x - y) ** 2, "(|(x - y)| ** TensorConstant{2.0})"),
+    (lambda x, y, m: abs(x - y) ** 2, "(|(x - y)| ** TensorConstant{2})"),
     (lambda x, y, m: T.maximum(x, T.log1p(y)), "maximum(x, log1p(y))"),
     (lambda x, y, m: m.T + x, "(m.T + x)"),
     (lambda x, y, m: T.sum(m, axis=0) + 1,
-     "(Sum{axis=[0], acc_dtype=float64}(m) + TensorConstant{1.0})"),
+     "(Sum{axis=[0], acc_dtype=float64}(m) + TensorConstant{1})"),
     (lambda x, y, m: T.fill(m, y), "fill(m, y)"),
     (lambda x, y, m: x < y, "(x < y)"),
 ])
@@ -158,12 +161,28 @@ def test_pp_infix(build, expected) -> None:  # noqa: ANN001
     assert pp(build(x, y, m)) == expected
 
 
+def test_pp_prints_python_numbers_as_written() -> None:
+    f = T.fscalar("f")
+    small = f * 0.1
+    const = small.owner.inputs[1]
+    # the number computes in the dtype it met, and is remembered as written
+    assert const.dtype == "float32" and const.literal == 0.1 and const.clone().literal == 0.1
+    assert pp(small) == "(f * TensorConstant{0.1})"
+    assert str(const) == f"TensorConstant{{{np.float32(0.1).item()}}}"
+    three = T.constant(3.0, name="three")
+    assert pp(T.dvector("x") * three) == "(x * three)"
+    assert pp(T.dvector("x") * np.float64(2.0)) == "(x * TensorConstant{2.0})"
+
+
 def test_pp_leaf_and_gradient() -> None:
     x = T.dscalar("x")
     assert pp(x) == "x"
     gy = nbgraph.grad(x ** 2, x)
-    assert pp(gy) == ("((TensorConstant{1.0} * TensorConstant{2.0}) * "
-                      "(x ** (TensorConstant{2.0} - TensorConstant{1.0})))")
+    # the pow rule's constants print as written, as in Theano (its seed was fill(y, 1.0))
+    assert pp(gy) == ("((TensorConstant{1.0} * TensorConstant{2}) * "
+                      "(x ** (TensorConstant{2} - TensorConstant{1})))")
+    # they still compute in float64: debugprint shows the typed constants
+    assert "TensorConstant{2.0}" in debugprint(gy, file="str")
     with pytest.raises(TypeError, match="expected a Variable"):
         pp([x])
 
