@@ -623,6 +623,35 @@ def test_basic_tensor_helpers_match_numpy():
                                value.prod(axis=0), **TOL)
 
 
+def test_shape_helpers_from_the_library_reference():
+    # flatten: "a tensor of shape (2, 3, 4, 5) with flatten(x, ndim=2) ... shape (2, 60)"
+    x = T.tensor4('x')
+    value = np.arange(120.0).reshape(2, 3, 4, 5)
+    assert T.flatten(x, ndim=2).eval({x: value}).shape == (2, 60)
+    assert T.flatten(x, outdim=3).eval({x: value}).shape == (2, 3, 20)
+    # addbroadcast(x, 0) "will make the first dimension of x broadcastable. When performing
+    # the function, if the length of x along that dimension is not 1, a ValueError will be
+    # raised."
+    m = T.matrix('m')
+    r = T.addbroadcast(m, 0)
+    assert r.broadcastable == (True, False)
+    assert T.unbroadcast(r, 0).broadcastable == (False, False)
+    assert T.patternbroadcast(m, (False, True)).broadcastable == (False, True)
+    with pytest.raises(ValueError, match="Rebroadcast"):
+        r.eval({m: np.ones((2, 3))})
+    assert T.squeeze(r).eval({m: np.ones((1, 3))}).shape == (3,)
+    # roll: "Syntax copies numpy.roll function."
+    v = T.vector('v')
+    np.testing.assert_array_equal(T.roll(v, 2).eval({v: np.arange(5.0)}),
+                                  np.roll(np.arange(5.0), 2))
+    np.testing.assert_array_equal(T.roll(m, -1, axis=1).eval({m: value[0, 0]}),
+                                  np.roll(value[0, 0], -1, axis=1))
+    np.testing.assert_array_equal(T.swapaxes(x, 1, 3).eval({x: value}),
+                                  np.swapaxes(value, 1, 3))
+    a, b = T.split(v, [2, 3], 2)
+    np.testing.assert_array_equal(b.eval({v: np.arange(5.0)}), [2.0, 3.0, 4.0])
+
+
 # -- deeplearning.net tutorials ---------------------------------------------------------------
 class LogisticRegression(object):
     def __init__(self, input, n_in, n_out):
