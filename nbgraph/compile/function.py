@@ -22,7 +22,7 @@ from .fgraph import FunctionGraph
 from .linker import get_linker
 from .mode import Mode, get_mode
 from .profile import ProfileStats
-from .vm import VM, make_storage
+from .vm import VM, make_storage, node_error
 
 
 class UnusedInputError(ValueError):
@@ -158,27 +158,23 @@ class Function:
         # one output, nothing to copy or update, no profile: return the cell's value as is
         self._plain = (not outputs_as_list and len(self._out_cells) == 1 and not self._any_copy
                        and not self._updates and profile is None)
+        self._trusted, self._checked = _fast_paths(self)
 
     # -- calling --------------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        cells = self._in_cells
-        if kwargs or len(args) != len(cells):
-            if len(args) > len(cells):
-                raise TypeError(f"{self._label()}: takes {len(cells)} inputs, got {len(args)} "
-                                f"({', '.join(map(str, self.input_names))})")
+        if kwargs or len(args) != len(self._in_cells):
+            if len(args) > len(self._in_cells):
+                raise TypeError(f"{self._label()}: takes {len(self._in_cells)} inputs, got "
+                                f"{len(args)} ({', '.join(map(str, self.input_names))})")
             self._bind(args, kwargs)
-        elif self.trust_input:
-            for cell, value in zip(cells, args):  # noqa: B905  (lengths checked above)
-                cell[0] = value
-        else:
-            for cell, value, (dtype, ndim, sizes) in zip(cells, args, self._fast_checks):  # noqa: B905
-                if type(value) is not np.ndarray or value.dtype is not dtype \
-                        or value.ndim != ndim or (sizes and any(value.shape[a] != s
-                                                                for a, s in sizes)):
-                    self._bind(args, kwargs)
-                    break
-                cell[0] = value
-        self._run()
+            self._run()
+            return self._finish()
+        if self.trust_input:
+            return self._trusted(args)
+        return self._checked(args)
+
+    def _finish(self) -> Any:
+        """The outputs (copied where they alias an input), after storing the updates."""
         if self._plain:
             return self._out_cells[0][0]
         outs = [cell[0] for cell in self._out_cells]
@@ -250,6 +246,45 @@ class Function:
 
     def __reduce__(self) -> tuple:
         return (_rebuild, (self.maker.args,))
+
+
+def _fast_paths(fn: Function) -> tuple[Any, Any]:
+    """``(trusted, checked)``: the call path specialised to the function's arity, as Python
+    source (no loops, no zip on the hot path). ``trusted(args)`` stores the arguments as
+    they are (``trust_input``); ``checked(args)`` stores exact ndarrays of the input's dtype,
+    rank and static sizes and sends anything else through ``filter``. A one-node graph calls
+    its thunk directly (errors still name the node)."""
+    n = len(fn._in_cells)
+    cells = ", ".join(f"c{k}" for k in range(n))
+    store = f"{', '.join(f'c{k}[0]' for k in range(n))}, = args" if n else "pass"
+    checks = []
+    for k, (_, ndim, sizes) in enumerate(fn._fast_checks):
+        checks += [f"type(a{k}) is ndarray", f"a{k}.dtype is dt{k}", f"a{k}.ndim == {ndim}"]
+        checks += [f"a{k}.shape[{axis}] == {size}" for axis, size in sizes]
+    vm = fn.vm
+    one = len(vm.thunks) == 1 and vm.profile is None
+    run = ["        try:", "            thunk()", "        except Exception as err:",
+           "            raise node_error(node, node_cells, err) from err"] if one \
+        else ["        run()"]
+    done = ["        return out[0]"] if fn._plain else ["        return finish()"]
+    lines = ["def make(cells, dts, run, finish, bind, out, ndarray, thunk, node, node_cells,",
+             "         node_error):",
+             *([f"    {cells}, = cells", f"    {', '.join(f'dt{k}' for k in range(n))}, = dts"]
+               if n else []),
+             "    def trusted(args):", f"        {store}", *run, *done,
+             "    def checked(args):"]
+    if n:
+        lines += [f"        {', '.join(f'a{k}' for k in range(n))}, = args",
+                  f"        if {' and '.join(checks)}:", f"            {store}", "        else:",
+                  "            bind(args, {})"]
+    lines += [*run, *done, "    return trusted, checked"]
+    scope: dict[str, Any] = {}
+    exec("\n".join(lines) + "\n", scope)  # noqa: S102  (from integers and dtype names only)
+    return scope["make"](
+        fn._in_cells, [dt for dt, _, _ in fn._fast_checks], fn._run, fn._finish, fn._bind,
+        fn._out_cells[0] if fn._out_cells else None, np.ndarray,
+        vm.thunks[0] if one else None, vm.nodes[0] if one else None,
+        vm.in_cells[0] if one else None, node_error)
 
 
 def _rebuild(args: dict[str, Any]) -> Function:
