@@ -16,6 +16,7 @@ BIG_GRAPH = 250  # above this many drawn nodes: straight edges, no edge labels, 
 REMOVED = ("#fecaca", "#dc2626")  # (fill, border)
 ADDED = ("#bbf7d0", "#16a34a")
 ERROR = ("#fca5a5", "#b91c1c")
+DIMMED = ("#d1d5db", "#9ca3af")  # (border, text) of the nodes a focused view is not about
 GRADIENT = ("#fdd9b5", "#ea580c")  # to_dot's gradient fill, for the legend
 LAYOUT = (("nodesep", "0.25"), ("ranksep", "0.35"), ("bgcolor", "transparent"))
 FAST_LAYOUT = (("splines", "line"), ("nslimit", "1"), ("mclimit", "0.2"),
@@ -27,7 +28,9 @@ class Style:
     """How to draw particular nodes: colours, classes, an extra label line, one cluster.
 
     ``mark`` maps a uid to ``(fill, border, css_class)``; ``fill`` only recolours (profile
-    heat). ``cluster`` puts its uids in a labelled box (the gradient part).
+    heat). ``cluster`` puts its uids in a labelled box (the gradient part). With ``dim``, the
+    unmarked nodes are drawn grey so that the marked ones stand out; ``edge_labels=False``
+    leaves the edge types to the tooltips (a narrower drawing).
     """
 
     mark: dict[int, tuple[str, str, str]] = field(default_factory=dict)
@@ -36,10 +39,16 @@ class Style:
     tooltip: dict[int, str] = field(default_factory=dict)
     cluster: tuple[str, frozenset[int]] | None = None
     title: str | None = None
+    dim: bool = False
+    edge_labels: bool | None = None
 
-    def highlight(self, uids: object, colours: tuple[str, str], css: str) -> Style:
+    def highlight(self, uids: object, colours: tuple[str, str], css: str,
+                  note: str = "") -> Style:
+        """Mark ``uids`` in ``colours`` (fill, border) with SVG class ``css`` and a label line."""
         for uid in uids:  # type: ignore[attr-defined]
             self.mark[uid] = (colours[0], colours[1], css)
+            if note:
+                self.note[uid] = note
         return self
 
     def node_style(self, rec: NodeRecord) -> NodeStyle:
@@ -50,7 +59,10 @@ class Style:
         css = ""
         if rec.uid in self.mark:
             fill, border, css = self.mark[rec.uid]
-            attrs.update(fillcolor=fill, color=border, penwidth="2.5")
+            attrs.update(fillcolor=fill, color=border, penwidth="3" if self.dim else "2.5")
+        elif self.dim and self.mark:
+            attrs.update(color=DIMMED[0], fontcolor=DIMMED[1])
+            css = "dimmed"
         words = provenance(rec)
         tip = [words] if words != rec.origin else []  # to_dot's tooltip has the origin
         if len(rec.label) > LABEL_LIMIT:
@@ -81,6 +93,7 @@ def snapshot_dot(snap: Snapshot, style: Style | None = None) -> str:
     style = style or Style()
     big = len(snap.nodes) > BIG_GRAPH
     options = DotOptions(collapse_chains=0, large=BIG_GRAPH, max_label=LABEL_LIMIT,
+                         edge_labels=False if big else style.edge_labels,
                          id_prefix="n", css_classes=True,
                          graph_attrs=LAYOUT + (FAST_LAYOUT if big else ()))
     styles = {rec.uid: style.node_style(rec) for rec in snap.nodes}

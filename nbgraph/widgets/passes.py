@@ -1,24 +1,31 @@
 """The Passes view: a Play button and slider over the trace, one step per pass.
 
-Each step draws the graph before and after side by side (removed nodes red, added green),
+Each step draws the graph before and after (removed nodes red, added green, the rest greyed),
 lists the rules that fired with the nodes they touched, and diffs the listings. A ``Select``
-narrows the highlights to one rewrite event.
+narrows the highlights to one rewrite event; next to it a card names that event's rule, its
+description, whether it is unsafe, and the nodes it removed and added.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as W
 
-from ..compile.rewrite.trace import Trace
+from ..compile.rewrite.trace import Snapshot, Trace
 from .dot import ADDED, REMOVED, Style
-from .static import View, esc, heading, pass_list_html, table
-from .steps import Step, pass_steps
+from .graphdata import by_uid, short_label
+from .layout import Drawings, fits_side_by_side, pane
+from .render import FIT
+from .static import UNSAFE_BADGE, View, esc, heading, pass_list_html, rule_name, table
+from .steps import Step, pass_steps, rule_info
 from .views import drawing, empty_view, legend
 
 ALL_EVENTS = -1  # the Select's value for "highlight every event of the pass"
 PLAY_INTERVAL_MS = 1800
+CARD = ('<div class="nbgraph-event" style="font-size:12px;font-family:Helvetica,Arial,'
+        'sans-serif;border:1px solid #e5e7eb;border-radius:4px;padding:4px 8px;margin-top:4px">')
 
 
 def diff_html(text: str) -> str:
@@ -34,38 +41,84 @@ def diff_html(text: str) -> str:
             + "\n".join(lines) + "</pre>")
 
 
-def uid_list(uids: tuple[int, ...]) -> str:
-    return " ".join(f"#{u}" for u in uids) or "–"
+def node_chips(uids: Iterable[int], snap: Snapshot | None, colours: tuple[str, str]) -> str:
+    """``#uid`` chips in the highlight colours; with ``snap``, each also names its op."""
+    records = by_uid(snap) if snap is not None else {}
+    fill, border = colours
+    chips = []
+    for uid in uids:
+        rec = records.get(uid)
+        label = f"#{uid} {esc(short_label(rec.label, 36))}" if rec is not None else f"#{uid}"
+        tip = f' title="{esc(rec.label)}"' if rec is not None else ""
+        chips.append(f'<span{tip} style="background:{fill};border:1px solid {border};'
+                     f'border-radius:3px;padding:0 4px;margin:1px 2px;display:inline-block;'
+                     f'white-space:nowrap">{label}</span>')
+    return "".join(chips) or "–"
 
 
 def rules_html(step: Step) -> str:
-    """The rules applied in this step, how often each fired, and the nodes it touched."""
+    """The rules applied in this step, how often each fired, and the nodes it touched.
+
+    Hovering a rule's name shows its description; unsafe rules carry a red badge.
+    """
     uses = step.rules()
     if not uses:
         return f"<p><i>{esc(step.name)} changed nothing.</i></p>"
-    rows = [[f"<code>{esc(u.rule)}</code>", str(u.count), uid_list(u.removed),
-             uid_list(u.added)] for u in uses]
+    rows = [[rule_name(u.rule), str(u.count), node_chips(u.removed, None, REMOVED),
+             node_chips(u.added, None, ADDED)] for u in uses]
     return table(["rule", "fired", "removed", "added"], rows)
+
+
+def event_html(step: Step, event: int | None) -> str:
+    """The card next to the event list: the chosen rewrite's rule, its description, whether
+    it is unsafe, and the nodes it removed and added (or, for the whole pass, each rule)."""
+    if not step.events:
+        return f"{CARD}<i>{esc(step.name)} changed nothing.</i></div>"
+    if event is None:
+        lines = []
+        for use in step.rules():
+            info = rule_info(use.rule)
+            lines.append(f"<div>{rule_name(use.rule)} ×{use.count}: {esc(info.description)}"
+                         "</div>")
+        return (f"{CARD}<div><b>{len(step.events)} rewrites</b> in {esc(step.name)}; pick one "
+                f"above to see only its nodes.</div>{''.join(lines)}</div>")
+    chosen = step.events[event]
+    info = rule_info(chosen.rule)
+    safety = (UNSAFE_BADGE.format(why=esc(info.unsafe)) + f" {esc(info.unsafe)}"
+              if info.unsafe else '<span style="color:#166534">safe: values unchanged</span>')
+    return (f"{CARD}<div><b>rewrite {event + 1} of {len(step.events)}:</b> "
+            f"<code>{esc(chosen.rule)}</code></div>"
+            f"<div>{safety}</div>"
+            f'<div style="color:#374151;margin:2px 0">{esc(info.description)}</div>'
+            f"<div>removed: {node_chips(chosen.removed, step.before, REMOVED)}</div>"
+            f"<div>added: {node_chips(chosen.added, step.after, ADDED)}</div></div>")
 
 
 def event_options(step: Step) -> list[tuple[str, int]]:
     options = [(f"all {len(step.events)} rewrites of {step.name}", ALL_EVENTS)]
     for k, event in enumerate(step.events):
-        options.append((f"{k + 1}. {event.rule}  −{len(event.removed)} +{len(event.added)}",
-                        k))
+        unsafe = "  ⚠ unsafe" if rule_info(event.rule).unsafe else ""
+        options.append((f"{k + 1}. {event.rule}  −{len(event.removed)} +{len(event.added)}"
+                        f"{unsafe}", k))
     return options
 
 
-def step_panes(step: Step, event: int | None) -> tuple[str, str]:
-    """HTML of the before and after drawings with this step's (or event's) highlights."""
+def step_panes(step: Step, event: int | None, zoom: str = FIT) -> tuple[str, str]:
+    """HTML of the before and after drawings with this step's (or event's) highlights; the
+    nodes the step did not touch are greyed so the highlighted ones stand out."""
     removed, added = step.focus(event)
-    before = drawing(step.before, Style().highlight(removed, REMOVED, "removed"), max_height=520)
-    after = drawing(step.after, Style().highlight(added, ADDED, "added"), max_height=520)
+    before = drawing(step.before, Style(dim=True).highlight(removed, REMOVED, "removed",
+                                                            note="− removed"), zoom=zoom)
+    after = drawing(step.after, Style(dim=True).highlight(added, ADDED, "added",
+                                                          note="+ added"), zoom=zoom)
     return (heading(f"before {step.name}") + before, heading(f"after {step.name}") + after)
 
 
 def view_passes(trace: Trace | None) -> View:
     """Step through a rewrite trace pass by pass (``fn.trace``).
+
+    ``view.parts`` names the controls: ``slider`` (the pass), ``events`` (the rewrite),
+    ``drawings`` (a ``layout.Drawings``), ``event`` (the card), ``rules`` and ``diff``.
 
     >>> f = nbgraph.function([x], T.log(1 + T.exp(x)))
     >>> view_passes(f.trace)   # doctest: +SKIP
@@ -79,13 +132,9 @@ def view_passes(trace: Trace | None) -> View:
     slider = W.IntSlider(value=start, min=0, max=last, description="pass", readout=False,
                          continuous_update=False)
     W.jslink((play, "value"), (slider, "value"))
-    caption = W.HTML()
-    listing = W.HTML()
-    events = W.Select(rows=5, layout=W.Layout(width="98%"))
-    before, after = W.HTML(), W.HTML()
-    for pane in (before, after):
-        pane.layout = W.Layout(width="50%")
-    rules, diff = W.HTML(), W.HTML()
+    caption, listing, card, rules, diff = (pane() for _ in range(5))
+    events = W.Select(rows=6, layout=W.Layout(width="98%"))
+    drawings = Drawings(2, side_by_side=fits_side_by_side(step_panes(steps[start], None)))
     state = {"busy": False}
 
     def render(index: int, event: int | None) -> None:
@@ -94,7 +143,8 @@ def view_passes(trace: Trace | None) -> View:
         caption.value = (f"<b>pass {index + 1}/{len(steps)}: {esc(step.name)}</b>{grey} — "
                          f"{len(step.events)} rewrites")
         listing.value = pass_list_html(steps, current=index)
-        before.value, after.value = step_panes(step, event)
+        card.value = event_html(step, event)
+        drawings.show(lambda zoom: step_panes(step, event, zoom))
         rules.value = rules_html(step)
         diff.value = heading("listing diff") + diff_html(step.diff())
 
@@ -114,12 +164,14 @@ def view_passes(trace: Trace | None) -> View:
     render(start, None)
     slider.observe(on_pass, names="value")
     events.observe(on_event, names="value")
-    key = legend(("removed", REMOVED), ("added", ADDED))
-    controls = W.HBox([play, slider, caption])
+    key = legend(("removed", REMOVED), ("added", ADDED), ("untouched", ("#ffffff", "#d1d5db")))
+    caption.layout = W.Layout(width="auto")
     listing.layout = W.Layout(width="55%")
-    side = W.VBox([W.HTML(key), events], layout=W.Layout(width="45%"))
-    widget = W.VBox([controls, W.HBox([listing, side]),
-                     W.HBox([before, after]), rules, diff])
+    side = W.VBox([pane(key), events, card], layout=W.Layout(width="45%"))
+    widget = W.VBox([W.HBox([play, slider, caption]), W.HBox([listing, side]),
+                     drawings.widget, rules, diff])
     html_text = heading("Passes") + pass_list_html(steps)
     changed = sum(1 for s in steps if s.changed)
-    return View(widget, html_text, f"{len(steps)} passes, {changed} changed the graph")
+    parts = {"play": play, "slider": slider, "events": events, "event": card,
+             "drawings": drawings, "rules": rules, "diff": diff, "listing": listing}
+    return View(widget, html_text, f"{len(steps)} passes, {changed} changed the graph", parts)

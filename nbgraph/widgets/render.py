@@ -65,17 +65,41 @@ def dot_to_svg(dot_text: str, timeout: float = DOT_TIMEOUT) -> str:
     return svg
 
 
-def svg_block(svg: str, max_height: int = 640) -> str:
-    """An SVG sized to its pane: shrinks to the width, scrolls when very tall."""
-    svg = svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
-    return (f'<div class="nbgraph-svg" style="overflow:auto;max-height:{max_height}px">'
-            f"{svg}</div>")
+FIT, ACTUAL = "fit width", "actual size"  # the two zooms of every drawn graph
+MIN_ZOOM, MAX_ZOOM = 0.6, 1.0  # fitting never shrinks labels below 0.6x nor blows them up
+ACTUAL_MAX_HEIGHT = 720  # px; at actual size the pane scrolls both ways below this
+_SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"')
 
 
-def svg_or_text(dot_text: str, fallback: str, max_height: int = 640) -> str:
+def svg_size(svg: str) -> tuple[float, float] | None:
+    """The natural (width, height) in pt ``dot`` gave the first ``<svg>`` in ``svg``."""
+    found = _SIZE.search(svg)
+    return (float(found.group(1)), float(found.group(2))) if found else None
+
+
+def svg_block(svg: str, zoom: str = FIT) -> str:
+    """An SVG sized to its pane.
+
+    ``FIT`` scales it to the pane's width, but never above ``MAX_ZOOM`` times its natural size
+    (small graphs stay small) nor below ``MIN_ZOOM`` (a wider graph scrolls sideways instead of
+    turning its labels to dust); the page, not the pane, scrolls a tall graph. ``ACTUAL`` draws
+    it at its natural size in a pane that scrolls both ways.
+    """
+    width, _ = svg_size(svg) or (0.0, 0.0)
+    if zoom == ACTUAL:
+        css, box = "display:block;max-width:none", f"overflow:auto;max-height:{ACTUAL_MAX_HEIGHT}px"
+    else:
+        limits = (f"min-width:{width * MIN_ZOOM:.0f}pt;max-width:{width * MAX_ZOOM:.0f}pt;"
+                  if width else "max-width:100%;")
+        css, box = f"display:block;margin:0 auto;width:100%;{limits}height:auto", "overflow-x:auto"
+    svg = svg.replace("<svg ", f'<svg style="{css}" ', 1)
+    return f'<div class="nbgraph-svg" style="{box}">{svg}</div>'
+
+
+def svg_or_text(dot_text: str, fallback: str, zoom: str = FIT) -> str:
     """HTML for a drawing: the SVG, or ``fallback`` text with the install hint when no ``dot``."""
     try:
-        return svg_block(dot_to_svg(dot_text), max_height)
+        return svg_block(dot_to_svg(dot_text), zoom)
     except (GraphvizNotFound, GraphvizError) as err:
         return (f'<div class="nbgraph-nodot"><p style="color:#b91c1c">{html.escape(str(err))}'
                 f"</p><pre>{html.escape(fallback)}</pre></div>")

@@ -10,12 +10,13 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from .steps import Step
+from .steps import Step, rule_info
 
 GREY = "#9ca3af"
 TABLE = ('<table class="nbgraph-table" style="border-collapse:collapse;font-size:12px;'
          'font-family:Helvetica,Arial,sans-serif">')
 CELL = 'style="padding:2px 8px;border-bottom:1px solid #e5e7eb;text-align:left"'
+NOWRAP_CELL = CELL[:-1] + ';white-space:nowrap"'
 
 
 class View:
@@ -24,10 +25,12 @@ class View:
     >>> View(widget, "<p>graph</p>", "graph of 3 nodes")  # doctest: +SKIP
     """
 
-    def __init__(self, widget: Any, html_text: str, text: str):
+    def __init__(self, widget: Any, html_text: str, text: str,
+                 parts: dict[str, Any] | None = None):
         self.widget = widget
         self.html = html_text
         self.text = text
+        self.parts = dict(parts or {})  # named inner widgets: view.parts["slider"].value = 2
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         bundle = dict(self.widget._repr_mimebundle_()) if self.widget is not None else {}
@@ -52,19 +55,35 @@ def heading(text: str) -> str:
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]],
-          row_styles: Sequence[str] | None = None) -> str:
-    """An HTML table; cells are already HTML, ``row_styles`` are inline CSS per row."""
-    head = "".join(f"<th {CELL}>{esc(h)}</th>" for h in header)
+          row_styles: Sequence[str] | None = None, nowrap: bool = False) -> str:
+    """An HTML table; cells are already HTML, ``row_styles`` are inline CSS per row.
+
+    ``nowrap`` keeps every cell on one line (numbers with units must not break).
+    """
+    cell = NOWRAP_CELL if nowrap else CELL
+    head = "".join(f"<th {cell}>{esc(h)}</th>" for h in header)
     body = []
     for k, row in enumerate(rows):
         css = row_styles[k] if row_styles else ""
-        cells = "".join(f"<td {CELL}>{c}</td>" for c in row)
+        cells = "".join(f"<td {cell}>{c}</td>" for c in row)
         body.append(f'<tr style="{css}">{cells}</tr>')
     return f"{TABLE}<tr>{head}</tr>{''.join(body)}</table>"
 
 
+UNSAFE_BADGE = ('<span style="color:#fff;background:#b91c1c;border-radius:3px;padding:0 4px;'
+                'font-size:11px" title="{why}">unsafe</span>')
+
+
+def rule_name(rule: str) -> str:
+    """A rule's name in code type; hovering shows its description (and why it is unsafe)."""
+    info = rule_info(rule)
+    tip = info.description + (f"\nunsafe: {info.unsafe}" if info.unsafe else "")
+    badge = "&nbsp;" + UNSAFE_BADGE.format(why=esc(info.unsafe)) if info.unsafe else ""
+    return f'<code title="{esc(tip)}" style="cursor:help">{esc(rule)}</code>{badge}'
+
+
 def rule_counts(rules: Sequence[tuple[str, int]]) -> str:
-    return ", ".join(f"<code>{esc(rule)}</code>&nbsp;×{count}" for rule, count in rules)
+    return ", ".join(f"{rule_name(rule)}&nbsp;×{count}" for rule, count in rules)
 
 
 def pass_list_html(steps: Sequence[Step], current: int | None = None) -> str:
@@ -84,20 +103,32 @@ def pass_list_html(steps: Sequence[Step], current: int | None = None) -> str:
     return table(["#", "pass", "rewrites", "rules applied (times fired)"], rows, styles)
 
 
-def share_bar(share: float, width: int = 160) -> str:
+def share_bar(share: float, width: int = 120) -> str:
     filled = max(1, round(share * width)) if share > 0 else 0
     return (f'<div style="width:{width}px;background:#f3f4f6;height:10px">'
             f'<div style="width:{filled}px;background:#ea580c;height:10px"></div></div>')
 
 
-def op_cell(op: str, limit: int = 60) -> str:
+def op_cell(op: str, limit: int = 44) -> str:
     short = op if len(op) <= limit else op[: limit - 1] + "…"
     return f'<code title="{esc(op)}">{esc(short)}</code>'
 
 
+def format_seconds(seconds: float) -> str:
+    """A duration with 3 significant digits in s, ms, µs or ns: ``format_seconds(2.5e-5)``
+    is ``'25.0 µs'``."""
+    units = (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9))
+    # the largest unit the value rounds to at least 1 in: 999.7 µs reads '1.00 ms'
+    unit, scale = next((u for u in units if seconds >= u[1] * (1 - 5e-4)), units[-1])
+    value = seconds / scale
+    digits = 0 if value >= 100 else 1 if value >= 10 else 2
+    return f"{value:.{digits}f} {unit}"
+
+
 def profile_table_html(rows: Sequence[tuple[int, str, int, float, float]],
                        timings: bool) -> str:
-    """Per-node calls (and, live, time, share and bars) as (uid, op, calls, seconds, share).
+    """Per-node calls (and, live, time per call, share and bars) from
+    (uid, op, calls, seconds in all calls, share) rows.
 
     With ``timings=False`` the rows keep graph order and show only counts, so the static
     output is the same on every run.
@@ -107,7 +138,7 @@ def profile_table_html(rows: Sequence[tuple[int, str, int, float, float]],
     if not timings:
         body = [[str(uid), op_cell(op), str(calls)]
                 for uid, op, calls, _, _ in sorted(rows)]
-        return table(["node", "op", "calls"], body)
-    body = [[str(uid), op_cell(op), str(calls), f"{seconds * 1e6:.1f} µs",
+        return table(["node", "op", "calls"], body, nowrap=True)
+    body = [[f"#{uid}", op_cell(op), str(calls), format_seconds(seconds / max(calls, 1)),
              f"{share:.1%}", share_bar(share)] for uid, op, calls, seconds, share in rows]
-    return table(["node", "op", "calls", "time", "share", ""], body)
+    return table(["node", "op", "calls", "per call", "share", ""], body, nowrap=True)

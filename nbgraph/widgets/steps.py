@@ -7,12 +7,46 @@ highlights), how often each rule fired and what it touched, and a listing diff.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
+from ..compile.rewrite.pipeline import find_rule
 from ..compile.rewrite.trace import PassRecord, RewriteEvent, Snapshot, Trace
 from .graphdata import listing_text
+
+_CONST = re.compile(r"Const\(value=([^)]*)\)")
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What the Passes view says about a rule: its description and, if unsafe, why."""
+
+    name: str
+    description: str
+    unsafe: str | None
+
+
+@lru_cache(maxsize=512)
+def rule_info(name: str) -> RuleInfo:
+    """The rule's ``doc`` (else its pattern) and ``unsafe`` reason, from the full pipeline.
+
+    A rule the pipeline does not know (a user's own pass) still gets a RuleInfo.
+
+    >>> rule_info("canonicalize/div_self").unsafe
+    'x == 0 gives nan, not 1'
+    """
+    try:
+        rule = find_rule(name)
+    except KeyError:
+        return RuleInfo(name, "(not a rule of the default pipeline)", None)
+    doc = " ".join((rule.doc or "").split())
+    pattern = getattr(rule, "pattern", None)
+    if not doc and pattern is not None:  # declarative rules without a doc: show what they match
+        doc = "matches " + _CONST.sub(r"\1", repr(pattern))
+    return RuleInfo(name, doc or "(no description)", rule.unsafe)
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,16 @@ from ..compile.rewrite.trace import Snapshot, snapshot
 from ..core.graph import Variable
 from .dot import ERROR, GRADIENT, Style, snapshot_dot
 from .graphdata import backward_uids, collapse, graph_snapshot, listing_text
-from .render import svg_or_text
-from .static import View, esc, heading, profile_table_html
+from .layout import Drawings, fits_side_by_side, pane
+from .render import FIT, svg_or_text
+from .static import View, esc, format_seconds, heading, profile_table_html
 
 COLLAPSE_AT = 300  # drawn records above which chains fold and constants go to tooltips
+EDGE_LABELS_UP_TO = 24  # gradient drawings with more records leave edge types to tooltips
+TOP_NODES = 8  # profile rows shown open; the rest sit in a collapsed section
 HIGHLIGHT = ("#fef08a", "#ca8a04")
 _GRAD_OF = re.compile(r"grad of (\d+)(?: \((.*)\))?")
+_ELEMWISE = re.compile(r"Elemwise\{(\w+),[^}]*\}$")
 
 
 def as_snapshot(graph: Any) -> Snapshot:
@@ -51,8 +55,9 @@ def heat_colour(share: float) -> str:
 
 
 def drawing(snap: Snapshot, style: Style | None = None, heat: dict[int, float] | None = None,
-            max_height: int = 640) -> str:
-    """HTML for one drawn graph; big graphs fold chains first (marked nodes stay visible)."""
+            zoom: str = FIT) -> str:
+    """HTML for one drawn graph at ``zoom`` (``render.FIT`` or ``render.ACTUAL``); big graphs
+    fold chains first (marked nodes stay visible)."""
     style = style or Style()
     heat = dict(heat or {})
     drawn = snap
@@ -62,11 +67,7 @@ def drawing(snap: Snapshot, style: Style | None = None, heat: dict[int, float] |
         for group, members in folded.members.items():
             heat[group] = sum(heat.get(u, 0.0) for u in members)
     style.fill.update({uid: heat_colour(share) for uid, share in heat.items()})
-    return svg_or_text(snapshot_dot(drawn, style), listing_text(snap), max_height)
-
-
-def _pane(html_text: str) -> W.HTML:
-    return W.HTML(value=html_text, layout=W.Layout(width="100%"))
+    return svg_or_text(snapshot_dot(drawn, style), listing_text(snap), zoom)
 
 
 def legend(*items: tuple[str, tuple[str, str]]) -> str:
@@ -94,21 +95,25 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
     ops = sum(1 for rec in snap.nodes if rec.inputs)
     text = f"graph: {ops} nodes, {len(snap.outputs)} outputs"
     html_text = heading("Graph") + note + body
-    return View(W.VBox([_pane(note), _pane(body)]), html_text, text)
+    drawn = Drawings(1)
+    drawn.show(lambda zoom: [drawing(snap, style, zoom=zoom)])
+    return View(W.VBox([pane(note), drawn.widget]), html_text, text)
 
 
 # -- Gradient ----------------------------------------------------------------------------
 def gradient_style(snap: Snapshot, n_forward: int) -> Style:
     """Backward nodes clustered and coloured, each noted with the forward node it came from."""
     backward = backward_uids(snap, n_forward)
-    style = Style(cluster=("backward (gradient)", frozenset(backward)))
+    style = Style(cluster=("backward (gradient)", frozenset(backward)),
+                  edge_labels=None if len(snap.nodes) <= EDGE_LABELS_UP_TO else False)
     present = {rec.uid for rec in snap.nodes}
     for rec in snap.nodes:
         found = _GRAD_OF.match(rec.origin) if rec.uid in backward else None
         if found is None:
             continue
         forward, op = int(found.group(1)), found.group(2) or ""
-        style.note[rec.uid] = f"∂ of #{forward} {op}".rstrip()
+        scalar = _ELEMWISE.match(op)  # 'Elemwise{tanh,no_inplace}' -> 'tanh': a narrower box
+        style.note[rec.uid] = f"∂ of #{forward} {scalar.group(1) if scalar else op}".rstrip()
         if forward in present:
             style.note.setdefault(forward, f"#{forward}")
     return style
@@ -118,32 +123,37 @@ def view_gradient(before: Any, after: Any = None, n_forward: int = 1) -> View:
     """Forward and backward graph, before and (if given) after optimization.
 
     ``before``/``after`` are Snapshots, Functions or Variables whose first ``n_forward``
-    outputs are the forward outputs and the rest gradients.
+    outputs are the forward outputs and the rest gradients. The two drawings sit side by side
+    when both are narrow, else one above the other, each fitted to the full width (a toggle
+    switches layout, another draws at actual size).
 
     >>> gx = T.grad(T.exp(x).sum(), x)
     >>> view_gradient([T.exp(x).sum(), gx])   # doctest: +SKIP
     """
-    panes, htmls = [], []
+    graphs = []
     for label, graph in (("before optimization", before), ("after optimization", after)):
-        if graph is None:
-            continue
-        snap = as_snapshot(graph)
-        body = heading(label) + drawing(snap, gradient_style(snap, n_forward))
-        panes.append(_pane(body))
-        htmls.append(f'<div style="flex:1;min-width:0">{body}</div>')
+        if graph is not None:
+            snap = as_snapshot(graph)
+            graphs.append((label, snap, gradient_style(snap, n_forward)))
+
+    def draw(zoom: str) -> list[str]:
+        return [heading(label) + drawing(snap, style, zoom=zoom) for label, snap, style in graphs]
+
+    bodies = draw(FIT)
+    side = len(bodies) > 1 and fits_side_by_side(bodies)
     key = legend(("backward (gradient) node", GRADIENT),
                  ("forward node", ("#ffffff", "#374151")))
-    box = W.HBox(panes, layout=W.Layout(width="100%"))
-    for pane in panes:
-        pane.layout = W.Layout(width=f"{100 // len(panes)}%")
-    html_text = (heading("Gradient") + key + '<div style="display:flex;gap:12px">'
-                 + "".join(htmls) + "</div>")
-    return View(W.VBox([_pane(key), box]), html_text, "gradient graph")
+    drawn = Drawings(len(bodies), side_by_side=side)
+    drawn.show(draw)
+    cells = "".join(f'<div style="flex:1;min-width:0">{body}</div>' for body in bodies)
+    html_text = (heading("Gradient") + key
+                 + (f'<div style="display:flex;gap:12px">{cells}</div>' if side else cells))
+    return View(W.VBox([pane(key), drawn.widget]), html_text, "gradient graph")
 
 
 def empty_view(title: str, message: str) -> View:
     body = f"<p><i>{esc(message)}</i></p>"
-    return View(W.VBox([_pane(body)]), heading(title) + body, f"{title}: {message}")
+    return View(W.VBox([pane(body)]), heading(title) + body, f"{title}: {message}")
 
 
 # -- Code --------------------------------------------------------------------------------
@@ -181,15 +191,15 @@ def view_code(fn: Any) -> View:
     first_label = next((label for label, _ in entries if "Composite" in label), entries[0][0])
     pick = W.Dropdown(options=[label for label, _ in entries], value=first_label,
                       description="node", layout=W.Layout(width="80%"))
-    pane = _pane(rendered[first_label])
+    code = pane(rendered[first_label])
 
     def show(change: dict[str, Any]) -> None:
-        pane.value = rendered[change["new"]]
+        code.value = rendered[change["new"]]
 
     pick.observe(show, names="value")
     html_text = heading("Code") + f"<p><code>{esc(first_label)}</code></p>" + \
         rendered[first_label]
-    return View(W.VBox([pick, pane]), html_text, f"code for {len(entries)} nodes")
+    return View(W.VBox([pick, code]), html_text, f"code for {len(entries)} nodes")
 
 
 # -- Profile -----------------------------------------------------------------------------
@@ -202,8 +212,26 @@ def profile_rows(fn: Any) -> list[tuple[int, str, int, float, float]]:
             for node, calls, seconds, share in stats.rows()]
 
 
+def heat_key() -> str:
+    """The colour scale of the profile drawing, white (no time) to orange (all of it)."""
+    stops = ", ".join(heat_colour(k / 4) for k in range(5))
+    return ('<div style="font-size:12px;margin:4px 0;display:flex;align-items:center;gap:6px">'
+            'share of the time: 0%<span style="display:inline-block;width:140px;height:10px;'
+            f'border:1px solid #d1d5db;background:linear-gradient(to right, {stops})"></span>'
+            "100%; each node is labelled <code>#uid · share</code></div>")
+
+
+def _more_rows(rows: Sequence[tuple[int, str, int, float, float]]) -> W.Accordion:
+    """The rows past ``TOP_NODES`` in a collapsed section titled with their count and share."""
+    share = sum(row[4] for row in rows)
+    title = f"{len(rows)} more nodes ({share:.1%} of the time)"
+    return W.Accordion(children=[pane(profile_table_html(rows, timings=True))], titles=(title,),
+                       selected_index=None, layout=W.Layout(width="auto"))
+
+
 def view_profile(fn: Any) -> View:
-    """Per-node calls, time and share as a table with bars, and the graph coloured by time.
+    """Per-node calls, time per call and share: the slowest nodes as a table with bars (the
+    rest collapsed), above the graph coloured by time.
 
     The static HTML keeps only the call counts (timings change on every run).
 
@@ -214,16 +242,23 @@ def view_profile(fn: Any) -> View:
     if not rows:
         return empty_view("Profile", "no profile: run the cell with --profile "
                           "(or compile with profile=True and call the function)")
+    snap = as_snapshot(fn)
     heat = {uid: share for uid, _, _, _, share in rows}
-    graph = drawing(as_snapshot(fn), heat=heat)
-    live = profile_table_html(rows, timings=True)
+    style = Style(note={uid: f"#{uid} · {share:.1%}" for uid, share in heat.items()})
     calls = getattr(fn.profile, "calls", 0)
-    info = f"<p>{calls} calls; darker nodes took more of the time.</p>"
-    box = W.HBox([_pane(info + live), _pane(graph)])
-    box.children[0].layout = W.Layout(width="55%")
-    box.children[1].layout = W.Layout(width="45%")
+    per_call = sum(row[3] for row in rows) / max(calls, 1)
+    # one or two extra rows read better open than behind a fold
+    top, rest = (rows, []) if len(rows) <= TOP_NODES + 2 else (rows[:TOP_NODES], rows[TOP_NODES:])
+    shown = "every node" if not rest else f"the {len(top)} slowest of {len(rows)} nodes"
+    info = (f"<p><b>{calls} calls</b>, {format_seconds(per_call)} per call in the nodes; "
+            f"{shown}, slowest first (time per call of the node):</p>")
+    drawn = Drawings(1)
+    drawn.show(lambda zoom: [drawing(snap, style, heat=heat, zoom=zoom)])
+    parts = [pane(info + profile_table_html(top, timings=True))]
+    parts += [_more_rows(rest)] if rest else []
+    parts += [pane(heat_key()), drawn.widget]
     html_text = heading("Profile") + profile_table_html(rows, timings=False)
-    return View(box, html_text, f"profile of {len(rows)} nodes")
+    return View(W.VBox(parts), html_text, f"profile of {len(rows)} nodes")
 
 
 def view_error(node: Any, err: BaseException) -> View:

@@ -7,7 +7,9 @@ import shutil
 import pytest
 
 from nbgraph.widgets import render
-from nbgraph.widgets.render import GraphvizError, GraphvizNotFound, dot_to_svg, svg_or_text
+from nbgraph.widgets.render import (ACTUAL, FIT, MAX_ZOOM, MIN_ZOOM, GraphvizError,
+                                    GraphvizNotFound, dot_to_svg, svg_block, svg_or_text,
+                                    svg_size)
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 
@@ -44,3 +46,26 @@ def test_missing_dot_static_view_falls_back_to_text(monkeypatch):
     html = svg_or_text("digraph { also_never_rendered -> b }", "%3:float64[?] = exp %1")
     assert "<svg" not in html and "install graphviz" in html
     assert "%3:float64[?] = exp %1" in html
+
+
+SVG = '<svg width="800pt" height="300pt" viewBox="0 0 800 300"><g id="n1"></g></svg>'
+
+
+def test_svg_size_reads_points():
+    assert svg_size(SVG) == (800.0, 300.0)
+    assert svg_size("<svg></svg>") is None
+
+
+def test_fit_zoom_fills_width_between_min_and_max_zoom():
+    block = svg_block(SVG, FIT)
+    assert "width:100%" in block and "height:auto" in block
+    assert f"min-width:{800 * MIN_ZOOM:.0f}pt" in block
+    assert f"max-width:{800 * MAX_ZOOM:.0f}pt" in block
+    assert "max-height" not in block  # the page scrolls a tall graph, not a pane
+    assert block.count("<svg ") == 1 and '<g id="n1">' in block
+
+
+def test_actual_zoom_keeps_natural_size_and_scrolls():
+    block = svg_block(SVG, ACTUAL)
+    assert "max-width:none" in block and "width:100%" not in block
+    assert "overflow:auto" in block and "max-height" in block

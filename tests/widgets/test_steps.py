@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from widget_fixtures import END, START, make_trace, svg_nodes
+import re
+from html import escape as html_escape
 
-from nbgraph.compile.rewrite.trace import Trace
-from nbgraph.widgets.passes import rules_html, step_panes
-from nbgraph.widgets.steps import pass_steps, step_summary
+from widget_fixtures import END, NO_ADD, START, svg_nodes
+
+from nbgraph.compile.rewrite.pipeline import find_rule
+from nbgraph.compile.rewrite.trace import PassRecord, RewriteEvent, Trace
+from nbgraph.widgets.passes import event_html, event_options, rules_html, step_panes
+from nbgraph.widgets.steps import pass_steps, rule_info, step_summary
 
 
 def test_pass_steps_one_per_pass_unchanged_kept(trace):
@@ -61,8 +65,53 @@ def test_step_drawings_of_one_event(trace):
 
 def test_rules_html_lists_rules_and_touched_nodes(trace):
     html = rules_html(pass_steps(trace)[2])
-    assert "specialize/exp_to_sqr" in html and "#5 #6" in html and ">2<" in html
+    assert "specialize/exp_to_sqr" in html and ">2<" in html
+    assert re.findall(r">#(\d+)</span>", html) == ["3", "5", "6"]  # removed, then added
     assert "changed nothing" in rules_html(pass_steps(trace)[1])
+
+
+def test_rules_html_describes_each_rule_on_hover(trace):
+    html = rules_html(pass_steps(trace)[0])
+    expected = rule_info("canonicalize/add_zero").description
+    assert f'<code title="{html_escape(expected)}"' in html
+
+
+def test_rule_info_reads_doc_unsafe_or_pattern():
+    merge = rule_info("merge/merge_nodes")
+    assert merge.description == " ".join(find_rule("merge/merge_nodes").doc.split())
+    assert merge.unsafe is None
+    div = rule_info("canonicalize/div_self")
+    assert div.unsafe == find_rule("canonicalize/div_self").unsafe and div.unsafe
+    assert rule_info("stabilize/log1p").description == "matches log(add(1.0, x))"
+    assert "not a rule" in rule_info("mine/custom").description
+
+
+def test_event_html_names_rule_safety_and_nodes(trace):
+    step = pass_steps(trace)[2]
+    card = event_html(step, 0)
+    assert "rewrite 1 of 2" in card and "specialize/exp_to_sqr" in card
+    assert "safe: values unchanged" in card
+    assert "#3 Elemwise{exp,no_inplace}" in card and "#5 Elemwise{sqr,no_inplace}" in card
+    assert "#6" not in card  # the other event's node
+    whole = event_html(step, None)
+    assert "2 rewrites" in whole and "not a rule of the default pipeline" in whole
+
+
+def test_event_html_and_options_mark_unsafe_rules():
+    step = pass_steps(Trace((PassRecord("canonicalize", START, NO_ADD, (
+        RewriteEvent("canonicalize/div_self", (4,), (), 1e-6),), 1e-6),)))[0]
+    reason = rule_info("canonicalize/div_self").unsafe
+    assert ">unsafe</span>" in event_html(step, 0) and html_escape(reason) in event_html(step, 0)
+    assert event_options(step)[1][0].endswith("⚠ unsafe")
+    assert "safe: values unchanged" not in event_html(step, 0)
+
+
+def test_step_drawings_grey_the_untouched_nodes(trace):
+    before, after = step_panes(pass_steps(trace)[2], 0)
+    drawn = svg_nodes(after)
+    assert "added" in drawn[5] and "dimmed" not in drawn[5]
+    assert {u for u, css in drawn.items() if "dimmed" in css} == {1, 6}
+    assert "− removed" in before and "+ added" in after
 
 
 def test_pass_steps_survive_json_round_trip(trace):

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
+import ipywidgets as W
 import numpy as np
 import pytest
 from widget_fixtures import svg_nodes
 
 import nbgraph
 import nbgraph.tensor as T
+from nbgraph.compile.rewrite.pipeline import PIPELINE
 from nbgraph.compile.rewrite.trace import NodeRecord, Snapshot
 from nbgraph.widgets import view_code, view_gradient, view_graph, view_passes, view_profile
 from nbgraph.widgets.graphdata import graph_snapshot
-from nbgraph.widgets.views import heat_colour, lexer_for
+from nbgraph.widgets.render import ACTUAL
+from nbgraph.widgets.static import format_seconds
+from nbgraph.widgets.views import TOP_NODES, heat_colour, lexer_for, profile_rows
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 
@@ -56,13 +61,35 @@ def test_view_passes_static_lists_rules_and_greys_unchanged(trace):
 
 def test_view_passes_widget_starts_on_first_changing_pass(trace):
     view = view_passes(trace)
-    controls, _, panes, rules, _ = view.widget.children
-    play, slider, _ = controls.children
+    play, slider, rules = view.parts["play"], view.parts["slider"], view.parts["rules"]
     assert slider.value == 0 and slider.max == 2 and play.max == 2
     slider.value = 2
-    after = svg_nodes(panes.children[1].value)
+    after = svg_nodes(view.parts["drawings"].panes[1].value)
     assert {u for u, css in after.items() if "added" in css} == {5, 6}
     assert "specialize/exp_to_sqr" in rules.value
+
+
+def test_view_passes_picking_a_rewrite_updates_card_and_highlights(trace):
+    view = view_passes(trace)
+    view.parts["slider"].value = 2
+    assert "2 rewrites" in view.parts["event"].value
+    view.parts["events"].value = 1
+    card = view.parts["event"].value
+    assert "rewrite 2 of 2" in card and "#6 Elemwise{neg,no_inplace}" in card
+    after = svg_nodes(view.parts["drawings"].panes[1].value)
+    assert {u for u, css in after.items() if "added" in css} == {6}
+    assert {u for u, css in after.items() if "dimmed" in css} == {1, 5}
+
+
+def test_view_passes_zoom_toggle_redraws_at_actual_size(trace):
+    view = view_passes(trace)
+    drawings = view.parts["drawings"]
+    assert all("width:100%" in p.value for p in drawings.panes)
+    drawings.zoom.value = ACTUAL
+    assert all("max-width:none" in p.value and "overflow:auto" in p.value
+               for p in drawings.panes)
+    assert svg_nodes(drawings.panes[0].value) == svg_nodes(view_passes(trace).parts[
+        "drawings"].panes[0].value)  # same drawing, other size
 
 
 def test_view_gradient_sets_backward_nodes_apart():
@@ -72,8 +99,22 @@ def test_view_gradient_sets_backward_nodes_apart():
     view = view_gradient([cost, gx], nbgraph.function([x], [cost, gx]), n_forward=1)
     assert view.html.count("backward (gradient)") >= 2  # before and after optimization
     tanh_uid = cost.owner.inputs[0].owner.uid
-    assert f"∂ of #{tanh_uid} Elemwise{{tanh,no_inplace}}" in view.html
+    assert f"∂ of #{tanh_uid} tanh" in view.html
     assert view.html.count('class="cluster"') == 2
+
+
+def test_view_gradient_stacks_wide_graphs_side_by_side_small_ones():
+    x = T.dvector("x")
+    small = view_gradient([T.exp(x)], [T.exp(x)], n_forward=1)
+    assert small.widget.children[1].children[1].layout.flex_flow == "row"
+    assert "display:flex" in small.html
+    h = x
+    for k in range(12):  # twelve side branches make a drawing wider than SIDE_BY_SIDE_PT
+        h = h + T.sin(x * (k + 2))
+    wide = view_gradient([h.sum(), T.grad(h.sum(), x)], n_forward=1)
+    box = wide.widget.children[1].children[1]
+    assert box.layout.flex_flow == "column" and box.children[0].layout.width == "100%"
+    assert 'class="nbgraph-svg"' in wide.html and "display:flex" not in wide.html
 
 
 def test_view_code_highlights_each_node():
@@ -92,9 +133,38 @@ def test_view_profile_static_part_has_no_timings():
     for _ in range(3):
         f(np.ones(4))
     view = view_profile(f)
-    assert ">3<" in view.html and "µs" not in view.html and "%" not in view.html
+    assert ">3<" in view.html and "%" not in view.html
+    assert not re.search(r"\d (ns|µs|ms|s)<", view.html)
     live = view.widget.children[0].value
-    assert "µs" in live and "%" in live
+    assert "per call" in live and "%" in live and "white-space:nowrap" in live
+    assert re.search(r">\d+(\.\d+)? (ns|µs|ms|s)</td>", live)
+
+
+def test_view_profile_shows_top_nodes_and_folds_the_rest():
+    x = T.dvector("x")
+    h = x
+    for k in range(14):  # unfused (Python linker, no fusion): one node per op
+        h = T.exp(h) * (k + 1) if k % 2 else T.sin(h)
+    mode = nbgraph.Mode(linker="py", optimizer=PIPELINE.excluding("fuse_elemwise"))
+    f = nbgraph.function([x], h.sum(), profile=True, mode=mode)
+    f(np.ones(5))
+    rows = profile_rows(f)
+    assert len(rows) > TOP_NODES + 2
+    table, more = view_profile(f).widget.children[:2]
+    assert table.value.count("<tr") == TOP_NODES + 1  # header and the slowest rows
+    assert isinstance(more, W.Accordion) and more.selected_index is None
+    assert more.titles[0].startswith(f"{len(rows) - TOP_NODES} more nodes")
+    assert more.children[0].value.count("<tr") == len(rows) - TOP_NODES + 1
+    drawing_html = view_profile(f).widget.children[-1].children[1].children[0].value
+    slowest = rows[0][0]
+    assert f"#{slowest} · " in drawing_html
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (2.5e-5, "25.0 µs"), (3.4e-9, "3.40 ns"), (0.0, "0.00 ns"), (0.1234, "123 ms"),
+    (9.9996e-4, "1.00 ms"), (12.0, "12.0 s")])
+def test_format_seconds_picks_units(seconds, text):
+    assert format_seconds(seconds) == text
 
 
 def test_view_profile_without_profile_says_how():
