@@ -205,7 +205,7 @@ class CStyleRenderer:
     stride = "1"
     simd_pragma = "#pragma omp simd"
     preamble: tuple[str, ...] = ("#include <math.h>", "#include <stdint.h>",
-                                 "#include <stdbool.h>", "#include <stdlib.h>",
+                                 "#include <stdbool.h>",
                                  "#ifdef _OPENMP\n#include <omp.h>\n#endif")
 
     # -- one scalar statement ------------------------------------------------------------------
@@ -409,10 +409,11 @@ class CStyleRenderer:
         loads = [f"const {self.ctype(a.dtype)} {a.name} = p_{a.name}[i];" for a in k.inputs]
         strided, _ = self._strided_loads(k, "c")
         body = self.body(k)
-        return [f"if ({contig}) {{", _indent(setup, 1), *([f"    {pragma}"] if pragma else []),
-                "    for (int64_t i = 0; i < n; i++) {", _indent(loads + body + [update], 2),
-                "    }", "} else {", "    for (int64_t i = 0; i < n; i++) {",
-                _indent(strided + body + [update], 2), "    }", "}"]
+        lines = [f"if ({contig}) {{", _indent(setup, 1), *([f"    {pragma}"] if pragma else []),
+                 "    for (int64_t i = 0; i < n; i++) {", _indent(loads + body + [update], 2),
+                 "    }", "} else {", "    for (int64_t i = 0; i < n; i++) {",
+                 _indent(strided + body + [update], 2), "    }", "}"]
+        return "\n".join(lines).split("\n")
 
     def render_reduce(self, k: Kernel) -> str:
         """A reduction over the last ``nr`` of ``nk + nr`` dimensions (the thunk moves the
@@ -420,9 +421,12 @@ class CStyleRenderer:
 
         - each output reduces its own run, the inner loop along the last reduced dimension
           (a reduction over trailing axes: ``sum(x, axis=1)``);
-        - when the last kept dimension is the cheaper inner loop (a reduction over leading
-          axes: the bias gradient ``sum(dh, axis=0)``), whole rows stream into a block of
-          NBG_RBLOCK accumulators, in row order (NumPy's order for this layout).
+        - when the last axis is kept (a reduction over leading axes: the bias gradient
+          ``sum(dh, axis=0)``), whole rows stream into a block of NBG_RBLOCK accumulators,
+          in row order (NumPy's order for this layout).
+
+        Either order is right for any strides; only the one that suits C-contiguous inputs
+        is emitted (both doubled the C compile of a graph's reductions).
         """
         red = k.reduce
         assert red is not None
@@ -436,7 +440,7 @@ class CStyleRenderer:
         final = self._reduce_final(k, "acc", "arg", "n_red")
         row_final = self._reduce_final(k, "acc[i]", "arg[i]", "n_red")
         cost = self.cost(k)
-        return textwrap.dedent(f"""\
+        each_fn = textwrap.dedent(f"""\
             /* {k.title}: a {red.kind} over the last nr of nk + nr dimensions; inputs have
                byte strides st[k * nd + d]; the output p[{nin}] is contiguous over the kept ones */
             static void {k.name}_each(int nk, int nr, const int64_t *shape, char **p,
@@ -465,7 +469,9 @@ class CStyleRenderer:
                 }}
             }}
 
-            /* the same reduction, rows streamed into blocks of the kept last dimension */
+            """).replace("{each}", each)
+        rows_fn = textwrap.dedent(f"""\
+            /* {k.title}: a {red.kind}, rows streamed into blocks of the kept last dimension */
             static void {k.name}_rows(int nk, int nr, const int64_t *shape, char **p,
                                       const int64_t *st, int64_t lo, int64_t hi)
             {{
@@ -493,28 +499,24 @@ class CStyleRenderer:
                 }}
             }}
 
+            """).replace("{rows}", rows)
+        if red.keeps_last:
+            body, fn = rows_fn, f"{k.name}_rows"
+            tasks = "n_out / shape[nk - 1] * ((shape[nk - 1] + NBG_RBLOCK - 1) / NBG_RBLOCK)"
+        else:
+            body, fn, tasks = each_fn, f"{k.name}_each", "n_out"
+        return body + textwrap.dedent(f"""\
             {self.kernel_prefix} {k.name}_reduce(int nk, int nr, const int64_t *shape, char **p,
                                   const int64_t *st)
             {{
-                const int nd = nk + nr;
-                int64_t n_out = 1, n_red = 1, inner_cost = 0, row_cost = 0;
+                int64_t n_out = 1, n_red = 1;
                 for (int d = 0; d < nk; d++) n_out *= shape[d];
-                for (int d = nk; d < nd; d++) n_red *= shape[d];
+                for (int d = nk; d < nk + nr; d++) n_red *= shape[d];
                 if (n_out == 0) return;
-                for (int k = 0; k < {nin}; k++) {{
-                    inner_cost += llabs(st[k * nd + nd - 1]);
-                    if (nk > 0) row_cost += llabs(st[k * nd + nk - 1]);
-                }}
-                const int64_t work = n_out * n_red * {cost};
-                if (nk > 0 && shape[nk - 1] > 1 && row_cost < inner_cost) {{
-                    const int64_t cols = shape[nk - 1];
-                    const int64_t tasks = n_out / cols * ((cols + NBG_RBLOCK - 1) / NBG_RBLOCK);
-                    nbg_run_tasks({k.name}_rows, tasks, work, nk, nr, shape, p, st);
-                }} else {{
-                    nbg_run_tasks({k.name}_each, n_out, work, nk, nr, shape, p, st);
-                }}
+                const int64_t tasks = {tasks};
+                nbg_run_tasks({fn}, tasks, n_out * n_red * {cost}, nk, nr, shape, p, st);
             }}
-            """).replace("{each}", each).replace("{rows}", rows)
+            """)
 
     # -- a whole module --------------------------------------------------------------------------
     def render_kernel(self, k: Kernel) -> str:

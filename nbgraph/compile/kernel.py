@@ -69,6 +69,13 @@ class Reduce:
     kind: str
     axes: tuple[int, ...]       # axes of the (prologue's) full shape that are reduced
     acc_dtype: str              # accumulator (float32 sums accumulate in double)
+    ndim: int = 0               # rank of the full shape
+
+    @property
+    def keeps_last(self) -> bool:
+        """Whether the last axis is kept: C-contiguous rows then stream into a row of
+        accumulators (``sum(x, axis=0)``) rather than reducing along each row."""
+        return self.ndim > 0 and self.ndim - 1 not in self.axes
 
 
 @dataclass(frozen=True)
@@ -200,7 +207,7 @@ def lower_reduce(node: Apply, name: str, prologue: Apply | None = None) -> Kerne
         acc = "float64"  # NumPy sums float32 pairwise; a double accumulator stays as close
     if kind in ("argmax", "argmin"):
         acc = x.dtype
-    reduce = Reduce(kind, reduced_axes(node), acc)
+    reduce = Reduce(kind, reduced_axes(node), acc, x.ndim)
     title = f"{node.op} uid {node.uid}"
     if prologue is None:
         inputs = (KArg("i0", x.dtype),)

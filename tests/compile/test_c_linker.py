@@ -200,7 +200,8 @@ def test_reductions_over_any_axes_match_numpy(shape, data):
     tol = 1e-12 if dtype == "float64" else 1e-5
     for got, want in ((f(a), _reduce_ref(name, a, axis)),
                       (g(a), _reduce_ref(name, np.exp(a) * a, axis)),
-                      (f(a[::-1]), _reduce_ref(name, a[::-1], axis))):
+                      (f(a[::-1]), _reduce_ref(name, a[::-1], axis)),
+                      (f(np.asfortranarray(a)), _reduce_ref(name, a, axis))):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol * 10)
 
 
