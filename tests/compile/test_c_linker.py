@@ -230,3 +230,30 @@ def test_large_reductions_use_threads_and_stay_correct(rng, axis):
     s, m = f(a)
     np.testing.assert_allclose(s, np.exp(a).sum(axis=axis), rtol=1e-12)
     np.testing.assert_array_equal(m, a.max(axis=axis))
+
+
+@pytest.mark.parametrize("bcast,order", [((False, True), (0, "x")), ((False,), ("x", 0)),
+                                         ((False, False), (1, 0)), ((), ("x",)),
+                                         ((True, False, True), (1,)),
+                                         ((True, False, True), ("x", 1, "x")),
+                                         ((False, True, False), (2, "x", 0)),
+                                         ((False, False, True), ("x", 1, 0, "x"))])
+def test_dimshuffle_thunk_is_a_view_equal_to_perform(rng, bcast, order):
+    from nbgraph.core.elemwise import DimShuffle
+    x = T.tensor("float64", shape=tuple(1 if b else None for b in bcast), name="x")
+    node = DimShuffle(bcast, order).make_node(x)
+    a = rng.standard_normal(tuple(1 if b else 3 + k for k, b in enumerate(bcast)))
+    got, want = [None], [None]
+    c_linker.dimshuffle_thunk(node, [[a]], [got])()
+    node.op.perform(node, [a], [want])
+    assert got[0].shape == want[0].shape
+    np.testing.assert_array_equal(got[0], want[0])
+    assert np.shares_memory(got[0], a)
+
+
+def test_dimshuffle_thunk_leaves_bad_values_to_perform():
+    from nbgraph.core.elemwise import DimShuffle
+    x = T.tensor("float64", shape=(None, 1), name="x")
+    node = DimShuffle((False, True), (0,)).make_node(x)
+    with pytest.raises(ValueError):
+        c_linker.dimshuffle_thunk(node, [[np.ones((3, 2))]], [[None]])()
