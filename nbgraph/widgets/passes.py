@@ -80,7 +80,7 @@ def event_html(step: Step, event: int | None) -> str:
             info = rule_info(use.rule)
             lines.append(f"<div>{rule_name(use.rule)} ×{use.count}: {esc(info.description)}"
                          "</div>")
-        return (f"{CARD}<div><b>{len(step.events)} rewrites</b> in {esc(step.name)}; pick one "
+        return (f"{CARD}<div><b>{rewrites(len(step.events))}</b> in {esc(step.name)}; pick one "
                 f"above to see only its nodes.</div>{''.join(lines)}</div>")
     chosen = step.events[event]
     info = rule_info(chosen.rule)
@@ -94,8 +94,13 @@ def event_html(step: Step, event: int | None) -> str:
             f"<div>added: {node_chips(chosen.added, step.after, ADDED)}</div></div>")
 
 
+def rewrites(count: int) -> str:
+    return f"{count} rewrite" + ("" if count == 1 else "s")
+
+
 def event_options(step: Step) -> list[tuple[str, int]]:
-    options = [(f"all {len(step.events)} rewrites of {step.name}", ALL_EVENTS)]
+    every = "the one rewrite" if len(step.events) == 1 else f"all {len(step.events)} rewrites"
+    options = [(f"{every} of {step.name}", ALL_EVENTS)]
     for k, event in enumerate(step.events):
         unsafe = "  ⚠ unsafe" if rule_info(event.rule).unsafe else ""
         options.append((f"{k + 1}. {event.rule}  −{len(event.removed)} +{len(event.added)}"
@@ -141,7 +146,7 @@ def view_passes(trace: Trace | None) -> View:
         step = steps[index]
         grey = "" if step.changed else " (changed nothing)"
         caption.value = (f"<b>pass {index + 1}/{len(steps)}: {esc(step.name)}</b>{grey} — "
-                         f"{len(step.events)} rewrites")
+                         f"{rewrites(len(step.events))}")
         listing.value = pass_list_html(steps, current=index)
         card.value = event_html(step, event)
         drawings.show(lambda zoom: step_panes(step, event, zoom))

@@ -93,7 +93,9 @@ def svg_block(svg: str, zoom: str = FIT) -> str:
                   if width else "max-width:100%;")
         css, box = f"display:block;margin:0 auto;width:100%;{limits}height:auto", "overflow-x:auto"
     svg = svg.replace("<svg ", f'<svg style="{css}" ', 1)
-    return f'<div class="nbgraph-svg" style="{box}">{svg}</div>'
+    # width:0 + min-width:100%: the box takes the pane's width without letting the drawing's
+    # own width widen the pane (a flex item would grow to it and clip instead of scrolling)
+    return f'<div class="nbgraph-svg" style="width:0;min-width:100%;{box}">{svg}</div>'
 
 
 def svg_or_text(dot_text: str, fallback: str, zoom: str = FIT) -> str:

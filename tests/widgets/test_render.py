@@ -63,9 +63,10 @@ def test_fit_zoom_fills_width_between_min_and_max_zoom():
     assert f"max-width:{800 * MAX_ZOOM:.0f}pt" in block
     assert "max-height" not in block  # the page scrolls a tall graph, not a pane
     assert block.count("<svg ") == 1 and '<g id="n1">' in block
+    assert block.startswith('<div class="nbgraph-svg" style="width:0;min-width:100%;')
 
 
 def test_actual_zoom_keeps_natural_size_and_scrolls():
     block = svg_block(SVG, ACTUAL)
-    assert "max-width:none" in block and "width:100%" not in block
+    assert '<svg style="display:block;max-width:none" width="800pt"' in block
     assert "overflow:auto" in block and "max-height" in block

@@ -103,6 +103,8 @@ def test_event_html_and_options_mark_unsafe_rules():
     reason = rule_info("canonicalize/div_self").unsafe
     assert ">unsafe</span>" in event_html(step, 0) and html_escape(reason) in event_html(step, 0)
     assert event_options(step)[1][0].endswith("⚠ unsafe")
+    assert event_options(step)[0][0] == "the one rewrite of canonicalize"
+    assert "<b>1 rewrite</b>" in event_html(step, None)
     assert "safe: values unchanged" not in event_html(step, 0)
 
 

@@ -84,10 +84,10 @@ def test_view_passes_picking_a_rewrite_updates_card_and_highlights(trace):
 def test_view_passes_zoom_toggle_redraws_at_actual_size(trace):
     view = view_passes(trace)
     drawings = view.parts["drawings"]
-    assert all("width:100%" in p.value for p in drawings.panes)
+    assert all("height:auto" in p.value for p in drawings.panes)
     drawings.zoom.value = ACTUAL
     assert all("max-width:none" in p.value and "overflow:auto" in p.value
-               for p in drawings.panes)
+               and "height:auto" not in p.value for p in drawings.panes)
     assert svg_nodes(drawings.panes[0].value) == svg_nodes(view_passes(trace).parts[
         "drawings"].panes[0].value)  # same drawing, other size
 
