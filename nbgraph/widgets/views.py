@@ -57,7 +57,8 @@ def heat_colour(share: float) -> str:
 def drawing(snap: Snapshot, style: Style | None = None, heat: dict[int, float] | None = None,
             zoom: str = FIT) -> str:
     """HTML for one drawn graph at ``zoom`` (``render.FIT`` or ``render.ACTUAL``); big graphs
-    fold chains first (marked nodes stay visible)."""
+    fold chains first (marked nodes stay visible). ``heat`` (uid -> share of the time) colours
+    the nodes and labels each ``#uid · share``; a folded chain gets the sum of its members."""
     style = style or Style()
     heat = dict(heat or {})
     drawn = snap
@@ -67,6 +68,7 @@ def drawing(snap: Snapshot, style: Style | None = None, heat: dict[int, float] |
         for group, members in folded.members.items():
             heat[group] = sum(heat.get(u, 0.0) for u in members)
     style.fill.update({uid: heat_colour(share) for uid, share in heat.items()})
+    style.note.update({uid: f"#{uid} · {share:.1%}" for uid, share in heat.items()})
     return svg_or_text(snapshot_dot(drawn, style), listing_text(snap), zoom)
 
 
@@ -244,7 +246,7 @@ def view_profile(fn: Any) -> View:
                           "(or compile with profile=True and call the function)")
     snap = as_snapshot(fn)
     heat = {uid: share for uid, _, _, _, share in rows}
-    style = Style(note={uid: f"#{uid} · {share:.1%}" for uid, share in heat.items()})
+    style = Style()
     calls = getattr(fn.profile, "calls", 0)
     per_call = sum(row[3] for row in rows) / max(calls, 1)
     # one or two extra rows read better open than behind a fold

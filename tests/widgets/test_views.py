@@ -18,7 +18,7 @@ from nbgraph.widgets import view_code, view_gradient, view_graph, view_passes, v
 from nbgraph.widgets.graphdata import graph_snapshot
 from nbgraph.widgets.render import ACTUAL
 from nbgraph.widgets.static import format_seconds
-from nbgraph.widgets.views import TOP_NODES, heat_colour, lexer_for, profile_rows
+from nbgraph.widgets.views import TOP_NODES, drawing, heat_colour, lexer_for, profile_rows
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 
@@ -187,3 +187,15 @@ def test_big_graph_is_folded_and_drawn():
     view = view_graph(Snapshot(tuple(nodes), (5000,)), highlight=[700])
     drawn = svg_nodes(view.html)
     assert len(drawn) < 50 and 700 in drawn and 5000 in drawn
+
+
+def test_profile_heat_of_a_folded_chain_is_its_members_sum():
+    nodes = [NodeRecord(1, "x", (), "float64[?]", "x")]
+    for k in range(400):  # one long chain: it folds into a single drawn record
+        nodes.append(NodeRecord(10 + k, "Elemwise{exp,no_inplace}", (9 + k if k else 1,),
+                                "float64[?]", None))
+    snap = Snapshot(tuple(nodes), (409,))
+    heat = {10 + k: 0.0025 for k in range(400)}  # 400 x 0.25% = all the time
+    html = drawing(snap, heat=heat)
+    assert set(svg_nodes(html)) == {1, 409}
+    assert "#409 · 100.0%" in html and heat_colour(1.0) in html
