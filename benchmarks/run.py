@@ -342,8 +342,9 @@ JAX_COMPILE = textwrap.dedent("""
 
 
 def _fresh(args: list[str], env: dict[str, str]) -> float | None:
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     done = subprocess.run([sys.executable, "-c", *args], capture_output=True, text=True,
-                          env=dict(os.environ, **env), timeout=600)
+                          env=dict(base, **env), timeout=600)
     if done.returncode != 0:
         print(done.stderr[-2000:], file=sys.stderr)
         return None
@@ -351,6 +352,14 @@ def _fresh(args: list[str], env: dict[str, str]) -> float | None:
 
 
 def compile_section(with_pytensor_mlp: bool) -> str:
+    """Cold: an empty compile cache. Python's own bytecode is cached beforehand (one priming
+    run, bytecode under a temporary PYTHONPYCACHEPREFIX) as it is after an install: with
+    PYTHONDONTWRITEBYTECODE set, every fresh process recompiled nbgraph's sources (25 ms)."""
+    with tempfile.TemporaryDirectory() as pycache:
+        return _compile_rows(with_pytensor_mlp, pycache)
+
+
+def _compile_rows(with_pytensor_mlp: bool, pycache: str) -> str:
     rows = []
     for graph in ("elemwise", "mlp"):
         cold: dict[str, float | None] = {}
@@ -358,16 +367,21 @@ def compile_section(with_pytensor_mlp: bool) -> str:
         systems = ["nbgraph"] + (["pytensor"] if optional("pytensor") is not None
                                  and (graph == "elemwise" or with_pytensor_mlp) else [])
         for which in systems:
+            args = [COMPILE_SCRIPT, which, graph, MLP_NBGRAPH if which == "nbgraph"
+                    else MLP_PYTENSOR]
+            with tempfile.TemporaryDirectory() as prime:
+                _fresh(args, {"NBGRAPH_FLAGS": f"compiledir={prime}", "PYTENSOR_FLAGS":
+                              f"compiledir={prime}", "PYTHONPYCACHEPREFIX": pycache})
             with tempfile.TemporaryDirectory() as tmp:
                 env = {"NBGRAPH_FLAGS": f"compiledir={tmp}",
-                       "PYTENSOR_FLAGS": f"compiledir={tmp}"}
-                args = [COMPILE_SCRIPT, which, graph, MLP_NBGRAPH if which == "nbgraph"
-                        else MLP_PYTENSOR]
+                       "PYTENSOR_FLAGS": f"compiledir={tmp}", "PYTHONPYCACHEPREFIX": pycache}
                 label = "nbgraph" if which == "nbgraph" else "PyTensor C"
                 cold[label] = _fresh(args, env)
                 warm[label] = _fresh(args, env)
         if graph == "elemwise" and optional("jax") is not None:
-            cold["JAX jit"] = warm["JAX jit"] = _fresh([JAX_COMPILE], {})
+            _fresh([JAX_COMPILE], {"PYTHONPYCACHEPREFIX": pycache})
+            cold["JAX jit"] = warm["JAX jit"] = _fresh([JAX_COMPILE],
+                                                       {"PYTHONPYCACHEPREFIX": pycache})
         rows.append((f"{graph}: cold (fresh process, empty cache)", cold))
         rows.append((f"{graph}: warm (fresh process, cached)", warm))
     for _, times in rows:
@@ -389,6 +403,7 @@ def main(argv: list[str] | None = None) -> None:
     from nbgraph.compile.c_linker import thread_count
     print(f"# nbgraph {nbgraph.__version__} benchmarks: {os.uname().machine}, "
           f"{len(os.sched_getaffinity(0))} cores, nbgraph threads {thread_count()}, "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
           f"NumPy {np.__version__}; import nbgraph {import_time * 1e3:.0f} ms "
           f"(in-process, after NumPy)\n")
     for section in (lambda: fused_section(sizes), overhead_section, mlp_section, grad_section,
