@@ -99,7 +99,8 @@ class Elemwise(Op):
                 check_broadcast(node, inputs, result.shape)
             if k in destroyed:  # write into the input buffer this output may overwrite
                 target = inputs[destroyed[k]]
-                if target.shape == result.shape and target.dtype == result.dtype:
+                if target.shape == result.shape and target.dtype == result.dtype \
+                        and target.flags.writeable:  # a shared value may be read-only
                     target[...] = result
                     result = target
             output_storage[k][0] = result

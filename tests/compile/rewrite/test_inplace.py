@@ -177,3 +177,23 @@ def test_explicit_stateful_input_is_never_updated_in_place(rng):
     start = np.ones(3)
     fn(np.ones(3), start)
     np.testing.assert_array_equal(start, np.ones(3))
+
+
+def test_read_only_or_broadcast_shared_values_get_a_new_buffer(linker):
+    """set_value(borrow=True) of a read-only array (np.broadcast_to's, stride 0): the update
+    lands in a fresh buffer, the caller's array is untouched."""
+    ro = np.ones(3)
+    ro.setflags(write=False)
+    b = shared(ro, borrow=True)
+    w = shared(np.ones((3, 3)))
+    base = np.ones(3)
+    w.set_value(np.broadcast_to(base, (3, 3)), borrow=True)
+    x, y = T.dvector("x"), T.dmatrix("y")
+    fn = function([x, y], [], updates=[(b, b - 0.1 * x), (w, w - 0.1 * T.dot(y, y))],
+                  mode=Mode(linker=linker))
+    for _ in range(2):
+        fn(np.ones(3), np.ones((3, 3)))
+    np.testing.assert_allclose(b.get_value(), np.full(3, 0.8))
+    np.testing.assert_allclose(w.get_value(), np.full((3, 3), 0.4))
+    np.testing.assert_array_equal(ro, np.ones(3))
+    np.testing.assert_array_equal(base, np.ones(3))
