@@ -39,14 +39,17 @@ class Config:
     mode: str = "FAST_RUN"
     device: str = "cpu"
     compiledir: str = field(default_factory=_default_compiledir)
-    # Theano flags kept for compatible code; they change behaviour as in Theano.
-    optimizer_verbose: bool = False
-    openmp_threads: int = 0          # 0: all cores available
-    cast_policy: str = "custom"
-    on_opt_error: str = "warn"
-    compute_test_value: str = "off"
+    optimizer_verbose: bool = False  # print each applied rewrite, as Theano did
+    openmp_threads: int = 0          # threads for large compiled loops; 0: all cores
     print_test_value: bool = False   # repr(variable) adds its tag.test_value
-    exception_verbosity: str = "low"  # runtime errors always name the node and its inputs
+    # Accepted so that Theano code which sets them runs unchanged; they have no effect here:
+    # dtype promotion is always NumPy's (cast_policy), rewrite errors always raise
+    # (on_opt_error), test values are not computed (compute_test_value), and runtime errors
+    # always name the node and its inputs (exception_verbosity).
+    cast_policy: str = "custom"
+    on_opt_error: str = "raise"
+    compute_test_value: str = "off"
+    exception_verbosity: str = "low"
     warn: WarnFlags = field(default_factory=WarnFlags)
 
     def __setattr__(self, name: str, value: object) -> None:
