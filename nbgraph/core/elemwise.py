@@ -292,12 +292,30 @@ class CAReduce(Op):
         name = self.scalar_op.name
         if name == "add":
             return [mathops.second(x, g_full)]
+        if name == "mul":
+            return [g_full * self._prod_others(x, axis)]
         z_full = keep_reduced_dims(outputs[0], axis, x.ndim)
-        if name == "mul":  # d prod = prod / x  (undefined where x == 0)
-            return [g_full * z_full / x]
         if name in ("maximum", "minimum"):  # the gradient flows to every arg-extremum
             return [g_full * mathops.eq(x, z_full)]
         return [None]
+
+    def _prod_others(self, x: Variable, axis: tuple[int, ...]) -> Variable:
+        """d prod / dx_i: the product of the other elements, exact where x has zeros.
+
+        With p the product of the nonzero elements and k the number of zeros in the slice:
+        k = 0 gives p / x_i; k = 1 gives p at the zero and 0 elsewhere; k >= 2 gives 0
+        (Theano's ProdWithoutZeros). Dividing by ``where(x == 0, 1, x)`` keeps 0/0 out of
+        the unselected branches.
+        """
+        from . import mathops
+        is_zero = mathops.eq(x, 0)
+        nonzero = mathops.switch(is_zero, 1, x)
+        p = keep_reduced_dims(CAReduce(self.scalar_op, axis, self.dtype)(nonzero), axis, x.ndim)
+        k = keep_reduced_dims(mathops.sum(is_zero, axis=axis), axis, x.ndim)
+        zero = mathops.zeros_like(p)
+        at_zero = mathops.switch(mathops.eq(k, 1), p, zero)
+        elsewhere = mathops.switch(mathops.eq(k, 0), p / nonzero, zero)
+        return mathops.switch(is_zero, at_zero, elsewhere)
 
 
 def keep_reduced_dims(var: Variable, axes: Sequence[int], ndim: int) -> Variable:

@@ -166,3 +166,26 @@ def test_reduction_axis_out_of_range_is_clear() -> None:
 def test_zero_size_sum(rng) -> None:  # noqa: ANN001
     x = T.dmatrix()
     np.testing.assert_array_equal(run([x], x.sum(axis=0), np.zeros((0, 3))), np.zeros(3))
+
+
+def _prod_others(value: np.ndarray, axis: int) -> np.ndarray:
+    """d prod / dx_i = the product of the other elements along ``axis`` (exact, no division)."""
+    moved = np.moveaxis(value, axis, -1)
+    out = np.empty_like(moved)
+    for i in range(moved.shape[-1]):
+        out[..., i] = np.prod(np.delete(moved, i, axis=-1), axis=-1)
+    return np.moveaxis(out, -1, axis)
+
+
+@pytest.mark.parametrize("row", [[2.0, 3.0, 4.0], [0.0, 3.0, 4.0], [2.0, 0.0, 0.0],
+                                 [0.0, 0.0, 0.0]], ids=["no_zero", "one_zero", "two_zeros",
+                                                        "all_zeros"])
+def test_prod_gradient_is_exact_with_zeros(row: list[float], linker: str) -> None:
+    from nbgraph.compile.mode import Mode
+    x = T.dmatrix("x")
+    value = np.array([row, [1.5, -2.0, 0.5]])  # the second row has no zero
+    g = th.grad(T.sum(T.prod(x, axis=1) * np.array([1.0, 2.0])), x)
+    got = th.function([x], g, mode=Mode(linker=linker))(value)
+    np.testing.assert_allclose(got, _prod_others(value, 1) * [[1.0], [2.0]], rtol=1e-15)
+    verify_grad(lambda x: T.prod(x, axis=1), [value])
+    verify_grad(lambda x: T.prod(x), [value])
