@@ -7,6 +7,7 @@ from ...core.blas import gemm_no_inplace
 from ...core.elemwise import DimShuffle
 from ...core.graph import Apply, Variable
 from ...core.linalg import Dot
+from ...core.types import is_float
 from ...core.variable import constant
 from ..fgraph import FunctionGraph, can_replace
 from .engine import RuleSet, node_rule, rule
@@ -90,9 +91,15 @@ def gemm(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     return None
 
 
+def _inv_float(x: Variable) -> Variable | None:
+    """x**-1 -> inv(x) for float x only: NumPy refuses int ** -1, and inv of an int is a
+    float that, cast back to the int result, would be 0 for |x| > 1."""
+    return T.inv(x) if is_float(x.dtype) else None
+
+
 SPECIALIZE = RuleSet("specialize", (
     rule("pow_2",    P.pow(x, 2),    lambda x: T.sqr(x)),    # x**2 -> sqr(x)
     rule("pow_half", P.pow(x, 0.5),  lambda x: T.sqrt(x)),   # x**0.5 -> sqrt(x)
-    rule("pow_neg1", P.pow(x, -1),   lambda x: T.inv(x)),    # x**-1 -> inv(x)
+    rule("pow_neg1", P.pow(x, -1),   _inv_float),            # x**-1 -> inv(x)
     gemm,
 ))

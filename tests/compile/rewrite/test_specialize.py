@@ -46,6 +46,18 @@ def test_pow_guard(build, rule):
     assert rule not in rules_fired(fn)
 
 
+def test_pow_neg1_declines_on_integers():
+    # NumPy refuses int ** -1; inv(x) cast back to the int result type gave 0 for |x| > 1
+    x = T.ivector("x")
+    fn = function([x], x ** -1, mode=Mode(optimizer=PIPELINE.only("specialize")))
+    assert "specialize/pow_neg1" not in rules_fired(fn)
+    assert "pow" in op_names(fn.maker.fgraph)
+    f = T.fvector("f")
+    fn = function([f], f ** -1, mode=Mode(optimizer=PIPELINE.only("specialize")))
+    assert rules_fired(fn) == ["specialize/pow_neg1"]
+    np.testing.assert_allclose(fn(np.array([2.0, -4.0], "float32")), [0.5, -0.25])
+
+
 def test_gemm_declines_broadcast_z_and_shared_dot(rng):
     row, a, b, z = T.drow("row"), T.dmatrix("a"), T.dmatrix("b"), T.dmatrix("z")
     product = T.dot(a, b)
