@@ -131,7 +131,8 @@ CANONICALIZE = RuleSet("canonicalize", (
     rule("mul_one",   P.mul(x, 1),          lambda x: x),                 # x*1 -> x
     rule("add_zero",  P.add(x, 0),          lambda x: x),                 # x+0 -> x
     rule("sub_zero",  P.sub(x, 0),          lambda x: x),                 # x-0 -> x
-    rule("sub_self",  P.sub(x, x),          lambda x: _filled(x, 0)),      # x-x -> 0
+    rule("sub_self",  P.sub(x, x),          lambda x: _filled(x, 0),       # x-x -> 0
+         unsafe="x = inf or nan gives nan, not 0"),
     rule("neg_neg",   P.neg(P.neg(x)),      lambda x: x),                 # --x -> x
     rule("div_one",   P.true_div(x, 1),     lambda x: x),                 # x/1 -> x
     rule("pow_one",   P.pow(x, 1),          lambda x: x),                 # x**1 -> x

@@ -83,6 +83,20 @@ def test_unsafe_rule_off_by_default():
     assert "canonicalize/div_self" in rules_fired(fn)
 
 
+@pytest.mark.parametrize("rule, build", [("canonicalize/sub_self", lambda x: x - x),
+                                         ("canonicalize/mul_zero", lambda x: x * 0)])
+def test_unsafe_rules_keep_nan_at_inf_and_nan_by_default(rule, build):
+    x = T.dvector("x")
+    special = np.array([np.inf, np.nan, 1.0])
+    fn = function([x], build(x))  # FAST_RUN
+    assert rule not in rules_fired(fn)
+    with np.errstate(invalid="ignore"):
+        want, got = build(special), fn(special)
+    np.testing.assert_array_equal(got, want)  # nan, nan, 0: NumPy's values
+    fn = function([x], build(x), mode=Mode().including(rule))
+    assert rule in rules_fired(fn)
+
+
 def test_flatten_keeps_shared_inner_node():
     x = T.dvector("x")
     inner = x + T.exp(x)
