@@ -1,6 +1,6 @@
 """Theano's ``theano.printing`` path: the text views of ``core.printing`` plus ``pydotprint``.
 
-``pydotprint`` is the one place outside the widgets that runs Graphviz ``dot`` to make an image.
+``run_dot`` is the one place that runs Graphviz ``dot`` (the widgets call it and cache the SVG).
 """
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from .config import config
@@ -16,40 +18,75 @@ from .core.print_op import Print
 from .core.printing import PrintOptions, char_from_number, debugprint, listing, pp, pprint
 from .core.records import snapshot_records
 
-__all__ = ["DotOptions", "Print", "PrintOptions", "char_from_number", "debugprint", "listing",
-           "pp", "pprint", "pydotprint", "run_dot", "snapshot_records", "to_dot"]
+__all__ = ["DotOptions", "GraphvizError", "GraphvizNotFound", "Print", "PrintOptions",
+           "char_from_number", "debugprint", "listing", "pp", "pprint", "pydotprint", "run_dot",
+           "snapshot_records", "to_dot"]
 
 
-class GraphvizNotFound(RuntimeError):
+INSTALL_HINT = ("Graphviz `dot` not found; install graphviz (apt-get install graphviz, "
+                "conda install graphviz, or brew install graphviz) to draw graphs")
+
+# Theano's pydotprint keywords that have no counterpart here: nbgraph draws no variable
+# nodes (compact), always puts uids in tooltips (with_ids), has one palette (high_contrast,
+# colorCodes, cond_highlight) and draws no inner Scan graphs (scan_graphs,
+# var_with_name_simple). They are accepted and ignored so Theano scripts run.
+IGNORED_THEANO_KEYWORDS = frozenset({"compact", "with_ids", "high_contrast", "cond_highlight",
+                                     "colorCodes", "scan_graphs", "var_with_name_simple"})
+
+
+class GraphvizError(RuntimeError):
+    """Graphviz ``dot`` failed or timed out on a drawing."""
+
+
+class GraphvizNotFound(GraphvizError):
     """The Graphviz ``dot`` program is not on PATH."""
 
 
 def run_dot(dot_text: str, format: str = "png", timeout: float = 60.0) -> bytes:
-    """Render DOT text with the ``dot`` program and return the image bytes."""
+    """Render DOT text with the ``dot`` program and return the image bytes.
+
+    Raises ``GraphvizNotFound`` without ``dot`` and ``GraphvizError`` when it fails or takes
+    longer than ``timeout`` seconds.
+
+    Examples
+    --------
+    >>> run_dot('digraph { a -> b }', 'svg')[:5]  # doctest: +SKIP
+    b'<?xml'
+    """
     exe = shutil.which("dot")
     if exe is None:
-        raise GraphvizNotFound("Graphviz `dot` not found; install graphviz "
-                               "(apt install graphviz, conda install graphviz)")
+        raise GraphvizNotFound(INSTALL_HINT)
     try:
         done = subprocess.run([exe, f"-T{format}"], input=dot_text.encode(),
                               capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise RuntimeError(f"Graphviz `dot -T{format}` took more than {timeout:g} s; draw "
-                           "less (DotOptions(collapse_chains=3)) or raise timeout") from None
+        raise GraphvizError(f"Graphviz `dot -T{format}`: no layout after {timeout:g} s "
+                            f"({dot_text.count('->')} edges); draw less "
+                            "(DotOptions(collapse_chains=3)) or raise timeout") from None
     if done.returncode != 0:
         message = done.stderr.decode(errors="replace").strip()
-        raise RuntimeError(f"Graphviz `dot -T{format}` failed (exit {done.returncode}): "
-                           f"{message}")
+        raise GraphvizError(f"Graphviz `dot -T{format}` failed (exit {done.returncode}): "
+                            f"{message}")
     return done.stdout
 
 
-def pydotprint(fct: Any, outfile: str | None = None, format: str = "png",
-               compact: bool = True, with_ids: bool = False, high_contrast: bool = True,
-               cond_highlight: Any = None, colorCodes: Any = None,  # Theano spelling
-               max_label_size: int = 70, scan_graphs: bool = False,
-               var_with_name_simple: bool = False, print_output_file: bool = True,
-               return_image: bool = False, *, highlight: Any = (), title: str | None = None,
-               options: DotOptions | None = None, timeout: float = 60.0) -> bytes | None:
+def _theano_options(options: DotOptions | None, theano: dict[str, Any]) -> DotOptions:
+    """``options`` with Theano's ``max_label_size`` (default 70) applied; the other Theano
+    keywords must be in ``IGNORED_THEANO_KEYWORDS``."""
+    unknown = sorted(set(theano) - IGNORED_THEANO_KEYWORDS - {"max_label_size"})
+    if unknown:
+        known = ", ".join(sorted(IGNORED_THEANO_KEYWORDS | {"max_label_size"}))
+        raise TypeError(f"pydotprint() got unexpected keyword arguments {unknown}; of "
+                        f"Theano's it takes {known}")
+    if "max_label_size" in theano or options is None:
+        options = replace(options or DotOptions(), max_label=theano.get("max_label_size", 70))
+    return options
+
+
+def pydotprint(fct: Any, outfile: str | None = None, *, format: str = "png",
+               highlight: Iterable[int] = (), title: str | None = None,
+               options: DotOptions | None = None, return_image: bool = False,
+               print_output_file: bool = True, **theano: Any) -> bytes | None:
     """Draw a graph to an image file with Graphviz ``dot``.
 
     Parameters
@@ -60,16 +97,17 @@ def pydotprint(fct: Any, outfile: str | None = None, format: str = "png",
         Where to write; defaults to ``<compiledir>/nbgraph.pydotprint.<device>.<format>``.
     format : str
         Any ``dot -T`` format: 'png', 'svg', 'pdf', ...
-    max_label_size : int
-        Longest node label before it is cut (the full text stays in the tooltip).
-    return_image : bool
-        Return the image bytes instead of writing a file.
     highlight, title, options
         As for ``to_dot``.
-
-    ``compact``, ``with_ids``, ``high_contrast``, ``cond_highlight``, ``colorCodes``,
-    ``scan_graphs`` and ``var_with_name_simple`` are accepted so Theano calls run; the
-    drawing always shows uids in tooltips and uses one palette.
+    return_image : bool
+        Return the image bytes instead of writing a file.
+    print_output_file : bool
+        Say where the file went.
+    **theano
+        Theano's other keywords: ``max_label_size`` (default 70: longer labels are cut, the
+        tooltip keeps them whole) sets ``options.max_label``; those in
+        ``IGNORED_THEANO_KEYWORDS`` are accepted and ignored. Everything after ``outfile`` is
+        keyword-only: Theano's third positional argument was ``compact``.
 
     Examples
     --------
@@ -78,10 +116,8 @@ def pydotprint(fct: Any, outfile: str | None = None, format: str = "png",
     >>> pydotprint(T.exp(x), outfile='exp.svg', format='svg')  # doctest: +SKIP
     The output file is available at exp.svg
     """
-    if options is None:
-        options = DotOptions(max_label=max_label_size)
-    text = to_dot(fct, highlight=highlight, title=title, options=options)
-    image = run_dot(text, format, timeout)
+    text = to_dot(fct, highlight=highlight, title=title, options=_theano_options(options, theano))
+    image = run_dot(text, format)
     if return_image:
         return image
     if outfile is None:

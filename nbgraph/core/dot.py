@@ -13,7 +13,7 @@ from typing import Any
 from .printing import graph_records
 from .records import leaf_kind
 
-__all__ = ["DotOptions", "NodeStyle", "to_dot"]
+__all__ = ["DotOptions", "NodeStyle", "chain_groups", "to_dot"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ def _scalar_name(label: str) -> str:
 
 
 def _chains(records: Sequence[Any], outputs: set[int], keep: set[int],
-            min_length: int) -> list[list[Any]]:
+            min_length: int) -> dict[int, tuple[int, ...]]:
     """Maximal paths of elementwise nodes in which every link has exactly one consumer."""
     consumers: dict[int, int] = {}
     for record in records:
@@ -96,16 +96,38 @@ def _chains(records: Sequence[Any], outputs: set[int], keep: set[int],
                 previous[record.uid] = uid  # one predecessor: a chain is a path
                 break
     following = {src: dst for dst, src in previous.items()}
-    chains = []
+    chains = {}
     for record in records:
         if record.uid in previous or record.uid not in following:
             continue
-        chain = [record]
-        while chain[-1].uid in following:
-            chain.append(by_uid[following[chain[-1].uid]])
+        chain = [record.uid]
+        while chain[-1] in following:
+            chain.append(following[chain[-1]])
         if len(chain) >= min_length:
-            chains.append(chain)
+            chains[chain[-1]] = tuple(chain)
     return chains
+
+
+def chain_groups(graph: Any, keep: Iterable[int] = (),
+                 min_length: int = 3) -> dict[int, tuple[int, ...]]:
+    """The elementwise chains ``to_dot`` folds: last uid -> the chain's uids, first to last.
+
+    A chain is a maximal path of ``Elemwise`` nodes in which each link feeds only the next;
+    outputs end a chain and uids in ``keep`` stay out of every chain. Only chains of at least
+    ``min_length`` nodes are returned. A folded chain is drawn as one node with its last uid,
+    so per-node data (profile time) sums over the members onto that uid.
+
+    Examples
+    --------
+    >>> import nbgraph.tensor as T
+    >>> x = T.dvector('x')
+    >>> y = T.exp(T.sin(T.cos(x)))
+    >>> chain_groups([y]) == {y.owner.uid: tuple(
+    ...     v.owner.uid for v in (y.owner.inputs[0].owner.inputs[0], y.owner.inputs[0], y))}
+    True
+    """
+    records, outputs = graph_records(graph)
+    return _chains(records, set(outputs), set(keep), min_length)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,16 +143,16 @@ class _DrawNode:
     grad: bool
 
 
-def _draw_nodes(records: Sequence[Any], outputs: set[int], keep: set[int],
-                min_length: int) -> tuple[list[_DrawNode], dict[int, int]]:
+def _draw_nodes(records: Sequence[Any], chains: Mapping[int, Sequence[int]]
+                ) -> tuple[list[_DrawNode], dict[int, int]]:
     """Drawn nodes in record order, and the drawn uid standing for each record uid."""
     stands_for: dict[int, int] = {r.uid: r.uid for r in records}
+    by_uid = {r.uid: r for r in records}
     chain_of: dict[int, list[Any]] = {}
-    if min_length > 0:
-        for chain in _chains(records, outputs, keep, min_length):
-            for record in chain:
-                stands_for[record.uid] = chain[-1].uid
-            chain_of[chain[-1].uid] = chain
+    for last, members in chains.items():
+        for uid in members:
+            stands_for[uid] = last
+        chain_of[last] = [by_uid[uid] for uid in members]
     nodes = []
     for record in records:
         if stands_for[record.uid] != record.uid:
@@ -199,7 +221,8 @@ def _cluster_lines(label: str, lines: list[str]) -> list[str]:
 
 def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
            options: DotOptions | None = None, styles: Mapping[int, NodeStyle] | None = None,
-           cluster: tuple[str, Collection[int]] | None = None) -> str:
+           cluster: tuple[str, Collection[int]] | None = None,
+           chains: Mapping[int, Sequence[int]] | None = None) -> str:
     """DOT text drawing ``graph`` (a trace Snapshot, or output Variables, a Function, ...).
 
     Node ids are record uids (a leaf's Variable uid, an Apply's uid); inputs are green boxes,
@@ -210,7 +233,9 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
 
     ``styles`` maps uids to a ``NodeStyle`` (colours, SVG classes, an extra label or tooltip
     line: how the widgets mark removed/added nodes or colour by time); ``cluster`` draws the
-    uids it names in one labelled box, e.g. ``("backward (gradient)", uids)``.
+    uids it names in one labelled box, e.g. ``("backward (gradient)", uids)``. ``chains``
+    gives the chains to fold (as ``chain_groups`` returns them, e.g. computed once by a caller
+    that also sums profile time per chain); by default ``options.collapse_chains`` decides.
 
     Examples
     --------
@@ -223,11 +248,13 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     records, output_uids = graph_records(graph)
     outputs, keep = set(output_uids), set(highlight)
     large = len(records) > options.large
-    min_length = options.collapse_chains
-    if min_length is None:
-        min_length = 3 if large else 0
+    if chains is None:
+        min_length = options.collapse_chains
+        if min_length is None:
+            min_length = 3 if large else 0
+        chains = _chains(records, outputs, keep, min_length) if min_length > 0 else {}
     edge_labels = (not large) if options.edge_labels is None else options.edge_labels
-    nodes, stands_for = _draw_nodes(records, outputs, keep, min_length)
+    nodes, stands_for = _draw_nodes(records, chains)
     drawn_types = {r.uid: r.type for r in records}
 
     lines = ["digraph nbgraph {"]

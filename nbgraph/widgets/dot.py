@@ -6,6 +6,7 @@ DOT text comes from core printing (STYLE B7); this module only turns a view's ma
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..compile.rewrite.trace import NodeRecord, Snapshot
@@ -84,17 +85,22 @@ def provenance(rec: NodeRecord) -> str:
     return f"created by rule {rec.origin}"
 
 
-def snapshot_dot(snap: Snapshot, style: Style | None = None) -> str:
-    """DOT text drawing ``snap`` with ``style`` (SVG ids ``n<uid>``, classes by kind).
+def snapshot_dot(snap: Snapshot, style: Style | None = None,
+                 chains: Mapping[int, Sequence[int]] | None = None) -> str:
+    """DOT text drawing ``snap`` with ``style`` (SVG ids ``n<uid>``, classes by kind), each of
+    ``chains`` (``core.dot.chain_groups``) folded into one node.
 
     >>> snapshot_dot(Snapshot((NodeRecord(1, "x", (), "float64[3]", "x"),), (1,)))[:9]
     'digraph n'
     """
     style = style or Style()
-    big = len(snap.nodes) > BIG_GRAPH
-    options = DotOptions(collapse_chains=0, large=BIG_GRAPH, max_label=LABEL_LIMIT,
+    chains = chains or {}
+    drawn = len(snap.nodes) - sum(len(members) - 1 for members in chains.values())
+    big = drawn > BIG_GRAPH
+    options = DotOptions(large=BIG_GRAPH, max_label=LABEL_LIMIT,
                          edge_labels=False if big else style.edge_labels,
                          id_prefix="n", css_classes=True,
                          graph_attrs=LAYOUT + (FAST_LAYOUT if big else ()))
     styles = {rec.uid: style.node_style(rec) for rec in snap.nodes}
-    return to_dot(snap, title=style.title, options=options, styles=styles, cluster=style.cluster)
+    return to_dot(snap, title=style.title, options=options, styles=styles,
+                  cluster=style.cluster, chains=chains)

@@ -1,4 +1,4 @@
-"""Graph data for the views: snapshots of live graphs, node kinds, and big-graph collapsing.
+"""Graph data for the views: snapshots of live graphs, node kinds, what big graphs drop.
 
 Everything here works on the trace's plain records (``Snapshot``/``NodeRecord``), so a view
 drawn from a live graph and one replayed from a trace's JSON look the same.
@@ -7,9 +7,10 @@ drawn from a live graph and one replayed from a trace's JSON look the same.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..compile.rewrite.trace import NodeRecord, Snapshot
+from ..core.dot import chain_groups
 from ..core.graph import Variable, graph_inputs
 from ..core.printing import listing
 from ..core.records import snapshot_of
@@ -66,23 +67,6 @@ def short_label(label: str, limit: int = LABEL_LIMIT) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-@dataclass(frozen=True)
-class Collapsed:
-    """A snapshot with chains folded into single records; ``members`` maps back to uids."""
-
-    snapshot: Snapshot
-    members: dict[int, tuple[int, ...]] = field(default_factory=dict)
-
-    def expand(self, uids: Iterable[int]) -> set[int]:
-        """The drawn uids standing for ``uids`` (a folded chain stands for its members)."""
-        wanted = set(uids)
-        drawn = set(wanted)
-        for group, members in self.members.items():
-            if wanted.intersection(members):
-                drawn.add(group)
-        return drawn
-
-
 def constant_uids(snap: Snapshot) -> set[int]:
     """Constants and the ops computed from constants alone (a broadcast ``DimShuffle{x}``)."""
     found: set[int] = set()
@@ -92,86 +76,35 @@ def constant_uids(snap: Snapshot) -> set[int]:
     return found - set(snap.outputs)
 
 
-def _consumers(snap: Snapshot) -> dict[int, list[int]]:
-    users: dict[int, list[int]] = {rec.uid: [] for rec in snap.nodes}
-    for rec in snap.nodes:
-        for uid in rec.inputs:
-            users.setdefault(uid, []).append(rec.uid)
-    return users
+@dataclass(frozen=True)
+class Collapsed:
+    """What a big graph's drawing shows: ``snapshot`` and the ``chains`` ``to_dot`` folds.
 
-
-def _chains(snap: Snapshot, keep: set[int], ignore: set[int]) -> list[list[int]]:
-    """Maximal runs of op records where each feeds only the next and the next has one op input.
-
-    Such a run draws as a line of boxes; folding it keeps the drawing's shape (its fan-in and
-    fan-out) while dropping most of its nodes.
+    ``chains`` maps a folded chain's drawn uid (its last member) to its members' uids, as
+    ``core.dot.chain_groups`` finds them; per-node data (profile time) sums onto that uid.
     """
-    records = by_uid(snap)
-    users = _consumers(snap)
-    outputs = set(snap.outputs)
 
-    def op_inputs(rec: NodeRecord) -> list[int]:
-        return [u for u in rec.inputs if u in records and records[u].inputs and u not in ignore]
-
-    def links_to_next(uid: int) -> int | None:
-        nxt = users.get(uid, [])
-        if len(nxt) != 1 or uid in outputs or uid in keep or uid in ignore or nxt[0] in keep:
-            return None
-        if op_inputs(records[nxt[0]]) != [uid]:  # the next op's only non-constant op input
-            return None
-        return nxt[0]
-
-    linked: dict[int, int] = {}
-    for rec in snap.nodes:
-        if rec.inputs and (nxt := links_to_next(rec.uid)) is not None:
-            linked[rec.uid] = nxt
-    has_prev = set(linked.values())
-    chains = []
-    for rec in snap.nodes:
-        if rec.uid in linked and rec.uid not in has_prev:
-            chain = [rec.uid]
-            while chain[-1] in linked:
-                chain.append(linked[chain[-1]])
-            chains.append(chain)
-    return chains
+    snapshot: Snapshot
+    chains: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
 
 def collapse(snap: Snapshot, keep: Iterable[int] = (), min_chain: int = 3,
              drop_constants: bool = True) -> Collapsed:
-    """Fold chains of ``min_chain``+ op records into one record each (for 1000+ node graphs).
-
-    A folded record takes the last member's uid (so edges to it stay valid) and a label
-    like ``5 ops: exp → … → log``. With ``drop_constants``, constants and the ops computed
-    from constants alone are left out. Records in ``keep`` (highlighted) are never folded.
+    """Prepare a big graph (1000+ nodes) for drawing: its chains of ``min_chain``+ elementwise
+    ops to fold, and with ``drop_constants`` the snapshot without its constants and the ops
+    computed from constants alone. Records in ``keep`` (marked) are never folded or dropped.
     """
     keep_set = set(keep)
-    records = by_uid(snap)
-    members: dict[int, tuple[int, ...]] = {}
-    folded_into: dict[int, int] = {}
     constants = constant_uids(snap) - keep_set if drop_constants else set()
-    for chain in _chains(snap, keep_set, constants):
-        if len(chain) < min_chain:
-            continue
-        last = chain[-1]
-        members[last] = tuple(chain)
-        for uid in chain[:-1]:
-            folded_into[uid] = last
-    nodes: list[NodeRecord] = []
+    nodes = []
     for rec in snap.nodes:
-        if rec.uid in folded_into or rec.uid in constants:
+        if rec.uid in constants:
             continue
-        if rec.uid in members:
-            chain = [records[u] for u in members[rec.uid]]
-            inputs = tuple(u for c in chain for u in c.inputs
-                           if u not in members[rec.uid] and u not in constants)
-            label = (f"{len(chain)} ops: {short_label(chain[0].label, 20)} → … → "
-                     f"{short_label(chain[-1].label, 20)}")
-            rec = NodeRecord(rec.uid, label, inputs, rec.type, rec.name, rec.origin)
-        elif constants.intersection(rec.inputs):
-            inputs = tuple(u for u in rec.inputs if u not in constants)
-            rec = NodeRecord(rec.uid, rec.label, inputs, rec.type, rec.name, rec.origin)
+        if constants.intersection(rec.inputs):
+            rec = replace(rec, inputs=tuple(u for u in rec.inputs if u not in constants))
         nodes.append(rec)
-    return Collapsed(Snapshot(tuple(nodes), snap.outputs), members)
+    shown = Snapshot(tuple(nodes), snap.outputs)
+    return Collapsed(shown, chain_groups(shown, keep_set, min_chain))
 
 
 def listing_text(snap: Snapshot) -> str:

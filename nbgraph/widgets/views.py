@@ -18,7 +18,7 @@ from pygments.lexers import CLexer, CudaLexer, PythonLexer
 from ..compile.rewrite.trace import Snapshot, snapshot
 from ..core.graph import Variable
 from .dot import ERROR, GRADIENT, Style, snapshot_dot
-from .graphdata import backward_uids, collapse, graph_snapshot, listing_text
+from .graphdata import Collapsed, backward_uids, collapse, graph_snapshot, listing_text
 from .layout import Drawings, fits_side_by_side, pane
 from .render import FIT, svg_or_text
 from .static import View, esc, format_seconds, heading, profile_table_html
@@ -61,15 +61,15 @@ def drawing(snap: Snapshot, style: Style | None = None, heat: dict[int, float] |
     the nodes and labels each ``#uid · share``; a folded chain gets the sum of its members."""
     style = style or Style()
     heat = dict(heat or {})
-    drawn = snap
+    folded = Collapsed(snap)
     if len(snap.nodes) > COLLAPSE_AT:
         folded = collapse(snap, keep=style.mark)
-        drawn = folded.snapshot
-        for group, members in folded.members.items():
+        for group, members in folded.chains.items():
             heat[group] = sum(heat.get(u, 0.0) for u in members)
     style.fill.update({uid: heat_colour(share) for uid, share in heat.items()})
     style.note.update({uid: f"#{uid} · {share:.1%}" for uid, share in heat.items()})
-    return svg_or_text(snapshot_dot(drawn, style), listing_text(snap), zoom)
+    dot = snapshot_dot(folded.snapshot, style, folded.chains)
+    return svg_or_text(dot, listing_text(snap), zoom)
 
 
 def legend(*items: tuple[str, tuple[str, str]]) -> str:

@@ -14,7 +14,7 @@ import nbgraph
 import nbgraph.tensor as T
 from nbgraph import printing
 from nbgraph.compile.mode import Mode
-from nbgraph.core.dot import DotOptions, to_dot
+from nbgraph.core.dot import DotOptions, chain_groups, to_dot
 from nbgraph.core.graph import Apply
 from nbgraph.core.op import Op
 from nbgraph.core.printing import char_from_number, debugprint, listing, pp
@@ -317,6 +317,24 @@ def test_to_dot_small_chain_option() -> None:
     assert "3 elementwise ops\\ncos → sin → exp" in lines[out.owner.uid]
 
 
+def test_chain_groups_are_what_to_dot_folds() -> None:
+    x = T.dvector("x")
+    a = T.sin(T.cos(x))
+    out = T.exp(T.tanh(a) + T.sqr(a))  # `a` feeds two ops: the chain cos → sin ends there
+    cos, sin = a.owner.inputs[0].owner.uid, a.owner.uid
+    add = out.owner.inputs[0].owner
+    groups = chain_groups([out], min_length=2)
+    assert groups[sin] == (cos, sin)
+    assert groups[out.owner.uid] == (add.inputs[0].owner.uid, add.uid, out.owner.uid)
+    assert len(groups) == 2                       # sqr joins no chain: add took tanh
+    assert chain_groups([out], keep=[add.uid], min_length=2) == {sin: (cos, sin)}
+    folded = to_dot([out], options=DotOptions(collapse_chains=2))
+    assert to_dot([out], chains=groups) == folded
+    only_first = node_lines(to_dot([out], options=DotOptions(collapse_chains=2),
+                                   chains={sin: groups[sin]}))  # given chains win
+    assert cos not in only_first and add.uid in only_first
+
+
 # -- nbgraph.printing: the Theano path and Graphviz ---------------------------------------------
 def test_public_path_reexports() -> None:
     assert printing.debugprint is debugprint and printing.pp is pp
@@ -340,4 +358,27 @@ def test_pydotprint_without_dot(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(printing.shutil, "which", lambda name: None)
     with pytest.raises(printing.GraphvizNotFound, match="install graphviz"):
         printing.pydotprint(T.exp(T.dvector("x")), return_image=True)
+
+
+
+def test_pydotprint_takes_theano_keywords(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[str] = []
+    monkeypatch.setattr(printing, "run_dot", lambda text, fmt: drawn.append(text) or b"img")
+    x = T.dvector("a_rather_long_input_name")
+    theano_call = dict(compact=True, with_ids=True, high_contrast=False, cond_highlight=True,
+                       colorCodes={"Elemwise": "red"}, scan_graphs=True,
+                       var_with_name_simple=True)
+    assert set(theano_call) == printing.IGNORED_THEANO_KEYWORDS
+    assert printing.pydotprint(x * 2, return_image=True, max_label_size=10,
+                               **theano_call) == b"img"
+    assert 'label="a_rather_…"' in drawn[-1]
+    printing.pydotprint(x * 2, return_image=True)           # Theano's default: 70 columns
+    assert 'label="a_rather_long_input_name"' in drawn[-1]
+    printing.pydotprint(x * 2, return_image=True, options=DotOptions(max_label=12),
+                        title="t")
+    assert 'label="a_rather_lo…"' in drawn[-1] and 'label="t"' in drawn[-1]
+    with pytest.raises(TypeError, match=r"\['colour_codes'\].*max_label_size"):
+        printing.pydotprint(x * 2, colour_codes={})
+    with pytest.raises(TypeError):  # Theano's third positional was `compact`, not `format`
+        printing.pydotprint(x * 2, None, True)  # type: ignore[misc]
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import nbgraph.tensor as T
 from nbgraph.compile.rewrite.trace import NodeRecord, Snapshot
-from nbgraph.widgets.graphdata import (backward_uids, collapse, graph_snapshot, listing_text,
-                                       node_kind)
+from nbgraph.core.dot import chain_groups
+from nbgraph.widgets.dot import snapshot_dot
+from nbgraph.widgets.graphdata import (Collapsed, backward_uids, collapse, graph_snapshot,
+                                       listing_text, node_kind)
 
 
 def chain_graph(n: int) -> Snapshot:
@@ -42,23 +46,43 @@ def test_backward_uids_are_gradient_nodes():
     assert not back & forward_ops
 
 
+def drawn_nodes(folded: Collapsed) -> dict[int, str]:
+    """uid -> label of each node ``snapshot_dot`` draws for a collapsed snapshot."""
+    dot = snapshot_dot(folded.snapshot, chains=folded.chains)
+    return {int(m.group(1)): m.group(2)
+            for m in re.finditer(r'^  (\d+) \[id="n\d+", label="([^"]*)"', dot, flags=re.M)}
+
+
 def test_collapse_folds_long_chains_and_constants():
     snap = chain_graph(1200)
     folded = collapse(snap)
-    assert len(folded.snapshot.nodes) == 2  # x and one folded chain
-    group = folded.snapshot.nodes[-1]
-    assert group.uid == snap.outputs[0] and group.label.startswith("1200 ops")
-    assert group.inputs == (1,)
-    assert folded.expand([500]) == {500, group.uid}
+    last = snap.outputs[0]
+    assert folded.chains == {last: tuple(range(10, 1210))}
+    assert [rec.uid for rec in folded.snapshot.nodes] == [1, *range(10, 1210)]  # no constant
+    assert folded.snapshot.nodes[-1].inputs == (last - 1,)
+    drawn = drawn_nodes(folded)
+    assert set(drawn) == {1, last}  # x and one folded chain
+    assert drawn[last].startswith("1200 elementwise ops\\nop0 → op1 → …")
 
 
 def test_collapse_keeps_highlighted_nodes_visible():
     snap = chain_graph(50)
     folded = collapse(snap, keep=[30])
-    drawn = {rec.uid for rec in folded.snapshot.nodes}
-    assert 30 in drawn and len(drawn) < 10
-    for rec in folded.snapshot.nodes:  # every edge still points at a drawn node
-        assert set(rec.inputs) <= drawn
+    assert all(30 not in members for members in folded.chains.values())
+    assert sorted(folded.chains) == [29, 59]
+    dot = snapshot_dot(folded.snapshot, chains=folded.chains)
+    drawn = set(drawn_nodes(folded))
+    assert drawn == {1, 29, 30, 59}
+    for a, b in re.findall(r"^  (\d+) -> (\d+)", dot, flags=re.M):  # edges join drawn nodes
+        assert {int(a), int(b)} <= drawn
+
+
+def test_collapse_is_core_chain_groups_without_constants():
+    snap = chain_graph(5)
+    assert collapse(snap, drop_constants=False).chains == chain_groups(snap)
+    assert collapse(snap, min_chain=6).chains == {}
+    assert collapse(snap, drop_constants=False).snapshot.nodes == snap.nodes
+    assert len(collapse(snap).snapshot.nodes) == len(snap.nodes) - 1  # the constant
 
 
 def test_listing_text_has_one_line_per_record():
@@ -74,9 +98,12 @@ def test_collapse_ignores_broadcast_constants_in_chains():
     h = x * 2
     for _ in range(40):
         h = T.tanh(h) + 0.1  # each add also reads a DimShuffle of a constant
-    snap = graph_snapshot([h.sum()])
+    cost = h.sum()
+    snap = graph_snapshot([cost])
     folded = collapse(snap)
-    ops = [rec for rec in folded.snapshot.nodes if rec.inputs]
-    assert len(ops) == 1 and ops[0].label.startswith("82 ops")
-    assert sorted(u for group in folded.members.values() for u in group) == \
-        sorted(set(u for group in folded.members.values() for u in group))
+    assert all(node_kind(rec) != "constant" for rec in folded.snapshot.nodes)
+    # mul, 40 x (tanh, add) fold into one chain; the Sum is no elementwise op
+    assert folded.chains == {h.owner.uid: folded.chains[h.owner.uid]}
+    members = folded.chains[h.owner.uid]
+    assert len(members) == 81 and len(set(members)) == 81
+    assert set(drawn_nodes(folded)) == {x.uid, h.owner.uid, cost.owner.uid}

@@ -1,4 +1,5 @@
-"""DOT -> SVG: the real ``dot``, the cache, and the clear error when Graphviz is missing."""
+"""DOT -> SVG: the real ``dot`` (through ``printing.run_dot``), the cache, and the clear error
+when Graphviz is missing."""
 
 from __future__ import annotations
 
@@ -6,12 +7,19 @@ import shutil
 
 import pytest
 
+from nbgraph import printing
+from nbgraph.printing import GraphvizError, GraphvizNotFound
 from nbgraph.widgets import render
-from nbgraph.widgets.render import (ACTUAL, FIT, MAX_ZOOM, MIN_ZOOM, GraphvizError,
-                                    GraphvizNotFound, dot_to_svg, svg_block, svg_or_text,
-                                    svg_size)
+from nbgraph.widgets.render import (ACTUAL, FIT, MAX_ZOOM, MIN_ZOOM, dot_to_svg, svg_block,
+                                    svg_or_text, svg_size)
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
+
+
+def test_one_dot_runner_and_one_error_family():
+    assert render.run_dot is printing.run_dot
+    assert issubclass(GraphvizNotFound, GraphvizError)
+    assert render.GraphvizError is GraphvizError
 
 
 @needs_dot
@@ -25,24 +33,24 @@ def test_dot_to_svg_returns_bare_svg():
 def test_dot_to_svg_caches_by_dot_hash(monkeypatch):
     text = "digraph { cached_once -> b }"
     first = dot_to_svg(text)
-    monkeypatch.setattr(render.subprocess, "run", lambda *a, **k: pytest.fail("not cached"))
+    monkeypatch.setattr(render, "run_dot", lambda *a, **k: pytest.fail("not cached"))
     assert dot_to_svg(text) is first
 
 
 @needs_dot
 def test_dot_to_svg_reports_bad_dot():
-    with pytest.raises(GraphvizError, match="dot -Tsvg failed"):
+    with pytest.raises(GraphvizError, match="dot -Tsvg` failed"):
         dot_to_svg("digraph { a -> }")
 
 
 def test_missing_dot_raises_one_clear_error(monkeypatch):
-    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    monkeypatch.setattr(printing.shutil, "which", lambda name: None)
     with pytest.raises(GraphvizNotFound, match="install graphviz"):
         dot_to_svg("digraph { never_rendered_before -> b }")
 
 
 def test_missing_dot_static_view_falls_back_to_text(monkeypatch):
-    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    monkeypatch.setattr(printing.shutil, "which", lambda name: None)
     html = svg_or_text("digraph { also_never_rendered -> b }", "%3:float64[?] = exp %1")
     assert "<svg" not in html and "install graphviz" in html
     assert "%3:float64[?] = exp %1" in html
