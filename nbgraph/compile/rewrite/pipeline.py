@@ -78,8 +78,11 @@ class Pipeline:
         return Pipeline(passes, frozenset(), keep, keep)
 
     def including(self, *names: str) -> Pipeline:
-        """Switch on passes (placed where the full pipeline has them) or rules (unsafe ones
-        too); ``"unsafe"`` allows every unsafe rule."""
+        """Switch on passes (placed where the full pipeline has them) or rules.
+
+        An unsafe rule runs only when named itself (``"canonicalize/mul_zero"``) or with
+        ``"unsafe"`` (every unsafe rule); including its pass leaves it off.
+        """
         self._check(names)
         have = {p.name for p in self.passes}
         wanted = have | {n.split("/")[0] for n in names if n != UNSAFE}
@@ -92,7 +95,8 @@ class Pipeline:
                 if p.name in names:
                     added.update(p.full_names())
             selected = selected | added
-        return Pipeline(passes, self.excluded - set(names), self.unsafe_allowed | set(names),
+        allowed = {n for n in names if n == UNSAFE or "/" in n}
+        return Pipeline(passes, self.excluded - set(names), self.unsafe_allowed | allowed,
                         selected)
 
     def excluding(self, *names: str) -> Pipeline:
@@ -110,7 +114,7 @@ class Pipeline:
             if full in self.excluded or (self.selected is not None
                                          and full not in self.selected):
                 continue
-            if r.unsafe and not ({full, p.name, UNSAFE} & self.unsafe_allowed):
+            if r.unsafe and not ({full, UNSAFE} & self.unsafe_allowed):
                 continue
             rules.append(r)
         return rules

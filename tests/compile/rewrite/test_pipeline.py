@@ -94,3 +94,21 @@ def test_find_rule_reports_unsafe_and_doc():
     assert "Composite" in find_rule("fuse_elemwise/fuse_elemwise").doc
     with pytest.raises(KeyError):
         find_rule("stabilize/nope")
+
+
+@pytest.mark.parametrize("base", [FAST_COMPILE, PIPELINE.only("canonicalize"), PIPELINE],
+                         ids=["fast_compile", "only_canonicalize", "fast_run"])
+def test_including_a_pass_leaves_its_unsafe_rules_off(base):
+    x = T.dvector("x")
+    pipeline = base.including("canonicalize")
+    rules = [r.name for r in pipeline.active_rules(pipeline.passes[
+        [p.name for p in pipeline.passes].index("canonicalize")])]
+    assert "mul_one" in rules and "mul_zero" not in rules and "div_self" not in rules
+    fn = function([x], x * 0, mode=Mode(optimizer=pipeline))
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(fn(np.array([np.inf]))).all()  # inf * 0 stays nan
+    for allowed in [pipeline.including("unsafe"), pipeline.including("canonicalize/mul_zero"),
+                    base.including("canonicalize", "unsafe"),
+                    base.including("canonicalize/mul_zero")]:
+        fn = function([x], x * 0, mode=Mode(optimizer=allowed))
+        assert "canonicalize/mul_zero" in [e.rule for e in fn.trace.events()]
