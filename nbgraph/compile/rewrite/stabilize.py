@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core import mathops as T
-from ...core.elemwise import DimShuffle
+from ...core.elemwise import keep_reduced_dims
 from ...core.graph import Variable
 from ...core.types import is_int
 from .engine import RuleSet, rule
@@ -46,24 +46,19 @@ def _softmax_crossentropy(x: Variable, labels: Variable) -> Variable | None:
 
 
 def _logsumexp(x: Variable, s: Variable) -> Variable | None:
-    """log(sum(exp(x), axes)) -> log(sum(exp(x - m), axes)) + m, with m = max(x, axes)."""
+    """log(sum(exp(x), axes)) -> log(sum(exp(x - m), axes)) + m, with m = max(x, axes),
+    or m = 0 where max(x) is +-inf (inf - inf would be nan; unshifted, the sum is inf or 0,
+    so the log gives inf or -inf as NumPy's unstabilized expression does)."""
     op = s.owner.op
     if op.dtype not in (None, x.dtype) or getattr(s.owner.tag, "max_shifted", False):
         return None  # the second test: our own output must not match again
     axes = list(range(x.ndim)) if op.axis is None else list(op.axis)
     biggest = T.max(x, axis=axes)
-    order: list[Any] = []
-    kept = 0
-    for i in range(x.ndim):
-        if i in axes:
-            order.append("x")
-        else:
-            order.append(kept)
-            kept += 1
-    shift = DimShuffle(biggest.broadcastable, order)(biggest)
+    m = T.switch(T.isinf(biggest), 0, biggest)
+    shift = keep_reduced_dims(m, axes, x.ndim)
     total = T.sum(T.exp(x - shift), axis=axes)
     total.owner.tag.max_shifted = True
-    return T.log(total) + biggest
+    return T.log(total) + m
 
 
 def _softmax_crossentropy_grad(g: Variable, sm: Variable, labels: Variable) -> Variable | None:

@@ -34,7 +34,8 @@ def test_rule(rule, build, ops_after, check_rule):
 
 def test_logsumexp(check_rule):
     fn = check_rule("stabilize/logsumexp", lambda x: T.log(T.sum(T.exp(x), axis=1)),
-                    ["Max{axis=[1]}", "InplaceDimShuffle{0,x}", "sub", "exp",
+                    ["Max{axis=[1]}", "isinf", "InplaceDimShuffle{x}", "switch",
+                     "InplaceDimShuffle{0,x}", "sub", "exp",
                      "Sum{axis=[1], acc_dtype=float64}", "log", "add"], [T.dmatrix("x")])
     big = np.array([[1000.0, 1000.0], [-1000.0, 0.0]])
     np.testing.assert_allclose(fn(big), [1000 + np.log(2), np.log1p(np.exp(-1000.0))])
@@ -79,6 +80,19 @@ def test_logsumexp_at_1000():
     x = T.dvector("x")
     fn = function([x], T.log(T.sum(T.exp(x))))
     np.testing.assert_allclose(fn(np.array([1000.0, 1000.0])), 1000 + np.log(2))
+
+
+def test_logsumexp_with_infinities_matches_numpy():
+    # a shift by max(x) = +-inf would give inf - inf = nan; NumPy's unshifted form does not
+    x = T.dmatrix("x")
+    fn = function([x], T.log(T.sum(T.exp(x), axis=1)))
+    assert "stabilize/logsumexp" in rules_fired(fn)
+    rows = np.array([[np.inf, 0.0], [-np.inf, -np.inf], [np.inf, -np.inf], [1000.0, 1000.0]])
+    with np.errstate(divide="ignore", over="ignore"):
+        got, want = fn(rows), np.log(np.sum(np.exp(rows), axis=1))
+    np.testing.assert_array_equal(got[:3], [np.inf, -np.inf, np.inf])
+    np.testing.assert_array_equal(got[:3], want[:3])
+    np.testing.assert_allclose(got[3], 1000 + np.log(2))
 
 
 def test_softmax_crossentropy_far_apart_logits():
