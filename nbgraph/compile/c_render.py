@@ -64,7 +64,20 @@ HELPERS = textwrap.dedent("""\
     { if (b == 0) return 0; int64_t m = a % b; return (m != 0 && ((m < 0) != (b < 0))) ? m + b : m; }
     static inline double nbg_sigmoid_l(int64_t x) { return nbg_sigmoid_d((double)x); }
     static inline double nbg_softplus_l(int64_t x) { return nbg_softplus_d((double)x); }
-    #define NBG_PICK(x, name) _Generic((x), float: name##_f, double: name##_d, default: name##_l)
+    /* uint64: past 2**63 an int64 helper reads it as negative (narrower unsigned types
+       promote to int and fit int64) */
+    static inline uint64_t nbg_max_u(uint64_t a, uint64_t b) { return a >= b ? a : b; }
+    static inline uint64_t nbg_min_u(uint64_t a, uint64_t b) { return a <= b ? a : b; }
+    static inline uint64_t nbg_abs_u(uint64_t x) { return x; }
+    static inline uint64_t nbg_sgn_u(uint64_t x) { return x > 0; }
+    static inline uint64_t nbg_clip_u(uint64_t x, uint64_t lo, uint64_t hi)
+    { return nbg_min_u(nbg_max_u(x, lo), hi); }
+    static inline uint64_t nbg_floordiv_u(uint64_t a, uint64_t b) { return b ? a / b : 0; }
+    static inline uint64_t nbg_mod_u(uint64_t a, uint64_t b) { return b ? a % b : 0; }
+    static inline double nbg_sigmoid_u(uint64_t x) { return nbg_sigmoid_d((double)x); }
+    static inline double nbg_softplus_u(uint64_t x) { return nbg_softplus_d((double)x); }
+    #define NBG_PICK(x, name) _Generic((x), float: name##_f, double: name##_d,                \
+        unsigned long: name##_u, unsigned long long: name##_u, default: name##_l)
     #define nbg_max(a, b) NBG_PICK((a) + (b), nbg_max)(a, b)
     #define nbg_min(a, b) NBG_PICK((a) + (b), nbg_min)(a, b)
     #define nbg_abs(x) NBG_PICK(x, nbg_abs)(x)

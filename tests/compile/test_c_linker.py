@@ -257,3 +257,41 @@ def test_dimshuffle_thunk_leaves_bad_values_to_perform():
     node = DimShuffle((False, True), (0,)).make_node(x)
     with pytest.raises(ValueError):
         c_linker.dimshuffle_thunk(node, [[np.ones((3, 2))]], [[None]])()
+
+
+# the table rows whose C is a helper chosen by the operands' C type (``nbg_max``, ...)
+_PICKED = {
+    "maximum": (2, T.maximum, np.maximum), "minimum": (2, T.minimum, np.minimum),
+    "abs": (1, T.abs, np.abs), "sgn": (1, T.sgn, np.sign),
+    "clip": (3, T.clip, np.clip), "mod": (2, T.mod, np.mod),
+    "floordiv": (2, T.int_div, np.floor_divide),
+    "sigmoid": (1, T.nnet.sigmoid, lambda a: 1 / (1 + np.exp(-a.astype("float64")))),
+    "softplus": (1, T.nnet.softplus, lambda a: np.logaddexp(0, a.astype("float64"))),
+    "max": (1, T.max, np.max), "min": (1, T.min, np.min),
+}
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint64"])
+@pytest.mark.parametrize("name", sorted(_PICKED))
+def test_helper_rows_on_unsigned_ints_match_numpy(name, dtype):
+    """uint64 values past 2**63 read as negative through int64 helpers: each row must pick
+    an unsigned helper and give NumPy's results (float rows against float64 NumPy)."""
+    nin, build, ref = _PICKED[name]
+    top = np.iinfo(dtype).max
+    values = [np.array([top - 2, 3, 0, top, 7, top // 2 + 5], dtype),
+              np.array([1, top - 1, 5, top // 2, 7, 2], dtype),
+              np.array([2, 4, 1, top - 3, 9, top], dtype)][:nin]
+    if nin == 3:  # clip(x, lo, hi) with lo <= hi
+        values[1], values[2] = np.minimum(values[1], values[2]), np.maximum(values[1], values[2])
+    if name in ("mod", "floordiv"):
+        values[1] = np.where(values[1] == 0, 3, values[1]).astype(dtype)
+    xs = [T.vector(f"x{k}", dtype=dtype) for k in range(nin)]
+    out = build(*xs)
+    want = ref(*values)
+    got = np.asarray(nbgraph.function(xs, out, mode=C)(*values))
+    assert got.dtype == out.dtype
+    if got.dtype.kind == "f":  # uint8 -> float32 (Theano's rule), uint64 -> float64
+        np.testing.assert_allclose(got, want, rtol=1e-6 if got.dtype == "float32" else 1e-15)
+    else:  # exactly: a relative tolerance near 2**64 would hide an off-by-a-few
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
