@@ -72,7 +72,13 @@ def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = Non
         seeds[var] = as_tensor_variable(g)
     if not seeds:
         raise ValueError("grad: give a cost or known_grads")
+    first_uid = next_uid()
     grads = backprop(seeds, wrt_vars, consider_constant or ())
+    # name a gradient only if this pass built it and it answers one wrt alone: the seed or a
+    # caller's Variable passed through (grad(a + b, [a, b])) must not be renamed
+    uses: dict[int, int] = {}
+    for w in wrt_vars:
+        uses[id(grads.get(w))] = uses.get(id(grads.get(w)), 0) + 1
     out = []
     for w in wrt_vars:
         g = grads.get(w)
@@ -85,7 +91,8 @@ def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = Non
                 import warnings
                 warnings.warn(message, stacklevel=2)
             g = None if return_disconnected == "None" else _zeros(w)
-        elif add_names and w.name and cost is not None:
+        elif add_names and w.name and cost is not None and uses[id(g)] == 1 \
+                and g.owner is not None and g.owner.uid >= first_uid:
             g.name = f"(d{cost.name or 'cost'}/d{w.name})"
         out.append(g)
     return out if as_list else out[0]

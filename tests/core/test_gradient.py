@@ -92,6 +92,18 @@ def test_known_grads_seeds_the_backward_pass() -> None:
     np.testing.assert_allclose(g.eval({x: np.zeros(3)}), [2, 2, 2])
 
 
+def test_grad_names_only_fresh_gradients_of_one_wrt() -> None:
+    a, b = T.dscalars("a", "b")
+    ga, gb = th.grad(a + b, [a, b])  # add passes the seed through: one Variable for both
+    assert ga is gb and ga.name is None
+    ga, gb = th.grad(a * b, [a, b])
+    assert (ga.name, gb.name) == ("(dcost/da)", "(dcost/db)")
+    y, z, w = T.dscalar("y"), T.dscalar("z"), T.dscalar("w")
+    gy, gw = th.grad(w * 2, [y, w], known_grads={y: z})
+    assert gy is z and z.name == "z"  # the caller's own Variable keeps its name
+    assert gw.name == "(dcost/dw)"
+
+
 def test_gradient_wrt_int_input_is_disconnected() -> None:
     i = T.ivector("i")
     x = T.dvector("x")
