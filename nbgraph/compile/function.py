@@ -331,6 +331,7 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
     as_list = isinstance(outputs, (list, tuple))
     outs = [_as_out(o) for o in (outputs if as_list else [] if outputs is None else [outputs])]
     update_pairs = _pairs(updates)
+    _check_targets(update_pairs)
     for i in ins:
         if i.update is not None:
             update_pairs.append((i.variable, i.update))
@@ -428,11 +429,19 @@ def _add_default_updates(pairs: list[tuple[Any, Any]], outputs: list[Variable]) 
         frontier = found
 
 
+def _check_targets(pairs: list[tuple[Any, Any]]) -> None:
+    """``updates=`` targets are shared variables: any other Variable would silently become
+    a hidden input (``In(x, value=..., update=...)`` updates an explicit input)."""
+    for target, _ in pairs:
+        if not isinstance(target, SharedVariable):
+            raise TypeError(f"updates: {target} ({type(target).__name__}) is not a shared "
+                            f"variable; only shared variables take updates (an input keeps "
+                            f"state with In(x, value=..., update=...))")
+
+
 def _check_updates(pairs: list[tuple[Any, Any]]) -> None:
     seen = set()
     for target, value in pairs:
-        if not isinstance(target, SharedVariable) and not isinstance(target, Variable):
-            raise TypeError(f"updates: {target!r} is not a shared variable")
         if id(target) in seen:
             raise ValueError(f"updates: {target} is updated twice")
         seen.add(id(target))

@@ -171,6 +171,20 @@ def test_update_must_keep_dtype():
         function([], [], updates=[(count, count + 0.5)])
 
 
+def test_update_target_must_be_a_shared_variable():
+    x, y = T.dvectors("x", "y")
+    with pytest.raises(TypeError, match=r"updates: y \(TensorVariable\) is not a shared"):
+        function([x], x * 2, updates=[(y, x)])
+    with pytest.raises(TypeError, match="In"):  # the message names the way that works
+        function([x], x * 2, updates=[(x, x + 1)])
+
+
+def test_in_update_still_updates_an_explicit_input():
+    x = T.dscalar("x")
+    f = function([In(x, value=1.0, update=x * 2)], x)
+    assert [float(f()) for _ in range(3)] == [1.0, 2.0, 4.0]
+
+
 def test_givens_replace_variables_and_shared():
     state = shared(np.float64(10.0), name="state")
     x, y = T.dscalars("x", "y")
@@ -264,6 +278,7 @@ def test_variable_eval():
     assert T.constant(np.arange(3.0)).sum().eval() == 3.0
     with pytest.raises(MissingInputError):
         (x + y).eval({x: 1.0})
+
 
 
 def test_copy_is_independent_but_shares_shared_variables():
