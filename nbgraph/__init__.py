@@ -5,7 +5,9 @@ kernels, and inline views of all of it (``%load_ext nbgraph``). Classic Theano c
 ``import nbgraph as theano`` and ``import nbgraph.tensor as T``.
 """
 
-from . import gradient, ifelse, printing, tensor
+# gpu registers its linker, mode and shared constructor with compile and core (CuPy loads
+# only when a GPU is asked for)
+from . import gpu, gradient, ifelse, printing, tensor
 from .compile.function import Function, In, Out, function
 from .compile.mode import Mode
 from .config import config

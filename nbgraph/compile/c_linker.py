@@ -27,7 +27,7 @@ from . import _cffi_abi, cache
 from .c_blas import gemm_thunk
 from .c_render import CStyleRenderer
 from .kernel import Kernel, NotCompilable, lower_elemwise, lower_reduce, reduce_kind
-from .linker import PythonLinker, python_source
+from .linker import InnerCompiler, PythonLinker, python_source
 
 # OpenMP threads spin-wait after a parallel region by default (300k spins); on a machine with
 # few cores that steals time from BLAS and other processes, so spin briefly, then sleep. Read
@@ -155,7 +155,7 @@ class CLinker:
         start = time.perf_counter()
         kernels, absorbed = plan(fgraph, nodes)
         if not kernels:
-            return PythonLinker().make_thunks(fgraph, nodes, storage, profile)
+            return PythonLinker(self).make_thunks(fgraph, nodes, storage, profile)
         source = self.renderer.render_module(list(kernels.values()), "fast")
         strided = StridedModule(self.renderer, list(kernels.values()), profile)
         if profile is not None:
@@ -164,7 +164,7 @@ class CLinker:
             lib = load(source, profile)
         except (cache.CompileError, OSError) as err:
             _warn_fallback(err)
-            return PythonLinker().make_thunks(fgraph, nodes, storage, profile)
+            return PythonLinker(self).make_thunks(fgraph, nodes, storage, profile)
         thunks: list[Callable[[], None]] = []
         sources: dict[Apply, str] = {}
         index = {node: k for k, node in enumerate(kernels)}
@@ -191,7 +191,8 @@ class CLinker:
                     thunk = gemm_thunk(node, in_cells, out_cells, isinstance(node.op, Gemm))
                 elif isinstance(node.op, DimShuffle):
                     thunk = dimshuffle_thunk(node, in_cells, out_cells)
-                thunks.append(thunk or node.op.make_thunk(node, in_cells, out_cells))
+                thunks.append(thunk or node.op.make_thunk(node, in_cells, out_cells,
+                                                          compiler=InnerCompiler(self)))
                 sources[node] = python_source(node)
         return thunks, sources
 

@@ -1,12 +1,14 @@
 """Modes: which rewrites run and which linker executes the graph (FAST_RUN, FAST_COMPILE, ...).
 
 ``Mode(linker=, optimizer=)``; ``including``/``excluding`` take pass names or ``pass/rule``
-names. DebugMode and NanGuardMode live in their own modules and are found here by name.
+names. DebugMode and NanGuardMode live in their own modules and are found here by name; modes
+of upper layers ('GPU', FAST_RUN on ``device='cuda'``) are registered by them.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from ..config import config
@@ -64,6 +66,35 @@ PREDEFINED: dict[str, Mode] = {
 }
 
 
+# modes an upper layer builds, by name, and what FAST_RUN means on a device (a device name
+# starting with the key: 'cuda', 'cuda0'); ``nbgraph.gpu`` registers both when imported
+MODE_FACTORIES: dict[str, Callable[[], Mode]] = {}
+DEVICE_MODES: dict[str, Callable[[], Mode]] = {}
+
+
+def register_mode(name: str | None, factory: Callable[[], Mode], device: str | None = None
+                  ) -> None:
+    """Make ``get_mode(name)`` return ``factory()``, and FAST_RUN do so on ``device``.
+
+    >>> register_mode("GPU", gpu_mode, device="cuda")   # what nbgraph.gpu does on import
+    """
+    if name is not None:
+        MODE_FACTORIES[name] = factory
+    if device is not None:
+        DEVICE_MODES[device] = factory
+
+
+def _device_mode(device: str) -> Mode | None:
+    """FAST_RUN's mode on ``device``, None on the CPU."""
+    if device.startswith("cpu"):
+        return None
+    for kind, factory in DEVICE_MODES.items():
+        if device.startswith(kind):
+            return factory()
+    raise ValueError(f"config.device={device!r}: no mode is registered for it (import "
+                     f"nbgraph.gpu; known devices: {['cpu', *sorted(DEVICE_MODES)]})")
+
+
 def _debug_modes() -> dict[str, Mode]:
     from .debugmode import DebugMode  # lazy: they import this module
     from .nanguardmode import NanGuardMode
@@ -78,14 +109,16 @@ def get_mode(mode: Any) -> Mode:
     if isinstance(mode, Mode):
         return mode
     if isinstance(mode, str):
-        if mode == "GPU" or (mode == "FAST_RUN" and config.device.startswith("cuda")):
-            from ..gpu.transfer import gpu_mode  # lazy: gpu builds on compile
-            return gpu_mode()
+        if mode in MODE_FACTORIES:
+            return MODE_FACTORIES[mode]()
+        on_device = _device_mode(config.device) if mode == "FAST_RUN" else None
+        if on_device is not None:
+            return on_device
         if mode in PREDEFINED:
             return PREDEFINED[mode]
         debug = _debug_modes()
         if mode in debug:
             return debug[mode]
-        names = sorted(PREDEFINED) + ["GPU"] + sorted(debug)
+        names = sorted(PREDEFINED) + sorted(MODE_FACTORIES) + sorted(debug)
         raise ValueError(f"unknown mode {mode!r}; choose one of {names}")
     raise TypeError(f"mode must be a Mode or a name, not {type(mode).__name__}")

@@ -1,19 +1,20 @@
-"""Control flow: the lazy ``ifelse`` (IfElse op) and ``scan`` (from ``nbgraph.scan_module``).
+"""Control flow: the lazy ``ifelse`` (IfElse op); ``scan`` is re-exported from ``core.scan``.
 
-An IfElse node holds both branches as inner graphs over the outer Variables they read; its
-``perform`` runs only the branch the condition picks (each branch compiled on first use).
+An IfElse node holds both branches as inner graphs over the outer Variables they read; it runs
+only the branch the condition picks (compiled on first use by the linker's InnerCompiler).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..scan_module.scan import scan
 from .graph import Apply, Constant, Variable, clone_graph, toposort
-from .op import Op
+from .inner_graph import REFERENCE
+from .op import InnerCompiler, Op
+from .scan import scan
 from .types import TensorType, is_float
 from .variable import TensorConstant, as_tensor_variable
 
@@ -54,7 +55,7 @@ class IfElse(Op):
         self.then_outputs = then_outputs
         self.else_outputs = else_outputs
         self.name = name
-        self._fns: dict[bool, tuple[Any, list[int]]] = {}
+        self._fns: dict[tuple[Hashable, bool], tuple[Callable[..., list[Any]], list[int]]] = {}
 
     __eq__ = object.__eq__
     __hash__ = object.__hash__
@@ -84,24 +85,40 @@ class IfElse(Op):
                 for a, b in zip(self.then_outputs, self.else_outputs, strict=True)]
         return Apply(self, [condition, *outer], outs)
 
-    def branch(self, taken: bool) -> tuple[Any, list[int]]:
-        """The compiled branch and the positions of the outer inputs it reads."""
-        if taken not in self._fns:
-            from ..compile.function import function  # lazy: core must not import compile
+    def branch(self, taken: bool, compiler: InnerCompiler = REFERENCE
+               ) -> tuple[Callable[..., list[Any]], list[int]]:
+        """The branch as a function from ``compiler`` (made on first use, per compiler key)
+        and the positions of the outer inputs it reads."""
+        key = (compiler.key, taken)
+        if key not in self._fns:
             outputs = self.then_outputs if taken else self.else_outputs
             used = {id(v) for v in _boundary(outputs, ())}
             positions = [k for k, v in enumerate(self.inner_inputs) if id(v) in used]
-            fn = function([self.inner_inputs[k] for k in positions], list(outputs),
-                          no_default_updates=True)
-            fn.trust_input = True
-            self._fns[taken] = (fn, positions)
-        return self._fns[taken]
+            fn = compiler.function([self.inner_inputs[k] for k in positions], list(outputs))
+            self._fns[key] = (fn, positions)
+        return self._fns[key]
 
-    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
-        fn, positions = self.branch(bool(np.asarray(inputs[0])))
+    def run(self, inputs: list[Any], output_storage: list[list[Any]],
+            compiler: InnerCompiler) -> None:
+        fn, positions = self.branch(bool(np.asarray(inputs[0])), compiler)
         outer = inputs[1:]
         for cell, value in zip(output_storage, fn(*[outer[k] for k in positions]), strict=True):
             cell[0] = value
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        """The reference: the taken branch evaluated op by op (no compile layer)."""
+        self.run(inputs, output_storage, REFERENCE)
+
+    def make_thunk(self, node: Apply, in_cells: list[list[Any]], out_cells: list[list[Any]],
+                   compiler: InnerCompiler | None = None) -> Callable[[], None]:
+        """Runs the taken branch compiled by the linker's ``compiler`` (on first use)."""
+        compiler = REFERENCE if compiler is None else compiler
+        run = self.run
+
+        def thunk() -> None:
+            run([cell[0] for cell in in_cells], out_cells, compiler)
+
+        return thunk
 
     def L_op(self, inputs: list[Variable], outputs: list[Variable],
              output_grads: list[Variable]) -> list[Any]:

@@ -8,16 +8,42 @@ An Op subclass defines, in one place:
 - ``grad(inputs, output_grads) -> list``: symbolic input gradients (Variables), or ``None``
   for a disconnected input (``L_op`` is the same hook, also given the forward outputs);
 - optionally ``infer_shape(node, input_shapes)``, ``c_code``/``cuda_code`` (compile layer),
-  ``view_map``/``destroy_map`` ({output index: [input index]}) for aliasing.
+  ``view_map``/``destroy_map`` ({output index: [input index]}) for aliasing;
+- optionally ``make_thunk(node, in_cells, out_cells, compiler=None)``: what a linker runs (see
+  ``InnerCompiler`` for ops whose ``perform`` runs an inner graph, such as Scan and IfElse).
 
 ``__props__`` names the attributes that make two instances equal; merge relies on it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, Protocol
 
 from .graph import Apply, Variable
+
+
+class InnerCompiler(Protocol):
+    """What a linker lends ``Op.make_thunk``: a way to compile an op's inner graph (Scan's
+    step, IfElse's branches) the way the outer function runs, without core importing compile.
+
+    ``function(inputs, outputs, mode)`` returns a callable taking one value per input,
+    positionally and already of the inputs' types (it is not checked), and returning the list
+    of output values (fresh arrays, never an input's memory). ``mode`` is the op's own mode
+    (``scan(..., mode=)``), None to follow the outer function. Equal ``key`` values compile
+    equal functions, so an op may cache what it got by ``key``.
+
+    >>> step = compiler.function([x_t, h], [T.tanh(x_t + h)])   # inside make_thunk
+    >>> step(x_value, h_value)                                     # -> [array(...)]
+
+    ``nbgraph.core.inner_graph.REFERENCE`` runs the graph node by node with each ``perform``
+    (what ``perform`` itself uses); the linkers in ``nbgraph.compile.linker`` compile it.
+    """
+
+    key: Hashable
+
+    def function(self, inputs: Sequence[Variable], outputs: Sequence[Variable],
+                 mode: Any = None) -> Callable[..., list[Any]]: ...
 
 
 class Op:
@@ -70,8 +96,13 @@ class Op:
             return node.outputs[self.default_output]
         return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
 
-    def make_thunk(self, node: Apply, in_cells: list[list[Any]], out_cells: list[list[Any]]):
-        """A zero-argument callable running ``perform`` on storage cells (the Python linker)."""
+    def make_thunk(self, node: Apply, in_cells: list[list[Any]], out_cells: list[list[Any]],
+                   compiler: InnerCompiler | None = None) -> Callable[[], None]:
+        """A zero-argument callable running ``perform`` on storage cells (the Python linker).
+
+        Linkers pass ``compiler``; ops with inner graphs override this to compile them with
+        it (the default ignores it).
+        """
         perform = self.perform
 
         def thunk() -> None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..core.graph import Apply, Constant, Variable, ancestors, clone_graph, next_uid, toposort
-from ..core.random import RandomVariable
-from ..core.shape import shape_padleft
-from ..core.shared import SharedVariable
-from ..core.types import TensorType
-from ..core.variable import as_tensor_variable, constant
-from .op import Scan, ScanInfo
+from .graph import Apply, Constant, Variable, ancestors, clone_graph, next_uid, toposort
+from .random import RandomVariable
+from .scan_op import Scan, ScanInfo
+from .shape import shape_padleft
+from .shared import SharedVariable
+from .types import TensorType
+from .variable import as_tensor_variable, constant
 
 
 def _as_list(value: Any) -> list:
@@ -225,7 +225,7 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
         if steps.ndim != 0:
             raise TypeError(f"{label}: n_steps must be a scalar, got {steps.type}")
         if steps.dtype != "int64":
-            from ..core.mathops import cast
+            from .mathops import cast
             steps = cast(steps, "int64")
     info = ScanInfo(tuple(t for _, t in seqs), tuple(rec_taps), len(map_outs), len(free),
                     go_backwards, truncate_gradient, name)

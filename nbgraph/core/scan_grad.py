@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.gradient import grad
-from ..core.graph import Variable, clone_graph
-from ..core.indexing import inc_subtensor
-from ..core.join import concatenate
-from ..core.mathops import add, maximum, minimum, zeros_like
-from ..core.shape import shape_i, shape_padleft
-from ..core.types import TensorType, is_float
-from ..core.variable import constant
-from .op import Scan, ScanInfo, seq_span, window
+from .gradient import grad
+from .graph import Variable, clone_graph
+from .indexing import inc_subtensor
+from .join import concatenate
+from .mathops import add, maximum, minimum, zeros_like
+from .scan_op import Scan, ScanInfo, seq_span, window
+from .shape import shape_i, shape_padleft
+from .types import TensorType, is_float
+from .variable import constant
 
 
 def _step(var: Variable, name: str) -> Variable:

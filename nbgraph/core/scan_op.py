@@ -1,4 +1,5 @@
-"""The Scan op: a loop that runs one compiled inner graph per step.
+"""The Scan op: a loop that runs one inner graph per step (compiled by the linker's
+InnerCompiler when a function runs it, evaluated op by op in ``perform``).
 
 Outer inputs are ``[n_steps, *sequences, *initial windows, *non_sequences]``; outer outputs
 are the recurrent outputs then the mapped (nit-sot) outputs, each stacked along axis 0. A
@@ -9,15 +10,17 @@ reads ``seq[t + k - min(taps, 0)]``, as in Theano.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..core.graph import Apply, Variable
-from ..core.op import Op
-from ..core.types import TensorType
-from ..core.variable import as_tensor_variable
+from .graph import Apply, Variable
+from .inner_graph import REFERENCE
+from .op import InnerCompiler, Op
+from .types import TensorType
+from .variable import as_tensor_variable
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ class Scan(Op):
         self.inner_outputs = list(inner_outputs)
         self.info = info
         self.mode = mode
-        self._fn: Any = None
+        self._fns: dict[Hashable, Callable[..., list[Any]]] = {}
 
     __eq__ = object.__eq__
     __hash__ = object.__hash__
@@ -80,10 +83,10 @@ class Scan(Op):
     __repr__ = __str__
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in vars(self).items() if k != "_fn"}
+        return {k: v for k, v in vars(self).items() if k != "_fns"}
 
     def __setstate__(self, state: dict) -> None:
-        vars(self).update(state, _fn=None)
+        vars(self).update(state, _fns={})
 
     # -- layout ------------------------------------------------------------------------------
     def split_outer(self, inputs: list[Any]) -> tuple[Any, list, list, list]:
@@ -128,14 +131,14 @@ class Scan(Op):
         outs = [TensorType(o.dtype, shape=(None, *o.type.shape))() for o in self.inner_outputs]
         return Apply(self, [n_steps, *outer], outs)
 
-    def compiled(self) -> Any:
-        """The inner function, compiled on first use."""
-        if self._fn is None:
-            from ..compile.function import function  # lazy: core layers must not import compile
-            self._fn = function(self.inner_inputs, list(self.inner_outputs), mode=self.mode,
-                                on_unused_input="ignore", no_default_updates=True)
-            self._fn.trust_input = True
-        return self._fn
+    def step_function(self, compiler: InnerCompiler) -> Callable[..., list[Any]]:
+        """The inner graph as a function from ``compiler``, made on first use (per compiler
+        key: every function compiled the same way shares it)."""
+        fn = self._fns.get(compiler.key)
+        if fn is None:
+            fn = compiler.function(self.inner_inputs, self.inner_outputs, self.mode)
+            self._fns[compiler.key] = fn
+        return fn
 
     def n_steps_of(self, node: Apply, n_steps: int, seqs: list[np.ndarray]) -> int:
         available = [len(s) - (hi - lo) for s, (lo, hi)
@@ -152,12 +155,28 @@ class Scan(Op):
         return int(n_steps)
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        """The reference: each step evaluates the inner graph op by op (no compile layer)."""
+        self.run(node, inputs, output_storage, self.step_function(REFERENCE))
+
+    def make_thunk(self, node: Apply, in_cells: list[list[Any]], out_cells: list[list[Any]],
+                   compiler: InnerCompiler | None = None) -> Callable[[], None]:
+        """The loop with its step compiled by the linker's ``compiler`` (on the first run)."""
+        compiler = REFERENCE if compiler is None else compiler
+        run, step = self.run, self.step_function
+
+        def thunk() -> None:
+            run(node, [cell[0] for cell in in_cells], out_cells, step(compiler))
+
+        return thunk
+
+    def run(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]],
+            fn: Callable[..., list[Any]]) -> None:
+        """The loop over ``fn``, the step function (see ``step_function``)."""
         info = self.info
         n_steps, seqs, inits, nonseqs = self.split_outer(inputs)
         if info.go_backwards:
             seqs = [s[::-1] for s in seqs]
         n = self.n_steps_of(node, int(n_steps), seqs)
-        fn = self.compiled()
         spans = [seq_span(taps) for taps in info.seq_taps]
         windows = [window(taps) for taps in info.rec_taps]
         bufs = []
@@ -197,7 +216,7 @@ class Scan(Op):
 
     def L_op(self, inputs: list[Variable], outputs: list[Variable],
              output_grads: list[Variable]) -> list[Any]:
-        from .grad import scan_grad
+        from .scan_grad import scan_grad  # it builds Scan nodes: imported when first used
         return scan_grad(self, inputs, outputs, output_grads)
 
 

@@ -1,7 +1,10 @@
-"""SharedVariable: a graph input that carries its own value between function calls."""
+"""SharedVariable: a graph input that carries its own value between function calls, and
+``shared``, which builds one on the host or on a device whose layer registered a constructor.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -41,6 +44,33 @@ class SharedVariable(TensorVariable):
         return self.get_value()
 
 
+# device kind -> constructor of shared variables living there, for ``shared(...,
+# device=)`` with a device name starting with the kind ('cuda', 'cuda0'). Theano's
+# ``shared_constructor`` idea, keyed by device; ``nbgraph.gpu`` registers 'cuda' on import.
+SHARED_CONSTRUCTORS: dict[str, Callable[..., SharedVariable]] = {}
+
+
+def register_shared_constructor(device: str, constructor: Callable[..., SharedVariable]
+                                ) -> None:
+    """Make ``shared(value, name, ..., device=device)`` call ``constructor(value, name,
+    strict, allow_downcast, broadcastable)``.
+
+    >>> register_shared_constructor("cuda", gpu_shared)   # what nbgraph.gpu does on import
+    """
+    SHARED_CONSTRUCTORS[device] = constructor
+
+
+def _device_constructor(device: str) -> Callable[..., SharedVariable] | None:
+    """The registered constructor for ``device``; None on the host ('cpu')."""
+    if device.startswith("cpu"):
+        return None
+    for kind, constructor in SHARED_CONSTRUCTORS.items():
+        if device.startswith(kind):
+            return constructor
+    raise ValueError(f"shared: no shared-variable constructor for device {device!r} (import "
+                     f"nbgraph.gpu; known devices: {['cpu', *sorted(SHARED_CONSTRUCTORS)]})")
+
+
 def shared(value: Any, name: str | None = None, strict: bool = False,
            allow_downcast: bool | None = None, borrow: bool = False,
            broadcastable: tuple[bool, ...] | None = None, **kwargs: Any) -> SharedVariable:
@@ -51,16 +81,17 @@ def shared(value: Any, name: str | None = None, strict: bool = False,
     array([0., 0., 0.])
 
     Dimensions of length 1 are not broadcastable unless ``broadcastable`` says so, as in
-    Theano (the value may change shape later).
+    Theano (the value may change shape later). ``device='cuda'`` (default: ``config.device``)
+    keeps the value in GPU memory (the constructor ``nbgraph.gpu`` registers).
     """
     if isinstance(value, (int, float, bool)) and not isinstance(value, np.generic):
         from ..config import config
         dtype = config.floatX if isinstance(value, float) else "int64"
         value = np.asarray(value, dtype=dtype)
     from ..config import config as settings
-    if str(kwargs.get("device", settings.device)).startswith("cuda"):
-        from ..gpu.types import gpu_shared  # lazy: shared(..., device='cuda') lives on the GPU
-        return gpu_shared(value, name, strict, allow_downcast, broadcastable)
+    on_device = _device_constructor(str(kwargs.get("device", settings.device)))
+    if on_device is not None:
+        return on_device(value, name, strict, allow_downcast, broadcastable)
     array = np.asarray(value)
     if array.dtype == object:
         raise TypeError(f"shared: cannot store a {type(value).__name__}")

@@ -1,14 +1,16 @@
 """nbgraph on the GPU: CUDA rendering of fused kernels, the CuPy linker, device types and
-transfers. Importing this package never imports CuPy; asking to *run* on the GPU without CuPy
-or a device raises ``GpuUnavailableError`` saying which is missing.
+transfers. Importing this package (``import nbgraph`` does) never imports CuPy and registers
+the 'cuda' linker, the 'GPU' mode and ``shared(device='cuda')`` with the layers below (see
+``register``); asking to *run* on the GPU without CuPy or a device raises
+``GpuUnavailableError`` saying which is missing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .cuda_render import CudaRenderer
 from .device import GpuUnavailableError, device_name, has_cuda, has_cupy
+from .register import register
 from .types import GpuFromHost, GpuSharedVariable, GpuTensorType, HostFromGpu, gpu_shared
 
 __all__ = ["CudaRenderer", "GpuFromHost", "GpuSharedVariable", "GpuTensorType",
@@ -34,3 +36,14 @@ def gpu_mode(optimizer: Any = None) -> Any:
     """The mode that runs a whole function on the GPU (``mode='GPU'``)."""
     from .transfer import gpu_mode as make
     return make(optimizer)
+
+
+def __getattr__(name: str) -> Any:
+    # CudaRenderer loads the C renderer and the kernel IR (~10 ms): not on ``import nbgraph``
+    if name == "CudaRenderer":
+        from .cuda_render import CudaRenderer
+        return CudaRenderer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+register()

@@ -13,9 +13,9 @@ from nbgraph import function, shared
 from nbgraph.compile.function import verify_grad
 from nbgraph.core.graph import Apply
 from nbgraph.core.op import Op
+from nbgraph.core.control import ifelse
 from nbgraph.core.random import RandomStreams
-from nbgraph.ifelse import ifelse
-from nbgraph.scan_module import scan
+from nbgraph.core.scan import scan
 
 
 # -- scan: the Theano tutorial examples ---------------------------------------------------
