@@ -483,17 +483,25 @@ def _check_inputs(ins: list[In], roots: list[Variable], on_unused: str,
 
 
 # -- Theano conveniences that compile -----------------------------------------------------
-_EVAL_CACHE: dict[tuple, Function] = {}
+class _EvalFunctions(dict):
+    """``Variable.eval``'s compiled functions by input Variables, kept in ``var.tag`` (so they
+    go when the graph does). Pickled and deep-copied empty: a Function pickles as its graph,
+    which holds this very Variable."""
+
+    def __reduce__(self) -> tuple:
+        return (_EvalFunctions, ())
 
 
 def eval_variable(var: Variable, inputs_to_values: dict) -> Any:
     """``var.eval({x: value})``: compile once per (var, inputs), then call."""
-    keys = list(inputs_to_values)
-    cache_key = (id(var), tuple(id(k) for k in keys))
-    fn = _EVAL_CACHE.get(cache_key)
-    if fn is None or fn.maker.args["outputs"] is not var:
-        fn = function(keys, var, on_unused_input="ignore")
-        _EVAL_CACHE[cache_key] = fn
+    keys = tuple(inputs_to_values)
+    cache = getattr(var.tag, "eval_functions", _EvalFunctions())
+    fn = cache.get(keys)
+    if fn is None or fn.maker.args["outputs"] is not var:  # a clone copies its original's tag
+        fn = function(list(keys), var, on_unused_input="ignore")
+        cache = _EvalFunctions(cache)  # a new dict: a clone's tag may share the old one
+        cache[keys] = fn
+        var.tag.eval_functions = cache
     return fn(*[inputs_to_values[k] for k in keys])
 
 

@@ -3,9 +3,11 @@ errors, shared-variable borrowing, aliasing, ``eval``, ``copy`` and pickling."""
 
 from __future__ import annotations
 
+import gc
 import io
 import pickle
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -279,6 +281,18 @@ def test_variable_eval():
     with pytest.raises(MissingInputError):
         (x + y).eval({x: 1.0})
 
+
+def test_variable_eval_does_not_keep_the_graph_alive():
+    x = T.dvector("x")
+    out = T.exp(x) * 2
+    np.testing.assert_allclose(out.eval({x: np.zeros(2)}), [2.0, 2.0])
+    np.testing.assert_allclose(out.eval({x: np.ones(2)}), 2 * np.exp([1.0, 1.0]))
+    copy = pickle.loads(pickle.dumps(out))  # the cached function does not travel along
+    assert getattr(copy.tag, "eval_functions", {}) == {}
+    alive = weakref.ref(out)
+    del out, x
+    gc.collect()
+    assert alive() is None
 
 
 def test_copy_is_independent_but_shares_shared_variables():
