@@ -18,18 +18,32 @@ from .types import TensorType, is_int
 from .variable import TensorConstant, adopt_dtype, as_tensor_variable, describe
 
 
-def _unify_weak_constants(spec: ScalarSpec, inputs: list[Any]) -> list[Any]:
+def _unify_weak_constants(op: Op, spec: ScalarSpec, inputs: list[Any]) -> list[Any]:
     """Python-number constants take the dtype NumPy 2 (NEP 50) would give them here."""
     skip = 1 if spec.name == "switch" else 0  # switch's condition keeps its own dtype
     values = inputs[skip:]
     weak = [v.data.item() for v in values if getattr(v, "weak", False)]
-    strong = [np.dtype(v.dtype) for v in values if not getattr(v, "weak", False)]
+    strong = [v for v in values if not getattr(v, "weak", False)]
     if not weak or not strong:
         return inputs
-    target = str(np.result_type(*strong, *weak))
-    return inputs[:skip] + [
-        adopt_dtype(v, target)
-        if getattr(v, "weak", False) and v.dtype != target else v for v in values]
+    try:
+        target = str(np.result_type(*[np.dtype(v.dtype) for v in strong], *weak))
+        return inputs[:skip] + [
+            adopt_dtype(v, target)
+            if getattr(v, "weak", False) and v.dtype != target else v for v in values]
+    except OverflowError:  # NEP 50: int8 + 1000 does not widen, the number must fit
+        raise _weak_overflow(op, weak, strong) from None
+
+
+def _weak_overflow(op: Op, weak: list[Any], strong: list[Variable]) -> TypeError:
+    """The error for a Python int that does not fit the tensor dtype it meets."""
+    dtype = str(np.result_type(*[np.dtype(v.dtype) for v in strong]))
+    value = next((w for w in weak if not np.can_cast(np.min_scalar_type(w), dtype)), weak[0])
+    wider = str(np.promote_types(dtype, np.min_scalar_type(value)))
+    label = strong[0].name or "x"
+    return TypeError(f"{op}: the Python value {value!r} does not fit {dtype}, the dtype of "
+                     f"{' and '.join(describe(v) for v in strong)}; cast the tensor first, "
+                     f"e.g. T.cast({label}, '{wider}')")
 
 
 class Elemwise(Op):
@@ -61,7 +75,7 @@ class Elemwise(Op):
         spec = self.scalar_op
         if len(inputs) != spec.nin and not (spec.associative and len(inputs) >= 2):
             raise TypeError(f"{self}: takes {spec.nin} inputs, got {len(inputs)}")
-        inputs = _unify_weak_constants(spec, [as_tensor_variable(x) for x in inputs])
+        inputs = _unify_weak_constants(self, spec, [as_tensor_variable(x) for x in inputs])
         ndim = max(x.ndim for x in inputs)
         inputs = [x if x.ndim == ndim else pad_left(x, ndim) for x in inputs]
         shape = []

@@ -75,6 +75,20 @@ def test_python_float_upcasts_int_like_numpy() -> None:
     assert (i / 2).dtype == "float64"
 
 
+@pytest.mark.parametrize("build, op, value, dtype, wider", [
+    (lambda b: b + 1000, "add", "1000", "int8", "int32"),
+    (lambda b: 300 * b, "mul", "300", "int8", "int32"),
+    (lambda u: u - (-1), "sub", "-1", "uint8", "int16"),
+])
+def test_python_int_out_of_range_names_op_value_and_dtype(build, op, value, dtype,
+                                                          wider) -> None:  # noqa: ANN001
+    x = T.vector("b", dtype=dtype)
+    with pytest.raises(TypeError) as err:
+        build(x)  # NumPy 2 refuses too (NEP 50): np.int8(1) + 1000 is an OverflowError
+    text = str(err.value)
+    assert all(part in text for part in (op, value, dtype, "b ", f"T.cast(b, '{wider}')"))
+
+
 def test_float_math_on_ints_follows_theano() -> None:
     assert T.exp(T.ivector()).dtype == "float64"
     assert T.exp(T.bvector()).dtype == "float32"
