@@ -1,15 +1,17 @@
 """fuse_elemwise: a connected elementwise subgraph -> one ``Elemwise{Composite{...}}`` node.
 
 A producer joins its reader's group only if every reader of its output is in the group, so
-no value is computed twice and no intermediate has to leave the fused loop. Scalar constants
-are inlined into the expression; n-ary add/mul become chains of binary steps.
+no value is computed twice and no intermediate has to leave the fused loop. One-element
+constants are inlined into the expression; n-ary add/mul become chains of binary steps.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from ...core.composite import Composite, Step
-from ...core.elemwise import Elemwise
-from ...core.graph import Apply, Variable, next_uid
+from ...core.elemwise import DimShuffle, Elemwise
+from ...core.graph import Apply, Constant, Variable, next_uid
 from ...core.scalar import ScalarSpec
 from ..fgraph import FunctionGraph
 from .engine import RuleSet, node_rule
@@ -41,9 +43,14 @@ def _group(fgraph: FunctionGraph, root: Apply) -> list[Apply]:
 
 
 def _inlinable(var: Variable) -> bool:
-    """A single number (a constant, or a broadcast of one): it becomes part of the formula."""
-    data = constant_value(var)
-    return data is not None and data.size == 1
+    """A one-element Constant (or a DimShuffle of one) becomes part of the formula.
+
+    A fill or Alloc of a number is not inlined: it carries a run-time shape the Composite
+    would lose, so it stays a group input.
+    """
+    while var.owner is not None and isinstance(var.owner.op, DimShuffle):
+        var = var.owner.inputs[0]
+    return isinstance(var, Constant) and np.asarray(var.data).size == 1
 
 
 def _ordered(group: list[Apply]) -> list[Apply]:

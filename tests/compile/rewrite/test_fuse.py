@@ -66,3 +66,17 @@ def test_fused_graph_differentiates(rng):
     gfn = function([fn.maker.fgraph.inputs[0]], g)
     xv = rng.normal(size=4)
     np.testing.assert_allclose(gfn(xv), 1 + np.exp(xv))
+
+
+def test_fuse_keeps_alloc_as_an_input(rng):
+    # alloc(2.0, n) holds one number but carries a shape: it must be a group input, not an
+    # inlined 2.0 (the Composite would then have no length-n input, and fusion declined)
+    v, s = T.dvector("v"), T.dscalar("s")
+    out = T.exp(T.alloc(2.0, v.shape[0]) * s)
+    for mode in (FUSE_ONLY, Mode()):
+        fn = function([v, s], out, mode=mode)
+        elemwise = [n for n in fn.maker.fgraph.toposort() if type(n.op).__name__ == "Elemwise"]
+        assert len(elemwise) == 1 and str(elemwise[0].op).startswith("Elemwise{Composite{")
+        assert "Alloc" in op_names(fn.maker.fgraph)
+        np.testing.assert_allclose(fn(np.zeros(3), 1.5), np.exp(np.full(3, 2.0) * 1.5),
+                                   rtol=1e-15)
