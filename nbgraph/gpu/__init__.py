@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .device import GpuUnavailableError, device_name, has_cuda, has_cupy
-from .register import register
+from .register import register_gpu
 from .types import GpuFromHost, GpuSharedVariable, GpuTensorType, HostFromGpu, gpu_shared
 
 __all__ = ["CudaRenderer", "GpuFromHost", "GpuSharedVariable", "GpuTensorType",
@@ -46,4 +46,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-register()
+register_gpu()

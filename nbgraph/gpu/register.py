@@ -25,7 +25,7 @@ def gpu_mode() -> Mode:
     return make()
 
 
-def register() -> None:
+def register_gpu() -> None:
     """Fill the tables of ``compile.linker``, ``compile.mode`` and ``core.shared``
     (idempotent: entries are replaced, never duplicated)."""
     register_linker(("cuda", "gpu"), cuda_linker)

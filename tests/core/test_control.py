@@ -11,9 +11,9 @@ import nbgraph as theano
 import nbgraph.tensor as T
 from nbgraph import function, shared
 from nbgraph.compile.function import verify_grad
+from nbgraph.core.control import ifelse
 from nbgraph.core.graph import Apply
 from nbgraph.core.op import Op
-from nbgraph.core.control import ifelse
 from nbgraph.core.random import RandomStreams
 from nbgraph.core.scan import scan
 
