@@ -85,7 +85,10 @@ def _dim_is(entry: Variable, source: Variable, axis: int) -> bool:
     return static is not None and is_constant_value(entry, static)
 
 
-@node_rule("useless_reshape", tracks=(Reshape,))
+@node_rule("useless_reshape", tracks=(Reshape,), doc=(
+    "removes a run-time shape check; reshape(x, x.shape) -> x, trusting x's static shape "
+    "where Reshape would check x's size when run (on by default, as Theano/PyTensor's "
+    "shape_unsafe rewrites in FAST_RUN)"))
 def useless_reshape(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     """reshape(x, x.shape) -> x (entries are x's Shape_i or its known static sizes)."""
     source, shp = node.inputs
@@ -145,7 +148,10 @@ CANONICALIZE = RuleSet("canonicalize", (
     rule("cast_same", P.cast(x, bind="c"),                                # cast(x, x.dtype) -> x
          lambda x, c: x if x.dtype == c.dtype else None),
     rule("fill_useless", P.fill(y, x, bind="f"),                          # fill(y, x) -> x
-         lambda x, f: x if x.type == f.type else None),
+         lambda x, f: x if x.type == f.type else None,
+         doc="removes a run-time shape check; fill(y, x) -> x when the types agree, even "
+             "if y's run-time shape differs from x's (on by default, as Theano/PyTensor's "
+             "shape_unsafe rewrites in FAST_RUN)"),
     _flatten("add"),
     _flatten("mul"),
     drop_neutral,

@@ -95,14 +95,15 @@ def rule(name: str, pattern: OpPattern, build: Callable[..., Any], *,
 
 
 def node_rule(name: str, tracks: Sequence[type | str] | None = None, *,
-              unsafe: str | None = None) -> Callable[[Callable], NodeRule]:
+              unsafe: str | None = None, doc: str | None = None
+              ) -> Callable[[Callable], NodeRule]:
     """Decorator making ``fn(fgraph, node)`` an imperative rule run on ``tracks`` op classes
-    (class or ``"Elemwise:<row>"`` keys; None: every node)."""
+    (class or ``"Elemwise:<row>"`` keys; None: every node). ``doc`` defaults to fn's."""
     keys = None if tracks is None else tuple(
         (t if isinstance(t, str) else t.__name__).lower() for t in tracks)
 
     def wrap(fn: Callable[[FunctionGraph, Apply], Replacement]) -> NodeRule:
-        return NodeRule(name, fn, keys, unsafe, fn.__doc__)
+        return NodeRule(name, fn, keys, unsafe, doc or fn.__doc__)
 
     return wrap
 

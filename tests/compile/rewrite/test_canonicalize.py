@@ -104,3 +104,24 @@ def test_flatten_keeps_shared_inner_node():
                   mode=Mode(optimizer=PIPELINE.only("canonicalize")))
     assert "canonicalize/flatten_add" not in rules_fired(fn)
     assert "add" in op_names(fn.maker.fgraph)
+
+
+@pytest.mark.parametrize("rule", ["canonicalize/fill_useless", "canonicalize/useless_reshape"])
+def test_shape_unsafe_rules_run_by_default_and_say_so(rule):
+    from nbgraph.compile.rewrite.pipeline import find_rule
+    found = find_rule(rule)
+    assert found.unsafe is None  # on in FAST_RUN, as Theano/PyTensor's shape_unsafe rewrites
+    assert found.doc.startswith("removes a run-time shape check; ")
+    active = PIPELINE.active_rules(PIPELINE.passes[2])
+    assert PIPELINE.passes[2].name == "canonicalize" and found in active
+
+
+def test_fill_useless_drops_the_fill_shape_check():
+    x, y = T.dvectors("x", "y")
+    out = T.fill(y, T.exp(x))
+    unchecked = function([x, y], out)
+    assert "canonicalize/fill_useless" in rules_fired(unchecked)
+    np.testing.assert_allclose(unchecked(np.zeros(3), np.zeros(4)), np.ones(3))
+    checked = function([x, y], out, mode=Mode(optimizer=None))
+    with pytest.raises(ValueError):
+        checked(np.zeros(3), np.zeros(4))
