@@ -183,8 +183,10 @@ class CLinker:
                 else:
                     pro = next((p for p, r in absorbed.items() if r is node), None)
                     cells = [storage[v] for v in pro.inputs] if pro is not None else in_cells
-                    thunks.append(reduce_thunk(node, pro, kern, lib, index[node], cells,
-                                               out_cells))
+                    thunk = reduce_thunk(node, pro, kern, lib, index[node], cells, out_cells)
+                    if pro is not None:  # errors name what the kernel reads
+                        thunk.reads = list(pro.inputs)  # type: ignore[attr-defined]
+                    thunks.append(thunk)
             else:
                 thunk = None
                 if isinstance(node.op, (Dot, Gemm)):

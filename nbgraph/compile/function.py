@@ -22,7 +22,7 @@ from .fgraph import FunctionGraph
 from .linker import get_linker
 from .mode import Mode, get_mode
 from .profile import ProfileStats
-from .vm import VM, make_storage, node_error
+from .vm import VM, make_storage, node_error, thunk_reads
 
 
 class UnusedInputError(ValueError):
@@ -264,11 +264,11 @@ def _fast_paths(fn: Function) -> tuple[Any, Any]:
     vm = fn.vm
     one = len(vm.thunks) == 1 and vm.profile is None
     run = ["        try:", "            thunk()", "        except Exception as err:",
-           "            raise node_error(node, node_cells, err) from err"] if one \
+           "            raise node_error(node, node_cells, err, node_reads) from err"] if one \
         else ["        run()"]
     done = ["        return out[0]"] if fn._plain else ["        return finish()"]
     lines = ["def make(cells, dts, run, finish, bind, out, ndarray, thunk, node, node_cells,",
-             "         node_error):",
+             "         node_reads, node_error):",
              *([f"    {cells}, = cells", f"    {', '.join(f'dt{k}' for k in range(n))}, = dts"]
                if n else []),
              "    def trusted(args):", f"        {store}", *run, *done,
@@ -284,7 +284,7 @@ def _fast_paths(fn: Function) -> tuple[Any, Any]:
         fn._in_cells, [dt for dt, _, _ in fn._fast_checks], fn._run, fn._finish, fn._bind,
         fn._out_cells[0] if fn._out_cells else None, np.ndarray,
         vm.thunks[0] if one else None, vm.nodes[0] if one else None,
-        vm.in_cells[0] if one else None, node_error)
+        vm.in_cells[0] if one else None, vm.reads[0] if one else None, node_error)
 
 
 def _rebuild(args: dict[str, Any]) -> Function:
@@ -374,10 +374,11 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
     storage = make_storage(variables)
     link_start = time.perf_counter()
     thunks, source = linker.make_thunks(fgraph, nodes, storage, stats)
-    in_cells = [[storage[v] for v in node.inputs] for node in nodes]
+    reads = [thunk_reads(node, thunk) for node, thunk in zip(nodes, thunks, strict=True)]
+    in_cells = [[storage[v] for v in variables] for variables in reads]
     if stats is not None:
         stats.record_phase("link", time.perf_counter() - link_start)
-    vm = VM(nodes, thunks, in_cells, stats)
+    vm = VM(nodes, thunks, in_cells, stats, reads)
     n_out = len(outs)
     update_vars = [(target, fgraph.outputs[n_out + k])
                    for k, (target, _) in enumerate(update_pairs)]

@@ -2,7 +2,9 @@
 
 Each Variable has one storage cell (a one-element list) for the life of the function; a thunk
 reads its inputs' cells and writes its outputs' cells. Errors from a thunk are re-raised
-naming the node and the shapes and dtypes of its inputs.
+naming the node and the shapes and dtypes of what it read: its inputs, or the Variables in
+its ``reads`` attribute (a reduction whose kernel computes its fused prologue reads the
+prologue's inputs).
 """
 
 from __future__ import annotations
@@ -20,9 +22,14 @@ class ThunkError(Exception):
     """Raised for a failing node whose exception type cannot carry the message itself."""
 
 
-def describe_inputs(node: Apply, cells: Sequence[Cell]) -> str:
+def thunk_reads(node: Apply, thunk: Callable[[], None]) -> list[Variable]:
+    """The Variables whose cells ``thunk`` reads (its node's inputs unless it says)."""
+    return list(getattr(thunk, "reads", node.inputs))
+
+
+def describe_inputs(variables: Sequence[Variable], cells: Sequence[Cell]) -> str:
     lines = []
-    for var, cell in zip(node.inputs, cells, strict=True):
+    for var, cell in zip(variables, cells, strict=True):
         value = cell[0]
         shape = getattr(value, "shape", None)
         dtype = getattr(value, "dtype", type(value).__name__)
@@ -31,10 +38,13 @@ def describe_inputs(node: Apply, cells: Sequence[Cell]) -> str:
     return "\n".join(lines)
 
 
-def node_error(node: Apply, in_cells: Sequence[Cell], err: BaseException) -> BaseException:
-    """``err`` re-made with the node, its inputs and their runtime shapes in the message."""
+def node_error(node: Apply, in_cells: Sequence[Cell], err: BaseException,
+               reads: Sequence[Variable] | None = None) -> BaseException:
+    """``err`` re-made with the node and what it read (``reads``, the Variables behind
+    ``in_cells``: the node's inputs by default) with their runtime shapes."""
+    variables = node.inputs if reads is None else reads
     message = (f"{err}\n  while computing node {node.uid}: {node}\n  inputs:\n"
-               f"{describe_inputs(node, in_cells)}")
+               f"{describe_inputs(variables, in_cells)}")
     try:
         new = type(err)(message)
     except Exception:
@@ -44,13 +54,17 @@ def node_error(node: Apply, in_cells: Sequence[Cell], err: BaseException) -> Bas
 
 
 class VM:
-    """Runs ``thunks`` (one per node, in order). ``profile`` switches on per-node timing."""
+    """Runs ``thunks`` (one per node, in order). ``in_cells[i]`` are the cells thunk ``i``
+    reads, ``reads[i]`` their Variables (None: the node's inputs), for error messages.
+    ``profile`` switches on per-node timing."""
 
     def __init__(self, nodes: Sequence[Apply], thunks: Sequence[Callable[[], None]],
-                 in_cells: Sequence[Sequence[Cell]], profile: Any = None):
+                 in_cells: Sequence[Sequence[Cell]], profile: Any = None,
+                 reads: Sequence[Sequence[Variable] | None] | None = None):
         self.nodes = list(nodes)
         self.thunks = list(thunks)
         self.in_cells = list(in_cells)
+        self.reads = list(reads) if reads is not None else [None] * len(self.nodes)
         self.profile = profile
         # the loop, chosen once: Function calls ``run`` directly
         self.run: Callable[[], None] = self._run_profiled if profile is not None \
@@ -65,23 +79,24 @@ class VM:
             for i, thunk in enumerate(self.thunks):  # noqa: B007  (i is read on error)
                 thunk()
         except Exception as err:
-            raise node_error(self.nodes[i], self.in_cells[i], err) from err
+            raise node_error(self.nodes[i], self.in_cells[i], err, self.reads[i]) from err
 
     def _run_one(self) -> None:
         try:
             self.thunks[0]()
         except Exception as err:
-            raise node_error(self.nodes[0], self.in_cells[0], err) from err
+            raise node_error(self.nodes[0], self.in_cells[0], err, self.reads[0]) from err
 
     def _run_profiled(self) -> None:
         clock = time.perf_counter
         record = self.profile.record_node
-        for node, thunk, cells in zip(self.nodes, self.thunks, self.in_cells, strict=True):
+        for node, thunk, cells, reads in zip(self.nodes, self.thunks, self.in_cells,
+                                             self.reads, strict=True):
             start = clock()
             try:
                 thunk()
             except Exception as err:
-                raise node_error(node, cells, err) from err
+                raise node_error(node, cells, err, reads) from err
             record(node, clock() - start)
 
 

@@ -136,6 +136,7 @@ class CudaLinker:
             out_cells = [storage[v] for v in node.outputs]
             to_host_outs = [v in outputs and not isinstance(v.type, GpuTensorType)
                             for v in node.outputs]
+            reads: list[Variable] | None = None
             if node in absorbed:
                 thunks.append(_noop)
                 sources[node] = self.renderer.render_kernel(kernels[absorbed[node]])
@@ -149,6 +150,7 @@ class CudaLinker:
                     pro = next((p for p, r in absorbed.items() if r is node), None)
                     cells = cells_in(pro) if pro is not None else cells_in(node)
                     thunk = reduce_thunk(node, pro, kern, module, cells, out_cells)
+                    reads = list(pro.inputs) if pro is not None else None
             elif isinstance(node.op, (GpuFromHost, HostFromGpu)):
                 thunk = node.op.make_thunk(node, [storage[v] for v in node.inputs], out_cells)
                 sources[node] = python_source(node)
@@ -164,6 +166,8 @@ class CudaLinker:
                 to_host_outs = [False] * len(node.outputs)
             if any(to_host_outs):
                 thunk = _downloading(thunk, out_cells, to_host_outs)
+            if reads is not None:  # errors name what the kernel reads
+                thunk.reads = reads  # type: ignore[attr-defined]
             thunks.append(thunk)
         return thunks, sources
 

@@ -295,3 +295,16 @@ def test_helper_rows_on_unsigned_ints_match_numpy(name, dtype):
     else:  # exactly: a relative tolerance near 2**64 would hide an off-by-a-few
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
+
+
+def test_error_in_a_fused_reduction_names_what_the_kernel_reads():
+    """max(exp(m)) runs as one kernel reading m: an error names m and its shape (the
+    absorbed exp's output cell is never filled)."""
+    m = T.dmatrix("m")
+    f = nbgraph.function([m], T.max(T.exp(m), axis=1), mode=C)
+    assert any("exp(" in s and "_reduce" in s for s in f.source.values())
+    with pytest.raises(ValueError, match="zero-size array") as info:
+        f(np.ones((3, 0)))
+    message = str(info.value)
+    assert "m: float64[?,?], value shape (3, 0), dtype float64" in message
+    assert "value shape None" not in message
