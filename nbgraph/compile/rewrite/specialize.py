@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...core import mathops as T
 from ...core.blas import gemm_no_inplace
-from ...core.elemwise import DimShuffle
+from ...core.elemwise import DimShuffle, Elemwise
 from ...core.graph import Apply, Variable
 from ...core.linalg import Dot
 from ...core.types import is_float
@@ -43,13 +43,19 @@ def _negated(alpha: Variable) -> Variable:
     return constant(-data.item(), dtype=alpha.dtype) if data is not None else -alpha
 
 
+def _is_plain_mul(node: Apply) -> bool:
+    """An out-of-place elementwise mul (an inplace one overwrites an input gemm would read)."""
+    op = node.op
+    return isinstance(op, Elemwise) and op.scalar_op.name == "mul" and not op.inplace_pattern
+
+
 def _scaled_dot(fgraph: FunctionGraph, var: Variable) -> tuple[Variable, Apply] | None:
     """(alpha, dot node) for ``dot(a, b)`` or ``alpha * dot(a, b)``."""
     found = _matrix_dot(fgraph, var)
     if found is not None:
         return constant(1, dtype=var.dtype), found
     node = var.owner
-    if node is None or str(node.op) != "Elemwise{mul,no_inplace}" or len(node.inputs) != 2 \
+    if node is None or not _is_plain_mul(node) or len(node.inputs) != 2 \
             or not _single_reader(fgraph, var):
         return None
     for k in (0, 1):

@@ -58,6 +58,20 @@ def test_pow_neg1_declines_on_integers():
     np.testing.assert_allclose(fn(np.array([2.0, -4.0], "float32")), [0.5, -0.25])
 
 
+def test_gemm_knows_mul_by_its_scalar_op_not_its_printed_name(check_rule, rng):
+    from nbgraph.core.elemwise import Elemwise
+    from nbgraph.core.scalar import SCALAR_BY_NAME
+    scale = Elemwise(SCALAR_BY_NAME["mul"], name="scale")  # prints "scale", is a mul
+    z, a, b = T.dmatrices("z", "a", "b")
+    values = [rng.normal(size=(3, 4)), rng.normal(size=(3, 5)), rng.normal(size=(5, 4))]
+    check_rule("specialize/gemm", lambda z, a, b: z + scale(0.5, T.dot(a, b)),
+               ["Gemm{no_inplace}"], [z, a, b], values=values)
+    inplace = Elemwise(SCALAR_BY_NAME["mul"], {0: 1})  # writes into dot's buffer: not a scale
+    fn = function([z, a, b], z + inplace(0.5, T.dot(a, b)),
+                  mode=Mode(optimizer=PIPELINE.only("specialize")))
+    assert "specialize/gemm" not in rules_fired(fn)
+
+
 def test_gemm_declines_broadcast_z_and_shared_dot(rng):
     row, a, b, z = T.drow("row"), T.dmatrix("a"), T.dmatrix("b"), T.dmatrix("z")
     product = T.dot(a, b)
