@@ -79,11 +79,10 @@ STABILIZE = RuleSet("stabilize", (
     rule("sigmoid",        P.true_div(1, P.add(1, P.exp(x))), lambda x: T.sigmoid(_negate(x))),
     # 1/(1+exp(x)) -> σ(-x)
     rule("one_minus_sigmoid", P.sub(1, P.sigmoid(x)),     lambda x: T.sigmoid(_negate(x))),
-    # 1-σ(x) -> σ(-x): no cancellation, so 1/(1-σ(x)) in gradients stays finite
+    # 1-σ(x) -> σ(-x): no cancellation, so 1/(1-σ(x)) in gradients stays finite; it also
+    # covers log(1-σ(x)): log(σ(-x)) is log_sigmoid's -softplus(x)
     rule("log1p",          P.log(P.add(1, x)),            lambda x: T.log1p(x)),
     # log(1+x) -> log1p(x)
-    rule("log_1m_sigmoid", P.log(P.sub(1, P.sigmoid(x))), lambda x: -T.softplus(x)),
-    # log(1-σ(x)) -> -softplus(x)
     rule("log1p_sub",      P.log(P.sub(1, x)),            lambda x: T.log1p(-x)),
     # log(1-x) -> log1p(-x)
     rule("expm1",          P.sub(P.exp(x), 1),            lambda x: T.expm1(x)),
