@@ -98,25 +98,23 @@ class IfElse(Op):
             self._fns[key] = (fn, positions)
         return self._fns[key]
 
-    def run(self, inputs: list[Any], output_storage: list[list[Any]],
-            compiler: InnerCompiler) -> None:
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]],
+                compiler: InnerCompiler = REFERENCE) -> None:
+        """Runs the taken branch only, as ``compiler`` made it: compiled by the linker's from
+        ``make_thunk``, else evaluated op by op (the reference, without the compile layer)."""
         fn, positions = self.branch(bool(np.asarray(inputs[0])), compiler)
         outer = inputs[1:]
         for cell, value in zip(output_storage, fn(*[outer[k] for k in positions]), strict=True):
             cell[0] = value
 
-    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
-        """The reference: the taken branch evaluated op by op (no compile layer)."""
-        self.run(inputs, output_storage, REFERENCE)
-
     def make_thunk(self, node: Apply, in_cells: list[list[Any]], out_cells: list[list[Any]],
                    compiler: InnerCompiler | None = None) -> Callable[[], None]:
-        """Runs the taken branch compiled by the linker's ``compiler`` (on first use)."""
+        """``perform`` with the branches compiled by the linker's ``compiler`` (on first use)."""
         compiler = REFERENCE if compiler is None else compiler
-        run = self.run
+        perform = self.perform
 
         def thunk() -> None:
-            run([cell[0] for cell in in_cells], out_cells, compiler)
+            perform(node, [cell[0] for cell in in_cells], out_cells, compiler)
 
         return thunk
 

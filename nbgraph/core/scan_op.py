@@ -154,25 +154,23 @@ class Scan(Op):
                              f"{[len(s) for s in seqs]}, taps {list(self.info.seq_taps)})")
         return int(n_steps)
 
-    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
-        """The reference: each step evaluates the inner graph op by op (no compile layer)."""
-        self.run(node, inputs, output_storage, self.step_function(REFERENCE))
-
     def make_thunk(self, node: Apply, in_cells: list[list[Any]], out_cells: list[list[Any]],
                    compiler: InnerCompiler | None = None) -> Callable[[], None]:
-        """The loop with its step compiled by the linker's ``compiler`` (on the first run)."""
+        """``perform`` with the step compiled by the linker's ``compiler`` (on the first run)."""
         compiler = REFERENCE if compiler is None else compiler
-        run, step = self.run, self.step_function
+        perform, step = self.perform, self.step_function
 
         def thunk() -> None:
-            run(node, [cell[0] for cell in in_cells], out_cells, step(compiler))
+            perform(node, [cell[0] for cell in in_cells], out_cells, step(compiler))
 
         return thunk
 
-    def run(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]],
-            fn: Callable[..., list[Any]]) -> None:
-        """The loop over ``fn``, the step function (see ``step_function``)."""
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]],
+                fn: Callable[..., list[Any]] | None = None) -> None:
+        """The loop over ``fn``, the step function: the compiled one from ``make_thunk``, else
+        the inner graph evaluated op by op (the reference, without the compile layer)."""
         info = self.info
+        fn = self.step_function(REFERENCE) if fn is None else fn
         n_steps, seqs, inits, nonseqs = self.split_outer(inputs)
         if info.go_backwards:
             seqs = [s[::-1] for s in seqs]
