@@ -7,6 +7,7 @@ A new pass appears in ``PIPELINE`` below or it does not run; nothing registers a
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,12 +30,17 @@ UNSAFE = "unsafe"  # ``including("unsafe")`` enables every rule marked unsafe=
 
 @dataclass(frozen=True)
 class Pass:
-    """A named pass: its rule set, run once or to a fixpoint, inputs-to-outputs or reversed."""
+    """A named pass: its rule set, run once or to a fixpoint, inputs-to-outputs or reversed.
+
+    ``check(fgraph)``, if given, is the pass's post-condition: it runs after the rules and
+    raises if they left the graph invalid (inplace: no needed value is overwritten).
+    """
 
     name: str
     rules: RuleSet
     fixpoint: bool = False
     reverse: bool = False
+    check: Callable[[FunctionGraph], None] | None = None
 
     def full_names(self) -> list[str]:
         return [f"{self.name}/{r.name}" for r in self.rules.rules]
@@ -144,8 +150,8 @@ class Pipeline:
                 start = time.perf_counter()
                 tracer.start()
                 run_rules(fgraph, p.name, rules, fixpoint=p.fixpoint, reverse=p.reverse)
-                if p.name == "inplace":
-                    check_destroyers(fgraph)
+                if p.check is not None:
+                    p.check(fgraph)
                 seconds = time.perf_counter() - start
                 after = snapshot(fgraph) if trace and tracer.events else current
                 records.append(PassRecord(p.name, current, after, tuple(tracer.events),
@@ -168,7 +174,7 @@ PIPELINE = Pipeline((
     Pass("stabilize",     STABILIZE, fixpoint=True),
     Pass("specialize",    SPECIALIZE, fixpoint=True),
     Pass("fuse_elemwise", FUSE, reverse=True),
-    Pass("inplace",       INPLACE),
+    Pass("inplace",       INPLACE, check=check_destroyers),
     Pass("dce",           DCE),
 ))
 _ALL_PASSES = PIPELINE.passes

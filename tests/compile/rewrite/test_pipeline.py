@@ -112,3 +112,19 @@ def test_including_a_pass_leaves_its_unsafe_rules_off(base):
                     base.including("canonicalize/mul_zero")]:
         fn = function([x], x * 0, mode=Mode(optimizer=allowed))
         assert "canonicalize/mul_zero" in [e.rule for e in fn.trace.events()]
+
+
+def test_pass_check_runs_after_its_rules():
+    from nbgraph.compile.rewrite.inplace import check_destroyers
+    from nbgraph.compile.rewrite.pipeline import Pass, Pipeline
+    inplace = next(p for p in PIPELINE.passes if p.name == "inplace")
+    assert inplace.check is check_destroyers
+    assert all(p.check is None for p in PIPELINE.passes if p.name != "inplace")
+    seen = []
+    canonicalize = next(p for p in PIPELINE.passes if p.name == "canonicalize")
+    checked = Pass("canonicalize", canonicalize.rules, fixpoint=True,
+                   check=lambda fgraph: seen.append(list(fgraph.outputs)))
+    x = T.dvector("x")
+    fn = function([x], T.exp(x) * 1, mode=Mode(optimizer=Pipeline((checked,))))
+    assert seen == [list(fn.maker.fgraph.outputs)]
+    assert seen[0][0].owner.op.scalar_op.name == "exp"  # called after mul_one fired
