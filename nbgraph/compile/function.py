@@ -22,6 +22,8 @@ from .fgraph import FunctionGraph
 from .linker import get_linker
 from .mode import Mode, get_mode
 from .profile import ProfileStats
+from .rewrite.inplace import ordered_toposort
+from .rewrite.pipeline import resolve
 from .vm import VM, make_storage, node_error, thunk_reads
 
 
@@ -396,10 +398,6 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
 def _optimize(fgraph: FunctionGraph, mode: Mode, stats: ProfileStats | None) -> Any:
     if mode.optimizer is None:
         return None
-    try:
-        from .rewrite.pipeline import resolve
-    except ImportError:  # the rewrite layer is optional during bring-up
-        return None
     start = time.perf_counter()
     pipeline = resolve(mode.optimizer)
     trace = pipeline.apply(fgraph) if pipeline is not None else None
@@ -410,7 +408,6 @@ def _optimize(fgraph: FunctionGraph, mode: Mode, stats: ProfileStats | None) -> 
 
 def _run_order(fgraph: FunctionGraph) -> list:
     """The toposort, with in-place updates after every other reader of the old value."""
-    from .rewrite.inplace import ordered_toposort  # lazy: the rewrite layer is optional
     return ordered_toposort(fgraph)
 
 
