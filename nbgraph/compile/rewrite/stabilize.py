@@ -1,27 +1,18 @@
 """stabilize: numerically stable forms, equal in exact arithmetic, better in floating point.
 
-The nnet rules match op classes by name (``P.softmax`` is ``Softmax``) and import
-``core.nnet`` only when they fire, so this pass does not depend on the nnet module.
+The nnet rules match op classes by name (``P.softmax`` is ``Softmax``) and build with
+``core.nnet``'s fused ops (logsoftmax, crossentropy_softmax_1hot).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...core import mathops as T
+from ...core import nnet
 from ...core.elemwise import keep_reduced_dims
 from ...core.graph import Variable
 from ...core.types import is_int
 from .engine import RuleSet, rule
 from .pattern import P, Var, x
-
-
-def _nnet() -> Any:
-    try:
-        from ...core import nnet  # lazy: rules decline while the module is missing
-    except ImportError:
-        return None
-    return nnet
 
 
 def _negate(x: Variable) -> Variable:
@@ -33,15 +24,7 @@ def _negate(x: Variable) -> Variable:
     return -x
 
 
-def _log_softmax(x: Variable) -> Variable | None:
-    nnet = _nnet()
-    return nnet.logsoftmax(x) if hasattr(nnet, "logsoftmax") else None
-
-
-def _softmax_crossentropy(x: Variable, labels: Variable) -> Variable | None:
-    nnet = _nnet()
-    if not hasattr(nnet, "crossentropy_softmax_1hot"):
-        return None
+def _softmax_crossentropy(x: Variable, labels: Variable) -> Variable:
     return nnet.crossentropy_softmax_1hot(x, labels)[0]
 
 
@@ -61,10 +44,7 @@ def _logsumexp(x: Variable, s: Variable) -> Variable | None:
     return T.log(total) + m
 
 
-def _softmax_crossentropy_grad(g: Variable, sm: Variable, labels: Variable) -> Variable | None:
-    nnet = _nnet()
-    if not hasattr(nnet, "CrossentropySoftmax1HotDx"):
-        return None
+def _softmax_crossentropy_grad(g: Variable, sm: Variable, labels: Variable) -> Variable:
     return nnet.CrossentropySoftmax1HotDx()(g, sm, labels)
 
 
@@ -89,7 +69,7 @@ STABILIZE = RuleSet("stabilize", (
     # exp(x)-1 -> expm1(x)
     rule("log_sigmoid",    P.log(P.sigmoid(x)),         lambda x: -T.softplus(_negate(x))),
     # log(σ(x)) -> -softplus(-x)
-    rule("log_softmax",    P.log(P.softmax(x)),           _log_softmax),
+    rule("log_softmax",    P.log(P.softmax(x)),           lambda x: nnet.logsoftmax(x)),
     # log(softmax(x)) -> logsoftmax(x)
     rule("crossentropy_softmax", P.crossentropycategorical1hot(P.softmax(x), labels),
          _softmax_crossentropy),
