@@ -346,10 +346,12 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
             raise TypeError(f"givens: {var} ({var.type.short()}) cannot be replaced by "
                             f"{rep} ({rep.type.short()})")
 
-    # the graph: outputs then update values, with givens substituted
+    # the graph: outputs then update values, with givens substituted (new nodes only below a
+    # replaced variable); FunctionGraph makes the one copy of the whole graph
     roots = [o.variable for o in outs] + [as_tensor_variable(v) for _, v in update_pairs]
-    memo = clone_graph(roots, replace=dict(givens_pairs), share_unchanged=True)
-    roots = [memo.get(r, r) for r in roots]
+    if givens_pairs:
+        memo = clone_graph(roots, replace=dict(givens_pairs), share_unchanged=True)
+        roots = [memo.get(r, r) for r in roots]
     explicit = [i.variable for i in ins]
     _check_inputs(ins, roots, on_unused_input or "raise", givens_pairs)
     shared_inputs = [v for v in graph_inputs(roots) if isinstance(v, SharedVariable)
