@@ -56,13 +56,17 @@ class Composite:
     associative = False
     identity = None
     symbol = None
-    grad = None  # Elemwise differentiates a Composite by expanding it (see ``expand``)
 
     def out_dtypes(self, dtypes: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(self.ref_dtype(o) for o in self.outputs)
 
-    def out_dtype(self, dtypes: tuple[str, ...]) -> str:
-        return self.out_dtypes(dtypes)[0]
+    def input_grads(self, inputs: list[Any], outputs: list[Any],
+                    output_grads: list[Any]) -> list[Any]:
+        """Differentiate the expansion into ordinary Elemwise nodes (see ``expand``)."""
+        from .gradient import backprop
+        expanded = self.expand(list(inputs))
+        found = backprop(dict(zip(expanded, output_grads, strict=True)), list(inputs))
+        return [found.get(x) for x in inputs]
 
     def ref_dtype(self, ref: int) -> str:
         return self.in_dtypes[ref] if ref < self.nin else self.steps[ref - self.nin].dtype

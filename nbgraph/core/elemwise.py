@@ -13,12 +13,12 @@ import numpy as np
 
 from .graph import Apply, Variable
 from .op import Op
-from .scalar import ScalarSpec
+from .scalar import ScalarOp, ScalarSpec
 from .types import TensorType, is_int
 from .variable import TensorConstant, adopt_dtype, as_tensor_variable, describe
 
 
-def _unify_weak_constants(op: Op, spec: ScalarSpec, inputs: list[Any]) -> list[Any]:
+def _unify_weak_constants(op: Op, spec: ScalarOp, inputs: list[Any]) -> list[Any]:
     """Python-number constants take the dtype NumPy 2 (NEP 50) would give them here."""
     skip = 1 if spec.name == "switch" else 0  # switch's condition keeps its own dtype
     values = inputs[skip:]
@@ -54,7 +54,7 @@ class Elemwise(Op):
 
     __props__ = ("scalar_op", "inplace_pattern")
 
-    def __init__(self, scalar_op: ScalarSpec, inplace_pattern: dict[int, int] | None = None,
+    def __init__(self, scalar_op: ScalarOp, inplace_pattern: dict[int, int] | None = None,
                  name: str | None = None):
         self.scalar_op = scalar_op
         self.inplace_pattern = tuple(sorted((inplace_pattern or {}).items()))
@@ -91,10 +91,8 @@ class Elemwise(Op):
                 shape.append(1)
             else:
                 shape.append(None)
-        in_dtypes = tuple(x.dtype for x in inputs)
         try:
-            dtypes = spec.out_dtypes(in_dtypes) if hasattr(spec, "out_dtypes") \
-                else (spec.out_dtype(in_dtypes),)
+            dtypes = spec.out_dtypes(tuple(x.dtype for x in inputs))
         except TypeError as err:
             raise TypeError(f"{self}: {err}") from None
         outs = [TensorType(d, shape=shape).make_variable() for d in dtypes]
@@ -121,16 +119,7 @@ class Elemwise(Op):
 
     def L_op(self, inputs: list[Variable], outputs: list[Variable],
              output_grads: list[Variable]) -> list[Any]:
-        spec = self.scalar_op
-        if hasattr(spec, "expand"):  # a fused Composite: differentiate its expansion
-            from .gradient import backprop
-            expanded = spec.expand(list(inputs))
-            seeds = {e: g for e, g in zip(expanded, output_grads, strict=True)}
-            found = backprop(seeds, list(inputs))
-            return [found.get(x) for x in inputs]
-        if spec.grad is None:
-            return [None] * len(inputs)
-        grads = spec.grad(*inputs, outputs[0], output_grads[0])
+        grads = self.scalar_op.input_grads(inputs, outputs, output_grads)
         return [None if g is None or is_int(x.dtype) else sum_to(g, x)
                 for g, x in zip(grads, inputs, strict=True)]
 

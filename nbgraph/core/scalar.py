@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -89,8 +89,35 @@ class ScalarSpec:
     def __reduce__(self) -> tuple:  # rows hold lambdas: pickle by name
         return (spec_by_name, (self.name,))
 
-    def out_dtype(self, dtypes: tuple[str, ...]) -> str:
-        return self.out(dtypes)
+    # -- the ScalarOp protocol (what Elemwise asks of its scalar op) -------------------------
+    def out_dtypes(self, dtypes: tuple[str, ...]) -> tuple[str, ...]:
+        return (self.out(dtypes),)
+
+    def input_grads(self, inputs: list[Any], outputs: list[Any],
+                    output_grads: list[Any]) -> tuple:
+        """The row's gradient rule; Elemwise then undoes broadcasting (``sum_to``)."""
+        if self.grad is None:
+            return (None,) * len(inputs)
+        return self.grad(*inputs, outputs[0], output_grads[0])
+
+
+class ScalarOp(Protocol):
+    """What ``Elemwise`` asks of its scalar op: a ``ScalarSpec`` row or a fused ``Composite``.
+
+    ``input_grads`` returns one gradient (or None) per input; ``Elemwise`` then sums each
+    back to its input's broadcastable pattern (a no-op where it already matches).
+    """
+
+    name: str
+    nin: int
+    associative: bool
+
+    def numpy(self, *inputs: Any) -> Any: ...
+
+    def out_dtypes(self, dtypes: tuple[str, ...]) -> tuple[str, ...]: ...
+
+    def input_grads(self, inputs: list[Any], outputs: list[Any],
+                    output_grads: list[Any]) -> Sequence[Any]: ...
 
 
 # -- NumPy references that are not a single ufunc ------------------------------------------

@@ -203,3 +203,39 @@ def test_prod_gradient_is_exact_with_zeros(row: list[float], linker: str) -> Non
     np.testing.assert_allclose(got, _prod_others(value, 1) * [[1.0], [2.0]], rtol=1e-15)
     verify_grad(lambda x: T.prod(x, axis=1), [value])
     verify_grad(lambda x: T.prod(x), [value])
+
+
+# -- the scalar-op protocol Elemwise relies on ------------------------------------------------
+class _Twice:
+    """A scalar op that is neither a table row nor a Composite: only the protocol."""
+
+    name, nin, associative = "twice", 1, False
+
+    def numpy(self, x: np.ndarray) -> np.ndarray:
+        return 2 * x
+
+    def out_dtypes(self, dtypes: tuple[str, ...]) -> tuple[str, ...]:
+        return (dtypes[0],)
+
+    def input_grads(self, inputs, outputs, output_grads) -> list:  # noqa: ANN001
+        return [output_grads[0] * 2]
+
+
+def test_elemwise_uses_only_the_scalar_op_protocol(rng) -> None:  # noqa: ANN001
+    from nbgraph.core.composite import Composite, Step
+    from nbgraph.core.elemwise import Elemwise
+    from nbgraph.core.scalar import SCALAR_BY_NAME
+    assert SCALAR_BY_NAME["exp"].out_dtypes(("int32",)) == ("float64",)
+    exp = SCALAR_BY_NAME["exp"]
+    fused = Composite(1, ("float64",), (Step(exp, (0,), "float64", 0),), (1,))
+    assert fused.out_dtypes(("float64",)) == ("float64",)
+    x = T.drow("x")
+    value = rng.normal(size=(1, 3))
+    for op, want, slope in [(Elemwise(_Twice()), 2 * value, 2.0 + 0 * value),
+                            (Elemwise(fused), np.exp(value), np.exp(value))]:
+        out = op(x)
+        assert out.broadcastable == (True, False)
+        np.testing.assert_allclose(run([x], out, value), want, rtol=1e-15)
+        g = th.grad(T.sum(out * T.constant(np.ones((4, 1)))), x)  # broadcast, then summed
+        assert g.broadcastable == (True, False)
+        np.testing.assert_allclose(run([x], g, value), 4 * slope, rtol=1e-15)
