@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .c_runtime import HELPERS, RUNTIME
 from .kernel import C_TYPES, Kernel, Stmt
 
 # libm functions with float variants (``expf``) and, in glibc >= 2.35 on x86-64, vector
@@ -26,153 +27,6 @@ SIMD_MATH = ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "co
 _BINARY_SIMD = ("pow", "atan2")
 _LIBM_CALL = re.compile(r"\b(" + "|".join(LIBM) + r")\(")
 _DOUBLE_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d*(?:[eE][-+]?\d+)?)(?![\w.])")
-
-HELPERS = textwrap.dedent("""\
-    /* NumPy's semantics for the table rows that are not one C operator */
-    #define NBG_FLOAT_HELPERS(T, S, F)                                                     \\
-    static inline T nbg_max##S(T a, T b) { return (a >= b || a != a) ? a : b; }           \\
-    static inline T nbg_min##S(T a, T b) { return (a <= b || a != a) ? a : b; }           \\
-    static inline T nbg_abs##S(T x) { return fabs##F(x); }                                \\
-    static inline T nbg_sgn##S(T x) { return x > 0 ? (T)1 : (x < 0 ? (T)-1 : x); }        \\
-    static inline T nbg_sigmoid##S(T x) { return (T)1 / ((T)1 + exp##F(-x)); }            \\
-    static inline T nbg_softplus##S(T x)  /* log(1 + e^x) = max(x,0) + log1p(e^-|x|) */  \\
-    { return (x > 0 ? x : (T)0) + log1p##F(exp##F(-fabs##F(x))); }                         \\
-    static inline T nbg_clip##S(T x, T lo, T hi) { return nbg_min##S(nbg_max##S(x, lo), hi); } \\
-    static inline T nbg_mod##S(T a, T b)  /* npy_divmod: the sign follows b */            \\
-    { if (b == 0) return fmod##F(a, b);                                                    \\
-      T m = fmod##F(a, b);                                                                 \\
-      if (m) { if ((b < 0) != (m < 0)) m += b; } else m = copysign##F((T)0, b);            \\
-      return m; }                                                                          \\
-    static inline T nbg_floordiv##S(T a, T b)                                              \\
-    { if (b == 0) return a / b;                                                            \\
-      T m = fmod##F(a, b), d = (a - m) / b;                                                \\
-      if (m && ((b < 0) != (m < 0))) d -= (T)1;                                            \\
-      if (!d) return copysign##F((T)0, a / b);                                             \\
-      T f = floor##F(d);                                                                   \\
-      return (d - f > (T)0.5) ? f + (T)1 : f; }
-    NBG_FLOAT_HELPERS(double, _d, )
-    NBG_FLOAT_HELPERS(float, _f, f)
-    static inline int64_t nbg_max_l(int64_t a, int64_t b) { return a >= b ? a : b; }
-    static inline int64_t nbg_min_l(int64_t a, int64_t b) { return a <= b ? a : b; }
-    static inline int64_t nbg_abs_l(int64_t x) { return x < 0 ? -x : x; }
-    static inline int64_t nbg_sgn_l(int64_t x) { return (x > 0) - (x < 0); }
-    static inline int64_t nbg_clip_l(int64_t x, int64_t lo, int64_t hi)
-    { return nbg_min_l(nbg_max_l(x, lo), hi); }
-    static inline int64_t nbg_floordiv_l(int64_t a, int64_t b)  /* Python's floor division */
-    { if (b == 0) return 0; int64_t q = a / b; return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q; }
-    static inline int64_t nbg_mod_l(int64_t a, int64_t b)
-    { if (b == 0) return 0; int64_t m = a % b; return (m != 0 && ((m < 0) != (b < 0))) ? m + b : m; }
-    static inline double nbg_sigmoid_l(int64_t x) { return nbg_sigmoid_d((double)x); }
-    static inline double nbg_softplus_l(int64_t x) { return nbg_softplus_d((double)x); }
-    /* uint64: past 2**63 an int64 helper reads it as negative (narrower unsigned types
-       promote to int and fit int64) */
-    static inline uint64_t nbg_max_u(uint64_t a, uint64_t b) { return a >= b ? a : b; }
-    static inline uint64_t nbg_min_u(uint64_t a, uint64_t b) { return a <= b ? a : b; }
-    static inline uint64_t nbg_abs_u(uint64_t x) { return x; }
-    static inline uint64_t nbg_sgn_u(uint64_t x) { return x > 0; }
-    static inline uint64_t nbg_clip_u(uint64_t x, uint64_t lo, uint64_t hi)
-    { return nbg_min_u(nbg_max_u(x, lo), hi); }
-    static inline uint64_t nbg_floordiv_u(uint64_t a, uint64_t b) { return b ? a / b : 0; }
-    static inline uint64_t nbg_mod_u(uint64_t a, uint64_t b) { return b ? a % b : 0; }
-    static inline double nbg_sigmoid_u(uint64_t x) { return nbg_sigmoid_d((double)x); }
-    static inline double nbg_softplus_u(uint64_t x) { return nbg_softplus_d((double)x); }
-    #define NBG_PICK(x, name) _Generic((x), float: name##_f, double: name##_d,                \
-        unsigned long: name##_u, unsigned long long: name##_u, default: name##_l)
-    #define nbg_max(a, b) NBG_PICK((a) + (b), nbg_max)(a, b)
-    #define nbg_min(a, b) NBG_PICK((a) + (b), nbg_min)(a, b)
-    #define nbg_abs(x) NBG_PICK(x, nbg_abs)(x)
-    #define nbg_sgn(x) NBG_PICK(x, nbg_sgn)(x)
-    #define nbg_sigmoid(x) NBG_PICK(x, nbg_sigmoid)(x)
-    #define nbg_softplus(x) NBG_PICK(x, nbg_softplus)(x)
-    #define nbg_clip(x, lo, hi) NBG_PICK((x) + (lo) + (hi), nbg_clip)(x, lo, hi)
-    #define nbg_mod(a, b) NBG_PICK((a) + (b), nbg_mod)(a, b)
-    #define nbg_floordiv(a, b) NBG_PICK((a) + (b), nbg_floordiv)(a, b)
-    #define nbg_invert(x) (~(x))
-    """)
-
-RUNTIME = textwrap.dedent("""\
-    #define NBG_MAXDIM 32
-    /* Threads wake only for loops of at least this much work (elements times the kernel's
-       cost per element, a transcendental call counting 8): below it, waking a sleeping
-       thread costs more than it saves, and far more on a busy machine. */
-    #define NBG_PAR_WORK (1 << 22)
-    typedef void (*nbg_range_fn)(int64_t lo, int64_t hi, char **p);
-    static int nbg_threads = 1;
-    void nbg_set_threads(int n) { nbg_threads = n > 0 ? n : 1; }
-
-    /* Split [0, n) over the threads in 64-element-aligned chunks, or run it on this one. */
-    static void nbg_run(nbg_range_fn f, int64_t n, char **p, int64_t cost)
-    {
-    #ifdef _OPENMP
-        if (n * cost >= NBG_PAR_WORK && nbg_threads > 1) {
-            #pragma omp parallel num_threads(nbg_threads)
-            {
-                int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-                int64_t chunk = ((n + nt - 1) / nt + 63) & ~(int64_t)63;
-                int64_t lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n;
-                if (lo < hi) f(lo, hi, p);
-            }
-            return;
-        }
-    #endif
-        f(0, n, p);
-    }
-
-    /* Rows [0, rows) of a broadcast elementwise kernel, split over the threads likewise. */
-    typedef void (*nbg_rows_fn)(int64_t lo, int64_t hi, int64_t cols, char **p);
-    static void nbg_run_rows(nbg_rows_fn f, int64_t rows, int64_t cols, char **p, int64_t cost)
-    {
-    #ifdef _OPENMP
-        if (rows > 1 && rows * cols * cost >= NBG_PAR_WORK && nbg_threads > 1) {
-            #pragma omp parallel num_threads(nbg_threads)
-            {
-                int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-                int64_t chunk = (rows + nt - 1) / nt;
-                int64_t lo = t * chunk, hi = lo + chunk < rows ? lo + chunk : rows;
-                if (lo < hi) f(lo, hi, cols, p);
-            }
-            return;
-        }
-    #endif
-        f(0, rows, cols, p);
-    }
-
-    /* Reductions: tasks [0, n) (outputs, or blocks of an output row), split over the threads
-       when the whole reduction is at least NBG_PAR_WORK. */
-    #define NBG_RBLOCK 256
-    typedef void (*nbg_task_fn)(int nk, int nr, const int64_t *shape, char **p,
-                                const int64_t *st, int64_t lo, int64_t hi);
-    static void nbg_run_tasks(nbg_task_fn f, int64_t n, int64_t work, int nk, int nr,
-                              const int64_t *shape, char **p, const int64_t *st)
-    {
-    #ifdef _OPENMP
-        if (n > 1 && work >= NBG_PAR_WORK && nbg_threads > 1) {
-            #pragma omp parallel num_threads(nbg_threads)
-            {
-                int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-                int64_t chunk = (n + nt - 1) / nt;
-                int64_t lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n;
-                if (lo < hi) f(nk, nr, shape, p, st, lo, hi);
-            }
-            return;
-        }
-    #endif
-        f(nk, nr, shape, p, st, 0, n);
-    }
-
-    /* b[k] = p[k] moved to the flat index ``flat`` over dimensions [d0, d1) */
-    static inline void nbg_seek(int nops, int nd, int d0, int d1, const int64_t *shape,
-                                const int64_t *st, int64_t flat, char **p, char **b)
-    {
-        for (int k = 0; k < nops; k++) b[k] = p[k];
-        for (int d = d1 - 1; d >= d0; d--) {
-            int64_t i = flat % shape[d];
-            flat /= shape[d];
-            for (int k = 0; k < nops; k++) b[k] += i * st[k * nd + d];
-        }
-    }
-    """)
-
 
 def simd_declarations() -> str:
     lines = ["#if defined(__x86_64__) && defined(__GLIBC__) && defined(_OPENMP)"]
@@ -268,12 +122,12 @@ class CStyleRenderer:
             t = self.ctype(o.dtype)
             setup.append(f"{t} *p_{o.name} = ({t} *)p[{nin + j}];")
             stores.append(f"p_{o.name}[i] = {res};")
-        inner = _indent(loads + self.body(k) + stores, 2)
+        inner = indent(loads + self.body(k) + stores, 2)
         contig = "\n".join([
             f"/* {k.title}: contiguous operands */",
             f"{self.helper_prefix} {k.name}_range({self.index_t} lo, {self.index_t} hi, "
             "char **p)",
-            "{", _indent(setup, 1), f"    {self.simd_pragma}",
+            "{", indent(setup, 1), f"    {self.simd_pragma}",
             f"    for ({self.index_t} i = lo + {self.first_index}; i < hi; i += {self.stride}) {{",
             inner, "    }", "}",
             f"{self.kernel_prefix} {k.name}_contig(int64_t n, char **p) "
@@ -314,10 +168,10 @@ class CStyleRenderer:
             f"/* {k.title}: rows of broadcast operands */",
             f"{self.helper_prefix} {k.name}_rowrange(int64_t lo, int64_t hi, int64_t cols, "
             "char **p)",
-            "{", "    for (int64_t r = lo; r < hi; r++) {", _indent(setup, 2),
+            "{", "    for (int64_t r = lo; r < hi; r++) {", indent(setup, 2),
             f"        {self.simd_pragma}",
             "        for (int64_t i = 0; i < cols; i++) {",
-            _indent(loads + self.body(k) + stores, 3), "        }", "    }", "}",
+            indent(loads + self.body(k) + stores, 3), "        }", "    }", "}",
             f"{self.kernel_prefix} {k.name}_rows(int64_t rows, int64_t cols, char **p) "
             f"{{ nbg_run_rows({k.name}_rowrange, rows, cols, p, {self.cost(k)}); }}"])
 
@@ -340,7 +194,7 @@ class CStyleRenderer:
     def render_strided(self, k: Kernel) -> str:
         nops = len(k.inputs) + len(k.outputs)
         loads, stores = self._strided_loads(k, "b")
-        inner = _indent(loads + self.body(k) + stores, 3)
+        inner = indent(loads + self.body(k) + stores, 3)
         return textwrap.dedent(f"""\
             /* {k.title}
                any strides: st[k * nd + d] is operand k's byte stride along dimension d
@@ -422,10 +276,10 @@ class CStyleRenderer:
         loads = [f"const {self.ctype(a.dtype)} {a.name} = p_{a.name}[i];" for a in k.inputs]
         strided, _ = self._strided_loads(k, "c")
         body = self.body(k)
-        lines = [f"if ({contig}) {{", _indent(setup, 1), *([f"    {pragma}"] if pragma else []),
-                 "    for (int64_t i = 0; i < n; i++) {", _indent(loads + body + [update], 2),
+        lines = [f"if ({contig}) {{", indent(setup, 1), *([f"    {pragma}"] if pragma else []),
+                 "    for (int64_t i = 0; i < n; i++) {", indent(loads + body + [update], 2),
                  "    }", "} else {", "    for (int64_t i = 0; i < n; i++) {",
-                 _indent(strided + body + [update], 2), "    }", "}"]
+                 indent(strided + body + [update], 2), "    }", "}"]
         return "\n".join(lines).split("\n")
 
     def render_reduce(self, k: Kernel) -> str:
@@ -448,8 +302,8 @@ class CStyleRenderer:
         init, update, clause = self._reduce_parts(k, k.results[0])
         pragma = f"{self.simd_pragma} {clause}" if clause else ""
         _, row_update, _ = self._reduce_parts(k, k.results[0], "acc[i]", "arg[i]", "r")
-        each = _indent(self._reduce_loops(k, update, pragma), 3)
-        rows = _indent(self._reduce_loops(k, row_update, self.simd_pragma), 3)
+        each = indent(self._reduce_loops(k, update, pragma), 3)
+        rows = indent(self._reduce_loops(k, row_update, self.simd_pragma), 3)
         final = self._reduce_final(k, "acc", "arg", "n_red")
         row_final = self._reduce_final(k, "acc[i]", "arg[i]", "n_red")
         cost = self.cost(k)
@@ -567,6 +421,7 @@ class CStyleRenderer:
         return "\n\n".join(parts) + "\n"
 
 
-def _indent(lines: Sequence[str], level: int) -> str:
+def indent(lines: Sequence[str], level: int) -> str:
+    """``lines`` joined, each non-empty one indented by ``level`` four-space steps."""
     pad = "    " * level
-    return "\n".join(pad + line for line in lines)
+    return "\n".join(pad + line if line else line for line in lines)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..compile.c_render import CStyleRenderer, c_literal
+from ..compile.c_render import CStyleRenderer, c_literal, indent
 from ..compile.kernel import Kernel, Stmt
 
 # builtin C++ types only: NVRTC has no <stdint.h>
@@ -140,7 +140,7 @@ class CudaRenderer(CStyleRenderer):
         contig = "\n".join([
             f"/* {k.title}: contiguous operands, one grid-stride loop */",
             f"{self.kernel_prefix} {k.name}_contig({params})", "{", *_lines(setup, 1),
-            "    " + self._loop("n"), _indent(loads + self.body(k) + stores, 2), "    }", "}"])
+            "    " + self._loop("n"), indent(loads + self.body(k) + stores, 2), "    }", "}"])
         return contig + "\n\n" + self.render_strided(k)
 
     def render_strided(self, k: Kernel) -> str:
@@ -159,7 +159,7 @@ class CudaRenderer(CStyleRenderer):
         return "\n".join([
             f"/* {k.title}: any strides (in elements, 0 where an operand broadcasts) */",
             f"{self.kernel_prefix} {k.name}_strided({', '.join(params)})", "{",
-            "    " + self._loop("n"), _indent(unravel + loads + self.body(k) + stores, 2),
+            "    " + self._loop("n"), indent(unravel + loads + self.body(k) + stores, 2),
             "    }", "}"])
 
     # -- reductions ----------------------------------------------------------------------------
@@ -272,10 +272,10 @@ class CudaRenderer(CStyleRenderer):
             "   of row b / parts with a shared-memory tree; parts > 1 leaves partials for",
             f"   {k.name}_finish */",
             f"{self.kernel_prefix} {k.name}_reduce({', '.join(params)})", "{",
-            _indent(body, 1), "}", "",
+            indent(body, 1), "}", "",
             f"{self.kernel_prefix} {k.name}_finish(long long n_red, long long parts, "
             f"const {acc_t} *part_acc, const long long *part_arg, {out_t} *out)", "{",
-            _indent(finish, 1), "}"])
+            indent(finish, 1), "}"])
 
     # -- a whole module ------------------------------------------------------------------------
     def render_module(self, kernels: Sequence[Kernel]) -> str:
@@ -330,7 +330,3 @@ def _offset(operand: str, nd: int, first: int = 0) -> str:
 def _lines(lines: Sequence[str], level: int) -> list[str]:
     return ["    " * level + line for line in lines]
 
-
-def _indent(lines: Sequence[str], level: int) -> str:
-    pad = "    " * level
-    return "\n".join(pad + line if line else line for line in lines)

@@ -1,0 +1,153 @@
+"""The C text every kernel module starts with: NumPy's semantics for the table rows that are
+not one C operator (``HELPERS``), and the threading and indexing runtime (``RUNTIME``).
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+HELPERS = textwrap.dedent("""\
+    /* NumPy's semantics for the table rows that are not one C operator */
+    #define NBG_FLOAT_HELPERS(T, S, F)                                                     \\
+    static inline T nbg_max##S(T a, T b) { return (a >= b || a != a) ? a : b; }           \\
+    static inline T nbg_min##S(T a, T b) { return (a <= b || a != a) ? a : b; }           \\
+    static inline T nbg_abs##S(T x) { return fabs##F(x); }                                \\
+    static inline T nbg_sgn##S(T x) { return x > 0 ? (T)1 : (x < 0 ? (T)-1 : x); }        \\
+    static inline T nbg_sigmoid##S(T x) { return (T)1 / ((T)1 + exp##F(-x)); }            \\
+    static inline T nbg_softplus##S(T x)  /* log(1 + e^x) = max(x,0) + log1p(e^-|x|) */  \\
+    { return (x > 0 ? x : (T)0) + log1p##F(exp##F(-fabs##F(x))); }                         \\
+    static inline T nbg_clip##S(T x, T lo, T hi) { return nbg_min##S(nbg_max##S(x, lo), hi); } \\
+    static inline T nbg_mod##S(T a, T b)  /* npy_divmod: the sign follows b */            \\
+    { if (b == 0) return fmod##F(a, b);                                                    \\
+      T m = fmod##F(a, b);                                                                 \\
+      if (m) { if ((b < 0) != (m < 0)) m += b; } else m = copysign##F((T)0, b);            \\
+      return m; }                                                                          \\
+    static inline T nbg_floordiv##S(T a, T b)                                              \\
+    { if (b == 0) return a / b;                                                            \\
+      T m = fmod##F(a, b), d = (a - m) / b;                                                \\
+      if (m && ((b < 0) != (m < 0))) d -= (T)1;                                            \\
+      if (!d) return copysign##F((T)0, a / b);                                             \\
+      T f = floor##F(d);                                                                   \\
+      return (d - f > (T)0.5) ? f + (T)1 : f; }
+    NBG_FLOAT_HELPERS(double, _d, )
+    NBG_FLOAT_HELPERS(float, _f, f)
+    static inline int64_t nbg_max_l(int64_t a, int64_t b) { return a >= b ? a : b; }
+    static inline int64_t nbg_min_l(int64_t a, int64_t b) { return a <= b ? a : b; }
+    static inline int64_t nbg_abs_l(int64_t x) { return x < 0 ? -x : x; }
+    static inline int64_t nbg_sgn_l(int64_t x) { return (x > 0) - (x < 0); }
+    static inline int64_t nbg_clip_l(int64_t x, int64_t lo, int64_t hi)
+    { return nbg_min_l(nbg_max_l(x, lo), hi); }
+    static inline int64_t nbg_floordiv_l(int64_t a, int64_t b)  /* Python's floor division */
+    { if (b == 0) return 0; int64_t q = a / b; return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q; }
+    static inline int64_t nbg_mod_l(int64_t a, int64_t b)
+    { if (b == 0) return 0; int64_t m = a % b; return (m != 0 && ((m < 0) != (b < 0))) ? m + b : m; }
+    static inline double nbg_sigmoid_l(int64_t x) { return nbg_sigmoid_d((double)x); }
+    static inline double nbg_softplus_l(int64_t x) { return nbg_softplus_d((double)x); }
+    /* uint64: past 2**63 an int64 helper reads it as negative (narrower unsigned types
+       promote to int and fit int64) */
+    static inline uint64_t nbg_max_u(uint64_t a, uint64_t b) { return a >= b ? a : b; }
+    static inline uint64_t nbg_min_u(uint64_t a, uint64_t b) { return a <= b ? a : b; }
+    static inline uint64_t nbg_abs_u(uint64_t x) { return x; }
+    static inline uint64_t nbg_sgn_u(uint64_t x) { return x > 0; }
+    static inline uint64_t nbg_clip_u(uint64_t x, uint64_t lo, uint64_t hi)
+    { return nbg_min_u(nbg_max_u(x, lo), hi); }
+    static inline uint64_t nbg_floordiv_u(uint64_t a, uint64_t b) { return b ? a / b : 0; }
+    static inline uint64_t nbg_mod_u(uint64_t a, uint64_t b) { return b ? a % b : 0; }
+    static inline double nbg_sigmoid_u(uint64_t x) { return nbg_sigmoid_d((double)x); }
+    static inline double nbg_softplus_u(uint64_t x) { return nbg_softplus_d((double)x); }
+    #define NBG_PICK(x, name) _Generic((x), float: name##_f, double: name##_d,                \
+        unsigned long: name##_u, unsigned long long: name##_u, default: name##_l)
+    #define nbg_max(a, b) NBG_PICK((a) + (b), nbg_max)(a, b)
+    #define nbg_min(a, b) NBG_PICK((a) + (b), nbg_min)(a, b)
+    #define nbg_abs(x) NBG_PICK(x, nbg_abs)(x)
+    #define nbg_sgn(x) NBG_PICK(x, nbg_sgn)(x)
+    #define nbg_sigmoid(x) NBG_PICK(x, nbg_sigmoid)(x)
+    #define nbg_softplus(x) NBG_PICK(x, nbg_softplus)(x)
+    #define nbg_clip(x, lo, hi) NBG_PICK((x) + (lo) + (hi), nbg_clip)(x, lo, hi)
+    #define nbg_mod(a, b) NBG_PICK((a) + (b), nbg_mod)(a, b)
+    #define nbg_floordiv(a, b) NBG_PICK((a) + (b), nbg_floordiv)(a, b)
+    #define nbg_invert(x) (~(x))
+    """)
+
+RUNTIME = textwrap.dedent("""\
+    #define NBG_MAXDIM 32
+    /* Threads wake only for loops of at least this much work (elements times the kernel's
+       cost per element, a transcendental call counting 8): below it, waking a sleeping
+       thread costs more than it saves, and far more on a busy machine. */
+    #define NBG_PAR_WORK (1 << 22)
+    typedef void (*nbg_range_fn)(int64_t lo, int64_t hi, char **p);
+    static int nbg_threads = 1;
+    void nbg_set_threads(int n) { nbg_threads = n > 0 ? n : 1; }
+
+    /* Split [0, n) over the threads in 64-element-aligned chunks, or run it on this one. */
+    static void nbg_run(nbg_range_fn f, int64_t n, char **p, int64_t cost)
+    {
+    #ifdef _OPENMP
+        if (n * cost >= NBG_PAR_WORK && nbg_threads > 1) {
+            #pragma omp parallel num_threads(nbg_threads)
+            {
+                int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+                int64_t chunk = ((n + nt - 1) / nt + 63) & ~(int64_t)63;
+                int64_t lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n;
+                if (lo < hi) f(lo, hi, p);
+            }
+            return;
+        }
+    #endif
+        f(0, n, p);
+    }
+
+    /* Rows [0, rows) of a broadcast elementwise kernel, split over the threads likewise. */
+    typedef void (*nbg_rows_fn)(int64_t lo, int64_t hi, int64_t cols, char **p);
+    static void nbg_run_rows(nbg_rows_fn f, int64_t rows, int64_t cols, char **p, int64_t cost)
+    {
+    #ifdef _OPENMP
+        if (rows > 1 && rows * cols * cost >= NBG_PAR_WORK && nbg_threads > 1) {
+            #pragma omp parallel num_threads(nbg_threads)
+            {
+                int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+                int64_t chunk = (rows + nt - 1) / nt;
+                int64_t lo = t * chunk, hi = lo + chunk < rows ? lo + chunk : rows;
+                if (lo < hi) f(lo, hi, cols, p);
+            }
+            return;
+        }
+    #endif
+        f(0, rows, cols, p);
+    }
+
+    /* Reductions: tasks [0, n) (outputs, or blocks of an output row), split over the threads
+       when the whole reduction is at least NBG_PAR_WORK. */
+    #define NBG_RBLOCK 256
+    typedef void (*nbg_task_fn)(int nk, int nr, const int64_t *shape, char **p,
+                                const int64_t *st, int64_t lo, int64_t hi);
+    static void nbg_run_tasks(nbg_task_fn f, int64_t n, int64_t work, int nk, int nr,
+                              const int64_t *shape, char **p, const int64_t *st)
+    {
+    #ifdef _OPENMP
+        if (n > 1 && work >= NBG_PAR_WORK && nbg_threads > 1) {
+            #pragma omp parallel num_threads(nbg_threads)
+            {
+                int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+                int64_t chunk = (n + nt - 1) / nt;
+                int64_t lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n;
+                if (lo < hi) f(nk, nr, shape, p, st, lo, hi);
+            }
+            return;
+        }
+    #endif
+        f(nk, nr, shape, p, st, 0, n);
+    }
+
+    /* b[k] = p[k] moved to the flat index ``flat`` over dimensions [d0, d1) */
+    static inline void nbg_seek(int nops, int nd, int d0, int d1, const int64_t *shape,
+                                const int64_t *st, int64_t flat, char **p, char **b)
+    {
+        for (int k = 0; k < nops; k++) b[k] = p[k];
+        for (int d = d1 - 1; d >= d0; d--) {
+            int64_t i = flat % shape[d];
+            flat /= shape[d];
+            for (int k = 0; k < nops; k++) b[k] += i * st[k * nd + d];
+        }
+    }
+    """)
