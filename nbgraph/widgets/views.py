@@ -64,8 +64,9 @@ def drawing(snap: Snapshot, style: Style | None = None, heat: dict[int, float] |
     folded = Collapsed(snap)
     if len(snap.nodes) > COLLAPSE_AT:
         folded = collapse(snap, keep=style.mark)
-        for group, members in folded.chains.items():
-            heat[group] = sum(heat.get(u, 0.0) for u in members)
+        if heat:  # a folded chain takes its members' summed time (no heat: no notes at all)
+            for group, members in folded.chains.items():
+                heat[group] = sum(heat.get(u, 0.0) for u in members)
     style.fill.update({uid: heat_colour(share) for uid, share in heat.items()})
     style.note.update({uid: f"#{uid} · {share:.1%}" for uid, share in heat.items()})
     dot = snapshot_dot(folded.snapshot, style, folded.chains)

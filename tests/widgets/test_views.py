@@ -187,6 +187,7 @@ def test_big_graph_is_folded_and_drawn():
     view = view_graph(Snapshot(tuple(nodes), (5000,)), highlight=[700])
     drawn = svg_nodes(view.html)
     assert len(drawn) < 50 and 700 in drawn and 5000 in drawn
+    assert "elementwise ops" in view.html and " · " not in view.html  # no profile notes
 
 
 def test_profile_heat_of_a_folded_chain_is_its_members_sum():
