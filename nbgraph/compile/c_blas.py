@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..core.graph import Apply
+from .vm import CELL_ONLY_REFS
 
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
 # NumPy's wheels bundle scipy-openblas with 64-bit integers and prefixed symbols
@@ -64,13 +65,12 @@ def gemm_thunk(node: Apply, in_cells: list[list], out_cells: list[list],
     fb = ffi.from_buffer
     dt = np.dtype(dtype)
     out_cell = out_cells[0]
-    base = _refcount_base()
     getrefcount = sys.getrefcount
     slow = node.op.make_thunk(node, in_cells, out_cells)
 
     def buffer(m: int, n: int) -> np.ndarray:
         out = out_cell[0]
-        if out is None or getrefcount(out) != base or out.shape != (m, n):
+        if out is None or getrefcount(out) != CELL_ONLY_REFS or out.shape != (m, n):
             out = np.empty((m, n), dt)
         return out
 
@@ -120,14 +120,3 @@ def gemm_thunk(node: Apply, in_cells: list[list], out_cells: list[list],
         out_cell[0] = out
     return dot_thunk
 
-
-def _refcount_base() -> int:
-    """``sys.getrefcount`` of an array held only by a storage cell, read as ``buffer`` reads
-    it (through a local)."""
-    cell = [np.empty(1)]
-
-    def probe() -> int:
-        out = cell[0]
-        return sys.getrefcount(out)
-
-    return probe()

@@ -26,8 +26,10 @@ from ..core.linalg import Dot
 from . import _cffi_abi, cache
 from .c_blas import gemm_thunk
 from .c_render import CStyleRenderer
-from .kernel import Kernel, NotCompilable, lower_elemwise, lower_reduce, reduce_kind
+from .kernel import (Kernel, NotCompilable, lower_elemwise, lower_reduce, reduce_kind,
+                     reduce_layout)
 from .linker import InnerCompiler, PythonLinker, python_source
+from .vm import CELL_ONLY_REFS
 
 # OpenMP threads spin-wait after a parallel region by default (300k spins); on a machine with
 # few cores that steals time from BLAS and other processes, so spin briefly, then sleep. Read
@@ -172,7 +174,7 @@ class CLinker:
             in_cells = [storage[v] for v in node.inputs]
             out_cells = [storage[v] for v in node.outputs]
             if node in absorbed:
-                thunks.append(_noop)
+                thunks.append(fused_prologue)
                 sources[node] = self.renderer.render_kernel(kernels[absorbed[node]])
             elif node in kernels:
                 kern = kernels[node]
@@ -253,8 +255,8 @@ def dimshuffle_thunk(node: Apply, in_cells: list[list], out_cells: list[list]
     return scope["thunk"]
 
 
-def _noop() -> None:
-    """A prologue fused into its reduction: the reduction's kernel computes it."""
+def fused_prologue() -> None:
+    """The thunk of a prologue fused into its reduction: the reduction's kernel computes it."""
 
 
 # -- calling kernels -------------------------------------------------------------------------
@@ -284,19 +286,6 @@ def _as_dtypes(values: list[Any], dtypes: Sequence[str]) -> list[np.ndarray]:
     return out
 
 
-def _refcount_base() -> int:
-    """What ``sys.getrefcount`` reports for an array held only by its storage cell, read
-    the way the thunks read it (interpreters differ in how locals hold references)."""
-    cell = [np.empty(1)]
-
-    def probe() -> int:
-        r0 = cell[0]
-        return sys.getrefcount(r0)
-
-    return probe()
-
-
-_BASE_REFS = _refcount_base()
 
 
 def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[list],
@@ -352,7 +341,7 @@ def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[l
     return scope["make"](in_cells, out_cells, contig, ptrs,
                          FFI.from_buffer, np.empty, [np.dtype(d) for d in out_dtypes],
                          [np.dtype(d) for d in in_dtypes], slow,
-                         sys.getrefcount, _BASE_REFS)
+                         sys.getrefcount, CELL_ONLY_REFS)
 
 
 def _fast_source(nin: int, nout: int, roles: list[str], by_rows: bool,
@@ -428,7 +417,6 @@ def reduce_thunk(node: Apply, prologue: Apply | None, kern: Kernel, lib: Any, k:
     in_dtypes = [np.dtype(a.dtype) for a in kern.inputs]
     out_dtype = np.dtype(kern.outputs[0].dtype)
     op_name = str(node.op)
-    needs_data = red.kind in ("max", "min", "argmax", "argmin")
     nin = len(in_cells)
     out_cell = out_cells[0]
     ptrs = FFI.new(f"char *[{nin + 1}]")
@@ -437,21 +425,13 @@ def reduce_thunk(node: Apply, prologue: Apply | None, kern: Kernel, lib: Any, k:
 
     def general() -> None:
         vals = _as_dtypes([c[0] for c in in_cells], in_dtypes)
-        shape = np.broadcast_shapes(*(v.shape for v in vals))
-        if prologue is not None and any(v.shape != shape for v in vals):
-            check_broadcast(prologue, vals, shape)
+        shape, keep, perm = reduce_layout(node, prologue, red, vals)
         if len(shape) + 1 > MAXDIM:
             raise ValueError(f"{op_name}: more than {MAXDIM - 1} dimensions")
-        axes = red.axes
-        keep = [d for d in range(len(shape)) if d not in axes]
-        if needs_data and any(shape[a] == 0 for a in axes):
-            raise ValueError(f"{op_name} at node {node.uid}: zero-size array to reduction "
-                             f"operation {red.kind} which has no identity")
-        perm = keep + list(axes)
         views = [np.broadcast_to(v, shape).transpose(perm) for v in vals]
         full = [shape[d] for d in perm]
         strides = [list(v.strides) for v in views]
-        nr = len(axes)
+        nr = len(red.axes)
         if nr == 0:  # nothing reduced: one step of size 1
             full.append(1)
             strides = [s + [0] for s in strides]
@@ -475,7 +455,7 @@ def reduce_thunk(node: Apply, prologue: Apply | None, kern: Kernel, lib: Any, k:
                         raise TypeError
                     ptrs[j] = fb(v)
                 out = out_cell[0]
-                if out is None or getrefcount(out) != _BASE_REFS or out.shape != prep[0]:
+                if out is None or getrefcount(out) != CELL_ONLY_REFS or out.shape != prep[0]:
                     out = empty(prep[0], out_dtype)
                 ptrs[nin] = fb(out, require_writable=True)
                 fn(prep[1], prep[2], prep[3], ptrs, prep[4])

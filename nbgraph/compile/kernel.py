@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from ..core.composite import Composite
-from ..core.elemwise import CAReduce, Elemwise
+from ..core.elemwise import CAReduce, Elemwise, check_broadcast
 from ..core.graph import Apply
 from ..core.scalar import ScalarSpec, float_out, same_as_input
 
@@ -192,6 +194,23 @@ def reduced_axes(node: Apply) -> tuple[int, ...]:
     axis = node.op.axis
     ndim = node.inputs[0].ndim
     return tuple(range(ndim)) if axis is None else tuple(sorted(a % ndim for a in axis))
+
+
+def reduce_layout(node: Apply, prologue: Apply | None, red: Reduce, values: list[Any]
+                  ) -> tuple[tuple[int, ...], list[int], list[int]]:
+    """How a reduction kernel walks its operand ``values`` (NumPy or CuPy arrays): (their
+    broadcast shape, the kept axes, the permutation moving the reduced axes last).
+
+    Raises the broadcast error naming the fused ``prologue``, and NumPy's error for a
+    max/min/argmax/argmin over an empty axis (no identity to return)."""
+    shape = tuple(np.broadcast_shapes(*(v.shape for v in values)))
+    if prologue is not None and any(v.shape != shape for v in values):
+        check_broadcast(prologue, values, shape)
+    keep = [d for d in range(len(shape)) if d not in red.axes]
+    if red.kind in ("max", "min", "argmax", "argmin") and any(shape[a] == 0 for a in red.axes):
+        raise ValueError(f"{node.op} at node {node.uid}: zero-size array to reduction "
+                         f"operation {red.kind} which has no identity")
+    return shape, keep, keep + list(red.axes)
 
 
 def lower_reduce(node: Apply, name: str, prologue: Apply | None = None) -> Kernel:

@@ -9,6 +9,7 @@ prologue's inputs).
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -114,3 +115,19 @@ def make_storage(variables: Sequence[Variable]) -> dict[Variable, Cell]:
         else:
             storage[var] = [None]
     return storage
+
+
+def _cell_only_refs() -> int:
+    """What ``sys.getrefcount`` reports for a value held only by its storage cell, read the
+    way thunks read it (through a local; interpreters differ in how locals hold references).
+    A thunk may write into its last output again when the count says nobody else holds it."""
+    cell = [object()]
+
+    def probe() -> int:
+        value = cell[0]
+        return sys.getrefcount(value)
+
+    return probe()
+
+
+CELL_ONLY_REFS = _cell_only_refs()

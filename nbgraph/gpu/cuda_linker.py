@@ -21,8 +21,8 @@ import numpy as np
 from ..config import config
 from ..core.elemwise import DimShuffle, check_broadcast
 from ..core.graph import Apply, Constant, Variable
-from ..compile.c_linker import plan
-from ..compile.kernel import Kernel
+from ..compile.c_linker import fused_prologue, plan
+from ..compile.kernel import Kernel, reduce_layout
 from ..compile.linker import python_source
 from . import blas
 from .cuda_render import CudaRenderer, RankedKernel, with_rank
@@ -138,7 +138,7 @@ class CudaLinker:
                             for v in node.outputs]
             reads: list[Variable] | None = None
             if node in absorbed:
-                thunks.append(_noop)
+                thunks.append(fused_prologue)
                 sources[node] = self.renderer.render_kernel(kernels[absorbed[node]])
                 continue
             if node in kernels:
@@ -170,10 +170,6 @@ class CudaLinker:
                 thunk.reads = reads  # type: ignore[attr-defined]
             thunks.append(thunk)
         return thunks, sources
-
-
-def _noop() -> None:
-    """A prologue fused into its reduction: the reduction's kernel computes it."""
 
 
 def _downloading(thunk: Callable[[], None], cells: list[list], which: list[bool]
@@ -288,26 +284,16 @@ def reduce_thunk(node: Apply, prologue: Apply | None, kern: Kernel, module: Any,
     in_dtypes = [a.dtype for a in kern.inputs]
     out_dtype = kern.outputs[0].dtype
     acc_dtype = red.acc_dtype
-    op_name = str(node.op)
-    needs_data = red.kind in ("max", "min", "argmax", "argmin")
     cap = CudaRenderer.reduce_threads
 
     def thunk() -> None:
         cupy = require_cupy()
         vals = [to_device(c[0], d) for c, d in zip(in_cells, in_dtypes, strict=True)]
-        shape = tuple(np.broadcast_shapes(*(v.shape for v in vals)))
-        if prologue is not None and any(v.shape != shape for v in vals):
-            check_broadcast(prologue, vals, shape)
-        axes = red.axes
-        keep = [d for d in range(len(shape)) if d not in axes]
-        if needs_data and any(shape[a] == 0 for a in axes):
-            raise ValueError(f"{op_name} at node {node.uid}: zero-size array to reduction "
-                             f"operation {red.kind} which has no identity")
-        perm = keep + list(axes)
+        shape, keep, perm = reduce_layout(node, prologue, red, vals)
         views = [cupy.broadcast_to(v, shape).transpose(perm) for v in vals]
         dims = [shape[d] for d in perm]
         n_out = math.prod(shape[d] for d in keep)
-        n_red = math.prod(shape[d] for d in axes)
+        n_red = math.prod(shape[d] for d in red.axes)
         out = cupy.empty([shape[d] for d in keep], out_dtype)
         if n_out:
             props = device_properties()
