@@ -121,14 +121,18 @@ def load(source: str, profile: Any = None) -> Any:
     compiler = cache.find_compiler()
     if compiler is None:
         raise cache.CompileError("no C compiler found (set $CC or install gcc)")
-    result = cache.build(cache.canonical_source(source), config.compiledir, compiler,
-                         compiler_flags(), link_libs())
-    if profile is not None:
-        profile.record_phase("cache_hit" if result.cached else "c_compile", result.seconds)
-    lib = _LIBS.get(result.path)
-    if lib is None:
+    source, flags, libs = cache.canonical_source(source), compiler_flags(), link_libs()
+    _, path = cache.library_path(source, config.compiledir, compiler, flags, libs)
+    lib = _LIBS.get(path)
+    if lib is None:  # the first load in this process checks the file against its hash
+        result = cache.build(source, config.compiledir, compiler, flags, libs)
+        if profile is not None:
+            profile.record_phase("cache_hit" if result.cached else "c_compile",
+                                 result.seconds)
         lib = FFI.dlopen(result.path)
-        _LIBS[result.path] = lib
+        _LIBS[path] = lib
+    elif profile is not None:
+        profile.record_phase("cache_hit", 0.0)
     lib.nbg_set_threads(thread_count())
     return lib
 

@@ -146,12 +146,19 @@ def compile_library(source: str, compiler: str, flags: Sequence[str], libs: Sequ
         json.dump({"sha256": _file_hash(lib), "cmd": cmd}, f)
 
 
+def library_path(source: str, compiledir: str, compiler: str, flags: Sequence[str],
+                 libs: Sequence[str] = ()) -> tuple[str, str]:
+    """(key, path of the library) that ``build`` gives ``source``; nothing is read or built."""
+    key = cache_key(source, compiler, list(flags) + list(libs))
+    return key, os.path.join(compiledir, f"_nbg_{key}", LIB_NAME)
+
+
 def build(source: str, compiledir: str, compiler: str, flags: Sequence[str],
           libs: Sequence[str] = ()) -> BuildResult:
-    """The library for ``source``: from the cache, or compiled and stored atomically."""
-    key = cache_key(source, compiler, list(flags) + list(libs))
-    entry = os.path.join(compiledir, f"_nbg_{key}")
-    lib = os.path.join(entry, LIB_NAME)
+    """The library for ``source``: from the cache (its hash checked), or compiled and stored
+    atomically."""
+    key, lib = library_path(source, compiledir, compiler, flags, libs)
+    entry = os.path.dirname(lib)
     if entry_ok(entry):
         return BuildResult(lib, key, True, 0.0)
     os.makedirs(compiledir, exist_ok=True)
