@@ -31,11 +31,6 @@ from .kernel import (Kernel, NotCompilable, lower_elemwise, lower_reduce, reduce
 from .linker import InnerCompiler, PythonLinker, python_source
 from .vm import CELL_ONLY_REFS
 
-# OpenMP threads spin-wait after a parallel region by default (300k spins); on a machine with
-# few cores that steals time from BLAS and other processes, so spin briefly, then sleep. Read
-# by libgomp when the first kernel library loads it.
-os.environ.setdefault("GOMP_SPINCOUNT", "10000")
-
 FFI = _cffi_abi.ffi  # the declarations in ``c_abi.CDEF``, pre-parsed (no pycparser at import)
 
 BASE_FLAGS = ("-O2", "-std=gnu11", "-fno-math-errno", "-ffp-contract=off", "-fopenmp")
@@ -44,17 +39,16 @@ _LIBS: dict[str, Any] = {}      # path -> loaded library (kept alive for the thu
 _WARNED = False
 
 
-def compiler_flags() -> list[str]:
+def compiler_flags(extra: Sequence[str] = ()) -> list[str]:
     """``-O2 -fno-math-errno -ffp-contract=off -fopenmp`` (+ ``-march=native`` on x86-64):
-    no -ffast-math, so IEEE semantics hold; ``NBGRAPH_EXTRA_CFLAGS`` appends (ASan builds).
+    no -ffast-math, so IEEE semantics hold; ``extra`` (``CLinker(cflags=)``) appends.
 
     -O2, not -O3: gcc 12 builds the elementwise benchmark's module in 0.09 s instead of
     0.16 s, and the ``omp simd`` loops vectorize either way (N=1e7 runs 5-15% slower)."""
     flags = list(BASE_FLAGS)
     if platform.machine() in ("x86_64", "AMD64"):
         flags.append("-march=native")
-    flags += os.environ.get("NBGRAPH_EXTRA_CFLAGS", "").split()
-    return flags
+    return flags + list(extra)
 
 
 def link_libs() -> list[str]:
@@ -116,12 +110,20 @@ def plan(fgraph: Any, nodes: Sequence[Apply]) -> tuple[dict[Apply, Kernel], dict
     return renamed, absorbed
 
 
-def load(source: str, profile: Any = None) -> Any:
+def _spin_briefly() -> None:
+    """OpenMP threads spin-wait after a parallel region by default (300k spins); on a machine
+    with few cores that steals time from BLAS and other processes, so spin briefly, then
+    sleep. libgomp reads this when it loads (with the first kernel library) and OpenMP has no
+    call to change it later; a value the user set wins."""
+    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
+
+
+def load(source: str, profile: Any = None, cflags: Sequence[str] = ()) -> Any:
     """Build (or find) the library for ``source`` and dlopen it; CompileError on failure."""
     compiler = cache.find_compiler()
     if compiler is None:
         raise cache.CompileError("no C compiler found (set $CC or install gcc)")
-    source, flags, libs = cache.canonical_source(source), compiler_flags(), link_libs()
+    source, flags, libs = cache.canonical_source(source), compiler_flags(cflags), link_libs()
     _, path = cache.library_path(source, config.compiledir, compiler, flags, libs)
     lib = _LIBS.get(path)
     if lib is None:  # the first load in this process checks the file against its hash
@@ -129,6 +131,8 @@ def load(source: str, profile: Any = None) -> Any:
         if profile is not None:
             profile.record_phase("cache_hit" if result.cached else "c_compile",
                                  result.seconds)
+        if not _LIBS:
+            _spin_briefly()
         lib = FFI.dlopen(result.path)
         _LIBS[path] = lib
     elif profile is not None:
@@ -149,12 +153,18 @@ def _warn_fallback(err: Exception) -> None:
 
 
 class CLinker:
-    """Compiled kernels for elementwise and reduction nodes; Python ``perform`` for the rest."""
+    """Compiled kernels for elementwise and reduction nodes; Python ``perform`` for the rest.
+
+    ``cflags`` are appended to the compiler flags (they are part of the cache key):
+
+    >>> mode = Mode(linker=CLinker(cflags=["-fsanitize=address"]))
+    """
 
     name = "c"
 
-    def __init__(self, renderer: CStyleRenderer | None = None):
+    def __init__(self, renderer: CStyleRenderer | None = None, cflags: Sequence[str] = ()):
         self.renderer = renderer or CStyleRenderer()
+        self.cflags = tuple(cflags)
 
     def make_thunks(self, fgraph: Any, nodes: list[Apply], storage: dict[Variable, list],
                     profile: Any = None) -> tuple[list[Any], dict[Apply, str]]:
@@ -163,11 +173,11 @@ class CLinker:
         if not kernels:
             return PythonLinker(self).make_thunks(fgraph, nodes, storage, profile)
         source = self.renderer.render_module(list(kernels.values()), "fast")
-        strided = StridedModule(self.renderer, list(kernels.values()), profile)
+        strided = StridedModule(self.renderer, list(kernels.values()), profile, self.cflags)
         if profile is not None:
             profile.record_phase("codegen", time.perf_counter() - start)
         try:
-            lib = load(source, profile)
+            lib = load(source, profile, self.cflags)
         except (cache.CompileError, OSError) as err:
             _warn_fallback(err)
             return PythonLinker(self).make_thunks(fgraph, nodes, storage, profile)
@@ -209,13 +219,16 @@ class StridedModule:
     """The strided entry points of a graph's kernels, compiled on first need (most graphs
     only ever see contiguous operands, and these doubled the C compile)."""
 
-    def __init__(self, renderer: CStyleRenderer, kernels: list[Kernel], profile: Any = None):
+    def __init__(self, renderer: CStyleRenderer, kernels: list[Kernel], profile: Any = None,
+                 cflags: Sequence[str] = ()):
         self.renderer, self.kernels, self.profile = renderer, kernels, profile
+        self.cflags = cflags
         self.lib: Any = None
 
     def function(self, k: int) -> Any:
         if self.lib is None:
-            self.lib = load(self.renderer.render_module(self.kernels, "strided"), self.profile)
+            self.lib = load(self.renderer.render_module(self.kernels, "strided"), self.profile,
+                            self.cflags)
         return FFI.cast("nbg_strided_t", self.lib.nbg_lookup(k, 1))
 
 

@@ -40,10 +40,10 @@ def test_no_compiler_falls_back_with_one_warning(monkeypatch):
 
 def test_compile_failure_prints_stderr_then_falls_back(monkeypatch, capsys):
     monkeypatch.setattr(c_linker, "_WARNED", False)
-    monkeypatch.setattr(c_linker, "compiler_flags", lambda: ["-O3", "-fno-such-flag"])
     x = T.dvector("x")
     with pytest.warns(NbgraphWarning):
-        f = nbgraph.function([x], T.exp(x) * 3, mode=C)
+        f = nbgraph.function([x], T.exp(x) * 3,
+                             mode=Mode(c_linker.CLinker(cflags=["-fno-such-flag"])))
     assert "fno-such-flag" in capsys.readouterr().err
     np.testing.assert_allclose(f(np.zeros(2)), [3.0, 3.0])
 
@@ -68,6 +68,18 @@ def test_intermediate_storage_is_reused(rng):
     assert id(cell[0]) == address  # nothing else held it: the kernel wrote into it again
     np.testing.assert_allclose(second, np.exp(np.full((3, 3), 2.0)) @ np.full((3, 3), 2.0))
     np.testing.assert_allclose(first, np.exp(np.ones((3, 3))) @ np.ones((3, 3)))
+
+
+def test_cflags_reach_the_compiler_and_the_cache_key(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "compiledir", str(tmp_path))
+    x = T.dvector("x")
+    plain = nbgraph.function([x], T.exp(x) * 5, mode=C)
+    defined = nbgraph.function([x], T.exp(x) * 5,
+                               mode=Mode(c_linker.CLinker(cflags=["-DNBG_TEST_FLAG=1"])))
+    np.testing.assert_allclose(defined(np.zeros(2)), plain(np.zeros(2)))
+    commands = [(tmp_path / entry / cache.META_NAME).read_text()
+                for entry in sorted(p.name for p in tmp_path.iterdir() if p.is_dir())]
+    assert len(commands) == 2 and sum("-DNBG_TEST_FLAG=1" in c for c in commands) == 1
 
 
 def test_thread_count_comes_from_config(monkeypatch):
