@@ -14,6 +14,18 @@ from nbgraph.compile import cache
 pytestmark = pytest.mark.asan
 
 
+# pytest in a process whose 'c' linker builds every kernel with ASan
+_ASAN_PYTEST = """
+import sys
+import pytest
+from nbgraph.compile.c_linker import CLinker
+from nbgraph.compile.linker import register_linker
+flags = ["-fsanitize=address", "-fno-omit-frame-pointer"]
+register_linker(("c", "cvm", "c|py", "cvm_nogc"), lambda: CLinker(cflags=flags))
+sys.exit(pytest.main(sys.argv[1:]))
+"""
+
+
 def _libasan() -> str | None:
     cc = cache.find_compiler()
     if cc is None:
@@ -30,11 +42,11 @@ def test_differential_suite_under_asan(tmp_path, request):
     if lib is None:
         pytest.skip("no libasan for this compiler")
     env = dict(os.environ, LD_PRELOAD=lib, ASAN_OPTIONS="detect_leaks=0:abort_on_error=1",
-               NBGRAPH_EXTRA_CFLAGS="-fsanitize=address -fno-omit-frame-pointer",
                NBGRAPH_FLAGS=f"compiledir={tmp_path}")
     here = os.path.dirname(__file__)
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-                           os.path.join(here, "test_differential.py"), "-k", "not random"],
+    done = subprocess.run([sys.executable, "-c", _ASAN_PYTEST, "-q", "-x", "-p",
+                           "no:cacheprovider", os.path.join(here, "test_differential.py"),
+                           "-k", "not random"],
                           env=env, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert "AddressSanitizer" not in done.stderr
