@@ -203,4 +203,5 @@ def test_random_graphs_agree(ops, dtype):
     a = rng.standard_normal((4, 3)).astype(dtype)
     b = rng.standard_normal((1, 3)).astype(dtype)
     py, c = run_both([x, y], values[-1] + x * y, [a, b], optimizer="fast_run")
-    assert_same(py, c, dtype)
+    # tanh(...) (at most 1) + x*y may cancel: a last-bit difference in tanh stays absolute
+    assert_same(py, c, dtype, scale=1 + float(np.abs(a * b).max()))
