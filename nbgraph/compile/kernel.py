@@ -109,6 +109,12 @@ def _check_dtype(dtype: str, node: Apply) -> None:
         raise NotCompilable(f"{node.op}: dtype {dtype} has no C kernel")
 
 
+def _check_row(spec: ScalarSpec, dtype: str, node: Apply) -> None:
+    """Rows whose C expression is only right for floats run their NumPy reference on ints."""
+    if not spec.c_int and dtype not in ("float32", "float64"):
+        raise NotCompilable(f"{node.op}: {spec.name} on {dtype} runs in NumPy")
+
+
 def _scalar_input(var: Any, out_bcast: tuple[bool, ...]) -> bool:
     bcast = var.type.broadcastable
     return bool(bcast) and all(bcast) and not all(out_bcast)
@@ -147,6 +153,7 @@ def _body_of(node: Apply, names: list[str]) -> tuple[list[Stmt], list[str]]:
             if step.spec is None:
                 body.append(Stmt(tmp, "constant", (), step.uid, step.dtype, None, step.value))
             else:
+                _check_row(step.spec, step.dtype, node)
                 args = tuple(refs[a] for a in step.args)
                 arg_dtypes = tuple(dtypes[a] for a in step.args)
                 body.append(Stmt(tmp, step.spec.name, args, step.uid, step.dtype, step.spec,
@@ -157,6 +164,7 @@ def _body_of(node: Apply, names: list[str]) -> tuple[list[Stmt], list[str]]:
     if not isinstance(scalar, ScalarSpec):
         raise NotCompilable(f"{op}: scalar op {scalar!r} has no C template")
     out = node.outputs[0]
+    _check_row(scalar, out.dtype, node)
     tmp = f"t{node.uid}"
     stmt = Stmt(tmp, scalar.name, tuple(names), node.uid, out.dtype, scalar, None,
                 tuple(in_dtypes))

@@ -102,6 +102,11 @@ class Elemwise(Op):
         results = self.scalar_op.numpy(*inputs)
         if len(node.outputs) == 1:
             results = (results,)
+            if _computed_too_narrow(results[0], node.outputs[0].dtype):
+                # NumPy does float math on small ints in float16; the type promises float32
+                wide = node.outputs[0].dtype
+                results = (self.scalar_op.numpy(*[x.astype(wide) if x.dtype.kind in "iub"
+                                                  else x for x in inputs]),)
         destroyed = dict(self.inplace_pattern)
         for k, (out, result) in enumerate(zip(node.outputs, results, strict=True)):
             result = np.asarray(result)
@@ -122,6 +127,12 @@ class Elemwise(Op):
         grads = self.scalar_op.input_grads(inputs, outputs, output_grads)
         return [None if g is None or is_int(x.dtype) else sum_to(g, x)
                 for g, x in zip(grads, inputs, strict=True)]
+
+
+def _computed_too_narrow(result: Any, out_dtype: str) -> bool:
+    kind = getattr(result, "dtype", None)
+    return kind is not None and kind.kind == "f" and np.dtype(out_dtype).kind == "f" \
+        and kind.itemsize < np.dtype(out_dtype).itemsize
 
 
 def check_broadcast(node: Apply, inputs: list[np.ndarray], out_shape: tuple) -> None:

@@ -82,6 +82,7 @@ class ScalarSpec:
     associative: bool = False
     identity: float | None = None   # for reductions built on this op
     symbol: str | None = None       # infix symbol for pp / Composite printing
+    c_int: bool = True              # False: `c` is wrong on integers (NumPy raises); run NumPy
 
     def __str__(self) -> str:
         return self.name
@@ -218,7 +219,8 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
     S("int_div",    2, np.floor_divide,    "nbg_floordiv({0}, {1})",   ZERO, symbol="//"),
     S("mod",        2, np.mod,             "nbg_mod({0}, {1})",
       lambda x, y, z, g: (g, -g * T.int_div(x, y)), symbol="%"),
-    S("pow",        2, np.power,           "pow({0}, {1})",            _pow_grad, symbol="**"),
+    S("pow",        2, np.power,           "pow({0}, {1})",            _pow_grad, symbol="**",
+      c_int=False),  # NumPy refuses negative integer powers; C's pow would truncate
     S("maximum",    2, np.maximum,         "nbg_max({0}, {1})",
       lambda x, y, z, g: (g * T.ge(x, y), g * T.lt(x, y)), commutative=True,
       associative=True, identity=-np.inf),

@@ -239,3 +239,23 @@ def test_elemwise_uses_only_the_scalar_op_protocol(rng) -> None:  # noqa: ANN001
         g = th.grad(T.sum(out * T.constant(np.ones((4, 1)))), x)  # broadcast, then summed
         assert g.broadcastable == (True, False)
         np.testing.assert_allclose(run([x], g, value), 4 * slope, rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["exp", "sigmoid", "softplus", "log1p", "sqrt"])
+def test_float_math_on_uint8_is_not_done_in_float16(name: str) -> None:
+    x = T.vector(dtype="uint8")
+    out = getattr(T, name)(x)
+    assert out.dtype == "float32"
+    value = np.array([0, 3, 200], dtype="uint8")
+    f = th.function([x], out, mode=th.Mode(linker="py"))
+    want = getattr(T.elemwise(name).scalar_op, "numpy")(value.astype("float32"))
+    np.testing.assert_allclose(f(value), want, rtol=1e-7)
+
+
+def test_integer_negative_power_raises_like_numpy_on_every_linker(linker: str) -> None:
+    if linker == "cuda":
+        pytest.skip("CUDA kernels cannot raise")
+    i = T.ivector("i")
+    f = th.function([i], i ** T.constant(np.int32(-1)), mode=th.Mode(linker=linker))
+    with pytest.raises(ValueError, match="negative integer powers"):
+        f(np.array([1, 2], dtype="int32"))
