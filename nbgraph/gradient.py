@@ -7,10 +7,23 @@ The autodiff lives in ``nbgraph.core.gradient``; ``verify_grad`` compiles, so it
 from __future__ import annotations
 
 from .compile.verify import GradientError, verify_grad
-from .core.gradient import (DisconnectedInputError, GradClip, GradScale, Lop,
-                            NullTypeGradError, Rop, disconnected_grad, grad, grad_clip,
-                            grad_scale, grad_undefined, hessian, jacobian, numeric_grad,
-                            zero_grad)
+from .core.gradient import (
+    DisconnectedInputError,
+    GradClip,
+    GradScale,
+    Lop,
+    NullTypeGradError,
+    Rop,
+    disconnected_grad,
+    grad,
+    grad_clip,
+    grad_scale,
+    grad_undefined,
+    hessian,
+    jacobian,
+    numeric_grad,
+    zero_grad,
+)
 
 __all__ = [
     "DisconnectedInputError", "GradientError", "Lop", "NullTypeGradError", "Rop",

@@ -217,7 +217,7 @@ def test_copying_random_state_between_graphs(capsys):
     from nbgraph.sandbox.rng_mrg import MRG_RandomStreams
     from nbgraph.tensor.shared_randomstreams import RandomStreams
 
-    class Graph():
+    class Graph:
         def __init__(self, seed=123):
             self.rng = RandomStreams(seed)
             self.y = self.rng.uniform(size=(1,))
@@ -654,7 +654,7 @@ def test_shape_helpers_from_the_library_reference():
 
 
 # -- deeplearning.net tutorials ---------------------------------------------------------------
-class LogisticRegression(object):
+class LogisticRegression:
     def __init__(self, input, n_in, n_out):
         self.W = theano.shared(value=numpy.zeros((n_in, n_out), dtype=theano.config.floatX),
                                name='W', borrow=True)
@@ -678,7 +678,7 @@ class LogisticRegression(object):
             raise NotImplementedError()
 
 
-class HiddenLayer(object):
+class HiddenLayer:
     def __init__(self, rng, input, n_in, n_out, W=None, b=None, activation=T.tanh):
         self.input = input
         if W is None:
@@ -699,7 +699,7 @@ class HiddenLayer(object):
         self.params = [self.W, self.b]
 
 
-class MLP(object):
+class MLP:
     def __init__(self, rng, input, n_in, n_hidden, n_out):
         self.hiddenLayer = HiddenLayer(rng=rng, input=input, n_in=n_in, n_out=n_hidden,
                                        activation=T.tanh)

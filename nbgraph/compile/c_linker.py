@@ -19,15 +19,14 @@ from typing import Any
 import numpy as np
 
 from ..config import NbgraphWarning, config
-from ..core.elemwise import DimShuffle, Elemwise, check_broadcast
 from ..core.blas import Gemm
+from ..core.elemwise import DimShuffle, Elemwise, check_broadcast
 from ..core.graph import Apply, Variable
 from ..core.linalg import Dot
 from . import _cffi_abi, cache
 from .c_blas import gemm_thunk
 from .c_render import CStyleRenderer
-from .kernel import (Kernel, NotCompilable, lower_elemwise, lower_reduce, reduce_kind,
-                     reduce_layout)
+from .kernel import Kernel, NotCompilable, lower_elemwise, lower_reduce, reduce_kind, reduce_layout
 from .linker import InnerCompiler, PythonLinker, python_source
 from .vm import CELL_ONLY_REFS
 

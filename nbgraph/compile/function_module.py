@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from .function import (Function, FunctionMaker, In, MissingInputError, Out, UnusedInputError,
-                        function)
+from .function import (
+    Function,
+    FunctionMaker,
+    In,
+    MissingInputError,
+    Out,
+    UnusedInputError,
+    function,
+)
 
 __all__ = ["Function", "FunctionMaker", "In", "MissingInputError", "Out", "UnusedInputError",
            "function"]

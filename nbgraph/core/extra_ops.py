@@ -242,7 +242,8 @@ class FillDiagonal(Op):
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # the diagonal came from val: da is g with the diagonal zeroed, dval its sum there
-        from .mathops import sum as tsum, zeros_like
+        from .mathops import sum as tsum
+        from .mathops import zeros_like
         a, val = inputs
         (g,) = output_grads
         ga = FillDiagonal(self.offset)(g, 0)

@@ -318,7 +318,8 @@ def Rop(f: Any, wrt: Any, eval_points: Any) -> Any:
         u = fi.type.make_variable("u")
         vjp = Lop(fi, wrt_list, u, disconnected_inputs="ignore")
         vjp = vjp if isinstance(vjp, list) else [vjp]
-        from .mathops import add, sum as tsum
+        from .mathops import add
+        from .mathops import sum as tsum
         terms = [tsum(v * p) for v, p in zip(vjp, points, strict=True)]
         inner = add(*terms) if len(terms) > 1 else terms[0]
         jvp = grad(inner, u, disconnected_inputs="ignore")
@@ -337,8 +338,8 @@ def jacobian(expression: Any, wrt: Any, consider_constant: Any = None,
     if expression.ndim == 0:
         out = grad(expression, wrt_list, consider_constant, disconnected_inputs)
         return out if as_list else out[0]
-    from .control import scan
     from .alloc import arange
+    from .control import scan
     flat = expression.flatten()
 
     def row(i: Any, *ws: Any) -> Any:

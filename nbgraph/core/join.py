@@ -12,8 +12,16 @@ import numpy as np
 from . import mathops
 from .graph import Apply, Variable
 from .op import Op
-from .shape import (MakeVector, as_shape_vector, flatten, make_vector, reshape, shape,
-                    shape_i, shape_padaxis)
+from .shape import (
+    MakeVector,
+    as_shape_vector,
+    flatten,
+    make_vector,
+    reshape,
+    shape,
+    shape_i,
+    shape_padaxis,
+)
 from .types import TensorType, is_int
 from .variable import (
     TensorConstant,

@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from ..config import config
-from ..core.elemwise import DimShuffle, check_broadcast
-from ..core.graph import Apply, Constant, Variable
 from ..compile.c_linker import fused_prologue, plan
 from ..compile.kernel import Kernel, reduce_layout
 from ..compile.linker import python_source
+from ..config import config
+from ..core.elemwise import DimShuffle, check_broadcast
+from ..core.graph import Apply, Constant, Variable
 from . import blas
 from .cuda_render import CudaRenderer, RankedKernel, with_rank
 from .device import device_properties, is_device_array, require_cupy, to_device, to_host

@@ -12,12 +12,10 @@ from ..core.mathops import *  # noqa: F403
 from ..core.shape import *  # noqa: F403
 from ..core.subtensor import *  # noqa: F403
 from ..core.types import TensorType
-from ..core.variable import (TensorConstant, TensorVariable, as_tensor_variable, constant,
-                             tensor)
+from ..core.variable import TensorConstant, TensorVariable, as_tensor_variable, constant, tensor
 
 globals().update(all_constructors())
 _tensor_py_operators = TensorVariable
 
 # Theano's T.nlinalg, T.nnet, T.shared_randomstreams, ... submodules
-from . import (basic, extra_ops, nlinalg, nnet, opt, shared_randomstreams,  # noqa: E402
-               signal)
+from . import basic, extra_ops, nlinalg, nnet, opt, shared_randomstreams, signal  # noqa: E402

@@ -11,8 +11,13 @@ from ..core.linalg import *  # noqa: F403
 from ..core.mathops import *  # noqa: F403
 from ..core.shape import *  # noqa: F403
 from ..core.types import TensorType  # noqa: F401
-from ..core.variable import (TensorConstant, TensorVariable, as_tensor_variable,  # noqa: F401
-                             constant, tensor)
+from ..core.variable import (  # noqa: F401
+    TensorConstant,
+    TensorVariable,
+    as_tensor_variable,
+    constant,
+    tensor,
+)
 
 # the package's constructor objects themselves (T.dmatrix is T.basic.dmatrix)
 globals().update({name: getattr(_tensor, name) for name in all_constructors()})

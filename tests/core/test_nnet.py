@@ -10,8 +10,12 @@ from scipy import special
 import nbgraph.tensor as T
 from nbgraph.compile.function import function, verify_grad
 from nbgraph.compile.mode import Mode
-from nbgraph.core.nnet import (CrossentropyCategorical1Hot, CrossentropySoftmax1Hot, Softmax,
-                               SoftmaxGrad)
+from nbgraph.core.nnet import (
+    CrossentropyCategorical1Hot,
+    CrossentropySoftmax1Hot,
+    Softmax,
+    SoftmaxGrad,
+)
 from nbgraph.core.types import TensorType
 
 N = T.nnet

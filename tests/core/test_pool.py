@@ -12,8 +12,13 @@ import pytest
 import nbgraph as th
 import nbgraph.tensor as T
 from nbgraph.compile.function import verify_grad
-from nbgraph.core.pool import (AveragePoolGrad, DownsampleFactorMaxGradGrad, MaxPoolGrad, Pool,
-                               pool_2d)
+from nbgraph.core.pool import (
+    AveragePoolGrad,
+    DownsampleFactorMaxGradGrad,
+    MaxPoolGrad,
+    Pool,
+    pool_2d,
+)
 from nbgraph.core.types import TensorType
 from nbgraph.tensor.signal import pool
 

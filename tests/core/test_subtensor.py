@@ -11,9 +11,14 @@ from hypothesis import strategies as st
 import nbgraph.tensor as T
 from nbgraph.compile.function import function, verify_grad
 from nbgraph.compile.mode import Mode
-from nbgraph.core.subtensor import (AdvancedIncSubtensor, AdvancedIncSubtensor1,
-                                    AdvancedSubtensor, AdvancedSubtensor1, IncSubtensor,
-                                    Subtensor)
+from nbgraph.core.subtensor import (
+    AdvancedIncSubtensor,
+    AdvancedIncSubtensor1,
+    AdvancedSubtensor,
+    AdvancedSubtensor1,
+    IncSubtensor,
+    Subtensor,
+)
 
 MODE = Mode("py", None)  # no rewrites: the ops themselves are under test
 

@@ -8,8 +8,14 @@ import nbgraph.tensor as T
 from nbgraph.compile.rewrite.trace import NodeRecord, Snapshot
 from nbgraph.core.dot import chain_groups
 from nbgraph.widgets.dot import snapshot_dot
-from nbgraph.widgets.graphdata import (Collapsed, backward_uids, collapse, graph_snapshot,
-                                       listing_text, node_kind)
+from nbgraph.widgets.graphdata import (
+    Collapsed,
+    backward_uids,
+    collapse,
+    graph_snapshot,
+    listing_text,
+    node_kind,
+)
 
 
 def chain_graph(n: int) -> Snapshot:

@@ -10,8 +10,16 @@ import pytest
 from nbgraph import printing
 from nbgraph.printing import GraphvizError, GraphvizNotFound
 from nbgraph.widgets import render
-from nbgraph.widgets.render import (ACTUAL, FIT, MAX_ZOOM, MIN_ZOOM, dot_to_svg, svg_block,
-                                    svg_or_text, svg_size)
+from nbgraph.widgets.render import (
+    ACTUAL,
+    FIT,
+    MAX_ZOOM,
+    MIN_ZOOM,
+    dot_to_svg,
+    svg_block,
+    svg_or_text,
+    svg_size,
+)
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 

@@ -11,8 +11,14 @@ from widget_fixtures import svg_nodes
 import nbgraph
 import nbgraph.tensor as T
 from nbgraph.widgets import SymgraphError, symgraph
-from nbgraph.widgets.symgraph import (TABS, call_values, parse_assignments, parse_shapes,
-                                      random_value, run_cell)
+from nbgraph.widgets.symgraph import (
+    TABS,
+    call_values,
+    parse_assignments,
+    parse_shapes,
+    random_value,
+    run_cell,
+)
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 

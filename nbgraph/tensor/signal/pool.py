@@ -1,7 +1,13 @@
 """``nbgraph.tensor.signal.pool`` (Theano's ``theano.tensor.signal.pool``): re-exports only."""
 
-from ...core.pool import (AveragePoolGrad, DownsampleFactorMaxGradGrad, MaxPoolGrad, Pool,
-                          max_pool_2d_same_size, pool_2d)
+from ...core.pool import (
+    AveragePoolGrad,
+    DownsampleFactorMaxGradGrad,
+    MaxPoolGrad,
+    Pool,
+    max_pool_2d_same_size,
+    pool_2d,
+)
 
 __all__ = ["pool_2d", "max_pool_2d_same_size", "Pool", "MaxPoolGrad", "AveragePoolGrad",
            "DownsampleFactorMaxGradGrad"]
