@@ -5,17 +5,19 @@ kernels, and inline views of all of it (``%load_ext nbgraph``). Classic Theano c
 ``import nbgraph as theano`` and ``import nbgraph.tensor as T``.
 """
 
+# The public API, re-exported (`theano.function`, `theano.shared`, ...): hence the F401
+# waivers; no __all__, so `from nbgraph import *` keeps giving every public name.
 # gpu registers its linker, mode and shared constructor with compile and core (CuPy loads
 # only when a GPU is asked for)
-from . import gpu, gradient, ifelse, printing, tensor
-from .compile.function import Function, In, Out, function
-from .compile.mode import Mode
-from .config import config
-from .core.gradient import Lop, Rop, grad
-from .core.graph import Apply, Constant, Variable
-from .core.shared import SharedVariable, shared
-from .printing import pp
-from .scan_module import scan
+from . import gpu, gradient, ifelse, printing, tensor  # noqa: F401
+from .compile.function import Function, In, Out, function  # noqa: F401
+from .compile.mode import Mode  # noqa: F401
+from .config import config  # noqa: F401
+from .core.gradient import Lop, Rop, grad  # noqa: F401
+from .core.graph import Apply, Constant, Variable  # noqa: F401
+from .core.shared import SharedVariable, shared  # noqa: F401
+from .printing import pp  # noqa: F401
+from .scan_module import scan  # noqa: F401
 
 __version__ = "0.1.0"
 

@@ -233,7 +233,7 @@ def test_copying_random_state_between_graphs(capsys):
     def copy_random_state(g1, g2):
         if isinstance(g1.rng, MRG_RandomStreams):
             g2.rng.rstate = g1.rng.rstate
-        for (su1, su2) in zip(g1.rng.state_updates, g2.rng.state_updates):
+        for (su1, su2) in zip(g1.rng.state_updates, g2.rng.state_updates, strict=True):
             su2[0].set_value(su1[0].get_value())
 
     copy_random_state(g1, g2)
@@ -776,7 +776,7 @@ def test_mlp_minibatch_step():
             + L2_reg * classifier.L2_sqr)
     gparams = [T.grad(cost, param) for param in classifier.params]
     updates = [(param, param - learning_rate * gparam)
-               for param, gparam in zip(classifier.params, gparams)]
+               for param, gparam in zip(classifier.params, gparams, strict=True)]
     W1, b1, W2, b2 = [p.get_value() for p in classifier.params]
     train_model = theano.function(inputs=[index], outputs=cost, updates=updates, givens={
         x: train_set_x[index * batch_size: (index + 1) * batch_size],
@@ -805,7 +805,7 @@ def test_lstm_layer_cost_and_gradient():
         return numpy.asarray(data, dtype=config.floatX)
 
     def _p(pp, name):
-        return '%s_%s' % (pp, name)
+        return f'{pp}_{name}'
 
     def lstm_layer(tparams, state_below, options, prefix='lstm', mask=None):
         nsteps = state_below.shape[0]

@@ -101,7 +101,7 @@ def test_logistic_regression(seeded_global_numpy, capsys):
     predict = theano.function(inputs=[x], outputs=prediction)
 
     # Train
-    for i in range(training_steps):
+    for _ in range(training_steps):
         pred, err = train(D[0], D[1])
 
     print("Final model:")

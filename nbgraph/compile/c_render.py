@@ -199,7 +199,8 @@ class CStyleRenderer:
             /* {k.title}
                any strides: st[k * nd + d] is operand k's byte stride along dimension d
                (0 where it broadcasts); the last dimension is the inner loop */
-            {self.kernel_prefix} {k.name}_strided(int nd, const int64_t *shape, char **p, const int64_t *st)
+            {self.kernel_prefix} {k.name}_strided(int nd, const int64_t *shape, char **p,
+                                                  const int64_t *st)
             {{
                 int64_t idx[NBG_MAXDIM] = {{0}}, outer = 1, s[{nops}];
                 for (int d = 0; d < nd - 1; d++) outer *= shape[d];

@@ -38,9 +38,11 @@ HELPERS = textwrap.dedent("""\
     static inline int64_t nbg_clip_l(int64_t x, int64_t lo, int64_t hi)
     { return nbg_min_l(nbg_max_l(x, lo), hi); }
     static inline int64_t nbg_floordiv_l(int64_t a, int64_t b)  /* Python's floor division */
-    { if (b == 0) return 0; int64_t q = a / b; return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q; }
+    { if (b == 0) return 0; int64_t q = a / b;
+      return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q; }
     static inline int64_t nbg_mod_l(int64_t a, int64_t b)
-    { if (b == 0) return 0; int64_t m = a % b; return (m != 0 && ((m < 0) != (b < 0))) ? m + b : m; }
+    { if (b == 0) return 0; int64_t m = a % b;
+      return (m != 0 && ((m < 0) != (b < 0))) ? m + b : m; }
     static inline double nbg_sigmoid_l(int64_t x) { return nbg_sigmoid_d((double)x); }
     static inline double nbg_softplus_l(int64_t x) { return nbg_softplus_d((double)x); }
     /* uint64: past 2**63 an int64 helper reads it as negative (narrower unsigned types

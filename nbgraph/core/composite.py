@@ -1,4 +1,4 @@
-"""Composite: a fused elementwise expression, made of scalar-table rows (``Elemwise{Composite{...}}``).
+"""Composite: a fused elementwise expression of scalar-table rows (``Elemwise{Composite{...}}``).
 
 The fusion pass builds one from a connected elementwise subgraph; kernel renderers lower its
 steps to one loop body; its NumPy reference evaluates the steps in order. It stands where a

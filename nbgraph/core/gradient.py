@@ -367,7 +367,7 @@ def hessian(cost: Any, wrt: Any, consider_constant: Any = None,
 def numeric_grad(fn: Any, points: list[np.ndarray], eps: float) -> list[np.ndarray]:
     """Central finite differences of scalar ``fn(*points)`` with respect to each point."""
     grads = []
-    for k, p in enumerate(points):
+    for p in points:
         g = np.zeros_like(p, dtype="float64")
         flat = p.reshape(-1)
         gf = g.reshape(-1)

@@ -81,7 +81,8 @@ CUDA_HELPERS = textwrap.dedent("""\
 _COMBINE = {
     "sum": "{a} = {a} + {b};", "mean": "{a} = {a} + {b};", "prod": "{a} = {a} * {b};",
     "max": "{a} = nbg_max({a}, {b});", "min": "{a} = nbg_min({a}, {b});",
-    "all": "{a} = {a} && {b};", "any": "{a} = {a} || {b};", "xor": "{a} = ({a} != 0) != ({b} != 0);",
+    "all": "{a} = {a} && {b};", "any": "{a} = {a} || {b};",
+    "xor": "{a} = ({a} != 0) != ({b} != 0);",
 }
 
 

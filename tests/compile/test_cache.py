@@ -76,7 +76,7 @@ def _run(compiledir):
 def test_two_processes_compiling_one_key_both_succeed_and_warm_compiles_nothing(tmp_path):
     procs = [_run(tmp_path), _run(tmp_path)]
     outs = [p.communicate(timeout=120) for p in procs]
-    for p, (out, err) in zip(procs, outs, strict=True):
+    for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err
     counts = sorted(int(out.split()[-1]) for out, _ in outs)
     assert counts in ([0, 1], [1, 1])  # the lock lets the second reuse the first's entry
