@@ -210,8 +210,17 @@ def test_reductions_over_any_axes_match_numpy(shape, data):
     f = nbgraph.function([x], getattr(T, name)(x, axis=axis), mode=C)
     g = nbgraph.function([x], getattr(T, name)(T.exp(x) * x, axis=axis), mode=C)
     tol = 1e-12 if dtype == "float64" else 1e-5
+    prologue = np.exp(a) * a
+    if name in ("argmax", "argmin"):
+        # expf and NumPy's exp may round a near-tie differently (x*exp(x) is flat near -1), so
+        # the index may differ; the value it picks must be the extreme one
+        picked = np.take_along_axis(prologue, np.expand_dims(g(a), axis), axis).squeeze(axis)
+        best = (np.max if name == "argmax" else np.min)(prologue, axis=axis)
+        np.testing.assert_allclose(picked, best, rtol=tol, atol=tol * 10)
+    else:
+        np.testing.assert_allclose(g(a), _reduce_ref(name, prologue, axis), rtol=tol,
+                                   atol=tol * 10)
     for got, want in ((f(a), _reduce_ref(name, a, axis)),
-                      (g(a), _reduce_ref(name, np.exp(a) * a, axis)),
                       (f(a[::-1]), _reduce_ref(name, a[::-1], axis)),
                       (f(np.asfortranarray(a)), _reduce_ref(name, a, axis))):
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol * 10)
