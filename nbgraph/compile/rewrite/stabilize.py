@@ -63,6 +63,9 @@ STABILIZE = RuleSet("stabilize", (
     # covers log(1-σ(x)): log(σ(-x)) is log_sigmoid's -softplus(x)
     rule("log1p",          P.log(P.add(1, x)),            lambda x: T.log1p(x)),
     # log(1+x) -> log1p(x)
+    rule("softplus",       P.log1p(P.exp(x)),             lambda x: T.softplus(x)),
+    # log1p(exp(x)) -> softplus(x): finite where exp(x) overflows (log(1+exp(x)) gets here
+    # through log1p)
     rule("log1p_sub",      P.log(P.sub(1, x)),            lambda x: T.log1p(-x)),
     # log(1-x) -> log1p(-x)
     rule("expm1",          P.sub(P.exp(x), 1),            lambda x: T.expm1(x)),

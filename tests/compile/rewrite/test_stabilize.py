@@ -17,6 +17,7 @@ CASES = [
     ("stabilize/sigmoid", lambda x: 1 / (1 + T.exp(-x)), ["sigmoid"]),
     ("stabilize/one_minus_sigmoid", lambda x: 1 - T.sigmoid(x), ["neg", "sigmoid"]),
     ("stabilize/log1p", lambda x: T.log(1 + x), ["log1p"]),
+    ("stabilize/softplus", lambda x: T.log1p(T.exp(x)), ["softplus"]),
     ("stabilize/log1p_sub", lambda x: T.log(1 - x), ["neg", "log1p"]),
     ("stabilize/expm1", lambda x: T.exp(x) - 1, ["expm1"]),
     ("stabilize/log_sigmoid", lambda x: T.log(T.sigmoid(x)), ["neg", "softplus", "neg"]),
@@ -51,6 +52,7 @@ def test_crossentropy_softmax(check_rule, rng):
 
 @pytest.mark.parametrize("build, rule", [
     (lambda x: T.log(2 + x), "stabilize/log1p"),           # log(2+x) is not log1p
+    (lambda x: T.log1p(T.exp(x) * 2), "stabilize/softplus"),
     (lambda x: T.exp(x) - 2, "stabilize/expm1"),
     (lambda x: T.log(T.tanh(x)), "stabilize/log_sigmoid"),
     (lambda x: 2 / (1 + T.exp(x)), "stabilize/sigmoid"),
@@ -145,3 +147,11 @@ def test_logistic_regression_cost_and_gradient_finite():
     softplus = np.logaddexp(0, [50.0, 40.0, -0.3])
     np.testing.assert_allclose(value, softplus.sum())
     np.testing.assert_allclose(g, 1 / (1 + np.exp(-zv)) - yv, rtol=1e-9)
+
+
+def test_log_one_plus_exp_is_softplus_and_finite():
+    x = T.dvector("x")
+    fn = function([x], T.log(1 + T.exp(x)))
+    assert op_names(fn.maker.fgraph) == ["softplus"]
+    np.testing.assert_allclose(fn(np.array([800.0, 0.0, -800.0])),
+                               [800.0, np.log(2), np.exp(-800.0)], rtol=1e-15)
