@@ -196,18 +196,11 @@ def grad_undefined(op: Op, index: int, x: Variable, comment: str = "") -> Undefi
 
 
 # -- ops that shape the gradient -----------------------------------------------------------
-class GradientBlock(Op):
-    """Identity forward; backward returns zero (``zero_grad``) or disconnects
-    (``disconnected_grad``)."""
+class IdentityForward(Op):
+    """An op that passes its input through unchanged (a view) and only shapes the gradient;
+    subclasses define ``grad``."""
 
-    __props__ = ("kind",)
     view_map = {0: [0]}
-
-    def __init__(self, kind: str):
-        self.kind = kind
-
-    def __str__(self) -> str:
-        return {"zero": "ZeroGrad", "disconnected": "DisconnectedGrad"}[self.kind]
 
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
@@ -215,6 +208,19 @@ class GradientBlock(Op):
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = inputs[0]
+
+
+class GradientBlock(IdentityForward):
+    """Identity forward; backward returns zero (``zero_grad``) or disconnects
+    (``disconnected_grad``)."""
+
+    __props__ = ("kind",)
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def __str__(self) -> str:
+        return {"zero": "ZeroGrad", "disconnected": "DisconnectedGrad"}[self.kind]
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         if self.kind == "zero" and not is_int(inputs[0].dtype):
@@ -233,12 +239,11 @@ def disconnected_grad(x: Any) -> Variable:
     return GradientBlock("disconnected")(x)
 
 
-class GradClip(Op):
+class GradClip(IdentityForward):
     """Identity forward; backward clips the incoming gradient elementwise to ``[lower,
     upper]`` (Theano's ``GradClip``)."""
 
     __props__ = ("clip_lower_bound", "clip_upper_bound")
-    view_map = {0: [0]}
 
     def __init__(self, clip_lower_bound: float, clip_upper_bound: float):
         if not clip_lower_bound <= clip_upper_bound:
@@ -246,13 +251,6 @@ class GradClip(Op):
                              f"upper_bound {clip_upper_bound}")
         self.clip_lower_bound = float(clip_lower_bound)
         self.clip_upper_bound = float(clip_upper_bound)
-
-    def make_node(self, x: Any) -> Apply:
-        x = as_tensor_variable(x)
-        return Apply(self, [x], [x.type.make_variable()])
-
-    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
-        output_storage[0][0] = inputs[0]
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         from .mathops import clip
@@ -270,21 +268,13 @@ def grad_clip(x: Any, lower_bound: float, upper_bound: float) -> Variable:
     return GradClip(lower_bound, upper_bound)(x)
 
 
-class GradScale(Op):
+class GradScale(IdentityForward):
     """Identity forward; backward multiplies the incoming gradient by ``multiplier``."""
 
     __props__ = ("multiplier",)
-    view_map = {0: [0]}
 
     def __init__(self, multiplier: float):
         self.multiplier = float(multiplier)
-
-    def make_node(self, x: Any) -> Apply:
-        x = as_tensor_variable(x)
-        return Apply(self, [x], [x.type.make_variable()])
-
-    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
-        output_storage[0][0] = inputs[0]
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         return [output_grads[0] * self.multiplier]
