@@ -44,6 +44,19 @@ def _operand(a: np.ndarray, fb: Callable) -> tuple[Any, int, int]:
     return fb(a.T), TRANS, max(1, a.shape[0])  # raises ValueError unless F-contiguous
 
 
+def _product_args(x: np.ndarray, y: np.ndarray, dt: np.dtype, fb: Callable) -> tuple | None:
+    """(m, n, k, a, trans_a, lda, b, trans_b, ldb) for ``x @ y`` through cblas, or None when
+    the operands do not fit it (shapes, dtype, empty, neither C- nor F-contiguous)."""
+    m, k = x.shape
+    n = y.shape[1]
+    if y.shape[0] != k or not m * n * k or x.dtype != dt or y.dtype != dt:
+        return None
+    try:
+        return (m, n, k, *_operand(x, fb), *_operand(y, fb))
+    except ValueError:
+        return None
+
+
 def gemm_thunk(node: Apply, in_cells: list[list], out_cells: list[list],
                is_gemm: bool) -> Callable[[], None] | None:
     """A thunk for a matrix-matrix ``dot`` or a ``Gemm`` node in float32/float64, or None.
@@ -81,17 +94,11 @@ def gemm_thunk(node: Apply, in_cells: list[list], out_cells: list[list],
         in_place = bool(node.op.destroy_map) and node.inputs[0].owner is None
 
         def thunk() -> None:
-            x, y, z = x_cell[0], y_cell[0], z_cell[0]
-            m, k = x.shape
-            n = y.shape[1]
-            if y.shape[0] != k or z.shape != (m, n) or not m * n * k \
-                    or x.dtype != dt or y.dtype != dt or z.dtype != dt:
+            z = z_cell[0]
+            args = _product_args(x_cell[0], y_cell[0], dt, fb)
+            if args is None or z.shape != args[:2] or z.dtype != dt:
                 return slow()
-            try:
-                pa, ta, lda = _operand(x, fb)
-                pb, tb, ldb = _operand(y, fb)
-            except ValueError:
-                return slow()
+            m, n, k, pa, ta, lda, pb, tb, ldb = args
             if in_place and z.flags.c_contiguous and z.flags.writeable:
                 out = z
             else:
@@ -105,16 +112,10 @@ def gemm_thunk(node: Apply, in_cells: list[list], out_cells: list[list],
     x_cell, y_cell = in_cells
 
     def dot_thunk() -> None:
-        x, y = x_cell[0], y_cell[0]
-        m, k = x.shape
-        n = y.shape[1]
-        if y.shape[0] != k or not m * n * k or x.dtype != dt or y.dtype != dt:
+        args = _product_args(x_cell[0], y_cell[0], dt, fb)
+        if args is None:
             return slow()
-        try:
-            pa, ta, lda = _operand(x, fb)
-            pb, tb, ldb = _operand(y, fb)
-        except ValueError:
-            return slow()
+        m, n, k, pa, ta, lda, pb, tb, ldb = args
         out = buffer(m, n)
         call(ROW_MAJOR, ta, tb, m, n, k, 1.0, pa, lda, pb, ldb, 0.0, fb(out), n)
         out_cell[0] = out
