@@ -107,21 +107,35 @@ class CStyleRenderer:
         return [self.statement(s) for s in kernel.body]
 
     # -- elementwise: contiguous range, then strided ---------------------------------------------
-    def render_elemwise(self, k: Kernel) -> str:
-        nin = len(k.inputs)
+    def _operands(self, k: Kernel, rows: bool = False) -> tuple[list[str], list[str],
+                                                               list[str]]:
+        """(setup, per-element loads, stores) for contiguous operands indexed by ``i``; with
+        ``rows``, full operands start at row ``r`` of ``cols`` elements, "row" operands restart
+        on every row and "col" operands give one value per row."""
         setup, loads = [], []
         for j, a in enumerate(k.inputs):
             t = self.ctype(a.dtype)
-            if a.scalar:
+            if a.role == "scalar":
                 setup.append(f"const {t} {a.name} = *(const {t} *)p[{j}];  /* broadcast */")
+            elif rows and a.role == "col":
+                setup.append(f"const {t} {a.name} = ((const {t} *)p[{j}])[r];  /* per row */")
             else:
-                setup.append(f"const {t} *p_{a.name} = (const {t} *)p[{j}];")
+                start = "" if not rows else ";  /* every row */" if a.role == "row" \
+                    else " + r * cols;"
+                setup.append(f"const {t} *p_{a.name} = (const {t} *)p[{j}]"
+                             + (start or ";"))
                 loads.append(f"const {t} {a.name} = p_{a.name}[i];")
         stores = []
+        nin = len(k.inputs)
         for j, (o, res) in enumerate(zip(k.outputs, k.results, strict=True)):
             t = self.ctype(o.dtype)
-            setup.append(f"{t} *p_{o.name} = ({t} *)p[{nin + j}];")
+            setup.append(f"{t} *p_{o.name} = ({t} *)p[{nin + j}]"
+                         + (" + r * cols;" if rows else ";"))
             stores.append(f"p_{o.name}[i] = {res};")
+        return setup, loads, stores
+
+    def render_elemwise(self, k: Kernel) -> str:
+        setup, loads, stores = self._operands(k)
         inner = indent(loads + self.body(k) + stores, 2)
         contig = "\n".join([
             f"/* {k.title}: contiguous operands */",
@@ -145,25 +159,7 @@ class CStyleRenderer:
     def render_rows(self, k: Kernel) -> str:
         """C-contiguous operands over (rows, cols): "row" operands restart on every row,
         "col" operands give one value per row, so the inner loop is contiguous (vectorized)."""
-        nin = len(k.inputs)
-        setup, loads = [], []
-        for j, a in enumerate(k.inputs):
-            t = self.ctype(a.dtype)
-            if a.role == "scalar":
-                setup.append(f"const {t} {a.name} = *(const {t} *)p[{j}];  /* broadcast */")
-            elif a.role == "col":
-                setup.append(f"const {t} {a.name} = ((const {t} *)p[{j}])[r];  /* per row */")
-            elif a.role == "row":
-                setup.append(f"const {t} *p_{a.name} = (const {t} *)p[{j}];  /* every row */")
-                loads.append(f"const {t} {a.name} = p_{a.name}[i];")
-            else:
-                setup.append(f"const {t} *p_{a.name} = (const {t} *)p[{j}] + r * cols;")
-                loads.append(f"const {t} {a.name} = p_{a.name}[i];")
-        stores = []
-        for j, (o, res) in enumerate(zip(k.outputs, k.results, strict=True)):
-            t = self.ctype(o.dtype)
-            setup.append(f"{t} *p_{o.name} = ({t} *)p[{nin + j}] + r * cols;")
-            stores.append(f"p_{o.name}[i] = {res};")
+        setup, loads, stores = self._operands(k, rows=True)
         return "\n".join([
             f"/* {k.title}: rows of broadcast operands */",
             f"{self.helper_prefix} {k.name}_rowrange(int64_t lo, int64_t hi, int64_t cols, "
