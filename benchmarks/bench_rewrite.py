@@ -9,12 +9,12 @@ from __future__ import annotations
 import time
 
 import nbgraph.tensor as T
-from nbgraph.compile.fgraph import FunctionGraph
 from nbgraph.compile.function import function
 from nbgraph.compile.mode import Mode
-from nbgraph.compile.rewrite.pipeline import PIPELINE
+from nbgraph.core.fgraph import FunctionGraph
 from nbgraph.core.gradient import grad
 from nbgraph.core.shared import shared
+from nbgraph.rewrite.pipeline import PIPELINE
 
 
 def mlp(layers: int, width: int = 16) -> tuple[list, list]:

@@ -401,7 +401,7 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     import nbgraph
     import_time = time.perf_counter() - start
-    from nbgraph.compile.c_linker import thread_count
+    from nbgraph.link.c_linker import thread_count
     print(f"# nbgraph {nbgraph.__version__} benchmarks: {os.uname().machine}, "
           f"{len(os.sched_getaffinity(0))} cores, nbgraph threads {thread_count()}, "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "

@@ -9,7 +9,13 @@ kernels, and inline views of all of it (``%load_ext nbgraph``). Classic Theano c
 # waivers; no __all__, so `from nbgraph import *` keeps giving every public name.
 # gpu registers its linker, mode and shared constructor with compile and core (CuPy loads
 # only when a GPU is asked for)
-from . import gpu, gradient, ifelse, printing, tensor  # noqa: F401
+from . import (  # noqa: F401
+    gpu,
+    gradient,
+    ifelse,
+    printing,
+    tensor,
+)
 from .compile.function import Function, In, Out, function  # noqa: F401
 from .compile.mode import Mode  # noqa: F401
 from .config import config  # noqa: F401
@@ -18,8 +24,7 @@ from .core.graph import Apply, Constant, Variable  # noqa: F401
 from .core.shared import SharedVariable, shared  # noqa: F401
 from .printing import pp  # noqa: F401
 from .scan_module import scan  # noqa: F401
-
-__version__ = "0.1.0"
+from .version import __version__  # noqa: F401
 
 
 def load_ipython_extension(ipython):  # noqa: ANN001, ANN201

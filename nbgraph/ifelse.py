@@ -1,5 +1,5 @@
 """Theano's ``theano.ifelse`` path: ``from nbgraph.ifelse import ifelse``."""
 
-from .core.control import IfElse, ifelse
+from .ops.control import IfElse, ifelse
 
 __all__ = ["IfElse", "ifelse"]

@@ -11,7 +11,7 @@ import pytest
 
 def _has_c() -> bool:
     return importlib.util.find_spec("cffi") is not None and shutil.which("gcc") is not None \
-        and importlib.util.find_spec("nbgraph.compile.c_linker") is not None
+        and importlib.util.find_spec("nbgraph.link.c_linker") is not None
 
 
 def _has_cuda() -> bool:

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 import nbgraph.tensor as T
-from nbgraph.core.elemwise import Elemwise
-from nbgraph.core.scalar import SCALAR_OPS, cast_spec
 from nbgraph.core.types import TensorType
+from nbgraph.ops.elemwise import Elemwise
+from nbgraph.ops.scalar import SCALAR_OPS, cast_spec
 
 INT_ROWS = {"and_", "or_", "xor", "invert"}
 FLOATS = ("float64", "float32")

@@ -1,8 +1,9 @@
-"""The layer contract (DESIGN §3, STYLE B2), checked by parsing every module's imports.
+"""The layer contract (DESIGN §3), checked by parsing every module's imports.
 
-Dependencies flow core <- compile <- gpu; widgets read all three and nothing imports widgets.
-An upward import is an error wherever it sits (module level or inside a function) and whatever
-comment it carries; the few that Theano's API needs are whitelisted by (file, function).
+Stages import only downward: core <- ops <- rewrite <- codegen <- link <- compile <- gpu, and
+widgets read them all; nothing imports widgets. Module-level imports form no cycle. An import
+inside a function is allowed only for an optional heavy dependency (CuPy, SciPy, IPython,
+JAX) and for the few (file, function) pairs whitelisted below; comments excuse nothing.
 """
 
 from __future__ import annotations
@@ -17,25 +18,27 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "nbgraph"
 
-# What each layer may import (``config`` is the settings every layer reads). The upper layers
-# (gpu, widgets) register what they add in tables of the lower ones instead of being imported:
-# linkers and modes in compile/linker.py and compile/mode.py, shared constructors in
-# core/shared.py; inner graphs (Scan, IfElse) are compiled through the linker's InnerCompiler.
-MAY_IMPORT = {
-    "core": {"core", "config"},
-    "compile": {"compile", "core", "config"},
-    "gpu": {"gpu", "compile", "core", "config"},
-}
+# The stages, lowest first: each may import itself and the stages before it (and ``config``
+# and ``version``, which every stage reads). The upper stages register what they add in small
+# tables of the lower ones instead of being imported (gpu: linkers, modes, shared
+# constructors; ops: the tensor math that core's variables and autodiff call, MATH in
+# core/tensor_math.py).
+ORDER = ("core", "ops", "rewrite", "codegen", "link", "compile", "gpu")
+MAY_IMPORT = {stage: {*ORDER[: i + 1], "config", "version"} for i, stage in enumerate(ORDER)}
 
-# The only upward imports: (file, enclosing function) -> the module it may import, lazily.
-UPWARD_WHITELIST = {
+# Theano's module paths re-export (they may import any stage, never widgets)
+THEANO_PATHS = {"tensor", "sandbox", "scan_module", "misc", "gradient", "ifelse", "printing"}
+
+# The only imports of nbgraph modules inside functions: (file, function) -> the module.
+FUNCTION_IMPORTS = {
     # Variable.eval() compiles and runs its graph: a Theano convenience on a core object
-    # (STYLE B2). STYLE B2's other one, verify_grad, lives in compile/function.py: no entry.
     ("core/variable.py", "eval"): "nbgraph.compile.function",
+    # %load_ext nbgraph: widgets (and IPython, ipywidgets) load only in a notebook
+    ("__init__.py", "load_ipython_extension"): "nbgraph.widgets.magic",
 }
 
-# The only place outside widgets allowed to import widgets (lazily, inside the function).
-WIDGETS_HOOKS = {("__init__.py", "load_ipython_extension")}
+# What else a function may import: optional heavy dependencies, loaded when first used
+OPTIONAL_HEAVY = {"cupy", "scipy", "IPython", "jax", "jaxlib"}
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ def _layer(module: str) -> str | None:
 
 
 def upward_imports(rel: str, imports: list[Import]) -> list[str]:
-    """The imports of ``rel`` that its layer may not make (comments do not matter)."""
+    """The imports of ``rel`` that its stage may not make (comments do not matter)."""
     own = Path(rel).parts[0]
     allowed = MAY_IMPORT.get(own)
     bad = []
@@ -115,11 +118,28 @@ def upward_imports(rel: str, imports: list[Import]) -> list[str]:
         layer = _layer(imp.module)
         if allowed is None or layer is None or layer in allowed or imp.type_checking:
             continue
-        if imp.function is not None and UPWARD_WHITELIST.get((rel, imp.function)) == imp.module:
+        if imp.function is not None and FUNCTION_IMPORTS.get((rel, imp.function)) == imp.module:
             continue
         where = "at module level" if imp.function is None else f"inside {imp.function}()"
         bad.append(f"{rel}:{imp.line} imports {imp.module} {where}: {own} may import only "
                    f"{sorted(allowed)}")
+    return bad
+
+
+def function_imports(rel: str, imports: list[Import]) -> list[str]:
+    """Imports inside functions that are neither whitelisted nor optional heavy packages."""
+    bad = []
+    for imp in imports:
+        if imp.function is None or imp.type_checking:
+            continue
+        top = imp.module.split(".")[0]
+        if top == "nbgraph":
+            if FUNCTION_IMPORTS.get((rel, imp.function)) == imp.module:
+                continue
+        elif top in OPTIONAL_HEAVY:
+            continue
+        bad.append(f"{rel}:{imp.line} imports {imp.module} inside {imp.function}(): import it "
+                   f"at module level (only {sorted(OPTIONAL_HEAVY)} load lazily)")
     return bad
 
 
@@ -134,80 +154,159 @@ def _in_layer(*layers: str) -> list[Path]:
     return [p for p in MODULES if p.relative_to(PACKAGE).parts[0] in layers]
 
 
-def test_the_layers_exist():
+def _stage(path: Path) -> str:
+    return Path(_rel(path)).with_suffix("").parts[0]
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the nbgraph modules its module-level code imports (``from pkg import name``
+    names the submodule when ``name`` is one; a parent package's ``__init__`` is not counted,
+    it runs before any of its submodules)."""
+    known = {module_name(_rel(p)) for p in MODULES}
+    graph: dict[str, set[str]] = {}
+    for path in MODULES:
+        rel = _rel(path)
+        edges = set()
+        for imp in imports_in(path.read_text(), rel):
+            if imp.function is None and not imp.type_checking and imp.module in known:
+                edges.add(imp.module)
+        graph[module_name(rel)] = edges
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1 or v in graph.get(v, ()):
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_stages_exist():
     # the checks below would pass vacuously on an empty package
-    assert len(_in_layer("core")) >= 5
-    assert len(_in_layer("compile")) >= 3
-    assert len(_in_layer("gpu")) >= 3
+    for stage in ORDER:
+        assert _in_layer(stage), f"no module in nbgraph/{stage}/"
+    assert {_stage(p) for p in MODULES} <= {*ORDER, *THEANO_PATHS, "widgets", "config",
+                                           "version", "__init__"}
 
 
 @pytest.mark.parametrize("path", _in_layer(*MAY_IMPORT), ids=_rel)
-def test_layers_import_only_layers_below(path):
-    # core <- compile <- gpu: no upward import, lazy or not, outside UPWARD_WHITELIST
+def test_stages_import_only_stages_below(path):
     bad = upward_imports(_rel(path), imports_in(path.read_text(), _rel(path)))
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize("pair", sorted(UPWARD_WHITELIST))
+@pytest.mark.parametrize("path", MODULES, ids=_rel)
+def test_functions_import_only_heavy_optional_packages(path):
+    bad = function_imports(_rel(path), imports_in(path.read_text(), _rel(path)))
+    assert not bad, "\n".join(bad)
+
+
+def test_no_import_cycle():
+    found = cycles(import_graph())
+    assert not found, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in found)
+
+
+def test_the_cycle_finder_finds_cycles():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+@pytest.mark.parametrize("pair", sorted(FUNCTION_IMPORTS))
 def test_each_whitelisted_import_still_exists(pair):
     # a stale entry would silently allow a future import at that spot
     rel, function = pair
     found = {(i.function, i.module) for i in imports_in((PACKAGE / rel).read_text(), rel)}
-    assert (function, UPWARD_WHITELIST[pair]) in found
+    assert (function, FUNCTION_IMPORTS[pair]) in found
 
 
-@pytest.mark.parametrize("path", [p for p in MODULES if p.relative_to(PACKAGE).parts[0]
-                                  != "widgets"], ids=_rel)
+@pytest.mark.parametrize("path", [p for p in MODULES if _stage(p) != "widgets"], ids=_rel)
 def test_nothing_below_widgets_imports_widgets(path):
     rel = _rel(path)
     for imp in imports_in(path.read_text(), rel):
         if _layer(imp.module) != "widgets":
             continue
-        assert (rel, imp.function) in WIDGETS_HOOKS, f"{rel}:{imp.line} imports " \
-            f"{imp.module}: widgets read the other layers; nothing outside widgets may " \
-            f"import them"
+        assert FUNCTION_IMPORTS.get((rel, imp.function)) == imp.module, \
+            f"{rel}:{imp.line} imports {imp.module}: widgets read the other layers; nothing " \
+            f"outside widgets may import them"
 
 
 @pytest.mark.parametrize(("rel", "source", "flagged"), [
     # a '# lazy' comment, or sitting inside a function, no longer makes an import legal
     ("core/foo.py", "def f():\n    from ..compile.function import function  # lazy\n", True),
-    ("core/control.py", "from ..scan_module.scan import scan\n", True),
-    ("core/shared.py", "def shared():\n    from ..gpu.types import gpu_shared  # lazy\n", True),
+    ("core/variable.py", "from ..ops.math import add\n", True),
+    ("ops/math.py", "from ..rewrite.engine import rule\n", True),
+    ("codegen/kernel.py", "from ..link.vm import VM\n", True),
+    ("link/vm.py", "from ..compile.function import function\n", True),
     ("compile/mode.py", "def get_mode():\n    from ..gpu.transfer import gpu_mode  # lazy\n",
      True),
-    ("compile/linker.py", "import nbgraph.gpu.cuda_linker\n", True),
     ("gpu/types.py", "def f():\n    from ..widgets import views\n", True),
     # the whitelist is exact: the same import from another function of the file is flagged
-    ("core/variable.py", "def eval():\n    from ..compile.function import eval_variable\n",
-     False),
     ("core/variable.py", "def grad():\n    from ..compile.function import function\n", True),
     ("core/variable.py", "def eval():\n    from ..compile.mode import Mode\n", True),
     # below: allowed
+    ("core/variable.py", "def eval():\n    from ..compile.function import function\n",
+     False),
     ("gpu/register.py", "from ..compile.mode import register_mode\n", False),
-    ("compile/cache.py", "def key():\n    from .. import __version__\n", False),
+    ("link/c_linker.py", "from ..codegen.kernel import Kernel\n", False),
     ("core/op.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                   "    from ..compile.linker import InnerCompiler\n", False),
+                   "    from ..link.linker import PythonLinker\n", False),
 ])
 def test_the_checker_flags_upward_imports(rel, source, flagged):
     assert bool(upward_imports(rel, imports_in(source, rel))) == flagged
 
 
-def test_scan_module_only_re_exports():
-    # a Theano module path: the Scan family lives in core (scan.py, scan_op.py, scan_grad.py)
-    for path in (PACKAGE / "scan_module").glob("*.py"):
+@pytest.mark.parametrize(("source", "flagged"), [
+    ("def f():\n    from .graph import Apply\n", True),
+    ("def f():\n    import warnings\n", True),
+    ("def f():\n    import cupy\n", False),
+    ("def f():\n    from scipy import special\n", False),
+    ("import warnings\n", False),
+])
+def test_the_checker_flags_function_imports(source, flagged):
+    assert bool(function_imports("ops/foo.py", imports_in(source, "ops/foo.py"))) == flagged
+
+
+def test_theano_paths_only_re_export():
+    # Theano's module paths are doors into the stages: no function or class is defined there
+    for path in MODULES:
+        if _stage(path) not in THEANO_PATHS:
+            continue
         tree = ast.parse(path.read_text())
         defined = [n.name for n in ast.walk(tree)
                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
         assert not defined, f"{_rel(path)} defines {defined}; it should only re-export"
-        assert {_layer(i.module) for i in imports_in(path.read_text(), _rel(path))} <= \
-            {"core", None}
 
 
 def test_importing_nbgraph_loads_no_widgets_and_no_cupy():
     # nbgraph imports nbgraph.gpu (to register the CUDA linker and modes), never CuPy
     code = ("import sys, nbgraph, nbgraph.tensor, nbgraph.gradient; "
             "bad = sorted(m for m in sys.modules if m.startswith(('nbgraph.widgets', "
-            "'ipywidgets', 'cupy', 'nbgraph.gpu.cuda_linker'))); "
+            "'ipywidgets', 'cupy', 'IPython'))); "
             "ok = 'nbgraph.gpu' in sys.modules; print(bad, ok); sys.exit(1 if bad or not ok "
             "else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import nbgraph
 import nbgraph.tensor as T
 from nbgraph.compile.mode import PREDEFINED, Mode
-from nbgraph.core.scalar import SCALAR_BY_NAME
+from nbgraph.ops.scalar import SCALAR_BY_NAME
 
 
 # Domain maps use only Python operators, so one lambda builds graph and computes NumPy alike.

@@ -12,8 +12,11 @@ from typing import Any
 import numpy as np
 
 from ..core.graph import Apply, Constant, Variable, clone_graph, toposort
-from .linker import get_linker
-from .mode import Mode
+from ..core.inner_graph import REFERENCE
+from ..core.op import InnerCompiler
+from ..link.registry import get_linker
+from ..rewrite.pipeline import PIPELINE, resolve
+from .base_mode import Mode
 
 
 class DebugModeError(AssertionError):
@@ -70,7 +73,6 @@ class CheckedPipeline:
         self.optimizer = optimizer
 
     def _resolved(self) -> Any:
-        from .rewrite.pipeline import PIPELINE, resolve
         found = resolve(self.optimizer)
         return PIPELINE.only() if found is None else found
 
@@ -98,8 +100,10 @@ class DebugLinker:
         self.name = f"debug({inner})"
 
     def make_thunks(self, fgraph: Any, nodes: list[Apply], storage: dict[Variable, list],
-                    profile: Any = None) -> tuple[list[Any], dict[Apply, str]]:
-        thunks, source = get_linker(self.inner).make_thunks(fgraph, nodes, storage, profile)
+                    profile: Any = None, compiler: InnerCompiler = REFERENCE
+                    ) -> tuple[list[Any], dict[Apply, str]]:
+        thunks, source = get_linker(self.inner).make_thunks(fgraph, nodes, storage, profile,
+                                                               compiler)
         checked = [self._node_check(node, thunk, storage) for node, thunk in
                    zip(nodes, thunks, strict=True)]
         if checked:

@@ -15,16 +15,18 @@ from typing import Any
 import numpy as np
 
 from ..config import NbgraphWarning
+from ..core.fgraph import FunctionGraph
 from ..core.graph import Constant, Variable, ancestors, clone_graph, graph_inputs
 from ..core.shared import SharedVariable
 from ..core.variable import as_tensor_variable
-from .fgraph import FunctionGraph
-from .linker import get_linker
-from .mode import Mode, get_mode
+from ..link.registry import get_linker
+from ..link.vm import VM, make_storage, node_error, thunk_reads
+from ..rewrite.inplace import ordered_toposort
+from ..rewrite.pipeline import resolve
+from .base_mode import Mode
+from .inner import InnerCompiler
+from .mode import get_mode
 from .profile import ProfileStats
-from .rewrite.inplace import ordered_toposort
-from .rewrite.pipeline import resolve
-from .vm import VM, make_storage, node_error, thunk_reads
 
 
 class UnusedInputError(ValueError):
@@ -377,7 +379,8 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
     variables += [out for node in nodes for out in node.outputs]  # unused sibling outputs too
     storage = make_storage(variables)
     link_start = time.perf_counter()
-    thunks, source = linker.make_thunks(fgraph, nodes, storage, stats)
+    compiler = InnerCompiler(linker, function, lambda: get_mode(None))
+    thunks, source = linker.make_thunks(fgraph, nodes, storage, stats, compiler)
     reads = [thunk_reads(node, thunk) for node, thunk in zip(nodes, thunks, strict=True)]
     in_cells = [[storage[v] for v in variables] for variables in reads]
     if stats is not None:
@@ -504,11 +507,3 @@ def eval_variable(var: Variable, inputs_to_values: dict) -> Any:
         var.tag.eval_functions = cache
     return fn(*[inputs_to_values[k] for k in keys])
 
-
-def __getattr__(name: str) -> Any:
-    """``verify_grad`` and ``GradientError`` moved to ``compile.verify`` (they import this
-    module); tests across the package still import them from here."""
-    if name in ("verify_grad", "GradientError"):
-        from . import verify  # lazy: verify imports this module
-        return getattr(verify, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,59 +1,20 @@
 """Modes: which rewrites run and which linker executes the graph (FAST_RUN, FAST_COMPILE, ...).
 
 ``Mode(linker=, optimizer=)``; ``including``/``excluding`` take pass names or ``pass/rule``
-names. DebugMode and NanGuardMode live in their own modules and are found here by name; modes
-of upper layers ('GPU', FAST_RUN on ``device='cuda'``) are registered by them.
+names. The Mode class is in base_mode.py; DebugMode and NanGuardMode live in their own modules
+and are found here by name; modes of upper layers ('GPU', FAST_RUN on ``device='cuda'``) are
+registered by them. Theano's ``theano.compile.mode`` path.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
 from ..config import config
-
-
-class Mode:
-    """``Mode(linker='py', optimizer='fast_run')``: how ``function`` compiles.
-
-    ``linker`` is 'py' (Python VM over each op's NumPy ``perform``), 'c'/'cvm' (compiled
-    kernels where possible) or a linker object. ``optimizer`` names a rewrite pipeline
-    ('fast_run', 'fast_compile', None for no rewrites) or is a Pipeline value.
-
-    >>> mode = Mode(optimizer="fast_run").excluding("fuse_elemwise", "stabilize/log1p")
-    >>> f = nbgraph.function([x], T.log(1 + x), mode=mode)
-    """
-
-    def __init__(self, linker: Any = "py", optimizer: Any = "fast_run"):
-        self.linker = linker
-        self.optimizer = optimizer
-
-    def _with(self, optimizer: Any) -> Mode:
-        other = copy.copy(self)
-        other.optimizer = optimizer
-        return other
-
-    def including(self, *names: str) -> Mode:
-        """This mode with more passes or rules (unsafe ones included) switched on."""
-        return self._with(_pipeline(self.optimizer).including(*names))
-
-    def excluding(self, *names: str) -> Mode:
-        """This mode with passes or ``pass/rule`` rules switched off."""
-        return self._with(_pipeline(self.optimizer).excluding(*names))
-
-    def requiring(self, *names: str) -> Mode:  # Theano's spelling of including
-        return self.including(*names)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(linker={self.linker!r}, optimizer={self.optimizer!r})"
-
-
-def _pipeline(optimizer: Any) -> Any:
-    from .rewrite.pipeline import PIPELINE, resolve  # lazy: pipeline imports every rule set
-    found = resolve(optimizer)
-    return PIPELINE.only() if found is None else found
-
+from .base_mode import Mode
+from .debugmode import DebugMode
+from .nanguardmode import NanGuardMode
 
 # FAST_RUN compiles elementwise and reduction kernels (falls back to Python without a compiler)
 FAST_RUN = Mode("c", "fast_run")
@@ -96,8 +57,6 @@ def _device_mode(device: str) -> Mode | None:
 
 
 def _debug_modes() -> dict[str, Mode]:
-    from .debugmode import DebugMode  # lazy: they import this module
-    from .nanguardmode import NanGuardMode
     return {"DebugMode": DebugMode(), "DEBUG_MODE": DebugMode(),
             "NanGuardMode": NanGuardMode()}
 

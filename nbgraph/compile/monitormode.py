@@ -12,8 +12,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..core.graph import Apply, Variable
-from .linker import get_linker
-from .mode import Mode
+from ..core.inner_graph import REFERENCE
+from ..core.op import InnerCompiler
+from ..link.registry import get_linker
+from .base_mode import Mode
 
 Hook = Callable[[int, Apply, Any], None]
 
@@ -27,8 +29,10 @@ class MonitorLinker:
         self.name = f"monitor({inner})"
 
     def make_thunks(self, fgraph: Any, nodes: list[Apply], storage: dict[Variable, list],
-                    profile: Any = None) -> tuple[list[Any], dict[Apply, str]]:
-        thunks, source = get_linker(self.inner).make_thunks(fgraph, nodes, storage, profile)
+                    profile: Any = None, compiler: InnerCompiler = REFERENCE
+                    ) -> tuple[list[Any], dict[Apply, str]]:
+        thunks, source = get_linker(self.inner).make_thunks(fgraph, nodes, storage, profile,
+                                                               compiler)
         return [self._wrap(i, node, thunk, storage) for i, (node, thunk) in
                 enumerate(zip(nodes, thunks, strict=True))], source
 

@@ -11,8 +11,10 @@ from typing import Any
 import numpy as np
 
 from ..core.graph import Apply, Variable
-from .linker import get_linker
-from .mode import Mode
+from ..core.inner_graph import REFERENCE
+from ..core.op import InnerCompiler
+from ..link.registry import get_linker
+from .base_mode import Mode
 
 
 class NanGuardError(FloatingPointError):
@@ -53,8 +55,10 @@ class NanGuardLinker:
         return None
 
     def make_thunks(self, fgraph: Any, nodes: list[Apply], storage: dict[Variable, list],
-                    profile: Any = None) -> tuple[list[Any], dict[Apply, str]]:
-        thunks, source = get_linker(self.inner).make_thunks(fgraph, nodes, storage, profile)
+                    profile: Any = None, compiler: InnerCompiler = REFERENCE
+                    ) -> tuple[list[Any], dict[Apply, str]]:
+        thunks, source = get_linker(self.inner).make_thunks(fgraph, nodes, storage, profile,
+                                                               compiler)
         return [self._guard(node, thunk, storage) for node, thunk in
                 zip(nodes, thunks, strict=True)], source
 

@@ -7,6 +7,7 @@ Theano), and in plural form.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ..config import config
@@ -50,8 +51,10 @@ def _plural(single: Any, plural: str) -> Any:
     return make
 
 
+@functools.cache
 def all_constructors() -> dict[str, Any]:
-    """{'dvector': ..., 'dvectors': ..., 'vector': ..., ...} for ``nbgraph.tensor``."""
+    """{'dvector': ..., 'dvectors': ..., 'vector': ..., ...} for ``nbgraph.tensor`` (made once,
+    so every Theano path that re-exports them gives the same objects)."""
     out: dict[str, Any] = {}
     for kind in KINDS:
         for prefix in [None, *DTYPE_PREFIX]:

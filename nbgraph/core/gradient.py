@@ -8,13 +8,15 @@ Gradient view can set it apart.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .graph import Apply, Variable, ancestors, next_uid, toposort
+from .graph import Apply, Variable, ancestors, clone_graph, next_uid, toposort
 from .op import Op
+from .tensor_math import MATH
 from .types import is_float, is_int
 from .variable import as_tensor_variable, constant
 
@@ -88,7 +90,6 @@ def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = Non
             if disconnected_inputs == "raise":
                 raise DisconnectedInputError(message)
             if disconnected_inputs == "warn":
-                import warnings
                 warnings.warn(message, stacklevel=2)
             g = None if return_disconnected == "None" else _zeros(w)
         elif add_names and w.name and cost is not None and uses[id(g)] == 1 \
@@ -103,8 +104,7 @@ def _ones(var: Variable) -> Variable:
 
 
 def _zeros(var: Variable) -> Variable:
-    from .mathops import zeros_like
-    return zeros_like(var, dtype=var.dtype if is_float(var.dtype) else "float64")
+    return MATH.zeros_like(var, dtype=var.dtype if is_float(var.dtype) else "float64")
 
 
 def backprop(seeds: dict[Variable, Variable], wrt: Sequence[Variable],
@@ -163,9 +163,8 @@ def backprop(seeds: dict[Variable, Variable], wrt: Sequence[Variable],
 
 
 def _sum_parts(parts: list[Variable], var: Variable) -> Variable:
-    from .mathops import add
     first_uid = next_uid()
-    out = add(*parts)
+    out = MATH.add(*parts)
     if out.owner is not None and out.owner.uid >= first_uid:
         out.owner.tag.grad_of = getattr(parts[0].owner.tag, "grad_of", None) \
             if parts[0].owner is not None else None
@@ -178,8 +177,7 @@ def _check_grad(node: Apply, inp: Variable, g: Any) -> Variable:
         raise ValueError(f"{node.op}.grad returned a {g.ndim}-d gradient for the "
                          f"{inp.ndim}-d input {inp} (node {node.uid})")
     if g.dtype != inp.dtype and is_float(inp.dtype):
-        from .mathops import cast
-        g = cast(g, inp.dtype)
+        g = MATH.cast(g, inp.dtype)
     return g
 
 
@@ -253,8 +251,7 @@ class GradClip(IdentityForward):
         self.clip_upper_bound = float(clip_upper_bound)
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
-        from .mathops import clip
-        return [clip(output_grads[0], self.clip_lower_bound, self.clip_upper_bound)]
+        return [MATH.clip(output_grads[0], self.clip_lower_bound, self.clip_upper_bound)]
 
 
 def grad_clip(x: Any, lower_bound: float, upper_bound: float) -> Variable:
@@ -308,13 +305,10 @@ def Rop(f: Any, wrt: Any, eval_points: Any) -> Any:
         u = fi.type.make_variable("u")
         vjp = Lop(fi, wrt_list, u, disconnected_inputs="ignore")
         vjp = vjp if isinstance(vjp, list) else [vjp]
-        from .mathops import add
-        from .mathops import sum as tsum
-        terms = [tsum(v * p) for v, p in zip(vjp, points, strict=True)]
-        inner = add(*terms) if len(terms) > 1 else terms[0]
+        terms = [MATH.sum(v * p) for v, p in zip(vjp, points, strict=True)]
+        inner = MATH.add(*terms) if len(terms) > 1 else terms[0]
         jvp = grad(inner, u, disconnected_inputs="ignore")
         # the result no longer depends on u (it is linear in u): substitute zeros for it
-        from .graph import clone_graph
         outs.append(clone_graph([jvp], replace={u: _zeros(fi)}, share_unchanged=True)[jvp])
     return outs if isinstance(f, (list, tuple)) else outs[0]
 
@@ -328,14 +322,12 @@ def jacobian(expression: Any, wrt: Any, consider_constant: Any = None,
     if expression.ndim == 0:
         out = grad(expression, wrt_list, consider_constant, disconnected_inputs)
         return out if as_list else out[0]
-    from .alloc import arange
-    from .control import scan
     flat = expression.flatten()
 
     def row(i: Any, *ws: Any) -> Any:
         return grad(flat[i], list(ws), consider_constant, disconnected_inputs)
 
-    rows, _ = scan(row, sequences=arange(flat.shape[0]), non_sequences=wrt_list)
+    rows, _ = MATH.scan(row, sequences=MATH.arange(flat.shape[0]), non_sequences=wrt_list)
     rows = rows if isinstance(rows, list) else [rows]
     shaped = [r.reshape([*[expression.shape[i] for i in range(expression.ndim)],
                          *[w.shape[j] for j in range(w.ndim)]], ndim=expression.ndim + w.ndim)

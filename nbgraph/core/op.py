@@ -37,7 +37,7 @@ class InnerCompiler(Protocol):
     >>> step(x_value, h_value)                                     # -> [array(...)]
 
     ``nbgraph.core.inner_graph.REFERENCE`` runs the graph node by node with each ``perform``
-    (what ``perform`` itself uses); the linkers in ``nbgraph.compile.linker`` compile it.
+    (what ``perform`` itself uses); the linkers in ``nbgraph.link.linker`` compile it.
     """
 
     key: Hashable
@@ -70,6 +70,11 @@ class Op:
 
     def __repr__(self) -> str:
         return str(self)
+
+    def pp(self, node: Apply, args: list[str]) -> str:
+        """How ``printing.pp`` shows this node, given its inputs' printed forms: ``op(a, b)``
+        unless the op prints itself (infix elementwise math, transposes)."""
+        return f"{self}({', '.join(args)})"
 
     # -- the contract --------------------------------------------------------------------
     def make_node(self, *inputs: Any) -> Apply:

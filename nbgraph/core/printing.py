@@ -10,7 +10,6 @@ import sys
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from .elemwise import DimShuffle, Elemwise
 from .graph import Apply, Variable, toposort
 from .records import leaf_kind, snapshot_records
 
@@ -196,34 +195,6 @@ def debugprint(obj: Any, depth: int = -1, print_type: bool = False,
 
 
 # -- pp ---------------------------------------------------------------------------------------
-# Theano prints these scalar ops under other names or forms
-_PP_PATTERNS = {"second": "fill({0}, {1})", "abs_": "|{0}|"}
-
-
-def _pp_node(node: Apply, args: list[str], var: Variable) -> str:
-    op = node.op
-    if isinstance(op, DimShuffle):
-        order = list(op.new_order)
-        while order and order[0] == "x":  # broadcasting pads print as the value itself
-            order.pop(0)
-        ndim = node.inputs[0].ndim
-        if order == list(range(ndim)):
-            return args[0]
-        if order == list(reversed(range(ndim))):
-            return f"{args[0]}.T"
-        return "DimShuffle{" + ", ".join(map(str, op.new_order)) + f"}}({args[0]})"
-    spec = op.scalar_op if isinstance(op, Elemwise) else None
-    if spec is not None and not spec.name.startswith("Composite"):
-        if spec.name in _PP_PATTERNS:
-            return _PP_PATTERNS[spec.name].format(*args)
-        if spec.symbol and len(args) == 1:
-            return f"({spec.symbol}{args[0]})"
-        if spec.symbol:
-            return "(" + f" {spec.symbol} ".join(args) + ")"
-        return f"{spec.name}({', '.join(args)})"
-    return f"{op}({', '.join(args)})"
-
-
 def _pp_leaf(var: Variable) -> str:
     """A graph input or constant; a Python number prints as written (``x ** 2`` shows
     ``TensorConstant{2}`` though it computes in float64, as Theano's int8 constant did)."""
@@ -254,7 +225,7 @@ def pp(var: Variable) -> str:
     for node in toposort([var]):
         args = [text[id(x)] if id(x) in text else _pp_leaf(x) for x in node.inputs]
         for out in node.outputs:
-            text[id(out)] = _pp_node(node, args, out)
+            text[id(out)] = node.op.pp(node, args)
     return text.get(id(var), _pp_leaf(var))
 
 

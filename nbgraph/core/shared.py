@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import config
 from .types import TensorType
 from .variable import TensorVariable
 
@@ -85,11 +86,9 @@ def shared(value: Any, name: str | None = None, strict: bool = False,
     keeps the value in GPU memory (the constructor ``nbgraph.gpu`` registers).
     """
     if isinstance(value, (int, float, bool)) and not isinstance(value, np.generic):
-        from ..config import config
         dtype = config.floatX if isinstance(value, float) else "int64"
         value = np.asarray(value, dtype=dtype)
-    from ..config import config as settings
-    on_device = _device_constructor(str(kwargs.get("device", settings.device)))
+    on_device = _device_constructor(str(kwargs.get("device", config.device)))
     if on_device is not None:
         return on_device(value, name, strict, allow_downcast, broadcastable)
     array = np.asarray(value)

@@ -50,6 +50,9 @@ class TensorType:
     broadcastable (length 1). ``shape`` entries are an int when known, else None.
     """
 
+    # the class of its variables: core/variable.py sets it (Theano's TensorType.Variable)
+    Variable: Any = None
+
     __slots__ = ("dtype", "shape", "_hash")
 
     def __init__(self, dtype: str, broadcastable: Sequence[bool] | None = None,
@@ -155,9 +158,8 @@ class TensorType:
         return np.zeros(shape, dtype=self.dtype)
 
     # -- making Variables ------------------------------------------------------------------
-    def make_variable(self, name: str | None = None):
-        from .variable import TensorVariable
-        return TensorVariable(self, None, None, name)
+    def make_variable(self, name: str | None = None) -> Any:
+        return self.Variable(self, None, None, name)
 
     def __call__(self, name: str | None = None):
         return self.make_variable(name)

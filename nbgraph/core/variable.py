@@ -1,6 +1,6 @@
 """TensorVariable and TensorConstant: graph values with NumPy's operators and methods.
 
-Operators build graph through ``core.mathops`` (resolved lazily: the op modules import this one).
+Operators build graph through ``MATH``, the op library's functions (core/tensor_math.py).
 ``==`` is left as identity, as in Theano: use ``T.eq`` for the elementwise comparison.
 """
 
@@ -13,17 +13,8 @@ import numpy as np
 
 from ..config import config
 from .graph import Constant, Variable
+from .tensor_math import MATH
 from .types import TensorType, is_int
-
-
-def _m() -> Any:
-    from . import mathops
-    return mathops
-
-
-def _shape_ops() -> Any:
-    from . import shape
-    return shape
 
 
 class TensorOperators:
@@ -46,11 +37,11 @@ class TensorOperators:
 
     @property
     def shape(self) -> Any:
-        return _shape_ops().shape(self)
+        return MATH.shape(self)
 
     @property
     def size(self) -> Any:
-        return _m().prod(self.shape)
+        return MATH.prod(self.shape)
 
     @property
     def T(self) -> Any:
@@ -67,151 +58,146 @@ class TensorOperators:
         raise TypeError("cannot iterate over a symbolic variable; index it or use scan")
 
     # -- arithmetic -------------------------------------------------------------------------
-    def __add__(self, other: Any) -> Any: return _m().add(self, other)
-    def __radd__(self, other: Any) -> Any: return _m().add(other, self)
-    def __sub__(self, other: Any) -> Any: return _m().sub(self, other)
-    def __rsub__(self, other: Any) -> Any: return _m().sub(other, self)  # other - self
-    def __mul__(self, other: Any) -> Any: return _m().mul(self, other)
-    def __rmul__(self, other: Any) -> Any: return _m().mul(other, self)
-    def __truediv__(self, other: Any) -> Any: return _m().true_div(self, other)
-    def __rtruediv__(self, other: Any) -> Any: return _m().true_div(other, self)
-    def __floordiv__(self, other: Any) -> Any: return _m().int_div(self, other)
-    def __rfloordiv__(self, other: Any) -> Any: return _m().int_div(other, self)
-    def __mod__(self, other: Any) -> Any: return _m().mod(self, other)
-    def __rmod__(self, other: Any) -> Any: return _m().mod(other, self)
-    def __pow__(self, other: Any) -> Any: return _m().pow(self, other)
-    def __rpow__(self, other: Any) -> Any: return _m().pow(other, self)
-    def __matmul__(self, other: Any) -> Any: return _m().dot(self, other)
-    def __rmatmul__(self, other: Any) -> Any: return _m().dot(other, self)
-    def __neg__(self) -> Any: return _m().neg(self)
+    def __add__(self, other: Any) -> Any: return MATH.add(self, other)
+    def __radd__(self, other: Any) -> Any: return MATH.add(other, self)
+    def __sub__(self, other: Any) -> Any: return MATH.sub(self, other)
+    def __rsub__(self, other: Any) -> Any: return MATH.sub(other, self)  # other - self
+    def __mul__(self, other: Any) -> Any: return MATH.mul(self, other)
+    def __rmul__(self, other: Any) -> Any: return MATH.mul(other, self)
+    def __truediv__(self, other: Any) -> Any: return MATH.true_div(self, other)
+    def __rtruediv__(self, other: Any) -> Any: return MATH.true_div(other, self)
+    def __floordiv__(self, other: Any) -> Any: return MATH.int_div(self, other)
+    def __rfloordiv__(self, other: Any) -> Any: return MATH.int_div(other, self)
+    def __mod__(self, other: Any) -> Any: return MATH.mod(self, other)
+    def __rmod__(self, other: Any) -> Any: return MATH.mod(other, self)
+    def __pow__(self, other: Any) -> Any: return MATH.pow(self, other)
+    def __rpow__(self, other: Any) -> Any: return MATH.pow(other, self)
+    def __matmul__(self, other: Any) -> Any: return MATH.dot(self, other)
+    def __rmatmul__(self, other: Any) -> Any: return MATH.dot(other, self)
+    def __neg__(self) -> Any: return MATH.neg(self)
     def __pos__(self) -> Any: return self
-    def __abs__(self) -> Any: return _m().abs_(self)
-    def __invert__(self) -> Any: return _m().invert(self)
-    def __and__(self, other: Any) -> Any: return _m().and_(self, other)
-    def __rand__(self, other: Any) -> Any: return _m().and_(other, self)
-    def __or__(self, other: Any) -> Any: return _m().or_(self, other)
-    def __ror__(self, other: Any) -> Any: return _m().or_(other, self)
-    def __xor__(self, other: Any) -> Any: return _m().xor(self, other)
-    def __rxor__(self, other: Any) -> Any: return _m().xor(other, self)
-    def __lt__(self, other: Any) -> Any: return _m().lt(self, other)
-    def __le__(self, other: Any) -> Any: return _m().le(self, other)
-    def __gt__(self, other: Any) -> Any: return _m().gt(self, other)
-    def __ge__(self, other: Any) -> Any: return _m().ge(self, other)
+    def __abs__(self) -> Any: return MATH.abs_(self)
+    def __invert__(self) -> Any: return MATH.invert(self)
+    def __and__(self, other: Any) -> Any: return MATH.and_(self, other)
+    def __rand__(self, other: Any) -> Any: return MATH.and_(other, self)
+    def __or__(self, other: Any) -> Any: return MATH.or_(self, other)
+    def __ror__(self, other: Any) -> Any: return MATH.or_(other, self)
+    def __xor__(self, other: Any) -> Any: return MATH.xor(self, other)
+    def __rxor__(self, other: Any) -> Any: return MATH.xor(other, self)
+    def __lt__(self, other: Any) -> Any: return MATH.lt(self, other)
+    def __le__(self, other: Any) -> Any: return MATH.le(self, other)
+    def __gt__(self, other: Any) -> Any: return MATH.gt(self, other)
+    def __ge__(self, other: Any) -> Any: return MATH.ge(self, other)
 
     # -- methods ------------------------------------------------------------------------------
     def sum(self, axis: Any = None, dtype: str | None = None, keepdims: bool = False) -> Any:
-        return _m().sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
+        return MATH.sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
 
     def prod(self, axis: Any = None, dtype: str | None = None, keepdims: bool = False) -> Any:
-        return _m().prod(self, axis=axis, dtype=dtype, keepdims=keepdims)
+        return MATH.prod(self, axis=axis, dtype=dtype, keepdims=keepdims)
 
     def mean(self, axis: Any = None, dtype: str | None = None, keepdims: bool = False) -> Any:
-        return _m().mean(self, axis=axis, dtype=dtype, keepdims=keepdims)
+        return MATH.mean(self, axis=axis, dtype=dtype, keepdims=keepdims)
 
     def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-        return _m().var(self, axis=axis, ddof=ddof, keepdims=keepdims)
+        return MATH.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
 
     def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-        return _m().std(self, axis=axis, ddof=ddof, keepdims=keepdims)
+        return MATH.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return _m().max(self, axis=axis, keepdims=keepdims)
+        return MATH.max(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return _m().min(self, axis=axis, keepdims=keepdims)
+        return MATH.min(self, axis=axis, keepdims=keepdims)
 
     def argmax(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return _m().argmax(self, axis=axis, keepdims=keepdims)
+        return MATH.argmax(self, axis=axis, keepdims=keepdims)
 
     def argmin(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return _m().argmin(self, axis=axis, keepdims=keepdims)
+        return MATH.argmin(self, axis=axis, keepdims=keepdims)
 
     def all(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return _m().all(self, axis=axis, keepdims=keepdims)
+        return MATH.all(self, axis=axis, keepdims=keepdims)
 
     def any(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return _m().any(self, axis=axis, keepdims=keepdims)
+        return MATH.any(self, axis=axis, keepdims=keepdims)
 
     def norm(self, L: Any, axis: Any = None, keepdims: bool = False) -> Any:
         """The ``L``-norm along ``axis`` (``L=inf``: the largest absolute value)."""
         if L == 0:
             raise NotImplementedError("norm: the L0 norm is not a norm; count nonzeros instead")
         if np.isinf(L):
-            return _m().max(abs(self), axis=axis, keepdims=keepdims)
-        return _m().sum(abs(self) ** L, axis=axis, keepdims=keepdims) ** (1.0 / L)
+            return MATH.max(abs(self), axis=axis, keepdims=keepdims)
+        return MATH.sum(abs(self) ** L, axis=axis, keepdims=keepdims) ** (1.0 / L)
 
     def dot(self, other: Any) -> Any:
-        return _m().dot(self, other)
+        return MATH.dot(self, other)
 
     def clip(self, a_min: Any, a_max: Any) -> Any:
-        return _m().clip(self, a_min, a_max)
+        return MATH.clip(self, a_min, a_max)
 
     def round(self, mode: str | None = None) -> Any:
-        return _m().round(self, mode)
+        return MATH.round(self, mode)
 
     def astype(self, dtype: str) -> Any:
-        return _m().cast(self, dtype)
+        return MATH.cast(self, dtype)
 
     def transpose(self, *axes: Any) -> Any:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        return _shape_ops().transpose(self, axes or None)
+        return MATH.transpose(self, axes or None)
 
     def dimshuffle(self, *pattern: Any) -> Any:
         if len(pattern) == 1 and isinstance(pattern[0], (tuple, list)):
             pattern = tuple(pattern[0])
-        return _shape_ops().dimshuffle(self, pattern)
+        return MATH.dimshuffle(self, pattern)
 
     def reshape(self, shape: Any, *more: Any, ndim: int | None = None) -> Any:
         if more:
             shape = (shape, *more)
-        return _shape_ops().reshape(self, shape, ndim=ndim)
+        return MATH.reshape(self, shape, ndim=ndim)
 
     def flatten(self, ndim: int | None = None, outdim: int | None = None) -> Any:
-        return _shape_ops().flatten(self, ndim, outdim)
+        return MATH.flatten(self, ndim, outdim)
 
     def ravel(self) -> Any:
         return self.flatten()
 
     def squeeze(self, axis: Any = None) -> Any:
-        return _shape_ops().squeeze(self, axis)
+        return MATH.squeeze(self, axis)
 
     def swapaxes(self, axis1: int, axis2: int) -> Any:
-        return _shape_ops().swapaxes(self, axis1, axis2)
+        return MATH.swapaxes(self, axis1, axis2)
 
     def nonzero(self) -> Any:
-        return _m().nonzero(self)
+        return MATH.nonzero(self)
 
     def sort(self, axis: int = -1) -> Any:
-        from .sort import sort
-        return sort(self, axis)
+        return MATH.sort(self, axis)
 
     def argsort(self, axis: int = -1) -> Any:
-        from .sort import argsort
-        return argsort(self, axis)
+        return MATH.argsort(self, axis)
 
     def cumsum(self, axis: int | None = None) -> Any:
-        from .extra_ops import cumsum
-        return cumsum(self, axis)
+        return MATH.cumsum(self, axis)
 
     def cumprod(self, axis: int | None = None) -> Any:
-        from .extra_ops import cumprod
-        return cumprod(self, axis)
+        return MATH.cumprod(self, axis)
 
     def copy(self, name: str | None = None) -> Any:
-        out = _m().tensor_copy(self)
+        out = MATH.tensor_copy(self)
         out.name = name
         return out
 
     def zeros_like(self) -> Any:
-        return _m().zeros_like(self)
+        return MATH.zeros_like(self)
 
     def ones_like(self) -> Any:
-        return _m().ones_like(self)
+        return MATH.ones_like(self)
 
     def __getitem__(self, index: Any) -> Any:
-        from . import indexing
-        return indexing.getitem(self, index)
+        return MATH.getitem(self, index)
 
     def eval(self, inputs_to_values: dict | None = None) -> np.ndarray:
         """Compile (once per set of input Variables) and evaluate: ``(x + 1).eval({x: 2.0})``."""
@@ -251,6 +237,10 @@ class TensorConstant(TensorOperators, Constant):
             text = str(data.tolist()) if data.ndim else str(data.item())
             return f"TensorConstant{{{text}}}"
         return f"TensorConstant{{{data.dtype}[{','.join(map(str, data.shape))}]}}"
+
+
+# TensorType() makes TensorVariables (types.py cannot import this module: it imports types)
+TensorType.Variable = TensorVariable
 
 
 def constant(value: Any, name: str | None = None, ndim: int | None = None,
@@ -295,8 +285,7 @@ def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None,
             raise ValueError(f"{x} has {x.ndim} dimensions, expected {ndim}")
         return x
     if isinstance(x, (list, tuple)) and any(isinstance(v, Variable) for v in x):
-        from .join import stack
-        return stack([as_tensor_variable(v) for v in x])
+        return MATH.stack([as_tensor_variable(v) for v in x])
     return constant(x, name=name, ndim=ndim, dtype=dtype)
 
 

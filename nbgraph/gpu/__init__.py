@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..codegen.cuda_render import CudaRenderer
+from .cuda_linker import render_source
 from .device import GpuUnavailableError, device_name, has_cuda, has_cupy
 from .register import register_gpu
+from .transfer import gpu_mode as transfer_gpu_mode
 from .types import GpuFromHost, GpuSharedVariable, GpuTensorType, HostFromGpu, gpu_shared
 
 __all__ = ["CudaRenderer", "GpuFromHost", "GpuSharedVariable", "GpuTensorType",
@@ -26,7 +29,6 @@ def render_cuda(fn: Any) -> str:
     >>> f = nbgraph.function([x], T.exp(x) * 2)
     >>> print(nbgraph.gpu.render_cuda(f))     # extern "C" __global__ void k0_contig(...)
     """
-    from .cuda_linker import render_source
     fgraph = fn.maker.fgraph if hasattr(fn, "maker") else fn
     source, _ = render_source(fgraph, fgraph.toposort())
     return source
@@ -34,16 +36,7 @@ def render_cuda(fn: Any) -> str:
 
 def gpu_mode(optimizer: Any = None) -> Any:
     """The mode that runs a whole function on the GPU (``mode='GPU'``)."""
-    from .transfer import gpu_mode as make
-    return make(optimizer)
-
-
-def __getattr__(name: str) -> Any:
-    # CudaRenderer loads the C renderer and the kernel IR (~10 ms): not on ``import nbgraph``
-    if name == "CudaRenderer":
-        from .cuda_render import CudaRenderer
-        return CudaRenderer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return transfer_gpu_mode(optimizer)
 
 
 register_gpu()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..core.blas import Gemm
 from ..core.graph import Apply
-from ..core.linalg import Dot
+from ..ops.blas import Gemm
+from ..ops.linalg import Dot
 from .device import require_cupy, to_device
 
 

@@ -18,14 +18,16 @@ from typing import Any
 
 import numpy as np
 
-from ..compile.c_linker import fused_prologue, plan
-from ..compile.kernel import Kernel, reduce_layout
-from ..compile.linker import python_source
+from ..codegen.cuda_render import CudaRenderer, RankedKernel, with_rank
+from ..codegen.kernel import Kernel, reduce_layout
 from ..config import config
-from ..core.elemwise import DimShuffle, check_broadcast
 from ..core.graph import Apply, Constant, Variable
+from ..core.inner_graph import REFERENCE
+from ..core.op import InnerCompiler
+from ..link.c_linker import fused_prologue, plan
+from ..link.linker import python_source
+from ..ops.elemwise import DimShuffle, check_broadcast
 from . import blas
-from .cuda_render import CudaRenderer, RankedKernel, with_rank
 from .device import device_properties, is_device_array, require_cupy, to_device, to_host
 from .transfer import SHAPE_READERS
 from .types import GpuFromHost, GpuTensorType, HostFromGpu
@@ -108,7 +110,8 @@ class CudaLinker:
         self.renderer = renderer or CudaRenderer()
 
     def make_thunks(self, fgraph: Any, nodes: list[Apply], storage: dict[Variable, list],
-                    profile: Any = None) -> tuple[list[Any], dict[Apply, str]]:
+                    profile: Any = None, compiler: InnerCompiler = REFERENCE
+                    ) -> tuple[list[Any], dict[Apply, str]]:
         require_cupy("the CUDA linker (device='cuda', mode='GPU')")
         start = time.perf_counter()
         kernels, absorbed = ranked_plan(fgraph, nodes)

@@ -10,15 +10,15 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from ..compile.fgraph import FunctionGraph
-from ..compile.kernel import NotCompilable, lower_elemwise, lower_reduce, reduce_kind
+from ..codegen.kernel import NotCompilable, lower_elemwise, lower_reduce, reduce_kind
 from ..compile.mode import Mode
-from ..compile.rewrite.engine import RuleSet, graph_rule
-from ..compile.rewrite.pipeline import PIPELINE, Pass, Pipeline
-from ..core.elemwise import DimShuffle, Elemwise
+from ..core.fgraph import FunctionGraph
 from ..core.graph import Apply, Constant, Variable
-from ..core.shape import Shape, Shape_i
 from ..core.variable import TensorConstant
+from ..ops.elemwise import DimShuffle, Elemwise
+from ..ops.shape import Shape, Shape_i
+from ..rewrite.engine import RuleSet, graph_rule
+from ..rewrite.pipeline import PIPELINE, Pass, Pipeline, resolve
 from . import blas
 from .device import is_device_array
 from .types import GpuFromHost, GpuTensorType, HostFromGpu, gpu_from_host, host_from_gpu
@@ -123,7 +123,6 @@ GPU_PASS = Pass("gpu", GPU)
 
 def gpu_pipeline(base: Any = None) -> Pipeline:
     """``base`` (FAST_RUN's pipeline by default) followed by the ``gpu`` pass."""
-    from ..compile.rewrite.pipeline import resolve
     found = resolve(base) if base is not None else PIPELINE
     passes = found.passes if found is not None else ()
     return Pipeline(passes + (GPU_PASS,), getattr(found, "excluded", frozenset()),

@@ -1,5 +1,5 @@
-"""Theano's ``theano.scan_module.scan_op`` path: re-exports only (``nbgraph.core.scan_op``)."""
+"""Theano's ``theano.scan_module.scan_op`` path: re-exports only (``nbgraph.ops.scan.op``)."""
 
-from ..core.scan_op import Scan, ScanInfo
+from ..ops.scan.op import Scan, ScanInfo
 
 __all__ = ["Scan", "ScanInfo"]

@@ -1,5 +1,5 @@
 """``nbgraph.tensor.nlinalg`` (Theano's ``theano.tensor.nlinalg``): re-exports only."""
 
-from ..core.linalg import Det, MatrixInverse, Pinv, Trace, det, matrix_inverse, pinv, trace
+from ..ops.linalg import Det, MatrixInverse, Pinv, Trace, det, matrix_inverse, pinv, trace
 
 __all__ = ["matrix_inverse", "det", "trace", "pinv", "MatrixInverse", "Det", "Trace", "Pinv"]

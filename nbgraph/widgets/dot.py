@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..compile.rewrite.trace import NodeRecord, Snapshot
-from ..core.dot import DotOptions, NodeStyle, to_dot
+from ..core.graphviz import DotOptions, NodeStyle, to_dot
+from ..rewrite.trace import NodeRecord, Snapshot
 from .graphdata import LABEL_LIMIT, node_kind
 
 BIG_GRAPH = 250  # above this many drawn nodes: straight edges, no edge labels, cheap layout

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from ..compile.rewrite.trace import NodeRecord, Snapshot
-from ..core.dot import chain_groups
 from ..core.graph import Variable, graph_inputs
+from ..core.graphviz import chain_groups
 from ..core.printing import listing
 from ..core.records import snapshot_of
+from ..rewrite.trace import NodeRecord, Snapshot
 
 CONSTANT_PREFIXES = ("TensorConstant", "ScalarConstant", "Constant")
 LABEL_LIMIT = 48  # longer labels (fused composites) are cut; the tooltip keeps the full text

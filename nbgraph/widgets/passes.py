@@ -13,7 +13,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ..compile.rewrite.trace import Snapshot, Trace
+from ..rewrite.trace import Snapshot, Trace
 from .dot import ADDED, REMOVED, Style
 from .graphdata import by_uid, short_label
 from .layout import Drawings, fits_side_by_side, pane

@@ -11,7 +11,7 @@ import html
 import re
 from collections import OrderedDict
 
-from ..printing import GraphvizError, run_dot
+from ..core.pydotprint import GraphvizError, run_dot
 
 DOT_TIMEOUT = 30.0  # seconds; a layout that takes longer is a bug to report, not to wait on
 CACHE_SIZE = 256

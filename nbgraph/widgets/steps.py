@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..compile.rewrite.pipeline import find_rule
-from ..compile.rewrite.trace import PassRecord, RewriteEvent, Snapshot, Trace
+from ..rewrite.pipeline import find_rule
+from ..rewrite.trace import PassRecord, RewriteEvent, Snapshot, Trace
 from .graphdata import listing_text
 
 _CONST = re.compile(r"Const\(value=([^)]*)\)")

@@ -15,8 +15,8 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import CLexer, CudaLexer, PythonLexer
 
-from ..compile.rewrite.trace import Snapshot, snapshot
 from ..core.graph import Variable
+from ..rewrite.trace import Snapshot, snapshot
 from .dot import ERROR, GRADIENT, Style, snapshot_dot
 from .graphdata import Collapsed, backward_uids, collapse, graph_snapshot, listing_text
 from .layout import Drawings, fits_side_by_side, pane

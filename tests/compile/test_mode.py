@@ -11,11 +11,11 @@ from nbgraph.compile.debugmode import DebugMode, DebugModeError
 from nbgraph.compile.function import function
 from nbgraph.compile.mode import FAST_COMPILE, FAST_RUN, Mode, get_mode
 from nbgraph.compile.nanguardmode import NanGuardError, NanGuardMode
-from nbgraph.compile.rewrite.engine import RewriteLoopError, RuleSet, rule
-from nbgraph.compile.rewrite.pattern import P, x
-from nbgraph.compile.rewrite.pipeline import PIPELINE, Pass, Pipeline
 from nbgraph.config import config
 from nbgraph.core.op import Op
+from nbgraph.rewrite.engine import RewriteLoopError, RuleSet, rule
+from nbgraph.rewrite.pattern import P, x
+from nbgraph.rewrite.pipeline import PIPELINE, Pass, Pipeline
 
 
 def _fired(fn):

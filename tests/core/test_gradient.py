@@ -7,7 +7,7 @@ import pytest
 
 import nbgraph as th
 import nbgraph.tensor as T
-from nbgraph.compile.function import GradientError, verify_grad
+from nbgraph.compile.verify import GradientError, verify_grad
 from nbgraph.core.gradient import DisconnectedInputError, disconnected_grad, zero_grad
 from nbgraph.core.graph import Variable, ancestors
 

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nbgraph.tensor as T
-from nbgraph.core.control import ifelse
 from nbgraph.core.inner_graph import REFERENCE, Evaluation
-from nbgraph.core.scan import scan
+from nbgraph.ops.control import ifelse
+from nbgraph.ops.scan.basic import scan
 
 
 @settings(max_examples=25, deadline=None)

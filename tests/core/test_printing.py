@@ -14,8 +14,9 @@ import nbgraph
 import nbgraph.tensor as T
 from nbgraph import printing
 from nbgraph.compile.mode import Mode
-from nbgraph.core.dot import DotOptions, chain_groups, to_dot
+from nbgraph.core import pydotprint as pydotprint_module
 from nbgraph.core.graph import Apply
+from nbgraph.core.graphviz import DotOptions, chain_groups, to_dot
 from nbgraph.core.op import Op
 from nbgraph.core.printing import char_from_number, debugprint, listing, pp
 from nbgraph.core.records import snapshot_records
@@ -225,8 +226,8 @@ def test_listing_of_snapshot_duck() -> None:
 
 
 def test_listing_matches_trace_snapshot() -> None:
-    from nbgraph.compile.fgraph import FunctionGraph
-    from nbgraph.compile.rewrite.trace import snapshot
+    from nbgraph.core.fgraph import FunctionGraph
+    from nbgraph.rewrite.trace import snapshot
     x, y = T.dvector("x"), T.dvector("y")
     unused = T.dscalar("unused")
     cost = T.sum(T.exp(x) * y)
@@ -355,7 +356,7 @@ def test_pydotprint_writes_svg(tmp_path) -> None:  # noqa: ANN001
 
 
 def test_pydotprint_without_dot(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(printing.shutil, "which", lambda name: None)
+    monkeypatch.setattr(pydotprint_module.shutil, "which", lambda name: None)
     with pytest.raises(printing.GraphvizNotFound, match="install graphviz"):
         printing.pydotprint(T.exp(T.dvector("x")), return_image=True)
 
@@ -363,7 +364,8 @@ def test_pydotprint_without_dot(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_pydotprint_takes_theano_keywords(monkeypatch: pytest.MonkeyPatch) -> None:
     drawn: list[str] = []
-    monkeypatch.setattr(printing, "run_dot", lambda text, fmt: drawn.append(text) or b"img")
+    monkeypatch.setattr(pydotprint_module, "run_dot",
+                        lambda text, fmt: drawn.append(text) or b"img")
     x = T.dvector("a_rather_long_input_name")
     theano_call = dict(compact=True, with_ids=True, high_contrast=False, cond_highlight=True,
                        colorCodes={"Elemwise": "red"}, scan_graphs=True,

@@ -16,10 +16,10 @@ from differential_graphs import all_cases, cast_cases, layout_cases, reduction_c
 
 import nbgraph
 import nbgraph.tensor as T
+from nbgraph.codegen.cuda_render import CudaRenderer
 from nbgraph.compile.mode import Mode
 from nbgraph.gpu import render_cuda
 from nbgraph.gpu.cuda_linker import ranked_plan, render_source
-from nbgraph.gpu.cuda_render import CudaRenderer
 
 NVCC = shutil.which("nvcc")
 
@@ -98,7 +98,7 @@ def test_kernel_ranks_follow_the_graph():
 
 
 def test_render_cuda_works_on_a_c_compiled_function_and_maps_nodes():
-    pytest.importorskip("nbgraph.compile.c_linker")
+    pytest.importorskip("nbgraph.link.c_linker")
     x = T.dvector("x")
     f = nbgraph.function([x], T.exp(x) * 2, mode=Mode("c", "fast_run"))
     src = render_cuda(f)

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 import nbgraph
-from nbgraph.compile import linker as linkers
 from nbgraph.compile import mode as modes
 from nbgraph.config import config
 from nbgraph.core import shared as shared_module
 from nbgraph.gpu import register
+from nbgraph.link import registry as linkers
 
 
 def test_gpu_entries_are_registered():

@@ -8,9 +8,9 @@ import pytest
 
 import nbgraph
 import nbgraph.tensor as T
-from nbgraph.compile.fgraph import FunctionGraph
 from nbgraph.compile.mode import Mode, get_mode
 from nbgraph.config import config
+from nbgraph.core.fgraph import FunctionGraph
 from nbgraph.core.types import TensorType
 from nbgraph.gpu import GpuTensorType, GpuUnavailableError, has_cuda
 from nbgraph.gpu.transfer import gpu_pipeline

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from widget_fixtures import make_trace
 
-from nbgraph.compile.rewrite.trace import Trace
+from nbgraph.rewrite.trace import Trace
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import nbgraph.tensor as T
-from nbgraph.compile.rewrite.trace import NodeRecord, Snapshot
-from nbgraph.core.dot import chain_groups
+from nbgraph.core.graphviz import chain_groups
+from nbgraph.rewrite.trace import NodeRecord, Snapshot
 from nbgraph.widgets.dot import snapshot_dot
 from nbgraph.widgets.graphdata import (
     Collapsed,

@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from nbgraph import printing
+from nbgraph.core import pydotprint as pydotprint_module
 from nbgraph.printing import GraphvizError, GraphvizNotFound
 from nbgraph.widgets import render
 from nbgraph.widgets.render import (
@@ -52,13 +53,13 @@ def test_dot_to_svg_reports_bad_dot():
 
 
 def test_missing_dot_raises_one_clear_error(monkeypatch):
-    monkeypatch.setattr(printing.shutil, "which", lambda name: None)
+    monkeypatch.setattr(pydotprint_module.shutil, "which", lambda name: None)
     with pytest.raises(GraphvizNotFound, match="install graphviz"):
         dot_to_svg("digraph { never_rendered_before -> b }")
 
 
 def test_missing_dot_static_view_falls_back_to_text(monkeypatch):
-    monkeypatch.setattr(printing.shutil, "which", lambda name: None)
+    monkeypatch.setattr(pydotprint_module.shutil, "which", lambda name: None)
     html = svg_or_text("digraph { also_never_rendered -> b }", "%3:float64[?] = exp %1")
     assert "<svg" not in html and "install graphviz" in html
     assert "%3:float64[?] = exp %1" in html

@@ -7,8 +7,8 @@ from html import escape as html_escape
 
 from widget_fixtures import END, NO_ADD, START, svg_nodes
 
-from nbgraph.compile.rewrite.pipeline import find_rule
-from nbgraph.compile.rewrite.trace import PassRecord, RewriteEvent, Trace
+from nbgraph.rewrite.pipeline import find_rule
+from nbgraph.rewrite.trace import PassRecord, RewriteEvent, Trace
 from nbgraph.widgets.passes import event_html, event_options, rules_html, step_panes
 from nbgraph.widgets.steps import pass_steps, rule_info, step_summary
 

@@ -12,8 +12,8 @@ from widget_fixtures import svg_nodes
 
 import nbgraph
 import nbgraph.tensor as T
-from nbgraph.compile.rewrite.pipeline import PIPELINE
-from nbgraph.compile.rewrite.trace import NodeRecord, Snapshot
+from nbgraph.rewrite.pipeline import PIPELINE
+from nbgraph.rewrite.trace import NodeRecord, Snapshot
 from nbgraph.widgets import view_code, view_gradient, view_graph, view_passes, view_profile
 from nbgraph.widgets.graphdata import graph_snapshot
 from nbgraph.widgets.render import ACTUAL

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from nbgraph.compile.rewrite.trace import NodeRecord, PassRecord, RewriteEvent, Snapshot, Trace
+from nbgraph.rewrite.trace import NodeRecord, PassRecord, RewriteEvent, Snapshot, Trace
 
 X = NodeRecord(1, "x", (), "float64[?]", "x")
 ZERO = NodeRecord(2, "TensorConstant{0}", (), "int8[]", None)

@@ -1,8 +1,8 @@
 """``nbgraph.tensor.nnet`` (Theano's ``theano.tensor.nnet``): re-exports only."""
 
-from ...core.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, conv2d
-from ...core.nnet import *  # noqa: F403
-from ...core.nnet import __all__ as _nnet_all
+from ...ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, conv2d
+from ...ops.nnet import *  # noqa: F403
+from ...ops.nnet import __all__ as _nnet_all
 from . import conv
 
 __all__ = [*_nnet_all, "conv2d", "conv", "Conv2d", "Conv2dGradInputs", "Conv2dGradWeights"]

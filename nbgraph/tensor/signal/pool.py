@@ -1,6 +1,6 @@
 """``nbgraph.tensor.signal.pool`` (Theano's ``theano.tensor.signal.pool``): re-exports only."""
 
-from ...core.pool import (
+from ...ops.pool import (
     AveragePoolGrad,
     DownsampleFactorMaxGradGrad,
     MaxPoolGrad,

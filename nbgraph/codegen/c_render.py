@@ -1,0 +1,424 @@
+"""``CStyleRenderer``: Kernel IR -> readable C (one statement per scalar op, ``t<uid>``
+temporaries). Loop, stride and broadcast emission is written once here; a target language
+(CUDA) changes class attributes only (STYLE B8).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import textwrap
+from collections.abc import Sequence
+
+import numpy as np
+
+from .kernel import C_TYPES, Kernel, Stmt
+from .prelude import HELPERS, RUNTIME
+
+# libm functions with float variants (``expf``) and, in glibc >= 2.35 on x86-64, vector
+# variants in libmvec; declaring them ``omp declare simd`` lets ``#pragma omp simd`` loops call
+# the vector forms without -ffast-math (glibc only declares them under __FAST_MATH__).
+LIBM = ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "sinh",
+        "cosh", "tanh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "atan2", "erf",
+        "erfc", "pow", "sqrt", "floor", "ceil", "trunc", "nearbyint", "round", "fabs", "fmod")
+SIMD_MATH = ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan",
+             "sinh", "cosh", "tanh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "erf",
+             "erfc")
+_BINARY_SIMD = ("pow", "atan2")
+_LIBM_CALL = re.compile(r"\b(" + "|".join(LIBM) + r")\(")
+_DOUBLE_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d*(?:[eE][-+]?\d+)?)(?![\w.])")
+
+def simd_declarations() -> str:
+    lines = ["#if defined(__x86_64__) && defined(__GLIBC__) && defined(_OPENMP)"]
+    for fn in SIMD_MATH:
+        lines += ["#pragma omp declare simd notinbranch", f"double {fn}(double);",
+                  "#pragma omp declare simd notinbranch", f"float {fn}f(float);"]
+    for fn in _BINARY_SIMD:
+        lines += ["#pragma omp declare simd notinbranch", f"double {fn}(double, double);",
+                  "#pragma omp declare simd notinbranch", f"float {fn}f(float, float);"]
+    lines.append("#endif")
+    return "\n".join(lines)
+
+
+def c_literal(value: object, dtype: str) -> str:
+    """A C literal of ``value`` in ``dtype`` (float32 literals carry ``f``: no silent upcast)."""
+    if dtype == "bool":
+        return "1" if value else "0"
+    if np.dtype(dtype).kind in "iu":
+        suffix = "ULL" if dtype == "uint64" else "LL"
+        return f"{int(value)}{suffix}"
+    v = float(value)  # type: ignore[arg-type]
+    if math.isnan(v):
+        return "NAN"
+    if math.isinf(v):
+        return "INFINITY" if v > 0 else "-INFINITY"
+    text = repr(v)
+    return text + "f" if dtype == "float32" else text
+
+
+def float32_math(expr: str) -> str:
+    """``exp(x)`` -> ``expf(x)`` and ``1.0`` -> ``1.0f``: float32 rows compute in float."""
+    expr = _LIBM_CALL.sub(lambda m: m.group(1) + "f(", expr)
+    return _DOUBLE_LITERAL.sub(lambda m: m.group(1) + "f", expr)
+
+
+class CStyleRenderer:
+    """Renders kernels as C99 functions over ``char **p`` operand pointers."""
+
+    kernel_prefix = "void"
+    helper_prefix = "static void"
+    index_t = "int64_t"
+    first_index = "0"
+    stride = "1"
+    simd_pragma = "#pragma omp simd"
+    preamble: tuple[str, ...] = ("#include <math.h>", "#include <stdint.h>",
+                                 "#include <stdbool.h>",
+                                 "#ifdef _OPENMP\n#include <omp.h>\n#endif")
+
+    # -- one scalar statement ------------------------------------------------------------------
+    def ctype(self, dtype: str) -> str:
+        return C_TYPES[dtype]
+
+    def statement(self, stmt: Stmt) -> str:
+        ctype = self.ctype(stmt.dtype)
+        if stmt.spec is None:
+            return f"const {ctype} {stmt.tmp} = {c_literal(stmt.value, stmt.dtype)};"
+        spec = stmt.spec
+        args = list(stmt.args)
+        if stmt.casts_args:
+            args = [a if d == stmt.dtype else f"({ctype}){a}"
+                    for a, d in zip(args, stmt.arg_dtypes, strict=True)]
+        elif spec.name in ("isnan", "isinf") and stmt.arg_dtypes[0] not in ("float32", "float64"):
+            args = [f"(double){args[0]}"]
+        if spec.name == "invert" and stmt.arg_dtypes[0] == "bool":
+            expr = f"(!{args[0]})"  # NumPy's ~ on bool is logical not
+        else:
+            expr = spec.c.format(*args[: spec.nin])
+            for extra in args[spec.nin:]:  # n-ary add/mul: fold left, one C expression
+                expr = spec.c.format(expr, extra)
+        dtypes = {stmt.dtype, *stmt.arg_dtypes}
+        if "float32" in dtypes and "float64" not in dtypes:
+            expr = float32_math(expr)
+        if stmt.dtype == "bool":
+            expr = f"({expr}) != 0"
+        return f"{ctype} {stmt.tmp} = {expr};  /* Elemwise{{{stmt.scalar_name}}} uid {stmt.uid} */"
+
+    def body(self, kernel: Kernel) -> list[str]:
+        return [self.statement(s) for s in kernel.body]
+
+    # -- elementwise: contiguous range, then strided ---------------------------------------------
+    def _operands(self, k: Kernel, rows: bool = False) -> tuple[list[str], list[str],
+                                                               list[str]]:
+        """(setup, per-element loads, stores) for contiguous operands indexed by ``i``; with
+        ``rows``, full operands start at row ``r`` of ``cols`` elements, "row" operands restart
+        on every row and "col" operands give one value per row."""
+        setup, loads = [], []
+        for j, a in enumerate(k.inputs):
+            t = self.ctype(a.dtype)
+            if a.role == "scalar":
+                setup.append(f"const {t} {a.name} = *(const {t} *)p[{j}];  /* broadcast */")
+            elif rows and a.role == "col":
+                setup.append(f"const {t} {a.name} = ((const {t} *)p[{j}])[r];  /* per row */")
+            else:
+                start = "" if not rows else ";  /* every row */" if a.role == "row" \
+                    else " + r * cols;"
+                setup.append(f"const {t} *p_{a.name} = (const {t} *)p[{j}]"
+                             + (start or ";"))
+                loads.append(f"const {t} {a.name} = p_{a.name}[i];")
+        stores = []
+        nin = len(k.inputs)
+        for j, (o, res) in enumerate(zip(k.outputs, k.results, strict=True)):
+            t = self.ctype(o.dtype)
+            setup.append(f"{t} *p_{o.name} = ({t} *)p[{nin + j}]"
+                         + (" + r * cols;" if rows else ";"))
+            stores.append(f"p_{o.name}[i] = {res};")
+        return setup, loads, stores
+
+    def render_elemwise(self, k: Kernel) -> str:
+        setup, loads, stores = self._operands(k)
+        inner = indent(loads + self.body(k) + stores, 2)
+        contig = "\n".join([
+            f"/* {k.title}: contiguous operands */",
+            f"{self.helper_prefix} {k.name}_range({self.index_t} lo, {self.index_t} hi, "
+            "char **p)",
+            "{", indent(setup, 1), f"    {self.simd_pragma}",
+            f"    for ({self.index_t} i = lo + {self.first_index}; i < hi; i += {self.stride}) {{",
+            inner, "    }", "}",
+            f"{self.kernel_prefix} {k.name}_contig(int64_t n, char **p) "
+            f"{{ nbg_run({k.name}_range, n, p, {self.cost(k)}); }}"])
+        rows = "\n\n" + self.render_rows(k) if k.by_rows else ""
+        return contig + "\n\n" + self.render_strided(k) + rows
+
+    def render_fast(self, k: Kernel) -> str:
+        """The kernel's entry points for contiguous operands (the module built first)."""
+        if k.reduce is not None:
+            return self.render_reduce(k)
+        parts = self.render_elemwise(k).split("\n\n")
+        return "\n\n".join([parts[0]] + ([self.render_rows(k)] if k.by_rows else []))
+
+    def render_rows(self, k: Kernel) -> str:
+        """C-contiguous operands over (rows, cols): "row" operands restart on every row,
+        "col" operands give one value per row, so the inner loop is contiguous (vectorized)."""
+        setup, loads, stores = self._operands(k, rows=True)
+        return "\n".join([
+            f"/* {k.title}: rows of broadcast operands */",
+            f"{self.helper_prefix} {k.name}_rowrange(int64_t lo, int64_t hi, int64_t cols, "
+            "char **p)",
+            "{", "    for (int64_t r = lo; r < hi; r++) {", indent(setup, 2),
+            f"        {self.simd_pragma}",
+            "        for (int64_t i = 0; i < cols; i++) {",
+            indent(loads + self.body(k) + stores, 3), "        }", "    }", "}",
+            f"{self.kernel_prefix} {k.name}_rows(int64_t rows, int64_t cols, char **p) "
+            f"{{ nbg_run_rows({k.name}_rowrange, rows, cols, p, {self.cost(k)}); }}"])
+
+    def cost(self, k: Kernel) -> int:
+        """Work per element for the threading threshold: 1, plus 8 per transcendental call."""
+        heavy = {*SIMD_MATH, *_BINARY_SIMD, "sigmoid", "softplus"}
+        return 1 + sum(8 for s in k.body if s.scalar_name in heavy)
+
+    def _strided_loads(self, k: Kernel, base: str) -> tuple[list[str], list[str]]:
+        loads, stores = [], []
+        nin = len(k.inputs)
+        for j, a in enumerate(k.inputs):
+            t = self.ctype(a.dtype)
+            loads.append(f"const {t} {a.name} = *(const {t} *)({base}[{j}] + i * s[{j}]);")
+        for j, (o, res) in enumerate(zip(k.outputs, k.results, strict=True)):
+            t = self.ctype(o.dtype)
+            stores.append(f"*({t} *)({base}[{nin + j}] + i * s[{nin + j}]) = {res};")
+        return loads, stores
+
+    def render_strided(self, k: Kernel) -> str:
+        nops = len(k.inputs) + len(k.outputs)
+        loads, stores = self._strided_loads(k, "b")
+        inner = indent(loads + self.body(k) + stores, 3)
+        return textwrap.dedent(f"""\
+            /* {k.title}
+               any strides: st[k * nd + d] is operand k's byte stride along dimension d
+               (0 where it broadcasts); the last dimension is the inner loop */
+            {self.kernel_prefix} {k.name}_strided(int nd, const int64_t *shape, char **p,
+                                                  const int64_t *st)
+            {{
+                int64_t idx[NBG_MAXDIM] = {{0}}, outer = 1, s[{nops}];
+                for (int d = 0; d < nd - 1; d++) outer *= shape[d];
+                const int64_t inner = shape[nd - 1];
+                for (int k = 0; k < {nops}; k++) s[k] = st[k * nd + nd - 1];
+                for (int64_t o = 0; o < outer; o++) {{
+                    char *b[{nops}];
+                    for (int k = 0; k < {nops}; k++) {{
+                        b[k] = p[k];
+                        for (int d = 0; d < nd - 1; d++) b[k] += idx[d] * st[k * nd + d];
+                    }}
+                    for ({self.index_t} i = 0; i < inner; i++) {{
+            {{inner}}
+                    }}
+                    for (int d = nd - 2; d >= 0; d--) {{
+                        if (++idx[d] < shape[d]) break;
+                        idx[d] = 0;
+                    }}
+                }}
+            }}
+            """).replace("{inner}", inner)
+
+    # -- reductions ------------------------------------------------------------------------------
+    def _reduce_parts(self, k: Kernel, value: str, acc: str = "acc", arg: str = "arg",
+                      index: str = "r0 + i") -> tuple[str, str, str]:
+        """(initial accumulator, update statement, simd clause) for the reduction kind, with
+        the accumulator and argument held in ``acc``/``arg`` and the element's flat position
+        among the reduced ones ``index``."""
+        red = k.reduce
+        assert red is not None
+        acc_t = red.acc_dtype
+        is_float = acc_t in ("float32", "float64")
+        if is_float:
+            lowest, highest = "-INFINITY", "INFINITY"
+        elif acc_t == "bool":
+            lowest, highest = "0", "1"
+        else:
+            lowest = c_literal(np.iinfo(acc_t).min, acc_t)
+            highest = c_literal(np.iinfo(acc_t).max, acc_t)
+        cast = f"({self.ctype(acc_t)}){value}"
+        table = {
+            "sum": ("0", f"{acc} += {cast};", f"reduction(+:{acc})"),
+            "mean": ("0", f"{acc} += {cast};", f"reduction(+:{acc})"),
+            "prod": ("1", f"{acc} *= {cast};", f"reduction(*:{acc})"),
+            "max": (lowest, f"{acc} = nbg_max({acc}, {cast});", ""),
+            "min": (highest, f"{acc} = nbg_min({acc}, {cast});", ""),
+            "all": ("1", f"{acc} = {acc} && ({value} != 0);", ""),
+            "any": ("0", f"{acc} = {acc} || ({value} != 0);", ""),
+            "xor": ("0", f"{acc} = ({acc} != 0) != ({value} != 0);", ""),
+            # the first NaN wins, then the first strict extremum (NumPy's argmax/argmin)
+            "argmax": (lowest, f"if ({acc} == {acc} && !({value} <= {acc})) "
+                               f"{{ {acc} = {value}; {arg} = {index}; }}", ""),
+            "argmin": (highest, f"if ({acc} == {acc} && !({value} >= {acc})) "
+                                f"{{ {acc} = {value}; {arg} = {index}; }}", ""),
+        }
+        return table[red.kind]
+
+    def _reduce_final(self, k: Kernel, acc: str, arg: str, count: str) -> str:
+        red = k.reduce
+        assert red is not None
+        out_t = self.ctype(k.outputs[0].dtype)
+        if red.kind == "mean":
+            return f"({out_t})({acc} / (double)({count}))"
+        return f"({out_t}){arg if red.kind in ('argmax', 'argmin') else acc}"
+
+    def _reduce_loops(self, k: Kernel, update: str, pragma: str) -> list[str]:
+        """The inner loop over ``i < n`` from the operand bases ``c[]``: contiguous loads
+        (vectorized, libmvec for transcendentals) when every stride is one element, else
+        strided loads."""
+        contig = " && ".join(f"s[{j}] == (int64_t)sizeof({self.ctype(a.dtype)})"
+                             for j, a in enumerate(k.inputs))
+        setup = [f"const {self.ctype(a.dtype)} *p_{a.name} = "
+                 f"(const {self.ctype(a.dtype)} *)c[{j}];" for j, a in enumerate(k.inputs)]
+        loads = [f"const {self.ctype(a.dtype)} {a.name} = p_{a.name}[i];" for a in k.inputs]
+        strided, _ = self._strided_loads(k, "c")
+        body = self.body(k)
+        lines = [f"if ({contig}) {{", indent(setup, 1), *([f"    {pragma}"] if pragma else []),
+                 "    for (int64_t i = 0; i < n; i++) {", indent(loads + body + [update], 2),
+                 "    }", "} else {", "    for (int64_t i = 0; i < n; i++) {",
+                 indent(strided + body + [update], 2), "    }", "}"]
+        return "\n".join(lines).split("\n")
+
+    def render_reduce(self, k: Kernel) -> str:
+        """A reduction over the last ``nr`` of ``nk + nr`` dimensions (the thunk moves the
+        reduced axes last, as views). Two loop orders:
+
+        - each output reduces its own run, the inner loop along the last reduced dimension
+          (a reduction over trailing axes: ``sum(x, axis=1)``);
+        - when the last axis is kept (a reduction over leading axes: the bias gradient
+          ``sum(dh, axis=0)``), whole rows stream into a block of NBG_RBLOCK accumulators,
+          in row order (NumPy's order for this layout).
+
+        Either order is right for any strides; only the one that suits C-contiguous inputs
+        is emitted (both doubled the C compile of a graph's reductions).
+        """
+        red = k.reduce
+        assert red is not None
+        nin = len(k.inputs)
+        acc_t, out_t = self.ctype(red.acc_dtype), self.ctype(k.outputs[0].dtype)
+        init, update, clause = self._reduce_parts(k, k.results[0])
+        pragma = f"{self.simd_pragma} {clause}" if clause else ""
+        _, row_update, _ = self._reduce_parts(k, k.results[0], "acc[i]", "arg[i]", "r")
+        each = indent(self._reduce_loops(k, update, pragma), 3)
+        rows = indent(self._reduce_loops(k, row_update, self.simd_pragma), 3)
+        final = self._reduce_final(k, "acc", "arg", "n_red")
+        row_final = self._reduce_final(k, "acc[i]", "arg[i]", "n_red")
+        cost = self.cost(k)
+        each_fn = textwrap.dedent(f"""\
+            /* {k.title}: a {red.kind} over the last nr of nk + nr dimensions; inputs have
+               byte strides st[k * nd + d]; the output p[{nin}] is contiguous over the kept ones */
+            static void {k.name}_each(int nk, int nr, const int64_t *shape, char **p,
+                                      const int64_t *st, int64_t lo, int64_t hi)
+            {{
+                const int nd = nk + nr;
+                const int64_t n = shape[nd - 1];
+                int64_t n_red_outer = 1, n_red, s[{nin}];
+                for (int d = nk; d < nd - 1; d++) n_red_outer *= shape[d];
+                n_red = n_red_outer * n;
+                for (int k = 0; k < {nin}; k++) s[k] = st[k * nd + nd - 1];
+                {out_t} *out = ({out_t} *)p[{nin}];
+                for (int64_t o = lo; o < hi; o++) {{
+                    char *b[{nin}], *c[{nin}];
+                    nbg_seek({nin}, nd, 0, nk, shape, st, o, p, b);
+                    {acc_t} acc = {init};
+                    int64_t arg = 0;
+                    for (int64_t ro = 0; ro < n_red_outer; ro++) {{
+                        const int64_t r0 = ro * n;
+                        nbg_seek({nin}, nd, nk, nd - 1, shape, st, ro, b, c);
+            {{each}}
+                    }}
+                    (void)arg;
+                    (void)n_red;
+                    out[o] = {final};
+                }}
+            }}
+
+            """).replace("{each}", each)
+        rows_fn = textwrap.dedent(f"""\
+            /* {k.title}: a {red.kind}, rows streamed into blocks of the kept last dimension */
+            static void {k.name}_rows(int nk, int nr, const int64_t *shape, char **p,
+                                      const int64_t *st, int64_t lo, int64_t hi)
+            {{
+                const int nd = nk + nr;
+                const int64_t cols = shape[nk - 1];
+                const int64_t nb = (cols + NBG_RBLOCK - 1) / NBG_RBLOCK;
+                int64_t n_red = 1, s[{nin}];
+                for (int d = nk; d < nd; d++) n_red *= shape[d];
+                for (int k = 0; k < {nin}; k++) s[k] = st[k * nd + nk - 1];
+                for (int64_t t = lo; t < hi; t++) {{
+                    const int64_t o = t / nb, c0 = (t % nb) * NBG_RBLOCK;
+                    const int64_t n = cols - c0 < NBG_RBLOCK ? cols - c0 : NBG_RBLOCK;
+                    char *b[{nin}], *c[{nin}];
+                    {acc_t} acc[NBG_RBLOCK];
+                    int64_t arg[NBG_RBLOCK];
+                    nbg_seek({nin}, nd, 0, nk - 1, shape, st, o, p, b);
+                    for (int k = 0; k < {nin}; k++) b[k] += c0 * s[k];
+                    for (int64_t i = 0; i < n; i++) {{ acc[i] = {init}; arg[i] = 0; }}
+                    for (int64_t r = 0; r < n_red; r++) {{
+                        nbg_seek({nin}, nd, nk, nd, shape, st, r, b, c);
+            {{rows}}
+                    }}
+                    {out_t} *out = ({out_t} *)p[{nin}] + o * cols + c0;
+                    for (int64_t i = 0; i < n; i++) out[i] = {row_final};
+                }}
+            }}
+
+            """).replace("{rows}", rows)
+        if red.keeps_last:
+            body, fn = rows_fn, f"{k.name}_rows"
+            tasks = "n_out / shape[nk - 1] * ((shape[nk - 1] + NBG_RBLOCK - 1) / NBG_RBLOCK)"
+        else:
+            body, fn, tasks = each_fn, f"{k.name}_each", "n_out"
+        return body + textwrap.dedent(f"""\
+            {self.kernel_prefix} {k.name}_reduce(int nk, int nr, const int64_t *shape, char **p,
+                                  const int64_t *st)
+            {{
+                int64_t n_out = 1, n_red = 1;
+                for (int d = 0; d < nk; d++) n_out *= shape[d];
+                for (int d = nk; d < nk + nr; d++) n_red *= shape[d];
+                if (n_out == 0) return;
+                const int64_t tasks = {tasks};
+                nbg_run_tasks({fn}, tasks, n_out * n_red * {cost}, nk, nr, shape, p, st);
+            }}
+            """)
+
+    # -- a whole module --------------------------------------------------------------------------
+    def render_kernel(self, k: Kernel) -> str:
+        return self.render_reduce(k) if k.reduce is not None else self.render_elemwise(k)
+
+    def render_module(self, kernels: Sequence[Kernel], variant: str = "all") -> str:
+        """One C file for a graph: preamble, helpers, the kernels, and a lookup table.
+
+        ``variant`` "fast" keeps the contiguous, rows and reduction entry points, "strided"
+        only the strided ones (built on first need: compiling them for every kernel doubled
+        the C compile of a graph), "all" both.
+        """
+        rows = []
+        fast, strided = variant in ("fast", "all"), variant in ("strided", "all")
+        for k in kernels:
+            if k.reduce is not None:
+                rows.append(f"    {{0, 0, (void *){k.name}_reduce, 0}}," if fast
+                            else "    {0, 0, 0, 0},")
+                continue
+            contig = f"(void *){k.name}_contig" if fast else "0"
+            by_rows = f"(void *){k.name}_rows" if fast and k.by_rows else "0"
+            strided_fn = f"(void *){k.name}_strided" if strided else "0"
+            rows.append(f"    {{{contig}, {strided_fn}, 0, {by_rows}}},")
+        table = "\n".join(["static void *nbg_table[][4] = {", *rows, "    {0, 0, 0, 0}", "};",
+                           "void *nbg_lookup(int k, int which) { return nbg_table[k][which]; }"])
+        parts = ["\n".join(self.preamble), simd_declarations(), HELPERS, RUNTIME]
+        for k in kernels:
+            if variant == "all":
+                parts.append(self.render_kernel(k))
+            elif fast:
+                parts.append(self.render_fast(k))
+            elif k.reduce is None:
+                parts.append(self.render_strided(k))
+        parts.append(table)
+        return "\n\n".join(parts) + "\n"
+
+
+def indent(lines: Sequence[str], level: int) -> str:
+    """``lines`` joined, each non-empty one indented by ``level`` four-space steps."""
+    pad = "    " * level
+    return "\n".join(pad + line if line else line for line in lines)

@@ -1,0 +1,49 @@
+"""Mode: the pair (linker, rewrite pipeline) that ``function`` compiles with. DebugMode,
+NanGuardMode and MonitorMode subclass it; compile/mode.py finds every mode by name."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..rewrite.pipeline import PIPELINE, resolve
+
+
+class Mode:
+    """``Mode(linker='py', optimizer='fast_run')``: how ``function`` compiles.
+
+    ``linker`` is 'py' (Python VM over each op's NumPy ``perform``), 'c'/'cvm' (compiled
+    kernels where possible) or a linker object. ``optimizer`` names a rewrite pipeline
+    ('fast_run', 'fast_compile', None for no rewrites) or is a Pipeline value.
+
+    >>> mode = Mode(optimizer="fast_run").excluding("fuse_elemwise", "stabilize/log1p")
+    >>> f = nbgraph.function([x], T.log(1 + x), mode=mode)
+    """
+
+    def __init__(self, linker: Any = "py", optimizer: Any = "fast_run"):
+        self.linker = linker
+        self.optimizer = optimizer
+
+    def _with(self, optimizer: Any) -> Mode:
+        other = copy.copy(self)
+        other.optimizer = optimizer
+        return other
+
+    def including(self, *names: str) -> Mode:
+        """This mode with more passes or rules (unsafe ones included) switched on."""
+        return self._with(_pipeline(self.optimizer).including(*names))
+
+    def excluding(self, *names: str) -> Mode:
+        """This mode with passes or ``pass/rule`` rules switched off."""
+        return self._with(_pipeline(self.optimizer).excluding(*names))
+
+    def requiring(self, *names: str) -> Mode:  # Theano's spelling of including
+        return self.including(*names)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(linker={self.linker!r}, optimizer={self.optimizer!r})"
+
+
+def _pipeline(optimizer: Any) -> Any:
+    found = resolve(optimizer)
+    return PIPELINE.only() if found is None else found

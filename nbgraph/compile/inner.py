@@ -1,0 +1,41 @@
+"""InnerCompiler: what ``function`` lends a linker so that ops with inner graphs (Scan's
+step, IfElse's branches) are compiled with the outer function's linker and options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+from ..config import config
+from ..core.graph import Variable
+from ..link import registry
+from .base_mode import Mode
+
+
+class InnerCompiler:
+    """Compiles an op's inner graph (Scan's step, IfElse's branches) with the outer function's
+    linker: the ``compiler`` of ``Op.make_thunk`` (the protocol in core/op.py).
+
+    The op's own mode (``scan(..., mode=)``) wins; otherwise the inner function gets the
+    default mode's rewrites (``config.mode``) and the outer linker.
+    """
+
+    def __init__(self, linker: Any, compile: Callable[..., Any], default_mode: Any):
+        name = getattr(linker, "name", type(linker).__name__)
+        # by name where it is one, so each inner function gets a fresh linker as any function
+        self.linker = name if name in registry.LINKERS else linker
+        self.key: Hashable = ("compiled", name, str(config.mode), config.device)
+        self.compile = compile            # nbgraph.function (function.py makes this object)
+        self.default_mode = default_mode  # get_mode(None), read when a graph is compiled
+
+    def function(self, inputs: Sequence[Variable], outputs: Sequence[Variable],
+                 mode: Any = None) -> Callable[..., list[Any]]:
+        if mode is None:
+            mode = Mode(self.linker, self.default_mode().optimizer)
+        fn = self.compile(list(inputs), list(outputs), mode=mode, on_unused_input="ignore",
+                      no_default_updates=True)
+        fn.trust_input = True  # the op passes arrays of the inner inputs' types
+        return fn
+
+    def __repr__(self) -> str:
+        return f"InnerCompiler({self.key[1]!r})"

@@ -1,0 +1,372 @@
+"""Ops derived from the scalar table: Elemwise (broadcasting map), DimShuffle, CAReduce.
+
+Broadcasting follows Theano: a dimension broadcasts only where the type says so (static shape
+1). That is what lets ``Elemwise.grad`` undo broadcasting exactly, in one place (``sum_to``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..core.graph import Apply, Variable
+from ..core.op import Op
+from ..core.tensor_math import MATH
+from ..core.types import TensorType, is_int
+from ..core.variable import TensorConstant, adopt_dtype, as_tensor_variable, describe
+from .scalar import ScalarOp, ScalarSpec
+
+
+def _unify_weak_constants(op: Op, spec: ScalarOp, inputs: list[Any]) -> list[Any]:
+    """Python-number constants take the dtype NumPy 2 (NEP 50) would give them here."""
+    skip = 1 if spec.name == "switch" else 0  # switch's condition keeps its own dtype
+    values = inputs[skip:]
+    weak = [v.data.item() for v in values if getattr(v, "weak", False)]
+    strong = [v for v in values if not getattr(v, "weak", False)]
+    if not weak or not strong:
+        return inputs
+    try:
+        target = str(np.result_type(*[np.dtype(v.dtype) for v in strong], *weak))
+        return inputs[:skip] + [
+            adopt_dtype(v, target)
+            if getattr(v, "weak", False) and v.dtype != target else v for v in values]
+    except OverflowError:  # NEP 50: int8 + 1000 does not widen, the number must fit
+        raise _weak_overflow(op, weak, strong) from None
+
+
+def _weak_overflow(op: Op, weak: list[Any], strong: list[Variable]) -> TypeError:
+    """The error for a Python int that does not fit the tensor dtype it meets."""
+    dtype = str(np.result_type(*[np.dtype(v.dtype) for v in strong]))
+    value = next((w for w in weak if not np.can_cast(np.min_scalar_type(w), dtype)), weak[0])
+    wider = str(np.promote_types(dtype, np.min_scalar_type(value)))
+    label = strong[0].name or "x"
+    return TypeError(f"{op}: the Python value {value!r} does not fit {dtype}, the dtype of "
+                     f"{' and '.join(describe(v) for v in strong)}; cast the tensor first, "
+                     f"e.g. T.cast({label}, '{wider}')")
+
+
+# pp: Theano prints these scalar ops under other names or forms
+_PP_PATTERNS = {"second": "fill({0}, {1})", "abs_": "|{0}|"}
+
+
+class Elemwise(Op):
+    """Apply one scalar op elementwise with broadcasting: ``Elemwise{add,no_inplace}``.
+
+    ``inplace_pattern`` maps an output index to the input whose buffer it overwrites.
+    """
+
+    __props__ = ("scalar_op", "inplace_pattern")
+
+    def __init__(self, scalar_op: ScalarOp, inplace_pattern: dict[int, int] | None = None,
+                 name: str | None = None):
+        self.scalar_op = scalar_op
+        self.inplace_pattern = tuple(sorted((inplace_pattern or {}).items()))
+        self.destroy_map = {o: [i] for o, i in self.inplace_pattern}
+        self.name = name
+
+    def pp(self, node: Apply, args: list[str]) -> str:
+        # infix with the table's symbol, always parenthesised; Theano's names for a few rows
+        spec = self.scalar_op
+        if spec.name.startswith("Composite"):
+            return super().pp(node, args)
+        if spec.name in _PP_PATTERNS:
+            return _PP_PATTERNS[spec.name].format(*args)
+        if spec.symbol and len(args) == 1:
+            return f"({spec.symbol}{args[0]})"
+        if spec.symbol:
+            return "(" + f" {spec.symbol} ".join(args) + ")"
+        return f"{spec.name}({', '.join(args)})"
+
+    def __str__(self) -> str:
+        if self.name:
+            return self.name
+        mode = "inplace" if self.inplace_pattern else "no_inplace"
+        if self.inplace_pattern and self.scalar_op.name.startswith("Composite"):
+            return f"Elemwise{{{self.scalar_op}}}[{self.inplace_pattern[0][0]}]"
+        if self.scalar_op.name.startswith("Composite"):
+            return f"Elemwise{{{self.scalar_op}}}"
+        return f"Elemwise{{{self.scalar_op},{mode}}}"
+
+    def make_node(self, *inputs: Any) -> Apply:
+        spec = self.scalar_op
+        if len(inputs) != spec.nin and not (spec.associative and len(inputs) >= 2):
+            raise TypeError(f"{self}: takes {spec.nin} inputs, got {len(inputs)}")
+        inputs = _unify_weak_constants(self, spec, [as_tensor_variable(x) for x in inputs])
+        ndim = max(x.ndim for x in inputs)
+        inputs = [x if x.ndim == ndim else pad_left(x, ndim) for x in inputs]
+        shape = []
+        for axis in range(ndim):
+            known = {x.type.shape[axis] for x in inputs} - {None, 1}
+            if len(known) > 1:
+                sides = " with ".join(describe(x) for x in inputs)
+                raise ValueError(f"{self}: cannot broadcast {sides} (dimension {axis}: "
+                                 f"{' vs '.join(map(str, sorted(known)))})")
+            if known:
+                shape.append(known.pop())
+            elif all(x.type.shape[axis] == 1 for x in inputs):
+                shape.append(1)
+            else:
+                shape.append(None)
+        try:
+            dtypes = spec.out_dtypes(tuple(x.dtype for x in inputs))
+        except TypeError as err:
+            raise TypeError(f"{self}: {err}") from None
+        outs = [TensorType(d, shape=shape).make_variable() for d in dtypes]
+        return Apply(self, inputs, outs)
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        results = self.scalar_op.numpy(*inputs)
+        if len(node.outputs) == 1:
+            results = (results,)
+            if _computed_too_narrow(results[0], node.outputs[0].dtype):
+                # NumPy does float math on small ints in float16; the type promises float32
+                wide = node.outputs[0].dtype
+                results = (self.scalar_op.numpy(*[x.astype(wide) if x.dtype.kind in "iub"
+                                                  else x for x in inputs]),)
+        destroyed = dict(self.inplace_pattern)
+        for k, (out, result) in enumerate(zip(node.outputs, results, strict=True)):
+            result = np.asarray(result)
+            if result.dtype != out.type.dtype:
+                result = result.astype(out.type.dtype)
+            if k == 0 and any(v.shape != result.shape for v in inputs):
+                check_broadcast(node, inputs, result.shape)
+            if k in destroyed:  # write into the input buffer this output may overwrite
+                target = inputs[destroyed[k]]
+                if target.shape == result.shape and target.dtype == result.dtype \
+                        and target.flags.writeable:  # a shared value may be read-only
+                    target[...] = result
+                    result = target
+            output_storage[k][0] = result
+
+    def L_op(self, inputs: list[Variable], outputs: list[Variable],
+             output_grads: list[Variable]) -> list[Any]:
+        grads = self.scalar_op.input_grads(inputs, outputs, output_grads)
+        return [None if g is None or is_int(x.dtype) else sum_to(g, x)
+                for g, x in zip(grads, inputs, strict=True)]
+
+
+def _computed_too_narrow(result: Any, out_dtype: str) -> bool:
+    kind = getattr(result, "dtype", None)
+    return kind is not None and kind.kind == "f" and np.dtype(out_dtype).kind == "f" \
+        and kind.itemsize < np.dtype(out_dtype).itemsize
+
+
+def check_broadcast(node: Apply, inputs: list[np.ndarray], out_shape: tuple) -> None:
+    """At call time, a size-1 dimension only broadcasts if the type declared it (Theano)."""
+    for axis, size in enumerate(out_shape):
+        for var, value in zip(node.inputs, inputs, strict=True):
+            if value.shape[axis] != size and not var.type.broadcastable[axis]:
+                shapes = ", ".join(f"{describe(v)} shape {x.shape}"
+                                   for v, x in zip(node.inputs, inputs, strict=True))
+                raise ValueError(f"{node.op} at node {node.uid}: input dimension mismatch in "
+                                 f"dimension {axis} ({shapes}); a dimension of length 1 "
+                                 f"only broadcasts if its type is broadcastable (use a row/col "
+                                 f"or dimshuffle('x', ...))")
+
+
+def pad_left(x: Variable, ndim: int) -> Variable:
+    """Prepend broadcastable dimensions: a vector becomes a row for matrix broadcasting."""
+    return DimShuffle(x.type.broadcastable, ["x"] * (ndim - x.ndim) + list(range(x.ndim)))(x)
+
+
+def sum_to(g: Variable, x: Variable) -> Variable:
+    """Sum gradient ``g`` back over the dimensions where ``x`` was broadcast (the one place
+    broadcasting is undone), and match ``x``'s dtype."""
+    g = as_tensor_variable(g)
+    if g.ndim < x.ndim:
+        g = MATH.second(x, g)
+    lead = g.ndim - x.ndim
+    axes = list(range(lead)) + [lead + i for i, b in enumerate(x.broadcastable)
+                                if b and not g.broadcastable[lead + i]]
+    if axes:
+        g = MATH.sum(g, axis=axes, keepdims=True)
+    if lead:
+        g = DimShuffle(g.broadcastable, list(range(lead, g.ndim)))(g)
+    if g.dtype != x.dtype:
+        g = MATH.cast(g, x.dtype)
+    return g
+
+
+class DimShuffle(Op):
+    """Reorder dimensions, insert broadcastable ones (``'x'``), drop broadcastable ones.
+
+    ``DimShuffle((False, False), (1, 0))`` is a transpose; ``(0, 'x')`` makes a column.
+    The output is a view of the input.
+    """
+
+    __props__ = ("input_broadcastable", "new_order")
+    view_map = {0: [0]}
+
+    def __init__(self, input_broadcastable: Sequence[bool], new_order: Sequence[Any]):
+        self.input_broadcastable = tuple(bool(b) for b in input_broadcastable)
+        self.new_order = tuple("x" if o == "x" else int(o) for o in new_order)
+        nd = len(self.input_broadcastable)
+        kept = [o for o in self.new_order if o != "x"]
+        if len(set(kept)) != len(kept) or any(not 0 <= o < nd for o in kept):
+            raise ValueError(f"DimShuffle: invalid pattern {self.new_order} for {nd} dimensions")
+        dropped = [i for i in range(nd) if i not in kept]
+        for i in dropped:
+            if not self.input_broadcastable[i]:
+                raise ValueError(f"DimShuffle{self.new_order}: cannot drop dimension {i}, "
+                                 "which is not broadcastable")
+        self.dropped = tuple(dropped)
+        # runtime plan: squeeze dropped dims, transpose kept dims, expand 'x' positions
+        remaining = [i for i in range(nd) if i not in dropped]
+        self.perm = tuple(remaining.index(o) for o in kept)
+        self.augment = tuple(i for i, o in enumerate(self.new_order) if o == "x")
+
+    def pp(self, node: Apply, args: list[str]) -> str:
+        order = list(self.new_order)
+        while order and order[0] == "x":  # broadcasting pads print as the value itself
+            order.pop(0)
+        ndim = node.inputs[0].ndim
+        if order == list(range(ndim)):
+            return args[0]
+        if order == list(reversed(range(ndim))):
+            return f"{args[0]}.T"
+        return "DimShuffle{" + ", ".join(map(str, self.new_order)) + f"}}({args[0]})"
+
+    def __str__(self) -> str:
+        return "InplaceDimShuffle{" + ",".join(str(o) for o in self.new_order) + "}"
+
+    def make_node(self, x: Any) -> Apply:
+        x = as_tensor_variable(x)
+        if x.ndim != len(self.input_broadcastable):
+            raise TypeError(f"{self}: expected a {len(self.input_broadcastable)}-d input, "
+                            f"got {describe(x)}")
+        for i in self.dropped:
+            if x.type.shape[i] not in (1, None):
+                raise ValueError(f"{self}: cannot drop dimension {i} of {describe(x)}")
+        shape = [1 if o == "x" else x.type.shape[o] for o in self.new_order]
+        return Apply(self, [x], [TensorType(x.dtype, shape=shape).make_variable()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        x = inputs[0]
+        if self.dropped:
+            x = np.squeeze(x, axis=self.dropped)
+        x = np.transpose(x, self.perm)
+        if self.augment:
+            x = np.expand_dims(x, self.augment)
+        output_storage[0][0] = x
+
+    def grad(self, inputs: list[Variable], output_grads: list[Variable]) -> list[Any]:
+        x, g = inputs[0], as_tensor_variable(output_grads[0])
+        order = [self.new_order.index(i) if i in self.new_order else "x" for i in range(x.ndim)]
+        # 'x' dimensions of the output may hold a broadcast gradient; sum them first
+        extra = [i for i, o in enumerate(self.new_order) if o == "x" and not g.broadcastable[i]]
+        if extra:
+            g = MATH.sum(g, axis=extra, keepdims=True)
+        return [DimShuffle(g.broadcastable, order)(g)]
+
+
+def normalize_axis(axis: Any, ndim: int, what: str) -> tuple[int, ...]:
+    """``None`` -> all axes; ints and negative ints -> a sorted tuple, checked against ndim."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, Variable):
+        if not isinstance(axis, TensorConstant):
+            raise TypeError(f"{what}: axis must be a constant, got {axis}")
+        axis = axis.data.tolist()
+    axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{what}: axis {a} is out of range for a {ndim}-d input")
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{what}: repeated axis in {axis}")
+    return tuple(sorted(out))
+
+
+class CAReduce(Op):
+    """Reduce over ``axis`` with an associative scalar op: Sum, Prod, Max, Min, All, Any."""
+
+    __props__ = ("scalar_op", "axis", "dtype")
+    _names = {"add": "Sum", "mul": "Prod", "maximum": "Max", "minimum": "Min",
+              "and_": "All", "or_": "Any"}
+
+    def __init__(self, scalar_op: ScalarSpec, axis: Sequence[int] | None = None,
+                 dtype: str | None = None):
+        if not scalar_op.associative:
+            raise ValueError(f"CAReduce needs an associative scalar op, not {scalar_op}")
+        self.scalar_op = scalar_op
+        self.axis = None if axis is None else tuple(axis)
+        self.dtype = dtype
+
+    def __str__(self) -> str:
+        name = self._names.get(self.scalar_op.name, f"CAReduce{{{self.scalar_op}}}")
+        params = [] if self.axis is None else [f"axis={list(self.axis)}"]
+        if self.scalar_op.name in ("add", "mul") and self.dtype:
+            params.append(f"acc_dtype={self.dtype}")
+        return name + ("{" + ", ".join(params) + "}" if params else "")
+
+    def make_node(self, x: Any) -> Apply:
+        x = as_tensor_variable(x)
+        axis = normalize_axis(self.axis, x.ndim, str(self))
+        if self.axis is not None and axis != self.axis:
+            return CAReduce(self.scalar_op, axis, self.dtype).make_node(x)
+        shape = [s for i, s in enumerate(x.type.shape) if i not in axis]
+        dtype = self.dtype or x.dtype
+        out = TensorType(dtype, shape=shape).make_variable()
+        return Apply(self, [x], [out])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        x = inputs[0]
+        axis = tuple(range(x.ndim)) if self.axis is None else self.axis
+        dtype = node.outputs[0].dtype
+        ufunc = _REDUCE_UFUNC[self.scalar_op.name]
+        accumulate = {"dtype": dtype} if self.scalar_op.name in ("add", "mul") else {}
+        result = ufunc.reduce(x, axis=axis, **accumulate)
+        output_storage[0][0] = np.asarray(result, dtype=dtype)
+
+    def L_op(self, inputs: list[Variable], outputs: list[Variable],
+             output_grads: list[Variable]) -> list[Any]:
+        x, g = inputs[0], output_grads[0]
+        if is_int(x.dtype):
+            return [None]
+        axis = tuple(range(x.ndim)) if self.axis is None else self.axis
+        g_full = keep_reduced_dims(as_tensor_variable(g), axis, x.ndim)
+        name = self.scalar_op.name
+        if name == "add":
+            return [MATH.second(x, g_full)]
+        if name == "mul":
+            return [g_full * self._prod_others(x, axis)]
+        z_full = keep_reduced_dims(outputs[0], axis, x.ndim)
+        if name in ("maximum", "minimum"):  # the gradient flows to every arg-extremum
+            return [g_full * MATH.eq(x, z_full)]
+        return [None]
+
+    def _prod_others(self, x: Variable, axis: tuple[int, ...]) -> Variable:
+        """d prod / dx_i: the product of the other elements, exact where x has zeros.
+
+        With p the product of the nonzero elements and k the number of zeros in the slice:
+        k = 0 gives p / x_i; k = 1 gives p at the zero and 0 elsewhere; k >= 2 gives 0
+        (Theano's ProdWithoutZeros). Dividing by ``where(x == 0, 1, x)`` keeps 0/0 out of
+        the unselected branches.
+        """
+        is_zero = MATH.eq(x, 0)
+        nonzero = MATH.switch(is_zero, 1, x)
+        p = keep_reduced_dims(CAReduce(self.scalar_op, axis, self.dtype)(nonzero), axis, x.ndim)
+        k = keep_reduced_dims(MATH.sum(is_zero, axis=axis), axis, x.ndim)
+        zero = MATH.zeros_like(p)
+        at_zero = MATH.switch(MATH.eq(k, 1), p, zero)
+        elsewhere = MATH.switch(MATH.eq(k, 0), p / nonzero, zero)
+        return MATH.switch(is_zero, at_zero, elsewhere)
+
+
+def keep_reduced_dims(var: Variable, axes: Sequence[int], ndim: int) -> Variable:
+    """Reinsert the reduced ``axes`` of an ``ndim``-d input as broadcastable dimensions
+    (``keepdims=True``, and the shape a reduction's gradient broadcasts from)."""
+    order: list[Any] = []
+    kept = iter(range(var.ndim))
+    for i in range(ndim):
+        order.append("x" if i in axes else next(kept))
+    return DimShuffle(var.broadcastable, order)(var)
+
+
+_REDUCE_UFUNC = {"add": np.add, "mul": np.multiply, "maximum": np.maximum,
+                 "minimum": np.minimum, "and_": np.logical_and, "or_": np.logical_or,
+                 "xor": np.logical_xor}

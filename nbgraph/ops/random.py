@@ -1,0 +1,332 @@
+"""Random streams: draws are graph nodes whose generator state is a shared uint64 tensor.
+
+A draw node maps ``(state, size, *params) -> (new_state, sample)``; the state variable's
+``default_update`` is the node's ``new_state``, so each call of a compiled function advances it
+(Theano's semantics). The state is the PCG64 bit generator's state packed into 6 uint64s, so it
+is an ordinary tensor to every other layer (storage, rewrites, printing, pickling, ``scan``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..config import config
+from ..core.gradient import grad_undefined
+from ..core.graph import Apply, Variable
+from ..core.op import Op
+from ..core.shared import SharedVariable
+from ..core.types import TensorType, is_int, upcast
+from ..core.variable import TensorConstant, as_tensor_variable, constant
+from .math import cast
+from .shape import make_vector
+
+__all__ = ["RandomStateSharedVariable", "RandomStateView", "RandomStreams", "RandomVariable",
+           "seed_state"]
+
+_MASK = (1 << 64) - 1
+
+
+def seed_state(seed: int | None) -> np.ndarray:
+    """The packed state of a PCG64 generator seeded with ``seed``."""
+    return _pack(np.random.PCG64(seed))
+
+
+def _pack(bitgen: np.random.PCG64) -> np.ndarray:
+    full = bitgen.state
+    inner = full["state"]
+    words = [inner["state"] >> 64, inner["state"] & _MASK, inner["inc"] >> 64,
+             inner["inc"] & _MASK, full["has_uint32"], full["uinteger"]]
+    return np.array(words, dtype="uint64")
+
+
+def _unpack_into(bitgen: np.random.PCG64, words: np.ndarray) -> None:
+    w = [int(v) for v in words]
+    bitgen.state = {"bit_generator": "PCG64",
+                    "state": {"state": (w[0] << 64) | w[1], "inc": (w[2] << 64) | w[3]},
+                    "has_uint32": w[4], "uinteger": w[5]}
+
+
+class RandomStateView:
+    """What ``rv.rng.get_value()`` gives: Theano handed out a ``numpy.random.RandomState``;
+    this has the part of it that Theano code uses on a stream (``seed``, ``get_state``,
+    ``set_state``), acting on the packed PCG64 words. Pass it back with ``set_value``.
+
+    >>> rng = rv_u.rng.get_value(borrow=True)
+    >>> rng.seed(89234)
+    >>> rv_u.rng.set_value(rng, borrow=True)
+    """
+
+    def __init__(self, words: np.ndarray):
+        self.words = words
+
+    def seed(self, seed: int | None = None) -> None:
+        """Restart the stream from ``seed`` (in place, so a borrowed view stays aliased)."""
+        self.words[...] = seed_state(seed)
+
+    def get_state(self) -> np.ndarray:
+        """An opaque copy of the state, for ``set_state``."""
+        return self.words.copy()
+
+    def set_state(self, state: Any) -> None:
+        self.words[...] = state.words if isinstance(state, RandomStateView) else state
+
+
+class RandomStateSharedVariable(SharedVariable):
+    """A stream's state: stored as uint64 words (a plain tensor to the compiler), shown to
+    user code as a ``RandomStateView`` (``return_internal_type=True`` gives the words)."""
+
+    def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> Any:
+        words = super().get_value(borrow=borrow)
+        return words if return_internal_type else RandomStateView(words)
+
+    def set_value(self, value: Any, borrow: bool = False) -> None:
+        if isinstance(value, RandomStateView):
+            value = value.words
+        super().set_value(value, borrow=borrow)
+
+
+# -- samplers: (generator, size or None, *params) -> ndarray -----------------------------------
+def _permutation(gen: np.random.Generator, size: tuple | None, n: Any) -> np.ndarray:
+    rows = np.broadcast_to(np.arange(int(n)), (*(size or ()), int(n))).copy()
+    return gen.permuted(rows, axis=-1)
+
+
+def _choice(gen: np.random.Generator, size: tuple | None, a: Any, p: Any = None,
+            replace: bool = True) -> np.ndarray:
+    a = a.item() if np.ndim(a) == 0 else a
+    return gen.choice(a, size=size, replace=replace, p=p)
+
+
+def _truncated_normal(gen: np.random.Generator, size: tuple | None, avg: Any,
+                      std: Any) -> np.ndarray:
+    # resample whatever falls outside two standard deviations (MRG's truncate=True)
+    z = gen.standard_normal(size)
+    bad = np.abs(z) > 2
+    while np.any(bad):
+        z[bad] = gen.standard_normal(int(bad.sum()))
+        bad = np.abs(z) > 2
+    return avg + std * z
+
+
+SAMPLERS: dict[str, Callable[..., Any]] = {
+    "uniform": lambda gen, size, low, high: gen.uniform(low, high, size),
+    "normal": lambda gen, size, avg, std: gen.normal(avg, std, size),
+    "truncated_normal": _truncated_normal,
+    "binomial": lambda gen, size, n, p: gen.binomial(n, p, size),
+    "random_integers": lambda gen, size, low, high: gen.integers(low, high, size,
+                                                                 endpoint=True),
+    "choice": _choice,
+    "permutation": _permutation,
+    "multinomial": lambda gen, size, n, pvals: gen.multinomial(n, pvals, size),
+}
+
+# distributions whose sample has one more (last) dimension than ``size``
+_TRAILING_AXIS = {"permutation", "multinomial"}
+
+
+class RandomVariable(Op):
+    """One draw: ``(state, size, *params) -> (new_state, sample)``; the sample is the default
+    output. ``has_size=False`` means the sample takes the parameters' broadcast shape."""
+
+    __props__ = ("dist", "dtype", "ndim", "has_size", "replace")
+    default_output = 1
+
+    def __init__(self, dist: str, dtype: str, ndim: int, has_size: bool = True,
+                 replace: bool = True):
+        if dist not in SAMPLERS:
+            raise ValueError(f"RandomVariable: unknown distribution {dist!r}")
+        self.dist = dist
+        self.dtype = str(np.dtype(dtype))
+        self.ndim = int(ndim)
+        self.has_size = has_size
+        self.replace = replace
+        self._bitgen: np.random.PCG64 | None = None
+
+    def __str__(self) -> str:
+        return f"RandomVariable{{{self.dist}, {self.dtype}}}"
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k != "_bitgen"}
+
+    def __setstate__(self, state: dict) -> None:
+        vars(self).update(state, _bitgen=None)
+
+    def make_node(self, state: Any, size: Any, *params: Any) -> Apply:
+        state = as_tensor_variable(state)
+        if state.dtype != "uint64" or state.ndim != 1:
+            raise TypeError(f"{self}: the state must be a uint64 vector, got {state.type}")
+        size = as_tensor_variable(size)
+        if size.ndim != 1 or not is_int(size.dtype):
+            raise TypeError(f"{self}: size must be an integer vector, got {size.type}")
+        params = [as_tensor_variable(p) for p in params]
+        sample = TensorType(self.dtype, shape=self._static_shape(size, params))
+        return Apply(self, [state, size, *params], [state.type(), sample()])
+
+    def _static_shape(self, size: Variable, params: list[Variable]) -> tuple:
+        if not self.has_size:
+            return (None,) * self.ndim
+        shape = [None] * size.type.shape[0] if size.type.shape[0] is not None else None
+        if isinstance(size, TensorConstant):
+            shape = [int(s) for s in size.data]
+        elif size.owner is not None and type(size.owner.op).__name__ == "MakeVector":
+            shape = [int(v.data) if isinstance(v, TensorConstant) else None
+                     for v in size.owner.inputs]
+        extra = self.ndim - len(shape) if shape is not None else 0
+        if shape is None or extra not in (0, 1):
+            return (None,) * self.ndim
+        return (*shape, *[None] * extra)
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        state, size, *params = inputs
+        if self._bitgen is None:
+            self._bitgen = np.random.PCG64(0)
+        _unpack_into(self._bitgen, state)
+        gen = np.random.Generator(self._bitgen)
+        shape = tuple(int(s) for s in size) if self.has_size else None
+        kwargs = {"replace": self.replace} if self.dist == "choice" else {}
+        sample = SAMPLERS[self.dist](gen, shape, *params, **kwargs)
+        sample = np.asarray(sample, dtype=self.dtype)
+        if sample.ndim != self.ndim:
+            raise ValueError(f"{self} (node {node.uid}): drew a {sample.ndim}-d sample of shape "
+                             f"{sample.shape}, but the graph expects {self.ndim} dimensions")
+        output_storage[0][0] = _pack(self._bitgen)
+        output_storage[1][0] = sample
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        return [None, None] + [grad_undefined(self, k + 2, p, f"{self} is not differentiable "
+                                              f"in its parameters")
+                               for k, p in enumerate(inputs[2:])]
+
+
+def _size_vector(size: Any) -> tuple[Variable, int | None]:
+    """``size`` (tuple of ints/scalars, or an int vector such as ``x.shape``) as an int64
+    vector, with its length when known."""
+    if isinstance(size, Variable):
+        if size.ndim == 0:
+            size = [size]
+        else:
+            if size.ndim != 1 or not is_int(size.dtype):
+                raise TypeError(f"random size must be an integer vector, got {size.type}")
+            return size, size.type.shape[0]
+    if isinstance(size, (int, np.integer)):
+        size = (size,)
+    size = list(size)
+    if any(isinstance(s, Variable) for s in size):
+        return make_vector(size), len(size)
+    return constant(np.asarray(size, dtype="int64").reshape(len(size))), len(size)
+
+
+class RandomStreams:
+    """Theano's ``RandomStreams``: a source of symbolic random draws.
+
+    >>> srng = RandomStreams(seed=234)
+    >>> rv_u = srng.uniform((2, 2))
+    >>> f = function([], rv_u)
+    >>> f().shape            # a new 2x2 sample on every call
+    (2, 2)
+
+    Each draw owns a state shared variable seeded from this object's seed, updated by
+    ``default_update``; ``seed(n)`` reseeds all of them reproducibly.
+    """
+
+    def __init__(self, seed: int | None = None):
+        self.default_instance_seed = seed
+        self.gen_seedgen = np.random.default_rng(seed)
+        self.state_updates: list[tuple[SharedVariable, Variable]] = []
+
+    def updates(self) -> list[tuple[SharedVariable, Variable]]:
+        return list(self.state_updates)
+
+    def seed(self, seed: int | None = None) -> None:
+        """Reseed every state made so far (in creation order) from ``seed``."""
+        if seed is None:
+            seed = self.default_instance_seed
+        self.gen_seedgen = np.random.default_rng(seed)
+        for state, _ in self.state_updates:
+            state.set_value(seed_state(int(self.gen_seedgen.integers(2 ** 30))), borrow=True)
+
+    def gen(self, op: RandomVariable, size: Any, *params: Any) -> Variable:
+        """Apply ``op`` to a fresh state and register the state's update."""
+        value = seed_state(int(self.gen_seedgen.integers(2 ** 30)))
+        state = RandomStateSharedVariable(TensorType("uint64", (False,)), value, "rng_state")
+        size_var = _size_vector(() if size is None else size)[0]
+        node = op.make_node(state, size_var, *params)
+        new_state, sample = node.outputs
+        state.default_update = new_state
+        sample.rng = state
+        sample.update = (state, new_state)
+        self.state_updates.append((state, new_state))
+        return sample
+
+    # -- distributions ----------------------------------------------------------------------
+    def _draw(self, dist: str, size: Any, params: Sequence[Any], dtype: str,
+              ndim: int | None, extra_axis: bool = False, replace: bool = True) -> Variable:
+        params = [as_tensor_variable(p) for p in params]
+        if size is None:
+            out_ndim = max([p.ndim for p in params] + [0])
+            if ndim is not None and ndim != out_ndim:
+                raise ValueError(f"{dist}: ndim={ndim} but the parameters give {out_ndim}")
+            op = RandomVariable(dist, dtype, out_ndim, has_size=False, replace=replace)
+            return self.gen(op, None, *params)
+        size_var, length = _size_vector(size)
+        if length is None:
+            length = ndim
+        if length is None:
+            raise ValueError(f"{dist}: the length of size {size_var} is unknown; pass ndim=")
+        if ndim is not None and ndim != length:
+            raise ValueError(f"{dist}: ndim={ndim} does not match size of length {length}")
+        op = RandomVariable(dist, dtype, length + int(extra_axis), replace=replace)
+        return self.gen(op, size_var, *params)
+
+    def uniform(self, size: Any = (), low: Any = 0.0, high: Any = 1.0, ndim: int | None = None,
+                dtype: str | None = None, nstreams: Any = None) -> Variable:
+        """Samples from U[low, high) of shape ``size`` (dtype ``floatX`` by default)."""
+        return self._draw("uniform", size, [low, high], dtype or config.floatX, ndim)
+
+    def normal(self, size: Any = (), avg: Any = 0.0, std: Any = 1.0, ndim: int | None = None,
+               dtype: str | None = None, nstreams: Any = None, truncate: bool = False
+               ) -> Variable:
+        """Gaussian samples with mean ``avg`` and standard deviation ``std``."""
+        dist = "truncated_normal" if truncate else "normal"
+        return self._draw(dist, size, [avg, std], dtype or config.floatX, ndim)
+
+    def binomial(self, size: Any = (), n: Any = 1, p: Any = 0.5, ndim: int | None = None,
+                 dtype: str = "int64", prob: Any = None) -> Variable:
+        """Number of successes in ``n`` trials of probability ``p``."""
+        return self._draw("binomial", size, [n, p if prob is None else prob], dtype, ndim)
+
+    def random_integers(self, size: Any = (), low: Any = 0, high: Any = 1,
+                        ndim: int | None = None, dtype: str = "int64") -> Variable:
+        """Integers uniform in ``[low, high]`` (both ends included)."""
+        return self._draw("random_integers", size, [low, high], dtype, ndim)
+
+    def choice(self, size: Any = (), a: Any = 2, replace: bool = True, p: Any = None,
+               ndim: int | None = None, dtype: str = "int64") -> Variable:
+        """Samples from ``a`` (a vector, or ``arange(a)`` for an int) with probabilities ``p``."""
+        params = [a] if p is None else [a, p]
+        return self._draw("choice", size, params, dtype, ndim, replace=replace)
+
+    def permutation(self, size: Any = (), n: Any = 1, ndim: int | None = None,
+                    dtype: str = "int64") -> Variable:
+        """Permutations of ``range(n)``, one per entry of ``size`` (shape ``size + (n,)``)."""
+        return self._draw("permutation", () if size is None else size, [n], dtype, ndim,
+                          extra_axis=True)
+
+    def multinomial(self, size: Any = (), n: Any = 1, pvals: Any = (0.5, 0.5),
+                    ndim: int | None = None, dtype: str = "int64") -> Variable:
+        """Counts of ``n`` draws over ``len(pvals)`` outcomes (shape ``size + (k,)``)."""
+        if size is None:
+            pvals = as_tensor_variable(pvals)
+            op = RandomVariable("multinomial", dtype, pvals.ndim, has_size=False)
+            return self.gen(op, None, n, upcast_params(pvals))
+        return self._draw("multinomial", size, [n, pvals], dtype, ndim, extra_axis=True)
+
+
+def upcast_params(pvals: Variable) -> Variable:
+    """Probabilities as float64 (NumPy's multinomial checks their sum in float64)."""
+    if pvals.dtype == upcast(pvals.dtype, "float64"):
+        return pvals
+    return cast(pvals, "float64")

@@ -1,0 +1,345 @@
+"""Every elementwise op, its fusion and its kernels are derived from SCALAR_OPS (DESIGN §3).
+
+A row names a scalar op (Theano's name: it shows in ``Elemwise{name,no_inplace}``), its arity,
+its NumPy reference, a C99 expression over ``{0}, {1}, ...`` (double-precision names; renderers
+map them for float32 and CUDA), its gradient rule and its output dtype rule.
+
+Gradient rules receive tensor Variables ``(x.., z, g)`` (inputs, output, upstream gradient) and
+build graph with the public operators. They ignore broadcasting: ``Elemwise.grad`` sums each
+gradient back to its input's shape in one place. ``grad=None`` says the op has no gradient
+(boolean outputs); ``ZERO`` says it is piecewise constant (the gradient is 0 almost everywhere).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..core.tensor_math import MATH
+from ..core.types import is_float, is_int, upcast, upgrade_to_float
+
+# ``T.cos(x)`` in gradient rules: the tensor functions of ops/math.py, which is built from
+# this table (so cannot be imported here); rules run only when a gradient is taken
+T = MATH
+
+GradRule = Callable[..., tuple]
+DtypeRule = Callable[[tuple[str, ...]], str]
+
+
+# -- output dtype rules ------------------------------------------------------------------
+def same_as_input(dtypes: tuple[str, ...]) -> str:
+    return upcast(*dtypes)
+
+
+def float_out(dtypes: tuple[str, ...]) -> str:
+    return upgrade_to_float(upcast(*dtypes))
+
+
+def bool_out(dtypes: tuple[str, ...]) -> str:
+    return "bool"
+
+
+def int_only(dtypes: tuple[str, ...]) -> str:
+    out = upcast(*dtypes)
+    if not is_int(out):
+        raise TypeError(f"bitwise/logical op needs integer or bool inputs, got {dtypes}")
+    return out
+
+
+def after_condition(dtypes: tuple[str, ...]) -> str:  # switch(cond, a, b)
+    return upcast(*dtypes[1:])
+
+
+def zero_grad_rule(*args: Any) -> tuple:
+    """Piecewise-constant ops: gradient 0 for every input (``None`` = disconnected)."""
+    return (None,) * (len(args) - 2)
+
+
+ZERO = zero_grad_rule
+
+
+@dataclass(frozen=True, slots=True)
+class ScalarSpec:
+    name: str                       # Theano scalar name; appears in Elemwise{name,...}
+    nin: int
+    numpy: Callable[..., Any]       # reference semantics; every backend is tested against it
+    c: str                          # C99 expression over {0}, {1}, ...
+    grad: GradRule | None           # (x.., z, g) -> input grads; None: no gradient
+    cuda: str | None = None         # None: same text as `c`
+    out: DtypeRule = same_as_input
+    commutative: bool = False
+    associative: bool = False
+    identity: float | None = None   # for reductions built on this op
+    symbol: str | None = None       # infix symbol for pp / Composite printing
+    c_int: bool = True              # False: `c` is wrong on integers (NumPy raises); run NumPy
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __reduce__(self) -> tuple:  # rows hold lambdas: pickle by name
+        return (spec_by_name, (self.name,))
+
+    # -- the ScalarOp protocol (what Elemwise asks of its scalar op) -------------------------
+    def out_dtypes(self, dtypes: tuple[str, ...]) -> tuple[str, ...]:
+        return (self.out(dtypes),)
+
+    def input_grads(self, inputs: list[Any], outputs: list[Any],
+                    output_grads: list[Any]) -> tuple:
+        """The row's gradient rule; Elemwise then undoes broadcasting (``sum_to``)."""
+        if self.grad is None:
+            return (None,) * len(inputs)
+        return self.grad(*inputs, outputs[0], output_grads[0])
+
+
+class ScalarOp(Protocol):
+    """What ``Elemwise`` asks of its scalar op: a ``ScalarSpec`` row or a fused ``Composite``.
+
+    ``input_grads`` returns one gradient (or None) per input; ``Elemwise`` then sums each
+    back to its input's broadcastable pattern (a no-op where it already matches).
+    """
+
+    name: str
+    nin: int
+    associative: bool
+
+    def numpy(self, *inputs: Any) -> Any: ...
+
+    def out_dtypes(self, dtypes: tuple[str, ...]) -> tuple[str, ...]: ...
+
+    def input_grads(self, inputs: list[Any], outputs: list[Any],
+                    output_grads: list[Any]) -> Sequence[Any]: ...
+
+
+# -- NumPy references that are not a single ufunc ------------------------------------------
+def _variadic(ufunc: Callable) -> Callable:
+    """n-ary add/mul (canonicalize flattens chains into one node)."""
+    return lambda *xs: functools.reduce(ufunc, xs)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    from scipy.special import erf
+    return erf(x)
+
+
+def _erfc(x: np.ndarray) -> np.ndarray:
+    from scipy.special import erfc
+    return erfc(x)
+
+
+def _gamma(x: np.ndarray) -> np.ndarray:
+    from scipy.special import gamma
+    return gamma(x)
+
+
+def _gammaln(x: np.ndarray) -> np.ndarray:
+    from scipy.special import gammaln
+    return gammaln(x)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    from scipy.special import expit
+    return expit(x)
+
+
+def _round_half_away(x: np.ndarray) -> np.ndarray:
+    return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
+def _second(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    out = np.empty(np.broadcast_shapes(np.shape(x), np.shape(y)), dtype=np.result_type(y))
+    out[...] = y
+    return out
+
+
+def _identity(x: np.ndarray) -> np.ndarray:
+    return np.array(x, copy=True)
+
+
+def _inv(x: np.ndarray) -> np.ndarray:
+    return 1.0 / x
+
+
+# -- gradient rules that need more than one line -------------------------------------------
+def _add_grad(*args: Any) -> tuple:
+    *xs, z, g = args
+    return (g,) * len(xs)
+
+
+def _mul_grad(*args: Any) -> tuple:
+    *xs, z, g = args
+    return tuple(g * T.mul(*(xs[:i] + xs[i + 1:])) if len(xs) > 2 else g * xs[1 - i]
+                 for i in range(len(xs)))
+
+
+def _pow_grad(x: Any, y: Any, z: Any, g: Any) -> tuple:
+    # d x**y = y x**(y-1) dx + x**y log(x) dy
+    return (g * y * x ** (y - 1), g * z * T.log(x))
+
+
+def _arctan2_grad(y: Any, x: Any, z: Any, g: Any) -> tuple:
+    # d atan2(y, x) = (x dy - y dx) / (x² + y²)
+    r = x * x + y * y
+    return (g * x / r, -g * y / r)
+
+
+def _clip_grad(x: Any, lo: Any, hi: Any, z: Any, g: Any) -> tuple:
+    inside = T.and_(T.ge(x, lo), T.le(x, hi))
+    return (g * inside, g * T.lt(x, lo), g * T.gt(x, hi))
+
+
+def _switch_grad(c: Any, a: Any, b: Any, z: Any, g: Any) -> tuple:
+    zero = T.zeros_like(g)
+    return (None, T.switch(c, g, zero), T.switch(c, zero, g))
+
+
+S = ScalarSpec
+LN2, LN10, TWO_OVER_SQRT_PI = math.log(2.0), math.log(10.0), 2.0 / math.sqrt(math.pi)
+
+SCALAR_OPS: tuple[ScalarSpec, ...] = (
+    # name        nin numpy                C                            gradient (x.., z, g)
+    S("add",        2, _variadic(np.add),  "({0} + {1})",              _add_grad,
+      commutative=True, associative=True, identity=0, symbol="+"),
+    S("mul",        2, _variadic(np.multiply), "({0} * {1})",          _mul_grad,
+      commutative=True, associative=True, identity=1, symbol="*"),
+    S("sub",        2, np.subtract,        "({0} - {1})",              lambda x, y, z, g: (g, -g),
+      symbol="-"),
+    S("true_div",   2, np.true_divide,     "({0} / {1})",
+      lambda x, y, z, g: (g / y, -g * z / y), out=float_out, symbol="/"),
+    S("int_div",    2, np.floor_divide,    "nbg_floordiv({0}, {1})",   ZERO, symbol="//"),
+    S("mod",        2, np.mod,             "nbg_mod({0}, {1})",
+      lambda x, y, z, g: (g, -g * T.int_div(x, y)), symbol="%"),
+    S("pow",        2, np.power,           "pow({0}, {1})",            _pow_grad, symbol="**",
+      c_int=False),  # NumPy refuses negative integer powers; C's pow would truncate
+    S("maximum",    2, np.maximum,         "nbg_max({0}, {1})",
+      lambda x, y, z, g: (g * T.ge(x, y), g * T.lt(x, y)), commutative=True,
+      associative=True, identity=-np.inf),
+    S("minimum",    2, np.minimum,         "nbg_min({0}, {1})",
+      lambda x, y, z, g: (g * T.le(x, y), g * T.gt(x, y)), commutative=True,
+      associative=True, identity=np.inf),
+    S("arctan2",    2, np.arctan2,         "atan2({0}, {1})",          _arctan2_grad,
+      out=float_out),
+    S("neg",        1, np.negative,        "(-{0})",                   lambda x, z, g: (-g,),
+      symbol="-"),
+    S("abs_",       1, np.abs,             "nbg_abs({0})",
+      lambda x, z, g: (g * T.sgn(x),)),
+    S("sgn",        1, np.sign,            "nbg_sgn({0})",             ZERO),
+    S("inv",        1, _inv,               "(1.0 / {0})",
+      lambda x, z, g: (-g * z * z,), out=float_out),
+    S("sqr",        1, np.square,          "({0} * {0})",
+      lambda x, z, g: (g * 2 * x,)),
+    S("sqrt",       1, np.sqrt,            "sqrt({0})",
+      lambda x, z, g: (g * 0.5 / z,), out=float_out),
+    S("exp",        1, np.exp,             "exp({0})",                 lambda x, z, g: (g * z,),
+      out=float_out),  # d exp = exp
+    S("exp2",       1, np.exp2,            "exp2({0})",
+      lambda x, z, g: (g * z * LN2,), out=float_out),
+    S("expm1",      1, np.expm1,           "expm1({0})",
+      lambda x, z, g: (g * (z + 1),), out=float_out),
+    S("log",        1, np.log,             "log({0})",                 lambda x, z, g: (g / x,),
+      out=float_out),
+    S("log2",       1, np.log2,            "log2({0})",
+      lambda x, z, g: (g / (x * LN2),), out=float_out),
+    S("log10",      1, np.log10,           "log10({0})",
+      lambda x, z, g: (g / (x * LN10),), out=float_out),
+    S("log1p",      1, np.log1p,           "log1p({0})",
+      lambda x, z, g: (g / (1 + x),), out=float_out),
+    S("sin",        1, np.sin,             "sin({0})",
+      lambda x, z, g: (g * T.cos(x),), out=float_out),
+    S("cos",        1, np.cos,             "cos({0})",
+      lambda x, z, g: (-g * T.sin(x),), out=float_out),
+    S("tan",        1, np.tan,             "tan({0})",
+      lambda x, z, g: (g * (1 + z * z),), out=float_out),  # d tan = 1 + tan²
+    S("tanh",       1, np.tanh,            "tanh({0})",
+      lambda x, z, g: (g * (1 - z * z),), out=float_out),  # d tanh = 1 - tanh²
+    S("sinh",       1, np.sinh,            "sinh({0})",
+      lambda x, z, g: (g * T.cosh(x),), out=float_out),
+    S("cosh",       1, np.cosh,            "cosh({0})",
+      lambda x, z, g: (g * T.sinh(x),), out=float_out),
+    S("arcsin",     1, np.arcsin,          "asin({0})",
+      lambda x, z, g: (g / T.sqrt(1 - x * x),), out=float_out),
+    S("arccos",     1, np.arccos,          "acos({0})",
+      lambda x, z, g: (-g / T.sqrt(1 - x * x),), out=float_out),
+    S("arctan",     1, np.arctan,          "atan({0})",
+      lambda x, z, g: (g / (1 + x * x),), out=float_out),
+    S("arcsinh",    1, np.arcsinh,         "asinh({0})",
+      lambda x, z, g: (g / T.sqrt(x * x + 1),), out=float_out),
+    S("arccosh",    1, np.arccosh,         "acosh({0})",
+      lambda x, z, g: (g / T.sqrt(x * x - 1),), out=float_out),
+    S("arctanh",    1, np.arctanh,         "atanh({0})",
+      lambda x, z, g: (g / (1 - x * x),), out=float_out),
+    S("erf",        1, _erf,               "erf({0})",
+      lambda x, z, g: (g * TWO_OVER_SQRT_PI * T.exp(-x * x),), out=float_out),
+    S("erfc",       1, _erfc,              "erfc({0})",
+      lambda x, z, g: (-g * TWO_OVER_SQRT_PI * T.exp(-x * x),), out=float_out),
+    S("gamma",      1, _gamma,             "tgamma({0})",
+      lambda x, z, g: (g * z * T.psi(x),), out=float_out),  # d Γ = Γ ψ
+    S("gammaln",    1, _gammaln,           "lgamma({0})",
+      lambda x, z, g: (g * T.psi(x),), out=float_out),  # d log|Γ| = ψ
+    S("sigmoid",    1, _sigmoid,           "nbg_sigmoid({0})",
+      lambda x, z, g: (g * z * (1 - z),), out=float_out),  # d σ = σ(1-σ)
+    S("softplus",   1, lambda x: np.logaddexp(0, x), "nbg_softplus({0})",
+      lambda x, z, g: (g * T.sigmoid(x),), out=float_out),  # d log(1+eˣ) = σ
+    S("floor",      1, np.floor,           "floor({0})",               ZERO, out=float_out),
+    S("ceil",       1, np.ceil,            "ceil({0})",                ZERO, out=float_out),
+    S("trunc",      1, np.trunc,           "trunc({0})",               ZERO, out=float_out),
+    S("round_half_to_even", 1, np.round,   "nearbyint({0})",           ZERO, out=float_out),
+    S("round_half_away_from_zero", 1, _round_half_away, "round({0})",  ZERO, out=float_out),
+    S("eq",         2, np.equal,           "({0} == {1})",             None, out=bool_out,
+      commutative=True, symbol="=="),
+    S("neq",        2, np.not_equal,       "({0} != {1})",             None, out=bool_out,
+      commutative=True, symbol="!="),
+    S("lt",         2, np.less,            "({0} < {1})",              None, out=bool_out,
+      symbol="<"),
+    S("gt",         2, np.greater,         "({0} > {1})",              None, out=bool_out,
+      symbol=">"),
+    S("le",         2, np.less_equal,      "({0} <= {1})",             None, out=bool_out,
+      symbol="<="),
+    S("ge",         2, np.greater_equal,   "({0} >= {1})",             None, out=bool_out,
+      symbol=">="),
+    S("and_",       2, np.bitwise_and,     "({0} & {1})",              None, out=int_only,
+      commutative=True, associative=True, identity=1, symbol="&"),
+    S("or_",        2, np.bitwise_or,      "({0} | {1})",              None, out=int_only,
+      commutative=True, associative=True, identity=0, symbol="|"),
+    S("xor",        2, np.bitwise_xor,     "({0} ^ {1})",              None, out=int_only,
+      commutative=True, associative=True, identity=0, symbol="^"),
+    S("invert",     1, np.invert,          "nbg_invert({0})",          None, out=int_only,
+      symbol="~"),
+    S("isnan",      1, np.isnan,           "isnan({0})",               None, out=bool_out),
+    S("isinf",      1, np.isinf,           "isinf({0})",               None, out=bool_out),
+    S("switch",     3, np.where,           "({0} ? {1} : {2})",        _switch_grad,
+      out=after_condition),
+    S("clip",       3, np.clip,            "nbg_clip({0}, {1}, {2})",  _clip_grad),
+    S("identity",   1, _identity,          "{0}",                      lambda x, z, g: (g,)),
+    S("second",     2, _second,            "{1}",                      lambda x, y, z, g: (None, g),
+      out=lambda dtypes: dtypes[1]),  # fill(x, y): y broadcast to x's shape
+)
+
+SCALAR_BY_NAME: dict[str, ScalarSpec] = {spec.name: spec for spec in SCALAR_OPS}
+
+
+def spec_by_name(name: str) -> ScalarSpec:
+    """The table row (or cast) called ``name``."""
+    if name.startswith("Cast{"):
+        return cast_spec(name[5:-1])
+    return SCALAR_BY_NAME[name]
+
+
+@functools.cache
+def cast_spec(dtype: str) -> ScalarSpec:
+    """The scalar op converting to ``dtype`` (Theano prints it ``Cast{float32}``)."""
+    dtype = str(np.dtype(dtype))
+
+    def grad(x: Any, z: Any, g: Any) -> tuple:
+        # a cast between floats passes the gradient through; to or from ints it is 0
+        if is_float(x.dtype) and is_float(dtype):
+            return (T.cast(g, x.dtype),)
+        return (None,)
+
+    c_type = {"bool": "bool", "float32": "float", "float64": "double"}.get(dtype, f"{dtype}_t")
+    return ScalarSpec(f"Cast{{{dtype}}}", 1, lambda x: np.asarray(x).astype(dtype),
+                      f"(({c_type}){{0}})", grad, out=lambda dtypes: dtype)

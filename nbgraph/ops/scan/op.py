@@ -1,0 +1,200 @@
+"""The Scan op: a loop that runs one inner graph per step (compiled by the linker's
+InnerCompiler when a function runs it, evaluated op by op in ``perform``).
+
+Outer inputs are ``[n_steps, *sequences, *initial windows, *non_sequences]``; outer outputs
+are the recurrent outputs then the mapped (nit-sot) outputs, each stacked along axis 0. A
+recurrent output with taps ``(-2, -1)`` has an initial window of 2 steps: at step ``t`` the
+tap ``k`` reads ``y[t + k]``, where ``y[-2], y[-1]`` are the window. A sequence tap ``k``
+reads ``seq[t + k - min(taps, 0)]``, as in Theano.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import numpy as np
+
+from ...core.graph import Apply, Variable
+from ...core.inner_graph import REFERENCE
+from ...core.op import InnerCompiler, Op
+from ...core.types import TensorType
+from ...core.variable import as_tensor_variable
+from .grad import scan_grad
+from .info import ScanInfo, seq_span, window
+
+
+class Scan(Op):
+    """Theano's Scan: ``outputs = loop(inner graph)``; built by ``nbgraph.scan``.
+
+    Each Scan is its own op (equality is identity): two loops never merge.
+    """
+
+    def __init__(self, inner_inputs: list[Variable], inner_outputs: list[Variable],
+                 info: ScanInfo, mode: Any = None):
+        n_in = sum(map(len, info.seq_taps)) + sum(map(len, info.rec_taps)) + info.n_nonseq
+        if len(inner_inputs) != n_in or len(inner_outputs) != info.n_recs + info.n_nitsot:
+            raise ValueError(f"Scan: the inner graph has {len(inner_inputs)} inputs and "
+                             f"{len(inner_outputs)} outputs, the loop structure needs {n_in} "
+                             f"and {info.n_recs + info.n_nitsot}")
+        self.inner_inputs = list(inner_inputs)
+        self.inner_outputs = list(inner_outputs)
+        self.info = info
+        self.mode = mode
+        self._fns: dict[Hashable, Callable[..., list[Any]]] = {}
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def __str__(self) -> str:
+        return f"Scan{{{self.info.name}}}" if self.info.name else "Scan"
+
+    __repr__ = __str__
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k != "_fns"}
+
+    def __setstate__(self, state: dict) -> None:
+        vars(self).update(state, _fns={})
+
+    # -- layout ------------------------------------------------------------------------------
+    def split_outer(self, inputs: list[Any]) -> tuple[Any, list, list, list]:
+        info = self.info
+        seqs = inputs[1:1 + info.n_seqs]
+        inits = inputs[1 + info.n_seqs:1 + info.n_seqs + info.n_recs]
+        return inputs[0], list(seqs), list(inits), list(inputs[1 + info.n_seqs + info.n_recs:])
+
+    def split_inner(self) -> tuple[list[list[Variable]], list[list[Variable]], list[Variable]]:
+        """Inner inputs grouped: per sequence (one per tap), per recurrence, non-sequences."""
+        rest = list(self.inner_inputs)
+        seqs = []
+        for taps in self.info.seq_taps:
+            seqs.append(rest[:len(taps)])
+            rest = rest[len(taps):]
+        recs = []
+        for taps in self.info.rec_taps:
+            recs.append(rest[:len(taps)])
+            rest = rest[len(taps):]
+        return seqs, recs, rest
+
+    # -- the contract ----------------------------------------------------------------------
+    def make_node(self, n_steps: Any, *outer: Any) -> Apply:
+        info = self.info
+        n_steps = as_tensor_variable(n_steps)
+        if n_steps.ndim != 0 or n_steps.dtype != "int64":
+            raise TypeError(f"{self}: n_steps must be an int64 scalar, got {n_steps.type}")
+        outer = [as_tensor_variable(v) for v in outer]
+        if len(outer) != info.n_seqs + info.n_recs + info.n_nonseq:
+            raise TypeError(f"{self}: expected {info.n_seqs + info.n_recs + info.n_nonseq} "
+                            f"outer inputs after n_steps, got {len(outer)}")
+        _, seqs, inits, nonseqs = self.split_outer([n_steps, *outer])
+        inner_seqs, inner_recs, inner_nonseqs = self.split_inner()
+        for k, (seq, taps) in enumerate(zip(seqs, inner_seqs, strict=True)):
+            _check_stack(self, f"sequence {k}", seq, taps[0])
+        for k, (init, taps) in enumerate(zip(inits, inner_recs, strict=True)):
+            _check_stack(self, f"initial state {k}", init, taps[0])
+        for k, (var, inner) in enumerate(zip(nonseqs, inner_nonseqs, strict=True)):
+            if var.dtype != inner.dtype or var.ndim != inner.ndim:
+                raise TypeError(f"{self}: non-sequence {k} is {var.type}, the inner graph "
+                                f"expects {inner.type}")
+        outs = [TensorType(o.dtype, shape=(None, *o.type.shape))() for o in self.inner_outputs]
+        return Apply(self, [n_steps, *outer], outs)
+
+    def step_function(self, compiler: InnerCompiler) -> Callable[..., list[Any]]:
+        """The inner graph as a function from ``compiler``, made on first use (per compiler
+        key: every function compiled the same way shares it)."""
+        fn = self._fns.get(compiler.key)
+        if fn is None:
+            fn = compiler.function(self.inner_inputs, self.inner_outputs, self.mode)
+            self._fns[compiler.key] = fn
+        return fn
+
+    def n_steps_of(self, node: Apply, n_steps: int, seqs: list[np.ndarray]) -> int:
+        available = [len(s) - (hi - lo) for s, (lo, hi)
+                     in zip(seqs, map(seq_span, self.info.seq_taps), strict=True)]
+        if n_steps < 0:
+            if not available:
+                raise ValueError(f"{self} (node {node.uid}): n_steps is required without "
+                                 f"sequences")
+            return max(min(available), 0)
+        if available and n_steps > min(available):
+            raise ValueError(f"{self} (node {node.uid}): n_steps={n_steps}, but the sequences "
+                             f"give only {min(available)} steps (lengths "
+                             f"{[len(s) for s in seqs]}, taps {list(self.info.seq_taps)})")
+        return int(n_steps)
+
+    def make_thunk(self, node: Apply, in_cells: list[list[Any]], out_cells: list[list[Any]],
+                   compiler: InnerCompiler | None = None) -> Callable[[], None]:
+        """``perform`` with the step compiled by the linker's ``compiler`` (on the first run)."""
+        compiler = REFERENCE if compiler is None else compiler
+        perform, step = self.perform, self.step_function
+
+        def thunk() -> None:
+            perform(node, [cell[0] for cell in in_cells], out_cells, step(compiler))
+
+        return thunk
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]],
+                fn: Callable[..., list[Any]] | None = None) -> None:
+        """The loop over ``fn``, the step function: the compiled one from ``make_thunk``, else
+        the inner graph evaluated op by op (the reference, without the compile layer)."""
+        info = self.info
+        fn = self.step_function(REFERENCE) if fn is None else fn
+        n_steps, seqs, inits, nonseqs = self.split_outer(inputs)
+        if info.go_backwards:
+            seqs = [s[::-1] for s in seqs]
+        n = self.n_steps_of(node, int(n_steps), seqs)
+        spans = [seq_span(taps) for taps in info.seq_taps]
+        windows = [window(taps) for taps in info.rec_taps]
+        bufs = []
+        for k, (init, size) in enumerate(zip(inits, windows, strict=True)):
+            if len(init) < size:
+                raise ValueError(f"{self} (node {node.uid}): initial state {k} has "
+                                 f"{len(init)} steps, taps {info.rec_taps[k]} need {size}")
+            dtype = node.outputs[k].dtype
+            buf = np.empty((size + n, *init.shape[1:]), dtype=dtype)
+            buf[:size] = init[:size]
+            bufs.append(buf)
+        mapped: list[Any] = [None] * info.n_nitsot
+        for t in range(n):
+            args = []
+            for seq, taps, (lo, _) in zip(seqs, info.seq_taps, spans, strict=True):
+                args.extend(seq[t + k - lo, ...] for k in taps)
+            for buf, taps, size in zip(bufs, info.rec_taps, windows, strict=True):
+                args.extend(buf[t + size + k, ...] for k in taps)
+            args.extend(nonseqs)
+            outs = fn(*args)
+            for k, (buf, size) in enumerate(zip(bufs, windows, strict=True)):
+                _store(self, node, buf, t + size, outs[k], k)
+            for m in range(info.n_nitsot):
+                value = outs[info.n_recs + m]
+                if mapped[m] is None:
+                    dtype = node.outputs[info.n_recs + m].dtype
+                    mapped[m] = np.empty((n, *np.shape(value)), dtype=dtype)
+                _store(self, node, mapped[m], t, value, info.n_recs + m)
+        for k, (buf, size) in enumerate(zip(bufs, windows, strict=True)):
+            output_storage[k][0] = buf[size:]
+        for m in range(info.n_nitsot):
+            if mapped[m] is None:  # no steps: an empty stack of unknown-size steps
+                shape = [0 if s is None else s for s in self.inner_outputs[info.n_recs + m]
+                         .type.shape]
+                mapped[m] = np.empty((0, *shape), dtype=node.outputs[info.n_recs + m].dtype)
+            output_storage[info.n_recs + m][0] = mapped[m]
+
+    def L_op(self, inputs: list[Variable], outputs: list[Variable],
+             output_grads: list[Variable]) -> list[Any]:
+        return scan_grad(self, inputs, outputs, output_grads)
+
+
+def _check_stack(op: Scan, what: str, outer: Variable, inner: Variable) -> None:
+    if outer.dtype != inner.dtype or outer.ndim != inner.ndim + 1:
+        raise TypeError(f"{op}: {what} is {outer.type}; the inner graph needs a stack of "
+                        f"{inner.type} steps (dtype {inner.dtype}, {inner.ndim + 1} dimensions)")
+
+
+def _store(op: Scan, node: Apply, buf: np.ndarray, index: int, value: Any, k: int) -> None:
+    if np.shape(value) != buf.shape[1:]:
+        raise ValueError(f"{op} (node {node.uid}): output {k} has shape {np.shape(value)} at "
+                         f"one step and {buf.shape[1:]} at another (or in its initial state); "
+                         f"every step must give the same shape")
+    buf[index] = value

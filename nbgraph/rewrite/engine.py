@@ -1,0 +1,212 @@
+"""Rules and the one driver that applies them: walk the graph, replace with reason, repeat.
+
+Three kinds of rule, all replacing through ``fgraph.replace_all(..., reason="pass/rule")`` so
+the trace cannot tell them apart: declarative ``rule`` (pattern + build), imperative
+``node_rule`` (a function of one node) and ``graph_rule`` (a function of the whole graph).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.fgraph import FunctionGraph, can_replace
+from ..core.graph import Apply, Variable
+from ..core.variable import as_tensor_variable
+from ..ops.math import cast
+from .pattern import OpPattern, match, node_keys
+
+Replacement = list[Variable | None] | dict[Variable, Variable] | None
+
+
+class RewriteLoopError(RuntimeError):
+    """A fixpoint pass kept rewriting; the message names the rules that kept firing."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``pattern -> build(**bindings)``; ``build`` returns a Variable, or None to decline."""
+
+    name: str
+    pattern: OpPattern
+    build: Callable[..., Any]
+    unsafe: str | None = None
+    doc: str | None = None
+    _accepts: frozenset[str] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return (self.pattern.key,)
+
+    def apply(self, fgraph: FunctionGraph, node: Apply) -> Replacement:
+        bindings = match(self.pattern, node.outputs[0])
+        if bindings is None:
+            return None
+        if self._accepts is not None:
+            bindings = {k: v for k, v in bindings.items() if k in self._accepts}
+        out = self.build(**bindings)
+        return None if out is None else [out]
+
+
+@dataclass(frozen=True)
+class NodeRule:
+    """An imperative rule ``fn(fgraph, node) -> [new outputs] | {old: new} | None``."""
+
+    name: str
+    fn: Callable[[FunctionGraph, Apply], Replacement]
+    tracks: tuple[str, ...] | None = None
+    unsafe: str | None = None
+    doc: str | None = None
+
+    @property
+    def keys(self) -> tuple[str, ...] | None:
+        return self.tracks
+
+    def apply(self, fgraph: FunctionGraph, node: Apply) -> Replacement:
+        return self.fn(fgraph, node)
+
+
+@dataclass(frozen=True)
+class GraphRule:
+    """A whole-graph rule ``fn(fgraph) -> [(old, new), ...]`` (merge, dce)."""
+
+    name: str
+    fn: Callable[[FunctionGraph], Iterable[tuple[Variable, Variable]]]
+    unsafe: str | None = None
+    doc: str | None = None
+
+
+AnyRule = Rule | NodeRule | GraphRule
+
+
+def rule(name: str, pattern: OpPattern, build: Callable[..., Any], *,
+         unsafe: str | None = None, doc: str | None = None) -> Rule:
+    """A declarative rule: ``rule("log1p", P.log(P.add(1, x)), lambda x: T.log1p(x))``.
+
+    ``unsafe`` says when the rewrite changes values (the default pipeline skips it).
+    """
+    if not isinstance(pattern, OpPattern):
+        raise TypeError(f"rule {name!r}: the pattern's root must be an op (P.<name>(...))")
+    params = inspect.signature(build).parameters.values()
+    takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+    accepts = None if takes_all else frozenset(p.name for p in params)
+    return Rule(name, pattern, build, unsafe, doc or build.__doc__, accepts)
+
+
+def node_rule(name: str, tracks: Sequence[type | str] | None = None, *,
+              unsafe: str | None = None, doc: str | None = None
+              ) -> Callable[[Callable], NodeRule]:
+    """Decorator making ``fn(fgraph, node)`` an imperative rule run on ``tracks`` op classes
+    (class or ``"Elemwise:<row>"`` keys; None: every node). ``doc`` defaults to fn's."""
+    keys = None if tracks is None else tuple(
+        (t if isinstance(t, str) else t.__name__).lower() for t in tracks)
+
+    def wrap(fn: Callable[[FunctionGraph, Apply], Replacement]) -> NodeRule:
+        return NodeRule(name, fn, keys, unsafe, doc or fn.__doc__)
+
+    return wrap
+
+
+def graph_rule(name: str) -> Callable[[Callable], GraphRule]:
+    """Decorator making ``fn(fgraph) -> [(old, new)]`` a whole-graph rule."""
+    def wrap(fn: Callable[[FunctionGraph], Iterable[tuple[Variable, Variable]]]) -> GraphRule:
+        return GraphRule(name, fn, None, fn.__doc__)
+
+    return wrap
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The named, ordered rules of one pass."""
+
+    name: str
+    rules: tuple[AnyRule, ...]
+
+    def __post_init__(self) -> None:
+        names = [r.name for r in self.rules]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"rule set {self.name!r}: rule names repeat: {sorted(dupes)}")
+
+
+# -- the driver -----------------------------------------------------------------------------
+def conform(old: Variable, new: Any) -> Variable | None:
+    """``new`` made to stand for ``old``: cast to its dtype; None if the shape cannot fit."""
+    new = as_tensor_variable(new)
+    if new.type != old.type and getattr(new, "dtype", None) != getattr(old, "dtype", None):
+        new = cast(new, old.dtype)
+    return new if can_replace(old.type, new.type) else None
+
+
+def _pairs(node: Apply, result: Replacement) -> list[tuple[Variable, Variable]] | None:
+    items: Iterable[tuple[Variable, Any]]
+    if isinstance(result, dict):
+        items = result.items()
+    else:
+        outs = list(result or ())
+        if len(outs) != len(node.outputs):
+            raise ValueError(f"a rule returned {len(outs)} outputs for node {node.uid} "
+                             f"({node.op}), which has {len(node.outputs)}")
+        items = zip(node.outputs, outs, strict=True)
+    pairs = []
+    for old, new in items:
+        if new is None or new is old:
+            continue
+        fitted = conform(old, new)
+        if fitted is None:
+            return None      # the replacement cannot stand in: decline the whole rewrite
+        pairs.append((old, fitted))
+    return pairs or None
+
+
+def run_rules(fgraph: FunctionGraph, pass_name: str, rules: Sequence[AnyRule], *,
+              fixpoint: bool = False, reverse: bool = False, max_sweeps: int = 50
+              ) -> Counter[str]:
+    """Apply ``rules`` over ``fgraph`` (inputs to outputs, or reversed) until nothing fires
+    (``fixpoint``) or once. Returns how often each full rule name fired."""
+    whole = [r for r in rules if isinstance(r, GraphRule)]
+    by_key: dict[str, list[Rule | NodeRule]] = {}
+    every: list[Rule | NodeRule] = []
+    for r in rules:
+        if isinstance(r, GraphRule):
+            continue
+        if r.keys is None:
+            every.append(r)
+        else:
+            for key in r.keys:
+                by_key.setdefault(key, []).append(r)
+    order = {id(r): k for k, r in enumerate(rules)}
+    total: Counter[str] = Counter()
+    for _sweep in range(max_sweeps):
+        fired: Counter[str] = Counter()
+        for r in whole:
+            reason = f"{pass_name}/{r.name}"
+            for old, new in list(r.fn(fgraph)):
+                if old in fgraph.variables:
+                    fgraph.replace(old, new, reason=reason)
+                    fired[reason] += 1
+        nodes = fgraph.toposort()
+        for node in reversed(nodes) if reverse else nodes:
+            if node not in fgraph.apply_nodes:
+                continue
+            candidates = list(every)
+            for key in node_keys(node):
+                candidates.extend(by_key.get(key, ()))
+            candidates.sort(key=lambda r: order[id(r)])
+            for r in candidates:
+                result = r.apply(fgraph, node)
+                pairs = None if result is None else _pairs(node, result)
+                if pairs:
+                    reason = f"{pass_name}/{r.name}"
+                    fgraph.replace_all(pairs, reason=reason)
+                    fired[reason] += 1
+                    break
+        total.update(fired)
+        if not fired or not fixpoint:
+            return total
+    kept = ", ".join(f"{name} ({n}x)" for name, n in fired.most_common(5))
+    raise RewriteLoopError(f"pass {pass_name!r} still rewriting after {max_sweeps} sweeps; "
+                           f"rules that kept firing in the last sweep: {kept}")

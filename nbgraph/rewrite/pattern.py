@@ -1,0 +1,201 @@
+"""The pattern DSL and matcher: ``P.log(P.add(1, x))`` matches ``log(1 + x)`` and binds ``x``.
+
+``P.<name>`` is a pattern for the scalar-table op ``name`` (inside Elemwise) or for an op
+class of that name (``P.softmax`` matches ``Softmax``); lowercase names (``x``, ``y``) bind
+Variables; numbers match constants of that value, broadcast or filled. Commutative table ops
+match in either order. Matching only reads the graph.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..core.graph import Constant, Variable
+from ..ops.scalar import SCALAR_BY_NAME
+
+Bindings = dict[str, Variable]
+
+# pattern names that stand for an op family rather than a table row or class name
+_REDUCE_NAMES = {"sum": "add", "prod": "mul", "max": "maximum", "min": "minimum"}
+_CLASS_ALIASES = {"dimshuffle": "DimShuffle", "reshape": "Reshape", "dot": "Dot",
+                  "cast": "Elemwise", "fill": "Elemwise"}
+
+
+@dataclass(frozen=True)
+class Var:
+    """A named hole: binds any Variable (satisfying ``where``, if given)."""
+
+    name: str
+    where: Callable[[Variable], bool] | None = None
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Const:
+    """Matches a constant whose every element equals ``value`` (seen through fill/broadcast)."""
+
+    value: float
+
+
+@dataclass(frozen=True)
+class OpPattern:
+    """``name(*args)``: an op applied to sub-patterns; ``bind`` names the matched output."""
+
+    name: str
+    args: tuple[Any, ...]
+    bind: str | None = None
+    where: Callable[[Variable], bool] | None = field(default=None, compare=False)
+
+    def __repr__(self) -> str:
+        return f"{self.name}({', '.join(map(repr, self.args))})"
+
+    @property
+    def key(self) -> str:
+        """The node key (see ``node_keys``) a root node must have to possibly match."""
+        if self.name in SCALAR_BY_NAME:
+            return f"elemwise:{self.name}"
+        if self.name in _REDUCE_NAMES:
+            return "careduce"
+        if self.name == "fill":
+            return "elemwise:second"
+        return _CLASS_ALIASES.get(self.name, self.name).lower()
+
+
+class _PatternBuilder:
+    """``P.exp(x)``, ``P.sum(x, bind="s")``: op patterns by attribute name."""
+
+    def __getattr__(self, name: str) -> Callable[..., OpPattern]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def build(*args: Any, bind: str | None = None,
+                  where: Callable[[Variable], bool] | None = None) -> OpPattern:
+            return OpPattern(name, tuple(_as_pattern(a) for a in args), bind, where)
+
+        return build
+
+
+P = _PatternBuilder()
+x, y, z = Var("x"), Var("y"), Var("z")
+
+
+def _as_pattern(item: Any) -> Any:
+    if isinstance(item, (Var, Const, OpPattern)):
+        return item
+    if isinstance(item, (int, float, np.number)) and not isinstance(item, bool):
+        return Const(float(item))
+    raise TypeError(f"pattern: cannot use {item!r} as a pattern (use P.<op>, a Var or a "
+                    f"number)")
+
+
+def node_keys(node: Any) -> tuple[str, ...]:
+    """Keys under which rules are indexed for ``node``: lowercase class name, table row."""
+    op = node.op
+    keys = [type(op).__name__.lower()]
+    scalar = getattr(op, "scalar_op", None)
+    if scalar is not None and keys[0] == "elemwise":
+        keys.append(f"elemwise:{scalar.name}")
+    return tuple(keys)
+
+
+# -- constants ---------------------------------------------------------------------------
+def constant_value(var: Variable) -> np.ndarray | None:
+    """The value of ``var`` if it is a constant, a broadcast (DimShuffle) of one, or a fill
+    (``second(model, c)``/``Alloc(c, ...)``) of one; else None. Shapes may differ from var's."""
+    seen = 0
+    while seen < 8:
+        if isinstance(var, Constant):
+            return np.asarray(var.data)
+        node = var.owner
+        if node is None:
+            return None
+        name = type(node.op).__name__
+        if name == "DimShuffle":
+            var = node.inputs[0]
+        elif name == "Elemwise" and node.op.scalar_op.name == "second":
+            var = node.inputs[1]
+        elif name == "Alloc":
+            var = node.inputs[0]
+        else:
+            return None
+        seen += 1
+    return None
+
+
+def is_constant_value(var: Variable, value: float) -> bool:
+    data = constant_value(var)
+    if data is None or data.size == 0:
+        return False
+    with np.errstate(invalid="ignore"):
+        return bool(np.all(data == value))
+
+
+# -- matching -----------------------------------------------------------------------------
+def _op_matches(pattern: OpPattern, node: Any) -> bool:
+    op = node.op
+    cls = type(op).__name__
+    name = pattern.name
+    if name in SCALAR_BY_NAME:
+        return cls == "Elemwise" and op.scalar_op.name == name
+    if name in _REDUCE_NAMES:
+        return cls == "CAReduce" and op.scalar_op.name == _REDUCE_NAMES[name]
+    if name == "fill":
+        return cls == "Elemwise" and op.scalar_op.name == "second"
+    if name == "cast":
+        return cls == "Elemwise" and op.scalar_op.name.startswith("Cast{")
+    return cls == _CLASS_ALIASES.get(name, name) or cls.lower() == name.lower()
+
+
+def _commutative(pattern: OpPattern) -> bool:
+    spec = SCALAR_BY_NAME.get(pattern.name)
+    return spec is not None and spec.commutative
+
+
+def match(pattern: Any, var: Variable, bound: Bindings | None = None) -> Bindings | None:
+    """Bindings that make ``pattern`` equal ``var``, or None. A repeated name must bind the
+    same Variable (merge runs first, so equal subexpressions are one node)."""
+    return _match(pattern, var, dict(bound or {}))
+
+
+def _match(pattern: Any, var: Variable, bound: Bindings) -> Bindings | None:
+    if isinstance(pattern, Var):
+        if pattern.name in bound:
+            return bound if bound[pattern.name] is var else None
+        if pattern.where is not None and not pattern.where(var):
+            return None
+        bound[pattern.name] = var
+        return bound
+    if isinstance(pattern, Const):
+        return bound if is_constant_value(var, pattern.value) else None
+    node = var.owner
+    if node is None or not _op_matches(pattern, node):
+        return None
+    if len(node.outputs) > 1 and pattern.bind is None and var.index != 0:
+        return None
+    if pattern.where is not None and not pattern.where(var):
+        return None
+    if len(pattern.args) != len(node.inputs):
+        return None
+    if pattern.bind is not None:
+        if pattern.bind in bound and bound[pattern.bind] is not var:
+            return None
+        bound = {**bound, pattern.bind: var}
+    orders: Any = [pattern.args]
+    if _commutative(pattern) and len(pattern.args) <= 4:
+        orders = itertools.permutations(pattern.args)
+    for args in orders:
+        trial: Bindings | None = dict(bound)
+        for sub, inp in zip(args, node.inputs, strict=True):
+            trial = _match(sub, inp, trial)
+            if trial is None:
+                break
+        if trial is not None:
+            return trial
+    return None

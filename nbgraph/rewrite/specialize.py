@@ -1,0 +1,111 @@
+"""specialize: cheaper ops for the same value (x**2 -> sqr(x), dot + z -> gemm)."""
+
+from __future__ import annotations
+
+from ..core.fgraph import FunctionGraph, can_replace
+from ..core.graph import Apply, Variable
+from ..core.types import is_float
+from ..core.variable import constant
+from ..ops import math as T
+from ..ops.blas import gemm_no_inplace
+from ..ops.elemwise import DimShuffle, Elemwise
+from ..ops.linalg import Dot
+from .engine import RuleSet, node_rule, rule
+from .pattern import P, constant_value, x
+
+
+def _single_reader(fgraph: FunctionGraph, var: Variable) -> bool:
+    return len(fgraph.clients.get(var, ())) == 1 and var not in fgraph.outputs
+
+
+def _matrix_dot(fgraph: FunctionGraph, var: Variable) -> Apply | None:
+    node = var.owner
+    if node is None or not isinstance(node.op, Dot) or not _single_reader(fgraph, var):
+        return None
+    a, b = node.inputs
+    return node if a.ndim == 2 and b.ndim == 2 else None
+
+
+def _scalar(var: Variable) -> Variable | None:
+    """``var`` as a 0-d Variable if it holds one number (broadcast constant or padded 0-d)."""
+    data = constant_value(var)
+    if data is not None:
+        return constant(data.reshape(-1)[0].item(), dtype=var.dtype) if data.size == 1 \
+            else None
+    node = var.owner
+    if node is not None and isinstance(node.op, DimShuffle) and node.inputs[0].ndim == 0:
+        return node.inputs[0]
+    return var if var.ndim == 0 else None
+
+
+def _negated(alpha: Variable) -> Variable:
+    data = constant_value(alpha)
+    return constant(-data.item(), dtype=alpha.dtype) if data is not None else -alpha
+
+
+def _is_plain_mul(node: Apply) -> bool:
+    """An out-of-place elementwise mul (an inplace one overwrites an input gemm would read)."""
+    op = node.op
+    return isinstance(op, Elemwise) and op.scalar_op.name == "mul" and not op.inplace_pattern
+
+
+def _scaled_dot(fgraph: FunctionGraph, var: Variable) -> tuple[Variable, Apply] | None:
+    """(alpha, dot node) for ``dot(a, b)`` or ``alpha * dot(a, b)``."""
+    found = _matrix_dot(fgraph, var)
+    if found is not None:
+        return constant(1, dtype=var.dtype), found
+    node = var.owner
+    if node is None or not _is_plain_mul(node) or len(node.inputs) != 2 \
+            or not _single_reader(fgraph, var):
+        return None
+    for k in (0, 1):
+        found = _matrix_dot(fgraph, node.inputs[k])
+        alpha = _scalar(node.inputs[1 - k])
+        if found is not None and alpha is not None:
+            return alpha, found
+    return None
+
+
+@node_rule("gemm", tracks=("Elemwise:add", "Elemwise:sub"))
+def gemm(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
+    """z + alpha*dot(a, b) -> gemm(z, alpha, a, b, 1); z - dot(a, b) -> gemm(z, -1, a, b, 1)."""
+    out = node.outputs[0]
+    if out.ndim != 2 or not out.dtype.startswith("float"):
+        return None
+    is_sub = node.op.scalar_op.name == "sub"
+    terms = list(node.inputs)
+    for k, term in enumerate(terms):
+        if is_sub and k == 0:
+            continue
+        scaled = _scaled_dot(fgraph, term)
+        if scaled is None:
+            continue
+        alpha, dot_node = scaled
+        if any(v.dtype != out.dtype for v in dot_node.inputs):
+            continue
+        for j, z in enumerate(terms):
+            if j == k or (is_sub and j != 0) or z.dtype != out.dtype:
+                continue
+            if z.broadcastable != (False, False) or not can_replace(out.type, z.type):
+                continue  # z must be a full matrix the size of the result
+            alpha_ = _negated(alpha) if is_sub else alpha
+            if alpha_.dtype != out.dtype:
+                alpha_ = T.cast(alpha_, out.dtype)
+            fused = gemm_no_inplace(z, alpha_, *dot_node.inputs, constant(1, dtype=out.dtype))
+            rest = [t for i, t in enumerate(terms) if i not in (j, k)]
+            return [T.add(fused, *rest) if rest else fused]
+    return None
+
+
+def _inv_float(x: Variable) -> Variable | None:
+    """x**-1 -> inv(x) for float x only: NumPy refuses int ** -1, and inv of an int is a
+    float that, cast back to the int result, would be 0 for |x| > 1."""
+    return T.inv(x) if is_float(x.dtype) else None
+
+
+SPECIALIZE = RuleSet("specialize", (
+    rule("pow_2",    P.pow(x, 2),    lambda x: T.sqr(x)),    # x**2 -> sqr(x)
+    rule("pow_half", P.pow(x, 0.5),  lambda x: T.sqrt(x)),   # x**0.5 -> sqrt(x)
+    rule("pow_neg1", P.pow(x, -1),   _inv_float),            # x**-1 -> inv(x)
+    gemm,
+))

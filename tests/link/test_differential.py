@@ -1,0 +1,207 @@
+"""The Python and C linkers agree: every table row, reductions, and awkward memory layouts
+(broadcast, strided, reversed, transposed, zero-size, 0-d); float64 to 1e-12, float32 to 1e-5."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from differential_graphs import AXES, LAYOUTS, REDUCTIONS, row_values
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nbgraph
+import nbgraph.tensor as T
+from nbgraph.compile.mode import Mode
+from nbgraph.core.types import TensorType
+from nbgraph.ops.elemwise import Elemwise
+from nbgraph.ops.scalar import SCALAR_OPS, cast_spec
+
+pytest.importorskip("nbgraph.link.c_linker")
+
+PY = Mode("py", None)
+C = Mode("c", None)
+TOL = {"float64": 1e-12, "float32": 1e-5}
+
+
+def run_both(inputs, outputs, values, optimizer=None):
+    """Values from the Python linker and the C linker (same graph, same rewrites)."""
+    py = nbgraph.function(inputs, outputs, mode=Mode("py", optimizer))(*values)
+    c = nbgraph.function(inputs, outputs, mode=Mode("c", optimizer))(*values)
+    return py, c
+
+
+def assert_same(py, c, dtype, scale=0.0):
+    """Equal to the dtype's relative tolerance; sums that cancel compare against ``scale``
+    (the magnitude of their terms)."""
+    py, c = np.asarray(py), np.asarray(c)
+    assert py.shape == c.shape and py.dtype == c.dtype, (py.shape, c.shape, py.dtype, c.dtype)
+    if py.dtype.kind == "f":
+        rtol = TOL.get(str(py.dtype), 1e-12)
+        np.testing.assert_allclose(c, py, rtol=rtol, atol=rtol * max(1e-3, scale),
+                                   equal_nan=True)
+    else:
+        np.testing.assert_array_equal(c, py)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("spec", SCALAR_OPS, ids=lambda s: s.name)
+def test_every_row_matches_python(spec, dtype, rng):
+    dtypes, values = row_values(spec, dtype, rng)
+    xs = [TensorType(d, shape=(None, None))(f"x{k}") for k, d in enumerate(dtypes)]
+    out = Elemwise(spec)(*xs)
+    py, c = run_both(xs, out, values)
+    assert_same(py, c, dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int32", "bool", "uint8"])
+@pytest.mark.parametrize("target", ["float64", "float32", "int64", "int8", "bool"])
+def test_casts_match_python(dtype, target, rng):
+    x = TensorType(dtype, shape=(None,))("x")
+    value = (rng.uniform(-100, 100, 20)).astype(dtype)
+    py, c = run_both([x], Elemwise(cast_spec(target))(x), [value])
+    assert_same(py, c, target)
+
+
+def test_integer_division_and_modulo_follow_numpy(rng):
+    x, y = T.lvector("x"), T.lvector("y")
+    a = np.array([7, -7, 7, -7, 0, 5, -5], dtype="int64")
+    b = np.array([2, 2, -2, -2, 3, 0, 0], dtype="int64")
+    py, c = run_both([x, y], [x // y, x % y], [a, b])
+    for p, q in zip(py, c, strict=True):
+        assert_same(p, q, "int64")
+    u, v = T.dvectors("u", "v")
+    fa = np.array([7.5, -7.5, 7.5, -7.5, 0.0, 1.0, -0.0, np.inf, np.nan])
+    fb = np.array([2.0, 2.0, -2.0, -2.0, 3.0, 0.0, 5.0, 2.0, 1.0])
+    with np.errstate(all="ignore"):
+        py, c = run_both([u, v], [u // v, u % v], [fa, fb])
+    for p, q in zip(py, c, strict=True):
+        np.testing.assert_array_equal(q, p)
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_memory_layouts(layout, dtype, rng):
+    x, y = T.matrices("x", "y", dtype=dtype) if hasattr(T, "matrices") else (
+        T.matrix("x", dtype=dtype), T.matrix("y", dtype=dtype))
+    a = rng.standard_normal((6, 5)).astype(dtype)
+    b = rng.standard_normal((6, 5)).astype(dtype)
+    expr = T.exp(-x * x) * T.sin(y) + 0.5 * x * y - T.tanh(x)
+    py, c = run_both([x, y], expr, [LAYOUTS[layout](a), b], optimizer="fast_run")
+    assert_same(py, c, dtype)
+
+
+@pytest.mark.parametrize("shapes", [((0, 3), (0, 3)), ((), ()), ((4, 1), (1, 3)),
+                                    ((1, 1), (5, 2)), ((5, 0), (1, 0))],
+                         ids=["zero-size", "0-d", "outer", "scalar-like", "zero-bcast"])
+def test_broadcast_zero_size_and_0d(shapes, rng):
+    types = [TensorType("float64", shape=tuple(1 if s == 1 else None for s in sh))
+             for sh in shapes]
+    x, y = types[0]("x"), types[1]("y")
+    a, b = (rng.standard_normal(sh) for sh in shapes)
+    py, c = run_both([x, y], T.exp(x) * y + x, [a, b], optimizer="fast_run")
+    assert_same(py, c, "float64")
+
+
+def test_mismatched_shapes_raise_on_both():
+    x, y = T.dvectors("x", "y")
+    for mode in (PY, C):
+        f = nbgraph.function([x, y], x + y, mode=mode)
+        with pytest.raises(ValueError):
+            f(np.ones(3), np.ones(4))
+
+
+@pytest.mark.parametrize("axis", AXES)
+@pytest.mark.parametrize("name", REDUCTIONS)
+def test_reductions(name, axis, rng):
+    x = T.dtensor3("x")
+    a = rng.standard_normal((3, 4, 5))
+    if name in ("all", "any"):
+        a = (a > 0).astype("int64")
+        x = T.ltensor3("x")
+    if name in ("argmax", "argmin") and isinstance(axis, tuple):
+        axis = 1
+    out = getattr(T, name)(x, axis=axis)
+    py, c = run_both([x], out, [a])
+    assert_same(py, c, "float64")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_reduction_with_fused_prologue(dtype, rng):
+    x, y = T.matrix("x", dtype=dtype), T.matrix("y", dtype=dtype)
+    a = rng.standard_normal((6, 50)).astype(dtype)
+    b = rng.standard_normal((6, 50)).astype(dtype)
+    for axis in (None, 0, 1):
+        out = T.sum(T.exp(x) * y, axis=axis)
+        py, c = run_both([x, y], out, [a, b[:, ::-1]], optimizer="fast_run")
+        assert_same(py, c, dtype, scale=float(np.abs(np.exp(a) * b).sum()))
+
+
+def test_reductions_of_zero_size():
+    x = T.dmatrix("x")
+    a = np.ones((0, 3))
+    for out in (T.sum(x, axis=0), T.prod(x, axis=0), T.max(x, axis=1)):
+        py, c = run_both([x], out, [a])
+        assert_same(py, c, "float64")
+    f = nbgraph.function([x], T.max(x, axis=0), mode=C)
+    with pytest.raises(ValueError):
+        f(a)
+
+
+def test_nan_propagation_in_max_and_argmax():
+    x = T.dvector("x")
+    a = np.array([1.0, np.nan, 3.0, np.nan])
+    py, c = run_both([x], [T.max(x), T.argmax(x), T.maximum(x, 2.0)], [a])
+    for p, q in zip(py, c, strict=True):
+        assert_same(p, q, "float64")
+
+
+def ulp_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Units in the last place between float64 arrays (0 where both are the same nan/inf)."""
+    ia = a.view(np.int64).astype(object)
+    ib = b.view(np.int64).astype(object)
+    to_ordered = np.vectorize(lambda i: i if i >= 0 else -(i & 0x7FFFFFFFFFFFFFFF))
+    d = np.abs(to_ordered(ia) - to_ordered(ib)).astype(float)
+    same = (np.isnan(a) & np.isnan(b)) | (a == b)
+    return np.where(same, 0, d)
+
+
+SPECIALS = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 2.2e-308, 1e-310,
+                     1e300, -1e300, 709.78, -745.1, 1.0, -1.0, 0.5])
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sin", "cos", "tanh", "expm1", "log1p", "tan",
+                                  "sinh", "cosh", "arctan", "arcsinh", "erf", "log2", "log10",
+                                  "sigmoid", "softplus", "sqrt"])
+def test_float64_within_4_ulp_of_numpy(name, rng):
+    values = np.concatenate([SPECIALS, rng.uniform(-20, 20, 2000),
+                             np.exp(rng.uniform(-700, 700, 500))])
+    x = T.dvector("x")
+    with np.errstate(all="ignore"):
+        py, c = run_both([x], getattr(T, name)(x), [values])
+    assert np.array_equal(np.isnan(py), np.isnan(c))
+    assert ulp_distance(py, c).max() <= 4
+
+
+UNARY = {"exp": T.exp, "tanh": T.tanh, "sin": T.sin, "neg": lambda a: -a,
+         "sqr": lambda a: a * a, "abs": abs, "sigmoid": T.nnet.sigmoid}
+BINARY = {"add": lambda a, b: a + b, "mul": lambda a, b: a * b, "sub": lambda a, b: a - b,
+          "maximum": T.maximum, "minimum": T.minimum}
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(sorted(UNARY) + sorted(BINARY)),
+                          st.integers(0, 100), st.integers(0, 100)), min_size=1, max_size=8),
+       st.sampled_from(["float64", "float32"]))
+def test_random_graphs_agree(ops, dtype):
+    x, y = T.matrix("x", dtype=dtype), T.row("y", dtype=dtype)
+    values = [x, y]
+    for name, i, j in ops:
+        a, b = values[i % len(values)], values[j % len(values)]
+        out = UNARY[name](a) if name in UNARY else BINARY[name](a, b)
+        values.append(T.tanh(out))  # keep magnitudes bounded
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4, 3)).astype(dtype)
+    b = rng.standard_normal((1, 3)).astype(dtype)
+    py, c = run_both([x, y], values[-1] + x * y, [a, b], optimizer="fast_run")
+    # tanh(...) (at most 1) + x*y may cancel: a last-bit difference in tanh stays absolute
+    assert_same(py, c, dtype, scale=1 + float(np.abs(a * b).max()))

@@ -1,0 +1,102 @@
+"""The trace (STYLE B6): snapshot records, provenance, stable uids, exact JSON round trip."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import nbgraph.tensor as T
+from nbgraph.compile.function import function
+from nbgraph.core.fgraph import FunctionGraph
+from nbgraph.core.gradient import grad
+from nbgraph.rewrite.trace import (
+    NodeRecord,
+    PassRecord,
+    RewriteEvent,
+    Snapshot,
+    Trace,
+    snapshot,
+)
+
+
+def _mlp_step():
+    x, w = T.dmatrix("x"), T.dmatrix("w")
+    cost = T.sum(T.log(1 + T.exp(T.dot(x, w))) * 1)
+    return [x, w], [cost, grad(cost, w)]
+
+
+def test_snapshot_records():
+    x = T.dvector("x")
+    fgraph = FunctionGraph([x], [T.exp(x) + T.constant(np.array([2.0]))])
+    snap = snapshot(fgraph)
+    labels = [n.label for n in snap.nodes]
+    assert labels == ["x", "Elemwise{exp,no_inplace}", "TensorConstant{[2.0]}",
+                      "Elemwise{add,no_inplace}"]
+    x_rec, exp_rec, const_rec, add_rec = snap.nodes
+    assert x_rec == NodeRecord(x.uid, "x", (), "float64[?]", "x", "user")
+    assert exp_rec.inputs == (x.uid,) and add_rec.inputs == (exp_rec.uid, const_rec.uid)
+    assert const_rec.type == "float64[1]" and snap.outputs == (add_rec.uid,)
+
+
+def test_records_are_frozen_and_slotted():
+    rec = NodeRecord(1, "x", (), "float64[?]", None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rec.uid = 2  # type: ignore[misc]
+    for cls in (NodeRecord, Snapshot, RewriteEvent, PassRecord, Trace):
+        assert hasattr(cls, "__slots__")
+
+
+def test_origin_grad_and_rule():
+    inputs, outputs = _mlp_step()
+    fn = function(inputs, outputs)
+    first = fn.trace.passes[0].before
+    origins = {n.origin for n in first.nodes}
+    assert "user" in origins
+    assert any(o.startswith("grad of ") and "(" in o for o in origins)
+    last = fn.trace.passes[-1].after
+    assert any(n.origin == "fuse_elemwise/fuse_elemwise" for n in last.nodes)
+
+
+def test_events_name_rules_and_uids_are_stable():
+    inputs, outputs = _mlp_step()
+    fn = function(inputs, outputs)
+    passes = fn.trace.passes
+    assert [e.rule for e in fn.trace.events()] == [e.rule for p in passes for e in p.events]
+    for prev, cur in zip(passes, passes[1:], strict=False):
+        assert prev.after == cur.before
+    for record in passes:
+        before = {n.uid: n for n in record.before.nodes}
+        after = {n.uid: n for n in record.after.nodes}
+        added = {u for e in record.events for u in e.added}
+        removed = {u for e in record.events for u in e.removed}
+        assert set(after) - set(before) <= added | {n.uid for n in record.after.nodes
+                                                    if not n.inputs}
+        assert {u for u in before if before[u].inputs} - set(after) <= removed
+        for uid in set(before) & set(after):   # a surviving node keeps its label
+            assert before[uid].label == after[uid].label
+
+
+def test_json_round_trip_exact():
+    inputs, outputs = _mlp_step()
+    trace = function(inputs, outputs).trace
+    text = trace.to_json()
+    assert text.startswith('{"version": 1')
+    again = Trace.from_json(text)
+    assert again == trace and again.to_json() == text
+    assert isinstance(again.passes[0].before.nodes[0].inputs, tuple)
+
+
+def test_json_version_checked():
+    with pytest.raises(ValueError, match="version"):
+        Trace.from_json('{"version": 99, "passes": []}')
+
+
+def test_fast_compile_trace_values(rng):
+    x = T.dvector("x")
+    fn = function([x], T.exp(x) + T.exp(x), mode="FAST_COMPILE")
+    assert [p.name for p in fn.trace.passes] == ["merge", "constant_fold", "dce"]
+    assert [e.rule for e in fn.trace.events()] == ["merge/merge_nodes"]
+    xv = rng.normal(size=3)
+    np.testing.assert_allclose(fn(xv), 2 * np.exp(xv))
