@@ -19,6 +19,7 @@ from ..core.fgraph import FunctionGraph
 from ..core.graph import Constant, Variable, ancestors, clone_graph, graph_inputs
 from ..core.shared import SharedVariable
 from ..core.variable import as_tensor_variable
+from ..link.generated import exec_generated
 from ..link.registry import get_linker
 from ..link.vm import VM, make_storage, node_error, thunk_reads
 from ..rewrite.inplace import ordered_toposort
@@ -283,7 +284,7 @@ def _fast_paths(fn: Function) -> tuple[Any, Any]:
                   "            bind(args, {})"]
     lines += [*run, *done, "    return trusted, checked"]
     scope: dict[str, Any] = {}
-    exec("\n".join(lines) + "\n", scope)  # noqa: S102  (from integers and dtype names only)
+    exec_generated("\n".join(lines) + "\n", scope, "function call")  # integers, dtype names
     return scope["make"](
         fn._in_cells, [dt for dt, _, _ in fn._fast_checks], fn._run, fn._finish, fn._bind,
         fn._out_cells[0] if fn._out_cells else None, np.ndarray,

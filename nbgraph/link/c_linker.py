@@ -36,6 +36,7 @@ from ..ops.elemwise import DimShuffle, Elemwise, check_broadcast
 from ..ops.linalg import Dot
 from . import _cffi_abi, cache
 from .c_blas import gemm_thunk
+from .generated import exec_generated
 from .linker import PythonLinker, python_source
 from .vm import CELL_ONLY_REFS
 
@@ -277,7 +278,7 @@ def dimshuffle_thunk(node: Apply, in_cells: list[list], out_cells: list[list]
     src.append(f"    o[0] = {expr}")
     scope = {"c": in_cell, "o": out_cell, "ndarray": ndarray, "nd": nd, "slow": slow,
              **{f"s{k}": step for k, step in enumerate(steps)}}
-    exec("\n".join(src) + "\n", scope)  # noqa: S102  (from integers and index tuples)
+    exec_generated("\n".join(src) + "\n", scope, "dimshuffle view")  # integers, index tuples
     return scope["thunk"]
 
 
@@ -363,7 +364,7 @@ def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[l
             if i in held and roles[i] == "full"}
     src = _fast_source(nin, nout, roles, kern.by_rows, held, into)
     scope: dict[str, Any] = {}
-    exec(src, scope)  # noqa: S102  (generated from integers only: arity and operand indices)
+    exec_generated(src, scope, "kernel call")  # from integers only: arity, operand indices
     return scope["make"](in_cells, out_cells, contig, ptrs,
                          FFI.from_buffer, np.empty, [np.dtype(d) for d in out_dtypes],
                          [np.dtype(d) for d in in_dtypes], slow,
