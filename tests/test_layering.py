@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from nbgraph.core.tensor_math import MATH
+
 PACKAGE = Path(__file__).resolve().parent.parent / "nbgraph"
 
 # The stages, lowest first: each may import itself and the stages before it (and ``config``
@@ -312,3 +314,25 @@ def test_importing_nbgraph_loads_no_widgets_and_no_cupy():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, f"import nbgraph: {result.stdout}{result.stderr}"
+
+
+def test_every_math_name_resolves():
+    # core and the low op modules call the op library through MATH (core/tensor_math.py);
+    # a misspelt or removed name would fail only when that line runs, so check them all here
+    used = set()
+    for path in MODULES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                    and node.value.id in ("MATH", "T") and _uses_math(path):
+                used.add((node.attr, _rel(path)))
+    assert len(used) > 40  # variables' operators, grad, the scalar table's gradient rules
+    missing = [f"{rel}: MATH.{name}" for name, rel in sorted(used)
+               if not callable(getattr(MATH, name, None))]
+    assert not missing, "\n".join(missing)
+
+
+def _uses_math(path: Path) -> bool:
+    # ``T`` is MATH in ops/scalar.py only; elsewhere ``T`` may be another name
+    text = path.read_text()
+    return "from ..core.tensor_math import MATH" in text or \
+        "from .tensor_math import MATH" in text
