@@ -1,29 +1,67 @@
 """The pattern DSL and matcher: ``P.log(P.add(1, x))`` matches ``log(1 + x)`` and binds ``x``.
 
 ``P.<name>`` is a pattern for the scalar-table op ``name`` (inside Elemwise) or for an op
-class of that name (``P.softmax`` matches ``Softmax``); lowercase names (``x``, ``y``) bind
-Variables; numbers match constants of that value, broadcast or filled. Commutative table ops
-match in either order. Matching only reads the graph.
+class of ``PATTERN_CLASSES`` (``P.softmax`` matches ``Softmax``); any other name raises
+``UnknownPatternOp`` when the pattern is built, so a misspelled rule fails at import. Lowercase
+names (``x``, ``y``) bind Variables; numbers match constants of that value, broadcast or
+filled. Commutative table ops match in either order. Matching only reads the graph.
 """
 
 from __future__ import annotations
 
+import difflib
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from ..core.graph import Constant, Variable
+from ..core.graph import Apply, Constant, Variable
+from ..ops.elemwise import DimShuffle
+from ..ops.linalg import Dot
+from ..ops.nnet import (
+    CrossentropyCategorical1Hot,
+    CrossentropyCategorical1HotGrad,
+    Softmax,
+    SoftmaxGrad,
+)
 from ..ops.scalar import SCALAR_BY_NAME
+from ..ops.shape import Reshape
 
 Bindings = dict[str, Variable]
 
+# op classes a pattern may name, by lowercased class name (add a class here to name it)
+PATTERN_CLASSES: dict[str, str] = {cls.__name__.lower(): cls.__name__ for cls in (
+    Dot, DimShuffle, Reshape, Softmax, SoftmaxGrad, CrossentropyCategorical1Hot,
+    CrossentropyCategorical1HotGrad)}
 # pattern names that stand for an op family rather than a table row or class name
 _REDUCE_NAMES = {"sum": "add", "prod": "mul", "max": "maximum", "min": "minimum"}
-_CLASS_ALIASES = {"dimshuffle": "DimShuffle", "reshape": "Reshape", "dot": "Dot",
-                  "cast": "Elemwise", "fill": "Elemwise"}
+_FAMILY_NAMES = ("cast", "fill")   # Elemwise{Cast{..}}, Elemwise{second}
+
+
+class UnknownPatternOp(NameError):
+    """A pattern names an op that is neither a scalar-table row nor a pattern class."""
+
+
+def _listed(names: Iterable[str]) -> str:
+    return ", ".join(sorted(names))
+
+
+def check_op_name(name: str) -> None:
+    """Raise ``UnknownPatternOp`` (naming ``name``, a near match and every known name) unless
+    ``P.<name>`` names an op a pattern can match."""
+    if name in SCALAR_BY_NAME or name in _REDUCE_NAMES or name in _FAMILY_NAMES \
+            or name.lower() in PATTERN_CLASSES:
+        return
+    known = [*SCALAR_BY_NAME, *_REDUCE_NAMES, *_FAMILY_NAMES, *PATTERN_CLASSES]
+    near = difflib.get_close_matches(name, known, n=3)
+    hint = f" (did you mean {' or '.join(map(repr, near))}?)" if near else ""
+    raise UnknownPatternOp(
+        f"pattern P.{name}(...): no op named {name!r}{hint}. Known: the scalar table "
+        f"({_listed(SCALAR_BY_NAME)}); reductions ({_listed(_REDUCE_NAMES)}); "
+        f"{_listed(_FAMILY_NAMES)}; op classes ({_listed(PATTERN_CLASSES)}; add a class to "
+        f"rewrite.pattern.PATTERN_CLASSES to name it)")
 
 
 @dataclass(frozen=True)
@@ -53,6 +91,9 @@ class OpPattern:
     bind: str | None = None
     where: Callable[[Variable], bool] | None = field(default=None, compare=False)
 
+    def __post_init__(self) -> None:
+        check_op_name(self.name)
+
     def __repr__(self) -> str:
         return f"{self.name}({', '.join(map(repr, self.args))})"
 
@@ -65,7 +106,9 @@ class OpPattern:
             return "careduce"
         if self.name == "fill":
             return "elemwise:second"
-        return _CLASS_ALIASES.get(self.name, self.name).lower()
+        if self.name == "cast":
+            return "elemwise"
+        return self.name.lower()
 
 
 class _PatternBuilder:
@@ -95,7 +138,7 @@ def _as_pattern(item: Any) -> Any:
                     f"number)")
 
 
-def node_keys(node: Any) -> tuple[str, ...]:
+def node_keys(node: Apply) -> tuple[str, ...]:
     """Keys under which rules are indexed for ``node``: lowercase class name, table row."""
     op = node.op
     keys = [type(op).__name__.lower()]
@@ -138,7 +181,7 @@ def is_constant_value(var: Variable, value: float) -> bool:
 
 
 # -- matching -----------------------------------------------------------------------------
-def _op_matches(pattern: OpPattern, node: Any) -> bool:
+def _op_matches(pattern: OpPattern, node: Apply) -> bool:
     op = node.op
     cls = type(op).__name__
     name = pattern.name
@@ -150,7 +193,7 @@ def _op_matches(pattern: OpPattern, node: Any) -> bool:
         return cls == "Elemwise" and op.scalar_op.name == "second"
     if name == "cast":
         return cls == "Elemwise" and op.scalar_op.name.startswith("Cast{")
-    return cls == _CLASS_ALIASES.get(name, name) or cls.lower() == name.lower()
+    return cls == PATTERN_CLASSES[name.lower()]
 
 
 def _commutative(pattern: OpPattern) -> bool:
@@ -187,15 +230,22 @@ def _match(pattern: Any, var: Variable, bound: Bindings) -> Bindings | None:
         if pattern.bind in bound and bound[pattern.bind] is not var:
             return None
         bound = {**bound, pattern.bind: var}
-    orders: Any = [pattern.args]
+    orders: Iterable[tuple[Any, ...]] = [pattern.args]
     if _commutative(pattern) and len(pattern.args) <= 4:
         orders = itertools.permutations(pattern.args)
     for args in orders:
-        trial: Bindings | None = dict(bound)
-        for sub, inp in zip(args, node.inputs, strict=True):
-            trial = _match(sub, inp, trial)
-            if trial is None:
-                break
+        trial = _match_all(args, node.inputs, dict(bound))
         if trial is not None:
             return trial
     return None
+
+
+def _match_all(patterns: tuple[Any, ...], variables: tuple[Variable, ...], bound: Bindings
+               ) -> Bindings | None:
+    """Bindings matching each pattern to the variable in the same place, or None."""
+    trial: Bindings | None = bound
+    for sub, var in zip(patterns, variables, strict=True):
+        if trial is None:
+            return None
+        trial = _match(sub, var, trial)
+    return trial

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
 import nbgraph.tensor as T
 from nbgraph.rewrite.engine import rule
-from nbgraph.rewrite.pattern import P, Var, match, node_keys, x, y
+from nbgraph.rewrite.pattern import P, UnknownPatternOp, Var, match, node_keys, x, y
 
 
 def test_bind_and_nest():
@@ -68,3 +70,30 @@ def test_rule_needs_op_root():
         rule("bad", x, lambda x: x)
     with pytest.raises(TypeError, match="pattern"):
         P.log("a string")
+
+
+def test_misspelled_op_fails_when_the_pattern_is_built():
+    with pytest.raises(UnknownPatternOp, match=r"P\.lgo\(\.\.\.\): no op named 'lgo' "
+                                               r"\(did you mean 'log'\?\)") as err:
+        P.lgo(P.add(1, x))
+    for known in ("log1p", "true_div", "sum", "fill", "softmax", "dimshuffle"):
+        assert known in str(err.value)   # the message lists what a pattern may name
+    with pytest.raises(UnknownPatternOp, match="'sofmax'"):
+        P.sofmax(x)
+
+
+def test_misspelled_rule_module_fails_at_import(tmp_path):
+    source = tmp_path / "bad_rules.py"
+    source.write_text("from nbgraph.rewrite.engine import rule\n"
+                      "from nbgraph.rewrite.pattern import P, x\n"
+                      "BAD = rule('log1p', P.lgo(P.add(1, x)), lambda x: x)\n")
+    spec = importlib.util.spec_from_file_location("bad_rules", source)
+    module = importlib.util.module_from_spec(spec)
+    with pytest.raises(UnknownPatternOp, match="'lgo'"):
+        spec.loader.exec_module(module)
+
+
+def test_op_class_names_any_case():
+    a = T.dmatrix("a")
+    assert match(P.Dot(x, y), T.dot(a, a)) == {"x": a, "y": a}
+    assert P.Softmax(x).key == "softmax"
