@@ -9,13 +9,19 @@ traversal order, printing and drawing are reproducible.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from ..config import config
 
+if TYPE_CHECKING:  # every value in a graph is a tensor; variable.py builds on this module
+    from .variable import TensorVariable
+
 _uids = itertools.count(1)
+
+# what a traversal is given it returns, with the tensors found above it
+V = TypeVar("V", bound="Variable")
 
 
 def next_uid() -> int:
@@ -53,7 +59,7 @@ class Variable:
             return f"{op}.{self.index}"
         return f"<{self.type}>"
 
-    def clone(self) -> Variable:
+    def clone(self) -> Self:
         """A new ownerless Variable of the same type and name (a fresh uid)."""
         out = type(self)(self.type, None, None, self.name)
         out.tag = SimpleNamespace(**vars(self.tag))
@@ -67,7 +73,7 @@ class Constant(Variable):
         super().__init__(type, None, None, name)
         self.data = data
 
-    def clone(self) -> Constant:
+    def clone(self) -> Self:
         return type(self)(self.type, self.data, self.name)
 
     def signature(self) -> tuple:
@@ -79,7 +85,8 @@ class Constant(Variable):
 class Apply:
     """One application of an Op: ``outputs = op(*inputs)``."""
 
-    def __init__(self, op: Any, inputs: Sequence[Variable], outputs: Sequence[Variable]):
+    def __init__(self, op: Any, inputs: Sequence[TensorVariable],
+                 outputs: Sequence[TensorVariable]):
         self.uid = next_uid()
         self.op = op
         self.inputs = tuple(inputs)
@@ -89,7 +96,7 @@ class Apply:
         self.tag = SimpleNamespace()
 
     @property
-    def out(self) -> Variable:
+    def out(self) -> TensorVariable:
         """The default (or only) output."""
         index = getattr(self.op, "default_output", None)
         if index is None:
@@ -102,7 +109,7 @@ class Apply:
     def nin(self) -> int:
         return len(self.inputs)
 
-    def clone_with_new_inputs(self, inputs: Sequence[Variable]) -> Apply:
+    def clone_with_new_inputs(self, inputs: Sequence[TensorVariable]) -> Apply:
         """A node of the same op on ``inputs``; types must stay compatible."""
         node = self.op.make_node(*inputs)
         for old, new in zip(self.outputs, node.outputs, strict=True):
@@ -150,12 +157,14 @@ def toposort(outputs: Iterable[Variable]) -> list[Apply]:
     return order
 
 
-def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
+def ancestors(outputs: Iterable[V], blockers: Iterable[Variable] = ()
+              ) -> list[V | TensorVariable]:
     """Every Variable that ``outputs`` depend on (outputs included), stopping at ``blockers``."""
     stop = {id(v) for v in blockers}
     seen: set[int] = set()
-    result: list[Variable] = []
-    stack = list(outputs)[::-1]
+    result: list[V | TensorVariable] = []
+    stack: list[V | TensorVariable] = [*outputs]
+    stack.reverse()
     while stack:
         var = stack.pop()
         if id(var) in seen:
@@ -167,22 +176,24 @@ def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) ->
     return result
 
 
-def graph_inputs(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
+def graph_inputs(outputs: Iterable[V], blockers: Iterable[Variable] = ()
+                 ) -> list[V | TensorVariable]:
     """The ownerless Variables (inputs and constants) that ``outputs`` depend on, in order."""
     stop = {id(v) for v in blockers}
     return [v for v in ancestors(outputs, blockers) if v.owner is None or id(v) in stop]
 
 
-def clone_graph(outputs: Sequence[Variable], replace: dict[Variable, Variable] | None = None,
+def clone_graph(outputs: Sequence[TensorVariable],
+                replace: Mapping[Variable, TensorVariable] | None = None,
                 keep_inputs: bool = True, share_unchanged: bool = False
-                ) -> dict[Variable, Variable]:
+                ) -> dict[Variable, TensorVariable]:
     """Copy the graph above ``outputs``; return the map old Variable -> new Variable.
 
     ``replace`` substitutes Variables (``givens``); graph inputs map to themselves when
     ``keep_inputs`` (so the caller's input Variables stay valid), else to fresh clones.
     With ``share_unchanged``, nodes whose inputs did not change are reused, not copied.
     """
-    memo: dict[Variable, Variable] = dict(replace or {})
+    memo: dict[Variable, TensorVariable] = dict((replace or {}).items())
     for var in graph_inputs(outputs, blockers=list(memo)):
         if var not in memo:
             memo[var] = var if keep_inputs or isinstance(var, Constant) else var.clone()

@@ -7,11 +7,14 @@ kind; they never compute anything.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..config import config
+
+if TYPE_CHECKING:
+    from .variable import TensorVariable
 
 # Theano's one-letter dtype prefixes (bscalar, wvector, fmatrix, ...)
 DTYPE_PREFIX = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32",
@@ -51,7 +54,7 @@ class TensorType:
     """
 
     # the class of its variables: core/variable.py sets it (Theano's TensorType.Variable)
-    Variable: Any = None
+    Variable: type[TensorVariable]
 
     __slots__ = ("dtype", "shape", "_hash")
 
@@ -158,8 +161,8 @@ class TensorType:
         return np.zeros(shape, dtype=self.dtype)
 
     # -- making Variables ------------------------------------------------------------------
-    def make_variable(self, name: str | None = None) -> Any:
+    def make_variable(self, name: str | None = None) -> TensorVariable:
         return self.Variable(self, None, None, name)
 
-    def __call__(self, name: str | None = None):
+    def __call__(self, name: str | None = None) -> TensorVariable:
         return self.make_variable(name)

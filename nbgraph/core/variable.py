@@ -7,7 +7,7 @@ Operators build graph through ``MATH``, the op library's functions (core/tensor_
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -17,8 +17,9 @@ from .tensor_math import MATH
 from .types import TensorType, is_int
 
 
-class TensorOperators:
-    """Python operators and NumPy-like methods shared by tensor variables and constants."""
+class TensorVariable(Variable):
+    """A symbolic n-d array (the result of an op, or an input made by ``T.matrix()`` etc.),
+    with NumPy's operators and methods. Constants and shared variables are TensorVariables."""
 
     type: TensorType
 
@@ -36,15 +37,15 @@ class TensorOperators:
         return self.type.broadcastable
 
     @property
-    def shape(self) -> Any:
+    def shape(self) -> TensorVariable:
         return MATH.shape(self)
 
     @property
-    def size(self) -> Any:
+    def size(self) -> TensorVariable:
         return MATH.prod(self.shape)
 
     @property
-    def T(self) -> Any:
+    def T(self) -> TensorVariable:
         return self.transpose()
 
     def __bool__(self) -> bool:
@@ -58,72 +59,75 @@ class TensorOperators:
         raise TypeError("cannot iterate over a symbolic variable; index it or use scan")
 
     # -- arithmetic -------------------------------------------------------------------------
-    def __add__(self, other: Any) -> Any: return MATH.add(self, other)
-    def __radd__(self, other: Any) -> Any: return MATH.add(other, self)
-    def __sub__(self, other: Any) -> Any: return MATH.sub(self, other)
-    def __rsub__(self, other: Any) -> Any: return MATH.sub(other, self)  # other - self
-    def __mul__(self, other: Any) -> Any: return MATH.mul(self, other)
-    def __rmul__(self, other: Any) -> Any: return MATH.mul(other, self)
-    def __truediv__(self, other: Any) -> Any: return MATH.true_div(self, other)
-    def __rtruediv__(self, other: Any) -> Any: return MATH.true_div(other, self)
-    def __floordiv__(self, other: Any) -> Any: return MATH.int_div(self, other)
-    def __rfloordiv__(self, other: Any) -> Any: return MATH.int_div(other, self)
-    def __mod__(self, other: Any) -> Any: return MATH.mod(self, other)
-    def __rmod__(self, other: Any) -> Any: return MATH.mod(other, self)
-    def __pow__(self, other: Any) -> Any: return MATH.pow(self, other)
-    def __rpow__(self, other: Any) -> Any: return MATH.pow(other, self)
-    def __matmul__(self, other: Any) -> Any: return MATH.dot(self, other)
-    def __rmatmul__(self, other: Any) -> Any: return MATH.dot(other, self)
-    def __neg__(self) -> Any: return MATH.neg(self)
-    def __pos__(self) -> Any: return self
-    def __abs__(self) -> Any: return MATH.abs_(self)
-    def __invert__(self) -> Any: return MATH.invert(self)
-    def __and__(self, other: Any) -> Any: return MATH.and_(self, other)
-    def __rand__(self, other: Any) -> Any: return MATH.and_(other, self)
-    def __or__(self, other: Any) -> Any: return MATH.or_(self, other)
-    def __ror__(self, other: Any) -> Any: return MATH.or_(other, self)
-    def __xor__(self, other: Any) -> Any: return MATH.xor(self, other)
-    def __rxor__(self, other: Any) -> Any: return MATH.xor(other, self)
-    def __lt__(self, other: Any) -> Any: return MATH.lt(self, other)
-    def __le__(self, other: Any) -> Any: return MATH.le(self, other)
-    def __gt__(self, other: Any) -> Any: return MATH.gt(self, other)
-    def __ge__(self, other: Any) -> Any: return MATH.ge(self, other)
+    def __add__(self, other: Any) -> TensorVariable: return MATH.add(self, other)
+    def __radd__(self, other: Any) -> TensorVariable: return MATH.add(other, self)
+    def __sub__(self, other: Any) -> TensorVariable: return MATH.sub(self, other)
+    def __rsub__(self, other: Any) -> TensorVariable: return MATH.sub(other, self)  # other - self
+    def __mul__(self, other: Any) -> TensorVariable: return MATH.mul(self, other)
+    def __rmul__(self, other: Any) -> TensorVariable: return MATH.mul(other, self)
+    def __truediv__(self, other: Any) -> TensorVariable: return MATH.true_div(self, other)
+    def __rtruediv__(self, other: Any) -> TensorVariable: return MATH.true_div(other, self)
+    def __floordiv__(self, other: Any) -> TensorVariable: return MATH.int_div(self, other)
+    def __rfloordiv__(self, other: Any) -> TensorVariable: return MATH.int_div(other, self)
+    def __mod__(self, other: Any) -> TensorVariable: return MATH.mod(self, other)
+    def __rmod__(self, other: Any) -> TensorVariable: return MATH.mod(other, self)
+    def __pow__(self, other: Any) -> TensorVariable: return MATH.pow(self, other)
+    def __rpow__(self, other: Any) -> TensorVariable: return MATH.pow(other, self)
+    def __matmul__(self, other: Any) -> TensorVariable: return MATH.dot(self, other)
+    def __rmatmul__(self, other: Any) -> TensorVariable: return MATH.dot(other, self)
+    def __neg__(self) -> TensorVariable: return MATH.neg(self)
+    def __pos__(self) -> TensorVariable: return self
+    def __abs__(self) -> TensorVariable: return MATH.abs_(self)
+    def __invert__(self) -> TensorVariable: return MATH.invert(self)
+    def __and__(self, other: Any) -> TensorVariable: return MATH.and_(self, other)
+    def __rand__(self, other: Any) -> TensorVariable: return MATH.and_(other, self)
+    def __or__(self, other: Any) -> TensorVariable: return MATH.or_(self, other)
+    def __ror__(self, other: Any) -> TensorVariable: return MATH.or_(other, self)
+    def __xor__(self, other: Any) -> TensorVariable: return MATH.xor(self, other)
+    def __rxor__(self, other: Any) -> TensorVariable: return MATH.xor(other, self)
+    def __lt__(self, other: Any) -> TensorVariable: return MATH.lt(self, other)
+    def __le__(self, other: Any) -> TensorVariable: return MATH.le(self, other)
+    def __gt__(self, other: Any) -> TensorVariable: return MATH.gt(self, other)
+    def __ge__(self, other: Any) -> TensorVariable: return MATH.ge(self, other)
 
     # -- methods ------------------------------------------------------------------------------
-    def sum(self, axis: Any = None, dtype: str | None = None, keepdims: bool = False) -> Any:
+    def sum(self, axis: Any = None, dtype: str | None = None,
+            keepdims: bool = False) -> TensorVariable:
         return MATH.sum(self, axis=axis, dtype=dtype, keepdims=keepdims)
 
-    def prod(self, axis: Any = None, dtype: str | None = None, keepdims: bool = False) -> Any:
+    def prod(self, axis: Any = None, dtype: str | None = None,
+             keepdims: bool = False) -> TensorVariable:
         return MATH.prod(self, axis=axis, dtype=dtype, keepdims=keepdims)
 
-    def mean(self, axis: Any = None, dtype: str | None = None, keepdims: bool = False) -> Any:
+    def mean(self, axis: Any = None, dtype: str | None = None,
+             keepdims: bool = False) -> TensorVariable:
         return MATH.mean(self, axis=axis, dtype=dtype, keepdims=keepdims)
 
-    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> TensorVariable:
         return MATH.var(self, axis=axis, ddof=ddof, keepdims=keepdims)
 
-    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> TensorVariable:
         return MATH.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
+    def max(self, axis: Any = None, keepdims: bool = False) -> TensorVariable:
         return MATH.max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Any:
+    def min(self, axis: Any = None, keepdims: bool = False) -> TensorVariable:
         return MATH.min(self, axis=axis, keepdims=keepdims)
 
-    def argmax(self, axis: Any = None, keepdims: bool = False) -> Any:
+    def argmax(self, axis: Any = None, keepdims: bool = False) -> TensorVariable:
         return MATH.argmax(self, axis=axis, keepdims=keepdims)
 
-    def argmin(self, axis: Any = None, keepdims: bool = False) -> Any:
+    def argmin(self, axis: Any = None, keepdims: bool = False) -> TensorVariable:
         return MATH.argmin(self, axis=axis, keepdims=keepdims)
 
-    def all(self, axis: Any = None, keepdims: bool = False) -> Any:
+    def all(self, axis: Any = None, keepdims: bool = False) -> TensorVariable:
         return MATH.all(self, axis=axis, keepdims=keepdims)
 
-    def any(self, axis: Any = None, keepdims: bool = False) -> Any:
+    def any(self, axis: Any = None, keepdims: bool = False) -> TensorVariable:
         return MATH.any(self, axis=axis, keepdims=keepdims)
 
-    def norm(self, L: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    def norm(self, L: Any, axis: Any = None, keepdims: bool = False) -> TensorVariable:
         """The ``L``-norm along ``axis`` (``L=inf``: the largest absolute value)."""
         if L == 0:
             raise NotImplementedError("norm: the L0 norm is not a norm; count nonzeros instead")
@@ -131,72 +135,72 @@ class TensorOperators:
             return MATH.max(abs(self), axis=axis, keepdims=keepdims)
         return MATH.sum(abs(self) ** L, axis=axis, keepdims=keepdims) ** (1.0 / L)
 
-    def dot(self, other: Any) -> Any:
+    def dot(self, other: Any) -> TensorVariable:
         return MATH.dot(self, other)
 
-    def clip(self, a_min: Any, a_max: Any) -> Any:
+    def clip(self, a_min: Any, a_max: Any) -> TensorVariable:
         return MATH.clip(self, a_min, a_max)
 
-    def round(self, mode: str | None = None) -> Any:
+    def round(self, mode: str | None = None) -> TensorVariable:
         return MATH.round(self, mode)
 
-    def astype(self, dtype: str) -> Any:
+    def astype(self, dtype: str) -> TensorVariable:
         return MATH.cast(self, dtype)
 
-    def transpose(self, *axes: Any) -> Any:
+    def transpose(self, *axes: Any) -> TensorVariable:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return MATH.transpose(self, axes or None)
 
-    def dimshuffle(self, *pattern: Any) -> Any:
+    def dimshuffle(self, *pattern: Any) -> TensorVariable:
         if len(pattern) == 1 and isinstance(pattern[0], (tuple, list)):
             pattern = tuple(pattern[0])
         return MATH.dimshuffle(self, pattern)
 
-    def reshape(self, shape: Any, *more: Any, ndim: int | None = None) -> Any:
+    def reshape(self, shape: Any, *more: Any, ndim: int | None = None) -> TensorVariable:
         if more:
             shape = (shape, *more)
         return MATH.reshape(self, shape, ndim=ndim)
 
-    def flatten(self, ndim: int | None = None, outdim: int | None = None) -> Any:
+    def flatten(self, ndim: int | None = None, outdim: int | None = None) -> TensorVariable:
         return MATH.flatten(self, ndim, outdim)
 
-    def ravel(self) -> Any:
+    def ravel(self) -> TensorVariable:
         return self.flatten()
 
-    def squeeze(self, axis: Any = None) -> Any:
+    def squeeze(self, axis: Any = None) -> TensorVariable:
         return MATH.squeeze(self, axis)
 
-    def swapaxes(self, axis1: int, axis2: int) -> Any:
+    def swapaxes(self, axis1: int, axis2: int) -> TensorVariable:
         return MATH.swapaxes(self, axis1, axis2)
 
-    def nonzero(self) -> Any:
+    def nonzero(self) -> tuple[TensorVariable, ...]:
         return MATH.nonzero(self)
 
-    def sort(self, axis: int = -1) -> Any:
+    def sort(self, axis: int = -1) -> TensorVariable:
         return MATH.sort(self, axis)
 
-    def argsort(self, axis: int = -1) -> Any:
+    def argsort(self, axis: int = -1) -> TensorVariable:
         return MATH.argsort(self, axis)
 
-    def cumsum(self, axis: int | None = None) -> Any:
+    def cumsum(self, axis: int | None = None) -> TensorVariable:
         return MATH.cumsum(self, axis)
 
-    def cumprod(self, axis: int | None = None) -> Any:
+    def cumprod(self, axis: int | None = None) -> TensorVariable:
         return MATH.cumprod(self, axis)
 
-    def copy(self, name: str | None = None) -> Any:
+    def copy(self, name: str | None = None) -> TensorVariable:
         out = MATH.tensor_copy(self)
         out.name = name
         return out
 
-    def zeros_like(self) -> Any:
+    def zeros_like(self) -> TensorVariable:
         return MATH.zeros_like(self)
 
-    def ones_like(self) -> Any:
+    def ones_like(self) -> TensorVariable:
         return MATH.ones_like(self)
 
-    def __getitem__(self, index: Any) -> Any:
+    def __getitem__(self, index: Any) -> TensorVariable:
         return MATH.getitem(self, index)
 
     def eval(self, inputs_to_values: dict | None = None) -> np.ndarray:
@@ -205,11 +209,7 @@ class TensorOperators:
         return eval_variable(self, inputs_to_values or {})
 
 
-class TensorVariable(TensorOperators, Variable):
-    """A symbolic n-d array (the result of an op, or an input made by ``T.matrix()`` etc.)."""
-
-
-class TensorConstant(TensorOperators, Constant):
+class TensorConstant(TensorVariable, Constant):
     """A constant array. ``weak`` marks Python scalars, which adopt the dtype they meet
     (``float32_x * 2.0`` stays float32, as in Theano with ``floatX=float32``).
 
@@ -275,11 +275,11 @@ def adopt_dtype(weak: TensorConstant, dtype: str) -> TensorConstant:
 
 
 def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None,
-                       dtype: str | None = None) -> Any:
+                       dtype: str | None = None) -> TensorVariable:
     """``x`` as a tensor Variable: Variables pass through; numbers, lists and arrays become
     constants."""
     if isinstance(x, Variable):
-        if not isinstance(x.type, TensorType):
+        if not isinstance(x, TensorVariable):
             raise TypeError(f"{x} is not a tensor (its type is {x.type})")
         if ndim is not None and x.ndim != ndim:
             raise ValueError(f"{x} has {x.ndim} dimensions, expected {ndim}")
@@ -302,7 +302,7 @@ def const_int(var: Variable) -> int | None:
     return None
 
 
-def int_scalar(value: Any, who: Any, what: str) -> Variable:
+def int_scalar(value: Any, who: Any, what: str) -> TensorVariable:
     """An integer scalar input: Python ints become int64 constants (never weak ones)."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return constant(int(value), dtype="int64")
@@ -312,10 +312,15 @@ def int_scalar(value: Any, who: Any, what: str) -> Variable:
     return var
 
 
-def common_dtype(tensors: Sequence[Variable]) -> str:
+def is_weak(var: TensorVariable) -> TypeGuard[TensorConstant]:
+    """Whether ``var`` is a Python-number constant, which adopts the dtype it meets."""
+    return isinstance(var, TensorConstant) and var.weak
+
+
+def common_dtype(tensors: Sequence[TensorVariable]) -> str:
     """NumPy 2 promotion, where Python-number (weak) constants adopt the others' dtype."""
-    strong = [np.dtype(t.dtype) for t in tensors if not getattr(t, "weak", False)]
-    weak = [t.data.item() for t in tensors if getattr(t, "weak", False)]
+    strong = [np.dtype(t.dtype) for t in tensors if not is_weak(t)]
+    weak = [t.data.item() for t in tensors if is_weak(t)]
     if not strong:
         return str(np.result_type(*[np.dtype(t.dtype) for t in tensors]))
     return str(np.result_type(*strong, *weak))
