@@ -11,11 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from ..core.fgraph import FunctionGraph, RewriteCheck
 from ..core.graph import Apply, Constant, Variable, clone_graph, toposort
 from ..core.inner_graph import REFERENCE
 from ..core.op import InnerCompiler
 from ..link.registry import get_linker
 from ..rewrite.pipeline import PIPELINE, resolve
+from ..rewrite.trace import Trace
 from .base_mode import Mode
 
 
@@ -53,7 +55,7 @@ class RewriteChecker:
     """A FunctionGraph listener keeping a copy of each replacement's before and after."""
 
     def __init__(self) -> None:
-        self.checks: list[tuple[str, Variable, Variable, str]] = []
+        self.checks: list[RewriteCheck] = []
         self._seen: set[tuple[int, int]] = set()
 
     def on_change_input(self, node: Apply | str, i: int, old: Variable, new: Variable,
@@ -76,10 +78,10 @@ class CheckedPipeline:
         found = resolve(self.optimizer)
         return PIPELINE.only() if found is None else found
 
-    def apply(self, fgraph: Any) -> Any:
+    def apply(self, fgraph: FunctionGraph) -> Trace:
         checker = RewriteChecker()
         trace = self._resolved().apply(fgraph, listeners=(checker,))
-        fgraph.rewrite_checks = checker.checks
+        fgraph.rewrite_checks.extend(checker.checks)
         return trace
 
     def including(self, *names: str) -> CheckedPipeline:
@@ -99,7 +101,7 @@ class DebugLinker:
         self.inner, self.rtol, self.atol = inner, rtol, atol
         self.name = f"debug({inner})"
 
-    def make_thunks(self, fgraph: Any, nodes: list[Apply], storage: dict[Variable, list],
+    def make_thunks(self, fgraph: FunctionGraph, nodes: list[Apply], storage: dict[Variable, list],
                     profile: Any = None, compiler: InnerCompiler = REFERENCE
                     ) -> tuple[list[Any], dict[Apply, str]]:
         thunks, source = get_linker(self.inner).make_thunks(fgraph, nodes, storage, profile,
@@ -110,9 +112,9 @@ class DebugLinker:
             checked[0] = self._with_rewrite_checks(fgraph, storage, checked[0])
         return checked, source
 
-    def _with_rewrite_checks(self, fgraph: Any, storage: dict[Variable, list],
+    def _with_rewrite_checks(self, fgraph: FunctionGraph, storage: dict[Variable, list],
                              first: Any) -> Any:
-        checks = getattr(fgraph, "rewrite_checks", [])
+        checks = fgraph.rewrite_checks
 
         def run() -> None:
             values = {v: storage[v][0] for v in fgraph.inputs}

@@ -363,13 +363,13 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
                       and t not in explicit]
     all_inputs = explicit + shared_inputs
     in_specs = ins + [In(v, implicit=True) for v in shared_inputs]
-    fgraph = FunctionGraph(all_inputs, roots)
-    fgraph.borrow_outputs = [o.borrow for o in outs]  # the gpu pass keeps these on the device
-    fgraph.update_targets = [t for t, _ in update_pairs]
     # shared variables (not explicit inputs) whose update the inplace pass may compute into
     # their own buffer: target -> position of its update among the graph outputs
-    fgraph.inplace_updates = {t: len(outs) + k for k, (t, _) in enumerate(update_pairs)
-                              if isinstance(t, SharedVariable) and t in shared_inputs}
+    inplace_updates = {t: len(outs) + k for k, (t, _) in enumerate(update_pairs)
+                       if isinstance(t, SharedVariable) and t in shared_inputs}
+    fgraph = FunctionGraph(all_inputs, roots, borrow_outputs=[o.borrow for o in outs],
+                           update_targets=[t for t, _ in update_pairs],
+                           inplace_updates=inplace_updates)
     mode_obj = get_mode(mode)
     stats = ProfileStats(name) if profile else None
     trace = _optimize(fgraph, mode_obj, stats)

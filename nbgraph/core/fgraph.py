@@ -8,7 +8,7 @@ pruned. It never decides *what* to rewrite: that is the rewrite layer's job.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any, Protocol
 
@@ -17,6 +17,8 @@ from .graph import Apply, Constant, Variable, clone_graph, toposort
 OUTPUT = "output"  # the client standing for "fgraph.outputs[i]"
 
 Client = tuple[Any, int]  # (Apply node or OUTPUT, input index)
+# (rule, copy of the replaced variable's graph, copy of its replacement's, what was replaced)
+RewriteCheck = tuple[str, Variable, Variable, str]
 
 
 class Listener(Protocol):
@@ -64,14 +66,29 @@ class FunctionGraph:
     ``clients[var]`` lists ``(node, i)`` pairs reading ``var`` (``(OUTPUT, i)`` for the
     i-th graph output). With ``clone=True`` (the default) the nodes are copied first, so the
     caller's graph is never mutated; node tags (``grad_of``, ...) travel with the copies.
+    ``borrow_outputs``, ``update_targets`` and ``inplace_updates`` describe the outputs of a
+    compiled function (``function`` passes them; the gpu and inplace passes read them).
 
     >>> x = T.dvector("x"); fg = FunctionGraph([x], [T.exp(x) * 1])
     >>> fg.replace(fg.outputs[0], fg.outputs[0].owner.inputs[0], reason="demo")
     """
 
     def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable],
-                 clone: bool = True, listeners: Iterable[Listener] = ()):
+                 clone: bool = True, listeners: Iterable[Listener] = (), *,
+                 borrow_outputs: Sequence[bool] = (), update_targets: Sequence[Variable] = (),
+                 inplace_updates: Mapping[Variable, int] | None = None):
+        # What ``function`` says about the outputs (all empty for a bare graph). The first
+        # outputs are the user's: ``Out(borrow=True)`` ones may stay on the device (gpu pass).
+        self.borrow_outputs: tuple[bool, ...] = tuple(borrow_outputs)
+        # the shared variables updated per call; their new values follow the user's outputs
+        self.update_targets: tuple[Variable, ...] = tuple(update_targets)
+        # shared variable -> position of its update among the outputs: the inplace pass may
+        # compute that update into the variable's own buffer
+        self.inplace_updates: dict[Variable, int] = dict(inplace_updates or {})
+        # gradient provenance: uid of a copied node -> the op text of the node it copies
         self.forward_ops: dict[int, str] = {}
+        # DebugMode's copies of each replacement, re-evaluated on every call's inputs
+        self.rewrite_checks: list[RewriteCheck] = []
         if clone:
             outputs = self._clone(inputs, outputs)
         self.inputs: list[Variable] = list(inputs)
@@ -265,8 +282,12 @@ class FunctionGraph:
         return item in self.apply_nodes or item in self.variables
 
     def clone(self) -> FunctionGraph:
-        """An independent copy over the same input Variables (listeners are not copied)."""
-        return FunctionGraph(self.inputs, self.outputs, clone=True)
+        """An independent copy over the same input Variables, with the same output roles
+        (borrowed outputs, updates); listeners and rewrite checks are not copied."""
+        return FunctionGraph(self.inputs, self.outputs, clone=True,
+                             borrow_outputs=self.borrow_outputs,
+                             update_targets=self.update_targets,
+                             inplace_updates=self.inplace_updates)
 
     def check_integrity(self) -> None:
         """Raise AssertionError if the client lists and node sets disagree with the graph."""

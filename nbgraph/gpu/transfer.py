@@ -14,6 +14,7 @@ from ..codegen.kernel import NotCompilable, lower_elemwise, lower_reduce, reduce
 from ..compile.mode import Mode
 from ..core.fgraph import FunctionGraph
 from ..core.graph import Apply, Constant, Variable
+from ..core.shared import SharedVariable
 from ..core.variable import TensorConstant
 from ..ops.elemwise import DimShuffle, Elemwise
 from ..ops.shape import Shape, Shape_i
@@ -47,12 +48,10 @@ def runs_on_gpu(node: Apply) -> bool:
 def _keep_on_device(fgraph: FunctionGraph) -> set[int]:
     """Output positions that stay CuPy arrays: ``Out(borrow=True)`` outputs and the updates of
     shared variables whose value lives on the device (``function`` records both)."""
-    borrow = list(getattr(fgraph, "borrow_outputs", ()))
-    targets = list(getattr(fgraph, "update_targets", ()))
+    borrow = fgraph.borrow_outputs
     keep = {k for k, b in enumerate(borrow) if b}
-    for j, target in enumerate(targets):
-        container = getattr(target, "container", None)
-        if container is not None and is_device_array(container[0]):
+    for j, target in enumerate(fgraph.update_targets):
+        if isinstance(target, SharedVariable) and is_device_array(target.container[0]):
             keep.add(len(borrow) + j)
     return keep
 
@@ -124,9 +123,9 @@ GPU_PASS = Pass("gpu", GPU)
 def gpu_pipeline(base: Any = None) -> Pipeline:
     """``base`` (FAST_RUN's pipeline by default) followed by the ``gpu`` pass."""
     found = resolve(base) if base is not None else PIPELINE
-    passes = found.passes if found is not None else ()
-    return Pipeline(passes + (GPU_PASS,), getattr(found, "excluded", frozenset()),
-                    getattr(found, "unsafe_allowed", frozenset()))
+    if found is None:   # no rewrites: only the transfers
+        return Pipeline((GPU_PASS,))
+    return Pipeline(found.passes + (GPU_PASS,), found.excluded, found.unsafe_allowed)
 
 
 def gpu_mode(optimizer: Any = None) -> Mode:

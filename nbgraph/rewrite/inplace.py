@@ -79,7 +79,7 @@ def why_not_updated_in_place(fgraph: FunctionGraph, var: Variable, node: Apply,
     """None if ``node`` may compute its output ``out_index`` into ``var`` (its input
     ``in_index``): ``var`` is a shared variable this function updates, with that very output
     as its only use, and every other reader of the old value can run before ``node``."""
-    position = getattr(fgraph, "inplace_updates", {}).get(var)
+    position = fgraph.inplace_updates.get(var)
     if position is None:
         return f"{var} is not a shared variable this function updates"
     out = node.outputs[out_index]
@@ -110,7 +110,7 @@ def elemwise_inplace(fgraph: FunctionGraph, node: Apply) -> list[Variable] | Non
         return None
     out = node.outputs[0]
     candidates = [i for i, var in enumerate(node.inputs) if var.type == out.type]
-    candidates.sort(key=lambda i: node.inputs[i] not in getattr(fgraph, "inplace_updates", {}))
+    candidates.sort(key=lambda i: node.inputs[i] not in fgraph.inplace_updates)
     for i in candidates:
         if _destroyable(fgraph, node, i, 0):
             return [Elemwise(op.scalar_op, {0: i})(*node.inputs)]

@@ -98,7 +98,7 @@ def _pass_from_dict(data: dict[str, Any]) -> PassRecord:
 # -- snapshots -------------------------------------------------------------------------------
 def snapshot(fgraph: FunctionGraph) -> Snapshot:
     """Copy ``fgraph`` into plain records: inputs first, then nodes in topological order."""
-    return snapshot_of(fgraph.outputs, fgraph.inputs, getattr(fgraph, "forward_ops", None))
+    return snapshot_of(fgraph.outputs, fgraph.inputs, fgraph.forward_ops)
 
 
 class TraceListener:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import nbgraph.tensor as T
+from nbgraph.compile.function import Out, function
 from nbgraph.core.fgraph import OUTPUT, FunctionGraph, InconsistentTypeError, MissingInputError
 from nbgraph.core.gradient import grad
+from nbgraph.core.shared import shared
 
 
 class Recorder:
@@ -119,3 +122,29 @@ def test_fgraph_clone_is_independent():
     copy = fgraph.clone()
     copy.replace(copy.outputs[0], x, reason="r")
     assert len(fgraph.toposort()) == 3 and copy.toposort() == []
+
+
+def test_output_roles_default_empty_and_survive_clone():
+    x = T.dvector("x")
+    w = shared(np.ones(3), name="w")
+    bare = FunctionGraph([x], [T.exp(x)])
+    assert (bare.borrow_outputs, bare.update_targets, bare.inplace_updates, bare.rewrite_checks
+            ) == ((), (), {}, [])
+    fgraph = FunctionGraph([x, w], [T.exp(x), w + x], borrow_outputs=[True],
+                           update_targets=[w], inplace_updates={w: 1})
+    copy = fgraph.clone()
+    for graph in (fgraph, copy):
+        assert graph.borrow_outputs == (True,) and graph.update_targets == (w,)
+        assert graph.inplace_updates == {w: 1}
+
+
+def test_function_declares_output_roles():
+    x = T.dvector("x")
+    w = shared(np.ones(3), name="w")
+    fn = function([x], [Out(T.exp(x), borrow=True), x * 2], updates=[(w, w + x)])
+    fgraph = fn.maker.fgraph
+    assert fgraph.borrow_outputs == (True, False)
+    assert fgraph.update_targets == (w,) and fgraph.inplace_updates == {w: 2}
+    assert fgraph.outputs[2].owner is not None   # w + x, the update, follows the outputs
+    fn(np.arange(3.0))
+    np.testing.assert_array_equal(w.get_value(), [1.0, 2.0, 3.0])
