@@ -3,14 +3,15 @@ matrix functions MatrixInverse, Det, Trace and Pinv (LAPACK through ``numpy.lina
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from ..core.graph import Apply, Variable
+from ..core.graph import Apply
 from ..core.op import Op
 from ..core.types import TensorType, upcast, upgrade_to_float
-from ..core.variable import as_tensor_variable
+from ..core.variable import TensorVariable, as_tensor_variable
 
 __all__ = ["dot", "tensordot", "outer", "batched_dot", "Dot", "TensorDot", "BatchedDot"]
 
@@ -21,7 +22,7 @@ def _as_dtype(out: Any, dtype: str) -> np.ndarray:
     return out if out.dtype == dtype else out.astype(dtype)
 
 
-def _check_dim(op: str, a: Variable, b: Variable, axis_a: int, axis_b: int) -> None:
+def _check_dim(op: str, a: TensorVariable, b: TensorVariable, axis_a: int, axis_b: int) -> None:
     """Raise at build time when two contracted dimensions are known and differ."""
     ka, kb = a.type.shape[axis_a], b.type.shape[axis_b]
     if ka is not None and kb is not None and ka != kb:
@@ -51,7 +52,7 @@ class Dot(Op):
         if x.shape[-1] != y.shape[0]:
             raise ValueError(f"dot at node {node.uid}: shapes {x.shape} and {y.shape} are not "
                              f"aligned ({x.shape[-1]} != {y.shape[0]})")
-        output_storage[0][0] = _as_dtype(np.dot(x, y), node.outputs[0].dtype)
+        output_storage[0][0] = _as_dtype(np.dot(x, y), node.outputs[0].type.dtype)
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         x, y = inputs
@@ -68,7 +69,16 @@ class Dot(Op):
 _DOT = Dot()
 
 
-def _normalize_axes(axes: Any, a_ndim: int, b_ndim: int) -> tuple[tuple[int, ...], ...]:
+Axes = tuple[tuple[int, ...], tuple[int, ...]]
+
+
+def _axis_group(ax: Any) -> tuple[int, ...]:
+    """One side of a ``tensordot`` axes pair: a single axis or a sequence of them."""
+    group: Iterable[Any] = [ax] if np.isscalar(ax) else ax
+    return tuple(int(i) for i in group)
+
+
+def _normalize_axes(axes: Any, a_ndim: int, b_ndim: int) -> Axes:
     """``axes`` of ``tensordot`` as ``((a axes...), (b axes...))``, non-negative."""
     if isinstance(axes, (int, np.integer)):
         n = int(axes)
@@ -80,18 +90,20 @@ def _normalize_axes(axes: Any, a_ndim: int, b_ndim: int) -> tuple[tuple[int, ...
         if len(axes) != 2:
             raise ValueError(f"tensordot: axes must be an int or a pair of sequences, got "
                              f"{axes!r}")
-        pair = tuple(tuple(int(i) for i in ([ax] if np.isscalar(ax) else ax)) for ax in axes)
+        pair = (_axis_group(axes[0]), _axis_group(axes[1]))
     if len(pair[0]) != len(pair[1]):
         raise ValueError(f"tensordot: axes {pair[0]} and {pair[1]} differ in length")
-    out = []
-    for side, ndim in zip(pair, (a_ndim, b_ndim), strict=True):
-        if any(not -ndim <= i < ndim for i in side):
-            raise ValueError(f"tensordot: axes {side} out of range for a {ndim}-d input")
-        norm = tuple(i % ndim for i in side)
-        if len(set(norm)) != len(norm):
-            raise ValueError(f"tensordot: repeated axis in {side}")
-        out.append(norm)
-    return tuple(out)
+    return _normalize_side(pair[0], a_ndim), _normalize_side(pair[1], b_ndim)
+
+
+def _normalize_side(side: tuple[int, ...], ndim: int) -> tuple[int, ...]:
+    """The axes ``side`` of an ``ndim``-d input, checked and made non-negative."""
+    if any(not -ndim <= i < ndim for i in side):
+        raise ValueError(f"tensordot: axes {side} out of range for a {ndim}-d input")
+    norm = tuple(i % ndim for i in side)
+    if len(set(norm)) != len(norm):
+        raise ValueError(f"tensordot: repeated axis in {side}")
+    return norm
 
 
 class TensorDot(Op):
@@ -100,7 +112,7 @@ class TensorDot(Op):
 
     __props__ = ("axes",)
 
-    def __init__(self, axes: tuple[tuple[int, ...], tuple[int, ...]]):
+    def __init__(self, axes: Axes):
         self.axes = (tuple(axes[0]), tuple(axes[1]))
 
     def __str__(self) -> str:
@@ -127,7 +139,7 @@ class TensorDot(Op):
                                  f"are not aligned (axis {i}: {a.shape[i]}, axis {j}: "
                                  f"{b.shape[j]})")
         out = np.tensordot(a, b, self.axes)  # reshapes to one gemm: BLAS
-        output_storage[0][0] = _as_dtype(out, node.outputs[0].dtype)
+        output_storage[0][0] = _as_dtype(out, node.outputs[0].type.dtype)
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # out[free_a, free_b] = sum_k a[free_a, k] b[k, free_b]; g is shaped like out.
@@ -149,7 +161,7 @@ class TensorDot(Op):
         return [ga, gb]
 
 
-def tensordot(a: Any, b: Any, axes: Any = 2) -> Variable:
+def tensordot(a: Any, b: Any, axes: Any = 2) -> TensorVariable:
     """Sum products over the given axes, as ``np.tensordot``.
 
     ``axes`` is an int ``n`` (the last ``n`` axes of ``a`` with the first ``n`` of ``b``) or a
@@ -165,7 +177,7 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Variable:
     return TensorDot(pair)(a, b)
 
 
-def dot(a: Any, b: Any) -> Variable:
+def dot(a: Any, b: Any) -> TensorVariable:
     """Product of two tensors with ``np.dot`` semantics (``a @ b`` for vectors and matrices).
 
     For higher ranks, ``a``'s last axis is contracted with ``b``'s second-to-last (its only
@@ -182,7 +194,7 @@ def dot(a: Any, b: Any) -> Variable:
     return TensorDot(((a.ndim - 1,), (max(b.ndim - 2, 0),)))(a, b)
 
 
-def outer(x: Any, y: Any) -> Variable:
+def outer(x: Any, y: Any) -> TensorVariable:
     """Outer product of two vectors (inputs of higher rank are flattened first).
 
     >>> u, v = T.vector('u'), T.vector('v')
@@ -224,7 +236,7 @@ class BatchedDot(Op):
             out = out[..., 0]
         if a.ndim == 2:
             out = out[:, 0]
-        output_storage[0][0] = _as_dtype(out, node.outputs[0].dtype)
+        output_storage[0][0] = _as_dtype(out, node.outputs[0].type.dtype)
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         a, b = inputs
@@ -239,7 +251,7 @@ class BatchedDot(Op):
         return [g.dimshuffle(0, "x") * b, g.dimshuffle(0, "x") * a]   # (B,m)(B,m) -> (B)
 
 
-def batched_dot(a: Any, b: Any) -> Variable:
+def batched_dot(a: Any, b: Any) -> TensorVariable:
     """One ``dot`` per entry of the leading (batch) axis: ``out[i] = dot(a[i], b[i])``.
 
     >>> a, b = T.tensor3('a'), T.tensor3('b')     # (B, n, m) and (B, m, k)
@@ -249,7 +261,7 @@ def batched_dot(a: Any, b: Any) -> Variable:
 
 
 # -- matrix functions (exposed as nbgraph.tensor.nlinalg) ---------------------------------
-def _square_matrix(op: str, x: Any) -> Variable:
+def _square_matrix(op: str, x: Any) -> TensorVariable:
     x = as_tensor_variable(x)
     if x.ndim != 2:
         raise TypeError(f"{op}: expects a matrix, got {x.type.short()}")
@@ -270,7 +282,7 @@ class MatrixInverse(Op):
         return Apply(self, [x], [out])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
-        output_storage[0][0] = _as_dtype(np.linalg.inv(inputs[0]), node.outputs[0].dtype)
+        output_storage[0][0] = _as_dtype(np.linalg.inv(inputs[0]), node.outputs[0].type.dtype)
 
     def L_op(self, inputs: list[Any], outputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # d(A^-1) = -A^-1 dA A^-1, so dcost/dA = -A^-T g A^-T
@@ -288,7 +300,7 @@ class Det(Op):
         return Apply(self, [x], [out])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
-        output_storage[0][0] = _as_dtype(np.linalg.det(inputs[0]), node.outputs[0].dtype)
+        output_storage[0][0] = _as_dtype(np.linalg.det(inputs[0]), node.outputs[0].type.dtype)
 
     def L_op(self, inputs: list[Any], outputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # Jacobi's formula: d det(A) = det(A) tr(A^-1 dA), so dcost/dA = g det(A) A^-T
@@ -308,7 +320,7 @@ class Trace(Op):
         return Apply(self, [x], [TensorType(x.dtype, shape=()).make_variable()])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
-        output_storage[0][0] = _as_dtype(np.trace(inputs[0]), node.outputs[0].dtype)
+        output_storage[0][0] = _as_dtype(np.trace(inputs[0]), node.outputs[0].type.dtype)
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # d tr(A) / dA = I (shaped like A, ones on the main diagonal)
@@ -328,7 +340,7 @@ class EyeLike(Op):
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         rows, cols = inputs[0].shape
-        output_storage[0][0] = np.eye(rows, cols, dtype=node.outputs[0].dtype)
+        output_storage[0][0] = np.eye(rows, cols, dtype=node.outputs[0].type.dtype)
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         return [None]  # depends on x's shape only
@@ -346,10 +358,10 @@ class Pinv(Op):
         return Apply(self, [x], [out])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
-        output_storage[0][0] = _as_dtype(np.linalg.pinv(inputs[0]), node.outputs[0].dtype)
+        output_storage[0][0] = _as_dtype(np.linalg.pinv(inputs[0]), node.outputs[0].type.dtype)
 
 
-def matrix_inverse(x: Any) -> Variable:
+def matrix_inverse(x: Any) -> TensorVariable:
     """The inverse of a square matrix.
 
     >>> a = T.dmatrix('a')
@@ -358,7 +370,7 @@ def matrix_inverse(x: Any) -> Variable:
     return MatrixInverse()(x)
 
 
-def det(x: Any) -> Variable:
+def det(x: Any) -> TensorVariable:
     """The determinant of a square matrix.
 
     >>> a = T.dmatrix('a')
@@ -367,7 +379,7 @@ def det(x: Any) -> Variable:
     return Det()(x)
 
 
-def trace(x: Any) -> Variable:
+def trace(x: Any) -> TensorVariable:
     """The sum of the main diagonal of a matrix.
 
     >>> a = T.dmatrix('a')
@@ -376,7 +388,7 @@ def trace(x: Any) -> Variable:
     return Trace()(x)
 
 
-def pinv(x: Any) -> Variable:
+def pinv(x: Any) -> TensorVariable:
     """The Moore-Penrose pseudo-inverse of a matrix (not differentiable).
 
     >>> a = T.dmatrix('a')

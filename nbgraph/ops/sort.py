@@ -3,25 +3,26 @@ and PermuteAlongAxis, the gather by a permutation that carries sort's gradient."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from ..core.graph import Apply, Variable
+from ..core.graph import Apply
 from ..core.op import Op
 from ..core.types import TensorType, is_int
-from ..core.variable import as_tensor_variable, describe
+from ..core.variable import TensorVariable, as_tensor_variable, describe
 
 __all__ = ["sort", "argsort", "searchsorted", "SortOp", "ArgSortOp", "SearchsortedOp"]
 
-KINDS = ("quicksort", "mergesort", "heapsort", "stable")
+SortKind = Literal["quicksort", "mergesort", "heapsort", "stable"]
+Side = Literal["left", "right"]
+KINDS: tuple[SortKind, ...] = ("quicksort", "mergesort", "heapsort", "stable")
 
 
-def _axis(op: Op, x: Variable) -> int:
-    """``op.axis`` checked against ``x`` and made non-negative."""
-    if not -x.ndim <= op.axis < max(x.ndim, 1):
-        raise ValueError(f"{op}: axis {op.axis} is out of range for {describe(x)}")
-    return op.axis % x.ndim
+def _check_axis(op: Op, axis: int, x: TensorVariable) -> None:
+    """Raise unless ``axis`` (negative counts from the end) is an axis of ``x``."""
+    if not -x.ndim <= axis < max(x.ndim, 1):
+        raise ValueError(f"{op}: axis {axis} is out of range for {describe(x)}")
 
 
 class _AlongAxis(Op):
@@ -29,7 +30,7 @@ class _AlongAxis(Op):
 
     __props__ = ("axis", "kind")
 
-    def __init__(self, axis: int = -1, kind: str = "quicksort"):
+    def __init__(self, axis: int = -1, kind: SortKind = "quicksort"):
         if kind not in KINDS:
             raise ValueError(f"{type(self).__name__}: kind must be one of {KINDS}, got {kind!r}")
         self.axis = int(axis)
@@ -38,11 +39,11 @@ class _AlongAxis(Op):
     def __str__(self) -> str:
         return f"{type(self).__name__}{{axis={self.axis}, {self.kind}}}"
 
-    def _input(self, a: Any) -> Variable:
+    def _input(self, a: Any) -> TensorVariable:
         a = as_tensor_variable(a)
         if a.ndim == 0:
             raise TypeError(f"{self}: cannot sort a scalar ({describe(a)})")
-        _axis(self, a)
+        _check_axis(self, self.axis, a)
         return a
 
     def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
@@ -98,7 +99,7 @@ class PermuteAlongAxis(Op):
         if not is_int(perm.dtype) or perm.ndim != x.ndim:
             raise TypeError(f"{self}: the permutation must be an int tensor of {x.ndim} "
                             f"dimensions like x ({describe(x)}), got {describe(perm)}")
-        _axis(self, x)
+        _check_axis(self, self.axis, x)
         return Apply(self, [x, perm], [x.type.make_variable()])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
@@ -115,14 +116,15 @@ class PermuteAlongAxis(Op):
         return [PermuteAlongAxis(self.axis)(output_grads[0], inverse), None]
 
 
-def _flat_if_none(a: Any, axis: int | None) -> tuple[Variable, int]:
+def _flat_if_none(a: Any, axis: int | None) -> tuple[TensorVariable, int]:
     a = as_tensor_variable(a)
     if axis is None:
         return a.flatten(), 0
     return a, axis
 
 
-def sort(a: Any, axis: int | None = -1, kind: str = "quicksort", order: Any = None) -> Any:
+def sort(a: Any, axis: int | None = -1, kind: SortKind = "quicksort", order: Any = None
+         ) -> TensorVariable:
     """``a`` sorted along ``axis`` (the flattened ``a`` when ``axis`` is None), as
     ``numpy.sort``; differentiable in ``a``.
 
@@ -136,7 +138,8 @@ def sort(a: Any, axis: int | None = -1, kind: str = "quicksort", order: Any = No
     return SortOp(axis, kind)(a)
 
 
-def argsort(a: Any, axis: int | None = -1, kind: str = "quicksort", order: Any = None) -> Any:
+def argsort(a: Any, axis: int | None = -1, kind: SortKind = "quicksort", order: Any = None
+            ) -> TensorVariable:
     """The int64 indices that sort ``a`` along ``axis`` (``numpy.argsort``).
 
     >>> x = T.dvector('x')
@@ -155,7 +158,7 @@ class SearchsortedOp(Op):
 
     __props__ = ("side",)
 
-    def __init__(self, side: str = "left"):
+    def __init__(self, side: Side = "left"):
         if side not in ("left", "right"):
             raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
         self.side = side
@@ -192,7 +195,7 @@ class SearchsortedOp(Op):
         return [None] * len(inputs)  # insertion points are piecewise constant
 
 
-def searchsorted(x: Any, v: Any, side: str = "left", sorter: Any = None) -> Variable:
+def searchsorted(x: Any, v: Any, side: Side = "left", sorter: Any = None) -> TensorVariable:
     """Indices where the elements of ``v`` would go in the sorted vector ``x`` to keep it
     sorted (``numpy.searchsorted``; ``sorter`` sorts an unsorted ``x``).
 
