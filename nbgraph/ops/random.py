@@ -19,12 +19,12 @@ from ..core.graph import Apply, Variable
 from ..core.op import Op
 from ..core.shared import SharedVariable
 from ..core.types import TensorType, is_int, upcast
-from ..core.variable import TensorConstant, as_tensor_variable, constant
+from ..core.variable import TensorConstant, TensorVariable, as_tensor_variable, constant
 from .math import cast
-from .shape import make_vector
+from .shape import MakeVector, make_vector
 
-__all__ = ["RandomStateSharedVariable", "RandomStateView", "RandomStreams", "RandomVariable",
-           "seed_state"]
+__all__ = ["RandomSample", "RandomStateSharedVariable", "RandomStateView", "RandomStreams",
+           "RandomVariable", "seed_state"]
 
 _MASK = (1 << 64) - 1
 
@@ -127,6 +127,14 @@ SAMPLERS: dict[str, Callable[..., Any]] = {
 _TRAILING_AXIS = {"permutation", "multinomial"}
 
 
+class RandomSample(TensorVariable):
+    """A draw's sample. ``RandomStreams`` sets ``rng`` (the state shared variable) and
+    ``update`` (the ``(state, new_state)`` pair) on it, as Theano's streams did."""
+
+    rng: RandomStateSharedVariable
+    update: tuple[RandomStateSharedVariable, Variable]
+
+
 class RandomVariable(Op):
     """One draw: ``(state, size, *params) -> (new_state, sample)``; the sample is the default
     output. ``has_size=False`` means the sample takes the parameters' broadcast shape."""
@@ -161,17 +169,18 @@ class RandomVariable(Op):
         size = as_tensor_variable(size)
         if size.ndim != 1 or not is_int(size.dtype):
             raise TypeError(f"{self}: size must be an integer vector, got {size.type}")
-        params = [as_tensor_variable(p) for p in params]
-        sample = TensorType(self.dtype, shape=self._static_shape(size, params))
-        return Apply(self, [state, size, *params], [state.type(), sample()])
+        tensors = [as_tensor_variable(p) for p in params]
+        sample = RandomSample(TensorType(self.dtype, shape=self._static_shape(size)))
+        return Apply(self, [state, size, *tensors], [state.type(), sample])
 
-    def _static_shape(self, size: Variable, params: list[Variable]) -> tuple:
+    def _static_shape(self, size: TensorVariable) -> tuple[int | None, ...]:
         if not self.has_size:
             return (None,) * self.ndim
-        shape = [None] * size.type.shape[0] if size.type.shape[0] is not None else None
+        length = size.type.shape[0]
+        shape: list[int | None] | None = None if length is None else [None] * length
         if isinstance(size, TensorConstant):
             shape = [int(s) for s in size.data]
-        elif size.owner is not None and type(size.owner.op).__name__ == "MakeVector":
+        elif size.owner is not None and isinstance(size.owner.op, MakeVector):
             shape = [int(v.data) if isinstance(v, TensorConstant) else None
                      for v in size.owner.inputs]
         extra = self.ndim - len(shape) if shape is not None else 0
@@ -205,6 +214,7 @@ def _size_vector(size: Any) -> tuple[Variable, int | None]:
     """``size`` (tuple of ints/scalars, or an int vector such as ``x.shape``) as an int64
     vector, with its length when known."""
     if isinstance(size, Variable):
+        size = as_tensor_variable(size)
         if size.ndim == 0:
             size = [size]
         else:
@@ -248,13 +258,14 @@ class RandomStreams:
         for state, _ in self.state_updates:
             state.set_value(seed_state(int(self.gen_seedgen.integers(2 ** 30))), borrow=True)
 
-    def gen(self, op: RandomVariable, size: Any, *params: Any) -> Variable:
+    def gen(self, op: RandomVariable, size: Any, *params: Any) -> RandomSample:
         """Apply ``op`` to a fresh state and register the state's update."""
         value = seed_state(int(self.gen_seedgen.integers(2 ** 30)))
         state = RandomStateSharedVariable(TensorType("uint64", (False,)), value, "rng_state")
         size_var = _size_vector(() if size is None else size)[0]
         node = op.make_node(state, size_var, *params)
         new_state, sample = node.outputs
+        assert isinstance(sample, RandomSample)  # RandomVariable.make_node made it
         state.default_update = new_state
         sample.rng = state
         sample.update = (state, new_state)
@@ -263,14 +274,15 @@ class RandomStreams:
 
     # -- distributions ----------------------------------------------------------------------
     def _draw(self, dist: str, size: Any, params: Sequence[Any], dtype: str,
-              ndim: int | None, extra_axis: bool = False, replace: bool = True) -> Variable:
-        params = [as_tensor_variable(p) for p in params]
+              ndim: int | None, extra_axis: bool = False, replace: bool = True
+              ) -> RandomSample:
+        tensors = [as_tensor_variable(p) for p in params]
         if size is None:
-            out_ndim = max([p.ndim for p in params] + [0])
+            out_ndim = max([t.ndim for t in tensors] + [0])
             if ndim is not None and ndim != out_ndim:
                 raise ValueError(f"{dist}: ndim={ndim} but the parameters give {out_ndim}")
             op = RandomVariable(dist, dtype, out_ndim, has_size=False, replace=replace)
-            return self.gen(op, None, *params)
+            return self.gen(op, None, *tensors)
         size_var, length = _size_vector(size)
         if length is None:
             length = ndim
@@ -279,44 +291,44 @@ class RandomStreams:
         if ndim is not None and ndim != length:
             raise ValueError(f"{dist}: ndim={ndim} does not match size of length {length}")
         op = RandomVariable(dist, dtype, length + int(extra_axis), replace=replace)
-        return self.gen(op, size_var, *params)
+        return self.gen(op, size_var, *tensors)
 
     def uniform(self, size: Any = (), low: Any = 0.0, high: Any = 1.0, ndim: int | None = None,
-                dtype: str | None = None, nstreams: Any = None) -> Variable:
+                dtype: str | None = None, nstreams: Any = None) -> RandomSample:
         """Samples from U[low, high) of shape ``size`` (dtype ``floatX`` by default)."""
         return self._draw("uniform", size, [low, high], dtype or config.floatX, ndim)
 
     def normal(self, size: Any = (), avg: Any = 0.0, std: Any = 1.0, ndim: int | None = None,
                dtype: str | None = None, nstreams: Any = None, truncate: bool = False
-               ) -> Variable:
+               ) -> RandomSample:
         """Gaussian samples with mean ``avg`` and standard deviation ``std``."""
         dist = "truncated_normal" if truncate else "normal"
         return self._draw(dist, size, [avg, std], dtype or config.floatX, ndim)
 
     def binomial(self, size: Any = (), n: Any = 1, p: Any = 0.5, ndim: int | None = None,
-                 dtype: str = "int64", prob: Any = None) -> Variable:
+                 dtype: str = "int64", prob: Any = None) -> RandomSample:
         """Number of successes in ``n`` trials of probability ``p``."""
         return self._draw("binomial", size, [n, p if prob is None else prob], dtype, ndim)
 
     def random_integers(self, size: Any = (), low: Any = 0, high: Any = 1,
-                        ndim: int | None = None, dtype: str = "int64") -> Variable:
+                        ndim: int | None = None, dtype: str = "int64") -> RandomSample:
         """Integers uniform in ``[low, high]`` (both ends included)."""
         return self._draw("random_integers", size, [low, high], dtype, ndim)
 
     def choice(self, size: Any = (), a: Any = 2, replace: bool = True, p: Any = None,
-               ndim: int | None = None, dtype: str = "int64") -> Variable:
+               ndim: int | None = None, dtype: str = "int64") -> RandomSample:
         """Samples from ``a`` (a vector, or ``arange(a)`` for an int) with probabilities ``p``."""
         params = [a] if p is None else [a, p]
         return self._draw("choice", size, params, dtype, ndim, replace=replace)
 
     def permutation(self, size: Any = (), n: Any = 1, ndim: int | None = None,
-                    dtype: str = "int64") -> Variable:
+                    dtype: str = "int64") -> RandomSample:
         """Permutations of ``range(n)``, one per entry of ``size`` (shape ``size + (n,)``)."""
         return self._draw("permutation", () if size is None else size, [n], dtype, ndim,
                           extra_axis=True)
 
     def multinomial(self, size: Any = (), n: Any = 1, pvals: Any = (0.5, 0.5),
-                    ndim: int | None = None, dtype: str = "int64") -> Variable:
+                    ndim: int | None = None, dtype: str = "int64") -> RandomSample:
         """Counts of ``n`` draws over ``len(pvals)`` outcomes (shape ``size + (k,)``)."""
         if size is None:
             pvals = as_tensor_variable(pvals)
@@ -325,7 +337,7 @@ class RandomStreams:
         return self._draw("multinomial", size, [n, pvals], dtype, ndim, extra_axis=True)
 
 
-def upcast_params(pvals: Variable) -> Variable:
+def upcast_params(pvals: TensorVariable) -> TensorVariable:
     """Probabilities as float64 (NumPy's multinomial checks their sum in float64)."""
     if pvals.dtype == upcast(pvals.dtype, "float64"):
         return pvals

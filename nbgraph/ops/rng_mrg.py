@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.graph import Variable
 from ..core.variable import as_tensor_variable
-from .random import RandomStreams
+from .random import RandomSample, RandomStreams
 
 __all__ = ["MRG_RandomStreams"]
 
@@ -26,15 +25,16 @@ class MRG_RandomStreams(RandomStreams):  # noqa: N801  (Theano's name)
     def __init__(self, seed: int | None = 12345):
         super().__init__(seed)
 
-    def binomial(self, size: Any = None, p: Any = 0.5, ndim: int | None = None,
-                 dtype: str = "int64", nstreams: Any = None, **kwargs: Any) -> Variable:
+    # Theano's MRG order (p second, no n) cannot match RandomStreams.binomial's (n, p)
+    def binomial(self, size: Any = None, p: Any = 0.5, ndim: int | None = None,  # type: ignore[override]
+                 dtype: str = "int64", nstreams: Any = None, **kwargs: Any) -> RandomSample:
         """Bernoulli(``p``) samples (Theano's MRG ``binomial`` draws one trial)."""
         n = kwargs.pop("n", 1)
         return super().binomial(size, n=n, p=p, ndim=ndim, dtype=dtype, **kwargs)
 
     def multinomial(self, size: Any = None, n: Any = 1, pvals: Any = None,
                     ndim: int | None = None, dtype: str = "int64", nstreams: Any = None,
-                    **kwargs: Any) -> Variable:
+                    **kwargs: Any) -> RandomSample:
         """One count vector of ``n`` draws per row of the probability matrix ``pvals``."""
         if pvals is None:
             raise TypeError("MRG_RandomStreams.multinomial: pvals is required")
