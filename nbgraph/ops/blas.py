@@ -59,7 +59,7 @@ class Gemm(Op):
         if product.shape != z.shape and z.shape != (1, 1):
             raise ValueError(f"gemm at node {node.uid}: z has shape {z.shape}, dot(x, y) has "
                              f"shape {product.shape}")
-        out = np.asarray(beta * z + alpha * product, dtype=node.outputs[0].dtype)
+        out = np.asarray(beta * z + alpha * product, dtype=node.outputs[0].type.dtype)
         if self.inplace and out.shape == z.shape and out.dtype == z.dtype and z.flags.writeable:
             z[...] = out  # the destroy_map promise: the result lives in z's buffer
             out = z

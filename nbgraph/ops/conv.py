@@ -11,12 +11,13 @@ import numpy as np
 from ..core.graph import Apply, Variable
 from ..core.op import Op
 from ..core.types import TensorType, is_int, upcast, upgrade_to_float
-from ..core.variable import TensorConstant, as_tensor_variable, constant
+from ..core.variable import TensorConstant, TensorVariable, as_tensor_variable, constant
 from .shape import MakeVector, make_vector, shape_i
 
 __all__ = ["conv2d", "legacy_conv2d", "Conv2d", "Conv2dGradInputs", "Conv2dGradWeights"]
 
-BorderMode = str | int | tuple[int, int]
+BorderMode = str | int | tuple[int, int]   # as given: a name, or the padding
+Padding = str | tuple[int, int]             # as stored: a name, or (rows, columns)
 
 
 def _pair(value: Any, what: str) -> tuple[int, int]:
@@ -26,7 +27,7 @@ def _pair(value: Any, what: str) -> tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
-def _check_border_mode(border_mode: Any) -> BorderMode:
+def _check_border_mode(border_mode: Any) -> Padding:
     if isinstance(border_mode, str):
         if border_mode not in ("valid", "full", "half"):
             raise ValueError(f"conv2d: border_mode must be 'valid', 'full', 'half', an int or "
@@ -46,7 +47,7 @@ def _span(k: int, dilation: int) -> int:
 class _ConvParams(Op):
     """The parameters shared by Conv2d and its gradient ops, and the padding they imply."""
 
-    __props__ = ("border_mode", "subsample", "filter_flip", "filter_dilation")
+    __props__: tuple[str, ...] = ("border_mode", "subsample", "filter_flip", "filter_dilation")
 
     def __init__(self, border_mode: Any = "valid", subsample: Any = (1, 1),
                  filter_flip: bool = True, filter_dilation: Any = (1, 1)):
@@ -72,12 +73,14 @@ class _ConvParams(Op):
             return spans[0] - 1, spans[1] - 1
         return spans[0] // 2, spans[1] // 2          # half: output keeps the input size
 
-    def out_len(self, n: int | None, k: int | None, axis: int) -> int | None:
-        """Output length along one spatial axis (None when not known statically)."""
-        if n is None or k is None:
-            return None
+    def out_size(self, n: int, k: int, axis: int) -> int:
+        """Output length along one spatial axis of length ``n`` for a ``k``-tap kernel."""
         pad = self.pads(k, k)[axis]
         return (n + 2 * pad - _span(k, self.filter_dilation[axis])) // self.subsample[axis] + 1
+
+    def out_len(self, n: int | None, k: int | None, axis: int) -> int | None:
+        """``out_size`` of static lengths (None when either is unknown)."""
+        return None if n is None or k is None else self.out_size(n, k, axis)
 
     def taps(self, kh: int, kw: int, oh: int, ow: int):  # noqa: ANN201  (a generator)
         """For each kernel tap ``(i, j)``, the padded-image rows and columns it reads."""
@@ -105,14 +108,14 @@ class _ConvParams(Op):
         return w[:, :, ::-1, ::-1] if self.filter_flip else w
 
 
-def _tensor4(op: str, role: str, x: Any) -> Variable:
+def _tensor4(op: str, role: str, x: Any) -> TensorVariable:
     x = as_tensor_variable(x)
     if x.ndim != 4:
         raise TypeError(f"{op}: {role} must be 4-d, got {x.type.short()}")
     return x
 
 
-def _merge_shape(op: str, role: str, var: Variable, given: Sequence[int | None] | None
+def _merge_shape(op: str, role: str, var: TensorVariable, given: Sequence[int | None] | None
                  ) -> tuple[int | None, ...]:
     """The static shape of ``var`` refined by a user-given shape; they must agree."""
     shape = var.type.shape
@@ -144,7 +147,7 @@ def _static_ints(vec: Variable) -> list[int | None]:
     return [None, None]
 
 
-def _spatial_shape(x: Variable) -> Variable:
+def _spatial_shape(x: TensorVariable) -> Variable:
     """``x.shape[2:]`` as an int64 2-vector, constant when statically known."""
     dims = x.type.shape[2:]
     if None not in dims:
@@ -152,7 +155,7 @@ def _spatial_shape(x: Variable) -> Variable:
     return make_vector([shape_i(x, 2), shape_i(x, 3)])
 
 
-def _shape_vector(op: str, shp: Any) -> Variable:
+def _shape_vector(op: str, shp: Any) -> TensorVariable:
     shp = as_tensor_variable(shp)
     if shp.ndim != 1 or not is_int(shp.dtype) or shp.type.shape[0] not in (None, 2):
         raise TypeError(f"{op}: shape must be an int vector of 2 entries, got {shp.type.short()}")
@@ -192,9 +195,9 @@ class Conv2d(_ConvParams):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         x, w = inputs
         self._check_values(node, x, w)
-        dtype = node.outputs[0].dtype
+        dtype = node.outputs[0].type.dtype
         n, f, (kh, kw) = x.shape[0], w.shape[0], w.shape[2:]
-        oh, ow = self.out_len(x.shape[2], kh, 0), self.out_len(x.shape[3], kw, 1)
+        oh, ow = self.out_size(x.shape[2], kh, 0), self.out_size(x.shape[3], kw, 1)
         cols = self.im2col(x.astype(dtype, copy=False), kh, kw, oh, ow)
         # one gemm over (c, i, j): (F, C*kh*kw) @ (C*kh*kw, N*oh*ow)
         kernel = self.oriented(w.astype(dtype, copy=False)).reshape(f, -1)
@@ -211,7 +214,8 @@ class Conv2d(_ConvParams):
             raise ValueError(f"{self} at node {node.uid}: the input has {x.shape[1]} channels "
                              f"but the filters expect {w.shape[1]} (shapes {x.shape} and "
                              f"{w.shape})")
-        oh, ow = self.out_len(x.shape[2], w.shape[2], 0), self.out_len(x.shape[3], w.shape[3], 1)
+        oh = self.out_size(x.shape[2], w.shape[2], 0)
+        ow = self.out_size(x.shape[3], w.shape[3], 1)
         if min(oh, ow) < 1:
             raise ValueError(f"{self} at node {node.uid}: filters {w.shape} do not fit the "
                              f"padded input {x.shape}")
@@ -253,9 +257,9 @@ class Conv2dGradInputs(_ConvGrad):
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         w, top, (h, wd) = inputs
-        dtype = node.outputs[0].dtype
+        dtype = node.outputs[0].type.dtype
         kh, kw = w.shape[2:]
-        _check_top(self, node, top, (self.out_len(h, kh, 0), self.out_len(wd, kw, 1)))
+        _check_top(self, node, top, (self.out_size(h, kh, 0), self.out_size(wd, kw, 1)))
         ph, pw = self.pads(kh, kw)
         (n, f, oh, ow), c = top.shape, w.shape[1]
         # col2im: dcols[c, i, j, n, y, x] is what tap (i, j) at output (y, x) sends back
@@ -287,9 +291,9 @@ class Conv2dGradWeights(_ConvGrad):
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         x, top, (kh, kw) = inputs
-        dtype = node.outputs[0].dtype
-        _check_top(self, node, top, (self.out_len(x.shape[2], kh, 0),
-                                     self.out_len(x.shape[3], kw, 1)))
+        dtype = node.outputs[0].type.dtype
+        _check_top(self, node, top, (self.out_size(x.shape[2], kh, 0),
+                                     self.out_size(x.shape[3], kw, 1)))
         f, (oh, ow), c = top.shape[1], top.shape[2:], x.shape[1]
         cols = self.im2col(x.astype(dtype, copy=False), kh, kw, oh, ow)
         # dw[f, (c, i, j)] = sum over (n, y, x) of top[n, f, y, x] * cols[(c, i, j), (n, y, x)]
@@ -315,7 +319,7 @@ def conv2d(input: Any, filters: Any, input_shape: Sequence[int | None] | None = 
            filter_shape: Sequence[int | None] | None = None, border_mode: BorderMode = "valid",
            subsample: Sequence[int] = (1, 1), filter_flip: bool = True,
            image_shape: Sequence[int | None] | None = None,
-           filter_dilation: Sequence[int] = (1, 1)) -> Variable:
+           filter_dilation: Sequence[int] = (1, 1)) -> TensorVariable:
     """2-d convolution of a batch of images with a bank of filters (Theano's
     ``T.nnet.conv2d``).
 
@@ -351,7 +355,7 @@ def conv2d(input: Any, filters: Any, input_shape: Sequence[int | None] | None = 
 
 def legacy_conv2d(input: Any, filters: Any, image_shape: Sequence[int | None] | None = None,
            filter_shape: Sequence[int | None] | None = None, border_mode: str = "valid",
-           subsample: Sequence[int] = (1, 1), **kwargs: Any) -> Variable:
+           subsample: Sequence[int] = (1, 1), **kwargs: Any) -> TensorVariable:
     """Theano's original ``conv.conv2d``: a true (flipped-filter) convolution, ``'valid'`` or
     ``'full'`` borders only. New code should call ``T.nnet.conv2d``.
 

@@ -5,7 +5,7 @@ Sorting lives in ``sort.py``; ``repeat`` in ``alloc.py``."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -13,11 +13,11 @@ from ..config import config
 from ..core.graph import Apply, Variable
 from ..core.op import Op
 from ..core.types import TensorType, is_float, is_int, upcast
-from ..core.variable import as_tensor_variable, describe
+from ..core.variable import TensorVariable, as_tensor_variable, describe
 from .alloc import arange
 from .math import _acc_dtype, cast, eq, zeros_like
 from .math import sum as tsum
-from .shape import make_vector
+from .shape import dimshuffle, make_vector
 from .sort import argsort, searchsorted, sort
 
 __all__ = ["cumsum", "cumprod", "diff", "bincount", "fill_diagonal", "fill_diagonal_offset",
@@ -25,8 +25,11 @@ __all__ = ["cumsum", "cumprod", "diff", "bincount", "fill_diagonal", "fill_diago
            "searchsorted", "CumOp", "BinCount", "FillDiagonal", "UnravelIndex",
            "RavelMultiIndex"]
 
+Order = Literal["C", "F"]
+IndexMode = Literal["raise", "wrap", "clip"]
 
-def _reverse(x: Variable, axis: int) -> Variable:
+
+def _reverse(x: TensorVariable, axis: int) -> TensorVariable:
     """``x`` reversed along ``axis`` (``x[..., ::-1, ...]``)."""
     return x[(slice(None),) * axis + (slice(None, None, -1),)]
 
@@ -61,7 +64,7 @@ class CumOp(Op):
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         scan = np.cumsum if self.mode == "add" else np.cumprod
-        output_storage[0][0] = scan(inputs[0], axis=self.axis, dtype=node.outputs[0].dtype)
+        output_storage[0][0] = scan(inputs[0], axis=self.axis, dtype=node.outputs[0].type.dtype)
 
     def L_op(self, inputs: list[Any], outputs: list[Any],
              output_grads: list[Any]) -> list[Any]:
@@ -80,7 +83,7 @@ class CumOp(Op):
         return [gx.reshape(x.shape, ndim=x.ndim) if self.axis is None else gx]
 
 
-def cumsum(x: Any, axis: int | None = None) -> Variable:
+def cumsum(x: Any, axis: int | None = None) -> TensorVariable:
     """Cumulative sum along ``axis`` (of the flattened ``x`` when None), as ``numpy.cumsum``.
 
     >>> x = T.dvector('x')
@@ -90,7 +93,7 @@ def cumsum(x: Any, axis: int | None = None) -> Variable:
     return CumOp(axis, "add")(x)
 
 
-def cumprod(x: Any, axis: int | None = None) -> Variable:
+def cumprod(x: Any, axis: int | None = None) -> TensorVariable:
     """Cumulative product along ``axis`` (of the flattened ``x`` when None), as
     ``numpy.cumprod``. Its gradient divides by ``x`` (Theano's formula): zeros in ``x`` give
     non-finite gradients.
@@ -102,7 +105,7 @@ def cumprod(x: Any, axis: int | None = None) -> Variable:
     return CumOp(axis, "mul")(x)
 
 
-def diff(x: Any, n: int = 1, axis: int = -1) -> Variable:
+def diff(x: Any, n: int = 1, axis: int = -1) -> TensorVariable:
     """The ``n``-th discrete difference along ``axis`` (``numpy.diff``): a graph of slices
     and subtractions, so it is differentiable.
 
@@ -154,7 +157,7 @@ class BinCount(Op):
             raise ValueError(f"{self} at node {node.uid}: x has negative values "
                              f"(minimum {x.min()})")
         out = np.bincount(x, weights[0] if weights else None, self.minlength or 0)
-        output_storage[0][0] = out.astype(node.outputs[0].dtype, copy=False)
+        output_storage[0][0] = out.astype(node.outputs[0].type.dtype, copy=False)
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # out[v] = sum of weights[i] with x[i] = v, so d weights[i] = g[x[i]]
@@ -164,7 +167,7 @@ class BinCount(Op):
         return [None, output_grads[0][x]]
 
 
-def _same_length(op: Op, x: Variable, y: Variable) -> None:
+def _same_length(op: Op, x: TensorVariable, y: TensorVariable) -> None:
     nx, ny = x.type.shape[0], y.type.shape[0]
     if nx is not None and ny is not None and nx != ny:
         raise ValueError(f"{op}: x ({describe(x)}) and weights ({describe(y)}) differ in "
@@ -172,7 +175,7 @@ def _same_length(op: Op, x: Variable, y: Variable) -> None:
 
 
 def bincount(x: Any, weights: Any = None, minlength: int | None = None,
-             assert_nonneg: bool = False) -> Variable:
+             assert_nonneg: bool = False) -> TensorVariable:
     """Count of each value in the non-negative int vector ``x`` (``numpy.bincount``); with
     ``weights``, their sum per value (differentiable in ``weights``). Negative values always
     raise, so ``assert_nonneg`` (Theano's opt-in check) is accepted and has no extra effect.
@@ -247,7 +250,7 @@ class FillDiagonal(Op):
         return [ga if is_float(a.dtype) else None, gval]
 
 
-def fill_diagonal(a: Any, val: Any) -> Variable:
+def fill_diagonal(a: Any, val: Any) -> TensorVariable:
     """``a`` with its main diagonal set to the scalar ``val`` (``numpy.fill_diagonal``,
     without modifying ``a``); differentiable in both.
 
@@ -259,13 +262,13 @@ def fill_diagonal(a: Any, val: Any) -> Variable:
     return FillDiagonal(0)(a, val)
 
 
-def fill_diagonal_offset(a: Any, val: Any, offset: int) -> Variable:
+def fill_diagonal_offset(a: Any, val: Any, offset: int) -> TensorVariable:
     """The matrix ``a`` with the diagonal ``offset`` above the main one (below when
     negative) set to ``val``."""
     return FillDiagonal(offset)(a, val)
 
 
-def to_one_hot(y: Any, nb_class: Any, dtype: str | None = None) -> Variable:
+def to_one_hot(y: Any, nb_class: Any, dtype: str | None = None) -> TensorVariable:
     """One-hot rows for the int vector ``y`` of class indices: ``out[i, y[i]] = 1`` (as
     Theano's, in ``dtype``, default ``floatX``). Built as ``eq(y[:, None], arange(nb_class))``,
     one elementwise node; an index outside ``[0, nb_class)`` gives a row of zeros.
@@ -279,11 +282,11 @@ def to_one_hot(y: Any, nb_class: Any, dtype: str | None = None) -> Variable:
     if y.ndim != 1 or not is_int(y.dtype):
         raise TypeError(f"to_one_hot: y must be an int vector, got {describe(y)}")
     classes = arange(nb_class, dtype="int64")
-    return cast(eq(y.dimshuffle(0, "x"), classes.dimshuffle("x", 0)), dtype or config.floatX)
+    return cast(eq(y.dimshuffle(0, "x"), dimshuffle(classes, ("x", 0))), dtype or config.floatX)
 
 
 # -- flat <-> multi-dimensional indices ---------------------------------------------------------
-def _dims_vector(op: Op, dims: Any) -> Variable:
+def _dims_vector(op: Op, dims: Any) -> TensorVariable:
     """``dims`` as an int vector whose length is known statically."""
     if isinstance(dims, (list, tuple)) and not any(isinstance(d, Variable) for d in dims):
         dims = np.asarray(dims, dtype="int64")
@@ -296,7 +299,7 @@ def _dims_vector(op: Op, dims: Any) -> Variable:
     return dims
 
 
-def _int_tensor(op: Op, role: str, x: Any) -> Variable:
+def _int_tensor(op: Op, role: str, x: Any) -> TensorVariable:
     x = as_tensor_variable(x)
     if not is_int(x.dtype) or x.dtype == "bool":
         raise TypeError(f"{op}: {role} must be integers, got {describe(x)}")
@@ -309,7 +312,7 @@ class UnravelIndex(Op):
 
     __props__ = ("order",)
 
-    def __init__(self, order: str = "C"):
+    def __init__(self, order: Order = "C"):
         if order not in ("C", "F"):
             raise ValueError(f"UnravelIndex: order must be 'C' or 'F', got {order!r}")
         self.order = order
@@ -335,7 +338,7 @@ class UnravelIndex(Op):
         return [None, None]
 
 
-def unravel_index(indices: Any, dims: Sequence[Any] | Any, order: str = "C") -> tuple:
+def unravel_index(indices: Any, dims: Sequence[Any] | Any, order: Order = "C") -> tuple:
     """The tuple of coordinate arrays of the flat ``indices`` in an array of shape ``dims``
     (``numpy.unravel_index``; ``dims`` must have a length known when the graph is built).
 
@@ -353,7 +356,7 @@ class RavelMultiIndex(Op):
 
     __props__ = ("mode", "order")
 
-    def __init__(self, mode: str = "raise", order: str = "C"):
+    def __init__(self, mode: IndexMode = "raise", order: Order = "C"):
         if mode not in ("raise", "wrap", "clip") or order not in ("C", "F"):
             raise ValueError(f"RavelMultiIndex: mode must be 'raise', 'wrap' or 'clip' and "
                              f"order 'C' or 'F', got {mode!r} and {order!r}")
@@ -384,7 +387,7 @@ class RavelMultiIndex(Op):
         return [None] * len(inputs)
 
 
-def _broadcast_shape(op: Op, tensors: list[Variable]) -> tuple[int | None, ...]:
+def _broadcast_shape(op: Op, tensors: list[TensorVariable]) -> tuple[int | None, ...]:
     """The static shape the tensors broadcast to (None where unknown)."""
     ndim = max(t.ndim for t in tensors)
     out: list[int | None] = []
@@ -399,7 +402,7 @@ def _broadcast_shape(op: Op, tensors: list[Variable]) -> tuple[int | None, ...]:
 
 
 def ravel_multi_index(multi_index: Sequence[Any], dims: Sequence[Any] | Any,
-                      mode: str = "raise", order: str = "C") -> Variable:
+                      mode: IndexMode = "raise", order: Order = "C") -> TensorVariable:
     """Flat indices of the coordinates ``multi_index`` (one int tensor per dimension) in an
     array of shape ``dims`` (``numpy.ravel_multi_index``).
 

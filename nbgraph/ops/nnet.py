@@ -13,7 +13,7 @@ import numpy as np
 from ..core.graph import Apply, Variable
 from ..core.op import Op
 from ..core.types import TensorType, is_int, upcast, upgrade_to_float
-from ..core.variable import TensorConstant, as_tensor_variable
+from ..core.variable import TensorConstant, TensorVariable, as_tensor_variable
 from . import math as M
 
 __all__ = [
@@ -29,7 +29,7 @@ sigmoid = M.sigmoid
 softplus = M.softplus
 
 
-def _float_input(op: str, x: Any, min_ndim: int = 1) -> Variable:
+def _float_input(op: str, x: Any, min_ndim: int = 1) -> TensorVariable:
     x = as_tensor_variable(x)
     if x.ndim < min_ndim:
         raise TypeError(f"{op}: expects at least {min_ndim} dimension(s), got {x.type.short()}")
@@ -41,7 +41,7 @@ def _stable_shift(x: np.ndarray) -> np.ndarray:
     return x - np.max(x, axis=-1, keepdims=True, initial=-np.inf)
 
 
-def _sum_last(x: Any) -> Variable:
+def _sum_last(x: Any) -> TensorVariable:
     return M.sum(x, axis=-1, keepdims=True)
 
 
@@ -55,7 +55,7 @@ class Softmax(Op):
         return Apply(self, [x], [out])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
-        e = np.exp(_stable_shift(inputs[0].astype(node.outputs[0].dtype, copy=False)))
+        e = np.exp(_stable_shift(inputs[0].astype(node.outputs[0].type.dtype, copy=False)))
         e /= np.sum(e, axis=-1, keepdims=True)
         output_storage[0][0] = e
 
@@ -87,7 +87,7 @@ class SoftmaxGrad(Op):
             raise ValueError(f"SoftmaxGrad at node {node.uid}: dy {dy.shape} and sm "
                              f"{sm.shape} differ in shape")
         dx = (dy - np.sum(dy * sm, axis=-1, keepdims=True)) * sm
-        output_storage[0][0] = dx.astype(node.outputs[0].dtype, copy=False)
+        output_storage[0][0] = dx.astype(node.outputs[0].type.dtype, copy=False)
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # out = dy sm - s sm with s = sum(dy sm); for upstream G:
@@ -107,7 +107,7 @@ class LogSoftmax(Op):
         return Apply(self, [x], [out])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
-        shifted = _stable_shift(inputs[0].astype(node.outputs[0].dtype, copy=False))
+        shifted = _stable_shift(inputs[0].astype(node.outputs[0].type.dtype, copy=False))
         shifted -= np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
         output_storage[0][0] = shifted
 
@@ -118,7 +118,7 @@ class LogSoftmax(Op):
         return [g - M.exp(lsm) * _sum_last(g)]
 
 
-def softmax(x: Any) -> Variable:
+def softmax(x: Any) -> TensorVariable:
     """The softmax of ``x`` along its last axis (rows of a matrix), numerically stable.
 
     >>> x = T.dmatrix('x')
@@ -127,7 +127,7 @@ def softmax(x: Any) -> Variable:
     return Softmax()(x)
 
 
-def logsoftmax(x: Any) -> Variable:
+def logsoftmax(x: Any) -> TensorVariable:
     """``log(softmax(x))`` along the last axis, without overflow or ``log(0)``.
 
     >>> x = T.dmatrix('x')
@@ -140,7 +140,7 @@ log_softmax = logsoftmax
 
 
 # -- activations (graphs of elementwise math) --------------------------------------------------
-def relu(x: Any, alpha: Any = 0) -> Variable:
+def relu(x: Any, alpha: Any = 0) -> TensorVariable:
     """Rectified linear unit: ``x`` where positive, else ``alpha * x`` (leaky when alpha > 0).
 
     >>> x = T.dmatrix('x')
@@ -153,7 +153,7 @@ def relu(x: Any, alpha: Any = 0) -> Variable:
     return 0.5 * (1 + alpha) * x + 0.5 * (1 - alpha) * abs(x)
 
 
-def elu(x: Any, alpha: Any = 1) -> Variable:
+def elu(x: Any, alpha: Any = 1) -> TensorVariable:
     """Exponential linear unit: ``x`` where positive, else ``alpha * (exp(x) - 1)``.
 
     >>> h = T.nnet.elu(T.dvector('x'))
@@ -162,7 +162,7 @@ def elu(x: Any, alpha: Any = 1) -> Variable:
     return M.switch(M.gt(x, 0), x, alpha * M.expm1(x))
 
 
-def selu(x: Any) -> Variable:
+def selu(x: Any) -> TensorVariable:
     """Scaled ELU (Klambauer et al. 2017) with its fixed ``alpha`` and ``scale``.
 
     >>> h = T.nnet.selu(T.dvector('x'))
@@ -171,7 +171,7 @@ def selu(x: Any) -> Variable:
     return scale * elu(x, alpha)
 
 
-def softsign(x: Any) -> Variable:
+def softsign(x: Any) -> TensorVariable:
     """``x / (1 + |x|)``.
 
     >>> h = T.nnet.softsign(T.dvector('x'))
@@ -180,7 +180,7 @@ def softsign(x: Any) -> Variable:
     return x / (1 + abs(x))
 
 
-def hard_sigmoid(x: Any) -> Variable:
+def hard_sigmoid(x: Any) -> TensorVariable:
     """The piecewise-linear sigmoid ``clip(0.2 x + 0.5, 0, 1)`` (Theano's).
 
     >>> h = T.nnet.hard_sigmoid(T.dvector('x'))
@@ -189,7 +189,7 @@ def hard_sigmoid(x: Any) -> Variable:
     return M.clip(x * 0.2 + 0.5, 0, 1)
 
 
-def ultra_fast_sigmoid(x: Any) -> Variable:
+def ultra_fast_sigmoid(x: Any) -> TensorVariable:
     """Theano's piecewise approximation of the sigmoid (absolute error below 0.03).
 
     ``sigmoid(x) = (1 + tanh(x/2)) / 2``, with ``tanh(h)`` approximated by ``1.5 h/(1+|h|)``
@@ -208,7 +208,7 @@ def ultra_fast_sigmoid(x: Any) -> Variable:
 
 
 # -- cross-entropies ---------------------------------------------------------------------------
-def _labels(op: str, dist: Variable, y: Any) -> Variable:
+def _labels(op: str, dist: TensorVariable, y: Any) -> TensorVariable:
     """Check a (N, K) float matrix against an int vector of N labels, at build time."""
     y = as_tensor_variable(y)
     if dist.ndim != 2:
@@ -244,7 +244,7 @@ class CrossentropyCategorical1Hot(Op):
         dist, y = inputs
         _check_labels(self, node, dist.shape[0], dist.shape[1], y)
         picked = dist[np.arange(dist.shape[0]), y]
-        output_storage[0][0] = (-np.log(picked)).astype(node.outputs[0].dtype, copy=False)
+        output_storage[0][0] = (-np.log(picked)).astype(node.outputs[0].type.dtype, copy=False)
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         dist, y = inputs
@@ -269,7 +269,7 @@ class CrossentropyCategorical1HotGrad(Op):
         output_storage[0][0] = out
 
 
-def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> Variable:
+def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> TensorVariable:
     """Cross-entropy between predicted distributions and targets, one value per row.
 
     ``true_dist`` is either a matrix of target probabilities (one-hot or soft), giving
@@ -290,7 +290,7 @@ def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> Variable:
                     f"one less (int labels)")
 
 
-def binary_crossentropy(output: Any, target: Any) -> Variable:
+def binary_crossentropy(output: Any, target: Any) -> TensorVariable:
     """``-(target log(output) + (1 - target) log(1 - output))``, elementwise.
 
     >>> p, t = T.dvector('p'), T.dvector('t')
@@ -300,7 +300,7 @@ def binary_crossentropy(output: Any, target: Any) -> Variable:
     return -(target * M.log(output) + (1.0 - target) * M.log(1.0 - output))
 
 
-def sigmoid_binary_crossentropy(output: Any, target: Any) -> Variable:
+def sigmoid_binary_crossentropy(output: Any, target: Any) -> TensorVariable:
     """``binary_crossentropy(sigmoid(output), target)`` from logits, without overflow:
     ``target softplus(-output) + (1 - target) softplus(output)``.
 
@@ -329,7 +329,7 @@ class CrossentropySoftmax1Hot(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         x, y = inputs
         _check_labels(self, node, x.shape[0], x.shape[1], y)
-        shifted = _stable_shift(x.astype(node.outputs[1].dtype, copy=False))
+        shifted = _stable_shift(x.astype(node.outputs[1].type.dtype, copy=False))
         lse = np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
         log_sm = shifted - lse
         output_storage[0][0] = -log_sm[np.arange(x.shape[0]), y]
@@ -364,19 +364,19 @@ class CrossentropySoftmax1HotDx(Op):
         _check_labels(self, node, sm.shape[0], sm.shape[1], y)
         dx = sm * dy[:, None]
         dx[np.arange(sm.shape[0]), y] -= dy
-        output_storage[0][0] = dx.astype(node.outputs[0].dtype, copy=False)
+        output_storage[0][0] = dx.astype(node.outputs[0].type.dtype, copy=False)
 
 
 def _is_zeros(g: Variable) -> bool:
     """True for the ``zeros_like`` fill the gradient engine gives an unused output."""
-    spec = getattr(g.owner.op, "scalar_op", None) if g.owner is not None else None
-    if getattr(spec, "name", None) != "second":
+    node = g.owner
+    if node is None or getattr(getattr(node.op, "scalar_op", None), "name", None) != "second":
         return False
-    fill = g.owner.inputs[1]
+    fill = node.inputs[1]
     return isinstance(fill, TensorConstant) and not np.any(fill.data)
 
 
-def crossentropy_softmax_1hot(x: Any, y_idx: Any) -> list[Variable]:
+def crossentropy_softmax_1hot(x: Any, y_idx: Any) -> list[TensorVariable]:
     """``[nll, softmax(x)]`` for logits ``x`` (N, K) and int labels ``y_idx`` (N,), fused.
 
     ``nll`` equals ``categorical_crossentropy(softmax(x), y_idx)`` but is computed from the

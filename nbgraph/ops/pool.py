@@ -13,7 +13,7 @@ import numpy as np
 from ..core.graph import Apply, Variable
 from ..core.op import Op
 from ..core.types import TensorType, is_float, upcast, upgrade_to_float
-from ..core.variable import TensorConstant, as_tensor_variable, describe
+from ..core.variable import TensorConstant, TensorVariable, as_tensor_variable, describe
 from .math import zeros_like
 
 __all__ = ["pool_2d", "max_pool_2d_same_size", "Pool", "MaxPoolGrad", "AveragePoolGrad",
@@ -137,14 +137,14 @@ class _PoolParams(Op):
         return expected[-2], expected[-1]
 
 
-def _image(op: Op, x: Any) -> Variable:
+def _image(op: Op, x: Any) -> TensorVariable:
     x = as_tensor_variable(x)
     if x.ndim < 2:
         raise TypeError(f"{op}: the input must have at least 2 dimensions, got {describe(x)}")
     return x
 
 
-def _like_pooled(op: _PoolParams, x: Variable, var: Any, role: str) -> Variable:
+def _like_pooled(op: _PoolParams, x: TensorVariable, var: Any, role: str) -> TensorVariable:
     """``var`` (the pooled output or its gradient), checked against the pooled shape of x."""
     var = as_tensor_variable(var)
     if var.ndim != x.ndim:
@@ -158,7 +158,7 @@ def _like_pooled(op: _PoolParams, x: Variable, var: Any, role: str) -> Variable:
     return var
 
 
-def _zeros_like(x: Variable) -> Variable | None:
+def _zeros_like(x: TensorVariable) -> TensorVariable | None:
     return zeros_like(x) if is_float(x.dtype) else None
 
 
@@ -173,7 +173,7 @@ class Pool(_PoolParams):
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         x = inputs[0]
-        (*_, h, w), dtype = x.shape, node.outputs[0].dtype
+        (*_, h, w), dtype = x.shape, node.outputs[0].type.dtype
         shape = self.out_shape(x.shape)
         oh, ow = shape[-2:]
         if oh == 0 or ow == 0:
@@ -222,7 +222,7 @@ class MaxPoolGrad(_PoolParams):
         oh, ow = self.check_pooled(node, x, gz, "gz")
         self.check_pooled(node, x, maxout, "maxout")
         canvas = self.max_canvas(x, oh, ow)
-        grads = np.zeros(canvas.shape, dtype=node.outputs[0].dtype)
+        grads = np.zeros(canvas.shape, dtype=node.outputs[0].type.dtype)
         if oh and ow:
             for rows, cols in self.taps(oh, ow):
                 grads[..., rows, cols] += (canvas[..., rows, cols] == maxout) * gz
@@ -258,7 +258,7 @@ class DownsampleFactorMaxGradGrad(_PoolParams):
         if ggx.shape != x.shape:
             raise ValueError(f"{self} at node {node.uid}: ggx has shape {ggx.shape}, the "
                              f"input {x.shape}")
-        dtype = node.outputs[0].dtype
+        dtype = node.outputs[0].type.dtype
         out = np.zeros(maxout.shape, dtype=dtype)
         if oh and ow:
             canvas = self.max_canvas(x, oh, ow)
@@ -290,7 +290,7 @@ class AveragePoolGrad(_PoolParams):
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         x, gz = inputs
-        (*_, h, w), dtype = x.shape, node.outputs[0].dtype
+        (*_, h, w), dtype = x.shape, node.outputs[0].type.dtype
         oh, ow = self.check_pooled(node, x, gz, "gz")
         grads = self.canvas(np.zeros(x.shape, dtype=dtype), 0, dtype, oh, ow)
         if oh and ow:
@@ -310,7 +310,7 @@ class AveragePoolGrad(_PoolParams):
 
 def pool_2d(input: Any, ws: Any = None, ignore_border: bool | None = None, stride: Any = None,
             pad: Any = (0, 0), mode: str = "max", ds: Any = None, st: Any = None,
-            padding: Any = None) -> Variable:
+            padding: Any = None) -> TensorVariable:
     """Pool ``ws``-sized windows over the last two axes of ``input`` (Theano 1.0's
     ``theano.tensor.signal.pool.pool_2d``).
 
@@ -353,7 +353,7 @@ def _renamed(name: str, value: Any, old: str, old_value: Any, default: Any) -> A
     return old_value
 
 
-def max_pool_2d_same_size(input: Any, patch_size: Any) -> Variable:
+def max_pool_2d_same_size(input: Any, patch_size: Any) -> TensorVariable:
     """``input`` with every element that is not the maximum of its non-overlapping
     ``patch_size`` patch set to zero (Theano's helper): same shape as ``input``."""
     op = Pool(patch_size, True)

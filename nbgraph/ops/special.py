@@ -42,7 +42,7 @@ class Polygamma(Op):
         from scipy import special
         x = inputs[0]
         out = special.digamma(x) if self.n == 0 else special.polygamma(self.n, x)
-        output_storage[0][0] = np.asarray(out, dtype=node.outputs[0].dtype)
+        output_storage[0][0] = np.asarray(out, dtype=node.outputs[0].type.dtype)
 
     def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
         return [shapes[0]]
