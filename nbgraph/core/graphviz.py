@@ -1,7 +1,9 @@
-"""DOT text for a graph: ``to_dot`` and its options (a string only; nothing is rendered here).
+"""Graphviz DOT text for a graph: ``to_dot`` and its options (a string only; nothing is
+rendered here, and nothing here is the ``Dot`` op of ``ops/linalg.py``).
 
-Turning DOT into pictures belongs to ``nbgraph.printing.pydotprint`` and the widgets, which
-style the drawing through ``NodeStyle`` rather than writing DOT of their own.
+``core/pydotprint.py`` runs the ``dot`` program on this text (``run_dot``, ``pydotprint``);
+the widgets style their drawings through ``NodeStyle`` (``widgets/drawing.py``) rather than
+writing DOT of their own, and turn it into SVG in ``widgets/render.py``.
 """
 
 from __future__ import annotations
@@ -163,12 +165,12 @@ def _draw_nodes(records: Sequence[Any], chains: Mapping[int, Sequence[int]]
             tip.insert(0, f"name: {record.name}")
         if record.uid in chain_of:
             chain = chain_of[record.uid]
-            members = {r.uid for r in chain}
+            in_chain = {r.uid for r in chain}
             steps = [_scalar_name(r.label) for r in chain]
             shown = steps if len(steps) <= 5 else steps[:2] + ["…"] + steps[-2:]
             label = f"{len(chain)} elementwise ops\n" + " → ".join(shown)
             inputs = tuple(dict.fromkeys(u for r in chain for u in r.inputs
-                                         if u not in members))
+                                         if u not in in_chain))
             tip = [record.type, "collapsed chain: " + " → ".join(steps),
                    "uids " + ", ".join(str(r.uid) for r in chain),
                    f"origin: {record.origin}"]

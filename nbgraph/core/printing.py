@@ -1,4 +1,5 @@
-"""Text views of a graph: ``debugprint``, ``pp`` and ``listing`` (strings only; DOT is ``dot.py``).
+"""Text views of a graph: ``debugprint``, ``pp`` and ``listing`` (strings only; DOT text is
+in ``graphviz.py``, running Graphviz in ``pydotprint.py``).
 
 Live graphs and trace snapshots (duck-typed: ``.nodes`` of records, ``.outputs`` of uids) go
 through one record form (``graph_records``), so a listing or drawing of either reads the same.
@@ -141,7 +142,7 @@ class _TreePrinter:
 
 def debugprint(obj: Any, depth: int = -1, print_type: bool = False,
                file: TextIO | str | None = None, ids: str = "CHAR", stop_on_name: bool = False,
-               done: dict | None = None, print_storage: bool = False) -> Any:
+               done: dict[Any, str] | None = None, print_storage: bool = False) -> Any:
     """Print a graph as Theano's indented tree, one line per variable.
 
     Parameters
@@ -184,13 +185,15 @@ def debugprint(obj: Any, depth: int = -1, print_type: bool = False,
     for var in roots.outputs:
         printer.visit(var)
     text = "".join(line + "\n" for line in printer.lines)
-    if file == "str":
-        return text
-    stream = sys.stdout if file is None else file
-    stream.write(text)
     if file is None:
-        stream.flush()
+        sys.stdout.write(text)
+        sys.stdout.flush()
         return None
+    if isinstance(file, str):
+        if file == "str":
+            return text
+        raise ValueError(f"debugprint: file is None, 'str' or a file, not {file!r}")
+    file.write(text)
     return file
 
 

@@ -87,6 +87,16 @@ def test_debugprint_options() -> None:
         debugprint(out, file="str", ids="roman")
 
 
+def test_debugprint_file_targets(capsys: pytest.CaptureFixture[str]) -> None:
+    x = T.dvector("x")
+    text = debugprint(T.exp(x), file="str")
+    assert debugprint(T.exp(x)) is None and capsys.readouterr().out == text
+    stream = io.StringIO()
+    assert debugprint(T.exp(x), file=stream) is stream and stream.getvalue() == text
+    with pytest.raises(ValueError, match="file is None, 'str' or a file"):
+        debugprint(T.exp(x), file="out.txt")
+
+
 def test_debugprint_multi_output_and_apply() -> None:
     x = T.dvector("x")
     a, b = TwoOut()(x)
