@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..core.graph import Apply, Variable
+from ..core.graph import Apply
 from ..core.op import Op
-from ..core.variable import as_tensor_variable
+from ..core.variable import TensorVariable, as_tensor_variable
 
 
 def _print_fn(op: Print, value: Any) -> None:
@@ -49,5 +49,6 @@ class Print(Op):
         self.global_fn(self, inputs[0])
         output_storage[0][0] = inputs[0]
 
-    def grad(self, inputs: list[Variable], output_grads: list[Variable]) -> list[Variable]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable]:
         return list(output_grads)
