@@ -1,7 +1,8 @@
-"""Graph data for the views: snapshots of live graphs, node kinds, what big graphs drop.
+"""The first step of every drawing: what a view is given, as a ``Snapshot``, and graph facts.
 
 Everything here works on the trace's plain records (``Snapshot``/``NodeRecord``), so a view
-drawn from a live graph and one replayed from a trace's JSON look the same.
+drawn from a live graph and one replayed from a trace's JSON look the same. ``drawing.py``
+styles the snapshot into DOT text, ``render.py`` turns that into SVG, ``layout.py`` shows it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,9 @@ from dataclasses import dataclass, field, replace
 
 from ..core.graph import Variable, graph_inputs
 from ..core.graphviz import chain_groups
-from ..core.printing import listing
-from ..core.records import snapshot_of
-from ..rewrite.trace import NodeRecord, Snapshot
+from ..core.records import NodeRecord, Snapshot, leaf_kind, snapshot_of
+from ..rewrite.trace import snapshot
 
-CONSTANT_PREFIXES = ("TensorConstant", "ScalarConstant", "Constant")
 LABEL_LIMIT = 48  # longer labels (fused composites) are cut; the tooltip keeps the full text
 
 
@@ -25,13 +24,24 @@ def graph_snapshot(outputs: Sequence[Variable]) -> Snapshot:
     return snapshot_of(list(outputs), leaves)
 
 
+def as_snapshot(graph: object) -> Snapshot:
+    """A Snapshot from a Snapshot, a compiled Function, a Variable or a list of Variables."""
+    if isinstance(graph, Snapshot):
+        return graph
+    fgraph = getattr(getattr(graph, "maker", None), "fgraph", None)
+    if fgraph is not None:
+        return snapshot(fgraph)
+    if isinstance(graph, Variable):
+        return graph_snapshot([graph])
+    if isinstance(graph, (list, tuple)) and all(isinstance(v, Variable) for v in graph):
+        return graph_snapshot(list(graph))
+    raise TypeError(f"cannot draw a {type(graph).__name__}; give a Function, a Snapshot or "
+                    f"Variables")
+
+
 def node_kind(record: NodeRecord) -> str:
     """'constant', 'input' (any other leaf) or 'op'."""
-    if record.inputs:
-        return "op"
-    if record.label.startswith(CONSTANT_PREFIXES):
-        return "constant"
-    return "input"
+    return leaf_kind(record) or "op"
 
 
 def by_uid(snap: Snapshot) -> dict[int, NodeRecord]:
@@ -81,7 +91,7 @@ class Collapsed:
     """What a big graph's drawing shows: ``snapshot`` and the ``chains`` ``to_dot`` folds.
 
     ``chains`` maps a folded chain's drawn uid (its last member) to its members' uids, as
-    ``core.dot.chain_groups`` finds them; per-node data (profile time) sums onto that uid.
+    ``core.graphviz.chain_groups`` finds them; per-node data (profile time) sums onto that uid.
     """
 
     snapshot: Snapshot
@@ -105,8 +115,3 @@ def collapse(snap: Snapshot, keep: Iterable[int] = (), min_chain: int = 3,
         nodes.append(rec)
     shown = Snapshot(tuple(nodes), snap.outputs)
     return Collapsed(shown, chain_groups(shown, keep_set, min_chain))
-
-
-def listing_text(snap: Snapshot) -> str:
-    """``printing.listing`` of a snapshot: one line per node, ``%12:float64[3] = exp %9``."""
-    return listing(snap)

@@ -1,22 +1,43 @@
-"""Stock-widget layout shared by the views: HTML panes and ``Drawings``, one or two graphs
-with a zoom toggle (fit width / actual size) and, for a pair, side by side or stacked.
+"""The last step of every drawing: a ``Picture``'s HTML, and the stock widgets holding it.
+
+``picture_html`` is the whole way from a snapshot to a pane, each step one call in one
+direction: ``drawing.graphviz_text`` (marks, heat, folding -> ``core.graphviz.to_dot``), then
+``render.svg_or_text`` (``dot`` -> SVG, cached, or the listing without ``dot``). ``Drawings``
+shows one or two pictures with a zoom toggle (fit width / actual size) and, for a pair, side
+by side or stacked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-import ipywidgets as W
+import ipywidgets as W  # type: ignore[import-untyped]  # ipywidgets ships no type information
 
-from .render import ACTUAL, FIT, svg_size
+from ..core.printing import listing
+from .drawing import Picture, graphviz_text
+from .render import ACTUAL, FIT, svg_or_text, svg_size
+from .static import View, esc, heading
 
 SIDE, STACKED = "side by side", "stacked"
 SIDE_BY_SIDE_PT = 600  # a pair whose drawings are both this narrow starts side by side
 
 
+def picture_html(picture: Picture, zoom: str = FIT) -> str:
+    """HTML for one drawn graph at ``zoom`` (``render.FIT`` or ``render.ACTUAL``) under its
+    caption; without Graphviz, the snapshot's listing and the install hint instead."""
+    body = svg_or_text(graphviz_text(picture), listing(picture.snapshot), zoom)
+    return heading(picture.caption) + body if picture.caption else body
+
+
 def pane(html_text: str = "", width: str = "100%") -> W.HTML:
     """An ``HTML`` widget of the given width (its content is trusted view HTML)."""
     return W.HTML(value=html_text, layout=W.Layout(width=width))
+
+
+def empty_view(title: str, message: str) -> View:
+    """A view with nothing to draw: ``message`` in italics under ``title``."""
+    body = f"<p><i>{esc(message)}</i></p>"
+    return View(W.VBox([pane(body)]), heading(title) + body, f"{title}: {message}")
 
 
 def toggle(options: Sequence[str], value: str, description: str) -> W.ToggleButtons:
@@ -31,38 +52,38 @@ def fits_side_by_side(htmls: Sequence[str]) -> bool:
     return all(s is not None and s[0] <= SIDE_BY_SIDE_PT for s in sizes)
 
 
-Draw = Callable[[str], Sequence[str]]  # zoom -> the HTML of each pane
-
-
 class Drawings:
     """One or two drawn graphs under a zoom toggle; a pair also gets a layout toggle.
 
-    ``show(draw)`` sets what is drawn: ``draw(zoom)`` returns one HTML string per pane, and
-    is called again whenever the zoom changes (``dot`` output is cached, so that is cheap).
+    ``show(pictures)`` sets what is drawn, one ``Picture`` per pane; a zoom change draws
+    them again with ``picture_html`` (``dot`` output is cached, so that is cheap).
 
     >>> pair = Drawings(2, side_by_side=False)
-    >>> pair.show(lambda zoom: (drawing(a, zoom=zoom), drawing(b, zoom=zoom)))  # doctest: +SKIP
+    >>> pair.show([Picture(before), Picture(after)])  # doctest: +SKIP
     """
 
     def __init__(self, count: int = 1, side_by_side: bool = True):
         self.panes = [pane() for _ in range(count)]
+        self.pictures: tuple[Picture, ...] = ()
         self.zoom = toggle((FIT, ACTUAL), FIT, "zoom")
         self.arrange = toggle((SIDE, STACKED), SIDE if side_by_side else STACKED, "layout")
         self.box = W.Box(self.panes)
-        self._draw: Draw = lambda zoom: [""] * count
         self.zoom.observe(lambda change: self.redraw(), names="value")
         self.arrange.observe(lambda change: self._arrange(), names="value")
         self._arrange()
         controls = [self.arrange, self.zoom] if count > 1 else [self.zoom]
         self.widget = W.VBox([W.HBox(controls), self.box], layout=W.Layout(width="100%"))
 
-    def show(self, draw: Draw) -> None:
-        self._draw = draw
+    def show(self, pictures: Sequence[Picture]) -> None:
+        if len(pictures) != len(self.panes):
+            raise ValueError(f"Drawings: {len(pictures)} pictures for {len(self.panes)} panes")
+        self.pictures = tuple(pictures)
         self.redraw()
 
     def redraw(self) -> None:
-        for widget, html_text in zip(self.panes, self._draw(self.zoom.value), strict=True):
-            widget.value = html_text
+        # before the first show() there are no pictures and the panes stay empty
+        for widget, picture in zip(self.panes, self.pictures, strict=False):
+            widget.value = picture_html(picture, self.zoom.value)
 
     def _arrange(self) -> None:
         side = len(self.panes) > 1 and self.arrange.value == SIDE

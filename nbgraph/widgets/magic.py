@@ -42,9 +42,11 @@ class SymgraphMagics(Magics):
         """Run the cell, compile its outputs with nbgraph, and show the graph, every rewrite
         pass, the gradient graph, the generated code and the profile in one widget."""
         args = parse_line(line)
-        namespace = self.shell.user_ns
+        shell = self.shell
+        assert shell is not None  # register_magics gives every Magics its shell
+        namespace = shell.user_ns
         try:
-            last = run_cell(self.shell.transform_cell(cell), namespace)
+            last = run_cell(shell.transform_cell(cell), namespace)
         except Exception as err:
             node = getattr(err, "node", None)
             if node is not None:  # a graph error: show where, then the usual traceback
@@ -55,8 +57,9 @@ class SymgraphMagics(Magics):
                             parse_assignments(args.inputs, namespace), parse_shapes(args.shape),
                             last=last)
         except Exception as err:
-            if getattr(err, "symgraph", None) is not None:
-                display(err.symgraph)
+            partial = getattr(err, "symgraph", None)  # symgraph() attaches what it could build
+            if partial is not None:
+                display(partial)
             raise
         display(view)
 

@@ -11,16 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import ipywidgets as W
+import ipywidgets as W  # type: ignore[import-untyped]  # ipywidgets ships no type information
 
 from ..rewrite.trace import Snapshot, Trace
-from .dot import ADDED, REMOVED, Style
+from .drawing import ADDED, REMOVED, Picture, Style
 from .graphdata import by_uid, short_label
-from .layout import Drawings, fits_side_by_side, pane
-from .render import FIT
-from .static import UNSAFE_BADGE, View, esc, heading, pass_list_html, rule_name, table
+from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html
+from .static import UNSAFE_BADGE, View, esc, heading, legend, pass_list_html, rule_name, table
 from .steps import Step, pass_steps, rule_info
-from .views import drawing, empty_view, legend
 
 ALL_EVENTS = -1  # the Select's value for "highlight every event of the pass"
 PLAY_INTERVAL_MS = 1800
@@ -108,15 +106,14 @@ def event_options(step: Step) -> list[tuple[str, int]]:
     return options
 
 
-def step_panes(step: Step, event: int | None, zoom: str = FIT) -> tuple[str, str]:
-    """HTML of the before and after drawings with this step's (or event's) highlights; the
-    nodes the step did not touch are greyed so the highlighted ones stand out."""
+def step_pictures(step: Step, event: int | None) -> tuple[Picture, Picture]:
+    """The before and after drawings with this step's (or event's) highlights; the nodes the
+    step did not touch are greyed so the highlighted ones stand out."""
     removed, added = step.focus(event)
-    before = drawing(step.before, Style(dim=True).highlight(removed, REMOVED, "removed",
-                                                            note="− removed"), zoom=zoom)
-    after = drawing(step.after, Style(dim=True).highlight(added, ADDED, "added",
-                                                          note="+ added"), zoom=zoom)
-    return (heading(f"before {step.name}") + before, heading(f"after {step.name}") + after)
+    before = Style(dim=True).highlight(removed, REMOVED, "removed", note="− removed")
+    after = Style(dim=True).highlight(added, ADDED, "added", note="+ added")
+    return (Picture(step.before, before, caption=f"before {step.name}"),
+            Picture(step.after, after, caption=f"after {step.name}"))
 
 
 def view_passes(trace: Trace | None) -> View:
@@ -139,7 +136,8 @@ def view_passes(trace: Trace | None) -> View:
     W.jslink((play, "value"), (slider, "value"))
     caption, listing, card, rules, diff = (pane() for _ in range(5))
     events = W.Select(rows=6, layout=W.Layout(width="98%"))
-    drawings = Drawings(2, side_by_side=fits_side_by_side(step_panes(steps[start], None)))
+    first = [picture_html(picture) for picture in step_pictures(steps[start], None)]
+    drawings = Drawings(2, side_by_side=fits_side_by_side(first))
     state = {"busy": False}
 
     def render(index: int, event: int | None) -> None:
@@ -149,7 +147,7 @@ def view_passes(trace: Trace | None) -> View:
                          f"{rewrites(len(step.events))}")
         listing.value = pass_list_html(steps, current=index)
         card.value = event_html(step, event)
-        drawings.show(lambda zoom: step_panes(step, event, zoom))
+        drawings.show(step_pictures(step, event))
         rules.value = rules_html(step)
         diff.value = heading("listing diff") + diff_html(step.diff())
 

@@ -1,7 +1,8 @@
-"""DOT text -> SVG for the views: ``printing.run_dot`` once per new drawing, cached by hash.
+"""The third step of every drawing: DOT text -> SVG, sized for its pane.
 
-Without ``dot`` that raises ``printing.GraphvizNotFound``; ``svg_or_text`` turns it into the
-listing-style text fallback the static views show instead.
+``dot_to_svg`` runs ``core.pydotprint.run_dot`` once per new drawing, cached by hash. Without
+``dot`` that raises ``GraphvizNotFound``; ``svg_or_text`` turns it into the listing-style text
+fallback the static views show instead. Nothing here knows about snapshots or styles.
 """
 
 from __future__ import annotations

@@ -54,6 +54,14 @@ def heading(text: str) -> str:
             f"{esc(text)}</h4>")
 
 
+def legend(*items: tuple[str, tuple[str, str]]) -> str:
+    """Colour chips, one per ``(name, (fill, border))``, explaining a drawing's marks."""
+    chips = "".join(f'<span style="background:{fill};border:2px solid {border};padding:0 6px;'
+                    f'margin-right:8px;border-radius:3px">{esc(name)}</span>'
+                    for name, (fill, border) in items)
+    return f'<div style="font-size:12px;margin:2px 0">{chips}</div>'
+
+
 def table(header: Sequence[str], rows: Sequence[Sequence[str]],
           row_styles: Sequence[str] | None = None, nowrap: bool = False) -> str:
     """An HTML table; cells are already HTML, ``row_styles`` are inline CSS per row.

@@ -9,13 +9,13 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..core.printing import listing
 from ..rewrite.pipeline import find_rule
 from ..rewrite.trace import PassRecord, RewriteEvent, Snapshot, Trace
-from .graphdata import listing_text
 
 _CONST = re.compile(r"Const\(value=([^)]*)\)")
 
@@ -95,15 +95,15 @@ class Step:
 
     def diff(self) -> str:
         """Unified diff of the listing before and after (empty when nothing changed)."""
-        lines = difflib.unified_diff(listing_text(self.before).splitlines(),
-                                     listing_text(self.after).splitlines(),
+        lines = difflib.unified_diff(listing(self.before).splitlines(),
+                                     listing(self.after).splitlines(),
                                      f"before {self.name}", f"after {self.name}",
                                      lineterm="", n=1)
         return "\n".join(lines)
 
 
-def _union(groups: object) -> tuple[int, ...]:
-    return tuple(dict.fromkeys(uid for group in groups for uid in group))  # type: ignore
+def _union(groups: Iterable[Iterable[int]]) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(uid for group in groups for uid in group))
 
 
 def step_of(index: int, record: PassRecord) -> Step:

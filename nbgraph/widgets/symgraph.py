@@ -12,17 +12,19 @@ import linecache
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import ipywidgets as W
+import ipywidgets as W  # type: ignore[import-untyped]  # ipywidgets ships no type information
 import numpy as np
 
 from ..compile.function import function
 from ..core.gradient import grad as symbolic_grad
-from ..core.graph import Constant, Variable, graph_inputs
+from ..core.graph import Apply, Constant, Variable, graph_inputs
 from ..core.shared import SharedVariable
+from ..core.variable import TensorVariable
 from .graphdata import graph_snapshot
+from .layout import empty_view
 from .passes import view_passes
 from .static import View
-from .views import empty_view, view_code, view_gradient, view_graph, view_profile
+from .views import view_code, view_gradient, view_graph, view_profile
 
 TABS = ("Graph", "Passes", "Gradient", "Code", "Profile")
 DEFAULT_DIM = 3  # length of a dimension neither the type nor --shape fixes
@@ -37,7 +39,10 @@ def run_cell(source: str, namespace: dict[str, Any], name: str = "<symgraph cell
     """Run ``source`` in ``namespace``; return its last expression's value (else None)."""
     linecache.cache[name] = (len(source), None, source.splitlines(True), name)  # tracebacks
     tree = ast.parse(source, name)
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    tail = tree.body[-1] if tree.body else None
+    last = tail if isinstance(tail, ast.Expr) else None
+    if last is not None:
+        tree.body.pop()
     exec(compile(tree, name, "exec"), namespace)  # noqa: S102  (the user's own cell)
     if last is None:
         return None
@@ -158,7 +163,11 @@ def _gradients(outputs: list[Variable], wrt_names: Sequence[str],
         if name not in namespace:
             raise SymgraphError(f"--grad {name}: no such name in the notebook")
         wrt += _flatten(namespace[name], f"--grad {name}")
-    cost = outputs[0] if outputs[0].ndim == 0 else outputs[0].sum()  # grad needs a scalar
+    first = outputs[0]
+    if not isinstance(first, TensorVariable):
+        raise SymgraphError(f"--grad: the first output is a {type(first).__name__}, not a "
+                            "tensor")
+    cost = first if first.ndim == 0 else first.sum()  # grad needs a scalar
     grads = symbolic_grad(cost, wrt)
     return list(grads) if isinstance(grads, (list, tuple)) else [grads]
 
@@ -190,26 +199,28 @@ def symgraph(namespace: Mapping[str, Any], outputs: Sequence[str] = (),
         views["Gradient"] = view_gradient(graph_snapshot(outs + grads), fn, len(outs))
     else:
         views["Gradient"] = empty_view("Gradient", "no gradient: add --grad WRT")
-    failure = None
+    failed: tuple[Exception, Apply] | None = None  # a call's error and the node it names
     if profile or inputs:
         values = call_values(fn_inputs, namespace, inputs or {}, shapes or {})
         try:
             for _ in range(PROFILE_CALLS if profile else 1):
                 fn(*values)
         except Exception as err:
-            if getattr(err, "node", None) is None:
+            node = getattr(err, "node", None)
+            if node is None:
                 raise
-            failure = err
-    views["Profile"] = view_profile(fn) if profile and failure is None else \
+            failed = (err, node)
+    views["Profile"] = view_profile(fn) if profile and failed is None else \
         empty_view("Profile", "no profile: run the cell with --profile")
-    if failure is not None:
-        message = f"{type(failure).__name__}: {str(failure).splitlines()[0]}"
-        views["Graph"] = view_graph(fn, highlight=[failure.node.uid],  # type: ignore[attr-defined]
-                                    error=message)
+    if failed is not None:
+        error, node = failed
+        message = f"{type(error).__name__}: {str(error).splitlines()[0]}"
+        views["Graph"] = view_graph(fn, highlight=[node.uid], error=message)
     else:
         views["Graph"] = view_graph(fn)
     result = SymGraph(fn, views, outs, grads)
-    if failure is not None:
-        failure.symgraph = result.select("Graph")  # type: ignore[attr-defined]
-        raise failure
+    if failed is not None:
+        # the view rides on the user's own exception, which has no such declared attribute
+        failed[0].symgraph = result.select("Graph")  # type: ignore[attr-defined]
+        raise failed[0]
     return result

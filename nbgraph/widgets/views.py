@@ -1,7 +1,9 @@
 """The Graph, Gradient, Code and Profile views: plain functions of data, returning ``View``s.
 
-Each builds stock ipywidgets (``HTML`` panes holding SVG from ``dot``, a ``Dropdown`` for code)
-and the matching static HTML. The Passes view lives in ``passes.py``.
+Each turns what it is given into a snapshot (``graphdata.as_snapshot``) and a ``Picture``
+(which nodes to mark, colour or box), and hands that to ``layout``: ``picture_html`` for the
+static HTML, ``Drawings`` for the stock ipywidgets (``HTML`` panes holding SVG from ``dot``);
+the Code view is a ``Dropdown``. The Passes view lives in ``passes.py``.
 """
 
 from __future__ import annotations
@@ -10,74 +12,23 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import ipywidgets as W
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import CLexer, CudaLexer, PythonLexer
+# ipywidgets ships no type information and types-Pygments is no dependency: mypy skips both
+import ipywidgets as W  # type: ignore[import-untyped]
+from pygments import highlight  # type: ignore[import-untyped]
+from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
+from pygments.lexers import CLexer, CudaLexer, PythonLexer  # type: ignore[import-untyped]
 
 from ..core.graph import Variable
-from ..rewrite.trace import Snapshot, snapshot
-from .dot import ERROR, GRADIENT, Style, snapshot_dot
-from .graphdata import Collapsed, backward_uids, collapse, graph_snapshot, listing_text
-from .layout import Drawings, fits_side_by_side, pane
-from .render import FIT, svg_or_text
-from .static import View, esc, format_seconds, heading, profile_table_html
+from ..core.records import Snapshot
+from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, heat_colour
+from .graphdata import as_snapshot, backward_uids
+from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html
+from .static import View, esc, format_seconds, heading, legend, profile_table_html
 
-COLLAPSE_AT = 300  # drawn records above which chains fold and constants go to tooltips
 EDGE_LABELS_UP_TO = 24  # gradient drawings with more records leave edge types to tooltips
 TOP_NODES = 8  # profile rows shown open; the rest sit in a collapsed section
-HIGHLIGHT = ("#fef08a", "#ca8a04")
 _GRAD_OF = re.compile(r"grad of (\d+)(?: \((.*)\))?")
 _ELEMWISE = re.compile(r"Elemwise\{(\w+),[^}]*\}$")
-
-
-def as_snapshot(graph: Any) -> Snapshot:
-    """A Snapshot from a Snapshot, a compiled Function, a Variable or a list of Variables."""
-    if isinstance(graph, Snapshot):
-        return graph
-    fgraph = getattr(getattr(graph, "maker", None), "fgraph", None)
-    if fgraph is not None:
-        return snapshot(fgraph)
-    if isinstance(graph, Variable):
-        return graph_snapshot([graph])
-    if isinstance(graph, (list, tuple)) and all(isinstance(v, Variable) for v in graph):
-        return graph_snapshot(list(graph))
-    raise TypeError(f"cannot draw a {type(graph).__name__}; give a Function, a Snapshot or "
-                    f"Variables")
-
-
-def heat_colour(share: float) -> str:
-    """White (no time) to deep orange (all the time), as a hex colour."""
-    share = min(max(share, 0.0), 1.0)
-    low, high = (255, 255, 255), (234, 88, 12)
-    rgb = [round(a + (b - a) * share ** 0.5) for a, b in zip(low, high, strict=True)]
-    return "#" + "".join(f"{c:02x}" for c in rgb)
-
-
-def drawing(snap: Snapshot, style: Style | None = None, heat: dict[int, float] | None = None,
-            zoom: str = FIT) -> str:
-    """HTML for one drawn graph at ``zoom`` (``render.FIT`` or ``render.ACTUAL``); big graphs
-    fold chains first (marked nodes stay visible). ``heat`` (uid -> share of the time) colours
-    the nodes and labels each ``#uid · share``; a folded chain gets the sum of its members."""
-    style = style or Style()
-    heat = dict(heat or {})
-    folded = Collapsed(snap)
-    if len(snap.nodes) > COLLAPSE_AT:
-        folded = collapse(snap, keep=style.mark)
-        if heat:  # a folded chain takes its members' summed time (no heat: no notes at all)
-            for group, members in folded.chains.items():
-                heat[group] = sum(heat.get(u, 0.0) for u in members)
-    style.fill.update({uid: heat_colour(share) for uid, share in heat.items()})
-    style.note.update({uid: f"#{uid} · {share:.1%}" for uid, share in heat.items()})
-    dot = snapshot_dot(folded.snapshot, style, folded.chains)
-    return svg_or_text(dot, listing_text(snap), zoom)
-
-
-def legend(*items: tuple[str, tuple[str, str]]) -> str:
-    chips = "".join(f'<span style="background:{fill};border:2px solid {border};padding:0 6px;'
-                    f'margin-right:8px;border-radius:3px">{esc(name)}</span>'
-                    for name, (fill, border) in items)
-    return f'<div style="font-size:12px;margin:2px 0">{chips}</div>'
 
 
 # -- Graph -------------------------------------------------------------------------------
@@ -89,17 +40,16 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
     >>> view_graph(f)          # doctest: +SKIP
     """
     snap = as_snapshot(graph)
-    marks = tuple(highlight)
     colours, css = (ERROR, "error") if error else (HIGHLIGHT, "highlight")
-    style = Style(title=title).highlight(marks, colours, css)
-    body = drawing(snap, style)
+    picture = Picture(snap, Style(title=title).highlight(highlight, colours, css))
+    body = picture_html(picture)
     note = (f'<pre style="color:#b91c1c;white-space:pre-wrap">{esc(error)}</pre>'
             if error else "")
     ops = sum(1 for rec in snap.nodes if rec.inputs)
     text = f"graph: {ops} nodes, {len(snap.outputs)} outputs"
     html_text = heading("Graph") + note + body
     drawn = Drawings(1)
-    drawn.show(lambda zoom: [drawing(snap, style, zoom=zoom)])
+    drawn.show([picture])
     return View(W.VBox([pane(note), drawn.widget]), html_text, text)
 
 
@@ -133,30 +83,21 @@ def view_gradient(before: Any, after: Any = None, n_forward: int = 1) -> View:
     >>> gx = T.grad(T.exp(x).sum(), x)
     >>> view_gradient([T.exp(x).sum(), gx])   # doctest: +SKIP
     """
-    graphs = []
+    pictures = []
     for label, graph in (("before optimization", before), ("after optimization", after)):
         if graph is not None:
             snap = as_snapshot(graph)
-            graphs.append((label, snap, gradient_style(snap, n_forward)))
-
-    def draw(zoom: str) -> list[str]:
-        return [heading(label) + drawing(snap, style, zoom=zoom) for label, snap, style in graphs]
-
-    bodies = draw(FIT)
+            pictures.append(Picture(snap, gradient_style(snap, n_forward), caption=label))
+    bodies = [picture_html(picture) for picture in pictures]
     side = len(bodies) > 1 and fits_side_by_side(bodies)
     key = legend(("backward (gradient) node", GRADIENT),
                  ("forward node", ("#ffffff", "#374151")))
     drawn = Drawings(len(bodies), side_by_side=side)
-    drawn.show(draw)
+    drawn.show(pictures)
     cells = "".join(f'<div style="flex:1;min-width:0">{body}</div>' for body in bodies)
     html_text = (heading("Gradient") + key
                  + (f'<div style="display:flex;gap:12px">{cells}</div>' if side else cells))
     return View(W.VBox([pane(key), drawn.widget]), html_text, "gradient graph")
-
-
-def empty_view(title: str, message: str) -> View:
-    body = f"<p><i>{esc(message)}</i></p>"
-    return View(W.VBox([pane(body)]), heading(title) + body, f"{title}: {message}")
 
 
 # -- Code --------------------------------------------------------------------------------
@@ -245,9 +186,7 @@ def view_profile(fn: Any) -> View:
     if not rows:
         return empty_view("Profile", "no profile: run the cell with --profile "
                           "(or compile with profile=True and call the function)")
-    snap = as_snapshot(fn)
-    heat = {uid: share for uid, _, _, _, share in rows}
-    style = Style()
+    picture = Picture(as_snapshot(fn), heat={uid: share for uid, _, _, _, share in rows})
     calls = getattr(fn.profile, "calls", 0)
     per_call = sum(row[3] for row in rows) / max(calls, 1)
     # one or two extra rows read better open than behind a fold
@@ -256,7 +195,7 @@ def view_profile(fn: Any) -> View:
     info = (f"<p><b>{calls} calls</b>, {format_seconds(per_call)} per call in the nodes; "
             f"{shown}, slowest first (time per call of the node):</p>")
     drawn = Drawings(1)
-    drawn.show(lambda zoom: [drawing(snap, style, heat=heat, zoom=zoom)])
+    drawn.show([picture])
     parts = [pane(info + profile_table_html(top, timings=True))]
     parts += [_more_rows(rest)] if rest else []
     parts += [pane(heat_key()), drawn.widget]

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 
+import nbgraph
 import nbgraph.tensor as T
-from nbgraph.core.graphviz import chain_groups
+from nbgraph.core.graphviz import DotOptions, chain_groups, to_dot
+from nbgraph.core.printing import listing
 from nbgraph.rewrite.trace import NodeRecord, Snapshot
-from nbgraph.widgets.dot import snapshot_dot
 from nbgraph.widgets.graphdata import (
     Collapsed,
+    as_snapshot,
     backward_uids,
     collapse,
     graph_snapshot,
-    listing_text,
     node_kind,
 )
 
@@ -41,6 +42,21 @@ def test_graph_snapshot_of_live_graph_kinds():
     assert snap.outputs == (y.owner.uid,)
 
 
+def test_as_snapshot_takes_functions_variables_and_snapshots():
+    x = T.dvector("x")
+    y = T.exp(x)
+    snap = graph_snapshot([y])
+    assert as_snapshot(y) == as_snapshot([y]) == as_snapshot(snap) == snap
+    f = nbgraph.function([x], y * 2)
+    assert as_snapshot(f).outputs == (f.maker.fgraph.outputs[0].owner.uid,)
+    try:
+        as_snapshot(3)
+    except TypeError as err:
+        assert "cannot draw a int" in str(err)
+    else:
+        raise AssertionError("as_snapshot(3) drew something")
+
+
 def test_backward_uids_are_gradient_nodes():
     x = T.dvector("x")
     cost = T.exp(x).sum()
@@ -52,9 +68,14 @@ def test_backward_uids_are_gradient_nodes():
     assert not back & forward_ops
 
 
+def folded_dot(folded: Collapsed) -> str:
+    """What ``core.graphviz.to_dot`` draws of a collapsed snapshot, with the views' ids."""
+    return to_dot(folded.snapshot, chains=folded.chains, options=DotOptions(id_prefix="n"))
+
+
 def drawn_nodes(folded: Collapsed) -> dict[int, str]:
-    """uid -> label of each node ``snapshot_dot`` draws for a collapsed snapshot."""
-    dot = snapshot_dot(folded.snapshot, chains=folded.chains)
+    """uid -> label of each node drawn for a collapsed snapshot."""
+    dot = folded_dot(folded)
     return {int(m.group(1)): m.group(2)
             for m in re.finditer(r'^  (\d+) \[id="n\d+", label="([^"]*)"', dot, flags=re.M)}
 
@@ -76,7 +97,7 @@ def test_collapse_keeps_highlighted_nodes_visible():
     folded = collapse(snap, keep=[30])
     assert all(30 not in members for members in folded.chains.values())
     assert sorted(folded.chains) == [29, 59]
-    dot = snapshot_dot(folded.snapshot, chains=folded.chains)
+    dot = folded_dot(folded)
     drawn = set(drawn_nodes(folded))
     assert drawn == {1, 29, 30, 59}
     for a, b in re.findall(r"^  (\d+) -> (\d+)", dot, flags=re.M):  # edges join drawn nodes
@@ -91,9 +112,9 @@ def test_collapse_is_core_chain_groups_without_constants():
     assert len(collapse(snap).snapshot.nodes) == len(snap.nodes) - 1  # the constant
 
 
-def test_listing_text_has_one_line_per_record():
+def test_listing_of_a_snapshot_has_one_line_per_record():
     snap = chain_graph(3)
-    lines = listing_text(snap).splitlines()
+    lines = listing(snap).splitlines()
     for rec in snap.nodes:
         assert any(line.startswith(f"%{rec.uid}:") for line in lines)
     assert any(line.startswith("%11:") and line.endswith("%10") for line in lines)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from nbgraph.widgets.layout import SIDE, STACKED, Drawings, fits_side_by_side
+import pytest
+from widget_fixtures import END, START
+
+from nbgraph.widgets.drawing import Picture
+from nbgraph.widgets.layout import SIDE, STACKED, Drawings, fits_side_by_side, picture_html
 from nbgraph.widgets.render import ACTUAL, FIT
 
 
@@ -17,18 +21,16 @@ def test_fits_side_by_side_only_when_every_drawing_is_narrow():
 
 
 def test_zoom_toggle_redraws_every_pane_at_the_new_zoom():
-    calls = []
-
-    def draw(zoom: str) -> list[str]:
-        calls.append(zoom)
-        return [f"a {zoom}", f"b {zoom}"]
-
+    pictures = [Picture(START, caption="a"), Picture(END, caption="b")]
     pair = Drawings(2)
-    pair.show(draw)
-    assert [p.value for p in pair.panes] == [f"a {FIT}", f"b {FIT}"]
+    assert [p.value for p in pair.panes] == ["", ""]
+    pair.show(pictures)
+    assert [p.value for p in pair.panes] == [picture_html(p, FIT) for p in pictures]
     pair.zoom.value = ACTUAL
-    assert [p.value for p in pair.panes] == [f"a {ACTUAL}", f"b {ACTUAL}"]
-    assert calls == [FIT, ACTUAL]
+    assert [p.value for p in pair.panes] == [picture_html(p, ACTUAL) for p in pictures]
+    assert pair.panes[0].value.startswith("<h4") and ">a</h4>" in pair.panes[0].value
+    with pytest.raises(ValueError, match="1 pictures for 2 panes"):
+        pair.show(pictures[:1])
 
 
 def test_layout_toggle_switches_row_and_column():

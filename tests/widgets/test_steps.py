@@ -9,7 +9,8 @@ from widget_fixtures import END, NO_ADD, START, svg_nodes
 
 from nbgraph.rewrite.pipeline import find_rule
 from nbgraph.rewrite.trace import PassRecord, RewriteEvent, Trace
-from nbgraph.widgets.passes import event_html, event_options, rules_html, step_panes
+from nbgraph.widgets.layout import picture_html
+from nbgraph.widgets.passes import event_html, event_options, rules_html, step_pictures
 from nbgraph.widgets.steps import pass_steps, rule_info, step_summary
 
 
@@ -45,6 +46,12 @@ def test_step_diff_shows_removed_and_added_lines(trace):
     removed = [line for line in diff.splitlines() if line.startswith("-") and "%4" in line]
     assert removed and "add" in removed[0]
     assert pass_steps(trace)[1].diff() == ""
+
+
+def step_panes(step, event):
+    """The HTML of a step's before and after panes."""
+    before, after = step_pictures(step, event)
+    return picture_html(before), picture_html(after)
 
 
 def test_step_drawings_mark_exactly_removed_and_added(trace):

@@ -10,6 +10,7 @@ from widget_fixtures import svg_nodes
 
 import nbgraph
 import nbgraph.tensor as T
+from nbgraph.core.graph import Variable
 from nbgraph.widgets import SymgraphError, symgraph
 from nbgraph.widgets.symgraph import (
     TABS,
@@ -97,6 +98,9 @@ def test_symgraph_errors_name_the_problem():
         symgraph({"x": x}, last=3.0)
     with pytest.raises(SymgraphError, match="not inputs"):
         symgraph({"x": x}, last=x * 2, inputs={"q": 1.0})
+    untyped = Variable(x.type, name="untyped")  # a Variable, but no tensor to sum
+    with pytest.raises(SymgraphError, match="first output is a Variable, not a tensor"):
+        symgraph({"x": x, "u": untyped}, last=untyped, grad=["x"])
 
 
 def test_parse_assignments_and_shapes():

@@ -15,10 +15,12 @@ import nbgraph.tensor as T
 from nbgraph.rewrite.pipeline import PIPELINE
 from nbgraph.rewrite.trace import NodeRecord, Snapshot
 from nbgraph.widgets import view_code, view_gradient, view_graph, view_passes, view_profile
+from nbgraph.widgets.drawing import Picture, heat_colour
 from nbgraph.widgets.graphdata import graph_snapshot
+from nbgraph.widgets.layout import picture_html
 from nbgraph.widgets.render import ACTUAL
 from nbgraph.widgets.static import format_seconds
-from nbgraph.widgets.views import TOP_NODES, drawing, heat_colour, lexer_for, profile_rows
+from nbgraph.widgets.views import TOP_NODES, lexer_for, profile_rows
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 
@@ -197,6 +199,6 @@ def test_profile_heat_of_a_folded_chain_is_its_members_sum():
                                 "float64[?]", None))
     snap = Snapshot(tuple(nodes), (409,))
     heat = {10 + k: 0.0025 for k in range(400)}  # 400 x 0.25% = all the time
-    html = drawing(snap, heat=heat)
+    html = picture_html(Picture(snap, heat=heat))
     assert set(svg_nodes(html)) == {1, 409}
     assert "#409 · 100.0%" in html and heat_colour(1.0) in html

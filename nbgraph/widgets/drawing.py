@@ -1,20 +1,23 @@
-"""How the views style ``core.dot.to_dot``: which nodes to mark, colour, note or box.
+"""The second step of every drawing: a ``Picture`` (snapshot + marks) to DOT text.
 
-DOT text comes from core printing (STYLE B7); this module only turns a view's marks into
-``NodeStyle``s and options. ``render.py`` turns the text into SVG.
+This module decides how the views draw a snapshot: which nodes to mark, colour by time, note,
+box, or fold into a chain; ``core.graphviz.to_dot`` writes the text (STYLE B7: DOT text comes
+from core). ``render.py`` turns the text into SVG and ``layout.picture_html`` into a pane.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from ..core.graphviz import DotOptions, NodeStyle, to_dot
-from ..rewrite.trace import NodeRecord, Snapshot
-from .graphdata import LABEL_LIMIT, node_kind
+from ..core.records import NodeRecord, Snapshot
+from .graphdata import LABEL_LIMIT, Collapsed, collapse, node_kind
 
+COLLAPSE_AT = 300  # drawn records above which chains fold and constants go to tooltips
 BIG_GRAPH = 250  # above this many drawn nodes: straight edges, no edge labels, cheap layout
-REMOVED = ("#fecaca", "#dc2626")  # (fill, border)
+HIGHLIGHT = ("#fef08a", "#ca8a04")  # (fill, border)
+REMOVED = ("#fecaca", "#dc2626")
 ADDED = ("#bbf7d0", "#16a34a")
 ERROR = ("#fca5a5", "#b91c1c")
 DIMMED = ("#d1d5db", "#9ca3af")  # (border, text) of the nodes a focused view is not about
@@ -43,10 +46,10 @@ class Style:
     dim: bool = False
     edge_labels: bool | None = None
 
-    def highlight(self, uids: object, colours: tuple[str, str], css: str,
+    def highlight(self, uids: Iterable[int], colours: tuple[str, str], css: str,
                   note: str = "") -> Style:
         """Mark ``uids`` in ``colours`` (fill, border) with SVG class ``css`` and a label line."""
-        for uid in uids:  # type: ignore[attr-defined]
+        for uid in uids:
             self.mark[uid] = (colours[0], colours[1], css)
             if note:
                 self.note[uid] = note
@@ -73,6 +76,17 @@ class Style:
         return NodeStyle(attrs, css, self.note.get(rec.uid, ""), "\n".join(tip))
 
 
+@dataclass(frozen=True)
+class Picture:
+    """One drawn graph: ``snapshot`` drawn with ``style``, coloured by ``heat`` (uid -> share
+    of the time: the Profile view), under an optional ``caption`` heading in its pane."""
+
+    snapshot: Snapshot
+    style: Style = field(default_factory=Style)
+    heat: Mapping[int, float] = field(default_factory=dict)
+    caption: str = ""
+
+
 def provenance(rec: NodeRecord) -> str:
     """Where a node came from, in words: the user's code, a gradient rule, or a rewrite."""
     kind = node_kind(rec)
@@ -85,22 +99,43 @@ def provenance(rec: NodeRecord) -> str:
     return f"created by rule {rec.origin}"
 
 
-def snapshot_dot(snap: Snapshot, style: Style | None = None,
-                 chains: Mapping[int, Sequence[int]] | None = None) -> str:
-    """DOT text drawing ``snap`` with ``style`` (SVG ids ``n<uid>``, classes by kind), each of
-    ``chains`` (``core.dot.chain_groups``) folded into one node.
+def heat_colour(share: float) -> str:
+    """White (no time) to deep orange (all the time), as a hex colour."""
+    share = min(max(share, 0.0), 1.0)
+    low, high = (255, 255, 255), (234, 88, 12)
+    rgb = [round(a + (b - a) * share ** 0.5) for a, b in zip(low, high, strict=True)]
+    return "#" + "".join(f"{c:02x}" for c in rgb)
 
-    >>> snapshot_dot(Snapshot((NodeRecord(1, "x", (), "float64[3]", "x"),), (1,)))[:9]
+
+def _fold(picture: Picture) -> tuple[Collapsed, Style]:
+    """What is drawn: a big snapshot folded (marked nodes stay visible), and the style with
+    the heat applied, each node noted ``#uid · share``; a folded chain gets its members' sum."""
+    snap, style = picture.snapshot, picture.style
+    folded = collapse(snap, keep=style.mark) if len(snap.nodes) > COLLAPSE_AT else Collapsed(snap)
+    heat = dict(picture.heat)
+    if heat:  # no heat: no notes at all, not even on a folded chain
+        for group, members in folded.chains.items():
+            heat[group] = sum(heat.get(u, 0.0) for u in members)
+    return folded, replace(
+        style, fill=style.fill | {uid: heat_colour(share) for uid, share in heat.items()},
+        note=style.note | {uid: f"#{uid} · {share:.1%}" for uid, share in heat.items()})
+
+
+def graphviz_text(picture: Picture) -> str:
+    """DOT text drawing ``picture`` (SVG ids ``n<uid>``, classes by kind), folded and styled
+    by ``_fold``; big drawings leave edge labels out and take a cheaper layout.
+
+    >>> graphviz_text(Picture(Snapshot((NodeRecord(1, "x", (), "float64[3]", "x"),), (1,))))[:9]
     'digraph n'
     """
-    style = style or Style()
-    chains = chains or {}
-    drawn = len(snap.nodes) - sum(len(members) - 1 for members in chains.values())
+    folded, style = _fold(picture)
+    chains = folded.chains
+    drawn = len(folded.snapshot.nodes) - sum(len(members) - 1 for members in chains.values())
     big = drawn > BIG_GRAPH
     options = DotOptions(large=BIG_GRAPH, max_label=LABEL_LIMIT,
                          edge_labels=False if big else style.edge_labels,
                          id_prefix="n", css_classes=True,
                          graph_attrs=LAYOUT + (FAST_LAYOUT if big else ()))
-    styles = {rec.uid: style.node_style(rec) for rec in snap.nodes}
-    return to_dot(snap, title=style.title, options=options, styles=styles,
+    styles = {rec.uid: style.node_style(rec) for rec in folded.snapshot.nodes}
+    return to_dot(folded.snapshot, title=style.title, options=options, styles=styles,
                   cluster=style.cluster, chains=chains)
