@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from .graph import Apply, Variable, ancestors, clone_graph, next_uid, toposort
-from .op import Op
+from .op import InputGrad, Op, UndefinedGrad
 from .tensor_math import MATH
 from .types import is_float, is_int
-from .variable import as_tensor_variable, constant
+from .variable import TensorVariable, as_tensor_variable, constant
 
 
 class DisconnectedInputError(ValueError):
@@ -38,10 +38,14 @@ def _tag_new_nodes(results: Sequence[Any], first_uid: int, forward: Apply) -> No
                 var.owner.tag.grad_of = forward.uid
 
 
-def _wrt_list(wrt: Any) -> tuple[list[Variable], bool]:
-    if isinstance(wrt, (list, tuple)):
-        return list(wrt), True
-    return [wrt], False
+def _wrt_list(wrt: Any) -> tuple[list[TensorVariable], bool]:
+    """``wrt`` as a list of Variables, and whether it was given as a list."""
+    as_list = isinstance(wrt, (list, tuple))
+    wrt_vars = list(wrt) if as_list else [wrt]
+    for w in wrt_vars:
+        if not isinstance(w, TensorVariable):
+            raise TypeError(f"grad: wrt must be Variables, got {type(w).__name__}")
+    return wrt_vars, as_list
 
 
 def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = None,
@@ -60,10 +64,7 @@ def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = Non
     depend on (then its gradient is zeros).
     """
     wrt_vars, as_list = _wrt_list(wrt)
-    for w in wrt_vars:
-        if not isinstance(w, Variable):
-            raise TypeError(f"grad: wrt must be Variables, got {type(w).__name__}")
-    seeds: dict[Variable, Any] = {}
+    seeds: dict[Variable, TensorVariable] = {}
     if cost is not None:
         cost = as_tensor_variable(cost)
         if cost.ndim != 0:
@@ -99,16 +100,16 @@ def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = Non
     return out if as_list else out[0]
 
 
-def _ones(var: Variable) -> Variable:
+def _ones(var: TensorVariable) -> TensorVariable:
     return constant(np.ones((), dtype=var.dtype if is_float(var.dtype) else "float64"))
 
 
-def _zeros(var: Variable) -> Variable:
+def _zeros(var: TensorVariable) -> TensorVariable:
     return MATH.zeros_like(var, dtype=var.dtype if is_float(var.dtype) else "float64")
 
 
-def backprop(seeds: dict[Variable, Variable], wrt: Sequence[Variable],
-             blockers: Sequence[Variable] = ()) -> dict[Variable, Variable]:
+def backprop(seeds: dict[Variable, TensorVariable], wrt: Sequence[Variable],
+             blockers: Sequence[Variable] = ()) -> dict[Variable, TensorVariable]:
     """Propagate gradients from ``seeds`` ({output: gradient}) back to ``wrt``.
 
     Only nodes on a path from some ``wrt`` to some seed are differentiated.
@@ -121,10 +122,10 @@ def backprop(seeds: dict[Variable, Variable], wrt: Sequence[Variable],
     for node in nodes:
         if any(id(i) in depends and id(i) not in blocked for i in node.inputs):
             depends.update(id(o) for o in node.outputs)
-    contributions: dict[Variable, list[Variable]] = {v: [g] for v, g in seeds.items()}
-    totals: dict[Variable, Variable] = {}
+    contributions: dict[Variable, list[TensorVariable]] = {v: [g] for v, g in seeds.items()}
+    totals: dict[Variable, TensorVariable] = {}
 
-    def total(var: Variable) -> Variable | None:
+    def total(var: Variable) -> TensorVariable | None:
         if var not in totals:
             parts = contributions.get(var)
             if not parts:
@@ -162,7 +163,7 @@ def backprop(seeds: dict[Variable, Variable], wrt: Sequence[Variable],
     return {w: g for w in wrt if (g := total(w)) is not None}
 
 
-def _sum_parts(parts: list[Variable], var: Variable) -> Variable:
+def _sum_parts(parts: list[TensorVariable], var: Variable) -> TensorVariable:
     first_uid = next_uid()
     out = MATH.add(*parts)
     if out.owner is not None and out.owner.uid >= first_uid:
@@ -171,7 +172,7 @@ def _sum_parts(parts: list[Variable], var: Variable) -> Variable:
     return out
 
 
-def _check_grad(node: Apply, inp: Variable, g: Any) -> Variable:
+def _check_grad(node: Apply, inp: TensorVariable, g: Any) -> TensorVariable:
     g = as_tensor_variable(g)
     if g.ndim != inp.ndim:
         raise ValueError(f"{node.op}.grad returned a {g.ndim}-d gradient for the "
@@ -179,13 +180,6 @@ def _check_grad(node: Apply, inp: Variable, g: Any) -> Variable:
     if g.dtype != inp.dtype and is_float(inp.dtype):
         g = MATH.cast(g, inp.dtype)
     return g
-
-
-class UndefinedGrad:
-    """What ``grad_undefined`` returns: fails only if the gradient is actually needed."""
-
-    def __init__(self, why: str):
-        self.why = why
 
 
 def grad_undefined(op: Op, index: int, x: Variable, comment: str = "") -> UndefinedGrad:
@@ -220,18 +214,19 @@ class GradientBlock(IdentityForward):
     def __str__(self) -> str:
         return {"zero": "ZeroGrad", "disconnected": "DisconnectedGrad"}[self.kind]
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[InputGrad]:
         if self.kind == "zero" and not is_int(inputs[0].dtype):
             return [_zeros(inputs[0])]
         return [None]
 
 
-def zero_grad(x: Any) -> Variable:
+def zero_grad(x: Any) -> TensorVariable:
     """``x`` forward; its gradient is zeros."""
     return GradientBlock("zero")(x)
 
 
-def disconnected_grad(x: Any) -> Variable:
+def disconnected_grad(x: Any) -> TensorVariable:
     """``x`` forward; the gradient does not flow through it (``consider_constant`` for one
     Variable)."""
     return GradientBlock("disconnected")(x)
@@ -250,11 +245,12 @@ class GradClip(IdentityForward):
         self.clip_lower_bound = float(clip_lower_bound)
         self.clip_upper_bound = float(clip_upper_bound)
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[InputGrad]:
         return [MATH.clip(output_grads[0], self.clip_lower_bound, self.clip_upper_bound)]
 
 
-def grad_clip(x: Any, lower_bound: float, upper_bound: float) -> Variable:
+def grad_clip(x: Any, lower_bound: float, upper_bound: float) -> TensorVariable:
     """``x`` forward; the gradient flowing back through it is clipped to ``[lower_bound,
     upper_bound]`` elementwise (Theano's ``theano.gradient.grad_clip``).
 
@@ -273,11 +269,12 @@ class GradScale(IdentityForward):
     def __init__(self, multiplier: float):
         self.multiplier = float(multiplier)
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[InputGrad]:
         return [output_grads[0] * self.multiplier]
 
 
-def grad_scale(x: Any, multiplier: float) -> Variable:
+def grad_scale(x: Any, multiplier: float) -> TensorVariable:
     """``x`` forward; the gradient flowing back through it is scaled by ``multiplier``
     (Theano's ``theano.gradient.grad_scale``; -1 reverses it)."""
     return GradScale(multiplier)(x)

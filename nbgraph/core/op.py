@@ -21,6 +21,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Protocol
 
 from .graph import Apply, Variable
+from .variable import TensorVariable
 
 
 class InnerCompiler(Protocol):
@@ -40,10 +41,22 @@ class InnerCompiler(Protocol):
     (what ``perform`` itself uses); the linkers in ``nbgraph.link.linker`` compile it.
     """
 
-    key: Hashable
+    @property
+    def key(self) -> Hashable: ...
 
     def function(self, inputs: Sequence[Variable], outputs: Sequence[Variable],
                  mode: Any = None) -> Callable[..., list[Any]]: ...
+
+
+class UndefinedGrad:
+    """What ``grad_undefined`` returns for an input: fails only if the gradient is needed."""
+
+    def __init__(self, why: str):
+        self.why = why
+
+
+# one input's gradient: a graph, None where the input is disconnected, or undefined
+InputGrad = TensorVariable | UndefinedGrad | None
 
 
 class Op:
@@ -83,11 +96,12 @@ class Op:
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         raise NotImplementedError(f"{type(self).__name__}.perform")
 
-    def grad(self, inputs: list[Variable], output_grads: list[Variable]) -> list[Variable]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> Sequence[InputGrad]:
         raise NotImplementedError(f"{type(self).__name__} has no gradient")
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable],
-             output_grads: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
+             output_grads: list[TensorVariable]) -> Sequence[InputGrad]:
         """What ``grad`` builds, for ops that reuse their forward outputs (``d exp = exp``).
 
         The gradient engine calls this; override ``grad`` (Theano's hook) unless the outputs
