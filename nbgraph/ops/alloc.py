@@ -9,11 +9,12 @@ from typing import Any
 import numpy as np
 
 from ..config import config
-from ..core.graph import Apply, Variable
+from ..core.graph import Apply
 from ..core.op import Op
 from ..core.types import TensorType, is_int
 from ..core.variable import (
     TensorConstant,
+    TensorVariable,
     as_tensor_variable,
     common_dtype,
     const_int,
@@ -67,7 +68,8 @@ class Alloc(Op):
         out[...] = value
         output_storage[0][0] = out
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         value = inputs[0]
         none = [None] * (len(inputs) - 1)
         if is_int(value.dtype):
@@ -78,7 +80,7 @@ class Alloc(Op):
 
 def _shape_entries(shp: Any) -> list[Any]:
     """A shape argument (int, sequence, or symbolic int vector of known length) as entries."""
-    if isinstance(shp, Variable):
+    if isinstance(shp, TensorVariable):
         if shp.ndim == 0:
             return [shp]
         if shp.ndim != 1 or shp.type.shape[0] is None:
@@ -90,17 +92,17 @@ def _shape_entries(shp: Any) -> list[Any]:
     return list(shp)
 
 
-def alloc(value: Any, *shape: Any) -> Variable:
+def alloc(value: Any, *shape: Any) -> TensorVariable:
     """``value`` broadcast to ``shape``: ``T.alloc(0.0, x.shape[0], 3)``."""
     return Alloc()(value, *shape)
 
 
-def zeros(shape: Any, dtype: str | None = None) -> Variable:
+def zeros(shape: Any, dtype: str | None = None) -> TensorVariable:
     """An array of zeros: ``T.zeros((n, 3))`` or ``T.zeros(x.shape)``."""
     return alloc(constant(0, dtype=dtype or config.floatX), *_shape_entries(shape))
 
 
-def ones(shape: Any, dtype: str | None = None) -> Variable:
+def ones(shape: Any, dtype: str | None = None) -> TensorVariable:
     """An array of ones: ``T.ones((n, 3))``."""
     return alloc(constant(1, dtype=dtype or config.floatX), *_shape_entries(shape))
 
@@ -122,8 +124,9 @@ class ARange(Op):
             if v.ndim != 0 or v.dtype == "bool" or np.dtype(v.dtype).kind not in "iuf":
                 raise TypeError(f"{self}: {name} must be a real scalar, got {describe(v)}")
         length = None
-        if all(isinstance(v, TensorConstant) for v in bounds):
-            a, b, c = (v.data.item() for v in bounds)
+        values = [v.data.item() for v in bounds if isinstance(v, TensorConstant)]
+        if len(values) == len(bounds):
+            a, b, c = values
             if c == 0:
                 raise ValueError(f"{self}: step must not be zero")
             length = max(0, int(np.ceil((b - a) / c)))
@@ -136,7 +139,8 @@ class ARange(Op):
             raise ValueError(f"{self} at node {node.uid}: step must not be zero")
         output_storage[0][0] = np.arange(start, stop, step, dtype=self.dtype)
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         if is_int(self.dtype):
             return [None, None, None]
         g = output_grads[0]
@@ -146,7 +150,7 @@ class ARange(Op):
         return [None if is_int(x.dtype) else d for x, d in zip(inputs, found, strict=True)]
 
 
-def arange(start: Any, stop: Any = None, step: Any = 1, dtype: str | None = None) -> Variable:
+def arange(start: Any, stop: Any = None, step: Any = 1, dtype: str | None = None) -> TensorVariable:
     """Evenly spaced values in ``[start, stop)``, bounds symbolic or not.
 
     >>> n = T.lscalar('n'); T.arange(n).eval({n: 3})
@@ -182,16 +186,17 @@ class Eye(Op):
         n, m, k = (int(v) for v in inputs)
         output_storage[0][0] = np.eye(n, m, k, dtype=self.dtype)
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         return [None, None, None]
 
 
-def eye(n: Any, m: Any = None, k: Any = 0, dtype: str | None = None) -> Variable:
+def eye(n: Any, m: Any = None, k: Any = 0, dtype: str | None = None) -> TensorVariable:
     """An ``n`` by ``m`` matrix with ones on diagonal ``k``: ``T.eye(3)``."""
     return Eye(dtype or config.floatX)(n, n if m is None else m, k)
 
 
-def identity_like(x: Any) -> Variable:
+def identity_like(x: Any) -> TensorVariable:
     """An identity matrix with the shape and dtype of matrix ``x``."""
     x = as_tensor_variable(x)
     return eye(shape_i(x, 0), shape_i(x, 1), k=0, dtype=x.dtype)
@@ -231,7 +236,8 @@ class Tile(Op):
                              f"{self.ndim} dimensions")
         output_storage[0][0] = np.tile(x, tuple(int(r) for r in reps))
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         x, reps = inputs
         if is_int(x.dtype):
             return [None, None]
@@ -244,10 +250,10 @@ class Tile(Op):
         return [reshape(g, shape(x), ndim=x.ndim), None]
 
 
-def tile(x: Any, reps: Any, ndim: int | None = None) -> Variable:
+def tile(x: Any, reps: Any, ndim: int | None = None) -> TensorVariable:
     """``x`` tiled ``reps`` times along each axis: ``T.tile(v, (2, 3))``."""
     x = as_tensor_variable(x)
-    if isinstance(reps, Variable):
+    if isinstance(reps, TensorVariable):
         entries = _shape_entries(reps) if reps.ndim == 1 and reps.type.shape[0] is not None \
             else [reps[i] for i in range(ndim or x.ndim)]
     else:
@@ -300,7 +306,8 @@ class Repeat(Op):
             raise ValueError(f"{self} at node {node.uid}: {err} (input shape {x.shape}, "
                              f"repeats shape {np.shape(repeats)})") from None
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         x, repeats = inputs
         if is_int(x.dtype):
             return [None, None]
@@ -311,7 +318,7 @@ class Repeat(Op):
         return [inc_subtensor(region, output_grads[0]), None]
 
 
-def repeat(x: Any, repeats: Any, axis: int | None = None) -> Variable:
+def repeat(x: Any, repeats: Any, axis: int | None = None) -> TensorVariable:
     """Repeat each element of ``x``; ``axis=None`` repeats the flattened array.
 
     >>> v = T.dvector('v'); T.repeat(v, 2).eval({v: [1., 2.]})
@@ -348,7 +355,8 @@ class AllocDiag(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = np.diag(inputs[0], self.offset)
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         return [None if is_int(inputs[0].dtype) else ExtractDiag(self.offset)(output_grads[0])]
 
 
@@ -374,7 +382,8 @@ class ExtractDiag(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = np.diagonal(inputs[0], self.offset).copy()
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         x, g = inputs[0], output_grads[0]
         if is_int(x.dtype):
             return [None]
@@ -384,7 +393,7 @@ class ExtractDiag(Op):
         return [inc_subtensor(mathops.zeros_like(x)[rows, cols], g)]
 
 
-def diag(v: Any, k: int = 0) -> Variable:
+def diag(v: Any, k: int = 0) -> TensorVariable:
     """Theano's ``diag``: a vector gives a diagonal matrix, a matrix gives its diagonal.
 
     >>> T.diag(T.dvector('v')); T.diag(T.dmatrix('m'))

@@ -16,20 +16,21 @@ from ..core.graph import Apply, Constant, Variable, clone_graph, toposort
 from ..core.inner_graph import REFERENCE
 from ..core.op import InnerCompiler, Op
 from ..core.types import TensorType, is_float
-from ..core.variable import TensorConstant, as_tensor_variable
+from ..core.variable import TensorConstant, TensorVariable, as_tensor_variable
 from .math import cast, fill
 from .scan.basic import scan
 
 __all__ = ["IfElse", "ifelse", "scan"]
 
 
-def _boundary(outputs: Sequence[Variable], computed: Sequence[Variable]) -> list[Variable]:
+def _boundary(outputs: Sequence[TensorVariable], computed: Sequence[TensorVariable]
+              ) -> list[TensorVariable]:
     """The outer Variables a branch reads: graph inputs, and Variables already computed
     outside (the condition's ancestors). Everything above them moves into the branch."""
     outside = {id(v) for v in computed}
     for node in toposort(computed):
         outside.update(id(o) for o in node.outputs)
-    found: dict[int, Variable] = {}
+    found: dict[int, TensorVariable] = {}
     stack = list(outputs)
     seen: set[int] = set()
     while stack:
@@ -51,8 +52,8 @@ class IfElse(Op):
     branch graphs. Equality is identity (each IfElse has its own branches).
     """
 
-    def __init__(self, inner_inputs: list[Variable], then_outputs: list[Variable],
-                 else_outputs: list[Variable], name: str | None = None):
+    def __init__(self, inner_inputs: list[TensorVariable], then_outputs: list[TensorVariable],
+                 else_outputs: list[TensorVariable], name: str | None = None):
         self.inner_inputs = inner_inputs
         self.then_outputs = then_outputs
         self.else_outputs = else_outputs
@@ -74,18 +75,18 @@ class IfElse(Op):
         vars(self).update(state, _fns={})
 
     def make_node(self, condition: Any, *outer: Any) -> Apply:
-        condition = as_tensor_variable(condition)
-        if condition.ndim != 0:
-            raise TypeError(f"{self}: the condition must be a scalar, got {condition.type}")
-        outer = [as_tensor_variable(v) for v in outer]
-        for var, inner in zip(outer, self.inner_inputs, strict=True):
+        cond = as_tensor_variable(condition)
+        if cond.ndim != 0:
+            raise TypeError(f"{self}: the condition must be a scalar, got {cond.type}")
+        values = [as_tensor_variable(v) for v in outer]
+        for var, inner in zip(values, self.inner_inputs, strict=True):
             if var.dtype != inner.dtype or var.ndim != inner.ndim:
                 raise TypeError(f"{self}: input {var} is {var.type}, the branches expect "
                                 f"{inner.type}")
         outs = [TensorType(a.dtype, shape=[x if x == y else None for x, y
                                            in zip(a.type.shape, b.type.shape, strict=True)])()
                 for a, b in zip(self.then_outputs, self.else_outputs, strict=True)]
-        return Apply(self, [condition, *outer], outs)
+        return Apply(self, [cond, *values], outs)
 
     def branch(self, taken: bool, compiler: InnerCompiler = REFERENCE
                ) -> tuple[Callable[..., list[Any]], list[int]]:
@@ -120,8 +121,8 @@ class IfElse(Op):
 
         return thunk
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable],
-             output_grads: list[Variable]) -> list[Any]:
+    def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
+             output_grads: list[TensorVariable]) -> list[TensorVariable | None]:
         condition, *outer = inputs
         wrt = [v for v in outer if is_float(v.dtype)]
         if not wrt:
@@ -131,7 +132,7 @@ class IfElse(Op):
             memo = clone_graph(branch_outputs, replace=dict(zip(self.inner_inputs, outer,
                                                                 strict=True)),
                                share_unchanged=True)
-            known: dict[Variable, Variable] = {}
+            known: dict[Variable, TensorVariable] = {}
             for out, g in zip(branch_outputs, output_grads, strict=True):
                 if is_float(out.dtype):
                     out = memo.get(out, out)
@@ -139,12 +140,12 @@ class IfElse(Op):
             sides.append(grad(None, wrt, known_grads=known, disconnected_inputs="ignore")
                          if known else [v.zeros_like() for v in wrt])
         chosen = ifelse(condition, sides[0], sides[1], name=f"grad_of_{self.name or 'ifelse'}")
-        chosen = iter(chosen if isinstance(chosen, list) else [chosen])
-        return [None] + [next(chosen) if is_float(v.dtype) else None for v in outer]
+        picked = iter(chosen if isinstance(chosen, list) else [chosen])
+        return [None, *[next(picked) if is_float(v.dtype) else None for v in outer]]
 
 
-def _match(then_out: Variable, else_out: Variable, label: str, k: int
-           ) -> tuple[Variable, Variable]:
+def _match(then_out: TensorVariable, else_out: TensorVariable, label: str, k: int
+           ) -> tuple[TensorVariable, TensorVariable]:
     """Same dtype and rank on both sides; a Python number adopts the other side's dtype and
     shape (``ifelse(c, x, 0)``)."""
     if isinstance(else_out, TensorConstant) and else_out.weak:

@@ -15,28 +15,35 @@ from ..core.graph import Apply, Variable
 from ..core.op import Op
 from ..core.tensor_math import MATH
 from ..core.types import TensorType, is_int
-from ..core.variable import TensorConstant, adopt_dtype, as_tensor_variable, describe
+from ..core.variable import (
+    TensorConstant,
+    TensorVariable,
+    adopt_dtype,
+    as_tensor_variable,
+    describe,
+    is_weak,
+)
 from .scalar import ScalarOp, ScalarSpec
 
 
-def _unify_weak_constants(op: Op, spec: ScalarOp, inputs: list[Any]) -> list[Any]:
+def _unify_weak_constants(op: Op, spec: ScalarOp, inputs: list[TensorVariable]
+                          ) -> list[TensorVariable]:
     """Python-number constants take the dtype NumPy 2 (NEP 50) would give them here."""
     skip = 1 if spec.name == "switch" else 0  # switch's condition keeps its own dtype
     values = inputs[skip:]
-    weak = [v.data.item() for v in values if getattr(v, "weak", False)]
-    strong = [v for v in values if not getattr(v, "weak", False)]
+    weak = [v.data.item() for v in values if is_weak(v)]
+    strong = [v for v in values if not is_weak(v)]
     if not weak or not strong:
         return inputs
     try:
         target = str(np.result_type(*[np.dtype(v.dtype) for v in strong], *weak))
         return inputs[:skip] + [
-            adopt_dtype(v, target)
-            if getattr(v, "weak", False) and v.dtype != target else v for v in values]
+            adopt_dtype(v, target) if is_weak(v) and v.dtype != target else v for v in values]
     except OverflowError:  # NEP 50: int8 + 1000 does not widen, the number must fit
         raise _weak_overflow(op, weak, strong) from None
 
 
-def _weak_overflow(op: Op, weak: list[Any], strong: list[Variable]) -> TypeError:
+def _weak_overflow(op: Op, weak: list[Any], strong: list[TensorVariable]) -> TypeError:
     """The error for a Python int that does not fit the tensor dtype it meets."""
     dtype = str(np.result_type(*[np.dtype(v.dtype) for v in strong]))
     value = next((w for w in weak if not np.can_cast(np.min_scalar_type(w), dtype)), weak[0])
@@ -73,10 +80,12 @@ class Elemwise(Op):
             return super().pp(node, args)
         if spec.name in _PP_PATTERNS:
             return _PP_PATTERNS[spec.name].format(*args)
-        if spec.symbol and len(args) == 1:
-            return f"({spec.symbol}{args[0]})"
-        if spec.symbol:
-            return "(" + f" {spec.symbol} ".join(args) + ")"
+        # only table rows have symbols; another ScalarOp prints as a call
+        symbol = spec.symbol if isinstance(spec, ScalarSpec) else None
+        if symbol and len(args) == 1:
+            return f"({symbol}{args[0]})"
+        if symbol:
+            return "(" + f" {symbol} ".join(args) + ")"
         return f"{spec.name}({', '.join(args)})"
 
     def __str__(self) -> str:
@@ -93,28 +102,28 @@ class Elemwise(Op):
         spec = self.scalar_op
         if len(inputs) != spec.nin and not (spec.associative and len(inputs) >= 2):
             raise TypeError(f"{self}: takes {spec.nin} inputs, got {len(inputs)}")
-        inputs = _unify_weak_constants(self, spec, [as_tensor_variable(x) for x in inputs])
-        ndim = max(x.ndim for x in inputs)
-        inputs = [x if x.ndim == ndim else pad_left(x, ndim) for x in inputs]
-        shape = []
+        unified = _unify_weak_constants(self, spec, [as_tensor_variable(x) for x in inputs])
+        ndim = max(x.ndim for x in unified)
+        tensors = [x if x.ndim == ndim else pad_left(x, ndim) for x in unified]
+        shape: list[int | None] = []
         for axis in range(ndim):
-            known = {x.type.shape[axis] for x in inputs} - {None, 1}
+            known = {n for x in tensors if (n := x.type.shape[axis]) is not None and n != 1}
             if len(known) > 1:
-                sides = " with ".join(describe(x) for x in inputs)
+                sides = " with ".join(describe(x) for x in tensors)
                 raise ValueError(f"{self}: cannot broadcast {sides} (dimension {axis}: "
                                  f"{' vs '.join(map(str, sorted(known)))})")
             if known:
                 shape.append(known.pop())
-            elif all(x.type.shape[axis] == 1 for x in inputs):
+            elif all(x.type.shape[axis] == 1 for x in tensors):
                 shape.append(1)
             else:
                 shape.append(None)
         try:
-            dtypes = spec.out_dtypes(tuple(x.dtype for x in inputs))
+            dtypes = spec.out_dtypes(tuple(x.dtype for x in tensors))
         except TypeError as err:
             raise TypeError(f"{self}: {err}") from None
         outs = [TensorType(d, shape=shape).make_variable() for d in dtypes]
-        return Apply(self, inputs, outs)
+        return Apply(self, tensors, outs)
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         results = self.scalar_op.numpy(*inputs)
@@ -140,8 +149,8 @@ class Elemwise(Op):
                     result = target
             output_storage[k][0] = result
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable],
-             output_grads: list[Variable]) -> list[Any]:
+    def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
+             output_grads: list[TensorVariable]) -> list[TensorVariable | None]:
         grads = self.scalar_op.input_grads(inputs, outputs, output_grads)
         return [None if g is None or is_int(x.dtype) else sum_to(g, x)
                 for g, x in zip(grads, inputs, strict=True)]
@@ -166,12 +175,12 @@ def check_broadcast(node: Apply, inputs: list[np.ndarray], out_shape: tuple) -> 
                                  f"or dimshuffle('x', ...))")
 
 
-def pad_left(x: Variable, ndim: int) -> Variable:
+def pad_left(x: TensorVariable, ndim: int) -> TensorVariable:
     """Prepend broadcastable dimensions: a vector becomes a row for matrix broadcasting."""
-    return DimShuffle(x.type.broadcastable, ["x"] * (ndim - x.ndim) + list(range(x.ndim)))(x)
+    return DimShuffle(x.type.broadcastable, ["x"] * (ndim - x.ndim) + [*range(x.ndim)])(x)
 
 
-def sum_to(g: Variable, x: Variable) -> Variable:
+def sum_to(g: Any, x: TensorVariable) -> TensorVariable:
     """Sum gradient ``g`` back over the dimensions where ``x`` was broadcast (the one place
     broadcasting is undone), and match ``x``'s dtype."""
     g = as_tensor_variable(g)
@@ -203,7 +212,7 @@ class DimShuffle(Op):
         self.input_broadcastable = tuple(bool(b) for b in input_broadcastable)
         self.new_order = tuple("x" if o == "x" else int(o) for o in new_order)
         nd = len(self.input_broadcastable)
-        kept = [o for o in self.new_order if o != "x"]
+        kept = [o for o in self.new_order if isinstance(o, int)]
         if len(set(kept)) != len(kept) or any(not 0 <= o < nd for o in kept):
             raise ValueError(f"DimShuffle: invalid pattern {self.new_order} for {nd} dimensions")
         dropped = [i for i in range(nd) if i not in kept]
@@ -251,8 +260,9 @@ class DimShuffle(Op):
             x = np.expand_dims(x, self.augment)
         output_storage[0][0] = x
 
-    def grad(self, inputs: list[Variable], output_grads: list[Variable]) -> list[Any]:
-        x, g = inputs[0], as_tensor_variable(output_grads[0])
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable]:
+        x, g = inputs[0], output_grads[0]
         order = [self.new_order.index(i) if i in self.new_order else "x" for i in range(x.ndim)]
         # 'x' dimensions of the output may hold a broadcast gradient; sum them first
         extra = [i for i, o in enumerate(self.new_order) if o == "x" and not g.broadcastable[i]]
@@ -318,17 +328,18 @@ class CAReduce(Op):
         axis = tuple(range(x.ndim)) if self.axis is None else self.axis
         dtype = node.outputs[0].dtype
         ufunc = _REDUCE_UFUNC[self.scalar_op.name]
-        accumulate = {"dtype": dtype} if self.scalar_op.name in ("add", "mul") else {}
-        result = ufunc.reduce(x, axis=axis, **accumulate)
+        # sums and products accumulate in the output dtype; the others compare in x's
+        accumulate = dtype if self.scalar_op.name in ("add", "mul") else None
+        result = ufunc.reduce(x, axis=axis, dtype=accumulate)
         output_storage[0][0] = np.asarray(result, dtype=dtype)
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable],
-             output_grads: list[Variable]) -> list[Any]:
+    def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
+             output_grads: list[TensorVariable]) -> list[TensorVariable | None]:
         x, g = inputs[0], output_grads[0]
         if is_int(x.dtype):
             return [None]
         axis = tuple(range(x.ndim)) if self.axis is None else self.axis
-        g_full = keep_reduced_dims(as_tensor_variable(g), axis, x.ndim)
+        g_full = keep_reduced_dims(g, axis, x.ndim)
         name = self.scalar_op.name
         if name == "add":
             return [MATH.second(x, g_full)]
@@ -339,7 +350,7 @@ class CAReduce(Op):
             return [g_full * MATH.eq(x, z_full)]
         return [None]
 
-    def _prod_others(self, x: Variable, axis: tuple[int, ...]) -> Variable:
+    def _prod_others(self, x: TensorVariable, axis: tuple[int, ...]) -> TensorVariable:
         """d prod / dx_i: the product of the other elements, exact where x has zeros.
 
         With p the product of the nonzero elements and k the number of zeros in the slice:
@@ -357,7 +368,7 @@ class CAReduce(Op):
         return MATH.switch(is_zero, at_zero, elsewhere)
 
 
-def keep_reduced_dims(var: Variable, axes: Sequence[int], ndim: int) -> Variable:
+def keep_reduced_dims(var: TensorVariable, axes: Sequence[int], ndim: int) -> TensorVariable:
     """Reinsert the reduced ``axes`` of an ``ndim``-d input as broadcastable dimensions
     (``keepdims=True``, and the shape a reduction's gradient broadcasts from)."""
     order: list[Any] = []

@@ -11,7 +11,7 @@ import numpy as np
 from ..core.graph import Variable
 from ..core.op import Op
 from ..core.types import is_int
-from ..core.variable import as_tensor_variable, constant, describe, int_scalar
+from ..core.variable import TensorVariable, as_tensor_variable, constant, describe, int_scalar
 from .elemwise import DimShuffle
 from .shape import Shape, shape_i
 from .subtensor import (
@@ -61,7 +61,7 @@ def _classify(entry: Any) -> tuple[str, Any]:
     return ("int", var) if var.ndim == 0 else ("array", var)
 
 
-def _expand(x: Variable, index: tuple) -> list[tuple[str, Any]]:
+def _expand(x: TensorVariable, index: tuple) -> list[tuple[str, Any]]:
     """Classified entries with the Ellipsis expanded and masks turned into nonzero rows."""
     entries = [_classify(e) for e in index]
     if sum(kind == "ellipsis" for kind, _ in entries) > 1:
@@ -91,9 +91,9 @@ def _expand(x: Variable, index: tuple) -> list[tuple[str, Any]]:
 
 
 def _entry_list(entries: list[tuple[str, Any]], advanced: bool
-                ) -> tuple[tuple[Entry, ...], list[Variable]]:
+                ) -> tuple[tuple[Entry, ...], list[TensorVariable]]:
     idx_list: list[Entry] = []
-    inputs: list[Variable] = []
+    inputs: list[TensorVariable] = []
     for kind, value in entries:
         if kind == "slice":
             idx_list.append(SliceEntry(*[None if p is None else p.dtype for p in value]))
@@ -108,7 +108,7 @@ def _is_full(kind: str, value: Any) -> bool:
     return kind == "slice" and all(p is None for p in value)
 
 
-def getitem(x: Any, index: Any) -> Variable:
+def getitem(x: Any, index: Any) -> TensorVariable:
     """``x[index]`` with NumPy's semantics (what ``TensorVariable.__getitem__`` calls).
 
     >>> x = T.dmatrix('x'); x[1:, ::-1]      # basic: Subtensor (a view)
@@ -146,7 +146,7 @@ def getitem(x: Any, index: Any) -> Variable:
     return DimShuffle(out.broadcastable, order)(out)
 
 
-def _advanced(x: Variable, entries: list[tuple[str, Any]]) -> Variable:
+def _advanced(x: TensorVariable, entries: list[tuple[str, Any]]) -> TensorVariable:
     if any(kind == _NEWAXIS for kind, _ in entries):
         raise IndexError("getitem: None/np.newaxis mixed with integer-array or boolean "
                          "indexing is not supported; use dimshuffle on the result")
@@ -159,7 +159,7 @@ def _advanced(x: Variable, entries: list[tuple[str, Any]]) -> Variable:
 
 # -- set_subtensor / inc_subtensor -------------------------------------------------------------
 def inc_subtensor(x: Any, y: Any, inplace: bool = False, set_instead_of_inc: bool = False,
-                  tolerate_inplace_aliasing: bool = False) -> Variable:
+                  tolerate_inplace_aliasing: bool = False) -> TensorVariable:
     """The tensor that ``x`` indexes, with ``x`` incremented by ``y``.
 
     ``x`` must be the result of indexing (``a[idx]``); repeated integer indices accumulate.
@@ -186,7 +186,7 @@ def inc_subtensor(x: Any, y: Any, inplace: bool = False, set_instead_of_inc: boo
 
 
 def set_subtensor(x: Any, y: Any, inplace: bool = False,
-                  tolerate_inplace_aliasing: bool = False) -> Variable:
+                  tolerate_inplace_aliasing: bool = False) -> TensorVariable:
     """The tensor that ``x`` indexes, with ``x`` replaced by ``y``.
 
     >>> a = T.dmatrix('a'); b = T.set_subtensor(a[:, 0], 0.0)   # zero the first column
@@ -194,7 +194,7 @@ def set_subtensor(x: Any, y: Any, inplace: bool = False,
     return inc_subtensor(x, y, inplace, set_instead_of_inc=True)
 
 
-def _unshuffle(op: DimShuffle, shuffled: Variable, y: Any) -> Variable:
+def _unshuffle(op: DimShuffle, shuffled: TensorVariable, y: Any) -> TensorVariable:
     """``y``, shaped like the DimShuffle's output, mapped back to the shape of its input."""
     y = as_tensor_variable(y)
     if y.ndim > shuffled.ndim:

@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from ..core.graph import Apply, Variable
+from ..core.graph import Apply
 from ..core.op import Op
 from ..core.types import TensorType, is_int
 from ..core.variable import (
     TensorConstant,
+    TensorVariable,
     as_tensor_variable,
     common_dtype,
     const_int,
@@ -36,7 +37,7 @@ from .shape import (
 __all__ = ["join", "concatenate", "stack", "split", "roll", "Join", "Split"]
 
 
-def _to_dtype(t: Variable, dtype: str) -> Variable:
+def _to_dtype(t: TensorVariable, dtype: str) -> TensorVariable:
     if t.dtype == dtype:
         return t
     if isinstance(t, TensorConstant):
@@ -44,8 +45,8 @@ def _to_dtype(t: Variable, dtype: str) -> Variable:
     return mathops.cast(t, dtype)
 
 
-def _unify(tensors: Sequence[Any]) -> list[Variable]:
-    tensors = [as_tensor_variable(t) for t in tensors]
+def _unify(values: Sequence[Any]) -> list[TensorVariable]:
+    tensors = [as_tensor_variable(t) for t in values]
     dtype = common_dtype(tensors)
     return [_to_dtype(t, dtype) for t in tensors]
 
@@ -57,9 +58,9 @@ class Join(Op):
         axis = int_scalar(axis, self, "axis")
         if not tensors:
             raise ValueError(f"{self}: needs at least one tensor")
-        tensors = _unify(tensors)
-        first = tensors[0]
-        for t in tensors[1:]:
+        parts = _unify(tensors)
+        first = parts[0]
+        for t in parts[1:]:
             if t.ndim != first.ndim:
                 raise TypeError(f"{self}: all inputs must have the same number of dimensions, "
                                 f"got {describe(first)} and {describe(t)}")
@@ -71,18 +72,19 @@ class Join(Op):
             if not -first.ndim <= ax < first.ndim:
                 raise IndexError(f"{self}: axis {ax} is out of range for {describe(first)}")
             ax %= first.ndim
-            shape = self._static_shape(tensors, ax)
+            shape = self._static_shape(parts, ax)
         out = TensorType(first.dtype, shape=shape).make_variable()
-        return Apply(self, [axis, *tensors], [out])
+        return Apply(self, [axis, *parts], [out])
 
-    def _static_shape(self, tensors: list[Variable], ax: int) -> list[int | None]:
+    def _static_shape(self, tensors: list[TensorVariable], ax: int) -> list[int | None]:
         shape: list[int | None] = []
         for d in range(tensors[0].ndim):
             sizes = [t.type.shape[d] for t in tensors]
+            known_sizes = [s for s in sizes if s is not None]
             if d == ax:
-                shape.append(None if None in sizes else int(np.sum(sizes)))
+                shape.append(sum(known_sizes) if len(known_sizes) == len(sizes) else None)
                 continue
-            known = {s for s in sizes if s is not None}
+            known = set(known_sizes)
             if len(known) > 1:
                 a = next(t for t in tensors if t.type.shape[d] is not None)
                 b = next(t for t in tensors if t.type.shape[d] not in (None, a.type.shape[d]))
@@ -101,7 +103,8 @@ class Join(Op):
                              f"{shapes} along axis {int(axis)}: {err}") from None
         output_storage[0][0] = out.astype(node.outputs[0].dtype, copy=False)
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         axis, *tensors = inputs
         if is_int(tensors[0].dtype):
             return [None] * len(inputs)
@@ -144,14 +147,15 @@ class Split(Op):
                                strict=True):
             cell[0] = piece
 
-    def L_op(self, inputs: list[Any], outputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
+             output_grads: list[TensorVariable]) -> list[TensorVariable | None]:
         x, axis, _ = inputs
         if is_int(x.dtype):
             return [None, None, None]
         return [join(axis, *output_grads), None, None]
 
 
-def join(axis: Any, *tensors: Any) -> Variable:
+def join(axis: Any, *tensors: Any) -> TensorVariable:
     """Concatenate ``tensors`` along ``axis`` (Theano's argument order).
 
     >>> a, b = T.dmatrices('a', 'b'); T.join(0, a, b).eval({a: [[1.]], b: [[2.]]})
@@ -162,14 +166,14 @@ def join(axis: Any, *tensors: Any) -> Variable:
     return Join()(axis, *tensors)
 
 
-def concatenate(tensor_list: Sequence[Any], axis: Any = 0) -> Variable:
+def concatenate(tensor_list: Sequence[Any], axis: Any = 0) -> TensorVariable:
     """NumPy's argument order for ``join``: ``concatenate([a, b], axis=1)``."""
     if not isinstance(tensor_list, (list, tuple)):
         raise TypeError("concatenate: the first argument must be a list or tuple of tensors")
     return join(axis, *tensor_list)
 
 
-def stack(*tensors: Any, axis: int = 0) -> Variable:
+def stack(*tensors: Any, axis: int = 0) -> TensorVariable:
     """Join tensors of the same shape along a new ``axis``; scalars make a vector.
 
     >>> a, b = T.dscalars('a', 'b'); T.stack([a, b])      # MakeVector{dtype=float64}
@@ -197,7 +201,7 @@ def split(x: Any, splits_size: Any, n_splits: int, axis: Any = 0) -> Any:
     return Split(n_splits)(x, axis, splits_size)
 
 
-def roll(x: Any, shift: Any, axis: int | None = None) -> Variable:
+def roll(x: Any, shift: Any, axis: int | None = None) -> TensorVariable:
     """NumPy's ``roll``: elements shifted by ``shift`` along ``axis`` (the flattened array
     when None), those passing the end coming back at the start. Built as Theano did, from two
     slices joined back together; ``shift`` may be symbolic.

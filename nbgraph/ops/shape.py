@@ -16,7 +16,7 @@ from ..core.graph import Apply, Variable
 from ..core.op import Op
 from ..core.tensor_math import MATH
 from ..core.types import TensorType, is_int
-from ..core.variable import TensorConstant, as_tensor_variable, constant, describe
+from ..core.variable import TensorConstant, TensorVariable, as_tensor_variable, constant, describe
 from .elemwise import DimShuffle
 
 __all__ = ["shape", "shape_i", "reshape", "flatten", "transpose", "dimshuffle", "swapaxes",
@@ -35,7 +35,8 @@ class Shape(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = np.asarray(inputs[0].shape, dtype="int64")
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         return [None]
 
 
@@ -56,7 +57,8 @@ class Shape_i(Op):  # noqa: N801  (Theano's name)
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = np.asarray(inputs[0].shape[self.i], dtype="int64")
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         return [None]
 
 
@@ -69,45 +71,46 @@ class MakeVector(Op):
         self.dtype = dtype
 
     def make_node(self, *scalars: Any) -> Apply:
-        scalars = [as_tensor_variable(s) for s in scalars]
-        for s in scalars:
+        given = [as_tensor_variable(s) for s in scalars]
+        for s in given:
             if s.ndim != 0:
                 raise TypeError(f"{self}: {s} is not a scalar ({s.type.short()})")
-        scalars = [s if s.dtype == self.dtype else _cast(s, self.dtype) for s in scalars]
-        out = TensorType(self.dtype, shape=(len(scalars),)).make_variable()
-        return Apply(self, scalars, [out])
+        entries = [s if s.dtype == self.dtype else _cast(s, self.dtype) for s in given]
+        out = TensorType(self.dtype, shape=(len(entries),)).make_variable()
+        return Apply(self, entries, [out])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = np.array(inputs, dtype=self.dtype)
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         g = output_grads[0]
         return [None if is_int(x.dtype) else g[i] for i, x in enumerate(inputs)]
 
 
-def _cast(x: Any, dtype: str) -> Any:
+def _cast(x: TensorVariable, dtype: str) -> TensorVariable:
     return MATH.cast(x, dtype)
 
 
-def make_vector(values: Sequence[Any], dtype: str = "int64") -> Variable:
+def make_vector(values: Sequence[Any], dtype: str = "int64") -> TensorVariable:
     return MakeVector(dtype)(*values)
 
 
-def shape(x: Any) -> Variable:
+def shape(x: Any) -> TensorVariable:
     return Shape()(x)
 
 
-def shape_i(x: Any, i: int) -> Variable:
+def shape_i(x: Any, i: int) -> TensorVariable:
     x = as_tensor_variable(x)
     if x.type.shape[i] is not None:
         return constant(x.type.shape[i], dtype="int64")
     return Shape_i(i)(x)
 
 
-def as_shape_vector(shape: Any) -> Variable:
+def as_shape_vector(shape: Any) -> TensorVariable:
     """A shape argument (ints, a sequence with symbolic entries, or an int vector) as one
     integer vector Variable."""
-    if isinstance(shape, Variable):
+    if isinstance(shape, TensorVariable):
         if shape.ndim != 1 or not is_int(shape.dtype):
             raise TypeError(f"reshape: shape must be an integer vector, got {shape.type}")
         return shape
@@ -134,20 +137,21 @@ class Reshape(Op):
             raise ValueError(f"{self}: shape has {shp.type.shape[0]} entries, not {self.ndim}")
         static: list[int | None] = [None] * self.ndim
         if isinstance(shp, TensorConstant):
-            static = [int(s) for s in shp.data]
-            if static.count(-1) > 1 or any(s < -1 for s in static):
-                raise ValueError(f"{self}: invalid shape {static}")
-            size = None if None in x.type.shape else int(np.prod(x.type.shape))
-            known = int(np.prod([s for s in static if s != -1]))
+            wanted = [int(s) for s in shp.data]
+            if wanted.count(-1) > 1 or any(s < -1 for s in wanted):
+                raise ValueError(f"{self}: invalid shape {wanted}")
+            dims = [s for s in x.type.shape if s is not None]
+            size = int(np.prod(dims)) if len(dims) == x.ndim else None
+            known = int(np.prod([s for s in wanted if s != -1]))
             if size is not None:
-                if -1 in static:
+                if -1 in wanted:
                     if known == 0 or size % known:
-                        raise ValueError(f"{self}: cannot reshape {x.type.short()} to {static}")
-                    static[static.index(-1)] = size // known
+                        raise ValueError(f"{self}: cannot reshape {x.type.short()} to {wanted}")
+                    wanted[wanted.index(-1)] = size // known
                 elif known != size:
                     raise ValueError(f"{self}: cannot reshape {x.type.short()} (size {size}) "
-                                     f"to {static} (size {known})")
-            static = [None if s == -1 else s for s in static]
+                                     f"to {wanted} (size {known})")
+            static = [None if s == -1 else s for s in wanted]
         elif shp.owner is not None and isinstance(shp.owner.op, MakeVector):
             static = [int(v.data) if isinstance(v, TensorConstant) and int(v.data) >= 0
                       else None for v in shp.owner.inputs]
@@ -162,12 +166,13 @@ class Reshape(Op):
             raise ValueError(f"{self} at node {node.uid}: cannot reshape array of shape "
                              f"{x.shape} (size {x.size}) into shape {tuple(shp)}") from None
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         x = inputs[0]
         return [reshape(output_grads[0], shape(x), ndim=x.ndim), None]
 
 
-def reshape(x: Any, newshape: Any, ndim: int | None = None) -> Variable:
+def reshape(x: Any, newshape: Any, ndim: int | None = None) -> TensorVariable:
     """``x`` with a new shape; ``ndim`` is required when ``newshape`` is a symbolic vector."""
     x = as_tensor_variable(x)
     shp = as_shape_vector(newshape)
@@ -178,7 +183,7 @@ def reshape(x: Any, newshape: Any, ndim: int | None = None) -> Variable:
     return Reshape(ndim)(x, shp)
 
 
-def flatten(x: Any, ndim: int | None = None, outdim: int | None = None) -> Variable:
+def flatten(x: Any, ndim: int | None = None, outdim: int | None = None) -> TensorVariable:
     """Keep the first ``ndim - 1`` dimensions, flatten the rest into one.
 
     ``outdim`` is Theano's older name for ``ndim`` (default 1).
@@ -202,19 +207,19 @@ def flatten(x: Any, ndim: int | None = None, outdim: int | None = None) -> Varia
     return reshape(x, lead + [last] if lead else [last], ndim=ndim)
 
 
-def dimshuffle(x: Any, pattern: Sequence[Any]) -> Variable:
+def dimshuffle(x: Any, pattern: Sequence[Any]) -> TensorVariable:
     x = as_tensor_variable(x)
     return DimShuffle(x.broadcastable, pattern)(x)
 
 
-def transpose(x: Any, axes: Sequence[int] | None = None) -> Variable:
+def transpose(x: Any, axes: Sequence[int] | None = None) -> TensorVariable:
     """Reverse the dimensions (or permute them by ``axes``)."""
     x = as_tensor_variable(x)
     order = list(range(x.ndim))[::-1] if axes is None else list(axes)
     return dimshuffle(x, order)
 
 
-def swapaxes(x: Any, axis1: int, axis2: int) -> Variable:
+def swapaxes(x: Any, axis1: int, axis2: int) -> TensorVariable:
     """``x`` with dimensions ``axis1`` and ``axis2`` exchanged (a DimShuffle view).
 
     >>> x = T.dtensor3('x'); T.swapaxes(x, 0, 2).eval({x: np.zeros((2, 3, 4))}).shape
@@ -229,7 +234,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Variable:
     return dimshuffle(x, order)
 
 
-def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Variable:
+def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> TensorVariable:
     """``x`` without its broadcastable (static length 1) dimensions, as Theano's ``squeeze``.
 
     ``axis`` drops those dimensions instead, declaring them broadcastable first: a dimension
@@ -252,19 +257,19 @@ def squeeze(x: Any, axis: int | Sequence[int] | None = None) -> Variable:
     return dimshuffle(x, [d for d in range(x.ndim) if d not in drop])
 
 
-def shape_padleft(x: Any, n_ones: int = 1) -> Variable:
+def shape_padleft(x: Any, n_ones: int = 1) -> TensorVariable:
     """Add ``n_ones`` broadcastable dimensions on the left."""
     x = as_tensor_variable(x)
     return dimshuffle(x, ["x"] * n_ones + list(range(x.ndim)))
 
 
-def shape_padright(x: Any, n_ones: int = 1) -> Variable:
+def shape_padright(x: Any, n_ones: int = 1) -> TensorVariable:
     """Add ``n_ones`` broadcastable dimensions on the right."""
     x = as_tensor_variable(x)
     return dimshuffle(x, list(range(x.ndim)) + ["x"] * n_ones)
 
 
-def shape_padaxis(x: Any, axis: int) -> Variable:
+def shape_padaxis(x: Any, axis: int) -> TensorVariable:
     """Insert one broadcastable dimension at ``axis``."""
     x = as_tensor_variable(x)
     if not -x.ndim - 1 <= axis <= x.ndim:
@@ -321,13 +326,14 @@ class Rebroadcast(Op):
                                  f"shape {x.shape}")
         output_storage[0][0] = x
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         # the gradient takes the input's pattern back on the axes this op changed
         x = inputs[0]
         return [_rebroadcast(output_grads[0], [(a, x.broadcastable[a]) for a, _ in self.axis])]
 
 
-def _rebroadcast(x: Any, pairs: Sequence[tuple[int, bool]]) -> Variable:
+def _rebroadcast(x: Any, pairs: Sequence[tuple[int, bool]]) -> TensorVariable:
     """``Rebroadcast`` of ``x``, left out when it changes nothing and folded into a
     Rebroadcast that ``x`` already comes from (Theano's ``apply_rebroadcast_opt``)."""
     x = as_tensor_variable(x)
@@ -343,7 +349,7 @@ def _rebroadcast(x: Any, pairs: Sequence[tuple[int, bool]]) -> Variable:
     return Rebroadcast(*changes)(x)
 
 
-def addbroadcast(x: Any, *axes: int) -> Variable:
+def addbroadcast(x: Any, *axes: int) -> TensorVariable:
     """``x`` with ``axes`` made broadcastable (checked to have length 1 at run time).
 
     >>> m = T.dmatrix('m'); T.addbroadcast(m, 0).broadcastable
@@ -352,7 +358,7 @@ def addbroadcast(x: Any, *axes: int) -> Variable:
     return _rebroadcast(x, [(a, True) for a in axes])
 
 
-def unbroadcast(x: Any, *axes: int) -> Variable:
+def unbroadcast(x: Any, *axes: int) -> TensorVariable:
     """``x`` with ``axes`` made not broadcastable (their length becomes unknown).
 
     >>> r = T.drow('r'); T.unbroadcast(r, 0).broadcastable
@@ -361,7 +367,7 @@ def unbroadcast(x: Any, *axes: int) -> Variable:
     return _rebroadcast(x, [(a, False) for a in axes])
 
 
-def patternbroadcast(x: Any, broadcastable: Sequence[bool]) -> Variable:
+def patternbroadcast(x: Any, broadcastable: Sequence[bool]) -> TensorVariable:
     """``x`` with the whole broadcastable pattern ``broadcastable``.
 
     >>> m = T.dmatrix('m'); T.patternbroadcast(m, (False, True)).broadcastable

@@ -5,16 +5,17 @@ Turning a Python index into these ops (``x[...]``, ``inc_subtensor``) is ``index
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..core.graph import Apply, Variable
+from ..core.graph import Apply
 from ..core.op import Op
 from ..core.tensor_math import MATH
 from ..core.types import TensorType, is_int
-from ..core.variable import as_tensor_variable, const_int, describe
+from ..core.variable import TensorVariable, as_tensor_variable, const_int, describe
 from .elemwise import sum_to
 
 __all__ = ["nonzero", "flatnonzero", "nonzero_values", "Subtensor", "IncSubtensor",
@@ -49,7 +50,7 @@ def _n_inputs(idx_list: tuple[Entry, ...]) -> int:
                for e in idx_list)
 
 
-def _check_index_inputs(op: Op, idx_list: tuple[Entry, ...], indices: list[Variable]) -> None:
+def _check_index_inputs(op: Op, idx_list: tuple[Entry, ...], indices: list[TensorVariable]) -> None:
     if len(indices) != _n_inputs(idx_list):
         raise TypeError(f"{op}: expects {_n_inputs(idx_list)} index inputs, got {len(indices)}")
     wanted = [p for e in idx_list for p in (e.parts() if isinstance(e, SliceEntry) else [e])
@@ -77,8 +78,7 @@ def _numpy_index(idx_list: tuple[Entry, ...], values: list[Any]) -> tuple:
     return tuple(out)
 
 
-def _slice_length(entry: SliceEntry, parts: list[Variable | None], size: int | None
-                  ) -> int | None:
+def _slice_length(parts: list[TensorVariable | None], size: int | None) -> int | None:
     """The static length of ``x[start:stop:step]`` along a dimension, when computable."""
     if all(p is None for p in parts):
         return size
@@ -91,9 +91,10 @@ def _slice_length(entry: SliceEntry, parts: list[Variable | None], size: int | N
     return len(range(*slice(*values).indices(size)))
 
 
-def _split_parts(idx_list: tuple[Entry, ...], indices: list[Variable]
-                 ) -> list[Variable | list[Variable | None]]:
-    """Group index inputs by entry: a Variable per scalar/array, a 3-list per slice."""
+def _split_parts(idx_list: tuple[Entry, ...], indices: list[TensorVariable]
+                 ) -> list[TensorVariable | list[TensorVariable | None]]:
+    """Group index inputs by entry: a Variable per scalar/array, a 3-list (start, stop,
+    step) per slice."""
     it = iter(indices)
     grouped: list[Any] = []
     for e in idx_list:
@@ -104,17 +105,16 @@ def _split_parts(idx_list: tuple[Entry, ...], indices: list[Variable]
     return grouped
 
 
-def _basic_shape(op: Op, x: Variable, idx_list: tuple[Entry, ...], indices: list[Variable]
-                 ) -> list[int | None]:
+def _basic_shape(op: Op, x: TensorVariable, idx_list: tuple[Entry, ...],
+                 indices: list[TensorVariable]) -> list[int | None]:
     if len(idx_list) > x.ndim:
         raise IndexError(f"{op}: too many indices ({len(idx_list)}) for {describe(x)}")
     shape: list[int | None] = []
-    for axis, (e, parts) in enumerate(zip(idx_list, _split_parts(idx_list, indices),
-                                          strict=True)):
+    for axis, parts in enumerate(_split_parts(idx_list, indices)):
         size = x.type.shape[axis]
-        if isinstance(e, SliceEntry):
+        if isinstance(parts, list):  # a slice
             try:
-                shape.append(_slice_length(e, parts, size))
+                shape.append(_slice_length(parts, size))
             except ValueError as err:
                 raise ValueError(f"{op}: {err}") from None
             continue
@@ -132,7 +132,7 @@ def _run_index(op: Op, node: Apply, x: np.ndarray, index: tuple) -> np.ndarray:
         raise IndexError(f"{op} at node {node.uid}: {err} (input shape {x.shape})") from None
 
 
-def _check_value_shape(op: Op, node: Apply, y_var: Variable, y: np.ndarray,
+def _check_value_shape(op: Op, node: Apply, y_var: TensorVariable, y: np.ndarray,
                        target: tuple[int, ...]) -> None:
     """``y`` must match the indexed region, broadcasting only where its type says so."""
     lead = len(target) - y.ndim
@@ -145,7 +145,7 @@ def _check_value_shape(op: Op, node: Apply, y_var: Variable, y: np.ndarray,
                              f"broadcastable)")
 
 
-def _prepare_value(op: Op, x: Variable, y: Any, region: TensorType) -> Variable:
+def _prepare_value(op: Op, x: TensorVariable, y: Any, region: TensorType) -> TensorVariable:
     """``y`` as a tensor of ``x``'s dtype, statically compatible with the indexed region."""
     y = as_tensor_variable(y)
     if y.dtype != x.dtype:
@@ -166,30 +166,38 @@ def _prepare_value(op: Op, x: Variable, y: Any, region: TensorType) -> Variable:
     return y
 
 
-def _zeros_like(x: Variable) -> Variable:
+def _zeros_like(x: TensorVariable) -> TensorVariable:
     return MATH.zeros_like(x)
 
 
-def _indexed(op: Any, x: Any, indices: tuple[Any, ...], region_shape: Any
-             ) -> tuple[Variable, list[Variable], TensorType]:
+# the static shape of ``x[idx]``: (op, x, idx_list, index inputs) -> shape
+RegionShape = Callable[[Op, TensorVariable, tuple[Entry, ...], list[TensorVariable]],
+                       list[int | None]]
+
+
+def _indexed(op: Subtensor | AdvancedSubtensor | _IndexedUpdate, x: Any,
+             indices: tuple[Any, ...], region_shape: RegionShape
+             ) -> tuple[TensorVariable, list[TensorVariable], TensorType]:
     """``x``, its checked index inputs, and the type of the region ``x[idx]`` for an op with
     an ``idx_list`` (``region_shape`` is ``_basic_shape`` or ``_advanced_shape``)."""
-    x = as_tensor_variable(x)
+    tensor = as_tensor_variable(x)
     checked = [as_tensor_variable(i) for i in indices]
     _check_index_inputs(op, op.idx_list, checked)
-    shape = region_shape(op, x, op.idx_list, checked)
-    return x, checked, TensorType(x.dtype, shape=shape)
+    shape = region_shape(op, tensor, op.idx_list, checked)
+    return tensor, checked, TensorType(tensor.dtype, shape=shape)
 
 
-def _read_grad(x: Variable, g: Variable, indices: list[Variable], inc: Op) -> list[Any]:
+def _read_grad(x: TensorVariable, g: TensorVariable, indices: list[TensorVariable], inc: Op
+               ) -> list[TensorVariable | None]:
     """Gradient of reading ``x[idx]``: scatter ``g`` back into zeros shaped like ``x``."""
-    none = [None] * len(indices)
+    none: list[TensorVariable | None] = [None] * len(indices)
     if is_int(x.dtype):
         return [None, *none]
     return [inc(_zeros_like(x), g, *indices), *none]
 
 
-def _update_grad(op: Any, inputs: list[Any], g: Variable, read: Op, setter: Op) -> list[Any]:
+def _update_grad(op: _IndexedUpdate | AdvancedIncSubtensor1, inputs: list[TensorVariable],
+                 g: TensorVariable, read: Op, setter: Op) -> list[TensorVariable | None]:
     """Gradient of ``x`` with ``x[idx]`` incremented by (or set to) ``y``.
 
     ``read`` indexes like ``op`` and ``setter`` is ``op``'s set form: setting leaves the
@@ -197,7 +205,7 @@ def _update_grad(op: Any, inputs: list[Any], g: Variable, read: Op, setter: Op) 
     ``y`` gets ``g[idx]`` summed back to its own (broadcast) shape.
     """
     x, y, *indices = inputs
-    none = [None] * len(indices)
+    none: list[TensorVariable | None] = [None] * len(indices)
     if is_int(x.dtype):
         return [None, None, *none]
     gx = setter(g, _zeros_like(y), *indices) if op.set_instead_of_inc else g
@@ -229,7 +237,8 @@ class Subtensor(Op):
         # the trailing Ellipsis keeps a 0-d result a view, not a NumPy scalar
         output_storage[0][0] = _run_index(self, node, inputs[0], index + (Ellipsis,))
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         return _read_grad(inputs[0], output_grads[0], inputs[1:], IncSubtensor(self.idx_list))
 
 
@@ -242,7 +251,7 @@ class _IndexedUpdate(Op):
     """
 
     __props__ = ("idx_list", "inplace", "set_instead_of_inc")
-    region_shape: Any = None
+    region_shape: RegionShape
 
     def __init__(self, idx_list: tuple[Entry, ...], inplace: bool = False,
                  set_instead_of_inc: bool = False):
@@ -278,13 +287,14 @@ class IncSubtensor(_IndexedUpdate):
             view += y
         output_storage[0][0] = out
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         return _update_grad(self, inputs, output_grads[0], Subtensor(self.idx_list),
                             IncSubtensor(self.idx_list, set_instead_of_inc=True))
 
 
 # -- integer-array indexing -------------------------------------------------------------------
-def _check_int_vector(op: Op, ilist: Variable) -> None:
+def _check_int_vector(op: Op, ilist: TensorVariable) -> None:
     if ilist.ndim != 1 or not is_int(ilist.dtype) or ilist.dtype == "bool":
         raise TypeError(f"{op}: index must be an integer vector, got {describe(ilist)}")
 
@@ -304,7 +314,8 @@ class AdvancedSubtensor1(Op):
         x, ilist = inputs
         output_storage[0][0] = _run_index(self, node, x, ilist)
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         return _read_grad(inputs[0], output_grads[0], inputs[1:], AdvancedIncSubtensor1())
 
 
@@ -343,7 +354,8 @@ class AdvancedIncSubtensor1(Op):
             np.add.at(out, ilist, y)
         output_storage[0][0] = out
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         return _update_grad(self, inputs, output_grads[0], AdvancedSubtensor1(),
                             AdvancedIncSubtensor1(set_instead_of_inc=True))
 
@@ -355,30 +367,32 @@ def _check_bounds(op: Op, node: Apply, x: np.ndarray, ilist: np.ndarray) -> None
                          f"(input shape {x.shape})")
 
 
-def _advanced_shape(op: Op, x: Variable, idx_list: tuple[Entry, ...], indices: list[Variable]
-                    ) -> list[int | None]:
+def _advanced_shape(op: Op, x: TensorVariable, idx_list: tuple[Entry, ...],
+                    indices: list[TensorVariable]) -> list[int | None]:
     """NumPy's rule: the broadcast shape of the integer arrays replaces their dimensions in
     place when they are adjacent, else it goes first; slices keep their dimensions."""
     if len(idx_list) > x.ndim:
         raise IndexError(f"{op}: too many indices ({len(idx_list)}) for {describe(x)}")
     grouped = _split_parts(idx_list, indices)
     arrays = [k for k, e in enumerate(idx_list) if e == ARRAY]
-    bdim = max(grouped[k].ndim for k in arrays)
+    index_arrays = [v for e, v in zip(idx_list, grouped, strict=True)
+                    if e == ARRAY and isinstance(v, TensorVariable)]
+    bdim = max(v.ndim for v in index_arrays)
     bshape: list[int | None] = []
     for axis in range(bdim):
-        sizes = [grouped[k].type.shape[axis - bdim + grouped[k].ndim] for k in arrays
-                 if axis - bdim + grouped[k].ndim >= 0]
+        sizes = [v.type.shape[axis - bdim + v.ndim] for v in index_arrays
+                 if axis - bdim + v.ndim >= 0]
         known = set(sizes) - {None, 1}
         if len(known) > 1:
             raise IndexError(f"{op}: index arrays do not broadcast together ("
-                             f"{', '.join(describe(grouped[k]) for k in arrays)})")
+                             f"{', '.join(describe(v) for v in index_arrays)})")
         bshape.append(known.pop() if known else (1 if all(s == 1 for s in sizes) else None))
     before: list[int | None] = []
     after: list[int | None] = []
-    for axis, (e, parts) in enumerate(zip(idx_list, grouped, strict=True)):
-        if isinstance(e, SliceEntry):
+    for axis, parts in enumerate(grouped):
+        if isinstance(parts, list):  # a slice
             (before if axis < arrays[0] else after).append(
-                _slice_length(e, parts, x.type.shape[axis]))
+                _slice_length(parts, x.type.shape[axis]))
     after += list(x.type.shape[len(idx_list):])
     if arrays == list(range(arrays[0], arrays[-1] + 1)):
         return before + bshape + after
@@ -404,7 +418,8 @@ class AdvancedSubtensor(Op):
         index = _numpy_index(self.idx_list, inputs[1:])
         output_storage[0][0] = np.asarray(_run_index(self, node, inputs[0], index))
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         return _read_grad(inputs[0], output_grads[0], inputs[1:],
                           AdvancedIncSubtensor(self.idx_list))
 
@@ -430,7 +445,8 @@ class AdvancedIncSubtensor(_IndexedUpdate):
             np.add.at(out, index, y)
         output_storage[0][0] = out
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         return _update_grad(self, inputs, output_grads[0], AdvancedSubtensor(self.idx_list),
                             AdvancedIncSubtensor(self.idx_list, set_instead_of_inc=True))
 
@@ -451,7 +467,8 @@ class Nonzero(Op):
         a = inputs[0]
         output_storage[0][0] = np.array(np.nonzero(a), dtype="int64").reshape(a.ndim, -1)
 
-    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable | None]:
         return [None]  # integer positions: piecewise constant
 
 
@@ -467,13 +484,13 @@ def nonzero(a: Any, return_matrix: bool = False) -> Any:
     return tuple(matrix[i] for i in range(matrix.type.shape[0]))
 
 
-def flatnonzero(a: Any) -> Variable:
+def flatnonzero(a: Any) -> TensorVariable:
     """Indices of the nonzero elements of the flattened ``a``."""
     a = as_tensor_variable(a)
     return nonzero(a.flatten(), return_matrix=True)[0]
 
 
-def nonzero_values(a: Any) -> Variable:
+def nonzero_values(a: Any) -> TensorVariable:
     """The nonzero elements of ``a``, flattened: ``a.flatten()[flatnonzero(a)]``."""
     a = as_tensor_variable(a)
     return a.flatten()[flatnonzero(a)]

@@ -15,7 +15,7 @@ from typing import Any
 from ...core.graph import Apply, Constant, Variable, ancestors, clone_graph, next_uid, toposort
 from ...core.shared import SharedVariable
 from ...core.types import TensorType
-from ...core.variable import as_tensor_variable, constant
+from ...core.variable import TensorVariable, as_tensor_variable, constant
 from ..math import cast
 from ..random import RandomVariable
 from ..shape import shape_padleft
@@ -28,11 +28,11 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _step_var(stack: Variable, name: str) -> Variable:
+def _step_var(stack: TensorVariable, name: str) -> TensorVariable:
     return TensorType(stack.dtype, shape=stack.type.shape[1:])(name)
 
 
-def _sequences(sequences: Any) -> list[tuple[Variable, tuple[int, ...]]]:
+def _sequences(sequences: Any) -> list[tuple[TensorVariable, tuple[int, ...]]]:
     out = []
     for k, item in enumerate(_as_list(sequences)):
         taps: Sequence[int] = [0]
@@ -47,9 +47,9 @@ def _sequences(sequences: Any) -> list[tuple[Variable, tuple[int, ...]]]:
     return out
 
 
-def _outputs_info(outputs_info: Any) -> list[tuple[Variable, tuple[int, ...]] | None]:
+def _outputs_info(outputs_info: Any) -> list[tuple[TensorVariable, tuple[int, ...]] | None]:
     """Per output: ``(initial window, taps)`` for a recurrence, None for a mapped output."""
-    out: list[tuple[Variable, tuple[int, ...]] | None] = []
+    out: list[tuple[TensorVariable, tuple[int, ...]] | None] = []
     for k, item in enumerate(_as_list(outputs_info)):
         taps: Sequence[int] = [-1]
         if isinstance(item, dict):
@@ -72,7 +72,7 @@ def _outputs_info(outputs_info: Any) -> list[tuple[Variable, tuple[int, ...]] | 
     return out
 
 
-def _split_return(result: Any) -> tuple[list[Variable], dict]:
+def _split_return(result: Any) -> tuple[list[TensorVariable], dict]:
     """The step function returns outputs, ``(outputs, updates)`` or just ``updates``."""
     if isinstance(result, dict):
         return [], dict(result)
@@ -82,8 +82,8 @@ def _split_return(result: Any) -> tuple[list[Variable], dict]:
     return [as_tensor_variable(o) for o in _as_list(result)], {}
 
 
-def _random_states(outputs: list[Variable], first_uid: int, known: dict,
-                   blockers: Sequence[Variable]) -> dict:
+def _random_states(outputs: list[TensorVariable], first_uid: int, known: dict,
+                   blockers: Sequence[TensorVariable]) -> dict:
     """Random-state shared variables (those with a ``default_update``) read by draws in the
     step graph, with the state each draw leaves: they become per-step recurrences.
 
@@ -109,11 +109,11 @@ def _is_draw(node: Apply, first_uid: int) -> bool:
     return node.uid >= first_uid or isinstance(node.op, RandomVariable)
 
 
-def _made_by_step(var: Variable, first_uid: int) -> bool:
+def _made_by_step(var: TensorVariable, first_uid: int) -> bool:
     return var.owner is not None and var.owner.uid >= first_uid
 
 
-def _new_state(node: Apply, state: Variable, update: Variable) -> Variable:
+def _new_state(node: Apply, state: TensorVariable, update: TensorVariable) -> TensorVariable:
     """The state ``node`` leaves behind: its own new-state output for a draw (a former scan
     may have pointed ``default_update`` at its loop's final state), else ``default_update``."""
     if isinstance(node.op, RandomVariable) and update.owner is not node:
@@ -121,12 +121,12 @@ def _new_state(node: Apply, state: Variable, update: Variable) -> Variable:
     return update
 
 
-def _free_variables(outputs: list[Variable], inner: set[int],
-                    first: Sequence[Variable]) -> list[Variable]:
+def _free_variables(outputs: list[TensorVariable], inner: set[int],
+                    first: Sequence[TensorVariable]) -> list[TensorVariable]:
     """Outer Variables the step graph reads: inputs of step-dependent nodes that do not
     depend on the step themselves (so loop-invariant work is computed once, outside)."""
     depends = set(inner)
-    free: dict[int, Variable] = {id(v): v for v in first if not isinstance(v, Constant)}
+    free: dict[int, TensorVariable] = {id(v): v for v in first if not isinstance(v, Constant)}
     for node in toposort(outputs):
         if not any(id(i) in depends for i in node.inputs):
             continue
@@ -159,8 +159,7 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
     """
     seqs = _sequences(sequences)
     infos = _outputs_info(outputs_info)
-    nonseqs = [v if isinstance(v, Variable) else as_tensor_variable(v)
-               for v in _as_list(non_sequences)]
+    nonseqs = [as_tensor_variable(v) for v in _as_list(non_sequences)]
     label = f"scan {name!r}" if name else "scan"
 
     seq_vars = [[_step_var(s, f"{s.name or 'seq'}[t{k:+d}]") for k in taps] for s, taps in seqs]
@@ -182,7 +181,7 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
     rec_outs = [o for o, i in zip(outs, infos, strict=True) if i is not None]
     rec_inits = [i[0] for i in infos if i is not None]
     rec_taps = [i[1] for i in infos if i is not None]
-    replace: dict[Variable, Variable] = {}
+    replace: dict[Variable, TensorVariable] = {}
     for shared_var, update in updates.items():
         if not isinstance(shared_var, SharedVariable):
             raise TypeError(f"{label}: updates returned by fn must be for shared variables, "
@@ -217,6 +216,7 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
                        share_unchanged=True)
     inner_outs = [memo.get(o, o) for o in inner_outs]
 
+    steps: TensorVariable
     if n_steps is None:
         if not seqs:
             raise ValueError(f"{label}: give n_steps when there are no sequences")

@@ -13,12 +13,12 @@ vector-Jacobian product of ``f`` at step ``t``:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ...core.gradient import grad
 from ...core.graph import Variable, clone_graph
 from ...core.types import TensorType, is_float
-from ...core.variable import constant
+from ...core.variable import TensorVariable, constant
 from ..indexing import inc_subtensor
 from ..join import concatenate
 from ..math import add, maximum, minimum, zeros_like
@@ -29,12 +29,12 @@ if TYPE_CHECKING:
     from .op import Scan
 
 
-def _step(var: Variable, name: str) -> Variable:
+def _step(var: TensorVariable, name: str) -> TensorVariable:
     return TensorType(var.dtype, shape=var.type.shape[1:])(name)
 
 
-def scan_grad(op: Scan, inputs: list[Variable], outputs: list[Variable],
-              output_grads: list[Variable]) -> list[Any]:
+def scan_grad(op: Scan, inputs: list[TensorVariable], outputs: list[TensorVariable],
+              output_grads: list[TensorVariable]) -> list[TensorVariable | None]:
     info = op.info
     _, seqs, inits, nonseqs = op.split_outer(inputs)
     in_seqs, in_recs, in_nonseqs = op.split_inner()
@@ -45,7 +45,7 @@ def scan_grad(op: Scan, inputs: list[Variable], outputs: list[Variable],
     float_outs = [o for o in range(len(outputs)) if is_float(outputs[o].dtype)]
     float_seqs = [i for i, s in enumerate(seqs) if is_float(s.dtype)]
     float_ws = [p for p, w in enumerate(nonseqs) if is_float(w.dtype)]
-    nothing: list[Any] = [None] * len(inputs)
+    nothing: list[TensorVariable | None] = [None] * len(inputs)
     if not float_outs or not (float_recs or float_seqs or float_ws):
         return nothing
 
@@ -63,7 +63,7 @@ def scan_grad(op: Scan, inputs: list[Variable], outputs: list[Variable],
     memo = clone_graph(op.inner_outputs, replace=dict(zip(forward, backward, strict=True)),
                        share_unchanged=True)
     step_outs = [memo.get(o, o) for o in op.inner_outputs]
-    known: dict[Variable, Variable] = {}
+    known: dict[Variable, TensorVariable] = {}
     for o in float_outs:
         total = b_g[o]
         if o < n_recs:
@@ -120,7 +120,9 @@ def scan_grad(op: Scan, inputs: list[Variable], outputs: list[Variable],
     for (i, a), e in zip(wrt_seq, e_stacks, strict=True):
         lo, _ = seq_span(info.seq_taps[i])
         k = info.seq_taps[i][a]
-        prev = result[1 + i] if result[1 + i] is not None else zeros_like(seqs[i])
+        prev = result[1 + i]
+        if prev is None:
+            prev = zeros_like(seqs[i])
         if info.go_backwards:
             start = shape_i(seqs[i], 0) - n - k + lo
             result[1 + i] = inc_subtensor(prev[start:start + n_b], e)
@@ -131,7 +133,9 @@ def scan_grad(op: Scan, inputs: list[Variable], outputs: list[Variable],
         size = window(info.rec_taps[j])
         first = maximum(n + k, 0)
         pos = 1 + info.n_seqs + j
-        prev = result[pos] if result[pos] is not None else zeros_like(inits[j])
+        prev = result[pos]
+        if prev is None:
+            prev = zeros_like(inits[j])
         tail = d[first:n_b][::-1]
         result[pos] = inc_subtensor(prev[n - n_b + size + k:n - first + size + k], tail)
     for p, acc in zip(float_ws, acc_stacks, strict=True):

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from ...core.graph import Apply, Variable
+from ...core.graph import Apply
 from ...core.inner_graph import REFERENCE
 from ...core.op import InnerCompiler, Op
 from ...core.types import TensorType
-from ...core.variable import as_tensor_variable
+from ...core.variable import TensorVariable, as_tensor_variable
 from .grad import scan_grad
 from .info import ScanInfo, seq_span, window
 
@@ -30,7 +30,7 @@ class Scan(Op):
     Each Scan is its own op (equality is identity): two loops never merge.
     """
 
-    def __init__(self, inner_inputs: list[Variable], inner_outputs: list[Variable],
+    def __init__(self, inner_inputs: list[TensorVariable], inner_outputs: list[TensorVariable],
                  info: ScanInfo, mode: Any = None):
         n_in = sum(map(len, info.seq_taps)) + sum(map(len, info.rec_taps)) + info.n_nonseq
         if len(inner_inputs) != n_in or len(inner_outputs) != info.n_recs + info.n_nitsot:
@@ -64,7 +64,8 @@ class Scan(Op):
         inits = inputs[1 + info.n_seqs:1 + info.n_seqs + info.n_recs]
         return inputs[0], list(seqs), list(inits), list(inputs[1 + info.n_seqs + info.n_recs:])
 
-    def split_inner(self) -> tuple[list[list[Variable]], list[list[Variable]], list[Variable]]:
+    def split_inner(self) -> tuple[list[list[TensorVariable]], list[list[TensorVariable]],
+                                   list[TensorVariable]]:
         """Inner inputs grouped: per sequence (one per tap), per recurrence, non-sequences."""
         rest = list(self.inner_inputs)
         seqs = []
@@ -80,14 +81,14 @@ class Scan(Op):
     # -- the contract ----------------------------------------------------------------------
     def make_node(self, n_steps: Any, *outer: Any) -> Apply:
         info = self.info
-        n_steps = as_tensor_variable(n_steps)
-        if n_steps.ndim != 0 or n_steps.dtype != "int64":
-            raise TypeError(f"{self}: n_steps must be an int64 scalar, got {n_steps.type}")
-        outer = [as_tensor_variable(v) for v in outer]
-        if len(outer) != info.n_seqs + info.n_recs + info.n_nonseq:
+        steps = as_tensor_variable(n_steps)
+        if steps.ndim != 0 or steps.dtype != "int64":
+            raise TypeError(f"{self}: n_steps must be an int64 scalar, got {steps.type}")
+        values = [as_tensor_variable(v) for v in outer]
+        if len(values) != info.n_seqs + info.n_recs + info.n_nonseq:
             raise TypeError(f"{self}: expected {info.n_seqs + info.n_recs + info.n_nonseq} "
-                            f"outer inputs after n_steps, got {len(outer)}")
-        _, seqs, inits, nonseqs = self.split_outer([n_steps, *outer])
+                            f"outer inputs after n_steps, got {len(values)}")
+        _, seqs, inits, nonseqs = self.split_outer([steps, *values])
         inner_seqs, inner_recs, inner_nonseqs = self.split_inner()
         for k, (seq, taps) in enumerate(zip(seqs, inner_seqs, strict=True)):
             _check_stack(self, f"sequence {k}", seq, taps[0])
@@ -98,7 +99,7 @@ class Scan(Op):
                 raise TypeError(f"{self}: non-sequence {k} is {var.type}, the inner graph "
                                 f"expects {inner.type}")
         outs = [TensorType(o.dtype, shape=(None, *o.type.shape))() for o in self.inner_outputs]
-        return Apply(self, [n_steps, *outer], outs)
+        return Apply(self, [steps, *values], outs)
 
     def step_function(self, compiler: InnerCompiler) -> Callable[..., list[Any]]:
         """The inner graph as a function from ``compiler``, made on first use (per compiler
@@ -157,7 +158,7 @@ class Scan(Op):
             bufs.append(buf)
         mapped: list[Any] = [None] * info.n_nitsot
         for t in range(n):
-            args = []
+            args: list[Any] = []
             for seq, taps, (lo, _) in zip(seqs, info.seq_taps, spans, strict=True):
                 args.extend(seq[t + k - lo, ...] for k in taps)
             for buf, taps, size in zip(bufs, info.rec_taps, windows, strict=True):
@@ -181,12 +182,12 @@ class Scan(Op):
                 mapped[m] = np.empty((0, *shape), dtype=node.outputs[info.n_recs + m].dtype)
             output_storage[info.n_recs + m][0] = mapped[m]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable],
-             output_grads: list[Variable]) -> list[Any]:
+    def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
+             output_grads: list[TensorVariable]) -> list[TensorVariable | None]:
         return scan_grad(self, inputs, outputs, output_grads)
 
 
-def _check_stack(op: Scan, what: str, outer: Variable, inner: Variable) -> None:
+def _check_stack(op: Scan, what: str, outer: TensorVariable, inner: TensorVariable) -> None:
     if outer.dtype != inner.dtype or outer.ndim != inner.ndim + 1:
         raise TypeError(f"{op}: {what} is {outer.type}; the inner graph needs a stack of "
                         f"{inner.type} steps (dtype {inner.dtype}, {inner.ndim + 1} dimensions)")
