@@ -13,20 +13,21 @@ import hashlib
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..codegen.cuda_render import CudaRenderer, RankedKernel, with_rank
 from ..codegen.kernel import Kernel, reduce_layout
+from ..codegen.plan import plan
 from ..config import config
+from ..core.fgraph import FunctionGraph
 from ..core.graph import Apply, Constant, Variable
 from ..core.inner_graph import REFERENCE
 from ..core.op import InnerCompiler
-from ..link.c_linker import fused_prologue, plan
-from ..link.linker import python_source
-from ..ops.elemwise import DimShuffle, check_broadcast
+from ..link.kernel_linker import Cells, KernelLinker, Operands, Profile, Thunk
+from ..ops.elemwise import check_broadcast
 from . import blas
 from .device import device_properties, is_device_array, require_cupy, to_device, to_host
 from .transfer import SHAPE_READERS
@@ -43,7 +44,7 @@ def source_key(source: str) -> str:
     return hashlib.sha256((source + "\0" + " ".join(NVRTC_OPTIONS)).encode()).hexdigest()
 
 
-def load(source: str, profile: Any = None) -> Any:
+def load(source: str, profile: Profile | None = None) -> Any:
     """The compiled module for ``source``: from memory, else built (CuPy's disk cache makes a
     rebuild in a new process a cache hit)."""
     key = source_key(source)
@@ -76,9 +77,10 @@ def _save_source(key: str, source: str) -> None:
         pass  # the cache folder is a convenience; the module is built from memory
 
 
-def ranked_plan(fgraph: Any, nodes: list[Apply]) -> tuple[dict[Apply, RankedKernel],
-                                                           dict[Apply, Apply]]:
-    """The C linker's plan (same kernels, same prologue fusion), each kernel given its rank."""
+def ranked_plan(fgraph: FunctionGraph, nodes: Sequence[Apply]
+                ) -> tuple[dict[Apply, RankedKernel], dict[Apply, Apply]]:
+    """``codegen.plan.plan`` (the C linker's kernels and prologue fusion), each kernel given
+    the rank it loops over."""
     kernels, absorbed = plan(fgraph, nodes)
     ranked = {}
     for node, kern in kernels.items():
@@ -87,8 +89,8 @@ def ranked_plan(fgraph: Any, nodes: list[Apply]) -> tuple[dict[Apply, RankedKern
     return ranked, absorbed
 
 
-def render_source(fgraph: Any, nodes: list[Apply], renderer: CudaRenderer | None = None
-                  ) -> tuple[str, dict[Apply, str]]:
+def render_source(fgraph: FunctionGraph, nodes: Sequence[Apply],
+                  renderer: CudaRenderer | None = None) -> tuple[str, dict[Apply, str]]:
     """(the module's CUDA source, each kernel node's part of it) — no GPU needed."""
     renderer = renderer or CudaRenderer()
     kernels, absorbed = ranked_plan(fgraph, nodes)
@@ -99,105 +101,108 @@ def render_source(fgraph: Any, nodes: list[Apply], renderer: CudaRenderer | None
     return source, by_node
 
 
-class CudaLinker:
-    """Kernels for elementwise/reduction nodes, cuBLAS for Dot/Gemm, host ``perform`` for the
-    rest. Values move to the device where a device node reads them and back where a host node
-    or (without the ``gpu`` pass) a graph output does; with the pass, transfers are nodes."""
+class CudaLinker(KernelLinker):
+    """Kernels for elementwise/reduction nodes, cuBLAS for Dot/Gemm, device views for
+    DimShuffle, host ``perform`` for the rest. Values move to the device where a device node
+    reads them and back where a host node or (without the ``gpu`` pass) a graph output does;
+    with the pass, transfers are nodes."""
 
     name = "cuda"
+    blas_note = "/* cuBLAS through cupy.matmul */\n"
 
     def __init__(self, renderer: CudaRenderer | None = None):
         self.renderer = renderer or CudaRenderer()
 
-    def make_thunks(self, fgraph: Any, nodes: list[Apply], storage: dict[Variable, list],
-                    profile: Any = None, compiler: InnerCompiler = REFERENCE
-                    ) -> tuple[list[Any], dict[Apply, str]]:
+    def make_thunks(self, fgraph: FunctionGraph, nodes: list[Apply],
+                    storage: dict[Variable, list], profile: Profile | None = None,
+                    compiler: InnerCompiler = REFERENCE) -> tuple[list[Thunk], dict[Apply, str]]:
         require_cupy("the CUDA linker (device='cuda', mode='GPU')")
-        start = time.perf_counter()
-        kernels, absorbed = ranked_plan(fgraph, nodes)
-        source = self.renderer.render_module(list(kernels.values()))
+        return super().make_thunks(fgraph, nodes, storage, profile, compiler)
+
+    def plan(self, fgraph: FunctionGraph, nodes: Sequence[Apply]
+             ) -> tuple[dict[Apply, RankedKernel], dict[Apply, Apply]]:
+        return ranked_plan(fgraph, nodes)
+
+    def load_module(self, kernels: list[Kernel], profile: Profile | None, start: float) -> Any:
+        source = self.renderer.render_module(kernels)
         if profile is not None:
             profile.record_phase("codegen", time.perf_counter() - start)
-        module = load(source, profile) if kernels else None
-        outputs = set(fgraph.outputs)
-        device_consts: dict[Variable, list] = {}
+        return load(source, profile)
 
-        def cells_in(node: Apply) -> list[list]:
-            cells = []
-            for v in node.inputs:
-                if isinstance(v, Constant):   # uploaded once, at link time
-                    if v not in device_consts:
-                        device_consts[v] = [to_device(v.data, v.dtype)]
-                    cells.append(device_consts[v])
+    def operand_cells(self, storage: dict[Variable, list]) -> Operands:
+        """Storage cells, except that a constant is uploaded once, at link time."""
+        uploaded: dict[Variable, list] = {}
+
+        def cells(variables: Sequence[Variable]) -> Cells:
+            found = []
+            for v in variables:
+                if isinstance(v, Constant):
+                    if v not in uploaded:
+                        uploaded[v] = [to_device(v.data, v.type.dtype)]
+                    found.append(uploaded[v])
                 else:
-                    cells.append(storage[v])
-            return cells
+                    found.append(storage[v])
+            return found
 
-        thunks: list[Callable[[], None]] = []
-        sources: dict[Apply, str] = {}
-        for node in nodes:
-            out_cells = [storage[v] for v in node.outputs]
-            to_host_outs = [v in outputs and not isinstance(v.type, GpuTensorType)
-                            for v in node.outputs]
-            reads: list[Variable] | None = None
-            if node in absorbed:
-                thunks.append(fused_prologue)
-                sources[node] = self.renderer.render_kernel(kernels[absorbed[node]])
-                continue
-            if node in kernels:
-                kern = kernels[node]
-                sources[node] = self.renderer.render_kernel(kern)
-                if kern.reduce is None:
-                    thunk = elemwise_thunk(node, kern, module, cells_in(node), out_cells)
-                else:
-                    pro = next((p for p, r in absorbed.items() if r is node), None)
-                    cells = cells_in(pro) if pro is not None else cells_in(node)
-                    thunk = reduce_thunk(node, pro, kern, module, cells, out_cells)
-                    reads = list(pro.inputs) if pro is not None else None
-            elif isinstance(node.op, (GpuFromHost, HostFromGpu)):
-                thunk = node.op.make_thunk(node, [storage[v] for v in node.inputs], out_cells)
-                sources[node] = python_source(node)
-            elif blas.handles(node):
-                thunk = blas.make_thunk(node, cells_in(node), out_cells)
-                sources[node] = "/* cuBLAS through cupy.matmul */\n" + python_source(node)
-            elif isinstance(node.op, DimShuffle):
-                thunk = dimshuffle_thunk(node, storage[node.inputs[0]], out_cells)
-                sources[node] = python_source(node)
-            else:
-                thunk = host_thunk(node, [storage[v] for v in node.inputs], out_cells)
-                sources[node] = python_source(node)
-                to_host_outs = [False] * len(node.outputs)
-            if any(to_host_outs):
-                thunk = _downloading(thunk, out_cells, to_host_outs)
-            if reads is not None:  # errors name what the kernel reads
-                thunk.reads = reads  # type: ignore[attr-defined]
-            thunks.append(thunk)
-        return thunks, sources
+        return cells
+
+    def elemwise_thunk(self, node: Apply, kern: Kernel, module: Any, k: int,
+                       in_cells: Cells, out_cells: Cells) -> Thunk:
+        return elemwise_thunk(node, kern, module, in_cells, out_cells)
+
+    def reduce_thunk(self, node: Apply, prologue: Apply | None, kern: Kernel, module: Any,
+                     k: int, in_cells: Cells, out_cells: Cells) -> Thunk:
+        return reduce_thunk(node, prologue, kern, module, in_cells, out_cells)
+
+    def blas_thunk(self, node: Apply, operands: Operands, out_cells: Cells) -> Thunk | None:
+        if not blas.handles(node):
+            return None
+        return blas.make_thunk(node, operands(node.inputs), out_cells)
+
+    def view_thunk(self, node: Apply, in_cells: Cells, out_cells: Cells) -> Thunk:
+        return dimshuffle_thunk(node, in_cells[0], out_cells)
+
+    def op_thunk(self, node: Apply, in_cells: Cells, out_cells: Cells,
+                 compiler: InnerCompiler) -> Thunk:
+        if isinstance(node.op, (GpuFromHost, HostFromGpu)):
+            return node.op.make_thunk(node, in_cells, out_cells, compiler=compiler)
+        return host_thunk(node, in_cells, out_cells, compiler)
+
+    def host_outputs(self, node: Apply, thunk: Thunk, out_cells: Cells,
+                     outputs: set[Variable]) -> Thunk:
+        """Without the ``gpu`` pass a graph output made on the device comes back as NumPy."""
+        picked = [cell for v, cell in zip(node.outputs, out_cells, strict=True)
+                  if v in outputs and not isinstance(v.type, GpuTensorType)]
+        if not picked:
+            return thunk
+
+        def run() -> None:
+            thunk()
+            for cell in picked:
+                cell[0] = to_host(cell[0])
+
+        return run
 
 
-def _downloading(thunk: Callable[[], None], cells: list[list], which: list[bool]
-                 ) -> Callable[[], None]:
-    """Without the ``gpu`` pass a graph output made on the device comes back as NumPy."""
-    picked = [c for c, w in zip(cells, which, strict=True) if w]
-
-    def run() -> None:
-        thunk()
-        for cell in picked:
-            cell[0] = to_host(cell[0])
-
-    return run
-
-
-def host_thunk(node: Apply, in_cells: list[list], out_cells: list[list]) -> Callable[[], None]:
-    """A host op: device inputs are copied back first (shape readers only read ``.shape``)."""
-    perform = node.op.perform
+def host_thunk(node: Apply, in_cells: Cells, out_cells: Cells, compiler: InnerCompiler
+               ) -> Thunk:
+    """A host op: device inputs are copied back first (shape readers only read ``.shape``);
+    the op's own thunk runs on the copies (inner graphs compiled by ``compiler``)."""
+    host_cells: Cells = [[None] for _ in in_cells]
+    run = node.op.make_thunk(node, host_cells, out_cells, compiler=compiler)
     reads_shape_only = isinstance(node.op, SHAPE_READERS)
 
     def thunk() -> None:
-        values = [c[0] for c in in_cells]
-        if not reads_shape_only:
-            values = [to_host(v) if is_device_array(v) else v for v in values]
-        perform(node, values, out_cells)
+        for cell, host in zip(in_cells, host_cells, strict=True):
+            value = cell[0]
+            if not reads_shape_only and is_device_array(value):
+                value = to_host(value)
+            host[0] = value
+        try:
+            run()
+        finally:  # the copies are not kept between calls
+            for host in host_cells:
+                host[0] = None
 
     return thunk
 

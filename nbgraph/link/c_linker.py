@@ -1,5 +1,6 @@
 """The C linker: elementwise and reduction nodes become kernels in one C file per graph, built
-through the cache and loaded with cffi; every other node runs its Python ``perform``.
+through the cache and loaded with cffi; Dot/Gemm call NumPy's BLAS (c_blas.py), DimShuffle is
+a view, every other node runs its Python ``perform``. The loop over nodes is KernelLinker's.
 
 Calls go through cffi's ABI mode (``dlopen``): the module needs no Python headers, so a cold
 compile is one small gcc run, and a call costs about as much as an API-mode call once the
@@ -14,30 +15,21 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..codegen.c_render import CStyleRenderer
-from ..codegen.kernel import (
-    Kernel,
-    NotCompilable,
-    lower_elemwise,
-    lower_reduce,
-    reduce_kind,
-    reduce_layout,
-)
+from ..codegen.kernel import Kernel, reduce_layout
 from ..config import NbgraphWarning, config
-from ..core.graph import Apply, Variable
-from ..core.inner_graph import REFERENCE
-from ..core.op import InnerCompiler
+from ..core.graph import Apply
 from ..ops.blas import Gemm
-from ..ops.elemwise import DimShuffle, Elemwise, check_broadcast
+from ..ops.elemwise import check_broadcast
 from ..ops.linalg import Dot
 from . import _cffi_abi, cache
 from .c_blas import gemm_thunk
 from .generated import exec_generated
-from .linker import PythonLinker, python_source
+from .kernel_linker import Cells, KernelLinker, Operands, Profile, Thunk
 from .vm import CELL_ONLY_REFS
 
 FFI = _cffi_abi.ffi  # the declarations in ``c_abi.CDEF``, pre-parsed (no pycparser at import)
@@ -76,49 +68,6 @@ def thread_count() -> int:
         return os.cpu_count() or 1
 
 
-def _clients(nodes: Sequence[Apply]) -> dict[Variable, int]:
-    counts: dict[Variable, int] = {}
-    for node in nodes:
-        for var in node.inputs:
-            counts[var] = counts.get(var, 0) + 1
-    return counts
-
-
-def plan(fgraph: Any, nodes: Sequence[Apply]) -> tuple[dict[Apply, Kernel], dict[Apply, Apply]]:
-    """Kernels for the nodes that have one, and the elementwise prologues fused into a
-    reduction (prologue node -> reduction node)."""
-    kernels: dict[Apply, Kernel] = {}
-    absorbed: dict[Apply, Apply] = {}
-    clients = _clients(nodes)
-    outputs = set(fgraph.outputs)
-    for node in nodes:
-        name = f"k{len(kernels)}"
-        try:
-            if isinstance(node.op, Elemwise):
-                kernels[node] = lower_elemwise(node, name)
-                continue
-            reduce_kind(node)
-        except NotCompilable:
-            continue
-        x = node.inputs[0]
-        pro = x.owner
-        fusable = (pro is not None and pro in kernels and len(pro.outputs) == 1
-                   and clients.get(x, 0) == 1 and x not in outputs)
-        try:
-            kernels[node] = lower_reduce(node, name, pro if fusable else None)
-        except NotCompilable:
-            continue
-        if fusable:
-            del kernels[pro]
-            absorbed[pro] = node
-    # names follow the final order, so the module text depends only on the graph
-    renamed = {}
-    for k, (node, kern) in enumerate(kernels.items()):
-        renamed[node] = Kernel(f"k{k}", kern.inputs, kern.outputs, kern.body, kern.results,
-                               kern.title, kern.reduce)
-    return renamed, absorbed
-
-
 def _spin_briefly() -> None:
     """OpenMP threads spin-wait after a parallel region by default (300k spins); on a machine
     with few cores that steals time from BLAS and other processes, so spin briefly, then
@@ -127,7 +76,7 @@ def _spin_briefly() -> None:
     os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 
-def load(source: str, profile: Any = None, cflags: Sequence[str] = ()) -> Any:
+def load(source: str, profile: Profile | None = None, cflags: Sequence[str] = ()) -> Any:
     """Build (or find) the library for ``source`` and dlopen it; CompileError on failure."""
     compiler = cache.find_compiler()
     if compiler is None:
@@ -158,11 +107,12 @@ def _warn_fallback(err: Exception) -> None:
     if not _WARNED:
         _WARNED = True
         warnings.warn(f"C linker unavailable ({err}); falling back to the Python linker",
-                      NbgraphWarning, stacklevel=4)
+                      NbgraphWarning, stacklevel=5)
 
 
-class CLinker:
-    """Compiled kernels for elementwise and reduction nodes; Python ``perform`` for the rest.
+class CLinker(KernelLinker):
+    """Compiled kernels for elementwise and reduction nodes, NumPy's BLAS for Dot/Gemm, a view
+    for DimShuffle, Python ``perform`` for the rest.
 
     ``cflags`` are appended to the compiler flags (they are part of the cache key):
 
@@ -170,67 +120,47 @@ class CLinker:
     """
 
     name = "c"
+    python_without_kernels = True  # nothing to compile
 
     def __init__(self, renderer: CStyleRenderer | None = None, cflags: Sequence[str] = ()):
         self.renderer = renderer or CStyleRenderer()
         self.cflags = tuple(cflags)
 
-    def make_thunks(self, fgraph: Any, nodes: list[Apply], storage: dict[Variable, list],
-                    profile: Any = None, compiler: InnerCompiler = REFERENCE
-                    ) -> tuple[list[Any], dict[Apply, str]]:
-        start = time.perf_counter()
-        kernels, absorbed = plan(fgraph, nodes)
-        if not kernels:
-            return PythonLinker().make_thunks(fgraph, nodes, storage, profile, compiler)
-        source = self.renderer.render_module(list(kernels.values()), "fast")
-        strided = StridedModule(self.renderer, list(kernels.values()), profile, self.cflags)
+    def load_module(self, kernels: list[Kernel], profile: Profile | None, start: float
+                    ) -> Loaded | None:
+        source = self.renderer.render_module(kernels, "fast")
+        strided = StridedModule(self.renderer, kernels, profile, self.cflags)
         if profile is not None:
             profile.record_phase("codegen", time.perf_counter() - start)
         try:
-            lib = load(source, profile, self.cflags)
+            return Loaded(load(source, profile, self.cflags), strided)
         except (cache.CompileError, OSError) as err:
             _warn_fallback(err)
-            return PythonLinker().make_thunks(fgraph, nodes, storage, profile, compiler)
-        thunks: list[Callable[[], None]] = []
-        sources: dict[Apply, str] = {}
-        index = {node: k for k, node in enumerate(kernels)}
-        for node in nodes:
-            in_cells = [storage[v] for v in node.inputs]
-            out_cells = [storage[v] for v in node.outputs]
-            if node in absorbed:
-                thunks.append(fused_prologue)
-                sources[node] = self.renderer.render_kernel(kernels[absorbed[node]])
-            elif node in kernels:
-                kern = kernels[node]
-                sources[node] = self.renderer.render_kernel(kern)
-                if kern.reduce is None:
-                    thunks.append(elemwise_thunk(node, kern, lib, index[node], in_cells,
-                                                 out_cells, strided))
-                else:
-                    pro = next((p for p, r in absorbed.items() if r is node), None)
-                    cells = [storage[v] for v in pro.inputs] if pro is not None else in_cells
-                    thunk = reduce_thunk(node, pro, kern, lib, index[node], cells, out_cells)
-                    if pro is not None:  # errors name what the kernel reads
-                        thunk.reads = list(pro.inputs)  # type: ignore[attr-defined]
-                    thunks.append(thunk)
-            else:
-                thunk = None
-                if isinstance(node.op, (Dot, Gemm)):
-                    thunk = gemm_thunk(node, in_cells, out_cells, isinstance(node.op, Gemm))
-                elif isinstance(node.op, DimShuffle):
-                    thunk = dimshuffle_thunk(node, in_cells, out_cells)
-                thunks.append(thunk or node.op.make_thunk(node, in_cells, out_cells,
-                                                          compiler=compiler))
-                sources[node] = python_source(node)
-        return thunks, sources
+            return None
+
+    def elemwise_thunk(self, node: Apply, kern: Kernel, module: Loaded, k: int,
+                       in_cells: Cells, out_cells: Cells) -> Thunk:
+        return elemwise_thunk(node, kern, module.lib, k, in_cells, out_cells, module.strided)
+
+    def reduce_thunk(self, node: Apply, prologue: Apply | None, kern: Kernel, module: Loaded,
+                     k: int, in_cells: Cells, out_cells: Cells) -> Thunk:
+        return reduce_thunk(node, prologue, kern, module.lib, k, in_cells, out_cells)
+
+    def blas_thunk(self, node: Apply, operands: Operands, out_cells: Cells) -> Thunk | None:
+        if not isinstance(node.op, (Dot, Gemm)):
+            return None
+        return gemm_thunk(node, operands(node.inputs), out_cells, isinstance(node.op, Gemm))
+
+    def view_thunk(self, node: Apply, in_cells: Cells, out_cells: Cells) -> Thunk:
+        return dimshuffle_thunk(node, in_cells, out_cells)
 
 
 class StridedModule:
     """The strided entry points of a graph's kernels, compiled on first need (most graphs
     only ever see contiguous operands, and these doubled the C compile)."""
 
-    def __init__(self, renderer: CStyleRenderer, kernels: list[Kernel], profile: Any = None,
-                 cflags: Sequence[str] = ()):
+    def __init__(self, renderer: CStyleRenderer, kernels: list[Kernel],
+                 profile: Profile | None = None, cflags: Sequence[str] = ()):
         self.renderer, self.kernels, self.profile = renderer, kernels, profile
         self.cflags = cflags
         self.lib: Any = None
@@ -240,6 +170,14 @@ class StridedModule:
             self.lib = load(self.renderer.render_module(self.kernels, "strided"), self.profile,
                             self.cflags)
         return FFI.cast("nbg_strided_t", self.lib.nbg_lookup(k, 1))
+
+
+class Loaded(NamedTuple):
+    """A graph's kernel library (contiguous, rows and reduction entry points) and its strided
+    entry points, built on first need."""
+
+    lib: Any
+    strided: StridedModule
 
 
 def dimshuffle_thunk(node: Apply, in_cells: list[list], out_cells: list[list]
@@ -254,7 +192,8 @@ def dimshuffle_thunk(node: Apply, in_cells: list[list], out_cells: list[list]
     add = tuple(None if o == "x" else slice(None) for o in op.new_order)
     steps: list[tuple] = []
     if perm is None:  # one index does both: kept dimensions stay in order
-        merged, pending = [], list(op.dropped)
+        merged: list[int | slice | None] = []
+        pending = list(op.dropped)
         for o in op.new_order:
             if o != "x":
                 while pending and pending[0] < o:
@@ -282,10 +221,6 @@ def dimshuffle_thunk(node: Apply, in_cells: list[list], out_cells: list[list]
     return scope["thunk"]
 
 
-def fused_prologue() -> None:
-    """The thunk of a prologue fused into its reduction: the reduction's kernel computes it."""
-
-
 # -- calling kernels -------------------------------------------------------------------------
 def _pointer(a: np.ndarray) -> Any:
     return FFI.cast("char *", a.__array_interface__["data"][0])
@@ -305,14 +240,12 @@ def call_strided(fn: Any, arrays: Sequence[np.ndarray], shape: tuple[int, ...]) 
     fn(len(shape), _int64s(shape), ptrs, _int64s(strides))
 
 
-def _as_dtypes(values: list[Any], dtypes: Sequence[str]) -> list[np.ndarray]:
+def _as_dtypes(values: list[Any], dtypes: Sequence[str | np.dtype]) -> list[np.ndarray]:
     out = []
     for v, d in zip(values, dtypes, strict=True):
         v = np.asarray(v)
         out.append(v if v.dtype == d else v.astype(d))
     return out
-
-
 
 
 def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[list],

@@ -1,6 +1,7 @@
 """The CUDA linker against NumPy on a real GPU (marker ``gpu``; skipped without CuPy and a
 device): the differential set in float64 (1e-12 relative) and float32 (1e-5), transfers,
-device-resident shared variables, cuBLAS dot/gemm, borrowed device outputs."""
+device-resident shared variables, cuBLAS dot/gemm, borrowed device outputs. Its host side
+(ops without a device version) runs everywhere."""
 
 from __future__ import annotations
 
@@ -12,9 +13,15 @@ import nbgraph
 import nbgraph.tensor as T
 from nbgraph.compile.function import Out
 from nbgraph.compile.mode import Mode
-from nbgraph.gpu import has_cuda
+from nbgraph.core.inner_graph import REFERENCE
+from nbgraph.gpu import cuda_linker, has_cuda
+from nbgraph.ops.scan.basic import scan
+from nbgraph.ops.scan.op import Scan
 
-pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not has_cuda(), reason="no CuPy/GPU")]
+
+def on_gpu(test):
+    """Mark ``test`` as needing CuPy and a CUDA device (skipped without them)."""
+    return pytest.mark.gpu(pytest.mark.skipif(not has_cuda(), reason="no CuPy/GPU")(test))
 
 TOL = {"float64": 1e-12, "float32": 1e-5}
 CASES = list(all_cases(np.random.default_rng(1234)))
@@ -35,6 +42,7 @@ def assert_close(got, want, scale=0.0):
         np.testing.assert_array_equal(got, want)
 
 
+@on_gpu
 @pytest.mark.parametrize("mode", ["GPU", "cuda-linker"])
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_differential_against_numpy(case, mode):
@@ -49,6 +57,7 @@ def test_differential_against_numpy(case, mode):
         assert_close(g, w, scale)
 
 
+@on_gpu
 def test_long_full_reduction_splits_rows_across_blocks(rng):
     x = T.fvector("x")
     a = rng.standard_normal(3_000_001).astype("float32")
@@ -58,6 +67,7 @@ def test_long_full_reduction_splits_rows_across_blocks(rng):
     assert top == a.max() and low == a.argmin()
 
 
+@on_gpu
 def test_shared_variable_stays_on_device_across_calls(rng):
     import cupy
     w = nbgraph.shared(np.zeros(4), name="w", device="cuda")
@@ -69,6 +79,7 @@ def test_shared_variable_stays_on_device_across_calls(rng):
     np.testing.assert_array_equal(w.get_value(), [3.0, 3.0, 3.0, 3.0])
 
 
+@on_gpu
 def test_borrowed_output_is_a_device_array(rng):
     import cupy
     x = T.dmatrix("x")
@@ -79,6 +90,7 @@ def test_borrowed_output_is_a_device_array(rng):
     np.testing.assert_allclose(out.get(), np.exp(a), rtol=1e-12)
 
 
+@on_gpu
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_mlp_step_matches_numpy(dtype, rng):
     x, y = T.matrix("x", dtype=dtype), T.matrix("y", dtype=dtype)
@@ -95,7 +107,44 @@ def test_mlp_step_matches_numpy(dtype, rng):
         np.testing.assert_allclose(g, c, rtol=TOL[dtype] * 10, atol=TOL[dtype])
 
 
+@on_gpu
 def test_source_shows_cuda_under_the_gpu_linker():
     x = T.dvector("x")
     f = nbgraph.function([x], T.exp(x) * 2, mode="GPU")
     assert any("__global__" in text for text in f.source.values())
+
+
+class RecordingCompiler:
+    """The reference InnerCompiler, counting the inner graphs it is asked for."""
+
+    key = "recording"
+
+    def __init__(self):
+        self.calls = 0
+
+    def function(self, inputs, outputs, mode=None):
+        self.calls += 1
+        return REFERENCE.function(inputs, outputs, mode)
+
+
+def test_host_ops_compile_inner_graphs_with_the_linkers_compiler(rng):
+    """A host op (Scan has no device version) runs its own thunk: the step graph comes from
+    the compiler the CUDA linker was given, not from ``perform``'s reference."""
+    x, h0 = T.dvector("x"), T.dscalar("h0")
+    out, _ = scan(lambda xt, h: T.tanh(xt + h) * 0.5, sequences=x, outputs_info=h0)
+    f = nbgraph.function([x, h0], out, mode=Mode("py", "fast_run"))
+    xv = rng.normal(size=5)
+    h, want = 0.3, []
+    for v in xv:
+        h = np.tanh(v + h) * 0.5
+        want.append(h)
+    np.testing.assert_allclose(f(xv, 0.3), want, rtol=1e-12)
+    (node,) = [n for n in f.maker.fgraph.toposort() if isinstance(n.op, Scan)]
+    in_cells = [f.storage_map[v] for v in node.inputs]   # what the call above gave the scan
+    out_cells = [[None] for _ in node.outputs]
+    compiler = RecordingCompiler()
+    cuda_linker.host_thunk(node, in_cells, out_cells, compiler)()
+    assert compiler.calls == 1
+    for cell, var in zip(out_cells, node.outputs, strict=True):
+        np.testing.assert_allclose(cell[0], f.storage_map[var][0], rtol=1e-12)
+    assert any(np.allclose(cell[0][-len(want):], want, rtol=1e-12) for cell in out_cells)

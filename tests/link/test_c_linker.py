@@ -10,6 +10,7 @@ from hypothesis import given, settings
 
 import nbgraph
 import nbgraph.tensor as T
+from nbgraph.codegen.plan import plan
 from nbgraph.compile.mode import Mode
 from nbgraph.config import NbgraphWarning, config
 from nbgraph.link import c_linker, cache
@@ -329,3 +330,21 @@ def test_error_in_a_fused_reduction_names_what_the_kernel_reads():
     message = str(info.value)
     assert "m: float64[?,?], value shape (3, 0), dtype float64" in message
     assert "value shape None" not in message
+
+
+def test_a_reduction_computes_its_prologue_only_when_nothing_else_reads_it(rng):
+    """max(exp(m)) is one kernel; with exp(m) also an output, exp keeps its own kernel."""
+    m = T.dmatrix("m")
+    e = T.exp(m)
+    fused = nbgraph.function([m], T.max(e, axis=1), mode=C)
+    both = nbgraph.function([m], [T.max(e, axis=1), e], mode=C)
+    for f, n_kernels, n_absorbed in ((fused, 1, 1), (both, 2, 0)):
+        fgraph = f.maker.fgraph
+        kernels, absorbed = plan(fgraph, fgraph.toposort())
+        assert [k.name for k in kernels.values()] == [f"k{i}" for i in range(n_kernels)]
+        assert len(absorbed) == n_absorbed
+    a = rng.standard_normal((3, 4))
+    np.testing.assert_allclose(fused(a), np.exp(a).max(axis=1), rtol=1e-12)
+    top, exp = both(a)
+    np.testing.assert_allclose(top, np.exp(a).max(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(exp, np.exp(a), rtol=1e-12)

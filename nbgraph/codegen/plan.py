@@ -1,0 +1,82 @@
+"""Kernel planning: which nodes of a graph become kernels, and which elementwise prologues fold
+into the reduction that reads them. The C and CUDA linkers run the same plan; nothing here
+renders or loads code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from ..core.graph import Apply, Variable
+from ..ops.elemwise import Elemwise
+from .kernel import Kernel, NotCompilable, lower_elemwise, lower_reduce, reduce_kind
+
+
+def _clients(nodes: Sequence[Apply]) -> dict[Variable, int]:
+    counts: dict[Variable, int] = {}
+    for node in nodes:
+        for var in node.inputs:
+            counts[var] = counts.get(var, 0) + 1
+    return counts
+
+
+def _fusable_prologue(node: Apply, kernels: dict[Apply, Kernel], clients: dict[Variable, int],
+                      outputs: set[Variable]) -> Apply | None:
+    """The elementwise kernel node computing the reduction ``node``'s input, if the reduction
+    can compute it instead: its only output, read by ``node`` alone, not a graph output."""
+    x = node.inputs[0]
+    pro = x.owner
+    if (pro is not None and pro in kernels and len(pro.outputs) == 1
+            and clients.get(x, 0) == 1 and x not in outputs):
+        return pro
+    return None
+
+
+def plan(fgraph: Any, nodes: Sequence[Apply]) -> tuple[dict[Apply, Kernel], dict[Apply, Apply]]:
+    """Kernels for the nodes that have one, and the elementwise prologues fused into a
+    reduction (prologue node -> reduction node).
+
+    Parameters
+    ----------
+    fgraph : FunctionGraph
+        The graph (its outputs are never fused away).
+    nodes : sequence of Apply
+        Its nodes in execution order.
+
+    Returns
+    -------
+    kernels : dict
+        Node -> ``Kernel`` named ``k0, k1, ...`` in ``nodes`` order (a fused prologue has
+        none: its reduction's kernel computes it).
+    absorbed : dict
+        Fused prologue node -> the reduction node that computes it.
+
+    >>> kernels, absorbed = plan(fgraph, fgraph.toposort())   # max(exp(m)): one kernel
+    """
+    kernels: dict[Apply, Kernel] = {}
+    absorbed: dict[Apply, Apply] = {}
+    clients = _clients(nodes)
+    outputs = set(fgraph.outputs)
+    for node in nodes:
+        name = f"k{len(kernels)}"
+        try:
+            if isinstance(node.op, Elemwise):
+                kernels[node] = lower_elemwise(node, name)
+                continue
+            reduce_kind(node)
+        except NotCompilable:
+            continue
+        pro = _fusable_prologue(node, kernels, clients, outputs)
+        try:
+            kernels[node] = lower_reduce(node, name, pro)
+        except NotCompilable:
+            continue
+        if pro is not None:
+            del kernels[pro]
+            absorbed[pro] = node
+    # names follow the final order, so the module text depends only on the graph
+    renamed = {node: dataclasses.replace(kern, name=f"k{k}")
+               for k, (node, kern) in enumerate(kernels.items())}
+    return renamed, absorbed
