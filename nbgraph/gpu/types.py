@@ -11,11 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from ..core.graph import Apply, Variable
+from ..core.graph import Apply
 from ..core.op import Op
 from ..core.shared import SharedVariable
 from ..core.types import TensorType
-from ..core.variable import as_tensor_variable
+from ..core.variable import TensorVariable, as_tensor_variable
 from .device import is_device_array, require_cupy, to_device, to_host
 
 
@@ -92,7 +92,8 @@ class GpuFromHost(Op):
         # a shared variable that lives on the device passes through without a copy
         output_storage[0][0] = to_device(inputs[0], node.outputs[0].dtype)
 
-    def grad(self, inputs: list[Variable], output_grads: list[Variable]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable]:
         return [host_from_gpu(output_grads[0])]
 
 
@@ -111,7 +112,8 @@ class HostFromGpu(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = to_host(inputs[0])
 
-    def grad(self, inputs: list[Variable], output_grads: list[Variable]) -> list[Any]:
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[TensorVariable]:
         return [gpu_from_host(output_grads[0])]
 
 
