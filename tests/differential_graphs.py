@@ -1,6 +1,7 @@
-"""The differential set of graphs the C and CUDA tests share: every scalar-table row, casts,
-memory layouts and broadcasting, reductions over various axes, in float32 and float64. Each
-case is (id, inputs, outputs, values); values are NumPy arrays to feed and to check against."""
+"""The differential set of graphs the C and CUDA tests share: every scalar-table row (on the
+inputs its ``domain`` names), casts, memory layouts and broadcasting, reductions over various
+axes, in float32 and float64. Each case is (id, inputs, outputs, values); values are NumPy
+arrays to feed and to check against."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ import numpy as np
 import nbgraph.tensor as T
 from nbgraph.core.types import TensorType
 from nbgraph.ops.elemwise import Elemwise
-from nbgraph.ops.scalar import SCALAR_OPS, cast_spec
+from nbgraph.ops.scalar import SCALAR_OPS, ScalarSpec, cast_spec, int_only
 
-INT_ROWS = {"and_", "or_", "xor", "invert"}
 FLOATS = ("float64", "float32")
 REDUCTIONS = ("sum", "prod", "max", "min", "mean", "argmax", "argmin", "all", "any")
 AXES = (None, 0, 1, (0, 2), -1)
@@ -22,27 +22,15 @@ AXES = (None, 0, 1, (0, 2), -1)
 Case = tuple[str, list[Any], list[Any], list[np.ndarray]]
 
 
-def row_values(spec: Any, dtype: str, rng: np.random.Generator, shape: tuple = (7, 5)
-               ) -> tuple[list[str], list[np.ndarray]]:
-    if spec.name in INT_ROWS:
-        dtypes = ["int64"] * spec.nin
-    elif spec.name == "switch":
-        dtypes = ["bool", dtype, dtype]
-    else:
-        dtypes = [dtype] * spec.nin
-    values = []
-    for d in dtypes:
-        if d == "bool":
-            values.append(rng.random(shape) > 0.5)
-        elif d.startswith("int"):
-            values.append(rng.integers(-20, 20, shape).astype(d))
-        else:
-            v = rng.uniform(-3, 3, shape)
-            if spec.name == "arccosh":  # defined from 1 up
-                v = 1 + np.abs(v)
-            if spec.name in ("int_div", "mod", "true_div"):
-                v[np.abs(v) < 0.1] = 0.5
-            values.append(v.astype(d))
+def row_values(spec: ScalarSpec, dtype: str, rng: np.random.Generator,
+               shape: tuple = (7, 5)) -> tuple[list[str], list[np.ndarray]]:
+    """The row's own test inputs (``spec.domains``), in ``dtype`` unless the domain is bool or
+    the row takes integers only."""
+    dtypes, values = [], []
+    for domain in spec.domains:
+        d = "bool" if domain.kind == "bool" else "int64" if spec.out is int_only else dtype
+        dtypes.append(d)
+        values.append(domain.sample(rng, shape).astype(d))
     return dtypes, values
 
 

@@ -1,59 +1,41 @@
 """``CStyleRenderer``: Kernel IR -> readable C (one statement per scalar op, ``t<uid>``
-temporaries). Loop, stride and broadcast emission is written once here; a target language
-(CUDA) changes class attributes only (STYLE B8).
+temporaries). Statements, helpers (``prelude``) and reduction semantics (``reductions``) are
+written once; a target language (CUDA) changes class attributes and the loop and launch shape
+only (STYLE B8).
 """
 
 from __future__ import annotations
 
-import math
 import re
 import textwrap
 from collections.abc import Sequence
 
-import numpy as np
-
+from ..ops.scalar import SCALAR_OPS
 from .kernel import C_TYPES, Kernel, Stmt
-from .prelude import HELPERS, RUNTIME
+from .literals import c_literal
+from .prelude import C99, RUNTIME, Dialect, helpers
+from .reductions import REDUCTIONS
 
-# libm functions with float variants (``expf``) and, in glibc >= 2.35 on x86-64, vector
-# variants in libmvec; declaring them ``omp declare simd`` lets ``#pragma omp simd`` loops call
-# the vector forms without -ffast-math (glibc only declares them under __FAST_MATH__).
-LIBM = ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "sinh",
-        "cosh", "tanh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "atan2", "erf",
-        "erfc", "pow", "sqrt", "floor", "ceil", "trunc", "nearbyint", "round", "fabs", "fmod")
-SIMD_MATH = ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan",
-             "sinh", "cosh", "tanh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "erf",
-             "erfc")
-_BINARY_SIMD = ("pow", "atan2")
+# The table's ``libm`` column: math functions with float variants (``expf``) and, where
+# ``simd``, vector variants in glibc's libmvec (>= 2.35 on x86-64); declaring those
+# ``omp declare simd`` lets ``#pragma omp simd`` loops call the vector forms without
+# -ffast-math (glibc only declares them under __FAST_MATH__).
+LIBM = tuple(spec.libm for spec in SCALAR_OPS if spec.libm)
+SIMD_MATH = tuple((spec.libm, spec.nin) for spec in SCALAR_OPS if spec.libm and spec.simd)
 _LIBM_CALL = re.compile(r"\b(" + "|".join(LIBM) + r")\(")
 _DOUBLE_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d*(?:[eE][-+]?\d+)?)(?![\w.])")
 
+
 def simd_declarations() -> str:
+    """``omp declare simd`` for the vector math functions, unary ones first."""
     lines = ["#if defined(__x86_64__) && defined(__GLIBC__) && defined(_OPENMP)"]
-    for fn in SIMD_MATH:
-        lines += ["#pragma omp declare simd notinbranch", f"double {fn}(double);",
-                  "#pragma omp declare simd notinbranch", f"float {fn}f(float);"]
-    for fn in _BINARY_SIMD:
-        lines += ["#pragma omp declare simd notinbranch", f"double {fn}(double, double);",
-                  "#pragma omp declare simd notinbranch", f"float {fn}f(float, float);"]
+    for fn, nin in sorted(SIMD_MATH, key=lambda row: row[1]):
+        lines += ["#pragma omp declare simd notinbranch",
+                  f"double {fn}({', '.join(['double'] * nin)});",
+                  "#pragma omp declare simd notinbranch",
+                  f"float {fn}f({', '.join(['float'] * nin)});"]
     lines.append("#endif")
     return "\n".join(lines)
-
-
-def c_literal(value: object, dtype: str) -> str:
-    """A C literal of ``value`` in ``dtype`` (float32 literals carry ``f``: no silent upcast)."""
-    if dtype == "bool":
-        return "1" if value else "0"
-    if np.dtype(dtype).kind in "iu":
-        suffix = "ULL" if dtype == "uint64" else "LL"
-        return f"{int(value)}{suffix}"
-    v = float(value)  # type: ignore[arg-type]
-    if math.isnan(v):
-        return "NAN"
-    if math.isinf(v):
-        return "INFINITY" if v > 0 else "-INFINITY"
-    text = repr(v)
-    return text + "f" if dtype == "float32" else text
 
 
 def float32_math(expr: str) -> str:
@@ -74,16 +56,27 @@ class CStyleRenderer:
     preamble: tuple[str, ...] = ("#include <math.h>", "#include <stdint.h>",
                                  "#include <stdbool.h>",
                                  "#ifdef _OPENMP\n#include <omp.h>\n#endif")
+    types: dict[str, str] = C_TYPES     # dtype -> the language's type
+    dialect: Dialect = C99              # how the helpers are spelled
+    runtime: str | None = RUNTIME       # host threading runtime and the nbg_lookup table
+    #                                     (None: a host API launches the kernels by name)
 
     # -- one scalar statement ------------------------------------------------------------------
     def ctype(self, dtype: str) -> str:
-        return C_TYPES[dtype]
+        return self.types[dtype]
+
+    def loop(self, start: str, bound: str) -> str:
+        """The header of the elementwise loop over ``i``, in this language's index and stride."""
+        return f"for ({self.index_t} i = {start}; i < {bound}; i += {self.stride}) {{"
 
     def statement(self, stmt: Stmt) -> str:
         ctype = self.ctype(stmt.dtype)
         if stmt.spec is None:
             return f"const {ctype} {stmt.tmp} = {c_literal(stmt.value, stmt.dtype)};"
         spec = stmt.spec
+        template = spec.c
+        if spec.name.startswith("Cast{"):  # the target type as this language spells it
+            template = f"(({'bool' if stmt.dtype == 'bool' else ctype}){{0}})"
         args = list(stmt.args)
         if stmt.casts_args:
             args = [a if d == stmt.dtype else f"({ctype}){a}"
@@ -93,9 +86,9 @@ class CStyleRenderer:
         if spec.name == "invert" and stmt.arg_dtypes[0] == "bool":
             expr = f"(!{args[0]})"  # NumPy's ~ on bool is logical not
         else:
-            expr = spec.c.format(*args[: spec.nin])
+            expr = template.format(*args[: spec.nin])
             for extra in args[spec.nin:]:  # n-ary add/mul: fold left, one C expression
-                expr = spec.c.format(expr, extra)
+                expr = template.format(expr, extra)
         dtypes = {stmt.dtype, *stmt.arg_dtypes}
         if "float32" in dtypes and "float64" not in dtypes:
             expr = float32_math(expr)
@@ -142,7 +135,7 @@ class CStyleRenderer:
             f"{self.helper_prefix} {k.name}_range({self.index_t} lo, {self.index_t} hi, "
             "char **p)",
             "{", indent(setup, 1), f"    {self.simd_pragma}",
-            f"    for ({self.index_t} i = lo + {self.first_index}; i < hi; i += {self.stride}) {{",
+            "    " + self.loop(f"lo + {self.first_index}", "hi"),
             inner, "    }", "}",
             f"{self.kernel_prefix} {k.name}_contig(int64_t n, char **p) "
             f"{{ nbg_run({k.name}_range, n, p, {self.cost(k)}); }}"])
@@ -172,9 +165,9 @@ class CStyleRenderer:
             f"{{ nbg_run_rows({k.name}_rowrange, rows, cols, p, {self.cost(k)}); }}"])
 
     def cost(self, k: Kernel) -> int:
-        """Work per element for the threading threshold: 1, plus 8 per transcendental call."""
-        heavy = {*SIMD_MATH, *_BINARY_SIMD, "sigmoid", "softplus"}
-        return 1 + sum(8 for s in k.body if s.scalar_name in heavy)
+        """Work per element for the threading threshold: 1, plus each row's ``work`` (8 per
+        transcendental call)."""
+        return 1 + sum(s.spec.work for s in k.body if s.spec is not None)
 
     def _strided_loads(self, k: Kernel, base: str) -> tuple[list[str], list[str]]:
         loads, stores = [], []
@@ -220,48 +213,6 @@ class CStyleRenderer:
             """).replace("{inner}", inner)
 
     # -- reductions ------------------------------------------------------------------------------
-    def _reduce_parts(self, k: Kernel, value: str, acc: str = "acc", arg: str = "arg",
-                      index: str = "r0 + i") -> tuple[str, str, str]:
-        """(initial accumulator, update statement, simd clause) for the reduction kind, with
-        the accumulator and argument held in ``acc``/``arg`` and the element's flat position
-        among the reduced ones ``index``."""
-        red = k.reduce
-        assert red is not None
-        acc_t = red.acc_dtype
-        is_float = acc_t in ("float32", "float64")
-        if is_float:
-            lowest, highest = "-INFINITY", "INFINITY"
-        elif acc_t == "bool":
-            lowest, highest = "0", "1"
-        else:
-            lowest = c_literal(np.iinfo(acc_t).min, acc_t)
-            highest = c_literal(np.iinfo(acc_t).max, acc_t)
-        cast = f"({self.ctype(acc_t)}){value}"
-        table = {
-            "sum": ("0", f"{acc} += {cast};", f"reduction(+:{acc})"),
-            "mean": ("0", f"{acc} += {cast};", f"reduction(+:{acc})"),
-            "prod": ("1", f"{acc} *= {cast};", f"reduction(*:{acc})"),
-            "max": (lowest, f"{acc} = nbg_max({acc}, {cast});", ""),
-            "min": (highest, f"{acc} = nbg_min({acc}, {cast});", ""),
-            "all": ("1", f"{acc} = {acc} && ({value} != 0);", ""),
-            "any": ("0", f"{acc} = {acc} || ({value} != 0);", ""),
-            "xor": ("0", f"{acc} = ({acc} != 0) != ({value} != 0);", ""),
-            # the first NaN wins, then the first strict extremum (NumPy's argmax/argmin)
-            "argmax": (lowest, f"if ({acc} == {acc} && !({value} <= {acc})) "
-                               f"{{ {acc} = {value}; {arg} = {index}; }}", ""),
-            "argmin": (highest, f"if ({acc} == {acc} && !({value} >= {acc})) "
-                                f"{{ {acc} = {value}; {arg} = {index}; }}", ""),
-        }
-        return table[red.kind]
-
-    def _reduce_final(self, k: Kernel, acc: str, arg: str, count: str) -> str:
-        red = k.reduce
-        assert red is not None
-        out_t = self.ctype(k.outputs[0].dtype)
-        if red.kind == "mean":
-            return f"({out_t})({acc} / (double)({count}))"
-        return f"({out_t}){arg if red.kind in ('argmax', 'argmin') else acc}"
-
     def _reduce_loops(self, k: Kernel, update: str, pragma: str) -> list[str]:
         """The inner loop over ``i < n`` from the operand bases ``c[]``: contiguous loads
         (vectorized, libmvec for transcendentals) when every stride is one element, else
@@ -296,13 +247,15 @@ class CStyleRenderer:
         assert red is not None
         nin = len(k.inputs)
         acc_t, out_t = self.ctype(red.acc_dtype), self.ctype(k.outputs[0].dtype)
-        init, update, clause = self._reduce_parts(k, k.results[0])
-        pragma = f"{self.simd_pragma} {clause}" if clause else ""
-        _, row_update, _ = self._reduce_parts(k, k.results[0], "acc[i]", "arg[i]", "r")
+        kind = REDUCTIONS[red.kind]
+        init = kind.identity_literal(red.acc_dtype)
+        update = kind.update("acc", "arg", k.results[0], "r0 + i", acc_t)
+        pragma = f"{self.simd_pragma} {kind.clause.format(a='acc')}" if kind.clause else ""
+        row_update = kind.update("acc[i]", "arg[i]", k.results[0], "r", acc_t)
         each = indent(self._reduce_loops(k, update, pragma), 3)
         rows = indent(self._reduce_loops(k, row_update, self.simd_pragma), 3)
-        final = self._reduce_final(k, "acc", "arg", "n_red")
-        row_final = self._reduce_final(k, "acc[i]", "arg[i]", "n_red")
+        final = kind.final("acc", "arg", out_t)
+        row_final = kind.final("acc[i]", "arg[i]", out_t)
         cost = self.cost(k)
         each_fn = textwrap.dedent(f"""\
             /* {k.title}: a {red.kind} over the last nr of nk + nr dimensions; inputs have
@@ -387,26 +340,20 @@ class CStyleRenderer:
         return self.render_reduce(k) if k.reduce is not None else self.render_elemwise(k)
 
     def render_module(self, kernels: Sequence[Kernel], variant: str = "all") -> str:
-        """One C file for a graph: preamble, helpers, the kernels, and a lookup table.
+        """One source file for a graph: preamble, helpers, the runtime, the kernels, and (with
+        a runtime) a lookup table.
 
         ``variant`` "fast" keeps the contiguous, rows and reduction entry points, "strided"
         only the strided ones (built on first need: compiling them for every kernel doubled
         the C compile of a graph), "all" both.
         """
-        rows = []
+        parts = ["\n".join(self.preamble)] if self.preamble else []
+        if self.simd_pragma:
+            parts.append(simd_declarations())
+        parts.append(helpers(self.dialect))
+        if self.runtime is not None:
+            parts.append(self.runtime)
         fast, strided = variant in ("fast", "all"), variant in ("strided", "all")
-        for k in kernels:
-            if k.reduce is not None:
-                rows.append(f"    {{0, 0, (void *){k.name}_reduce, 0}}," if fast
-                            else "    {0, 0, 0, 0},")
-                continue
-            contig = f"(void *){k.name}_contig" if fast else "0"
-            by_rows = f"(void *){k.name}_rows" if fast and k.by_rows else "0"
-            strided_fn = f"(void *){k.name}_strided" if strided else "0"
-            rows.append(f"    {{{contig}, {strided_fn}, 0, {by_rows}}},")
-        table = "\n".join(["static void *nbg_table[][4] = {", *rows, "    {0, 0, 0, 0}", "};",
-                           "void *nbg_lookup(int k, int which) { return nbg_table[k][which]; }"])
-        parts = ["\n".join(self.preamble), simd_declarations(), HELPERS, RUNTIME]
         for k in kernels:
             if variant == "all":
                 parts.append(self.render_kernel(k))
@@ -414,8 +361,26 @@ class CStyleRenderer:
                 parts.append(self.render_fast(k))
             elif k.reduce is None:
                 parts.append(self.render_strided(k))
-        parts.append(table)
+        if self.runtime is not None:
+            parts.append(lookup_table(kernels, fast, strided))
         return "\n\n".join(parts) + "\n"
+
+
+def lookup_table(kernels: Sequence[Kernel], fast: bool, strided: bool) -> str:
+    """``nbg_lookup(k, which)``: kernel k's contiguous, strided, reduction and rows entry
+    points (0 where absent or not in this module)."""
+    rows = []
+    for k in kernels:
+        if k.reduce is not None:
+            rows.append(f"    {{0, 0, (void *){k.name}_reduce, 0}}," if fast
+                        else "    {0, 0, 0, 0},")
+            continue
+        contig = f"(void *){k.name}_contig" if fast else "0"
+        by_rows = f"(void *){k.name}_rows" if fast and k.by_rows else "0"
+        strided_fn = f"(void *){k.name}_strided" if strided else "0"
+        rows.append(f"    {{{contig}, {strided_fn}, 0, {by_rows}}},")
+    return "\n".join(["static void *nbg_table[][4] = {", *rows, "    {0, 0, 0, 0}", "};",
+                      "void *nbg_lookup(int k, int which) { return nbg_table[k][which]; }"])
 
 
 def indent(lines: Sequence[str], level: int) -> str:

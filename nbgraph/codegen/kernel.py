@@ -16,6 +16,7 @@ from ..core.graph import Apply
 from ..ops.composite import Composite
 from ..ops.elemwise import CAReduce, Elemwise, check_broadcast
 from ..ops.scalar import ScalarSpec, float_out, same_as_input
+from .reductions import REDUCTIONS
 
 # dtypes a kernel can load and store (float16 and complex run their Python ``perform``)
 C_TYPES: dict[str, str] = {
@@ -24,9 +25,7 @@ C_TYPES: dict[str, str] = {
     "uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t", "uint64": "uint64_t",
 }
 
-REDUCE_KINDS = ("sum", "prod", "max", "min", "all", "any", "xor", "argmax", "argmin", "mean")
-_CAREDUCE_KIND = {"add": "sum", "mul": "prod", "maximum": "max", "minimum": "min",
-                  "and_": "all", "or_": "any", "xor": "xor"}
+_CAREDUCE_KIND = {r.careduce: r.kind for r in REDUCTIONS.values() if r.careduce is not None}
 
 
 class Stmt(NamedTuple):
@@ -215,7 +214,7 @@ def reduce_layout(node: Apply, prologue: Apply | None, red: Reduce, values: list
     if prologue is not None and any(v.shape != shape for v in values):
         check_broadcast(prologue, values, shape)
     keep = [d for d in range(len(shape)) if d not in red.axes]
-    if red.kind in ("max", "min", "argmax", "argmin") and any(shape[a] == 0 for a in red.axes):
+    if not REDUCTIONS[red.kind].has_identity and any(shape[a] == 0 for a in red.axes):
         raise ValueError(f"{node.op} at node {node.uid}: zero-size array to reduction "
                          f"operation {red.kind} which has no identity")
     return shape, keep, keep + list(red.axes)
@@ -230,14 +229,14 @@ def lower_reduce(node: Apply, name: str, prologue: Apply | None = None) -> Kerne
     _check_dtype(x.dtype, node)
     _check_dtype(out.dtype, node)
     acc = out.dtype
-    if kind in ("sum", "prod", "mean") and out.dtype == "float32":
+    if REDUCTIONS[kind].widens and out.dtype == "float32":
         acc = "float64"  # NumPy sums float32 pairwise; a double accumulator stays as close
-    if kind in ("argmax", "argmin"):
+    if REDUCTIONS[kind].tracks_index:
         acc = x.dtype
     reduce = Reduce(kind, reduced_axes(node), acc, x.ndim)
     title = f"{node.op} uid {node.uid}"
     if prologue is None:
-        inputs = (KArg("i0", x.dtype),)
+        inputs: tuple[KArg, ...] = (KArg("i0", x.dtype),)
         body: list[Stmt] = []
         results = ["i0"]
     else:

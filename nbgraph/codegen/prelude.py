@@ -1,12 +1,15 @@
-"""The C text every kernel module starts with: NumPy's semantics for the table rows that are
-not one C operator (``HELPERS``), and the threading and indexing runtime (``RUNTIME``).
+"""The text every kernel module starts with: NumPy's semantics for the table rows that are not
+one C operator (``helpers``, written once and spelled for C99 or CUDA by a ``Dialect``), and the
+C threading and indexing runtime (``RUNTIME``, host code: C only).
 """
 
 from __future__ import annotations
 
+import re
 import textwrap
+from dataclasses import dataclass
 
-HELPERS = textwrap.dedent("""\
+_FAMILIES = textwrap.dedent("""\
     /* NumPy's semantics for the table rows that are not one C operator */
     #define NBG_FLOAT_HELPERS(T, S, F)                                                     \\
     static inline T nbg_max##S(T a, T b) { return (a >= b || a != a) ? a : b; }           \\
@@ -57,19 +60,80 @@ HELPERS = textwrap.dedent("""\
     static inline uint64_t nbg_mod_u(uint64_t a, uint64_t b) { return b ? a % b : 0; }
     static inline double nbg_sigmoid_u(uint64_t x) { return nbg_sigmoid_d((double)x); }
     static inline double nbg_softplus_u(uint64_t x) { return nbg_softplus_d((double)x); }
-    #define NBG_PICK(x, name) _Generic((x), float: name##_f, double: name##_d,                \
-        unsigned long: name##_u, unsigned long long: name##_u, default: name##_l)
-    #define nbg_max(a, b) NBG_PICK((a) + (b), nbg_max)(a, b)
-    #define nbg_min(a, b) NBG_PICK((a) + (b), nbg_min)(a, b)
-    #define nbg_abs(x) NBG_PICK(x, nbg_abs)(x)
-    #define nbg_sgn(x) NBG_PICK(x, nbg_sgn)(x)
-    #define nbg_sigmoid(x) NBG_PICK(x, nbg_sigmoid)(x)
-    #define nbg_softplus(x) NBG_PICK(x, nbg_softplus)(x)
-    #define nbg_clip(x, lo, hi) NBG_PICK((x) + (lo) + (hi), nbg_clip)(x, lo, hi)
-    #define nbg_mod(a, b) NBG_PICK((a) + (b), nbg_mod)(a, b)
-    #define nbg_floordiv(a, b) NBG_PICK((a) + (b), nbg_floordiv)(a, b)
-    #define nbg_invert(x) (~(x))
     """)
+
+# the helpers a row calls by one name for every type: (name, parameters)
+DISPATCHED = (("max", "a, b"), ("min", "a, b"), ("abs", "x"), ("sgn", "x"), ("sigmoid", "x"),
+              ("softplus", "x"), ("clip", "x, lo, hi"), ("mod", "a, b"), ("floordiv", "a, b"))
+
+# (the backslash ends the Python line: the C text is one line, as it always was)
+_GENERIC = textwrap.dedent("""\
+    #define NBG_PICK(x, name) _Generic((x), float: name##_f, double: name##_d,                \
+        unsigned long: name##_u, unsigned long long: name##_u, default: name##_l)""")
+
+_OVERLOADS = textwrap.dedent("""\
+    /* C++ overloads pick a family as the C dialect's type switch does: float, double, uint64,
+       else int64 */
+    #define NBG_PICK(name, P, ...)                                                            \\
+    NBG_D auto name(P(float)) -> decltype(name##_f(__VA_ARGS__))                              \\
+    { return name##_f(__VA_ARGS__); }                                                         \\
+    NBG_D auto name(P(double)) -> decltype(name##_d(__VA_ARGS__))                             \\
+    { return name##_d(__VA_ARGS__); }                                                         \\
+    NBG_D auto name(P(unsigned long long)) -> decltype(name##_u(__VA_ARGS__))                 \\
+    { return name##_u(__VA_ARGS__); }                                                         \\
+    template <class T> NBG_D auto name(P(T)) -> decltype(name##_l(__VA_ARGS__))               \\
+    { return name##_l(__VA_ARGS__); }""")
+
+_CUDA_HEAD = textwrap.dedent("""\
+    #ifndef INFINITY
+    #define INFINITY __int_as_float(0x7f800000)
+    #endif
+    #ifndef NAN
+    #define NAN __int_as_float(0x7fffffff)
+    #endif
+    #define NBG_D __device__ __forceinline__""")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one compiler spells the helpers: the same semantics, other words."""
+
+    inline: str                 # the qualifier of every helper function
+    int64: str                  # 64-bit integer types (NVRTC has no <stdint.h>)
+    uint64: str
+    head: str = ""              # definitions the helpers need first
+    overloads: bool = False     # pick a family by C++ overloading, not C11 _Generic macros
+
+
+C99 = Dialect("static inline", "int64_t", "uint64_t")
+CUDA = Dialect("NBG_D", "long long", "unsigned long long", _CUDA_HEAD, overloads=True)
+_C_WORDS = re.compile(r"\b(static inline|u?int64_t)\b")
+
+
+def helpers(dialect: Dialect) -> str:
+    """NumPy's semantics for the table rows that are not one C operator, in ``dialect``: a
+    family of functions per type (``nbg_max_d``, ``_f``, ``_l`` int64, ``_u`` uint64) and
+    the one name a row calls (``nbg_max``), picked by type."""
+    words = {"static inline": dialect.inline, "int64_t": dialect.int64,
+             "uint64_t": dialect.uint64}
+    families = _C_WORDS.sub(lambda m: words[m.group(1)], _FAMILIES)
+    if dialect.overloads:
+        params = {"x": "NBG_P1", "a, b": "NBG_P2", "x, lo, hi": "NBG_P3"}
+        pick = [_OVERLOADS, "#define NBG_P1(T) T x", "#define NBG_P2(T) T a, T b",
+                "#define NBG_P3(T) T x, T lo, T hi",
+                *(f"NBG_PICK(nbg_{name}, {params[args]}, {args})" for name, args in DISPATCHED)]
+    else:
+        pick = [_GENERIC, *(f"#define nbg_{name}({args}) NBG_PICK({_sum(args)}, nbg_{name})({args})"
+                            for name, args in DISPATCHED)]
+    text = families + "\n".join([*pick, "#define nbg_invert(x) (~(x))"]) + "\n"
+    return dialect.head + "\n" + text if dialect.head else text
+
+
+def _sum(args: str) -> str:
+    """The expression whose type picks the family: ``(a) + (b)`` (C's usual conversions)."""
+    names = args.split(", ")
+    return names[0] if len(names) == 1 else " + ".join(f"({n})" for n in names)
+
 
 RUNTIME = textwrap.dedent("""\
     #define NBG_MAXDIM 32

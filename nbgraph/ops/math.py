@@ -1,12 +1,13 @@
 """Public tensor math (``T.exp``, ``T.sum``, ...): thin functions over the derived ops.
 
-Every elementwise function here is one row of ``core.scalar.SCALAR_OPS``; reductions are
-``CAReduce`` of an associative row. Nothing in this module computes.
+Every elementwise function here is one row of ``ops.scalar.SCALAR_OPS`` (its docstring too);
+reductions are ``CAReduce`` of an associative row. Nothing in this module computes.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,25 +18,19 @@ from ..core.types import TensorType, upcast
 from ..core.variable import as_tensor_variable, constant
 from .elemwise import CAReduce, Elemwise, keep_reduced_dims, normalize_axis
 from .linalg import dot as _dot
-from .scalar import SCALAR_BY_NAME, cast_spec
+from .scalar import SCALAR_BY_NAME, SCALAR_OPS, cast_spec
 from .shape import shape_i
 from .special import digamma, polygamma, psi, tri_gamma
 from .subtensor import nonzero as _nonzero
 
-__all__ = [
-    "add", "sub", "mul", "true_div", "int_div", "mod", "pow", "neg", "abs_", "sgn", "inv",
-    "sqr", "sqrt", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos",
-    "tan", "tanh", "sinh", "cosh", "arcsin", "arccos", "arctan", "arctan2", "arcsinh",
-    "arccosh", "arctanh", "erf", "erfc", "gamma", "gammaln", "psi", "digamma", "polygamma",
-    "tri_gamma", "sigmoid", "softplus", "floor", "ceil", "trunc",
-    "round", "round_half_to_even", "round_half_away_from_zero", "iround", "maximum",
-    "minimum", "clip", "eq", "neq", "lt", "gt", "le", "ge", "and_", "or_", "xor", "invert",
-    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isnan", "isinf", "switch",
-    "where", "identity", "tensor_copy", "second", "fill", "cast", "sum", "prod", "mean", "var",
-    "std", "max", "min", "argmax", "argmin", "max_and_argmax", "all", "any", "zeros_like",
-    "ones_like", "elemwise", "true_divide", "divide", "floor_div", "power", "abs", "dot",
-    "nonzero", "sign", "square", "reciprocal", "exp_", "logaddexp", "real_div", "largest",
-    "smallest", "ptp", "isclose", "allclose",
+# the tensor functions of the table rows (one binding each below), then everything else
+__all__ = [spec.name for spec in SCALAR_OPS] + [
+    "psi", "digamma", "polygamma", "tri_gamma", "round", "iround", "bitwise_and",
+    "bitwise_or", "bitwise_xor", "bitwise_not", "where", "tensor_copy", "fill", "cast", "sum",
+    "prod", "mean", "var", "std", "max", "min", "argmax", "argmin", "max_and_argmax", "all",
+    "any", "zeros_like", "ones_like", "elemwise", "true_divide", "divide", "floor_div",
+    "power", "abs", "dot", "nonzero", "sign", "square", "reciprocal", "exp_", "logaddexp",
+    "real_div", "largest", "smallest", "ptp", "isclose", "allclose",
 ]
 
 
@@ -45,77 +40,79 @@ def elemwise(name: str) -> Elemwise:
     return Elemwise(SCALAR_BY_NAME[name])
 
 
-def _fn(name: str, doc: str) -> Any:
+def _row(name: str) -> Callable[..., Any]:
+    """The tensor function of table row ``name``; its docstring is the row's ``doc``."""
     def apply(*inputs: Any) -> Any:
         return elemwise(name)(*inputs)
 
     apply.__name__ = apply.__qualname__ = name
-    apply.__doc__ = doc
+    apply.__doc__ = SCALAR_BY_NAME[name].doc
     return apply
 
 
-add = _fn("add", "Elementwise sum of two or more tensors (``a + b``).")
-sub = _fn("sub", "``a - b``.")
-mul = _fn("mul", "Elementwise product of two or more tensors (``a * b``).")
-true_div = _fn("true_div", "``a / b`` (integers give floats).")
-int_div = _fn("int_div", "``a // b`` (floor division).")
-mod = _fn("mod", "``a % b`` with the sign of ``b``, as NumPy.")
-pow = _fn("pow", "``a ** b``.")
-neg = _fn("neg", "``-a``.")
-abs_ = _fn("abs_", "``|a|``.")
-sgn = _fn("sgn", "The sign of ``a``: -1, 0 or 1.")
-inv = _fn("inv", "``1 / a``.")
-sqr = _fn("sqr", "``a * a``.")
-sqrt = _fn("sqrt", "Square root.")
-exp = _fn("exp", "``e ** a``.")
-exp2 = _fn("exp2", "``2 ** a``.")
-expm1 = _fn("expm1", "``exp(a) - 1``, accurate for small ``a``.")
-log = _fn("log", "Natural logarithm.")
-log2 = _fn("log2", "Base-2 logarithm.")
-log10 = _fn("log10", "Base-10 logarithm.")
-log1p = _fn("log1p", "``log(1 + a)``, accurate for small ``a``.")
-sin = _fn("sin", "Sine.")
-cos = _fn("cos", "Cosine.")
-tan = _fn("tan", "Tangent.")
-tanh = _fn("tanh", "Hyperbolic tangent.")
-sinh = _fn("sinh", "Hyperbolic sine.")
-cosh = _fn("cosh", "Hyperbolic cosine.")
-arcsin = _fn("arcsin", "Inverse sine.")
-arccos = _fn("arccos", "Inverse cosine.")
-arctan = _fn("arctan", "Inverse tangent.")
-arctan2 = _fn("arctan2", "``arctan(a / b)`` in the right quadrant.")
-arcsinh = _fn("arcsinh", "Inverse hyperbolic sine.")
-arccosh = _fn("arccosh", "Inverse hyperbolic cosine.")
-arctanh = _fn("arctanh", "Inverse hyperbolic tangent.")
-erf = _fn("erf", "The error function.")
-erfc = _fn("erfc", "``1 - erf(a)``, accurate for large ``a``.")
-gamma = _fn("gamma", "The gamma function (``gamma(n + 1) = n!``).")
-gammaln = _fn("gammaln", "``log |gamma(a)|``, without overflow.")
-sigmoid = _fn("sigmoid", "The logistic function ``1 / (1 + exp(-a))``.")
-softplus = _fn("softplus", "``log(1 + exp(a))``, computed stably.")
-floor = _fn("floor", "Round down.")
-ceil = _fn("ceil", "Round up.")
-trunc = _fn("trunc", "Round toward zero.")
-round_half_to_even = _fn("round_half_to_even", "Round, ties to even (NumPy's ``round``).")
-round_half_away_from_zero = _fn("round_half_away_from_zero", "Round, ties away from zero.")
-maximum = _fn("maximum", "Elementwise maximum.")
-minimum = _fn("minimum", "Elementwise minimum.")
-clip = _fn("clip", "``clip(a, lo, hi)``: ``a`` limited to ``[lo, hi]``.")
-eq = _fn("eq", "``a == b`` elementwise (Variables' ``==`` is identity, as in Theano).")
-neq = _fn("neq", "``a != b`` elementwise.")
-lt = _fn("lt", "``a < b``.")
-gt = _fn("gt", "``a > b``.")
-le = _fn("le", "``a <= b``.")
-ge = _fn("ge", "``a >= b``.")
-and_ = _fn("and_", "Bitwise/logical and (``a & b``).")
-or_ = _fn("or_", "Bitwise/logical or (``a | b``).")
-xor = _fn("xor", "Bitwise/logical xor (``a ^ b``).")
-invert = _fn("invert", "Bitwise/logical not (``~a``).")
-isnan = _fn("isnan", "True where ``a`` is NaN.")
-isinf = _fn("isinf", "True where ``a`` is +-inf.")
-switch = _fn("switch", "``switch(cond, a, b)``: ``a`` where ``cond`` else ``b``.")
-identity = _fn("identity", "A copy of ``a``.")
-second = _fn("second", "``second(a, b)``: ``b`` broadcast to the shape of ``a``.")
+# one binding per row (static names, for readers, IDEs and mypy; the docs come from the table)
+add = _row("add")
+sub = _row("sub")
+mul = _row("mul")
+true_div = _row("true_div")
+int_div = _row("int_div")
+mod = _row("mod")
+pow = _row("pow")
+neg = _row("neg")
+abs_ = _row("abs_")
+sgn = _row("sgn")
+inv = _row("inv")
+sqr = _row("sqr")
+sqrt = _row("sqrt")
+exp = _row("exp")
+exp2 = _row("exp2")
+expm1 = _row("expm1")
+log = _row("log")
+log2 = _row("log2")
+log10 = _row("log10")
+log1p = _row("log1p")
+sin = _row("sin")
+cos = _row("cos")
+tan = _row("tan")
+tanh = _row("tanh")
+sinh = _row("sinh")
+cosh = _row("cosh")
+arcsin = _row("arcsin")
+arccos = _row("arccos")
+arctan = _row("arctan")
+arctan2 = _row("arctan2")
+arcsinh = _row("arcsinh")
+arccosh = _row("arccosh")
+arctanh = _row("arctanh")
+erf = _row("erf")
+erfc = _row("erfc")
+gamma = _row("gamma")
+gammaln = _row("gammaln")
+sigmoid = _row("sigmoid")
+softplus = _row("softplus")
+floor = _row("floor")
+ceil = _row("ceil")
+trunc = _row("trunc")
+round_half_to_even = _row("round_half_to_even")
+round_half_away_from_zero = _row("round_half_away_from_zero")
+maximum = _row("maximum")
+minimum = _row("minimum")
+clip = _row("clip")
+eq = _row("eq")
+neq = _row("neq")
+lt = _row("lt")
+gt = _row("gt")
+le = _row("le")
+ge = _row("ge")
+and_ = _row("and_")
+or_ = _row("or_")
+xor = _row("xor")
+invert = _row("invert")
+isnan = _row("isnan")
+isinf = _row("isinf")
+switch = _row("switch")
+identity = _row("identity")
+second = _row("second")
 
 # NumPy and Theano aliases
 true_divide = divide = real_div = true_div

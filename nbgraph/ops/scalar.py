@@ -1,8 +1,10 @@
 """Every elementwise op, its fusion and its kernels are derived from SCALAR_OPS (DESIGN §3).
 
 A row names a scalar op (Theano's name: it shows in ``Elemwise{name,no_inplace}``), its arity,
-its NumPy reference, a C99 expression over ``{0}, {1}, ...`` (double-precision names; renderers
-map them for float32 and CUDA), its gradient rule and its output dtype rule.
+its NumPy reference, a C99 expression over ``{0}, {1}, ...`` (double-precision names; the
+``libm`` column gives float32 rows the float forms, the renderers' prelude gives CUDA the same
+helpers), its gradient rule and its output dtype rule, the inputs its tests draw (``domain``)
+and the docstring of its tensor function in ``ops/math.py``. A new elementwise op is one row.
 
 Gradient rules receive tensor Variables ``(x.., z, g)`` (inputs, output, upstream gradient) and
 build graph with the public operators. They ignore broadcasting: ``Elemwise.grad`` sums each
@@ -64,22 +66,66 @@ ZERO = zero_grad_rule
 
 
 @dataclass(frozen=True, slots=True)
+class Domain:
+    """Where a row's tests draw one argument: inside its NumPy reference's domain and away from
+    its kinks (the gradient test takes finite differences there).
+
+    ``kind``: "real" (uniform in [lo, hi)), "either_sign" (that or its negative), "int"
+    (int64 in [lo, hi)), "bool", "off_ties" (integers in [lo, hi) plus a fraction of 0.1 to
+    0.4 either way: no rounding ties), "special" (0, -0, +-inf, nan and ordinary values).
+    """
+
+    lo: float = -3.0
+    hi: float = 3.0
+    kind: str = "real"
+
+    def sample(self, rng: np.random.Generator, shape: int | tuple[int, ...]) -> np.ndarray:
+        """Values for one argument, float64 unless the kind is "int" or "bool"."""
+        if self.kind == "int":
+            return rng.integers(int(self.lo), int(self.hi), shape).astype("int64")
+        if self.kind == "bool":
+            return rng.random(shape) > 0.5
+        if self.kind == "special":
+            return np.resize(np.array([0.0, np.nan, np.inf, -np.inf, -1.0, 2.5, -0.0]), shape)
+        sign = rng.choice([-1.0, 1.0], shape)
+        if self.kind == "off_ties":
+            return rng.integers(int(self.lo), int(self.hi), shape) + sign * rng.uniform(0.1,
+                                                                                       0.4, shape)
+        values = rng.uniform(self.lo, self.hi, shape)
+        return values * sign if self.kind == "either_sign" else values
+
+
+BOOLS, OFF_TIES, SPECIALS = Domain(kind="bool"), Domain(-5, 5, "off_ties"), Domain(kind="special")
+
+
+@dataclass(frozen=True, slots=True)
 class ScalarSpec:
     name: str                       # Theano scalar name; appears in Elemwise{name,...}
     nin: int
     numpy: Callable[..., Any]       # reference semantics; every backend is tested against it
     c: str                          # C99 expression over {0}, {1}, ...
     grad: GradRule | None           # (x.., z, g) -> input grads; None: no gradient
-    cuda: str | None = None         # None: same text as `c`
     out: DtypeRule = same_as_input
     commutative: bool = False
     associative: bool = False
     identity: float | None = None   # for reductions built on this op
     symbol: str | None = None       # infix symbol for pp / Composite printing
     c_int: bool = True              # False: `c` is wrong on integers (NumPy raises); run NumPy
+    libm: str | None = None         # the math function `c` calls: float32 rows call its float
+    #                                 form (expf), and libmvec's vector form where `simd`
+    simd: bool = False              # `#pragma omp simd` loops call the vector form (libmvec)
+    work: int = 0                   # extra cost per element for the threading threshold (8: a
+    #                                 transcendental call; the arc* rows are not counted yet)
+    domain: tuple[Domain, ...] = ()  # test inputs per argument; () is Domain() for each
+    doc: str = ""                   # the docstring of its tensor function (ops/math.py)
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def domains(self) -> tuple[Domain, ...]:
+        """The test domain of each argument."""
+        return self.domain or (Domain(),) * self.nin
 
     def __reduce__(self) -> tuple:  # rows hold lambdas: pickle by name
         return (spec_by_name, (self.name,))
@@ -103,9 +149,14 @@ class ScalarOp(Protocol):
     back to its input's broadcastable pattern (a no-op where it already matches).
     """
 
-    name: str
-    nin: int
-    associative: bool
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def nin(self) -> int: ...
+
+    @property
+    def associative(self) -> bool: ...
 
     def numpy(self, *inputs: Any) -> Any: ...
 
@@ -199,124 +250,180 @@ def _switch_grad(c: Any, a: Any, b: Any, z: Any, g: Any) -> tuple:
 
 S = ScalarSpec
 LN2, LN10, TWO_OVER_SQRT_PI = math.log(2.0), math.log(10.0), 2.0 / math.sqrt(math.pi)
+DIVISOR, POSITIVE, UNIT = Domain(0.5, 3, "either_sign"), Domain(0.1, 4), Domain(-0.9, 0.9)
+SMALL_INTS, BITS = Domain(0, 3, "int"), Domain(0, 16, "int")
 
 SCALAR_OPS: tuple[ScalarSpec, ...] = (
     # name        nin numpy                C                            gradient (x.., z, g)
     S("add",        2, _variadic(np.add),  "({0} + {1})",              _add_grad,
-      commutative=True, associative=True, identity=0, symbol="+"),
+      commutative=True, associative=True, identity=0, symbol="+",
+      doc="Elementwise sum of two or more tensors (``a + b``)."),
     S("mul",        2, _variadic(np.multiply), "({0} * {1})",          _mul_grad,
-      commutative=True, associative=True, identity=1, symbol="*"),
+      commutative=True, associative=True, identity=1, symbol="*",
+      doc="Elementwise product of two or more tensors (``a * b``)."),
     S("sub",        2, np.subtract,        "({0} - {1})",              lambda x, y, z, g: (g, -g),
-      symbol="-"),
+      symbol="-", doc="``a - b``."),
     S("true_div",   2, np.true_divide,     "({0} / {1})",
-      lambda x, y, z, g: (g / y, -g * z / y), out=float_out, symbol="/"),
-    S("int_div",    2, np.floor_divide,    "nbg_floordiv({0}, {1})",   ZERO, symbol="//"),
+      lambda x, y, z, g: (g / y, -g * z / y), out=float_out, symbol="/",
+      domain=(Domain(), DIVISOR), doc="``a / b`` (integers give floats)."),
+    S("int_div",    2, np.floor_divide,    "nbg_floordiv({0}, {1})",   ZERO, symbol="//",
+      domain=(Domain(-9, 9), DIVISOR), doc="``a // b`` (floor division)."),
     S("mod",        2, np.mod,             "nbg_mod({0}, {1})",
-      lambda x, y, z, g: (g, -g * T.int_div(x, y)), symbol="%"),
+      lambda x, y, z, g: (g, -g * T.int_div(x, y)), symbol="%",
+      domain=(Domain(0.1, 9), Domain(1.1, 3, "either_sign")),
+      doc="``a % b`` with the sign of ``b``, as NumPy."),
     S("pow",        2, np.power,           "pow({0}, {1})",            _pow_grad, symbol="**",
-      c_int=False),  # NumPy refuses negative integer powers; C's pow would truncate
+      c_int=False,  # NumPy refuses negative integer powers; C's pow would truncate
+      libm="pow", simd=True, work=8, domain=(Domain(0.5, 2), Domain(-2, 2)),
+      doc="``a ** b``."),
     S("maximum",    2, np.maximum,         "nbg_max({0}, {1})",
       lambda x, y, z, g: (g * T.ge(x, y), g * T.lt(x, y)), commutative=True,
-      associative=True, identity=-np.inf),
+      associative=True, identity=-np.inf, doc="Elementwise maximum."),
     S("minimum",    2, np.minimum,         "nbg_min({0}, {1})",
       lambda x, y, z, g: (g * T.le(x, y), g * T.gt(x, y)), commutative=True,
-      associative=True, identity=np.inf),
+      associative=True, identity=np.inf, doc="Elementwise minimum."),
     S("arctan2",    2, np.arctan2,         "atan2({0}, {1})",          _arctan2_grad,
-      out=float_out),
+      out=float_out, libm="atan2", simd=True, domain=(Domain(), Domain(0.5, 3)),
+      doc="``arctan(a / b)`` in the right quadrant."),
     S("neg",        1, np.negative,        "(-{0})",                   lambda x, z, g: (-g,),
-      symbol="-"),
+      symbol="-", doc="``-a``."),
     S("abs_",       1, np.abs,             "nbg_abs({0})",
-      lambda x, z, g: (g * T.sgn(x),)),
-    S("sgn",        1, np.sign,            "nbg_sgn({0})",             ZERO),
+      lambda x, z, g: (g * T.sgn(x),), domain=(Domain(0.2, 3),), doc="``|a|``."),
+    S("sgn",        1, np.sign,            "nbg_sgn({0})",             ZERO,
+      doc="The sign of ``a``: -1, 0 or 1."),
     S("inv",        1, _inv,               "(1.0 / {0})",
-      lambda x, z, g: (-g * z * z,), out=float_out),
+      lambda x, z, g: (-g * z * z,), out=float_out, domain=(Domain(0.5, 3),),
+      doc="``1 / a``."),
     S("sqr",        1, np.square,          "({0} * {0})",
-      lambda x, z, g: (g * 2 * x,)),
+      lambda x, z, g: (g * 2 * x,), doc="``a * a``."),
     S("sqrt",       1, np.sqrt,            "sqrt({0})",
-      lambda x, z, g: (g * 0.5 / z,), out=float_out),
+      lambda x, z, g: (g * 0.5 / z,), out=float_out, libm="sqrt", domain=(POSITIVE,),
+      doc="Square root."),
     S("exp",        1, np.exp,             "exp({0})",                 lambda x, z, g: (g * z,),
-      out=float_out),  # d exp = exp
+      out=float_out, libm="exp", simd=True, work=8, doc="``e ** a``."),  # d exp = exp
     S("exp2",       1, np.exp2,            "exp2({0})",
-      lambda x, z, g: (g * z * LN2,), out=float_out),
+      lambda x, z, g: (g * z * LN2,), out=float_out, libm="exp2", simd=True, work=8,
+      doc="``2 ** a``."),
     S("expm1",      1, np.expm1,           "expm1({0})",
-      lambda x, z, g: (g * (z + 1),), out=float_out),
+      lambda x, z, g: (g * (z + 1),), out=float_out, libm="expm1", simd=True, work=8,
+      doc="``exp(a) - 1``, accurate for small ``a``."),
     S("log",        1, np.log,             "log({0})",                 lambda x, z, g: (g / x,),
-      out=float_out),
+      out=float_out, libm="log", simd=True, work=8, domain=(POSITIVE,),
+      doc="Natural logarithm."),
     S("log2",       1, np.log2,            "log2({0})",
-      lambda x, z, g: (g / (x * LN2),), out=float_out),
+      lambda x, z, g: (g / (x * LN2),), out=float_out, libm="log2", simd=True, work=8,
+      domain=(POSITIVE,), doc="Base-2 logarithm."),
     S("log10",      1, np.log10,           "log10({0})",
-      lambda x, z, g: (g / (x * LN10),), out=float_out),
+      lambda x, z, g: (g / (x * LN10),), out=float_out, libm="log10", simd=True, work=8,
+      domain=(POSITIVE,), doc="Base-10 logarithm."),
     S("log1p",      1, np.log1p,           "log1p({0})",
-      lambda x, z, g: (g / (1 + x),), out=float_out),
+      lambda x, z, g: (g / (1 + x),), out=float_out, libm="log1p", simd=True, work=8,
+      domain=(Domain(-0.5, 3),), doc="``log(1 + a)``, accurate for small ``a``."),
     S("sin",        1, np.sin,             "sin({0})",
-      lambda x, z, g: (g * T.cos(x),), out=float_out),
+      lambda x, z, g: (g * T.cos(x),), out=float_out, libm="sin", simd=True, work=8,
+      doc="Sine."),
     S("cos",        1, np.cos,             "cos({0})",
-      lambda x, z, g: (-g * T.sin(x),), out=float_out),
+      lambda x, z, g: (-g * T.sin(x),), out=float_out, libm="cos", simd=True, work=8,
+      doc="Cosine."),
     S("tan",        1, np.tan,             "tan({0})",
-      lambda x, z, g: (g * (1 + z * z),), out=float_out),  # d tan = 1 + tan²
-    S("tanh",       1, np.tanh,            "tanh({0})",
-      lambda x, z, g: (g * (1 - z * z),), out=float_out),  # d tanh = 1 - tanh²
+      lambda x, z, g: (g * (1 + z * z),), out=float_out, libm="tan", simd=True, work=8,
+      domain=(Domain(-1.2, 1.2),), doc="Tangent."),  # d tan = 1 + tan²
     S("sinh",       1, np.sinh,            "sinh({0})",
-      lambda x, z, g: (g * T.cosh(x),), out=float_out),
+      lambda x, z, g: (g * T.cosh(x),), out=float_out, libm="sinh", simd=True, work=8,
+      doc="Hyperbolic sine."),
     S("cosh",       1, np.cosh,            "cosh({0})",
-      lambda x, z, g: (g * T.sinh(x),), out=float_out),
+      lambda x, z, g: (g * T.sinh(x),), out=float_out, libm="cosh", simd=True, work=8,
+      doc="Hyperbolic cosine."),
+    S("tanh",       1, np.tanh,            "tanh({0})",
+      lambda x, z, g: (g * (1 - z * z),), out=float_out, libm="tanh", simd=True, work=8,
+      doc="Hyperbolic tangent."),  # d tanh = 1 - tanh²
     S("arcsin",     1, np.arcsin,          "asin({0})",
-      lambda x, z, g: (g / T.sqrt(1 - x * x),), out=float_out),
+      lambda x, z, g: (g / T.sqrt(1 - x * x),), out=float_out, libm="asin", simd=True,
+      domain=(UNIT,), doc="Inverse sine."),
     S("arccos",     1, np.arccos,          "acos({0})",
-      lambda x, z, g: (-g / T.sqrt(1 - x * x),), out=float_out),
+      lambda x, z, g: (-g / T.sqrt(1 - x * x),), out=float_out, libm="acos", simd=True,
+      domain=(UNIT,), doc="Inverse cosine."),
     S("arctan",     1, np.arctan,          "atan({0})",
-      lambda x, z, g: (g / (1 + x * x),), out=float_out),
+      lambda x, z, g: (g / (1 + x * x),), out=float_out, libm="atan", simd=True,
+      doc="Inverse tangent."),
     S("arcsinh",    1, np.arcsinh,         "asinh({0})",
-      lambda x, z, g: (g / T.sqrt(x * x + 1),), out=float_out),
+      lambda x, z, g: (g / T.sqrt(x * x + 1),), out=float_out, libm="asinh", simd=True,
+      doc="Inverse hyperbolic sine."),
     S("arccosh",    1, np.arccosh,         "acosh({0})",
-      lambda x, z, g: (g / T.sqrt(x * x - 1),), out=float_out),
+      lambda x, z, g: (g / T.sqrt(x * x - 1),), out=float_out, libm="acosh", simd=True,
+      domain=(Domain(1.1, 4),), doc="Inverse hyperbolic cosine."),
     S("arctanh",    1, np.arctanh,         "atanh({0})",
-      lambda x, z, g: (g / (1 - x * x),), out=float_out),
+      lambda x, z, g: (g / (1 - x * x),), out=float_out, libm="atanh", simd=True,
+      domain=(UNIT,), doc="Inverse hyperbolic tangent."),
     S("erf",        1, _erf,               "erf({0})",
-      lambda x, z, g: (g * TWO_OVER_SQRT_PI * T.exp(-x * x),), out=float_out),
+      lambda x, z, g: (g * TWO_OVER_SQRT_PI * T.exp(-x * x),), out=float_out, libm="erf",
+      simd=True, work=8, domain=(Domain(-2, 2),), doc="The error function."),
     S("erfc",       1, _erfc,              "erfc({0})",
-      lambda x, z, g: (-g * TWO_OVER_SQRT_PI * T.exp(-x * x),), out=float_out),
+      lambda x, z, g: (-g * TWO_OVER_SQRT_PI * T.exp(-x * x),), out=float_out, libm="erfc",
+      simd=True, work=8, domain=(Domain(-2, 2),),
+      doc="``1 - erf(a)``, accurate for large ``a``."),
+    # no libm=: float32 gamma rows compute in double (tgamma), as they always have
     S("gamma",      1, _gamma,             "tgamma({0})",
-      lambda x, z, g: (g * z * T.psi(x),), out=float_out),  # d Γ = Γ ψ
+      lambda x, z, g: (g * z * T.psi(x),), out=float_out,  # d Γ = Γ ψ
+      domain=(Domain(0.2, 4),), doc="The gamma function (``gamma(n + 1) = n!``)."),
     S("gammaln",    1, _gammaln,           "lgamma({0})",
-      lambda x, z, g: (g * T.psi(x),), out=float_out),  # d log|Γ| = ψ
+      lambda x, z, g: (g * T.psi(x),), out=float_out,  # d log|Γ| = ψ
+      domain=(Domain(0.2, 6),), doc="``log |gamma(a)|``, without overflow."),
     S("sigmoid",    1, _sigmoid,           "nbg_sigmoid({0})",
-      lambda x, z, g: (g * z * (1 - z),), out=float_out),  # d σ = σ(1-σ)
+      lambda x, z, g: (g * z * (1 - z),), out=float_out, work=8,  # d σ = σ(1-σ)
+      domain=(Domain(-6, 6),), doc="The logistic function ``1 / (1 + exp(-a))``."),
     S("softplus",   1, lambda x: np.logaddexp(0, x), "nbg_softplus({0})",
-      lambda x, z, g: (g * T.sigmoid(x),), out=float_out),  # d log(1+eˣ) = σ
-    S("floor",      1, np.floor,           "floor({0})",               ZERO, out=float_out),
-    S("ceil",       1, np.ceil,            "ceil({0})",                ZERO, out=float_out),
-    S("trunc",      1, np.trunc,           "trunc({0})",               ZERO, out=float_out),
-    S("round_half_to_even", 1, np.round,   "nearbyint({0})",           ZERO, out=float_out),
-    S("round_half_away_from_zero", 1, _round_half_away, "round({0})",  ZERO, out=float_out),
+      lambda x, z, g: (g * T.sigmoid(x),), out=float_out, work=8,  # d log(1+eˣ) = σ
+      domain=(Domain(-6, 6),), doc="``log(1 + exp(a))``, computed stably."),
+    S("floor",      1, np.floor,           "floor({0})",               ZERO, out=float_out,
+      libm="floor", domain=(OFF_TIES,), doc="Round down."),
+    S("ceil",       1, np.ceil,            "ceil({0})",                ZERO, out=float_out,
+      libm="ceil", domain=(OFF_TIES,), doc="Round up."),
+    S("trunc",      1, np.trunc,           "trunc({0})",               ZERO, out=float_out,
+      libm="trunc", domain=(OFF_TIES,), doc="Round toward zero."),
+    S("round_half_to_even", 1, np.round,   "nearbyint({0})",           ZERO, out=float_out,
+      libm="nearbyint", domain=(OFF_TIES,), doc="Round, ties to even (NumPy's ``round``)."),
+    S("round_half_away_from_zero", 1, _round_half_away, "round({0})",  ZERO, out=float_out,
+      libm="round", domain=(OFF_TIES,), doc="Round, ties away from zero."),
     S("eq",         2, np.equal,           "({0} == {1})",             None, out=bool_out,
-      commutative=True, symbol="=="),
+      commutative=True, symbol="==", domain=(SMALL_INTS,) * 2,
+      doc="``a == b`` elementwise (Variables' ``==`` is identity, as in Theano)."),
     S("neq",        2, np.not_equal,       "({0} != {1})",             None, out=bool_out,
-      commutative=True, symbol="!="),
+      commutative=True, symbol="!=", domain=(SMALL_INTS,) * 2, doc="``a != b`` elementwise."),
     S("lt",         2, np.less,            "({0} < {1})",              None, out=bool_out,
-      symbol="<"),
+      symbol="<", doc="``a < b``."),
     S("gt",         2, np.greater,         "({0} > {1})",              None, out=bool_out,
-      symbol=">"),
+      symbol=">", doc="``a > b``."),
     S("le",         2, np.less_equal,      "({0} <= {1})",             None, out=bool_out,
-      symbol="<="),
+      symbol="<=", domain=(SMALL_INTS,) * 2, doc="``a <= b``."),
     S("ge",         2, np.greater_equal,   "({0} >= {1})",             None, out=bool_out,
-      symbol=">="),
+      symbol=">=", domain=(SMALL_INTS,) * 2, doc="``a >= b``."),
     S("and_",       2, np.bitwise_and,     "({0} & {1})",              None, out=int_only,
-      commutative=True, associative=True, identity=1, symbol="&"),
+      commutative=True, associative=True, identity=1, symbol="&", domain=(BITS,) * 2,
+      doc="Bitwise/logical and (``a & b``)."),
     S("or_",        2, np.bitwise_or,      "({0} | {1})",              None, out=int_only,
-      commutative=True, associative=True, identity=0, symbol="|"),
+      commutative=True, associative=True, identity=0, symbol="|", domain=(BITS,) * 2,
+      doc="Bitwise/logical or (``a | b``)."),
     S("xor",        2, np.bitwise_xor,     "({0} ^ {1})",              None, out=int_only,
-      commutative=True, associative=True, identity=0, symbol="^"),
+      commutative=True, associative=True, identity=0, symbol="^", domain=(BITS,) * 2,
+      doc="Bitwise/logical xor (``a ^ b``)."),
     S("invert",     1, np.invert,          "nbg_invert({0})",          None, out=int_only,
-      symbol="~"),
-    S("isnan",      1, np.isnan,           "isnan({0})",               None, out=bool_out),
-    S("isinf",      1, np.isinf,           "isinf({0})",               None, out=bool_out),
+      symbol="~", domain=(Domain(-8, 8, "int"),), doc="Bitwise/logical not (``~a``)."),
+    S("isnan",      1, np.isnan,           "isnan({0})",               None, out=bool_out,
+      domain=(SPECIALS,), doc="True where ``a`` is NaN."),
+    S("isinf",      1, np.isinf,           "isinf({0})",               None, out=bool_out,
+      domain=(SPECIALS,), doc="True where ``a`` is +-inf."),
     S("switch",     3, np.where,           "({0} ? {1} : {2})",        _switch_grad,
-      out=after_condition),
-    S("clip",       3, np.clip,            "nbg_clip({0}, {1}, {2})",  _clip_grad),
-    S("identity",   1, _identity,          "{0}",                      lambda x, z, g: (g,)),
+      out=after_condition, domain=(BOOLS, Domain(), Domain()),
+      doc="``switch(cond, a, b)``: ``a`` where ``cond`` else ``b``."),
+    S("clip",       3, np.clip,            "nbg_clip({0}, {1}, {2})",  _clip_grad,
+      domain=(Domain(), Domain(-1, -1), Domain(1.5, 1.5)),
+      doc="``clip(a, lo, hi)``: ``a`` limited to ``[lo, hi]``."),
+    S("identity",   1, _identity,          "{0}",                      lambda x, z, g: (g,),
+      doc="A copy of ``a``."),
     S("second",     2, _second,            "{1}",                      lambda x, y, z, g: (None, g),
-      out=lambda dtypes: dtypes[1]),  # fill(x, y): y broadcast to x's shape
+      out=lambda dtypes: dtypes[1],  # fill(x, y): y broadcast to x's shape
+      doc="``second(a, b)``: ``b`` broadcast to the shape of ``a``."),
 )
 
 SCALAR_BY_NAME: dict[str, ScalarSpec] = {spec.name: spec for spec in SCALAR_OPS}

@@ -81,10 +81,15 @@ def test_reduction_is_a_block_tree_with_a_second_pass():
 
 
 def test_argmax_tracks_indices_and_nan_first():
+    """Each thread sees its elements in index order (the C rule); the tree merges pairs in
+    either order, the smaller index counting as the earlier."""
     x = T.dmatrix("x")
     src = cuda_of([x], T.argmax(x, axis=0))
     assert "__shared__ long long sa[256];" in src
-    assert "nbg_arg_takes(acc, arg, (double)i0, q, true)" in src
+    assert "if (acc == acc && !(i0 <= acc)) { acc = i0; arg = q; }" in src
+    assert ("if (sa[t + s] < sa[t] ? !(sv[t + s] == sv[t + s] && !(sv[t] <= sv[t + s])) "
+            ": sv[t] == sv[t] && !(sv[t + s] <= sv[t])) { sv[t] = sv[t + s]; sa[t] = sa[t + s]; }"
+            ) in src
 
 
 def test_kernel_ranks_follow_the_graph():
