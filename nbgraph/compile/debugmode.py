@@ -15,6 +15,7 @@ from ..core.fgraph import FunctionGraph, RewriteCheck
 from ..core.graph import Apply, Constant, Variable, clone_graph, toposort
 from ..core.inner_graph import REFERENCE
 from ..core.op import InnerCompiler
+from ..core.variable import TensorVariable
 from ..link.registry import get_linker
 from ..rewrite.pipeline import PIPELINE, resolve
 from ..rewrite.trace import Trace
@@ -25,9 +26,9 @@ class DebugModeError(AssertionError):
     """A node or a rewrite produced values that differ from the reference."""
 
 
-def evaluate(outputs: list[Variable], values: dict[Variable, Any]) -> list[Any]:
+def evaluate(outputs: list[TensorVariable], values: dict[TensorVariable, Any]) -> list[Any]:
     """Values of ``outputs`` by each op's NumPy ``perform``; ``values`` gives the inputs."""
-    env: dict[Variable, Any] = dict(values)
+    env: dict[TensorVariable, Any] = dict(values)
     for node in toposort(outputs):
         cells: list[list[Any]] = [[None] for _ in node.outputs]
         args = [v.data if isinstance(v, Constant) else env[v] for v in node.inputs]
@@ -58,7 +59,7 @@ class RewriteChecker:
         self.checks: list[RewriteCheck] = []
         self._seen: set[tuple[int, int]] = set()
 
-    def on_change_input(self, node: Apply | str, i: int, old: Variable, new: Variable,
+    def on_change_input(self, node: Apply | str, i: int, old: TensorVariable, new: TensorVariable,
                         reason: str | None) -> None:
         if reason is None or (id(old), id(new)) in self._seen:
             return

@@ -18,7 +18,7 @@ from ..config import NbgraphWarning
 from ..core.fgraph import FunctionGraph
 from ..core.graph import Constant, Variable, ancestors, clone_graph, graph_inputs
 from ..core.shared import SharedVariable
-from ..core.variable import as_tensor_variable
+from ..core.variable import TensorVariable, as_tensor_variable
 from ..link.generated import exec_generated
 from ..link.registry import get_linker
 from ..link.vm import VM, make_storage, node_error, thunk_reads
@@ -45,11 +45,11 @@ class In:
     (with ``value``, the input keeps its state like a shared variable).
     """
 
-    def __init__(self, variable: Variable, name: str | None = None, value: Any = None,
+    def __init__(self, variable: TensorVariable, name: str | None = None, value: Any = None,
                  update: Any = None, mutable: bool = False, strict: bool = False,
                  allow_downcast: bool | None = None, autoname: bool = True,
                  implicit: bool = False, borrow: bool = False, shared: bool = False):
-        if not isinstance(variable, Variable):
+        if not isinstance(variable, TensorVariable):
             raise TypeError(f"In: expected a Variable, got {type(variable).__name__}")
         self.variable = variable
         self.name = name if name is not None else (variable.name if autoname else None)
@@ -65,7 +65,7 @@ class In:
 class Out:
     """An output with options: ``Out(y, borrow=True)`` may return internal storage."""
 
-    def __init__(self, variable: Variable, borrow: bool = False):
+    def __init__(self, variable: TensorVariable, borrow: bool = False):
         self.variable = variable
         self.borrow = borrow
 
@@ -101,7 +101,7 @@ def _pairs(mapping: Any) -> list[tuple[Any, Any]]:
     return [tuple(p) for p in mapping]
 
 
-def _aliases_input(var: Variable, fgraph_inputs: set[int]) -> bool:
+def _aliases_input(var: TensorVariable, fgraph_inputs: set[int]) -> bool:
     """Whether the output's value may be an input's (or constant's) memory: copy it then."""
     while True:
         if id(var) in fgraph_inputs or isinstance(var, Constant):
@@ -125,7 +125,7 @@ class Function:
     """
 
     def __init__(self, maker: FunctionMaker, vm: VM, storage: dict[Variable, list],
-                 updates: list[tuple[Variable, Variable]], outputs_as_list: bool,
+                 updates: list[tuple[TensorVariable, TensorVariable]], outputs_as_list: bool,
                  profile: ProfileStats | None, source: dict[Any, str], name: str | None,
                  unpack_single: bool = True):
         self.maker = maker
@@ -365,8 +365,9 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
     in_specs = ins + [In(v, implicit=True) for v in shared_inputs]
     # shared variables (not explicit inputs) whose update the inplace pass may compute into
     # their own buffer: target -> position of its update among the graph outputs
-    inplace_updates = {t: len(outs) + k for k, (t, _) in enumerate(update_pairs)
-                       if isinstance(t, SharedVariable) and t in shared_inputs}
+    inplace_updates: dict[TensorVariable, int] = {
+        t: len(outs) + k for k, (t, _) in enumerate(update_pairs)
+        if isinstance(t, SharedVariable) and t in shared_inputs}
     fgraph = FunctionGraph(all_inputs, roots, borrow_outputs=[o.borrow for o in outs],
                            update_targets=[t for t, _ in update_pairs],
                            inplace_updates=inplace_updates)
@@ -417,7 +418,7 @@ def _run_order(fgraph: FunctionGraph) -> list:
     return ordered_toposort(fgraph)
 
 
-def _add_default_updates(pairs: list[tuple[Any, Any]], outputs: list[Variable]) -> None:
+def _add_default_updates(pairs: list[tuple[Any, Any]], outputs: list[TensorVariable]) -> None:
     """Shared variables with a ``default_update`` (random-stream states) get it, unless an
     explicit update is given; new update graphs may bring more such variables."""
     targets = {id(t) for t, _ in pairs}
@@ -457,8 +458,8 @@ def _check_updates(pairs: list[tuple[Any, Any]]) -> None:
                             f"{target.type.dtype!r}))")
 
 
-def _check_inputs(ins: list[In], roots: list[Variable], on_unused: str,
-                  givens: list[tuple[Variable, Variable]]) -> None:
+def _check_inputs(ins: list[In], roots: list[TensorVariable], on_unused: str,
+                  givens: list[tuple[TensorVariable, TensorVariable]]) -> None:
     explicit = [i.variable for i in ins]
     seen = set()
     for k, var in enumerate(explicit):
@@ -496,7 +497,7 @@ class _EvalFunctions(dict):
         return (_EvalFunctions, ())
 
 
-def eval_variable(var: Variable, inputs_to_values: dict) -> Any:
+def eval_variable(var: TensorVariable, inputs_to_values: dict) -> Any:
     """``var.eval({x: value})``: compile once per (var, inputs), then call."""
     keys = tuple(inputs_to_values)
     cache = getattr(var.tag, "eval_functions", _EvalFunctions())

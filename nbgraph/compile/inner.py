@@ -3,7 +3,7 @@ step, IfElse's branches) are compiled with the outer function's linker and optio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..config import config
@@ -24,7 +24,8 @@ class InnerCompiler:
         name = getattr(linker, "name", type(linker).__name__)
         # by name where it is one, so each inner function gets a fresh linker as any function
         self.linker = name if name in registry.LINKERS else linker
-        self.key: Hashable = ("compiled", name, str(config.mode), config.device)
+        self.key: tuple[str, str, str, str] = ("compiled", name, str(config.mode),
+                                               config.device)
         self.compile = compile            # nbgraph.function (function.py makes this object)
         self.default_mode = default_mode  # get_mode(None), read when a graph is compiled
 

@@ -13,6 +13,7 @@ import numpy as np
 from ..core.graph import Apply, Variable
 from ..core.inner_graph import REFERENCE
 from ..core.op import InnerCompiler
+from ..core.variable import TensorVariable
 from ..link.registry import get_linker
 from .base_mode import Mode
 
@@ -21,7 +22,7 @@ class NanGuardError(FloatingPointError):
     """A node produced nan/inf/huge values under NanGuardMode."""
 
 
-def _describe(var: Variable, value: Any) -> str:
+def _describe(var: TensorVariable, value: Any) -> str:
     name = var.name or f"uid {var.uid}"
     arr = np.asarray(value)
     if arr.size == 0 or arr.dtype.kind not in "fciub":

@@ -13,12 +13,13 @@ from types import SimpleNamespace
 from typing import Any, Protocol
 
 from .graph import Apply, Constant, Variable, clone_graph, toposort
+from .variable import TensorVariable
 
 OUTPUT = "output"  # the client standing for "fgraph.outputs[i]"
 
 Client = tuple[Any, int]  # (Apply node or OUTPUT, input index)
 # (rule, copy of the replaced variable's graph, copy of its replacement's, what was replaced)
-RewriteCheck = tuple[str, Variable, Variable, str]
+RewriteCheck = tuple[str, TensorVariable, TensorVariable, str]
 
 
 class Listener(Protocol):
@@ -30,7 +31,8 @@ class Listener(Protocol):
 
     def on_prune(self, node: Apply, reason: str | None) -> None: ...
 
-    def on_change_input(self, node: Apply | str, i: int, old: Variable, new: Variable,
+    def on_change_input(self, node: Apply | str, i: int, old: TensorVariable,
+                        new: TensorVariable,
                         reason: str | None) -> None: ...
 
 
@@ -73,26 +75,27 @@ class FunctionGraph:
     >>> fg.replace(fg.outputs[0], fg.outputs[0].owner.inputs[0], reason="demo")
     """
 
-    def __init__(self, inputs: Sequence[Variable], outputs: Sequence[Variable],
+    def __init__(self, inputs: Sequence[TensorVariable], outputs: Sequence[TensorVariable],
                  clone: bool = True, listeners: Iterable[Listener] = (), *,
-                 borrow_outputs: Sequence[bool] = (), update_targets: Sequence[Variable] = (),
-                 inplace_updates: Mapping[Variable, int] | None = None):
+                 borrow_outputs: Sequence[bool] = (),
+                 update_targets: Sequence[TensorVariable] = (),
+                 inplace_updates: Mapping[TensorVariable, int] | None = None):
         # What ``function`` says about the outputs (all empty for a bare graph). The first
         # outputs are the user's: ``Out(borrow=True)`` ones may stay on the device (gpu pass).
         self.borrow_outputs: tuple[bool, ...] = tuple(borrow_outputs)
         # the shared variables updated per call; their new values follow the user's outputs
-        self.update_targets: tuple[Variable, ...] = tuple(update_targets)
+        self.update_targets: tuple[TensorVariable, ...] = tuple(update_targets)
         # shared variable -> position of its update among the outputs: the inplace pass may
         # compute that update into the variable's own buffer
-        self.inplace_updates: dict[Variable, int] = dict(inplace_updates or {})
+        self.inplace_updates: dict[TensorVariable, int] = dict(inplace_updates or {})
         # gradient provenance: uid of a copied node -> the op text of the node it copies
         self.forward_ops: dict[int, str] = {}
         # DebugMode's copies of each replacement, re-evaluated on every call's inputs
         self.rewrite_checks: list[RewriteCheck] = []
         if clone:
             outputs = self._clone(inputs, outputs)
-        self.inputs: list[Variable] = list(inputs)
-        self.outputs: list[Variable] = []
+        self.inputs: list[TensorVariable] = list(inputs)
+        self.outputs: list[TensorVariable] = []
         self.clients: dict[Variable, list[Client]] = {}
         self.apply_nodes: dict[Apply, None] = {}     # insertion-ordered set
         self.variables: dict[Variable, None] = {}
@@ -107,8 +110,8 @@ class FunctionGraph:
         for listener in listeners:
             self.attach_listener(listener)
 
-    def _clone(self, inputs: Sequence[Variable], outputs: Sequence[Variable]
-               ) -> list[Variable]:
+    def _clone(self, inputs: Sequence[TensorVariable], outputs: Sequence[TensorVariable]
+               ) -> list[TensorVariable]:
         memo = clone_graph(outputs, replace={v: v for v in inputs}, keep_inputs=True)
         new_uid: dict[int, int] = {}
         copies: list[Apply] = []
@@ -209,30 +212,31 @@ class FunctionGraph:
                 stack.append(inp)
 
     # -- changes ---------------------------------------------------------------------------
-    def change_input(self, node: Apply | str, i: int, new: Variable,
+    def change_input(self, node: Apply | str, i: int, new: TensorVariable,
                      reason: str | None = None) -> None:
         """Make input ``i`` of ``node`` (or output ``i`` when node is OUTPUT) read ``new``."""
-        old = self.outputs[i] if node == OUTPUT else node.inputs[i]  # type: ignore[union-attr]
+        old = node.inputs[i] if isinstance(node, Apply) else self.outputs[i]
         if old is new:
             return
         if not can_replace(old.type, new.type):
-            where = "output" if node == OUTPUT else f"node {node.uid} ({node.op})"  # type: ignore
+            where = f"node {node.uid} ({node.op})" if isinstance(node, Apply) else "output"
             raise InconsistentTypeError(
                 f"{reason or 'replace'}: cannot put {new} ({_short(new)}) in place of {old} "
                 f"({_short(old)}) at input {i} of {where}")
         self._import_var(new, reason)
-        if node == OUTPUT:
-            self.outputs[i] = new
-        else:
-            inputs = list(node.inputs)  # type: ignore[union-attr]
+        if isinstance(node, Apply):
+            inputs = list(node.inputs)
             inputs[i] = new
-            node.inputs = tuple(inputs)  # type: ignore[union-attr]
+            node.inputs = tuple(inputs)
+        else:
+            self.outputs[i] = new
         self.clients[old].remove((node, i))
         self.clients[new].append((node, i))
         self._notify("on_change_input", node, i, old, new, reason)
         self._prune_if_unused(old, reason)
 
-    def replace(self, old: Variable, new: Variable, reason: str | None = None) -> None:
+    def replace(self, old: TensorVariable, new: TensorVariable, reason: str | None = None
+                ) -> None:
         """Make every reader of ``old`` read ``new`` instead (a rule's one way to change).
 
         Raises ``InconsistentTypeError`` (naming both sides) if ``new``'s type cannot stand
@@ -240,7 +244,7 @@ class FunctionGraph:
         """
         self.replace_all([(old, new)], reason)
 
-    def replace_all(self, pairs: Iterable[tuple[Variable, Variable]],
+    def replace_all(self, pairs: Iterable[tuple[TensorVariable, TensorVariable]],
                     reason: str | None = None) -> None:
         """Several replacements reported to listeners as one change (one trace event)."""
         pairs = list(pairs)

@@ -13,9 +13,9 @@ from typing import Any
 from ..codegen.kernel import NotCompilable, lower_elemwise, lower_reduce, reduce_kind
 from ..compile.mode import Mode
 from ..core.fgraph import FunctionGraph
-from ..core.graph import Apply, Constant, Variable
+from ..core.graph import Apply
 from ..core.shared import SharedVariable
-from ..core.variable import TensorConstant
+from ..core.variable import TensorConstant, TensorVariable
 from ..ops.elemwise import DimShuffle, Elemwise
 from ..ops.shape import Shape, Shape_i
 from ..rewrite.engine import RuleSet, graph_rule
@@ -25,6 +25,7 @@ from .device import is_device_array
 from .types import GpuFromHost, GpuTensorType, HostFromGpu, gpu_from_host, host_from_gpu
 
 SHAPE_READERS = (Shape, Shape_i)   # read only ``.shape``: a device input needs no copy
+Pairs = list[tuple[TensorVariable, TensorVariable]]   # (old, new) replacements
 
 
 def runs_on_gpu(node: Apply) -> bool:
@@ -56,25 +57,25 @@ def _keep_on_device(fgraph: FunctionGraph) -> set[int]:
     return keep
 
 
-def _device_constant(const: Constant) -> Constant:
+def _device_constant(const: TensorConstant) -> TensorConstant:
     return TensorConstant(GpuTensorType.of(const.type), const.data, const.name)
 
 
 @graph_rule("move_to_gpu")
-def move_to_gpu(fgraph: FunctionGraph) -> list[tuple[Variable, Variable]]:
+def move_to_gpu(fgraph: FunctionGraph) -> Pairs:
     """x -> op(x) -> out   becomes   x -> GpuFromHost -> op -> HostFromGpu -> out
     for every op with a device implementation, sharing one transfer per variable."""
-    twins: dict[Variable, Variable] = {}    # host variable -> the device variable it becomes
-    pairs: list[tuple[Variable, Variable]] = []
+    twins: dict[TensorVariable, TensorVariable] = {}    # host variable -> its device twin
+    pairs: Pairs = []
 
-    renamed: dict[Variable, Variable] = {}  # host outputs of rebuilt shape readers
+    renamed: dict[TensorVariable, TensorVariable] = {}  # host outputs of rebuilt shape readers
 
-    def on_device(var: Variable) -> Variable:
+    def on_device(var: TensorVariable) -> TensorVariable:
         if isinstance(var.type, GpuTensorType):
             return var
         var = renamed.get(var, var)
         if var not in twins:
-            twins[var] = _device_constant(var) if isinstance(var, Constant) \
+            twins[var] = _device_constant(var) if isinstance(var, TensorConstant) \
                 else gpu_from_host(var)
         return twins[var]
 
@@ -103,9 +104,9 @@ def move_to_gpu(fgraph: FunctionGraph) -> list[tuple[Variable, Variable]]:
     return _finalize(pairs)
 
 
-def _finalize(pairs: list[tuple[Variable, Variable]]) -> list[tuple[Variable, Variable]]:
+def _finalize(pairs: Pairs) -> Pairs:
     """Device-kept outputs: point the pair at the variable the graph will hold by then."""
-    latest: dict[Variable, Variable] = {}
+    latest: dict[TensorVariable, TensorVariable] = {}
     out = []
     for old, new in pairs:
         if old in latest:   # second pair for an output: replace its HostFromGpu instead

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.fgraph import FunctionGraph
-from ..core.graph import Apply, Constant, Variable
-from ..core.variable import constant
+from ..core.graph import Apply, Constant
+from ..core.variable import TensorVariable, constant
 from ..ops import math as T
 from ..ops.elemwise import CAReduce, DimShuffle
 from ..ops.shape import Reshape, Shape, Shape_i
@@ -18,7 +18,7 @@ from .engine import RuleSet, node_rule, rule
 from .pattern import P, is_constant_value, x, y
 
 
-def _filled(like: Variable, value: float) -> Variable:
+def _filled(like: TensorVariable, value: float) -> TensorVariable:
     """``value`` broadcast to ``like``'s shape: fill(like, c) with c already of like's rank."""
     data = np.full((1,) * like.ndim, value, dtype=like.dtype)
     return T.second(like, constant(data))
@@ -26,9 +26,9 @@ def _filled(like: Variable, value: float) -> Variable:
 
 def _flatten(name: str):  # noqa: ANN202  (a rule factory)
     @node_rule(f"flatten_{name}", tracks=(f"Elemwise:{name}",))
-    def flatten(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
+    def flatten(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
         """add(add(a, b), c) -> add(a, b, c) when the inner node has no other reader."""
-        terms: list[Variable] = []
+        terms: list[TensorVariable] = []
         changed = False
         for var in node.inputs:
             inner = var.owner
@@ -44,7 +44,7 @@ def _flatten(name: str):  # noqa: ANN202  (a rule factory)
 
 
 @node_rule("drop_neutral", tracks=("Elemwise:add", "Elemwise:mul"))
-def drop_neutral(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
+def drop_neutral(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """add(a, 0, b) -> add(a, b); mul(a, 1, b) -> mul(a, b) (n-ary nodes)."""
     spec = node.op.scalar_op
     if len(node.inputs) <= 2:
@@ -56,7 +56,7 @@ def drop_neutral(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
 
 
 @node_rule("dimshuffle_dimshuffle", tracks=(DimShuffle,))
-def dimshuffle_dimshuffle(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
+def dimshuffle_dimshuffle(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """dimshuffle(dimshuffle(x, o1), o2) -> dimshuffle(x, o1 ∘ o2)."""
     inner = node.inputs[0].owner
     if inner is None or not isinstance(inner.op, DimShuffle):
@@ -70,13 +70,13 @@ def dimshuffle_dimshuffle(fgraph: FunctionGraph, node: Apply) -> list[Variable] 
 
 
 @node_rule("useless_dimshuffle", tracks=(DimShuffle,))
-def useless_dimshuffle(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
+def useless_dimshuffle(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """dimshuffle(x, (0, 1, ..., n-1)) -> x (also a transpose of a transpose, once merged)."""
     x_ = node.inputs[0]
     return [x_] if node.op.new_order == tuple(range(x_.ndim)) else None
 
 
-def _dim_is(entry: Variable, source: Variable, axis: int) -> bool:
+def _dim_is(entry: TensorVariable, source: TensorVariable, axis: int) -> bool:
     """Whether the shape entry ``entry`` is certainly ``source.shape[axis]``."""
     owner = entry.owner
     if owner is not None and isinstance(owner.op, Shape_i):
@@ -89,7 +89,7 @@ def _dim_is(entry: Variable, source: Variable, axis: int) -> bool:
     "removes a run-time shape check; reshape(x, x.shape) -> x, trusting x's static shape "
     "where Reshape would check x's size when run (on by default, as Theano/PyTensor's "
     "shape_unsafe rewrites in FAST_RUN)"))
-def useless_reshape(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
+def useless_reshape(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """reshape(x, x.shape) -> x (entries are x's Shape_i or its known static sizes)."""
     source, shp = node.inputs
     if node.op.ndim != source.ndim:
@@ -111,7 +111,7 @@ def useless_reshape(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None
 
 
 @node_rule("sum_sum", tracks=(CAReduce,))
-def sum_sum(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
+def sum_sum(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """sum(sum(x, a1), a2) -> sum(x, a1 ∪ a2') with a2 mapped back to x's axes."""
     inner = node.inputs[0].owner
     outer_op = node.op

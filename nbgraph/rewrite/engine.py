@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.fgraph import FunctionGraph, can_replace
-from ..core.graph import Apply, Variable
-from ..core.variable import as_tensor_variable
+from ..core.graph import Apply
+from ..core.variable import TensorVariable, as_tensor_variable
 from ..ops.math import cast
 from .pattern import OpPattern, match, node_keys
 
-Replacement = list[Variable | None] | dict[Variable, Variable] | None
+Replacement = list[TensorVariable | None] | dict[TensorVariable, TensorVariable] | None
 
 
 class RewriteLoopError(RuntimeError):
@@ -74,7 +74,7 @@ class GraphRule:
     """A whole-graph rule ``fn(fgraph) -> [(old, new), ...]`` (merge, dce)."""
 
     name: str
-    fn: Callable[[FunctionGraph], Iterable[tuple[Variable, Variable]]]
+    fn: Callable[[FunctionGraph], Iterable[tuple[TensorVariable, TensorVariable]]]
     unsafe: str | None = None
     doc: str | None = None
 
@@ -112,7 +112,8 @@ def node_rule(name: str, tracks: Sequence[type | str] | None = None, *,
 
 def graph_rule(name: str) -> Callable[[Callable], GraphRule]:
     """Decorator making ``fn(fgraph) -> [(old, new)]`` a whole-graph rule."""
-    def wrap(fn: Callable[[FunctionGraph], Iterable[tuple[Variable, Variable]]]) -> GraphRule:
+    def wrap(fn: Callable[[FunctionGraph], Iterable[tuple[TensorVariable, TensorVariable]]]
+             ) -> GraphRule:
         return GraphRule(name, fn, None, fn.__doc__)
 
     return wrap
@@ -133,7 +134,7 @@ class RuleSet:
 
 
 # -- the driver -----------------------------------------------------------------------------
-def conform(old: Variable, new: Any) -> Variable | None:
+def conform(old: TensorVariable, new: Any) -> TensorVariable | None:
     """``new`` made to stand for ``old``: cast to its dtype; None if the shape cannot fit."""
     new = as_tensor_variable(new)
     if new.type != old.type and getattr(new, "dtype", None) != getattr(old, "dtype", None):
@@ -141,8 +142,8 @@ def conform(old: Variable, new: Any) -> Variable | None:
     return new if can_replace(old.type, new.type) else None
 
 
-def _pairs(node: Apply, result: Replacement) -> list[tuple[Variable, Variable]] | None:
-    items: Iterable[tuple[Variable, Any]]
+def _pairs(node: Apply, result: Replacement) -> list[tuple[TensorVariable, TensorVariable]] | None:
+    items: Iterable[tuple[TensorVariable, Any]]
     if isinstance(result, dict):
         items = result.items()
     else:

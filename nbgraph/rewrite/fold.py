@@ -11,14 +11,14 @@ from typing import Any
 import numpy as np
 
 from ..core.fgraph import FunctionGraph
-from ..core.graph import Apply, Constant, Variable
-from ..core.variable import TensorConstant
+from ..core.graph import Apply
+from ..core.variable import TensorConstant, TensorVariable
 from .engine import RuleSet, node_rule
 
 MAX_FOLD_SIZE = 100_000  # elements; larger results stay computed at run time
 
 
-def _make_constant(var: Variable, value: Any) -> Variable:
+def _make_constant(var: TensorVariable, value: Any) -> TensorVariable:
     data = np.asarray(value)
     if data.dtype != var.type.dtype:
         data = data.astype(var.type.dtype)
@@ -26,10 +26,11 @@ def _make_constant(var: Variable, value: Any) -> Variable:
 
 
 @node_rule("fold_constants")
-def fold_constants(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
+def fold_constants(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """op(c1, c2, ...) -> the constant value (computed by the op's NumPy ``perform``)."""
     op = node.op
-    if not all(isinstance(v, Constant) for v in node.inputs) or not node.inputs:
+    constants = [v for v in node.inputs if isinstance(v, TensorConstant)]
+    if len(constants) != len(node.inputs) or not constants:
         return None
     if getattr(op, "destroy_map", None) or getattr(op, "no_fold", False):
         return None
@@ -38,7 +39,7 @@ def fold_constants(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     storage: list[list[Any]] = [[None] for _ in node.outputs]
     try:
         with np.errstate(all="ignore"):
-            op.perform(node, [np.array(v.data, copy=True) for v in node.inputs], storage)
+            op.perform(node, [np.array(v.data, copy=True) for v in constants], storage)
     except Exception:  # an error here must surface at run time with the node, not now
         return None
     values = [np.asarray(cell[0]) for cell in storage]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.fgraph import FunctionGraph
-from ..core.graph import Apply, Constant, Variable, next_uid
+from ..core.graph import Apply, Constant, next_uid
+from ..core.variable import TensorVariable
 from ..ops.composite import Composite, Step
 from ..ops.elemwise import DimShuffle, Elemwise
 from ..ops.scalar import ScalarSpec
@@ -42,7 +43,7 @@ def _group(fgraph: FunctionGraph, root: Apply) -> list[Apply]:
     return list(members)
 
 
-def _inlinable(var: Variable) -> bool:
+def _inlinable(var: TensorVariable) -> bool:
     """A one-element Constant (or a DimShuffle of one) becomes part of the formula.
 
     A fill or Alloc of a number is not inlined: it carries a run-time shape the Composite
@@ -78,11 +79,11 @@ def _ordered(group: list[Apply]) -> list[Apply]:
     return order
 
 
-def build_composite(group: list[Apply], root: Apply) -> tuple[Composite, list[Variable]]:
+def build_composite(group: list[Apply], root: Apply) -> tuple[Composite, list[TensorVariable]]:
     """The Composite computing ``root``'s output from the group's outside inputs."""
     order = _ordered(group)
     made = {node.outputs[0]: node for node in order}
-    inputs: list[Variable] = []
+    inputs: list[TensorVariable] = []
     stack, expanded = [root.outputs[0]], set()
     while stack:  # outside inputs numbered depth-first from the root, left to right
         var = stack.pop()
@@ -92,11 +93,11 @@ def build_composite(group: list[Apply], root: Apply) -> tuple[Composite, list[Va
                 stack.extend(reversed(made[var].inputs))
         elif not _inlinable(var) and var not in inputs:
             inputs.append(var)
-    refs: dict[Variable, int] = {var: k for k, var in enumerate(inputs)}
+    refs: dict[TensorVariable, int] = {var: k for k, var in enumerate(inputs)}
     steps: list[Step] = []
     nin = len(inputs)
 
-    def ref_of(var: Variable) -> int:
+    def ref_of(var: TensorVariable) -> int:
         if var not in refs:  # an inlined scalar constant
             value = constant_value(var).reshape(-1)[0].item()  # type: ignore[union-attr]
             steps.append(Step(None, (), var.type.dtype, var.uid, value))
@@ -118,7 +119,7 @@ def build_composite(group: list[Apply], root: Apply) -> tuple[Composite, list[Va
 
 
 @node_rule("fuse_elemwise", tracks=(Elemwise,))
-def fuse_elemwise(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
+def fuse_elemwise(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """A connected elementwise subgraph ending at ``node`` -> one Elemwise{Composite} node."""
     if not _fusable(node):
         return None

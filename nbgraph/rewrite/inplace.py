@@ -9,7 +9,8 @@ overwrite that shared variable, once every other reader of the old value has run
 from __future__ import annotations
 
 from ..core.fgraph import OUTPUT, FunctionGraph
-from ..core.graph import Apply, Constant, Variable
+from ..core.graph import Apply, Constant
+from ..core.variable import TensorVariable
 from ..ops.blas import Gemm, gemm_inplace
 from ..ops.elemwise import Elemwise
 from .engine import RuleSet, node_rule
@@ -29,7 +30,7 @@ def _sources(node: Apply, index: int) -> list[int]:
     return list(_aliases(node).get(index, []))
 
 
-def why_not_destroyable(fgraph: FunctionGraph, var: Variable, reader: Apply) -> str | None:
+def why_not_destroyable(fgraph: FunctionGraph, var: TensorVariable, reader: Apply) -> str | None:
     """None if ``reader`` may overwrite ``var``'s buffer; else the reason it may not."""
     inputs = {id(v) for v in fgraph.inputs}
     while True:
@@ -42,16 +43,16 @@ def why_not_destroyable(fgraph: FunctionGraph, var: Variable, reader: Apply) -> 
             return f"{var} is a graph output"
         if [c for c, _ in clients] != [reader]:
             return f"{var} is read by {len(clients)} nodes"
-        owner = var.owner
-        if owner is None:
+        owner, index = var.owner, var.index
+        if owner is None or index is None:
             return f"{var} has no owner"
-        sources = _sources(owner, var.index)
+        sources = _sources(owner, index)
         if not sources:
             return None
         reader, var = owner, owner.inputs[sources[0]]  # a view: its base must be free too
 
 
-def readers(fgraph: FunctionGraph, var: Variable, destroyer: Apply | None = None
+def readers(fgraph: FunctionGraph, var: TensorVariable, destroyer: Apply | None = None
             ) -> tuple[list[tuple[Apply, int]], bool]:
     """Every (node, input index) reading ``var``'s buffer, directly or through views, and
     whether that buffer (or a view of it) is a graph output. The ``destroyer``'s outputs
@@ -74,7 +75,7 @@ def readers(fgraph: FunctionGraph, var: Variable, destroyer: Apply | None = None
     return found, is_output
 
 
-def why_not_updated_in_place(fgraph: FunctionGraph, var: Variable, node: Apply,
+def why_not_updated_in_place(fgraph: FunctionGraph, var: TensorVariable, node: Apply,
                              in_index: int, out_index: int) -> str | None:
     """None if ``node`` may compute its output ``out_index`` into ``var`` (its input
     ``in_index``): ``var`` is a shared variable this function updates, with that very output
@@ -102,7 +103,7 @@ def _destroyable(fgraph: FunctionGraph, node: Apply, in_index: int, out_index: i
 
 
 @node_rule("elemwise_inplace", tracks=(Elemwise,))
-def elemwise_inplace(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
+def elemwise_inplace(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """Elemwise{op,no_inplace}(a, b) -> Elemwise{op,inplace}(a, b), output in a's buffer; a
     shared variable the output updates comes first (no new buffer per call)."""
     op = node.op
@@ -118,7 +119,7 @@ def elemwise_inplace(fgraph: FunctionGraph, node: Apply) -> list[Variable] | Non
 
 
 @node_rule("gemm_inplace", tracks=(Gemm,))
-def gemm_to_inplace(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
+def gemm_to_inplace(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """Gemm{no_inplace}(W, a, x, y, b) -> Gemm{inplace}: the SGD step ``W - lr * dot(x, y)``
     updates W's buffer instead of copying it (only for a shared variable's update)."""
     if node.op.inplace or node.inputs[0].type != node.outputs[0].type:

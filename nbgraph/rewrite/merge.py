@@ -6,20 +6,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..core.fgraph import FunctionGraph
-from ..core.graph import Apply, Constant, Variable
+from ..core.graph import Apply
+from ..core.variable import TensorConstant, TensorVariable
 from .engine import RuleSet, graph_rule, node_rule
 
 
-def _constant_key(var: Constant) -> tuple:
+def _constant_key(var: TensorConstant) -> tuple:
     return (type(var), var.signature())
 
 
 @graph_rule("merge_constants")
-def merge_constants(fgraph: FunctionGraph) -> Iterator[tuple[Variable, Variable]]:
+def merge_constants(fgraph: FunctionGraph) -> Iterator[tuple[TensorVariable, TensorVariable]]:
     """Constants with equal type and bytes -> the first one met."""
-    first: dict[tuple, Constant] = {}
+    first: dict[tuple, TensorConstant] = {}
     for var in list(fgraph.variables):
-        if not isinstance(var, Constant) or var not in fgraph.variables:
+        if not isinstance(var, TensorConstant) or var not in fgraph.variables:
             continue
         key = _constant_key(var)
         keep = first.setdefault(key, var)
@@ -33,7 +34,7 @@ def _same_node(a: Apply, b: Apply) -> bool:
 
 
 @node_rule("merge_nodes")
-def merge_nodes(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
+def merge_nodes(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """Two nodes with equal ops on the same inputs -> the older one (smaller uid) survives."""
     if getattr(node.op, "destroy_map", None) or not node.inputs:
         return None  # nullary nodes (random draws) are independent, never merged

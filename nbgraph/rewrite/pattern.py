@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.graph import Apply, Constant, Variable
+from ..core.graph import Apply, Constant
+from ..core.variable import TensorVariable
 from ..ops.elemwise import DimShuffle
 from ..ops.linalg import Dot
 from ..ops.nnet import (
@@ -29,7 +30,7 @@ from ..ops.nnet import (
 from ..ops.scalar import SCALAR_BY_NAME
 from ..ops.shape import Reshape
 
-Bindings = dict[str, Variable]
+Bindings = dict[str, TensorVariable]
 
 # op classes a pattern may name, by lowercased class name (add a class here to name it)
 PATTERN_CLASSES: dict[str, str] = {cls.__name__.lower(): cls.__name__ for cls in (
@@ -69,7 +70,7 @@ class Var:
     """A named hole: binds any Variable (satisfying ``where``, if given)."""
 
     name: str
-    where: Callable[[Variable], bool] | None = None
+    where: Callable[[TensorVariable], bool] | None = None
 
     def __repr__(self) -> str:
         return self.name
@@ -87,9 +88,9 @@ class OpPattern:
     """``name(*args)``: an op applied to sub-patterns; ``bind`` names the matched output."""
 
     name: str
-    args: tuple[Any, ...]
+    args: tuple[Pattern, ...]
     bind: str | None = None
-    where: Callable[[Variable], bool] | None = field(default=None, compare=False)
+    where: Callable[[TensorVariable], bool] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         check_op_name(self.name)
@@ -111,6 +112,9 @@ class OpPattern:
         return self.name.lower()
 
 
+Pattern = Var | Const | OpPattern   # what a rule's pattern is built of
+
+
 class _PatternBuilder:
     """``P.exp(x)``, ``P.sum(x, bind="s")``: op patterns by attribute name."""
 
@@ -119,7 +123,7 @@ class _PatternBuilder:
             raise AttributeError(name)
 
         def build(*args: Any, bind: str | None = None,
-                  where: Callable[[Variable], bool] | None = None) -> OpPattern:
+                  where: Callable[[TensorVariable], bool] | None = None) -> OpPattern:
             return OpPattern(name, tuple(_as_pattern(a) for a in args), bind, where)
 
         return build
@@ -129,7 +133,7 @@ P = _PatternBuilder()
 x, y, z = Var("x"), Var("y"), Var("z")
 
 
-def _as_pattern(item: Any) -> Any:
+def _as_pattern(item: Any) -> Pattern:
     if isinstance(item, (Var, Const, OpPattern)):
         return item
     if isinstance(item, (int, float, np.number)) and not isinstance(item, bool):
@@ -149,7 +153,7 @@ def node_keys(node: Apply) -> tuple[str, ...]:
 
 
 # -- constants ---------------------------------------------------------------------------
-def constant_value(var: Variable) -> np.ndarray | None:
+def constant_value(var: TensorVariable) -> np.ndarray | None:
     """The value of ``var`` if it is a constant, a broadcast (DimShuffle) of one, or a fill
     (``second(model, c)``/``Alloc(c, ...)``) of one; else None. Shapes may differ from var's."""
     seen = 0
@@ -172,7 +176,7 @@ def constant_value(var: Variable) -> np.ndarray | None:
     return None
 
 
-def is_constant_value(var: Variable, value: float) -> bool:
+def is_constant_value(var: TensorVariable, value: float) -> bool:
     data = constant_value(var)
     if data is None or data.size == 0:
         return False
@@ -201,13 +205,14 @@ def _commutative(pattern: OpPattern) -> bool:
     return spec is not None and spec.commutative
 
 
-def match(pattern: Any, var: Variable, bound: Bindings | None = None) -> Bindings | None:
+def match(pattern: Pattern, var: TensorVariable, bound: Bindings | None = None
+          ) -> Bindings | None:
     """Bindings that make ``pattern`` equal ``var``, or None. A repeated name must bind the
     same Variable (merge runs first, so equal subexpressions are one node)."""
     return _match(pattern, var, dict(bound or {}))
 
 
-def _match(pattern: Any, var: Variable, bound: Bindings) -> Bindings | None:
+def _match(pattern: Pattern, var: TensorVariable, bound: Bindings) -> Bindings | None:
     if isinstance(pattern, Var):
         if pattern.name in bound:
             return bound if bound[pattern.name] is var else None
@@ -230,7 +235,7 @@ def _match(pattern: Any, var: Variable, bound: Bindings) -> Bindings | None:
         if pattern.bind in bound and bound[pattern.bind] is not var:
             return None
         bound = {**bound, pattern.bind: var}
-    orders: Iterable[tuple[Any, ...]] = [pattern.args]
+    orders: Iterable[tuple[Pattern, ...]] = [pattern.args]
     if _commutative(pattern) and len(pattern.args) <= 4:
         orders = itertools.permutations(pattern.args)
     for args in orders:
@@ -240,8 +245,8 @@ def _match(pattern: Any, var: Variable, bound: Bindings) -> Bindings | None:
     return None
 
 
-def _match_all(patterns: tuple[Any, ...], variables: tuple[Variable, ...], bound: Bindings
-               ) -> Bindings | None:
+def _match_all(patterns: tuple[Pattern, ...], variables: tuple[TensorVariable, ...],
+               bound: Bindings) -> Bindings | None:
     """Bindings matching each pattern to the variable in the same place, or None."""
     trial: Bindings | None = bound
     for sub, var in zip(patterns, variables, strict=True):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..core.fgraph import FunctionGraph, can_replace
-from ..core.graph import Apply, Variable
+from ..core.graph import Apply
 from ..core.types import is_float
-from ..core.variable import constant
+from ..core.variable import TensorVariable, constant
 from ..ops import math as T
 from ..ops.blas import gemm_no_inplace
 from ..ops.elemwise import DimShuffle, Elemwise
@@ -14,11 +14,11 @@ from .engine import RuleSet, node_rule, rule
 from .pattern import P, constant_value, x
 
 
-def _single_reader(fgraph: FunctionGraph, var: Variable) -> bool:
+def _single_reader(fgraph: FunctionGraph, var: TensorVariable) -> bool:
     return len(fgraph.clients.get(var, ())) == 1 and var not in fgraph.outputs
 
 
-def _matrix_dot(fgraph: FunctionGraph, var: Variable) -> Apply | None:
+def _matrix_dot(fgraph: FunctionGraph, var: TensorVariable) -> Apply | None:
     node = var.owner
     if node is None or not isinstance(node.op, Dot) or not _single_reader(fgraph, var):
         return None
@@ -26,7 +26,7 @@ def _matrix_dot(fgraph: FunctionGraph, var: Variable) -> Apply | None:
     return node if a.ndim == 2 and b.ndim == 2 else None
 
 
-def _scalar(var: Variable) -> Variable | None:
+def _scalar(var: TensorVariable) -> TensorVariable | None:
     """``var`` as a 0-d Variable if it holds one number (broadcast constant or padded 0-d)."""
     data = constant_value(var)
     if data is not None:
@@ -38,7 +38,7 @@ def _scalar(var: Variable) -> Variable | None:
     return var if var.ndim == 0 else None
 
 
-def _negated(alpha: Variable) -> Variable:
+def _negated(alpha: TensorVariable) -> TensorVariable:
     data = constant_value(alpha)
     return constant(-data.item(), dtype=alpha.dtype) if data is not None else -alpha
 
@@ -49,7 +49,7 @@ def _is_plain_mul(node: Apply) -> bool:
     return isinstance(op, Elemwise) and op.scalar_op.name == "mul" and not op.inplace_pattern
 
 
-def _scaled_dot(fgraph: FunctionGraph, var: Variable) -> tuple[Variable, Apply] | None:
+def _scaled_dot(fgraph: FunctionGraph, var: TensorVariable) -> tuple[TensorVariable, Apply] | None:
     """(alpha, dot node) for ``dot(a, b)`` or ``alpha * dot(a, b)``."""
     found = _matrix_dot(fgraph, var)
     if found is not None:
@@ -67,7 +67,7 @@ def _scaled_dot(fgraph: FunctionGraph, var: Variable) -> tuple[Variable, Apply] 
 
 
 @node_rule("gemm", tracks=("Elemwise:add", "Elemwise:sub"))
-def gemm(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
+def gemm(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """z + alpha*dot(a, b) -> gemm(z, alpha, a, b, 1); z - dot(a, b) -> gemm(z, -1, a, b, 1)."""
     out = node.outputs[0]
     if out.ndim != 2 or not out.dtype.startswith("float"):
@@ -97,7 +97,7 @@ def gemm(fgraph: FunctionGraph, node: Apply) -> list[Variable] | None:
     return None
 
 
-def _inv_float(x: Variable) -> Variable | None:
+def _inv_float(x: TensorVariable) -> TensorVariable | None:
     """x**-1 -> inv(x) for float x only: NumPy refuses int ** -1, and inv of an int is a
     float that, cast back to the int result, would be 0 for |x| > 1."""
     return T.inv(x) if is_float(x.dtype) else None

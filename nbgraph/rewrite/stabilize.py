@@ -6,8 +6,8 @@ The nnet rules match op classes by name (``P.softmax`` is ``Softmax``) and build
 
 from __future__ import annotations
 
-from ..core.graph import Variable
 from ..core.types import is_int
+from ..core.variable import TensorVariable
 from ..ops import math as T
 from ..ops import nnet
 from ..ops.elemwise import keep_reduced_dims
@@ -15,7 +15,7 @@ from .engine import RuleSet, rule
 from .pattern import P, Var, x
 
 
-def _negate(x: Variable) -> Variable:
+def _negate(x: TensorVariable) -> TensorVariable:
     """-x, unwrapping a negation instead of stacking two (canonicalize has already run)."""
     node = x.owner
     if node is not None and getattr(node.op, "scalar_op", None) is not None \
@@ -24,17 +24,19 @@ def _negate(x: Variable) -> Variable:
     return -x
 
 
-def _softmax_crossentropy(x: Variable, labels: Variable) -> Variable:
+def _softmax_crossentropy(x: TensorVariable, labels: TensorVariable) -> TensorVariable:
     return nnet.crossentropy_softmax_1hot(x, labels)[0]
 
 
-def _logsumexp(x: Variable, s: Variable) -> Variable | None:
+def _logsumexp(x: TensorVariable, s: TensorVariable) -> TensorVariable | None:
     """log(sum(exp(x), axes)) -> log(sum(exp(x - m), axes)) + m, with m = max(x, axes),
     or m = 0 where max(x) is +-inf (inf - inf would be nan; unshifted, the sum is inf or 0,
     so the log gives inf or -inf as NumPy's unstabilized expression does)."""
-    op = s.owner.op
-    if op.dtype not in (None, x.dtype) or getattr(s.owner.tag, "max_shifted", False):
-        return None  # the second test: our own output must not match again
+    node = s.owner
+    if node is None or node.op.dtype not in (None, x.dtype) \
+            or getattr(node.tag, "max_shifted", False):
+        return None  # the last test: our own output must not match again
+    op = node.op
     axes = list(range(x.ndim)) if op.axis is None else list(op.axis)
     biggest = T.max(x, axis=axes)
     m = T.switch(T.isinf(biggest), 0, biggest)
@@ -44,7 +46,8 @@ def _logsumexp(x: Variable, s: Variable) -> Variable | None:
     return T.log(total) + m
 
 
-def _softmax_crossentropy_grad(g: Variable, sm: Variable, labels: Variable) -> Variable:
+def _softmax_crossentropy_grad(g: TensorVariable, sm: TensorVariable,
+                               labels: TensorVariable) -> TensorVariable:
     return nnet.CrossentropySoftmax1HotDx()(g, sm, labels)
 
 

@@ -12,11 +12,12 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..core.graph import Apply, Variable
+from ..core.graph import Apply
 from ..core.records import NodeRecord, Snapshot, snapshot_of
 
 if TYPE_CHECKING:
     from ..core.fgraph import FunctionGraph
+from ..core.variable import TensorVariable
 
 __all__ = ["NodeRecord", "PassRecord", "RewriteEvent", "Snapshot", "Trace", "TraceListener",
            "snapshot"]
@@ -131,7 +132,7 @@ class TraceListener:
         else:
             self._removed.append(node.uid)
 
-    def on_change_input(self, node: Apply | str, i: int, old: Variable, new: Variable,
+    def on_change_input(self, node: Apply | str, i: int, old: TensorVariable, new: TensorVariable,
                         reason: str | None) -> None:
         if reason is not None:
             self._changed = True

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..core.graph import Apply, Variable
+from ..core.graph import Apply
+from ..core.variable import TensorVariable
 
 
 class VerboseListener:
@@ -14,7 +15,7 @@ class VerboseListener:
         self.write = write
         self._seen: set[tuple[int, int]] = set()
 
-    def on_change_input(self, node: Apply | str, i: int, old: Variable, new: Variable,
+    def on_change_input(self, node: Apply | str, i: int, old: TensorVariable, new: TensorVariable,
                         reason: str | None) -> None:
         key = (id(old), id(new))
         if reason is None or key in self._seen:  # one line per replaced variable
