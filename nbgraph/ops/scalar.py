@@ -87,12 +87,13 @@ class Domain:
             return rng.random(shape) > 0.5
         if self.kind == "special":
             return np.resize(np.array([0.0, np.nan, np.inf, -np.inf, -1.0, 2.5, -0.0]), shape)
-        sign = rng.choice([-1.0, 1.0], shape)
         if self.kind == "off_ties":
-            return rng.integers(int(self.lo), int(self.hi), shape) + sign * rng.uniform(0.1,
-                                                                                       0.4, shape)
+            whole = rng.integers(int(self.lo), int(self.hi), shape)
+            return whole + rng.uniform(0.1, 0.4, shape) * rng.choice([-1.0, 1.0], shape)
         values = rng.uniform(self.lo, self.hi, shape)
-        return values * sign if self.kind == "either_sign" else values
+        if self.kind == "either_sign":
+            values *= rng.choice([-1.0, 1.0], shape)
+        return values
 
 
 BOOLS, OFF_TIES, SPECIALS = Domain(kind="bool"), Domain(-5, 5, "off_ties"), Domain(kind="special")
