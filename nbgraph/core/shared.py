@@ -4,12 +4,15 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, Self
 
 import numpy as np
 
 from ..config import config
+from .graph import next_uid
 from .types import TensorType
 from .variable import TensorVariable
 
@@ -43,6 +46,15 @@ class SharedVariable(TensorVariable):
     @property
     def value(self) -> Any:
         return self.get_value()
+
+    def clone(self) -> Self:
+        """A new Variable (a fresh uid) on the same storage, as Theano's: setting either's
+        value sets both; the default update stays with the original."""
+        out = copy.copy(self)  # every attribute, the value's container included
+        out.uid = next_uid()
+        out.tag = SimpleNamespace(**vars(self.tag))
+        out.default_update = None
+        return out
 
 
 # device kind -> constructor of shared variables living there, for ``shared(...,
