@@ -109,6 +109,7 @@ class Op:
         """
         return self.grad(inputs, output_grads)
 
+    # Any: one output or the list of them, by the op; each caller knows which its op makes
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
         node = self.make_node(*inputs, **kwargs)
         if self.default_output is not None:

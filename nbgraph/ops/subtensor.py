@@ -96,7 +96,7 @@ def _split_parts(idx_list: tuple[Entry, ...], indices: list[TensorVariable]
     """Group index inputs by entry: a Variable per scalar/array, a 3-list (start, stop,
     step) per slice."""
     it = iter(indices)
-    grouped: list[Any] = []
+    grouped: list[TensorVariable | list[TensorVariable | None]] = []
     for e in idx_list:
         if isinstance(e, SliceEntry):
             grouped.append([None if p is None else next(it) for p in e.parts()])
@@ -472,7 +472,8 @@ class Nonzero(Op):
         return [None]  # integer positions: piecewise constant
 
 
-def nonzero(a: Any, return_matrix: bool = False) -> Any:
+def nonzero(a: Any, return_matrix: bool = False
+            ) -> TensorVariable | tuple[TensorVariable, ...]:
     """Indices of the nonzero elements: a tuple of int64 vectors, one per axis.
 
     >>> m = T.dmatrix('m'); rows, cols = T.nonzero(m)

@@ -83,7 +83,7 @@ def _split_return(result: Any) -> tuple[list[TensorVariable], dict]:
 
 
 def _random_states(outputs: list[TensorVariable], first_uid: int, known: dict,
-                   blockers: Sequence[TensorVariable]) -> dict:
+                   blockers: Sequence[TensorVariable]) -> dict[SharedVariable, TensorVariable]:
     """Random-state shared variables (those with a ``default_update``) read by draws in the
     step graph, with the state each draw leaves: they become per-step recurrences.
 
@@ -91,7 +91,7 @@ def _random_states(outputs: list[TensorVariable], first_uid: int, known: dict,
     over (Theano clones it into the loop, so it is redrawn each step); a draw passed in
     ``non_sequences`` (a blocker here) stays one value for the whole loop.
     """
-    found: dict = {}
+    found: dict[SharedVariable, TensorVariable] = {}
     stop = {id(v) for v in blockers}
     for var in ancestors(outputs, blockers):
         node = var.owner
