@@ -70,7 +70,8 @@ class Op:
         return tuple(getattr(self, name) for name in self.__props__)
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self._props() == other._props()  # type: ignore
+        return isinstance(other, Op) and type(self) is type(other) \
+            and self._props() == other._props()
 
     def __hash__(self) -> int:
         return hash((type(self), self._props()))
