@@ -43,7 +43,7 @@ class Reduction:
 
     def identity_literal(self, acc_dtype: str) -> str:
         """The accumulator's starting value in C: -INFINITY, INT64_MIN's literal, 1, ..."""
-        if self.identity not in ("lowest", "highest"):
+        if self.has_identity:
             return self.identity
         low = self.identity == "lowest"
         if acc_dtype in ("float32", "float64"):
@@ -88,7 +88,8 @@ REDUCTIONS: dict[str, Reduction] = {r.kind: r for r in (
     Reduction("all", "and_", "1", "{a} = {a} && {b};", _TRUTH, None),
     Reduction("any", "or_", "0", "{a} = {a} || {b};", _TRUTH, None),
     Reduction("xor", "xor", "0", "{a} = ({a} != 0) != ({b} != 0);", "{b}", None),
-    # NumPy's argmax/argmin: the first NaN wins, then the first strict extremum
+    # NumPy's argmax/argmin: the first NaN wins, then the first strict extremum (later_wins
+    # replaces combine and lift)
     Reduction("argmax", None, "lowest", "", "{b}", "first",
               later_wins="{a} == {a} && !({b} <= {a})"),
     Reduction("argmin", None, "highest", "", "{b}", "first",
