@@ -12,7 +12,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from cuda_on_cpu import CXX, H200, CpuKernel, on_cpu
+from cuda_on_cpu import CXX, H200, CpuKernel, load_on_cpu, on_cpu
 from differential_graphs import all_cases
 
 import nbgraph
@@ -142,3 +142,47 @@ def test_grid_stride_loops_cover_every_element(device, rng):
     assert sorted(name.split("_")[1] for name in launched) == ["contig", "strided"]
     np.testing.assert_allclose(got[0], np.exp(a) * 2 - a, rtol=1e-12)
     np.testing.assert_allclose(got[1], np.tanh(a) * b, rtol=1e-12)
+
+
+# -- the emulator itself ------------------------------------------------------------------------
+BLOCK_SUMS = """
+extern "C" __global__ void block_sums(const double *x, double *out, long long *ids)
+{
+    __shared__ double sv[64];
+    const int t = threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z);
+    const int b = blockIdx.x + gridDim.x * blockIdx.y;
+    const int threads = blockDim.x * blockDim.y * blockDim.z;
+    ids[b * threads + t] = blockIdx.y * 1000000LL + blockIdx.x * 10000 + threadIdx.z * 100
+                           + threadIdx.y * 10 + threadIdx.x;
+    sv[t] = x[b * threads + t];
+    __syncthreads();
+    for (int s = threads / 2; s > 0; s >>= 1) {
+        if (t < s) sv[t] += sv[t + s];
+        __syncthreads();
+    }
+    if (t == 0) out[b] = sv[0];
+}
+"""
+
+
+def test_threads_see_their_indices_and_share_memory_per_block():
+    """A 2 x 3 grid of 4 x 2 x 8 blocks: each thread's indices, and a shared-memory tree per
+    block (the blocks reuse one __shared__ array, one after another)."""
+    grid, block = (3, 2), (4, 2, 8)
+    x = np.arange(6 * 64, dtype="float64") ** 2
+    out, ids = np.zeros(6), np.zeros(6 * 64, dtype="int64")
+    load_on_cpu(BLOCK_SUMS).get_function("block_sums")(grid, block, (x, out, ids))
+    np.testing.assert_array_equal(out, x.reshape(6, 64).sum(axis=1))
+    by, bx, tz, ty, tx = np.meshgrid(range(2), range(3), range(8), range(2), range(4),
+                                     indexing="ij")
+    want = by * 1000000 + bx * 10000 + tz * 100 + ty * 10 + tx
+    np.testing.assert_array_equal(ids, want.ravel())
+
+
+def test_launches_are_checked_like_cuda_launches():
+    kernel = load_on_cpu(BLOCK_SUMS).get_function("block_sums")
+    x, out, ids = np.zeros(64), np.zeros(1), np.zeros(64, dtype="int64")
+    with pytest.raises(RuntimeError, match="error 1"):   # over 1024 threads in a block
+        kernel((1,), (2048,), (x, out, ids))
+    with pytest.raises(TypeError, match="NumPy scalars"):
+        kernel((1,), (64,), (x, out, 3))
