@@ -19,12 +19,12 @@ from ..core.fgraph import FunctionGraph
 from ..core.graph import Constant, Variable, ancestors, clone_graph, graph_inputs
 from ..core.shared import SharedVariable
 from ..core.variable import TensorVariable, as_tensor_variable
-from ..link.generated import exec_generated
 from ..link.registry import get_linker
-from ..link.vm import VM, make_storage, node_error, thunk_reads
+from ..link.vm import VM, make_storage, thunk_reads
 from ..rewrite.inplace import ordered_toposort
 from ..rewrite.pipeline import resolve
 from .base_mode import Mode
+from .call_path import fast_paths
 from .inner import InnerCompiler
 from .mode import get_mode
 from .profile import ProfileStats
@@ -163,7 +163,7 @@ class Function:
         # one output, nothing to copy or update, no profile: return the cell's value as is
         self._plain = (not outputs_as_list and len(self._out_cells) == 1 and not self._any_copy
                        and not self._updates and profile is None)
-        self._trusted, self._checked = _fast_paths(self)
+        self._trusted, self._checked = fast_paths(self)
 
     # -- calling --------------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -251,45 +251,6 @@ class Function:
 
     def __reduce__(self) -> tuple:
         return (_rebuild, (self.maker.args,))
-
-
-def _fast_paths(fn: Function) -> tuple[Any, Any]:
-    """``(trusted, checked)``: the call path specialised to the function's arity, as Python
-    source (no loops, no zip on the hot path). ``trusted(args)`` stores the arguments as
-    they are (``trust_input``); ``checked(args)`` stores exact ndarrays of the input's dtype,
-    rank and static sizes and sends anything else through ``filter``. A one-node graph calls
-    its thunk directly (errors still name the node)."""
-    n = len(fn._in_cells)
-    cells = ", ".join(f"c{k}" for k in range(n))
-    store = f"{', '.join(f'c{k}[0]' for k in range(n))}, = args" if n else "pass"
-    checks = []
-    for k, (_, ndim, sizes) in enumerate(fn._fast_checks):
-        checks += [f"type(a{k}) is ndarray", f"a{k}.dtype is dt{k}", f"a{k}.ndim == {ndim}"]
-        checks += [f"a{k}.shape[{axis}] == {size}" for axis, size in sizes]
-    vm = fn.vm
-    one = len(vm.thunks) == 1 and vm.profile is None
-    run = ["        try:", "            thunk()", "        except Exception as err:",
-           "            raise node_error(node, node_cells, err, node_reads) from err"] if one \
-        else ["        run()"]
-    done = ["        return out[0]"] if fn._plain else ["        return finish()"]
-    lines = ["def make(cells, dts, run, finish, bind, out, ndarray, thunk, node, node_cells,",
-             "         node_reads, node_error):",
-             *([f"    {cells}, = cells", f"    {', '.join(f'dt{k}' for k in range(n))}, = dts"]
-               if n else []),
-             "    def trusted(args):", f"        {store}", *run, *done,
-             "    def checked(args):"]
-    if n:
-        lines += [f"        {', '.join(f'a{k}' for k in range(n))}, = args",
-                  f"        if {' and '.join(checks)}:", f"            {store}", "        else:",
-                  "            bind(args, {})"]
-    lines += [*run, *done, "    return trusted, checked"]
-    scope: dict[str, Any] = {}
-    exec_generated("\n".join(lines) + "\n", scope, "function call")  # integers, dtype names
-    return scope["make"](
-        fn._in_cells, [dt for dt, _, _ in fn._fast_checks], fn._run, fn._finish, fn._bind,
-        fn._out_cells[0] if fn._out_cells else None, np.ndarray,
-        vm.thunks[0] if one else None, vm.nodes[0] if one else None,
-        vm.in_cells[0] if one else None, vm.reads[0] if one else None, node_error)
 
 
 def _rebuild(args: dict[str, Any]) -> Function:

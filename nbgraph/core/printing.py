@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from .fgraph import FunctionGraph
 from .graph import Apply, Variable, toposort
 from .records import leaf_kind, snapshot_records
 
@@ -44,9 +45,9 @@ def _roots(obj: Any) -> _Roots:
         fgraph = _roots(maker.fgraph)
         return _Roots(fgraph.outputs, fgraph.inputs, fgraph.order,
                       getattr(obj, "storage_map", None), fgraph.forward_ops)
-    if hasattr(obj, "outputs") and hasattr(obj, "toposort"):  # a FunctionGraph
-        return _Roots(tuple(obj.outputs), tuple(getattr(obj, "inputs", ())),
-                      tuple(obj.toposort()), None, getattr(obj, "forward_ops", None))
+    if isinstance(obj, FunctionGraph):
+        return _Roots(tuple(obj.outputs), tuple(obj.inputs), tuple(obj.toposort()), None,
+                      obj.forward_ops)
     raise TypeError(f"cannot print an object of type {type(obj).__name__}: expected a "
                     "Variable, Apply, Function, FunctionGraph or a list of them")
 

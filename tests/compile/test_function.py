@@ -199,6 +199,17 @@ def test_givens_replace_variables_and_shared():
 
 
 # -- shared variables: borrow semantics ------------------------------------------------------
+def test_shared_clone_shares_storage():
+    # Theano's SharedVariable.clone: a new variable on the same storage (it raised TypeError)
+    w = shared(np.array([1.0, 2.0]), name="w")
+    c = w.clone()
+    assert c is not w and c.name == "w" and c.type == w.type
+    w.set_value(np.array([3.0, 4.0]))
+    np.testing.assert_array_equal(c.get_value(), [3.0, 4.0])
+    f = function([], c * 2)
+    np.testing.assert_array_equal(f(), [6.0, 8.0])
+
+
 def test_shared_copies_its_value_unless_borrowed():
     value = np.zeros(3)
     copied = shared(value)

@@ -73,8 +73,7 @@ def test_shape_reads_need_no_copy_and_dot_runs_on_device():
 
 def test_borrowed_outputs_stay_on_the_device():
     x = T.dvector("x")
-    fgraph = FunctionGraph([x], [T.exp(x), T.exp(x) * 2])
-    fgraph.borrow_outputs = [True, False]
+    fgraph = FunctionGraph([x], [T.exp(x), T.exp(x) * 2], borrow_outputs=(True, False))
     gpu_pipeline().apply(fgraph)
     assert isinstance(fgraph.outputs[0].type, GpuTensorType)
     assert str(fgraph.outputs[1].owner.op) == "HostFromGpu<cuda>"

@@ -61,8 +61,6 @@ def test_register_linker(monkeypatch):
 
 
 def test_scan_step_runs_on_the_outer_linker(linker, rng):
-    if linker == "cuda":
-        pytest.skip("the CUDA linker runs host ops by perform")
     inputs, out = recurrence()
     f = nbgraph.function(inputs, out, mode=Mode(linker, "fast_run"))
     xv = rng.normal(size=5)

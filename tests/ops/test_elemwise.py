@@ -241,6 +241,13 @@ def test_elemwise_uses_only_the_scalar_op_protocol(rng) -> None:  # noqa: ANN001
         np.testing.assert_allclose(run([x], g, value), 4 * slope, rtol=1e-15)
 
 
+def test_pp_of_an_op_with_only_the_scalar_protocol() -> None:
+    # pp read a table row's ``symbol``, which the ScalarOp protocol does not promise
+    from nbgraph.ops.elemwise import Elemwise
+    x = T.dvector("x")
+    assert th.printing.pp(Elemwise(_Twice())(x)) == "twice(x)"
+
+
 @pytest.mark.parametrize("name", ["exp", "sigmoid", "softplus", "log1p", "sqrt"])
 def test_float_math_on_uint8_is_not_done_in_float16(name: str) -> None:
     x = T.vector(dtype="uint8")

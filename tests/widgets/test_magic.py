@@ -74,7 +74,9 @@ def test_magic_graph_error_shows_node_then_raises(shell):
 
 @needs_dot
 def test_magic_error_inside_cell_highlights_failing_node(shell):
-    cell = "f = nbgraph.function([a, b], T.exp(a) - b)\nf(np.ones(2), np.ones(3))"
+    # the cell defines its own inputs: xdist may run it without the test above
+    cell = ("a = T.dvector('a'); b = T.dvector('b')\n"
+            "f = nbgraph.function([a, b], T.exp(a) - b)\nf(np.ones(2), np.ones(3))")
     with capture_output() as captured, pytest.raises(ValueError):
         shell.run_cell_magic("symgraph", "", cell)
     assert "error" in captured.outputs[0].data["text/html"]
