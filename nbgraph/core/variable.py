@@ -205,7 +205,7 @@ class TensorVariable(Variable):
 
     def eval(self, inputs_to_values: dict | None = None) -> np.ndarray:
         """Compile (once per set of input Variables) and evaluate: ``(x + 1).eval({x: 2.0})``."""
-        from ..compile.function import eval_variable  # lazy: core must not import compile
+        from ..compile.function import eval_variable  # Variable.eval: the one upward import
         return eval_variable(self, inputs_to_values or {})
 
 
