@@ -333,6 +333,5 @@ def test_every_math_name_resolves():
 
 def _uses_math(path: Path) -> bool:
     # ``T`` is MATH in ops/scalar.py only; elsewhere ``T`` may be another name
-    text = path.read_text()
-    return "from ..core.tensor_math import MATH" in text or \
-        "from .tensor_math import MATH" in text
+    return any(imp.module.endswith("core.tensor_math") and imp.function is None
+               for imp in imports_in(path.read_text(), _rel(path)))

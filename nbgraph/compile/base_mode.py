@@ -31,11 +31,11 @@ class Mode:
 
     def including(self, *names: str) -> Mode:
         """This mode with more passes or rules (unsafe ones included) switched on."""
-        return self._with(_pipeline(self.optimizer).including(*names))
+        return self._with(resolved_pipeline(self.optimizer).including(*names))
 
     def excluding(self, *names: str) -> Mode:
         """This mode with passes or ``pass/rule`` rules switched off."""
-        return self._with(_pipeline(self.optimizer).excluding(*names))
+        return self._with(resolved_pipeline(self.optimizer).excluding(*names))
 
     def requiring(self, *names: str) -> Mode:  # Theano's spelling of including
         return self.including(*names)
@@ -44,6 +44,7 @@ class Mode:
         return f"{type(self).__name__}(linker={self.linker!r}, optimizer={self.optimizer!r})"
 
 
-def _pipeline(optimizer: Any) -> Any:
+def resolved_pipeline(optimizer: Any) -> Any:
+    """The Pipeline an optimizer names (None: no rewrites)."""
     found = resolve(optimizer)
     return PIPELINE.only() if found is None else found

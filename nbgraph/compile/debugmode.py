@@ -17,9 +17,8 @@ from ..core.inner_graph import REFERENCE
 from ..core.op import InnerCompiler
 from ..core.variable import TensorVariable
 from ..link.registry import get_linker
-from ..rewrite.pipeline import PIPELINE, resolve
 from ..rewrite.trace import Trace
-from .base_mode import Mode
+from .base_mode import Mode, resolved_pipeline
 
 
 class DebugModeError(AssertionError):
@@ -76,8 +75,7 @@ class CheckedPipeline:
         self.optimizer = optimizer
 
     def _resolved(self) -> Any:
-        found = resolve(self.optimizer)
-        return PIPELINE.only() if found is None else found
+        return resolved_pipeline(self.optimizer)
 
     def apply(self, fgraph: FunctionGraph) -> Trace:
         checker = RewriteChecker()

@@ -210,6 +210,3 @@ def clone_graph(outputs: Sequence[TensorVariable],
             memo.setdefault(old, fresh)
     return memo
 
-
-def is_constant(var: Variable) -> bool:
-    return isinstance(var, Constant)

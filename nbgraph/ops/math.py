@@ -17,11 +17,11 @@ from ..core.op import Op
 from ..core.types import TensorType, upcast
 from ..core.variable import as_tensor_variable, constant
 from .elemwise import CAReduce, Elemwise, keep_reduced_dims, normalize_axis
-from .linalg import dot as _dot
+from .linalg import dot  # re-exported: T.dot is math as in Theano
 from .scalar import SCALAR_BY_NAME, SCALAR_OPS, cast_spec
 from .shape import shape_i
 from .special import digamma, polygamma, psi, tri_gamma
-from .subtensor import nonzero as _nonzero
+from .subtensor import nonzero  # re-exported, as Theano's tensor.basic did
 
 # the tensor functions of the table rows (one binding each below), then everything else
 __all__ = [spec.name for spec in SCALAR_OPS] + [
@@ -335,16 +335,6 @@ def argmin(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def max_and_argmax(x: Any, axis: Any = None, keepdims: bool = False) -> list[Any]:
     """``[max(x, axis), argmax(x, axis)]`` (Theano's ``max_and_argmax``)."""
     return [max(x, axis, keepdims), argmax(x, axis, keepdims)]
-
-
-def dot(a: Any, b: Any) -> Any:
-    """Matrix/vector product (``a @ b``); see ``core.linalg``."""
-    return _dot(a, b)
-
-
-def nonzero(x: Any, return_matrix: bool = False) -> Any:
-    """Indices of the nonzero elements (``core.subtensor``)."""
-    return _nonzero(x, return_matrix)
 
 
 def largest(*args: Any) -> Any:

@@ -123,10 +123,6 @@ SAMPLERS: dict[str, Callable[..., Any]] = {
     "multinomial": lambda gen, size, n, pvals: gen.multinomial(n, pvals, size),
 }
 
-# distributions whose sample has one more (last) dimension than ``size``
-_TRAILING_AXIS = {"permutation", "multinomial"}
-
-
 class RandomSample(TensorVariable):
     """A draw's sample. ``RandomStreams`` sets ``rng`` (the state shared variable) and
     ``update`` (the ``(state, new_state)`` pair) on it, as Theano's streams did."""

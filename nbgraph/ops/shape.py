@@ -75,7 +75,7 @@ class MakeVector(Op):
         for s in given:
             if s.ndim != 0:
                 raise TypeError(f"{self}: {s} is not a scalar ({s.type.short()})")
-        entries = [s if s.dtype == self.dtype else _cast(s, self.dtype) for s in given]
+        entries = [s if s.dtype == self.dtype else MATH.cast(s, self.dtype) for s in given]
         out = TensorType(self.dtype, shape=(len(entries),)).make_variable()
         return Apply(self, entries, [out])
 
@@ -86,10 +86,6 @@ class MakeVector(Op):
              ) -> list[TensorVariable | None]:
         g = output_grads[0]
         return [None if is_int(x.dtype) else g[i] for i, x in enumerate(inputs)]
-
-
-def _cast(x: TensorVariable, dtype: str) -> TensorVariable:
-    return MATH.cast(x, dtype)
 
 
 def make_vector(values: Sequence[Any], dtype: str = "int64") -> TensorVariable:

@@ -21,6 +21,8 @@ from ..random import RandomVariable
 from ..shape import shape_padleft
 from .op import Scan, ScanInfo
 
+__all__ = ["scan"]
+
 
 def _as_list(value: Any) -> list:
     if value is None:
