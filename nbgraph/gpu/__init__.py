@@ -13,7 +13,7 @@ from ..codegen.cuda_render import CudaRenderer
 from .cuda_linker import render_source
 from .device import GpuUnavailableError, device_name, has_cuda, has_cupy
 from .register import register_gpu
-from .transfer import gpu_mode as transfer_gpu_mode
+from .transfer import gpu_mode
 from .types import GpuFromHost, GpuSharedVariable, GpuTensorType, HostFromGpu, gpu_shared
 
 __all__ = ["CudaRenderer", "GpuFromHost", "GpuSharedVariable", "GpuTensorType",
@@ -32,11 +32,6 @@ def render_cuda(fn: Any) -> str:
     fgraph = fn.maker.fgraph if hasattr(fn, "maker") else fn
     source, _ = render_source(fgraph, fgraph.toposort())
     return source
-
-
-def gpu_mode(optimizer: Any = None) -> Any:
-    """The mode that runs a whole function on the GPU (``mode='GPU'``)."""
-    return transfer_gpu_mode(optimizer)
 
 
 register_gpu()

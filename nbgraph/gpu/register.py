@@ -5,29 +5,17 @@ it: the 'cuda' linker, the 'GPU' mode (also FAST_RUN on ``device='cuda'``) and
 
 from __future__ import annotations
 
-from typing import Any
-
-from ..compile.mode import Mode, register_mode
+from ..compile.mode import register_mode
 from ..core.shared import register_shared_constructor
 from ..link.registry import register_linker
 from .cuda_linker import CudaLinker
-from .transfer import gpu_mode as transfer_gpu_mode
+from .transfer import gpu_mode
 from .types import gpu_shared
-
-
-def cuda_linker() -> Any:
-    """A new CUDA linker (``Mode(linker='cuda')``); running it needs CuPy and a GPU."""
-    return CudaLinker()
-
-
-def gpu_mode() -> Mode:
-    """The GPU mode (``mode='GPU'``): FAST_RUN's rewrites, the ``gpu`` pass, CUDA linker."""
-    return transfer_gpu_mode()
 
 
 def register_gpu() -> None:
     """Fill the tables of ``link.registry``, ``compile.mode`` and ``core.shared``
     (idempotent: entries are replaced, never duplicated)."""
-    register_linker(("cuda", "gpu"), cuda_linker)
+    register_linker(("cuda", "gpu"), CudaLinker)  # running it needs CuPy and a GPU
     register_mode("GPU", gpu_mode, device="cuda")
     register_shared_constructor("cuda", gpu_shared)

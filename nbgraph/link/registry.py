@@ -9,22 +9,17 @@ from typing import Any
 from .c_linker import CLinker
 from .linker import PythonLinker
 
-
-def _c_linker() -> Any:
-    return CLinker()
-
-
 # linker name -> factory; ``register_linker`` adds more (nbgraph.gpu: 'cuda', 'gpu')
 LINKERS: dict[str, Callable[[], Any]] = {
     **dict.fromkeys(("py", "vm", "python"), PythonLinker),
-    **dict.fromkeys(("c", "cvm", "c|py", "cvm_nogc"), _c_linker),
+    **dict.fromkeys(("c", "cvm", "c|py", "cvm_nogc"), CLinker),
 }
 
 
 def register_linker(names: Sequence[str], factory: Callable[[], Any]) -> None:
     """Make ``Mode(linker=name)`` build its linker with ``factory()`` (called per function).
 
-    >>> register_linker(("cuda", "gpu"), cuda_linker)   # what nbgraph.gpu does on import
+    >>> register_linker(("cuda", "gpu"), CudaLinker)   # what nbgraph.gpu does on import
     """
     for name in names:
         LINKERS[name] = factory

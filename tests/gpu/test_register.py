@@ -11,12 +11,14 @@ from nbgraph.compile import mode as modes
 from nbgraph.config import config
 from nbgraph.core import shared as shared_module
 from nbgraph.gpu import register
+from nbgraph.gpu.cuda_linker import CudaLinker
+from nbgraph.gpu.transfer import gpu_mode
 from nbgraph.link import registry as linkers
 
 
 def test_gpu_entries_are_registered():
-    assert linkers.LINKERS["cuda"] is register.cuda_linker is linkers.LINKERS["gpu"]
-    assert modes.MODE_FACTORIES["GPU"] is register.gpu_mode is modes.DEVICE_MODES["cuda"]
+    assert linkers.LINKERS["cuda"] is CudaLinker is linkers.LINKERS["gpu"]
+    assert modes.MODE_FACTORIES["GPU"] is gpu_mode is modes.DEVICE_MODES["cuda"]
     assert shared_module.SHARED_CONSTRUCTORS["cuda"] is nbgraph.gpu.gpu_shared
     assert modes.get_mode("GPU").linker == "cuda"
 
