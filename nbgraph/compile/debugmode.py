@@ -13,7 +13,6 @@ import numpy as np
 
 from ..core.fgraph import FunctionGraph, RewriteCheck
 from ..core.graph import Apply, Constant, Variable, clone_graph, toposort
-from ..core.inner_graph import REFERENCE
 from ..core.op import InnerCompiler
 from ..core.variable import TensorVariable
 from ..link.registry import get_linker
@@ -101,7 +100,7 @@ class DebugLinker:
         self.name = f"debug({inner})"
 
     def make_thunks(self, fgraph: FunctionGraph, nodes: list[Apply], storage: dict[Variable, list],
-                    profile: Any = None, compiler: InnerCompiler = REFERENCE
+                    profile: Any, compiler: InnerCompiler
                     ) -> tuple[list[Any], dict[Apply, str]]:
         thunks, source = get_linker(self.inner).make_thunks(fgraph, nodes, storage, profile,
                                                                compiler)

@@ -12,7 +12,6 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..core.graph import Apply, Variable
-from ..core.inner_graph import REFERENCE
 from ..core.op import InnerCompiler
 from ..link.registry import get_linker
 from .base_mode import Mode
@@ -29,7 +28,7 @@ class MonitorLinker:
         self.name = f"monitor({inner})"
 
     def make_thunks(self, fgraph: Any, nodes: list[Apply], storage: dict[Variable, list],
-                    profile: Any = None, compiler: InnerCompiler = REFERENCE
+                    profile: Any, compiler: InnerCompiler
                     ) -> tuple[list[Any], dict[Apply, str]]:
         thunks, source = get_linker(self.inner).make_thunks(fgraph, nodes, storage, profile,
                                                                compiler)

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from ..core.graph import Apply, Variable
-from ..core.inner_graph import REFERENCE
 from ..core.op import InnerCompiler
 from ..core.variable import TensorVariable
 from ..link.registry import get_linker
@@ -56,7 +55,7 @@ class NanGuardLinker:
         return None
 
     def make_thunks(self, fgraph: Any, nodes: list[Apply], storage: dict[Variable, list],
-                    profile: Any = None, compiler: InnerCompiler = REFERENCE
+                    profile: Any, compiler: InnerCompiler
                     ) -> tuple[list[Any], dict[Apply, str]]:
         thunks, source = get_linker(self.inner).make_thunks(fgraph, nodes, storage, profile,
                                                                compiler)

@@ -24,7 +24,6 @@ from ..codegen.plan import plan
 from ..config import config
 from ..core.fgraph import FunctionGraph
 from ..core.graph import Apply, Constant, Variable
-from ..core.inner_graph import REFERENCE
 from ..core.op import InnerCompiler
 from ..link.kernel_linker import Cells, KernelLinker, Operands, Profile, Thunk
 from ..ops.elemwise import check_broadcast
@@ -114,8 +113,8 @@ class CudaLinker(KernelLinker):
         self.renderer = renderer or CudaRenderer()
 
     def make_thunks(self, fgraph: FunctionGraph, nodes: list[Apply],
-                    storage: dict[Variable, list], profile: Profile | None = None,
-                    compiler: InnerCompiler = REFERENCE) -> tuple[list[Thunk], dict[Apply, str]]:
+                    storage: dict[Variable, list], profile: Profile | None,
+                    compiler: InnerCompiler) -> tuple[list[Thunk], dict[Apply, str]]:
         require_cupy("the CUDA linker (device='cuda', mode='GPU')")
         return super().make_thunks(fgraph, nodes, storage, profile, compiler)
 

@@ -15,7 +15,6 @@ from ..codegen.kernel import Kernel
 from ..codegen.plan import plan
 from ..core.fgraph import FunctionGraph
 from ..core.graph import Apply, Variable
-from ..core.inner_graph import REFERENCE
 from ..core.op import InnerCompiler
 from ..ops.elemwise import DimShuffle
 from .linker import PythonLinker, python_source
@@ -51,8 +50,8 @@ class KernelLinker(ABC):
     blas_note = ""                  # the first line of a BLAS node's source, naming the library
 
     def make_thunks(self, fgraph: FunctionGraph, nodes: list[Apply],
-                    storage: dict[Variable, list], profile: Profile | None = None,
-                    compiler: InnerCompiler = REFERENCE) -> tuple[list[Thunk], dict[Apply, str]]:
+                    storage: dict[Variable, list], profile: Profile | None,
+                    compiler: InnerCompiler) -> tuple[list[Thunk], dict[Apply, str]]:
         """One thunk per node of ``nodes`` over ``storage``, and each node's source text.
 
         ``compiler`` compiles the inner graphs of ops that have them (Scan, IfElse)."""

@@ -10,7 +10,6 @@ import inspect
 from typing import Any
 
 from ..core.graph import Apply, Variable
-from ..core.inner_graph import REFERENCE
 from ..core.op import InnerCompiler
 
 
@@ -24,7 +23,7 @@ class PythonLinker:
     name = "py"
 
     def make_thunks(self, fgraph: Any, nodes: list[Apply], storage: dict[Variable, list],
-                    profile: Any = None, compiler: InnerCompiler = REFERENCE
+                    profile: Any, compiler: InnerCompiler
                     ) -> tuple[list[Any], dict[Apply, str]]:
         thunks = []
         for node in nodes:
