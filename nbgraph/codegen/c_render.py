@@ -74,9 +74,9 @@ class CStyleRenderer:
         if stmt.spec is None:
             return f"const {ctype} {stmt.tmp} = {c_literal(stmt.value, stmt.dtype)};"
         spec = stmt.spec
-        template = spec.c
-        if spec.name.startswith("Cast{"):  # the target type as this language spells it
-            template = f"(({'bool' if stmt.dtype == 'bool' else ctype}){{0}})"
+        # a row's ``{type}`` is the output's type in this language (Cast{...} uses it)
+        target = "bool" if stmt.dtype == "bool" else ctype
+        template = spec.c.replace("{type}", target)
         args = list(stmt.args)
         if stmt.casts_args:
             args = [a if d == stmt.dtype else f"({ctype}){a}"

@@ -104,7 +104,7 @@ class ScalarSpec:
     name: str                       # Theano scalar name; appears in Elemwise{name,...}
     nin: int
     numpy: Callable[..., Any]       # reference semantics; every backend is tested against it
-    c: str                          # C99 expression over {0}, {1}, ...
+    c: str                          # C99 over {0}, {1}, ...; {type}: the output type
     grad: GradRule | None           # (x.., z, g) -> input grads; None: no gradient
     out: DtypeRule = same_as_input
     commutative: bool = False
@@ -448,6 +448,6 @@ def cast_spec(dtype: str) -> ScalarSpec:
             return (T.cast(g, x.dtype),)
         return (None,)
 
-    c_type = {"bool": "bool", "float32": "float", "float64": "double"}.get(dtype, f"{dtype}_t")
+    # ``{type}``: the output's C type as the renderer spells it (C99 or CUDA)
     return ScalarSpec(f"Cast{{{dtype}}}", 1, lambda x: np.asarray(x).astype(dtype),
-                      f"(({c_type}){{0}})", grad, out=lambda dtypes: dtype)
+                      "(({type}){0})", grad, out=lambda dtypes: dtype)
