@@ -284,7 +284,7 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
       lambda x, y, z, g: (g * T.le(x, y), g * T.gt(x, y)), commutative=True,
       associative=True, identity=np.inf, doc="Elementwise minimum."),
     S("arctan2",    2, np.arctan2,         "atan2({0}, {1})",          _arctan2_grad,
-      out=float_out, libm="atan2", simd=True, domain=(Domain(), Domain(0.5, 3)),
+      out=float_out, libm="atan2", simd=True, work=8, domain=(Domain(), Domain(0.5, 3)),
       doc="``arctan(a / b)`` in the right quadrant."),
     S("neg",        1, np.negative,        "(-{0})",                   lambda x, z, g: (-g,),
       symbol="-", doc="``-a``."),
@@ -340,22 +340,22 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
       doc="Hyperbolic tangent."),  # d tanh = 1 - tanh²
     S("arcsin",     1, np.arcsin,          "asin({0})",
       lambda x, z, g: (g / T.sqrt(1 - x * x),), out=float_out, libm="asin", simd=True,
-      domain=(UNIT,), doc="Inverse sine."),
+      work=8, domain=(UNIT,), doc="Inverse sine."),
     S("arccos",     1, np.arccos,          "acos({0})",
       lambda x, z, g: (-g / T.sqrt(1 - x * x),), out=float_out, libm="acos", simd=True,
-      domain=(UNIT,), doc="Inverse cosine."),
+      work=8, domain=(UNIT,), doc="Inverse cosine."),
     S("arctan",     1, np.arctan,          "atan({0})",
       lambda x, z, g: (g / (1 + x * x),), out=float_out, libm="atan", simd=True,
-      doc="Inverse tangent."),
+      work=8, doc="Inverse tangent."),
     S("arcsinh",    1, np.arcsinh,         "asinh({0})",
       lambda x, z, g: (g / T.sqrt(x * x + 1),), out=float_out, libm="asinh", simd=True,
-      doc="Inverse hyperbolic sine."),
+      work=8, doc="Inverse hyperbolic sine."),
     S("arccosh",    1, np.arccosh,         "acosh({0})",
       lambda x, z, g: (g / T.sqrt(x * x - 1),), out=float_out, libm="acosh", simd=True,
-      domain=(Domain(1.1, 4),), doc="Inverse hyperbolic cosine."),
+      work=8, domain=(Domain(1.1, 4),), doc="Inverse hyperbolic cosine."),
     S("arctanh",    1, np.arctanh,         "atanh({0})",
       lambda x, z, g: (g / (1 - x * x),), out=float_out, libm="atanh", simd=True,
-      domain=(UNIT,), doc="Inverse hyperbolic tangent."),
+      work=8, domain=(UNIT,), doc="Inverse hyperbolic tangent."),
     S("erf",        1, _erf,               "erf({0})",
       lambda x, z, g: (g * TWO_OVER_SQRT_PI * T.exp(-x * x),), out=float_out, libm="erf",
       simd=True, work=8, domain=(Domain(-2, 2),), doc="The error function."),
@@ -365,10 +365,10 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
       doc="``1 - erf(a)``, accurate for large ``a``."),
     # no libm=: float32 gamma rows compute in double (tgamma), as they always have
     S("gamma",      1, _gamma,             "tgamma({0})",
-      lambda x, z, g: (g * z * T.psi(x),), out=float_out,  # d Γ = Γ ψ
+      lambda x, z, g: (g * z * T.psi(x),), out=float_out, work=8,  # d Γ = Γ ψ
       domain=(Domain(0.2, 4),), doc="The gamma function (``gamma(n + 1) = n!``)."),
     S("gammaln",    1, _gammaln,           "lgamma({0})",
-      lambda x, z, g: (g * T.psi(x),), out=float_out,  # d log|Γ| = ψ
+      lambda x, z, g: (g * T.psi(x),), out=float_out, work=8,  # d log|Γ| = ψ
       domain=(Domain(0.2, 6),), doc="``log |gamma(a)|``, without overflow."),
     S("sigmoid",    1, _sigmoid,           "nbg_sigmoid({0})",
       lambda x, z, g: (g * z * (1 - z),), out=float_out, work=8,  # d σ = σ(1-σ)
