@@ -6,6 +6,7 @@ only (STYLE B8).
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ _LIBM_CALL = re.compile(r"\b(" + "|".join(LIBM) + r")\(")
 _DOUBLE_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d*(?:[eE][-+]?\d+)?)(?![\w.])")
 
 
+@functools.cache  # constant text: built once, not on every compile
 def simd_declarations() -> str:
     """``omp declare simd`` for the vector math functions, unary ones first."""
     lines = ["#if defined(__x86_64__) && defined(__GLIBC__) && defined(_OPENMP)"]

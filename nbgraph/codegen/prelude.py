@@ -5,6 +5,7 @@ C threading and indexing runtime (``RUNTIME``, host code: C only).
 
 from __future__ import annotations
 
+import functools
 import re
 import textwrap
 from dataclasses import dataclass
@@ -110,6 +111,7 @@ CUDA = Dialect("NBG_D", "long long", "unsigned long long", _CUDA_HEAD, overloads
 _C_WORDS = re.compile(r"\b(static inline|u?int64_t)\b")
 
 
+@functools.cache  # constant text: built once, not on every compile
 def helpers(dialect: Dialect) -> str:
     """NumPy's semantics for the table rows that are not one C operator, in ``dialect``: a
     family of functions per type (``nbg_max_d``, ``_f``, ``_l`` int64, ``_u`` uint64) and
