@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 
 from ..core.graph import Apply, Constant
+from ..core.op import Op
 from ..core.variable import TensorVariable
-from ..ops.elemwise import DimShuffle
+from ..ops.alloc import Alloc
+from ..ops.elemwise import CAReduce, DimShuffle, Elemwise
 from ..ops.linalg import Dot
 from ..ops.nnet import (
     CrossentropyCategorical1Hot,
@@ -33,7 +35,7 @@ from ..ops.shape import Reshape
 Bindings = dict[str, TensorVariable]
 
 # op classes a pattern may name, by lowercased class name (add a class here to name it)
-PATTERN_CLASSES: dict[str, str] = {cls.__name__.lower(): cls.__name__ for cls in (
+PATTERN_CLASSES: dict[str, type[Op]] = {cls.__name__.lower(): cls for cls in (
     Dot, DimShuffle, Reshape, Softmax, SoftmaxGrad, CrossentropyCategorical1Hot,
     CrossentropyCategorical1HotGrad)}
 # pattern names that stand for an op family rather than a table row or class name
@@ -163,13 +165,11 @@ def constant_value(var: TensorVariable) -> np.ndarray | None:
         node = var.owner
         if node is None:
             return None
-        name = type(node.op).__name__
-        if name == "DimShuffle":
+        kind = type(node.op)
+        if kind is DimShuffle or kind is Alloc:
             var = node.inputs[0]
-        elif name == "Elemwise" and node.op.scalar_op.name == "second":
+        elif kind is Elemwise and node.op.scalar_op.name == "second":
             var = node.inputs[1]
-        elif name == "Alloc":
-            var = node.inputs[0]
         else:
             return None
         seen += 1
@@ -187,17 +187,17 @@ def is_constant_value(var: TensorVariable, value: float) -> bool:
 # -- matching -----------------------------------------------------------------------------
 def _op_matches(pattern: OpPattern, node: Apply) -> bool:
     op = node.op
-    cls = type(op).__name__
+    kind = type(op)  # exact classes: a subclass is another op
     name = pattern.name
     if name in SCALAR_BY_NAME:
-        return cls == "Elemwise" and op.scalar_op.name == name
+        return kind is Elemwise and op.scalar_op.name == name
     if name in _REDUCE_NAMES:
-        return cls == "CAReduce" and op.scalar_op.name == _REDUCE_NAMES[name]
+        return kind is CAReduce and op.scalar_op.name == _REDUCE_NAMES[name]
     if name == "fill":
-        return cls == "Elemwise" and op.scalar_op.name == "second"
+        return kind is Elemwise and op.scalar_op.name == "second"
     if name == "cast":
-        return cls == "Elemwise" and op.scalar_op.name.startswith("Cast{")
-    return cls == PATTERN_CLASSES[name.lower()]
+        return kind is Elemwise and op.scalar_op.name.startswith("Cast{")
+    return kind is PATTERN_CLASSES[name.lower()]
 
 
 def _commutative(pattern: OpPattern) -> bool:
