@@ -79,7 +79,7 @@ class CheckedPipeline:
     def apply(self, fgraph: FunctionGraph) -> Trace:
         checker = RewriteChecker()
         trace = self._resolved().apply(fgraph, listeners=(checker,))
-        fgraph.rewrite_checks.extend(checker.checks)
+        fgraph.rewrite_checks = list(checker.checks)  # this pipeline run's, as before
         return trace
 
     def including(self, *names: str) -> CheckedPipeline:
