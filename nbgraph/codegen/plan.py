@@ -7,34 +7,28 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
 
-from ..core.graph import Apply, Variable
+from ..core.fgraph import FunctionGraph
+from ..core.graph import Apply
 from ..ops.elemwise import Elemwise
 from .kernel import Kernel, NotCompilable, lower_elemwise, lower_reduce, reduce_kind
 
 
-def _clients(nodes: Sequence[Apply]) -> dict[Variable, int]:
-    counts: dict[Variable, int] = {}
-    for node in nodes:
-        for var in node.inputs:
-            counts[var] = counts.get(var, 0) + 1
-    return counts
-
-
-def _fusable_prologue(node: Apply, kernels: dict[Apply, Kernel], clients: dict[Variable, int],
-                      outputs: set[Variable]) -> Apply | None:
+def _fusable_prologue(node: Apply, kernels: dict[Apply, Kernel], fgraph: FunctionGraph
+                      ) -> Apply | None:
     """The elementwise kernel node computing the reduction ``node``'s input, if the reduction
-    can compute it instead: its only output, read by ``node`` alone, not a graph output."""
+    can compute it instead: its only output, read by ``node`` alone (a graph output has the
+    graph as a client too)."""
     x = node.inputs[0]
     pro = x.owner
     if (pro is not None and pro in kernels and len(pro.outputs) == 1
-            and clients.get(x, 0) == 1 and x not in outputs):
+            and len(fgraph.clients.get(x, ())) == 1):
         return pro
     return None
 
 
-def plan(fgraph: Any, nodes: Sequence[Apply]) -> tuple[dict[Apply, Kernel], dict[Apply, Apply]]:
+def plan(fgraph: FunctionGraph, nodes: Sequence[Apply]
+         ) -> tuple[dict[Apply, Kernel], dict[Apply, Apply]]:
     """Kernels for the nodes that have one, and the elementwise prologues fused into a
     reduction (prologue node -> reduction node).
 
@@ -57,8 +51,6 @@ def plan(fgraph: Any, nodes: Sequence[Apply]) -> tuple[dict[Apply, Kernel], dict
     """
     kernels: dict[Apply, Kernel] = {}
     absorbed: dict[Apply, Apply] = {}
-    clients = _clients(nodes)
-    outputs = set(fgraph.outputs)
     for node in nodes:
         name = f"k{len(kernels)}"
         try:
@@ -68,7 +60,7 @@ def plan(fgraph: Any, nodes: Sequence[Apply]) -> tuple[dict[Apply, Kernel], dict
             reduce_kind(node)
         except NotCompilable:
             continue
-        pro = _fusable_prologue(node, kernels, clients, outputs)
+        pro = _fusable_prologue(node, kernels, fgraph)
         try:
             kernels[node] = lower_reduce(node, name, pro)
         except NotCompilable:
