@@ -42,6 +42,7 @@ class Config:
     optimizer_verbose: bool = False  # print each applied rewrite, as Theano did
     openmp_threads: int = 0          # threads for large compiled loops; 0: all cores
     print_test_value: bool = False   # repr(variable) adds its tag.test_value
+    record_source: bool = True       # each node records the user's line that built it
     # Accepted so that Theano code which sets them runs unchanged; they have no effect here:
     # dtype promotion is always NumPy's (cast_policy), rewrite errors always raise
     # (on_opt_error), test values are not computed (compute_test_value), and runtime errors

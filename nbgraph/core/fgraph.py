@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any, Protocol
 
 from .graph import Apply, Constant, Variable, clone_graph, toposort
+from .source import inherit
 from .variable import TensorVariable
 
 OUTPUT = "output"  # the client standing for "fgraph.outputs[i]"
@@ -92,6 +93,9 @@ class FunctionGraph:
         self.forward_ops: dict[int, str] = {}
         # DebugMode's copies of each replacement, re-evaluated on every call's inputs
         self.rewrite_checks: list[RewriteCheck] = []
+        # nodes one replace_all imported and dropped: the new ones inherit the old sources
+        self._made: list[Apply] = []
+        self._dropped: list[Apply] = []
         if clone:
             outputs = self._clone(inputs, outputs)
         self.inputs: list[TensorVariable] = list(inputs)
@@ -185,6 +189,8 @@ class FunctionGraph:
             self.clients[v].append((node, i))
         if reason is not None and not hasattr(node.tag, "created_by"):
             node.tag.created_by = reason   # provenance for the viewer's tooltips
+        if reason is not None:
+            self._made.append(node)
         self._notify("on_import", node, reason)
 
     def _prune_if_unused(self, var: Variable, reason: str | None) -> None:
@@ -204,6 +210,8 @@ class FunctionGraph:
             for out in node.outputs:
                 self.variables.pop(out, None)
                 self.clients.pop(out, None)
+            if reason is not None:
+                self._dropped.append(node)
             self._notify("on_prune", node, reason)
             for i, inp in enumerate(node.inputs):
                 clients = self.clients.get(inp)
@@ -253,11 +261,17 @@ class FunctionGraph:
                 raise InconsistentTypeError(
                     f"{reason or 'replace'}: cannot replace {old} ({_short(old)}) with {new} "
                     f"({_short(new)}) at node {old.owner.uid if old.owner else old.uid}")
+        self._made, self._dropped = [], []
         for old, new in pairs:
             if old not in self.variables:
                 continue
             for node, i in list(self.clients[old]):
                 self.change_input(node, i, new, reason)
+        made = [n for n in self._made if n in self.apply_nodes]
+        if made:   # new nodes stand for the dropped ones (or, if none was, the replaced)
+            replaced = self._dropped or [o.owner for o, _ in pairs if o.owner is not None]
+            inherit(made, replaced)
+        self._made, self._dropped = [], []
         self._notify("on_replace_done", reason)
 
     def remove_unreachable(self, reason: str | None = None) -> int:

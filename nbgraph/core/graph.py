@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from ..config import config
+from .source import user_source
 
 if TYPE_CHECKING:  # every value in a graph is a tensor; variable.py builds on this module
     from .variable import TensorVariable
@@ -94,6 +95,9 @@ class Apply:
         for i, out in enumerate(self.outputs):
             out.owner, out.index = self, i
         self.tag = SimpleNamespace()
+        where = user_source()
+        if where is not None:
+            self.tag.source = (where,)   # "built at model.py:42 in forward" in errors and views
 
     @property
     def out(self) -> TensorVariable:

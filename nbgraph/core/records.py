@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .graph import Apply, Variable, toposort
+from .source import SourceLine, sources_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,8 @@ class NodeRecord:
     type: str
     name: str | None
     origin: str = "user"
+    source: str | None = None                         # "model.py:42 in forward", or several
+    absorbed: tuple[tuple[int, str, str], ...] = ()   # rewritten away: (uid, op, source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,15 @@ def _origin(node: Apply, ops_by_uid: dict[int, str]) -> str:
         return "user"
     op = ops_by_uid.get(grad_of)
     return f"grad of {grad_of} ({op})" if op else f"grad of {grad_of}"
+
+
+def _places(sources: tuple[SourceLine, ...]) -> str | None:
+    return ", ".join(str(s) for s in sources) or None
+
+
+def _absorbed(node: Apply) -> tuple[tuple[int, str, str], ...]:
+    return tuple((uid, label, _places(src) or "") for uid, label, src
+                 in getattr(node.tag, "absorbed", ()))
 
 
 def snapshot_records(outputs: Sequence[Variable], inputs: Iterable[Variable] = (),
@@ -99,7 +111,7 @@ def snapshot_records(outputs: Sequence[Variable], inputs: Iterable[Variable] = (
         records.append(NodeRecord(
             node.uid, str(node.op), tuple(record_uid(v) for v in node.inputs),
             ", ".join(_short(v.type) for v in outs), outs[0].name if len(outs) == 1 else None,
-            _origin(node, ops_by_uid)))
+            _origin(node, ops_by_uid), _places(sources_of(node)), _absorbed(node)))
     for var in outputs:
         if var.owner is None:
             add_leaf(var)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..core.graph import Apply, Variable
+from ..core.source import describe
 
 Cell = list
 
@@ -44,7 +45,9 @@ def node_error(node: Apply, in_cells: Sequence[Cell], err: BaseException,
     """``err`` re-made with the node and what it read (``reads``, the Variables behind
     ``in_cells``: the node's inputs by default) with their runtime shapes."""
     variables = node.inputs if reads is None else reads
-    message = (f"{err}\n  while computing node {node.uid}: {node}\n  inputs:\n"
+    built = describe(node)
+    where = f" ({built})" if built else ""
+    message = (f"{err}\n  while computing node {node.uid}: {node}{where}\n  inputs:\n"
                f"{describe_inputs(variables, in_cells)}")
     try:
         new = type(err)(message)

@@ -8,13 +8,14 @@ the trace cannot tell them apart: declarative ``rule`` (pattern + build), impera
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.fgraph import FunctionGraph, can_replace
-from ..core.graph import Apply
+from ..core.graph import Apply, Constant
 from ..core.variable import TensorVariable, as_tensor_variable
 from ..ops.math import cast
 from .pattern import OpPattern, match, node_keys
@@ -24,6 +25,65 @@ Replacement = list[TensorVariable | None] | dict[TensorVariable, TensorVariable]
 
 class RewriteLoopError(RuntimeError):
     """A fixpoint pass kept rewriting; the message names the rules that kept firing."""
+
+
+class RuleConflictWarning(UserWarning):
+    """One rule rebuilt what another (or itself) had rewritten away: they undo each other."""
+
+
+def structure(var: TensorVariable, depth: int = 3) -> Hashable:
+    """``var``'s expression down to ``depth`` ops (deeper values by identity): two variables
+    with equal structures compute the same thing from the same values."""
+    node = var.owner
+    if node is None:
+        return ("const", var.signature()) if isinstance(var, Constant) else ("in", var.uid)
+    if depth == 0:
+        return ("var", var.uid)
+    return (node.op, var.index, tuple(structure(v, depth - 1) for v in node.inputs))
+
+
+class RewriteHistory:
+    """Which rule rewrote each expression away, across the passes of one compile, so that a
+    rule rebuilding it is reported with the rule it undoes (``conflicts``; one warning per
+    pair of rules)."""
+
+    def __init__(self) -> None:
+        self.removed_by: dict[Hashable, str] = {}
+        self.conflicts: list[tuple[str, str, int, str]] = []   # (first, second, uid, op)
+
+    def record(self, reason: str, pairs: Sequence[tuple[TensorVariable, TensorVariable]],
+               fgraph: FunctionGraph) -> None:
+        """Note that rule ``reason`` is about to replace each ``old`` by ``new`` in ``fgraph``
+        (call before the replacement)."""
+        for old, new in pairs:
+            before, after = structure(old), structure(new)
+            if before == after:
+                if new not in fgraph.variables:   # not a merge: a new node, the same thing
+                    self._conflict(reason, reason, old)
+                continue
+            first = self.removed_by.get(after)
+            if first is not None:
+                self._conflict(first, reason, old)
+            self.removed_by[before] = reason
+
+    def _conflict(self, first: str, second: str, old: TensorVariable) -> None:
+        node = old.owner
+        uid, op = (node.uid, str(node.op)) if node is not None else (old.uid, str(old))
+        known = {(a, b) for a, b, _, _ in self.conflicts}
+        self.conflicts.append((first, second, uid, op))
+        if (first, second) in known:
+            return
+        who = f"rule {first!r} undoes itself" if first == second else \
+            f"rules {first!r} and {second!r} undo each other"
+        warnings.warn(f"{who}: {second!r} rebuilt, at node {uid} ({op}), an expression "
+                      f"{first!r} had rewritten away", RuleConflictWarning, stacklevel=2)
+
+    def describe(self) -> str:
+        first_seen: dict[tuple[str, str], tuple[int, str]] = {}
+        for a, b, uid, op in self.conflicts:
+            first_seen.setdefault((a, b), (uid, op))
+        return "; ".join(f"{a!r} then {b!r} at node {uid} ({op})"
+                         for (a, b), (uid, op) in first_seen.items())
 
 
 @dataclass(frozen=True)
@@ -164,10 +224,12 @@ def _pairs(node: Apply, result: Replacement) -> list[tuple[TensorVariable, Tenso
 
 
 def run_rules(fgraph: FunctionGraph, pass_name: str, rules: Sequence[AnyRule], *,
-              fixpoint: bool = False, reverse: bool = False, max_sweeps: int = 50
-              ) -> Counter[str]:
+              fixpoint: bool = False, reverse: bool = False, max_sweeps: int = 50,
+              history: RewriteHistory | None = None) -> Counter[str]:
     """Apply ``rules`` over ``fgraph`` (inputs to outputs, or reversed) until nothing fires
-    (``fixpoint``) or once. Returns how often each full rule name fired."""
+    (``fixpoint``) or once. Returns how often each full rule name fired. ``history`` (one per
+    compile) names rules that undo each other, within this pass or across passes."""
+    history = history if history is not None else RewriteHistory()
     whole = [r for r in rules if isinstance(r, GraphRule)]
     by_key: dict[str, list[Rule | NodeRule]] = {}
     every: list[Rule | NodeRule] = []
@@ -187,6 +249,7 @@ def run_rules(fgraph: FunctionGraph, pass_name: str, rules: Sequence[AnyRule], *
             reason = f"{pass_name}/{r.name}"
             for old, new in list(r.fn(fgraph)):
                 if old in fgraph.variables:
+                    history.record(reason, [(old, new)], fgraph)
                     fgraph.replace(old, new, reason=reason)
                     fired[reason] += 1
         nodes = fgraph.toposort()
@@ -202,6 +265,7 @@ def run_rules(fgraph: FunctionGraph, pass_name: str, rules: Sequence[AnyRule], *
                 pairs = None if result is None else _pairs(node, result)
                 if pairs:
                     reason = f"{pass_name}/{r.name}"
+                    history.record(reason, pairs, fgraph)
                     fgraph.replace_all(pairs, reason=reason)
                     fired[reason] += 1
                     break
@@ -209,5 +273,6 @@ def run_rules(fgraph: FunctionGraph, pass_name: str, rules: Sequence[AnyRule], *
         if not fired or not fixpoint:
             return total
     kept = ", ".join(f"{name} ({n}x)" for name, n in fired.most_common(5))
+    undo = f"; rules undoing each other: {history.describe()}" if history.conflicts else ""
     raise RewriteLoopError(f"pass {pass_name!r} still rewriting after {max_sweeps} sweeps; "
-                           f"rules that kept firing in the last sweep: {kept}")
+                           f"rules that kept firing in the last sweep: {kept}{undo}")

@@ -13,9 +13,10 @@ from typing import Any
 
 from ..config import config
 from ..core.fgraph import FunctionGraph
+from ..core.source import suspended
 from .canonicalize import CANONICALIZE
 from .dce import DCE
-from .engine import AnyRule, RuleSet, run_rules
+from .engine import AnyRule, RewriteHistory, RuleSet, run_rules
 from .fold import FOLD
 from .fuse import FUSE
 from .inplace import INPLACE, check_destroyers
@@ -140,6 +141,7 @@ class Pipeline:
             fgraph.attach_listener(listener)
         records = []
         empty = Snapshot((), ())
+        history = RewriteHistory()
         try:
             current = snapshot(fgraph) if trace else empty
             for p in self.passes:
@@ -149,9 +151,15 @@ class Pipeline:
                 tracer.events.clear()
                 start = time.perf_counter()
                 tracer.start()
-                run_rules(fgraph, p.name, rules, fixpoint=p.fixpoint, reverse=p.reverse)
+                with suspended():   # new nodes inherit the sources of those they replace
+                    run_rules(fgraph, p.name, rules, fixpoint=p.fixpoint, reverse=p.reverse,
+                              history=history)
                 if p.check is not None:
                     p.check(fgraph)
+                for listener in attached:
+                    hook = getattr(listener, "on_pass_end", None)
+                    if hook is not None:
+                        hook(p.name, fgraph)
                 seconds = time.perf_counter() - start
                 after = snapshot(fgraph) if trace and tracer.events else current
                 records.append(PassRecord(p.name, current, after, tuple(tracer.events),

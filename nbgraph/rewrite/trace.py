@@ -22,7 +22,7 @@ from ..core.variable import TensorVariable
 __all__ = ["NodeRecord", "PassRecord", "RewriteEvent", "Snapshot", "Trace", "TraceListener",
            "snapshot"]
 
-TRACE_VERSION = 1
+TRACE_VERSION = 2   # 2: node records carry source and absorbed
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,14 +71,16 @@ class Trace:
 
 # -- JSON ------------------------------------------------------------------------------------
 def _snapshot_to_dict(snap: Snapshot) -> dict[str, Any]:
-    return {"nodes": [[n.uid, n.label, list(n.inputs), n.type, n.name, n.origin]
-                      for n in snap.nodes],
+    return {"nodes": [[n.uid, n.label, list(n.inputs), n.type, n.name, n.origin, n.source,
+                       [list(a) for a in n.absorbed]] for n in snap.nodes],
             "outputs": list(snap.outputs)}
 
 
 def _snapshot_from_dict(data: dict[str, Any]) -> Snapshot:
-    nodes = tuple(NodeRecord(uid, label, tuple(inputs), type_, name, origin)
-                  for uid, label, inputs, type_, name, origin in data["nodes"])
+    nodes = tuple(NodeRecord(uid, label, tuple(inputs), type_, name, origin, source,
+                             tuple(tuple(a) for a in absorbed))
+                  for uid, label, inputs, type_, name, origin, source, absorbed
+                  in data["nodes"])
     return Snapshot(nodes, tuple(data["outputs"]))
 
 

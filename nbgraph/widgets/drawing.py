@@ -71,6 +71,12 @@ class Style:
         tip = [words] if words != rec.origin else []  # to_dot's tooltip has the origin
         if len(rec.label) > LABEL_LIMIT:
             tip.insert(0, rec.label)  # the drawn label is cut
+        if rec.source:
+            tip.append(f"built at {rec.source}")
+        if len(rec.absorbed) > 1:   # a fused or rewritten node: what it stands for
+            tip.append("absorbed: " + "; ".join(
+                f"#{uid} {label}" + (f" ({src})" if src else "")
+                for uid, label, src in rec.absorbed[:12]))
         if rec.uid in self.tooltip:
             tip.append(self.tooltip[rec.uid])
         return NodeStyle(attrs, css, self.note.get(rec.uid, ""), "\n".join(tip))

@@ -82,7 +82,7 @@ def test_json_round_trip_exact():
     inputs, outputs = _mlp_step()
     trace = function(inputs, outputs).trace
     text = trace.to_json()
-    assert text.startswith('{"version": 1')
+    assert text.startswith('{"version": 2')
     again = Trace.from_json(text)
     assert again == trace and again.to_json() == text
     assert isinstance(again.passes[0].before.nodes[0].inputs, tuple)

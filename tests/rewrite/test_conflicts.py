@@ -1,0 +1,55 @@
+"""Rules that undo each other are named, within a pass and across passes."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import nbgraph.tensor as T
+from nbgraph.compile.function import function
+from nbgraph.compile.mode import Mode
+from nbgraph.rewrite.engine import RuleConflictWarning, RuleSet, rule
+from nbgraph.rewrite.pattern import P, x
+from nbgraph.rewrite.pipeline import PIPELINE, Pass, Pipeline
+
+to_mul = rule("sqr_to_mul", P.sqr(x), lambda x: x * x)
+to_sqr = rule("mul_to_sqr", P.mul(x, x), lambda x: T.sqr(x))
+
+
+def test_across_passes_names_both_rules_and_the_node():
+    undo = Pipeline((Pass("expand", RuleSet("expand", (to_mul,))),
+                     Pass("contract", RuleSet("contract", (to_sqr,)))))
+    v = T.dvector("v")
+    with pytest.warns(RuleConflictWarning,
+                      match=r"'expand/sqr_to_mul' and 'contract/mul_to_sqr' undo each "
+                            r"other: .* at node \d+ \(Elemwise\{mul"):
+        function([v], T.sqr(v) + 1, mode=Mode(optimizer=undo))
+
+
+def test_within_a_fixpoint_pass_the_loop_error_names_the_pair():
+    both = Pipeline((Pass("both", RuleSet("both", (to_mul, to_sqr)), fixpoint=True),))
+    v = T.dvector("v")
+    with pytest.warns(RuleConflictWarning), \
+            pytest.raises(RuntimeError, match=r"undoing each other: 'both/sqr_to_mul' then "
+                                              r"'both/mul_to_sqr'"):
+        function([v], T.sqr(v), mode=Mode(optimizer=both))
+
+
+def test_a_rule_that_rebuilds_its_input_is_named():
+    same = rule("noop", P.exp(x), lambda x: T.exp(x))
+    once = Pipeline((Pass("p", RuleSet("p", (same,))),))
+    v = T.dvector("v")
+    with pytest.warns(RuleConflictWarning, match="rule 'p/noop' undoes itself"):
+        function([v], T.exp(v), mode=Mode(optimizer=once))
+
+
+def test_default_pipeline_has_no_conflicts_on_a_training_graph():
+    xs, w = T.dmatrix("xs"), T.dmatrix("w")
+    t = T.dvector("t")
+    p = T.nnet.sigmoid(T.dot(xs, w).sum(axis=1))
+    cost = (T.nnet.binary_crossentropy(p, t).mean() + 0.1 * T.sqr(w).sum()
+            + T.log(1 + T.exp(t)).sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuleConflictWarning)
+        function([xs, w, t], [cost, *T.grad(cost, [w])], mode=Mode(optimizer=PIPELINE))
