@@ -254,3 +254,56 @@ def _match_all(patterns: tuple[Pattern, ...], variables: tuple[TensorVariable, .
             return None
         trial = _match(sub, var, trial)
     return trial
+
+
+# -- explaining a failed match (``why_not``) -------------------------------------------------
+def _describe(var: TensorVariable) -> str:
+    node = var.owner
+    if isinstance(var, Constant):
+        return f"the constant {np.asarray(var.data).tolist()!r}"
+    if node is None:
+        return f"the input {var}"
+    return f"{node.op} (node {node.uid})"
+
+
+def explain(pattern: Pattern, var: TensorVariable) -> str | None:
+    """Why ``pattern`` does not match ``var``, in words (None when it matches): the op that
+    differed, the constant that was not the expected one, or the condition that was false."""
+    if match(pattern, var) is not None:
+        return None
+    return _why(pattern, var, {})
+
+
+def _why(pattern: Pattern, var: TensorVariable, bound: Bindings) -> str:
+    if isinstance(pattern, Var):
+        if pattern.name in bound and bound[pattern.name] is not var:
+            return (f"{pattern.name} must be the same value in both places: found "
+                    f"{_describe(bound[pattern.name])} and {_describe(var)}")
+        return (f"{pattern.name} = {_describe(var)} fails the rule's condition "
+                f"(type {var.type})")
+    if isinstance(pattern, Const):
+        return f"expected the constant {pattern.value:g}, found {_describe(var)}"
+    node = var.owner
+    if node is None or not _op_matches(pattern, node):
+        return f"expected {pattern.name}(...), found {_describe(var)}"
+    if pattern.where is not None and not pattern.where(var):
+        return (f"{pattern.name} at node {node.uid} fails the rule's condition (type "
+                f"{var.type})")
+    if len(pattern.args) != len(node.inputs):
+        return (f"{pattern.name} takes {len(pattern.args)} inputs in the pattern, node "
+                f"{node.uid} has {len(node.inputs)}")
+    orders: Iterable[tuple[Pattern, ...]] = [pattern.args]
+    if _commutative(pattern) and len(pattern.args) <= 4:
+        orders = itertools.permutations(pattern.args)
+    best = ""
+    for args in orders:  # the explanation of the order that matched furthest
+        trial: Bindings = dict(bound)
+        for k, (sub, arg) in enumerate(zip(args, node.inputs, strict=True)):
+            step = _match(sub, arg, dict(trial))
+            if step is None:
+                why = f"input {k} of {pattern.name} (node {node.uid}): {_why(sub, arg, trial)}"
+                if len(why) > len(best):
+                    best = why
+                break
+            trial = step
+    return best or f"{pattern.name} at node {node.uid} does not match {pattern!r}"

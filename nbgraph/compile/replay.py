@@ -1,0 +1,298 @@
+"""Replaying a function's rewrites on the user's inputs: ``bisect`` and ``why_not``.
+
+Both recompile the function's graph (from ``fn.maker.args``) with the Python linker and its own
+pipeline wrapped, so the replay sees every rewrite as it happens, on a fresh copy: the
+function itself is not touched. ``bisect`` evaluates the graph after every rewrite and names
+the first that changed an output; ``why_not`` asks, after each pass, why one rule does not
+fire on the nodes it could have.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from ..core.fgraph import FunctionGraph
+from ..core.graph import Apply
+from ..core.variable import TensorVariable
+from ..rewrite.engine import NodeRule, Rule, conform
+from ..rewrite.pattern import explain, node_keys
+from ..rewrite.pipeline import find_rule, resolve
+from ..rewrite.trace import Trace, TraceListener, snapshot
+from .base_mode import Mode
+from .debugmode import evaluate, mismatch
+from .function import Function, function
+
+
+class _Stop(Exception):
+    """Raised from a listener to end a replay once it has its answer."""
+
+
+class _Wrapped:
+    """An optimizer that runs ``pipeline`` with extra listeners (what a replay watches)."""
+
+    def __init__(self, pipeline: Any, *listeners: Any):
+        self.pipeline, self.listeners = pipeline, listeners
+
+    def apply(self, fgraph: FunctionGraph) -> Any:
+        return self.pipeline.apply(fgraph, listeners=self.listeners)   # calls on_attach
+
+
+class _UidMap(TraceListener):
+    """Maps the replay's uids to ``fn``'s: both compiles run the same rewrites in the same
+    order, so the initial records and each event's added nodes pair up one to one."""
+
+    def on_attach(self, fgraph: FunctionGraph) -> None:
+        super().on_attach(fgraph)
+        self.initial = [r.uid for r in snapshot(fgraph).nodes]
+
+    def mapping(self, trace: Trace | None) -> dict[int, int]:
+        if trace is None or not trace.passes:
+            return {}
+        ours = self.initial + [uid for e in self.events for uid in e.added]
+        theirs = [r.uid for r in trace.passes[0].before.nodes]
+        theirs += [uid for e in trace.events() for uid in e.added]
+        return dict(zip(ours, theirs, strict=False))
+
+
+def _replay(fn: Function, *listeners: Any) -> dict[int, int]:
+    """Recompile ``fn`` with ``listeners`` watching the rewrites; returns the map from the
+    replay's uids to ``fn``'s (so answers name the nodes of ``fn.trace``)."""
+    pipeline = resolve(fn.maker.mode.optimizer)
+    if pipeline is None:
+        raise ValueError("this function was compiled without rewrites: nothing to replay")
+    uids = _UidMap()
+    args = dict(fn.maker.args)
+    args["mode"] = Mode(linker="py", optimizer=_Wrapped(pipeline, uids, *listeners))
+    args["profile"] = None
+    try:
+        function(**args)
+    except _Stop:
+        pass
+    return uids.mapping(fn.trace)
+
+
+def _renamed(text: str, uids: dict[int, int]) -> str:
+    return re.sub(r"node (\d+)", lambda m: f"node {uids.get(int(m[1]), int(m[1]))}", text)
+
+
+# -- bisect -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BisectResult:
+    """The first rewrite that changed an output: ``rule`` (``pass/rule``), its position
+    ``event`` in ``fn.trace.events()``, the ``output`` index, and its values ``before`` and
+    ``after`` the rewrite."""
+
+    rule: str
+    event: int
+    output: int
+    before: Any
+    after: Any
+    difference: str
+    removed: tuple[int, ...]
+    added: tuple[int, ...]
+
+    def __str__(self) -> str:
+        return (f"rewrite {self.event} ({self.rule}) changed output {self.output}: "
+                f"{self.difference}\n  before: {self.before!r}\n  after:  {self.after!r}")
+
+
+class _Bisector:
+    """After every rewrite, evaluate the graph and compare with the values just before."""
+
+    def __init__(self, values: list[Any], rtol: float, atol: float):
+        self.values, self.rtol, self.atol = values, rtol, atol
+        self.result: BisectResult | None = None
+        self.event = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self.removed: list[int] = []
+        self.added: list[int] = []
+        self.changed = False
+
+    def on_attach(self, fgraph: FunctionGraph) -> None:
+        self.fgraph = fgraph
+        explicit = len(self.values)
+        env: dict[TensorVariable, Any] = dict(zip(fgraph.inputs[:explicit], self.values,
+                                                   strict=True))
+        for var in fgraph.inputs[explicit:]:     # shared variables: their current values
+            env[var] = var.get_value(borrow=True)  # type: ignore[attr-defined]
+        self.env = env
+        self.current = evaluate(fgraph.outputs, env)
+
+    def on_import(self, node: Apply, reason: str | None) -> None:
+        if reason is not None:
+            self.added.append(node.uid)
+
+    def on_prune(self, node: Apply, reason: str | None) -> None:
+        if reason is not None:
+            self.removed.append(node.uid)
+
+    def on_change_input(self, node: Any, i: int, old: TensorVariable, new: TensorVariable,
+                        reason: str | None) -> None:
+        if reason is not None:
+            self.changed = True
+
+    def on_replace_done(self, reason: str | None) -> None:
+        if reason is None or not (self.removed or self.added or self.changed):
+            return self._reset()
+        after = evaluate(self.fgraph.outputs, self.env)
+        for k, (old, new) in enumerate(zip(self.current, after, strict=True)):
+            why = mismatch(old, new, self.rtol, self.atol)
+            if why is not None:
+                self.result = BisectResult(reason, self.event, k, old, new, why,
+                                           tuple(self.removed), tuple(self.added))
+                raise _Stop
+        self.current = after
+        self.event += 1
+        self._reset()
+
+
+def bisect(fn: Function, *inputs: Any, rtol: float = 1e-5, atol: float = 1e-8
+           ) -> BisectResult | None:
+    """The first rewrite of ``fn``'s compile that changes its outputs on ``inputs`` beyond
+    ``rtol``/``atol`` (values before and after it), or None if no rewrite does.
+
+    The graph is evaluated with each op's Python reference after every rewrite, on a fresh
+    copy: ``fn`` and its shared variables are not changed. A rewrite that turns a non-finite
+    value finite is not a change (stabilizing is what such rules are for).
+
+    >>> result = nbgraph.bisect(fn, x_value)
+    >>> print(result)      # rewrite 3 (canonicalize/...) changed output 0: ...
+    """
+    explicit = [spec for spec in fn.maker.inputs if not spec.implicit]
+    if len(inputs) != len(explicit):
+        raise TypeError(f"bisect: the function takes {len(explicit)} inputs, "
+                        f"{len(inputs)} given")
+    values = [spec.variable.type.filter(np.asarray(value) if not hasattr(value, "dtype")
+                                        else value, allow_downcast=True)
+              for spec, value in zip(explicit, inputs, strict=True)]
+    bisector = _Bisector(values, rtol, atol)
+    uids = _replay(fn, bisector)
+    found = bisector.result
+    if found is None:
+        return None
+    return replace(found, removed=tuple(uids.get(u, u) for u in found.removed),
+                   added=tuple(uids.get(u, u) for u in found.added))
+
+
+# -- why_not ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WhyNot:
+    """After pass ``after_pass``, rule ``rule`` did not fire on node ``uid`` (``node``):
+    ``reason`` in words."""
+
+    after_pass: str
+    uid: int
+    node: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"after {self.after_pass}: node {self.uid} {self.node}: {self.reason}"
+
+
+def explain_node(r: Rule | NodeRule, fgraph: FunctionGraph, node: Apply,
+                 would: str = "would fire now") -> str:
+    """Why ``r`` does not rewrite ``node`` now, in words (``would`` if it does)."""
+    if isinstance(r, Rule):
+        why = explain(r.pattern, node.outputs[0])
+        if why is not None:
+            return why
+        result = r.apply(fgraph, node)
+        if not result:
+            return "the pattern matches, but the rule's guard declined (its build returned None)"
+        new = result[0] if isinstance(result, list) else None
+        if new is not None and conform(node.outputs[0], new) is None:
+            return (f"the pattern matches, but the replacement's type {new.type} cannot stand "
+                    f"for {node.outputs[0].type}")
+        return would
+    result = r.apply(fgraph, node)
+    if result is None:
+        return "the rule's function declined this node (it returned None)"
+    return would
+
+
+class _Asker:
+    """After each pass, explain the rule on every node its root could match; a node whose
+    reason did not change since the previous pass is not repeated."""
+
+    def __init__(self, rule_name: str, r: Rule | NodeRule):
+        self.rule_name, self.rule = rule_name, r
+        self.found: list[WhyNot] = []
+        self._said: dict[int, str] = {}
+        self._own_pass = rule_name.partition("/")[0]
+        self._ran = False
+
+    def on_prune(self, node: Apply, reason: str | None) -> None:
+        if reason is None:
+            return
+        if reason == self.rule_name and self.rule.keys is not None \
+                and set(self.rule.keys) & set(node_keys(node)):
+            said = "the rule fired here"
+        elif node.uid in self._said:
+            said = f"rewritten away by {reason} first"
+        else:
+            return
+        self.found.append(WhyNot(reason.partition("/")[0], node.uid, str(node.op), said))
+        self._said.pop(node.uid, None)
+
+    def on_pass_end(self, pass_name: str, fgraph: FunctionGraph) -> None:
+        self._ran = self._ran or pass_name == self._own_pass
+        would = ("matches: made by a later pass, after the rule's pass "
+                 f"{self._own_pass!r} ran" if self._ran else
+                 f"matches: the rule's pass {self._own_pass!r} has not run yet")
+        keys = self.rule.keys
+        for node in fgraph.toposort():
+            if keys is not None and not set(keys) & set(node_keys(node)):
+                continue
+            reason = explain_node(self.rule, fgraph, node, would)
+            if self._said.get(node.uid) != reason:
+                self._said[node.uid] = reason
+                self.found.append(WhyNot(pass_name, node.uid, str(node.op), reason))
+
+
+def _rule_of(fn: Function, full_name: str) -> Any:
+    """The rule ``pass/rule`` of ``fn``'s own pipeline (a user's pass too), else the
+    default pipeline's (a rule that is switched off)."""
+    pipeline = resolve(fn.maker.mode.optimizer)
+    pass_name, _, name = full_name.partition("/")
+    for p in getattr(pipeline, "passes", ()):
+        for r in p.rules.rules:
+            if p.name == pass_name and r.name == name:
+                return r
+    return find_rule(full_name)
+
+
+def why_not(fn: Function, rule_name: str) -> list[WhyNot]:
+    """Why rule ``pass/rule`` did not rewrite ``fn``'s graph: after each pass, every node the
+    rule could apply to (its pattern's root op), with what stopped it, in words.
+
+    >>> for line in fn.why_not("stabilize/log1p"): print(line)
+    after stabilize: node 12 Elemwise{log,no_inplace}: input 0 of log (node 12): expected
+    add(...), found Elemwise{sub,no_inplace} (node 9)
+    """
+    r = _rule_of(fn, rule_name)
+    if not isinstance(r, (Rule, NodeRule)):
+        raise TypeError(f"why_not: {rule_name!r} is a whole-graph rule; it has no pattern")
+    found: list[WhyNot] = []
+    pipeline = resolve(fn.maker.mode.optimizer)
+    if pipeline is not None:
+        pass_name = rule_name.partition("/")[0]
+        off = pass_name in pipeline.excluded or rule_name in pipeline.excluded or \
+            not any(p.name == pass_name for p in pipeline.passes)
+        if off or (r.unsafe and not ({rule_name, "unsafe"} & pipeline.unsafe_allowed)):
+            found.append(WhyNot("-", 0, "", f"the rule is switched off in this function's "
+                                            f"mode ({fn.maker.mode.optimizer!r})"))
+    asker = _Asker(rule_name, r)
+    uids = _replay(fn, asker)
+    return found + [WhyNot(w.after_pass, uids.get(w.uid, w.uid), w.node,
+                           _renamed(w.reason, uids)) for w in asker.found]
+
+
+# ``fn.why_not(rule)`` and ``fn.bisect(*inputs)``: the replay lives above Function's module
+Function.why_not = why_not  # type: ignore[attr-defined]
+Function.bisect = bisect  # type: ignore[attr-defined]
