@@ -1,0 +1,113 @@
+"""``fn.memory()``: what each node's output costs, and the peak of live memory in run order.
+
+Read off the storage cells after a call, so sizes are the real ones. The VM keeps every
+intermediate value between calls (buffers are reused, not reallocated), which is ``held``;
+``peak`` is what the same run order needs at most if each value were freed after its last
+reader: the cost reverse mode cannot avoid, since forward activations stay live until the
+backward nodes that read them. A view or an in-place output shares its input's buffer and
+costs nothing of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.graph import Variable
+from .function import Function
+
+
+@dataclass(frozen=True, slots=True)
+class NodeMemory:
+    """One node in run order: the bytes its outputs add, and what stays live once it ran
+    (values it read for the last time freed)."""
+
+    uid: int
+    op: str
+    nbytes: int
+    live_after: int
+
+
+@dataclass(frozen=True)
+class MemoryReport:
+    """``nodes`` in run order; ``held`` (bytes the VM keeps), ``peak`` and the node
+    ``peak_uid`` after which it is reached, with the uids whose values are live then."""
+
+    nodes: tuple[NodeMemory, ...]
+    held: int
+    peak: int
+    peak_uid: int | None
+    live_at_peak: tuple[int, ...]
+    inputs: int
+
+    def by_uid(self) -> dict[int, int]:
+        return {n.uid: n.nbytes for n in self.nodes}
+
+    def summary(self, top: int = 10) -> str:
+        lines = [f"inputs and shared variables: {_size(self.inputs)}",
+                 f"intermediate values the function keeps: {_size(self.held)}",
+                 f"peak live in run order (freeing after last use): {_size(self.peak)}"
+                 + (f", after node {self.peak_uid}" if self.peak_uid is not None else ""),
+                 f"{'uid':>6}  {'bytes':>10}  {'live after':>10}  op"]
+        for n in sorted(self.nodes, key=lambda n: -n.nbytes)[:top]:
+            lines.append(f"{n.uid:>6}  {_size(n.nbytes):>10}  {_size(n.live_after):>10}  "
+                         f"{n.op}")
+        return "\n".join(lines)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
+
+
+def _nbytes(cell: Any) -> int:
+    return int(getattr(cell[0], "nbytes", 0) or 0) if cell and cell[0] is not None else 0
+
+
+def memory(fn: Any) -> MemoryReport:
+    """The memory report of ``fn`` (a compiled Function), from its last call's values."""
+    nodes = fn.vm.nodes
+    storage = fn.storage_map
+    fgraph = fn.maker.fgraph
+    if nodes and all(storage[out][0] is None for node in nodes for out in node.outputs):
+        raise RuntimeError("memory(): call the function once first (sizes are read from "
+                           "the values of its last call)")
+    last_use: dict[Variable, int] = {}
+    for i, node in enumerate(nodes):
+        for var in node.inputs:
+            last_use[var] = i
+    keep = set(fgraph.outputs) | set(fgraph.inputs)
+    own: dict[Variable, int] = {}          # bytes a node's output owns (views own none)
+    for node in nodes:
+        aliased = set(getattr(node.op, "view_map", {}) or {}) | \
+            set(getattr(node.op, "destroy_map", {}) or {})
+        for k, out in enumerate(node.outputs):
+            own[out] = 0 if k in aliased else _nbytes(storage.get(out))
+    live = 0
+    peak, peak_uid, at_peak = 0, None, ()
+    alive: dict[Variable, int] = {}
+    records = []
+    for i, node in enumerate(nodes):
+        added = sum(own[out] for out in node.outputs)
+        for out in node.outputs:
+            if own[out]:
+                alive[out] = own[out]
+        live += added
+        if live > peak:
+            peak, peak_uid = live, node.uid
+            at_peak = tuple(dict.fromkeys(v.owner.uid for v in alive if v.owner is not None))
+        for var in node.inputs:
+            if last_use.get(var) == i and var in alive and var not in keep:
+                live -= alive.pop(var)
+        for out in node.outputs:          # an output nobody reads dies at once
+            if out not in last_use and out not in keep and out in alive:
+                live -= alive.pop(out)
+        records.append(NodeMemory(node.uid, str(node.op), added, live))
+    inputs = sum(_nbytes(storage.get(v)) for v in fgraph.inputs)
+    return MemoryReport(tuple(records), sum(own.values()), peak, peak_uid, at_peak, inputs)
+
+
+Function.memory = memory  # type: ignore[attr-defined]  # fn.memory(): defined above Function
