@@ -17,8 +17,8 @@ from . import (  # noqa: F401
     tensor,
 )
 from .compile.function import Function, In, Out, function  # noqa: F401
-from .compile.mode import Mode  # noqa: F401
 from .compile.memory import memory  # noqa: F401
+from .compile.mode import Mode  # noqa: F401
 from .compile.replay import bisect, why_not  # noqa: F401
 from .config import config  # noqa: F401
 from .core.gradient import Lop, Rop, grad  # noqa: F401
