@@ -87,7 +87,8 @@ def memory(fn: Any) -> MemoryReport:
         for k, out in enumerate(node.outputs):
             own[out] = 0 if k in aliased else _nbytes(storage.get(out))
     live = 0
-    peak, peak_uid, at_peak = 0, None, ()
+    peak, peak_uid = 0, None
+    at_peak: tuple[int, ...] = ()
     alive: dict[Variable, int] = {}
     records = []
     for i, node in enumerate(nodes):
