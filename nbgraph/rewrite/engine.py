@@ -43,12 +43,13 @@ def structure(var: TensorVariable, depth: int = 3) -> Hashable:
 
 
 class RewriteHistory:
-    """Which rule rewrote each expression away, across the passes of one compile, so that a
-    rule rebuilding it is reported with the rule it undoes (``conflicts``; one warning per
-    pair of rules)."""
+    """Which rule rewrote each expression into which, across the passes of one compile, so
+    that a rule turning the result back into the original is reported with the rule it undoes
+    (``conflicts``; one warning per pair). Rebuilding an expression on the way to a simpler
+    one is not a conflict: only ``A -> B`` followed by ``B -> A`` is."""
 
     def __init__(self) -> None:
-        self.removed_by: dict[Hashable, str] = {}
+        self.removed_by: dict[Hashable, tuple[str, Hashable]] = {}
         self.conflicts: list[tuple[str, str, int, str]] = []   # (first, second, uid, op)
 
     def record(self, reason: str, pairs: Sequence[tuple[TensorVariable, TensorVariable]],
@@ -62,9 +63,9 @@ class RewriteHistory:
                     self._conflict(reason, reason, old)
                 continue
             first = self.removed_by.get(after)
-            if first is not None:
-                self._conflict(first, reason, old)
-            self.removed_by[before] = reason
+            if first is not None and first[1] == before:
+                self._conflict(first[0], reason, old)
+            self.removed_by[before] = (reason, after)
 
     def _conflict(self, first: str, second: str, old: TensorVariable) -> None:
         node = old.owner

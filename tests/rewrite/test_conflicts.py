@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import warnings
+from types import SimpleNamespace
 
 import pytest
 
 import nbgraph.tensor as T
 from nbgraph.compile.function import function
 from nbgraph.compile.mode import Mode
-from nbgraph.rewrite.engine import RuleConflictWarning, RuleSet, rule
+from nbgraph.rewrite.engine import RewriteHistory, RuleConflictWarning, RuleSet, rule
 from nbgraph.rewrite.pattern import P, x
 from nbgraph.rewrite.pipeline import PIPELINE, Pass, Pipeline
 
@@ -53,3 +54,15 @@ def test_default_pipeline_has_no_conflicts_on_a_training_graph():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuleConflictWarning)
         function([xs, w, t], [cost, *T.grad(cost, [w])], mode=Mode(optimizer=PIPELINE))
+
+
+def test_rebuilding_on_the_way_to_a_simpler_form_is_not_a_conflict():
+    v = T.dvector("v")
+    graph = SimpleNamespace(variables={})
+    history = RewriteHistory()
+    history.record("p/shrink", [(T.exp(T.exp(v)), T.exp(v))], graph)   # A -> B
+    # another node simplifies into A's expression, on its way down: not an undo
+    history.record("p/shrink", [(T.exp(T.exp(T.exp(v))), T.exp(T.exp(v)))], graph)
+    assert history.conflicts == []
+    with pytest.warns(RuleConflictWarning, match="'p/shrink' and 'p/grow' undo each other"):
+        history.record("p/grow", [(T.exp(v), T.exp(T.exp(v)))], graph)   # B -> A
