@@ -23,6 +23,7 @@ from ..link.registry import get_linker
 from ..link.vm import VM, make_storage, thunk_reads
 from ..rewrite.inplace import ordered_toposort
 from ..rewrite.pipeline import resolve
+from .atomic import CommitGuard, commit_last
 from .base_mode import Mode
 from .call_path import fast_paths
 from .inner import InnerCompiler
@@ -337,7 +338,7 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
     trace = _optimize(fgraph, mode_obj, stats)
 
     linker = get_linker(mode_obj.linker)
-    nodes = _run_order(fgraph)
+    nodes, commit_at = commit_last(fgraph, _run_order(fgraph))
     variables = list(fgraph.inputs) + ancestors(fgraph.outputs)
     variables += [out for node in nodes for out in node.outputs]  # unused sibling outputs too
     storage = make_storage(variables)
@@ -348,7 +349,9 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
     in_cells = [[storage[v] for v in variables] for variables in reads]
     if stats is not None:
         stats.record_phase("link", time.perf_counter() - link_start)
-    vm = VM(nodes, thunks, in_cells, stats, reads)
+    guard = CommitGuard(fgraph, nodes[commit_at:], commit_at, storage,
+                        getattr(linker, "fails_before_writing", False))
+    vm = VM(nodes, thunks, in_cells, stats, reads, guard if guard.needed else None)
     n_out = len(outs)
     update_vars = [(target, fgraph.outputs[n_out + k])
                    for k, (target, _) in enumerate(update_pairs)]

@@ -121,6 +121,7 @@ class CLinker(KernelLinker):
 
     name = "c"
     python_without_kernels = True  # nothing to compile
+    fails_before_writing = True    # kernel thunks check shapes first (compile/atomic.py)
 
     def __init__(self, renderer: CStyleRenderer | None = None, cflags: Sequence[str] = ()):
         self.renderer = renderer or CStyleRenderer()
