@@ -389,7 +389,8 @@ def _cut_at_inputs(explicit: list[TensorVariable], roots: list[TensorVariable]
     """An input computed from other Variables (``function([y], 2 * y)`` with ``y = exp(x)
     + 1``) cuts the graph there, as in Theano: it becomes a fresh leaf of its type, and what
     computes it is not part of the function."""
-    inner = {var: var.clone() for var in explicit if var.owner is not None}
+    inner: dict[Variable, TensorVariable] = {var: var.clone() for var in explicit
+                                             if var.owner is not None}
     if not inner:
         return explicit, roots
     memo = clone_graph(roots, replace=inner, share_unchanged=True)
