@@ -85,7 +85,9 @@ def load(source: str, profile: Profile | None = None, cflags: Sequence[str] = ()
     _, path = cache.library_path(source, config.compiledir, compiler, flags, libs)
     lib = _LIBS.get(path)
     if lib is None:  # the first load in this process checks the file against its hash
-        result = cache.build(source, config.compiledir, compiler, flags, libs)
+        result = cache.build(source, config.compiledir, compiler, flags, libs,
+                             lock_timeout=config.lock_timeout,
+                             compile_timeout=config.compiler_timeout)
         if profile is not None:
             profile.record_phase("cache_hit" if result.cached else "c_compile",
                                  result.seconds)
