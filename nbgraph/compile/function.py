@@ -251,6 +251,9 @@ class Function:
         return function(**args)
 
     def __reduce__(self) -> tuple:
+        """Pickles as the arguments it was compiled from (recompiled on load). Loading any
+        pickle runs code from it: load only your own; ``pickling.save_values`` stores
+        parameter values without pickle."""
         return (_rebuild, (self.maker.args,))
 
 
