@@ -68,7 +68,7 @@ def save_values(file: str | os.PathLike | IO[bytes], variables: Sequence[SharedV
     >>> load_values('params.npz', [W, b])   # later, into the same (or rebuilt) variables
     """
     names = _names(variables)
-    values = {}
+    values: dict[str, Any] = {}
     for name, var in zip(names, variables, strict=True):
         value = np.asarray(var.get_value(borrow=True))
         if value.dtype.hasobject:
