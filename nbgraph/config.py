@@ -45,6 +45,7 @@ class Config:
     print_test_value: bool = False   # repr(variable) adds its tag.test_value
     lock_timeout: float = 30.0       # seconds to wait for another process's compile lock
     compiler_timeout: float = 600.0  # seconds the C compiler may run before it is killed
+    cache_max_mb: float = 1024.0     # compile cache size bound; least recently used go first
     # Accepted so that Theano code which sets them runs unchanged; they have no effect here:
     # dtype promotion is always NumPy's (cast_policy), rewrite errors always raise
     # (on_opt_error), test values are not computed (compute_test_value), and runtime errors

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..version import __version__
+from .cache_admin import Entry, entries, evict, leftovers, remove, touch
 from .cache_lock import bounded_lock
 from .cache_trust import private_dir, trusted_dir, warn_once, why_untrusted
 
@@ -182,9 +183,11 @@ def library_path(source: str, compiledir: str, compiler: str, flags: Sequence[st
 
 def build(source: str, compiledir: str, compiler: str, flags: Sequence[str],
           libs: Sequence[str] = (), *, lock_timeout: float = 30.0,
-          compile_timeout: float | None = 600.0) -> BuildResult:
+          compile_timeout: float | None = 600.0, max_bytes: int | None = None
+          ) -> BuildResult:
     """The library for ``source``: from the cache (its key and hashes checked), or compiled
-    and stored atomically.
+    and stored atomically; then the least recently used entries beyond ``max_bytes`` are
+    evicted.
 
     It is built in this process's private directory instead when ``compiledir`` or the
     entry can be written by others, when the directory is read-only, or when another
@@ -200,27 +203,35 @@ def build(source: str, compiledir: str, compiler: str, flags: Sequence[str],
         root = private_dir()
         entry = os.path.join(root, f"_nbg_{key[:16]}")
     if entry_ok(entry, *wanted):
-        return _result(entry, key, True, 0.0)
+        return _hit(entry, key)
     try:
         with bounded_lock(entry + ".lock", lock_timeout) as lock:
             if not lock.acquired:
                 warn_once(entry + ".lock", f"is held by {lock.holder} for more than "
                           f"{lock_timeout:g} s", "compiling into a private directory")
             elif entry_ok(entry, *wanted):  # another process built it while we waited
-                return _result(entry, key, True, 0.0)
+                return _hit(entry, key)
             else:
-                return _compile_into(entry, source, compiler, flags, libs, key,
-                                     compile_timeout)
+                built = _compile_into(entry, source, compiler, flags, libs, key,
+                                      compile_timeout)
+                if max_bytes is not None:
+                    evict(root, max_bytes, keep=frozenset({entry}))
+                return built
     except PermissionError:  # a read-only cache: keep what it has, build the rest privately
         pass
     entry = os.path.join(private_dir(), f"_nbg_{key[:16]}")
     if entry_ok(entry, *wanted):
-        return _result(entry, key, True, 0.0)
+        return _hit(entry, key)
     return _compile_into(entry, source, compiler, flags, libs, key, compile_timeout)
 
 
 def _result(entry: str, key: str, cached: bool, seconds: float) -> BuildResult:
     return BuildResult(os.path.join(entry, LIB_NAME), key[:16], cached, seconds)
+
+
+def _hit(entry: str, key: str) -> BuildResult:
+    touch(entry)  # least recently used goes first
+    return _result(entry, key, True, 0.0)
 
 
 def _compile_into(entry: str, source: str, compiler: str, flags: Sequence[str],
@@ -236,8 +247,38 @@ def _compile_into(entry: str, source: str, compiler: str, flags: Sequence[str],
             broken = tempfile.mkdtemp(prefix=f"_broken_{key[:16]}_", dir=root)
             os.replace(entry, os.path.join(broken, "old"))
             shutil.rmtree(broken, ignore_errors=True)
-        os.replace(tmp, entry)
+        try:
+            os.replace(tmp, entry)
+        except OSError:  # another builder (its lock timed out) got there first
+            if not entry_ok(entry, key, source_hash(source)):
+                raise
     finally:
         if os.path.exists(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
     return _result(entry, key, False, time.perf_counter() - start)
+
+
+def prune(compiledir: str, max_bytes: int | None = None) -> list[str]:
+    """Remove broken entries (a library not matching its record, or a record of another
+    key), leftovers of killed builds older than an hour, then the least recently used
+    entries beyond ``max_bytes``; return what was removed."""
+    removed = []
+    for entry in entries(compiledir):
+        if not _record_matches(entry):
+            remove(entry.path)
+            removed.append(entry.path)
+    for path in leftovers(compiledir):
+        remove(path)
+        removed.append(path)
+    if max_bytes is not None:
+        removed += [e.path for e in evict(compiledir, max_bytes)]
+    return removed
+
+
+def _record_matches(entry: Entry) -> bool:
+    try:
+        with open(os.path.join(entry.path, META_NAME)) as f:
+            key = json.load(f)["key"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return isinstance(key, str) and key[:16] == entry.key and entry_ok(entry.path, key)
