@@ -33,6 +33,7 @@ from .cache_trust import private_dir, trusted_dir, warn_once, why_untrusted
 LIB_NAME = "mod.so"
 SOURCE_NAME = "mod.c"
 META_NAME = "meta.json"
+EVICT_GRACE = 5.0  # seconds: an entry used this recently may be being loaded; not evicted
 
 
 class CompileError(RuntimeError):
@@ -215,7 +216,7 @@ def build(source: str, compiledir: str, compiler: str, flags: Sequence[str],
                 built = _compile_into(entry, source, compiler, flags, libs, key,
                                       compile_timeout)
                 if max_bytes is not None:
-                    evict(root, max_bytes, keep=frozenset({entry}))
+                    evict(root, max_bytes, keep=frozenset({entry}), min_age=EVICT_GRACE)
                 return built
     except PermissionError:  # a read-only cache: keep what it has, build the rest privately
         pass

@@ -84,16 +84,19 @@ def remove(path: str) -> None:
             os.remove(path)
 
 
-def evict(compiledir: str, max_bytes: int, keep: frozenset[str] = frozenset()) -> list[Entry]:
-    """Remove least recently used entries (never those in ``keep``) until the entries take
+def evict(compiledir: str, max_bytes: int, keep: frozenset[str] = frozenset(),
+          min_age: float = 0.0) -> list[Entry]:
+    """Remove least recently used entries (never those in ``keep``, nor those used in the
+    last ``min_age`` seconds: another process may be loading them) until the entries take
     at most ``max_bytes``; return the removed ones."""
     found = entries(compiledir)
     total = sum(e.size for e in found)
     removed = []
+    recent = time.time() - min_age
     for entry in found:
         if total <= max_bytes:
             break
-        if entry.path in keep:
+        if entry.path in keep or entry.last_used > recent:
             continue
         remove(entry.path)
         total -= entry.size
