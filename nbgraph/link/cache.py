@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from ..version import __version__
 from .cache_admin import Entry, entries, evict, leftovers, remove, touch
 from .cache_lock import bounded_lock
-from .cache_trust import private_dir, trusted_dir, warn_once, why_untrusted
+from .cache_trust import is_private_dir, private_dir, trusted_dir, warn_once, why_untrusted
 
 LIB_NAME = "mod.so"
 SOURCE_NAME = "mod.c"
@@ -198,7 +198,7 @@ def build(source: str, compiledir: str, compiler: str, flags: Sequence[str],
     wanted = (key, source_hash(source))
     root = trusted_dir(compiledir)
     entry = os.path.join(root, f"_nbg_{key[:16]}")
-    reason = why_entry_untrusted(entry) if root != private_dir() else None
+    reason = None if is_private_dir(root) else why_entry_untrusted(entry)
     if reason is not None:
         warn_once(entry, reason, "not loaded; compiling into a private directory instead")
         root = private_dir()

@@ -58,6 +58,11 @@ def private_dir() -> str:
     return path
 
 
+def is_private_dir(path: str) -> bool:
+    """Whether ``path`` is this process's ``private_dir()`` (never creating it)."""
+    return private_dir.cache_info().currsize > 0 and path == private_dir()
+
+
 @functools.cache
 def _checked_dir(compiledir: str) -> str:
     try:
