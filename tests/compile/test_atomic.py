@@ -108,3 +108,15 @@ def test_in_place_updates_still_write_into_the_shared_buffer():
     f(np.ones(3))
     assert a.get_value(borrow=True) is before_a and b.get_value(borrow=True) is before_b
     np.testing.assert_array_equal(before_a, [2.0, 4.0, 6.0])
+
+
+@pytest.mark.parametrize("linker", ["py", "c"])
+def test_a_profiled_call_is_atomic_too(linker):
+    a, b = _shared_pair()
+    x = T.dvector("x")
+    f = nbgraph.function([x], [], updates=[(a, a * 2), (b, b + x)],
+                         mode=Mode(linker, "fast_run"), profile=True)
+    with pytest.raises(ValueError):
+        f(np.ones(4))
+    np.testing.assert_array_equal(a.get_value(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(b.get_value(), [10.0, 11.0, 12.0])
