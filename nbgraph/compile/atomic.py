@@ -20,6 +20,7 @@ from ..core.graph import Apply, Variable
 from ..link.vm import Cell, node_error
 from ..ops.blas import Gemm
 from ..ops.elemwise import Elemwise, check_broadcast
+from ..rewrite.inplace import readers
 
 
 def destroyed_inputs(fgraph: FunctionGraph, node: Apply) -> list[int]:
@@ -30,40 +31,80 @@ def destroyed_inputs(fgraph: FunctionGraph, node: Apply) -> list[int]:
     return sorted({i for ins in sources for i in ins if node.inputs[i] in inputs})
 
 
+def cannot_fail(fgraph: FunctionGraph, node: Apply) -> bool:
+    """Whether an in-place update ``node`` fits its buffer whatever the inputs: an Elemwise
+    whose other inputs are broadcastable in every dimension (``a * 0.5``)."""
+    dests = destroyed_inputs(fgraph, node)
+    if not isinstance(node.op, Elemwise) or len(dests) != 1:
+        return False
+    return all(all(var.type.broadcastable) for k, var in enumerate(node.inputs)
+               if k != dests[0])
+
+
+def _tail_is_free(fgraph: FunctionGraph, tail: Sequence[Apply]) -> bool:
+    """Whether no tail node reads (directly or through a view) a buffer another tail node
+    overwrites: then the tail may run in any order."""
+    members = set(tail)
+    for node in tail:
+        for i in destroyed_inputs(fgraph, node):
+            found, _ = readers(fgraph, node.inputs[i], node)
+            if any(reader in members and reader is not node for reader, _ in found):
+                return False
+    return True
+
+
 def commit_last(fgraph: FunctionGraph, nodes: Sequence[Apply]) -> tuple[list[Apply], int]:
-    """``nodes`` with the in-place updates of shared variables moved to the end (relative
-    order kept), and the index where they start.
+    """``nodes`` with the in-place updates of shared variables moved to the end, and the
+    index where they start.
 
     Moving them is safe: such a node's output is only the update (the inplace pass checked
     that nothing else reads it), and every reader of the buffer it overwrites already runs
-    before it, among the others or earlier in the tail."""
+    before it, among the others or earlier in the tail. When the tail nodes do not read each
+    other's buffers, those that could fail go first: the first needs no check."""
     tail = [node for node in nodes if destroyed_inputs(fgraph, node)]
     chosen = set(tail)
     head = [node for node in nodes if node not in chosen]
+    if len(tail) > 1 and _tail_is_free(fgraph, tail):
+        tail.sort(key=lambda node: cannot_fail(fgraph, node))  # stable: False first
     return head + tail, len(head)
 
 
 def _elemwise_check(node: Apply, cells: list[Cell], dest: int) -> Callable[[], None]:
     """Raise (naming the node) unless the inputs broadcast to the overwritten input's shape,
-    which is what the node's thunk checks before it writes."""
-    others = [c for k, c in enumerate(cells) if k != dest]
+    which is what the node's thunk checks before it writes. Only the dimensions an input's
+    type does not declare broadcastable are compared (a constant like ``0.5`` has none)."""
     dest_cell = cells[dest]
+    others = []
+    for k, (var, cell) in enumerate(zip(node.inputs, cells, strict=True)):
+        axes = tuple(ax for ax, b in enumerate(var.type.broadcastable) if not b)
+        if k != dest and axes:
+            others.append((cell, axes))
+
+    def slow_check() -> None:
+        values = [np.asarray(c[0]) for c in cells]
+        shape = values[dest].shape
+        try:
+            out = np.broadcast_shapes(*(v.shape for v in values))
+        except ValueError as err:
+            raise ValueError(f"{node.op} at node {node.uid}: inputs of shapes "
+                             f"{[v.shape for v in values]} do not broadcast") from err
+        if out != shape:
+            raise ValueError(f"{node.op} at node {node.uid}: the result's shape {out} is "
+                             f"not that of the buffer it updates, {shape}")
+        check_broadcast(node, values, out)
 
     def check() -> None:
         shape = dest_cell[0].shape
-        for cell in others:
-            if np.shape(cell[0]) != shape:
-                values = [np.asarray(c[0]) for c in cells]
+        for cell, axes in others:
+            got = cell[0].shape
+            if got != shape:
                 try:
-                    out = np.broadcast_shapes(*(v.shape for v in values))
-                except ValueError as err:
-                    raise ValueError(f"{node.op} at node {node.uid}: inputs of shapes "
-                                     f"{[v.shape for v in values]} do not broadcast") from err
-                if out != shape:
-                    raise ValueError(f"{node.op} at node {node.uid}: the result's shape {out} "
-                                     f"is not that of the buffer it updates, {shape}")
-                check_broadcast(node, values, out)
-                return
+                    fits = all(got[ax] == shape[ax] for ax in axes)
+                except IndexError:
+                    fits = False
+                if not fits:
+                    slow_check()
+                    return
 
     return check
 
@@ -104,8 +145,8 @@ class CommitGuard:
         for k, node in enumerate(tail):
             dests = destroyed_inputs(fgraph, node)
             cells = [storage[v] for v in node.inputs]
-            # the first node of the tail fails before writing, or has nothing to undo
-            if fails_before_writing and k == 0:
+            # the first node of the tail fails before writing, so has nothing to undo
+            if fails_before_writing and (k == 0 or cannot_fail(fgraph, node)):
                 continue
             check = _shape_check(node, cells, dests) if fails_before_writing else None
             if check is not None:
@@ -113,13 +154,14 @@ class CommitGuard:
             else:
                 self.saved += [cells[i] for i in dests]
         self.needed = bool(self.checks or self.saved)
+        self._check_calls = [check for _, check, _ in self.checks]
 
     def prepare(self) -> Callable[[], None] | None:
-        for node, check, cells in self.checks:
-            try:
+        try:
+            for check in self._check_calls:
                 check()
-            except Exception as err:
-                raise node_error(node, cells, err) from err
+        except Exception as err:
+            self._raise_for(err)
         if not self.saved:
             return None
         # a read-only buffer is never written in place: nothing to copy
@@ -131,3 +173,13 @@ class CommitGuard:
                 buffer[...] = copy
 
         return undo
+
+    def _raise_for(self, err: Exception) -> None:
+        """Re-raise ``err`` naming the tail node whose check failed (the first that fails
+        again: checks only read)."""
+        for node, check, cells in self.checks:
+            try:
+                check()
+            except Exception as again:
+                raise node_error(node, cells, again) from again
+        raise err

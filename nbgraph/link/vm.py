@@ -80,6 +80,9 @@ class VM:
         self.reads = list(reads) if reads is not None else [None] * len(self.nodes)
         self.profile = profile
         self.commit = commit
+        if commit is not None:  # the loop's pieces, bound once
+            self._start, self._prepare = commit.start, commit.prepare
+            self._head, self._tail = self.thunks[:commit.start], self.thunks[commit.start:]
         # the loop, chosen once: Function calls ``run`` directly
         self.run: Callable[[], None] = self._run_profiled if profile is not None \
             else self._run_committed if commit is not None \
@@ -103,20 +106,17 @@ class VM:
             raise node_error(self.nodes[0], self.in_cells[0], err, self.reads[0]) from err
 
     def _run_committed(self) -> None:
-        assert self.commit is not None
-        start = self.commit.start
         i = 0
-        thunks = self.thunks
         try:
-            for i in range(start):
-                thunks[i]()
+            for i, thunk in enumerate(self._head):  # noqa: B007  (i is read on error)
+                thunk()
         except Exception as err:
             raise node_error(self.nodes[i], self.in_cells[i], err, self.reads[i]) from err
-        undo = self.commit.prepare()
-        i = start
+        undo = self._prepare()
+        i = self._start
         try:
-            for i in range(start, len(thunks)):
-                thunks[i]()
+            for i, thunk in enumerate(self._tail, self._start):  # noqa: B007
+                thunk()
         except BaseException as err:  # KeyboardInterrupt too: the updates are undone
             if undo is not None:
                 undo()

@@ -120,3 +120,35 @@ def test_a_profiled_call_is_atomic_too(linker):
         f(np.ones(4))
     np.testing.assert_array_equal(a.get_value(), [1.0, 2.0, 3.0])
     np.testing.assert_array_equal(b.get_value(), [10.0, 11.0, 12.0])
+
+
+@pytest.mark.parametrize("bad", ["x", "y"])
+def test_two_updates_that_can_both_fail(make_mode, bad):
+    # both in-place updates read an input: the second is checked before the first writes
+    a, b = _shared_pair()
+    x, y = T.dvectors("x", "y")
+    f = nbgraph.function([x, y], [], updates=[(a, a + y), (b, b + x)], mode=make_mode())
+    values = {"x": np.ones(3), "y": np.ones(3)}
+    values[bad] = np.ones(5)
+    with pytest.raises(ValueError):
+        f(values["x"], values["y"])
+    np.testing.assert_array_equal(a.get_value(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(b.get_value(), [10.0, 11.0, 12.0])
+    f(np.ones(3), np.full(3, 2.0))
+    np.testing.assert_array_equal(a.get_value(), [3.0, 4.0, 5.0])
+    np.testing.assert_array_equal(b.get_value(), [11.0, 12.0, 13.0])
+
+
+@pytest.mark.parametrize("linker", ["py", "c"])
+def test_updates_reading_each_others_buffers_stay_simultaneous(linker):
+    # a's update reads b, which b's update overwrites: that order is kept in the tail
+    a, b = _shared_pair()
+    x = T.dvector("x")
+    f = nbgraph.function([x], [], updates=[(b, b + x), (a, a + b)],
+                         mode=Mode(linker, "fast_run"))
+    with pytest.raises(ValueError):
+        f(np.ones(2))
+    np.testing.assert_array_equal(b.get_value(), [10.0, 11.0, 12.0])
+    f(np.ones(3))
+    np.testing.assert_array_equal(a.get_value(), [11.0, 13.0, 15.0])
+    np.testing.assert_array_equal(b.get_value(), [11.0, 12.0, 13.0])
