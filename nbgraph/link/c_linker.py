@@ -90,10 +90,7 @@ def load(source: str, profile: Profile | None = None, cflags: Sequence[str] = ()
             profile.record_phase("cache_hit" if result.cached else "c_compile",
                                  result.seconds)
         _spin_briefly()
-        try:  # closed when the last function using it goes
-            lib = Library(FFI, result.path)
-        except OSError:  # evicted by another process between the check and the load
-            lib = Library(FFI, _build(source, compiler, flags, libs).path)
+        lib = _open(result.path, source, compiler, flags, libs)
         LIBRARIES[path] = lib
     elif profile is not None:
         profile.record_phase("cache_hit", 0.0)
@@ -105,6 +102,18 @@ def _build(source: str, compiler: str, flags: list[str], libs: list[str]) -> cac
     return cache.build(source, config.compiledir, compiler, flags, libs,
                        lock_timeout=config.lock_timeout, compile_timeout=config.compiler_timeout,
                        max_bytes=int(config.cache_max_mb * 2**20))
+
+
+def _open(path: str, source: str, compiler: str, flags: list[str], libs: list[str]
+          ) -> Library:
+    """dlopen ``path`` (closed when the last function using it goes); an entry another
+    process evicted between the check and the load is built again (a few times at most)."""
+    for _ in range(2):
+        try:
+            return Library(FFI, path)
+        except OSError:
+            path = _build(source, compiler, flags, libs).path
+    return Library(FFI, path)
 
 
 def _warn_fallback(err: Exception) -> None:

@@ -104,6 +104,8 @@ def test_a_compile_killed_mid_write_is_recovered_by_the_next_process(tmp_path):
 
 EVICTING = GRAPH + textwrap.dedent("""
     import gc
+    from nbgraph.link import cache
+    cache.EVICT_GRACE = 0.05  # entries evicted 50 ms after their last use, not 5 s
     me = int(sys.argv[1])
     for step in range(6):
         check(2.0)                   # the key every process compiles
@@ -124,8 +126,8 @@ def test_processes_compiling_one_key_while_entries_are_evicted(tmp_path):
     for p, (out, err) in zip(procs, results, strict=True):
         assert p.returncode == 0 and out.strip() == "ok", err
     found = entries(str(tmp_path))
-    # 25 keys were built; entries used in the last few seconds are spared (a process may
-    # be loading them), the rest were evicted
+    # 25 keys were built; entries used in the last 50 ms are spared (a process may be
+    # loading them), the rest were evicted
     assert len(found) < 25
     assert all(cache.entry_ok(e.path) for e in found)
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".lock")]
