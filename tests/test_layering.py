@@ -212,8 +212,9 @@ def test_the_stages_exist():
     # the checks below would pass vacuously on an empty package
     for stage in ORDER:
         assert _in_layer(stage), f"no module in nbgraph/{stage}/"
+    # cache: ``python -m nbgraph.cache``, the compile cache's command line (reads link)
     assert {_stage(p) for p in MODULES} <= {*ORDER, *THEANO_PATHS, "widgets", "config",
-                                           "version", "__init__"}
+                                           "version", "__init__", "cache"}
 
 
 @pytest.mark.parametrize("path", _in_layer(*MAY_IMPORT), ids=_rel)

@@ -28,7 +28,7 @@ def fast_paths(fn: Function) -> tuple[Any, Any]:
         checks += [f"type(a{k}) is ndarray", f"a{k}.dtype is dt{k}", f"a{k}.ndim == {ndim}"]
         checks += [f"a{k}.shape[{axis}] == {size}" for axis, size in sizes]
     vm = fn.vm
-    one = len(vm.thunks) == 1 and vm.profile is None
+    one = len(vm.thunks) == 1 and vm.profile is None and vm.commit is None
     run = ["        try:", "            thunk()", "        except Exception as err:",
            "            raise node_error(node, node_cells, err, node_reads) from err"] if one \
         else ["        run()"]

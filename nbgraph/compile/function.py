@@ -23,6 +23,7 @@ from ..link.registry import get_linker
 from ..link.vm import VM, make_storage, thunk_reads
 from ..rewrite.inplace import ordered_toposort
 from ..rewrite.pipeline import resolve
+from .atomic import CommitGuard, commit_last
 from .base_mode import Mode
 from .call_path import fast_paths
 from .inner import InnerCompiler
@@ -250,6 +251,9 @@ class Function:
         return function(**args)
 
     def __reduce__(self) -> tuple:
+        """Pickles as the arguments it was compiled from (recompiled on load). Loading any
+        pickle runs code from it: load only your own; ``pickling.save_values`` stores
+        parameter values without pickle."""
         return (_rebuild, (self.maker.args,))
 
 
@@ -294,8 +298,9 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
         for i in ins:
             i.allow_downcast = i.allow_downcast if i.allow_downcast is not None \
                 else allow_input_downcast
-    as_list = isinstance(outputs, (list, tuple))
-    outs = [_as_out(o) for o in (outputs if as_list else [] if outputs is None else [outputs])]
+    # no outputs (only updates) returns [], as in Theano
+    as_list = outputs is None or isinstance(outputs, (list, tuple))
+    outs = [_as_out(o) for o in ([] if outputs is None else outputs if as_list else [outputs])]
     update_pairs = _pairs(updates)
     _check_targets(update_pairs)
     for i in ins:
@@ -318,6 +323,7 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
         roots = [memo.get(r, r) for r in roots]
     explicit = [i.variable for i in ins]
     _check_inputs(ins, roots, on_unused_input or "raise", givens_pairs)
+    explicit, roots = _cut_at_inputs(explicit, roots)
     shared_inputs = [v for v in graph_inputs(roots) if isinstance(v, SharedVariable)
                      and v not in explicit]
     shared_inputs += [t for t, _ in update_pairs if t not in shared_inputs
@@ -337,7 +343,7 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
     trace = _optimize(fgraph, mode_obj, stats)
 
     linker = get_linker(mode_obj.linker)
-    nodes = _run_order(fgraph)
+    nodes, commit_at = commit_last(fgraph, _run_order(fgraph))
     variables = list(fgraph.inputs) + ancestors(fgraph.outputs)
     variables += [out for node in nodes for out in node.outputs]  # unused sibling outputs too
     storage = make_storage(variables)
@@ -348,7 +354,9 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
     in_cells = [[storage[v] for v in variables] for variables in reads]
     if stats is not None:
         stats.record_phase("link", time.perf_counter() - link_start)
-    vm = VM(nodes, thunks, in_cells, stats, reads)
+    guard = CommitGuard(fgraph, nodes[commit_at:], commit_at, storage,
+                        getattr(linker, "fails_before_writing", False))
+    vm = VM(nodes, thunks, in_cells, stats, reads, guard if guard.needed else None)
     n_out = len(outs)
     update_vars = [(target, fgraph.outputs[n_out + k])
                    for k, (target, _) in enumerate(update_pairs)]
@@ -377,6 +385,19 @@ def _optimize(fgraph: FunctionGraph, mode: Mode, stats: ProfileStats | None) -> 
 def _run_order(fgraph: FunctionGraph) -> list:
     """The toposort, with in-place updates after every other reader of the old value."""
     return ordered_toposort(fgraph)
+
+
+def _cut_at_inputs(explicit: list[TensorVariable], roots: list[TensorVariable]
+                   ) -> tuple[list[TensorVariable], list[TensorVariable]]:
+    """An input computed from other Variables (``function([y], 2 * y)`` with ``y = exp(x)
+    + 1``) cuts the graph there, as in Theano: it becomes a fresh leaf of its type, and what
+    computes it is not part of the function."""
+    inner: dict[Variable, TensorVariable] = {var: var.clone() for var in explicit
+                                             if var.owner is not None}
+    if not inner:
+        return explicit, roots
+    memo = clone_graph(roots, replace=inner, share_unchanged=True)
+    return [inner.get(v, v) for v in explicit], [memo.get(r, r) for r in roots]
 
 
 def _add_default_updates(pairs: list[tuple[Any, Any]], outputs: list[TensorVariable]) -> None:

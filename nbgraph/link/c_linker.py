@@ -30,13 +30,13 @@ from . import _cffi_abi, cache
 from .c_blas import gemm_thunk
 from .generated import exec_generated
 from .kernel_linker import Cells, KernelLinker, Operands, Profile, Thunk
+from .library import LIBRARIES, Library
 from .vm import CELL_ONLY_REFS
 
 FFI = _cffi_abi.ffi  # the declarations in ``c_abi.CDEF``, pre-parsed (no pycparser at import)
 
 BASE_FLAGS = ("-O2", "-std=gnu11", "-fno-math-errno", "-ffp-contract=off", "-fopenmp")
 MAXDIM = 32
-_LIBS: dict[str, Any] = {}      # path -> loaded library (kept alive for the thunks)
 _WARNED = False
 
 
@@ -83,20 +83,37 @@ def load(source: str, profile: Profile | None = None, cflags: Sequence[str] = ()
         raise cache.CompileError("no C compiler found (set $CC or install gcc)")
     source, flags, libs = cache.canonical_source(source), compiler_flags(cflags), link_libs()
     _, path = cache.library_path(source, config.compiledir, compiler, flags, libs)
-    lib = _LIBS.get(path)
-    if lib is None:  # the first load in this process checks the file against its hash
-        result = cache.build(source, config.compiledir, compiler, flags, libs)
+    lib = LIBRARIES.get(path)
+    if lib is None:  # the first load (while loaded) checks the file against its hash
+        result = _build(source, compiler, flags, libs)
         if profile is not None:
             profile.record_phase("cache_hit" if result.cached else "c_compile",
                                  result.seconds)
-        if not _LIBS:
-            _spin_briefly()
-        lib = FFI.dlopen(result.path)
-        _LIBS[path] = lib
+        _spin_briefly()
+        lib = _open(result.path, source, compiler, flags, libs)
+        LIBRARIES[path] = lib
     elif profile is not None:
         profile.record_phase("cache_hit", 0.0)
     lib.nbg_set_threads(thread_count())
     return lib
+
+
+def _build(source: str, compiler: str, flags: list[str], libs: list[str]) -> cache.BuildResult:
+    return cache.build(source, config.compiledir, compiler, flags, libs,
+                       lock_timeout=config.lock_timeout, compile_timeout=config.compiler_timeout,
+                       max_bytes=int(config.cache_max_mb * 2**20))
+
+
+def _open(path: str, source: str, compiler: str, flags: list[str], libs: list[str]
+          ) -> Library:
+    """dlopen ``path`` (closed when the last function using it goes); an entry another
+    process evicted between the check and the load is built again (a few times at most)."""
+    for _ in range(2):
+        try:
+            return Library(FFI, path)
+        except OSError:
+            path = _build(source, compiler, flags, libs).path
+    return Library(FFI, path)
 
 
 def _warn_fallback(err: Exception) -> None:
@@ -121,6 +138,7 @@ class CLinker(KernelLinker):
 
     name = "c"
     python_without_kernels = True  # nothing to compile
+    fails_before_writing = True    # kernel thunks check shapes first (compile/atomic.py)
 
     def __init__(self, renderer: CStyleRenderer | None = None, cflags: Sequence[str] = ()):
         self.renderer = renderer or CStyleRenderer()
@@ -140,11 +158,13 @@ class CLinker(KernelLinker):
 
     def elemwise_thunk(self, node: Apply, kern: Kernel, module: Loaded, k: int,
                        in_cells: Cells, out_cells: Cells) -> Thunk:
-        return elemwise_thunk(node, kern, module.lib, k, in_cells, out_cells, module.strided)
+        return _keeping(module, elemwise_thunk(node, kern, module.lib, k, in_cells, out_cells,
+                                               module.strided))
 
     def reduce_thunk(self, node: Apply, prologue: Apply | None, kern: Kernel, module: Loaded,
                      k: int, in_cells: Cells, out_cells: Cells) -> Thunk:
-        return reduce_thunk(node, prologue, kern, module.lib, k, in_cells, out_cells)
+        return _keeping(module, reduce_thunk(node, prologue, kern, module.lib, k, in_cells,
+                                             out_cells))
 
     def blas_thunk(self, node: Apply, operands: Operands, out_cells: Cells) -> Thunk | None:
         if not isinstance(node.op, (Dot, Gemm)):
@@ -153,6 +173,13 @@ class CLinker(KernelLinker):
 
     def view_thunk(self, node: Apply, in_cells: Cells, out_cells: Cells) -> Thunk:
         return dimshuffle_thunk(node, in_cells, out_cells)
+
+
+def _keeping(module: Loaded, thunk: Thunk) -> Thunk:
+    """``thunk``, holding the libraries its function pointers point into: they stay loaded
+    while it lives, and are closed after (library.py)."""
+    thunk.library = module  # type: ignore[attr-defined]
+    return thunk
 
 
 class StridedModule:

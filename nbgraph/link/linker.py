@@ -21,6 +21,9 @@ class PythonLinker:
     """
 
     name = "py"
+    # a thunk that raises has written nothing (each ``perform`` computes, then stores): the
+    # contract that lets a call's in-place updates skip copying (compile/atomic.py)
+    fails_before_writing = True
 
     def make_thunks(self, fgraph: Any, nodes: list[Apply], storage: dict[Variable, list],
                     profile: Any, compiler: InnerCompiler

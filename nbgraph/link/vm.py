@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from ..core.graph import Apply, Variable
 from ..core.source import describe
@@ -57,21 +57,38 @@ def node_error(node: Apply, in_cells: Sequence[Cell], err: BaseException,
     return new
 
 
+class Commit(Protocol):
+    """The last nodes of the run order write into shared variables' buffers (the commit
+    tail, from index ``start``); ``prepare()``, called just before it, raises if the tail
+    would fail part-way and returns an undo for what it could not vouch for (or None)."""
+
+    start: int
+
+    def prepare(self) -> Callable[[], None] | None: ...
+
+
 class VM:
     """Runs ``thunks`` (one per node, in order). ``in_cells[i]`` are the cells thunk ``i``
     reads, ``reads[i]`` their Variables (None: the node's inputs), for error messages.
-    ``profile`` switches on per-node timing."""
+    ``profile`` switches on per-node timing; ``commit`` guards the in-place updates at the
+    end of the order, so that a failing call changes no shared variable."""
 
     def __init__(self, nodes: Sequence[Apply], thunks: Sequence[Callable[[], None]],
                  in_cells: Sequence[Sequence[Cell]], profile: Any = None,
-                 reads: Sequence[Sequence[Variable] | None] | None = None):
+                 reads: Sequence[Sequence[Variable] | None] | None = None,
+                 commit: Commit | None = None):
         self.nodes = list(nodes)
         self.thunks = list(thunks)
         self.in_cells = list(in_cells)
         self.reads = list(reads) if reads is not None else [None] * len(self.nodes)
         self.profile = profile
+        self.commit = commit
+        if commit is not None:  # the loop's pieces, bound once
+            self._start, self._prepare = commit.start, commit.prepare
+            self._head, self._tail = self.thunks[:commit.start], self.thunks[commit.start:]
         # the loop, chosen once: Function calls ``run`` directly
         self.run: Callable[[], None] = self._run_profiled if profile is not None \
+            else self._run_committed if commit is not None \
             else self._run_one if len(self.thunks) == 1 else self._run_all
 
     def __call__(self) -> None:
@@ -91,15 +108,40 @@ class VM:
         except Exception as err:
             raise node_error(self.nodes[0], self.in_cells[0], err, self.reads[0]) from err
 
+    def _run_committed(self) -> None:
+        i = 0
+        try:
+            for i, thunk in enumerate(self._head):  # noqa: B007  (i is read on error)
+                thunk()
+        except Exception as err:
+            raise node_error(self.nodes[i], self.in_cells[i], err, self.reads[i]) from err
+        undo = self._prepare()
+        i = self._start
+        try:
+            for i, thunk in enumerate(self._tail, self._start):  # noqa: B007
+                thunk()
+        except BaseException as err:  # KeyboardInterrupt too: the updates are undone
+            if undo is not None:
+                undo()
+            if not isinstance(err, Exception):
+                raise
+            raise node_error(self.nodes[i], self.in_cells[i], err, self.reads[i]) from err
+
     def _run_profiled(self) -> None:
         clock = time.perf_counter
         record = self.profile.record_node
-        for node, thunk, cells, reads in zip(self.nodes, self.thunks, self.in_cells,
-                                             self.reads, strict=True):
+        undo = None
+        for k, (node, thunk, cells, reads) in enumerate(zip(self.nodes, self.thunks,
+                                                            self.in_cells, self.reads,
+                                                            strict=True)):
+            if self.commit is not None and k == self.commit.start:
+                undo = self.commit.prepare()
             start = clock()
             try:
                 thunk()
             except Exception as err:
+                if undo is not None:
+                    undo()
                 raise node_error(node, cells, err, reads) from err
             record(node, clock() - start)
 

@@ -48,6 +48,36 @@ def test_no_outputs_runs_updates_only():
     assert count.get_value() == 2
 
 
+def test_no_outputs_argument_at_all_returns_an_empty_list():
+    # Theano's function([], updates=...): outputs=None, and a call returns [] (issue 14)
+    count = shared(np.int64(0), name="count")
+    tick = function([], updates=[(count, count + 1)])
+    assert tick() == []
+    assert count.get_value() == 1
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_an_intermediate_input_cuts_the_graph_there(mode):
+    # function([y], 2 * y) with y = exp(x) + 1 computes from y's value; x is not needed
+    x = T.dvector("x")
+    y = T.exp(x) + 1
+    f = function([y], 2 * y, mode=mode)
+    yv = np.array([1.0, -2.0, 3.5])
+    np.testing.assert_allclose(f(yv), 2 * yv, rtol=1e-15)
+    ops = [str(node.op) for node in f.maker.fgraph.toposort()]
+    assert not any("exp" in op for op in ops), ops
+    # the caller's graph is untouched: y still computes from x
+    np.testing.assert_allclose(y.eval({x: np.zeros(2)}), [2.0, 2.0], rtol=1e-15)
+
+
+def test_an_intermediate_input_next_to_its_own_ancestor():
+    # both x and y = exp(x) as inputs: the output reads y's given value, not exp(x)
+    x = T.dvector("x")
+    y = T.exp(x)
+    f = function([x, y], x + y)
+    np.testing.assert_allclose(f([1.0, 2.0], [10.0, 20.0]), [11.0, 22.0], rtol=1e-15)
+
+
 # -- inputs: names, defaults, checks ---------------------------------------------------------
 def test_keyword_arguments_by_input_name():
     x, y = T.dscalars("x", "y")

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import ctypes
+import json
 import os
+import shutil
+import signal
+import stat
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
+from nbgraph.config import NbgraphWarning
 from nbgraph.link import cache
 
 CC = cache.find_compiler()
@@ -113,17 +119,172 @@ def test_rebuilding_the_same_graph_in_one_process_hits_the_cache(tmp_path, monke
 
 
 def test_a_library_loaded_in_this_process_is_not_hashed_again(tmp_path, monkeypatch):
-    """Only the first load in a process checks the library against its recorded hash."""
+    """Only the first load (while some function holds the library) checks it against its
+    recorded hash."""
     import nbgraph as th
     import nbgraph.tensor as T
     from nbgraph.config import config
 
     monkeypatch.setattr(config, "compiledir", str(tmp_path))
     x = T.dvector("x")
-    th.function([x], T.exp(x) * 3 + 1, mode=th.Mode(linker="c"))
+    first = th.function([x], T.exp(x) * 3 + 1, mode=th.Mode(linker="c"))  # keeps it loaded
     hashed = []
     real = cache._file_hash
     monkeypatch.setattr(cache, "_file_hash", lambda path: hashed.append(path) or real(path))
     f = th.function([x], T.exp(x) * 3 + 1, mode=th.Mode(linker="c"), profile=True)
     assert hashed == [] and "cache_hit" in f.profile.phases
-    assert f([0.0]) == [4.0]
+    assert f([0.0]) == [4.0] and first([0.0]) == [4.0]
+
+
+# -- a private, verified cache (issue 13) ------------------------------------------------------
+PLANTED = textwrap.dedent("""
+    #include <stdio.h>
+    __attribute__((constructor)) static void planted(void) {
+        FILE *f = fopen("MARKER", "w");
+        if (f) { fputs("ran", f); fclose(f); }
+    }
+    int nbg_answer(void) { return 666; }
+""")
+
+
+def _answer(path: str) -> int:
+    return ctypes.CDLL(path).nbg_answer()
+
+
+def _plant(compiledir, source, marker) -> str:
+    """A library whose constructor writes ``marker``, stored with consistent metadata as the
+    entry ``source`` maps to (what another user could write into a shared directory)."""
+    key = cache.full_key(source, CC, FLAGS)
+    entry = os.path.join(compiledir, f"_nbg_{key[:16]}")
+    os.makedirs(entry, exist_ok=True)
+    cache.compile_library(PLANTED.replace("MARKER", str(marker)), CC, FLAGS, (), entry, key)
+    meta_path = os.path.join(entry, cache.META_NAME)
+    with open(meta_path) as f:
+        meta = json.load(f)
+    meta["source_sha256"] = cache.source_hash(source)  # a consistent lie
+    with open(meta_path, "w") as f:
+        json.dump(meta, f)
+    assert not os.path.exists(marker)
+    return entry
+
+
+def test_a_new_compiledir_is_created_private(tmp_path):
+    target = tmp_path / "fresh" / "cache"
+    result = cache.build(SOURCE, str(target), CC, FLAGS)
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o700
+    assert result.path.startswith(str(target))
+
+
+def test_a_library_planted_in_a_world_writable_compiledir_is_never_loaded(tmp_path):
+    shared_dir = tmp_path / "shared"
+    shared_dir.mkdir()
+    os.chmod(shared_dir, 0o777)
+    marker = tmp_path / "constructor_ran"
+    _plant(str(shared_dir), SOURCE, marker)
+    with pytest.warns(NbgraphWarning, match=f"{shared_dir}.*writable by group or others"):
+        result = cache.build(SOURCE, str(shared_dir), CC, FLAGS)
+    assert not result.path.startswith(str(shared_dir))
+    assert _answer(result.path) == 42 and not marker.exists()
+
+
+def test_a_world_writable_entry_in_a_private_compiledir_is_not_loaded(tmp_path):
+    marker = tmp_path / "constructor_ran"
+    entry = _plant(str(tmp_path / "cache"), SOURCE, marker)
+    os.chmod(tmp_path / "cache", 0o700)
+    os.chmod(entry, 0o777)
+    with pytest.warns(NbgraphWarning, match="writable by group or others"):
+        result = cache.build(SOURCE, str(tmp_path / "cache"), CC, FLAGS)
+    assert _answer(result.path) == 42 and not marker.exists()
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="only root can give a file to another user")
+def test_an_entry_owned_by_another_user_is_not_loaded(tmp_path):
+    marker = tmp_path / "constructor_ran"
+    entry = _plant(str(tmp_path / "cache"), SOURCE, marker)
+    os.chmod(tmp_path / "cache", 0o700)
+    for path in (entry, *(os.path.join(entry, n) for n in os.listdir(entry))):
+        os.chown(path, 65534, 65534)
+    with pytest.warns(NbgraphWarning, match="owned by uid 65534"):
+        result = cache.build(SOURCE, str(tmp_path / "cache"), CC, FLAGS)
+    assert _answer(result.path) == 42 and not marker.exists()
+
+
+def test_an_entry_copied_from_another_graph_is_rebuilt(tmp_path):
+    other = "int nbg_answer(void) { return 7; }\n"
+    mine = cache.build(SOURCE, str(tmp_path), CC, FLAGS)
+    theirs = cache.build(other, str(tmp_path), CC, FLAGS)
+    mine_entry, their_entry = os.path.dirname(mine.path), os.path.dirname(theirs.path)
+    for name in os.listdir(their_entry):  # a consistent library + metadata pair
+        shutil.copy(os.path.join(their_entry, name), os.path.join(mine_entry, name))
+    again = cache.build(SOURCE, str(tmp_path), CC, FLAGS)
+    assert not again.cached and _answer(again.path) == 42
+    meta = json.loads((tmp_path / f"_nbg_{again.key}" / cache.META_NAME).read_text())
+    assert meta["key"] == cache.full_key(SOURCE, CC, FLAGS)
+    assert meta["source_sha256"] == cache.source_hash(SOURCE)
+
+
+def test_an_entry_whose_source_hash_differs_is_rebuilt(tmp_path):
+    first = cache.build(SOURCE, str(tmp_path), CC, FLAGS)
+    meta_path = os.path.join(os.path.dirname(first.path), cache.META_NAME)
+    with open(meta_path) as f:
+        meta = json.load(f)
+    meta["source_sha256"] = "0" * 64
+    with open(meta_path, "w") as f:
+        json.dump(meta, f)
+    assert not cache.build(SOURCE, str(tmp_path), CC, FLAGS).cached
+
+
+HOLD_LOCK = textwrap.dedent("""
+    import sys, time
+    from nbgraph.link.cache_lock import bounded_lock
+    with bounded_lock(sys.argv[1], 5) as lock:
+        print("locked" if lock.acquired else "busy", flush=True)
+        time.sleep(120)
+""")
+
+
+def test_a_lock_held_by_a_stopped_process_delays_at_most_the_timeout(tmp_path):
+    key = cache.cache_key(SOURCE, CC, FLAGS)
+    os.chmod(tmp_path, 0o700)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK,
+                               str(tmp_path / f"_nbg_{key}.lock")],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        os.kill(holder.pid, signal.SIGSTOP)  # stopped while holding it
+        with pytest.warns(NbgraphWarning, match=f"held by process {holder.pid}"):
+            result = cache.build(SOURCE, str(tmp_path), CC, FLAGS, lock_timeout=0.3)
+        assert not result.path.startswith(str(tmp_path)) and _answer(result.path) == 42
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_compiler_runs_with_a_timeout(tmp_path):
+    slow = tmp_path / "slowcc"
+    slow.write_text("#!/bin/sh\ncase \"$1\" in -dump*) echo 1.0; exit 0;; esac\n"
+                    "exec sleep 60\n")
+    slow.chmod(0o755)
+    with pytest.raises(cache.CompileError, match="did not finish in 0.5 s"):
+        cache.build(SOURCE, str(tmp_path / "cache"), str(slow), FLAGS, compile_timeout=0.5)
+
+
+def test_lock_files_do_not_pile_up(tmp_path):
+    for k in range(3):
+        cache.build(f"int nbg_answer(void) {{ return {k}; }}\n", str(tmp_path), CC, FLAGS)
+    assert [p for p in os.listdir(tmp_path) if p.endswith(".lock")] == []
+    assert len([p for p in os.listdir(tmp_path) if p.startswith("_nbg_")]) == 3
+
+
+def test_a_read_only_compiledir_serves_its_entries_and_builds_the_rest_privately(tmp_path):
+    first = cache.build(SOURCE, str(tmp_path), CC, FLAGS)
+    os.chmod(tmp_path, 0o500)
+    try:
+        again = cache.build(SOURCE, str(tmp_path), CC, FLAGS)
+        assert again.cached and again.path == first.path
+        if os.getuid() != 0:  # root writes anywhere
+            other = cache.build("int nbg_answer(void) { return 5; }\n", str(tmp_path), CC,
+                                FLAGS)
+            assert _answer(other.path) == 5 and not other.path.startswith(str(tmp_path))
+    finally:
+        os.chmod(tmp_path, 0o700)
