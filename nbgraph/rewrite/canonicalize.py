@@ -14,6 +14,7 @@ from ..core.variable import TensorVariable, constant
 from ..ops import math as T
 from ..ops.elemwise import CAReduce, DimShuffle
 from ..ops.shape import Reshape, Shape, Shape_i
+from .cancel import MUL_DIV_CANCEL, MUL_DIV_CANCEL_ANY
 from .engine import RuleSet, node_rule, rule
 from .pattern import P, is_constant_value, x, y
 
@@ -159,4 +160,6 @@ CANONICALIZE = RuleSet("canonicalize", (
     useless_dimshuffle,
     useless_reshape,
     sum_sum,
+    MUL_DIV_CANCEL,        # x * y / x -> y for x never 0 or inf (exp, sigmoid, ...)
+    MUL_DIV_CANCEL_ANY,    # x * y / x -> y for any x (unsafe)
 ))

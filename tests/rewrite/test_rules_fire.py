@@ -55,6 +55,10 @@ def _softmax(v: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _sigmoid(v: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-v))
+
+
 def _logits_and_labels(build: Callable[[Any, Any], Any],
                        numpy: Callable[[np.ndarray, np.ndarray], Any]) -> Maker:
     def make(rng: np.random.Generator) -> Graph:
@@ -128,6 +132,8 @@ GRAPHS: dict[str, Maker] = {
     "canonicalize/useless_reshape": _matrix(lambda x: T.exp(x.reshape(x.shape, ndim=2)),
                                             np.exp),
     "canonicalize/sum_sum": _matrix(lambda x: T.sum(T.sum(x, axis=1), axis=0), np.sum),
+    "canonicalize/mul_div_cancel": _matrix(lambda x: T.exp(x) * T.sin(x) / T.exp(x), np.sin),
+    "canonicalize/mul_div_cancel_any": _matrix(lambda x: x * T.sin(x) / x, np.sin),
     "stabilize/sigmoid": _matrix(lambda x: 1 / (1 + T.exp(-x)),
                                  lambda v: 1 / (1 + np.exp(-v))),
     "stabilize/one_minus_sigmoid": _matrix(lambda x: 1 - T.sigmoid(x),
@@ -147,6 +153,15 @@ GRAPHS: dict[str, Maker] = {
         _crossentropy_grad),
     "stabilize/logsumexp": _matrix(lambda x: T.log(T.sum(T.exp(x), axis=1)),
                                    lambda v: np.log(np.exp(v).sum(axis=1))),
+    "stabilize/exp_over_1_plus_exp": _matrix(lambda x: grad(T.sum(T.log1p(T.exp(x))), x),
+                                             _sigmoid),
+    "stabilize/log_softmax_grad": _matrix(lambda x: grad(T.sum(T.log(nnet.softmax(x))), x),
+                                          lambda v: 1 - v.shape[1] * _softmax(v)),
+    "stabilize/logsumexp_grad": _matrix(lambda x: grad(T.sum(T.log(T.sum(T.exp(x)))), x),
+                                        lambda v: np.exp(v) / np.exp(v).sum()),
+    "stabilize/sigmoid_binary_crossentropy": _matrix(
+        lambda x: nnet.binary_crossentropy(T.sigmoid(x), x),
+        lambda v: -(v * np.log(_sigmoid(v)) + (1 - v) * np.log(1 - _sigmoid(v)))),
     "specialize/pow_2": _matrix(lambda x: x ** 2, np.square),
     "specialize/pow_half": _matrix(lambda x: x ** 0.5, np.sqrt),
     "specialize/pow_neg1": _matrix(lambda x: x ** -1, np.reciprocal),
