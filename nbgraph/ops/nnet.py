@@ -337,16 +337,21 @@ class CrossentropySoftmax1Hot(Op):
 
     def L_op(self, inputs: list[Any], outputs: list[Any], output_grads: list[Any]) -> list[Any]:
         x, y = inputs
-        _, sm = outputs
-        g_nll, g_sm = output_grads
-        parts = []
-        if not _is_zeros(g_nll):
-            parts.append(CrossentropySoftmax1HotDx()(g_nll, sm, y))
-        if not _is_zeros(g_sm):
-            parts.append(SoftmaxGrad()(g_sm, sm))
-        if not parts:
-            return [M.zeros_like(x), None]
-        return [parts[0] if len(parts) == 1 else parts[0] + parts[1], None]
+        return [softmax_xent_dx(x, outputs[1], y, *output_grads[:2]), None]
+
+
+def softmax_xent_dx(x: TensorVariable, sm: TensorVariable, y: TensorVariable,
+                    g_nll: Variable, g_sm: Variable) -> TensorVariable:
+    """d/dx of the (nll, softmax) pair of a fused softmax cross-entropy, from the gradients
+    of both outputs (the engine's zeros for an unused one are left out)."""
+    parts = []
+    if not _is_zeros(g_nll):
+        parts.append(CrossentropySoftmax1HotDx()(g_nll, sm, y))
+    if not _is_zeros(g_sm):
+        parts.append(SoftmaxGrad()(g_sm, sm))
+    if not parts:
+        return M.zeros_like(x)
+    return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
 
 class CrossentropySoftmax1HotDx(Op):

@@ -188,17 +188,36 @@ def _unwrap_broadcast(var: TensorVariable) -> tuple[TensorVariable, list[Apply]]
     return var, wrappers
 
 
-def _rewrap(var: TensorVariable, wrappers: list[Apply]) -> TensorVariable:
-    """``var`` wrapped again by ``wrappers`` (innermost last), as _unwrap_broadcast found."""
+def _rewrap(var: TensorVariable, wrappers: list[Apply], e: TensorVariable,
+            x: TensorVariable) -> TensorVariable:
+    """``var`` wrapped again by ``wrappers`` (innermost last), as _unwrap_broadcast found;
+    a fill shaped like ``e = exp(x)`` takes its shape from ``x`` (not computing exp(x))."""
     for node in reversed(wrappers):
         if isinstance(node.op, DimShuffle):
             var = DimShuffle(var.broadcastable, node.op.new_order)(var)
         else:
-            var = T.second(node.inputs[0], var)
+            model = node.inputs[0]
+            var = T.second(x if model is e else model, var)
     return var
 
 
-def _lse_grad_factor(e: TensorVariable, factor: TensorVariable) -> TensorVariable | None:
+def _shifted_sum(fgraph: FunctionGraph, x: TensorVariable, axes: list[int]
+                 ) -> tuple[TensorVariable, TensorVariable]:
+    """``(exp(x - m), sum(exp(x - m), axes))``: the logsumexp rule's, where it has made them
+    for this ``x`` and ``axes`` (merge does not run again after stabilize), else new ones."""
+    for node in fgraph.apply_nodes:
+        if not getattr(node.tag, "max_shifted", False) or list(node.op.axis or ()) != axes:
+            continue
+        shifted = node.inputs[0]
+        diff = args(shifted)[0] if scalar_name(shifted) == "exp" else None
+        if diff is not None and scalar_name(diff) == "sub" and args(diff)[0] is x:
+            return shifted, node.outputs[0]
+    shifted, _ = shifted_exp(x, axes)
+    return shifted, T.sum(shifted, axis=axes)
+
+
+def _lse_grad_factor(fgraph: FunctionGraph, e: TensorVariable, factor: TensorVariable
+                     ) -> TensorVariable | None:
     """``factor * e`` as ``g * exp(x - m) / sum(exp(x - m))`` when ``e = exp(x)`` and
     ``factor`` broadcasts ``g / sum(exp(x), axes)``."""
     inner, wrappers = _unwrap_broadcast(factor)
@@ -212,10 +231,10 @@ def _lse_grad_factor(e: TensorVariable, factor: TensorVariable) -> TensorVariabl
         return None
     x = args(e)[0]
     axes = list(range(x.ndim)) if reduce.op.axis is None else list(reduce.op.axis)
-    shifted, _ = shifted_exp(x, axes)
-    ratio = shifted / keep_reduced_dims(T.sum(shifted, axis=axes), axes, x.ndim)
+    shifted, shifted_total = _shifted_sum(fgraph, x, axes)
+    ratio = shifted / keep_reduced_dims(shifted_total, axes, x.ndim)
     try:
-        return _rewrap(-g if negated else g, wrappers) * ratio
+        return _rewrap(-g if negated else g, wrappers, e, x) * ratio
     except (TypeError, ValueError):
         return None   # g's broadcast pattern does not fit the wrappers: leave it
 
@@ -229,7 +248,7 @@ def logsumexp_grad(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] |
         if scalar_name(e) != "exp":
             continue
         for j, factor in enumerate(factors):
-            stable = None if j == i else _lse_grad_factor(e, factor)
+            stable = None if j == i else _lse_grad_factor(fgraph, e, factor)
             if stable is not None:
                 rest = [f for k, f in enumerate(factors) if k not in (i, j)]
                 return [product([*rest, stable])]
