@@ -68,6 +68,9 @@ class Alloc(Op):
         out[...] = value
         output_storage[0][0] = out
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [tuple(node.inputs[1:])]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         value = inputs[0]

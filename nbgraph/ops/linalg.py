@@ -54,6 +54,10 @@ class Dot(Op):
                              f"aligned ({x.shape[-1]} != {y.shape[0]})")
         output_storage[0][0] = _as_dtype(np.dot(x, y), node.outputs[0].type.dtype)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        x_shape, y_shape = shapes
+        return [tuple(x_shape[:-1]) + tuple(y_shape[1:])]
+
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         x, y = inputs
         g = output_grads[0]

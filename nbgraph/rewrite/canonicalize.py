@@ -17,6 +17,13 @@ from ..ops.shape import Reshape, Shape, Shape_i
 from .cancel import MUL_DIV_CANCEL, MUL_DIV_CANCEL_ANY
 from .engine import RuleSet, node_rule, rule
 from .pattern import P, is_constant_value, x, y
+from .shape_rules import (
+    fill_shape_from_input,
+    make_vector_constant,
+    shape_i_infer,
+    shape_to_shape_i,
+    subtensor_merge,
+)
 
 
 def _filled(like: TensorVariable, value: float) -> TensorVariable:
@@ -162,4 +169,9 @@ CANONICALIZE = RuleSet("canonicalize", (
     sum_sum,
     MUL_DIV_CANCEL,        # x * y / x -> y for x never 0 or inf (exp, sigmoid, ...)
     MUL_DIV_CANCEL_ANY,    # x * y / x -> y for any x (unsafe)
+    shape_to_shape_i,      # shape(f(x)) -> MakeVector(Shape_i{0}(f(x)), ...)
+    shape_i_infer,         # Shape_i{k}(f(x)) -> f's k-th size from x's (infer_shape)
+    make_vector_constant,  # MakeVector(2, 3) -> [2, 3]
+    fill_shape_from_input,  # fill(exp(x), v) -> fill(x, v)
+    subtensor_merge,       # x[1:][1:] -> x[2:]
 ))
