@@ -103,6 +103,16 @@ class Join(Op):
                              f"{shapes} along axis {int(axis)}: {err}") from None
         output_storage[0][0] = out.astype(node.outputs[0].dtype, copy=False)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        # the joined axis adds up the pieces; the others are the first piece's
+        ax = const_int(node.inputs[0])
+        pieces = shapes[1:]
+        if ax is None:
+            return [(None,) * len(pieces[0])]
+        ax %= len(pieces[0])
+        return [tuple(sum(p[ax] for p in pieces[1:]) + pieces[0][ax] if d == ax else size
+                      for d, size in enumerate(pieces[0]))]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         axis, *tensors = inputs

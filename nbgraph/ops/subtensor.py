@@ -237,6 +237,15 @@ class Subtensor(Op):
         # the trailing Ellipsis keeps a 0-d result a view, not a NumPy scalar
         output_storage[0][0] = _run_index(self, node, inputs[0], index + (Ellipsis,))
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        # an int index drops its axis, a plain ':' keeps it; other slices: unknown (None)
+        out: list[Any] = []
+        for axis, entry in enumerate(self.idx_list):
+            if isinstance(entry, SliceEntry):
+                plain = all(p is None for p in entry.parts())
+                out.append(shapes[0][axis] if plain else None)
+        return [(*out, *shapes[0][len(self.idx_list):])]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         return _read_grad(inputs[0], output_grads[0], inputs[1:], IncSubtensor(self.idx_list))
