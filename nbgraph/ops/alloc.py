@@ -189,6 +189,9 @@ class Eye(Op):
         n, m, k = (int(v) for v in inputs)
         output_storage[0][0] = np.eye(n, m, k, dtype=self.dtype)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [tuple(node.inputs[:2])]   # (n, m)
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         return [None, None, None]

@@ -288,6 +288,9 @@ class MatrixInverse(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = _as_dtype(np.linalg.inv(inputs[0]), node.outputs[0].type.dtype)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[0]]
+
     def L_op(self, inputs: list[Any], outputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # d(A^-1) = -A^-1 dA A^-1, so dcost/dA = -A^-T g A^-T
         (z,) = outputs

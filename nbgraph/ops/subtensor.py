@@ -296,6 +296,9 @@ class IncSubtensor(_IndexedUpdate):
             view += y
         output_storage[0][0] = out
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[0]]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         return _update_grad(self, inputs, output_grads[0], Subtensor(self.idx_list),
@@ -322,6 +325,9 @@ class AdvancedSubtensor1(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         x, ilist = inputs
         output_storage[0][0] = _run_index(self, node, x, ilist)
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [(*shapes[1], *shapes[0][1:])]   # x[ilist]: ilist's length, then x's rest
 
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
@@ -362,6 +368,9 @@ class AdvancedIncSubtensor1(Op):
         else:
             np.add.at(out, ilist, y)
         output_storage[0][0] = out
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[0]]
 
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
@@ -453,6 +462,9 @@ class AdvancedIncSubtensor(_IndexedUpdate):
         else:
             np.add.at(out, index, y)
         output_storage[0][0] = out
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[0]]
 
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
