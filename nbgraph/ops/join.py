@@ -157,6 +157,17 @@ class Split(Op):
                                strict=True):
             cell[0] = piece
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        # piece k is sizes[k] long along the (constant) axis, x's size elsewhere
+        x_shape = shapes[0]
+        ax = const_int(node.inputs[1])
+        if ax is None:
+            return [(None,) * len(x_shape)] * self.len_splits
+        ax %= len(x_shape)
+        sizes = node.inputs[2]
+        return [tuple(sizes[k] if d == ax else size for d, size in enumerate(x_shape))
+                for k in range(self.len_splits)]
+
     def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
              output_grads: list[TensorVariable]) -> list[TensorVariable | None]:
         x, axis, _ = inputs

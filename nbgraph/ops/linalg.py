@@ -309,6 +309,9 @@ class Det(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = _as_dtype(np.linalg.det(inputs[0]), node.outputs[0].type.dtype)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [()]
+
     def L_op(self, inputs: list[Any], outputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # Jacobi's formula: d det(A) = det(A) tr(A^-1 dA), so dcost/dA = g det(A) A^-T
         (x,) = inputs
@@ -328,6 +331,9 @@ class Trace(Op):
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = _as_dtype(np.trace(inputs[0]), node.outputs[0].type.dtype)
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [()]
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # d tr(A) / dA = I (shaped like A, ones on the main diagonal)
@@ -349,6 +355,9 @@ class EyeLike(Op):
         rows, cols = inputs[0].shape
         output_storage[0][0] = np.eye(rows, cols, dtype=node.outputs[0].type.dtype)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[0]]
+
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         return [None]  # depends on x's shape only
 
@@ -366,6 +375,10 @@ class Pinv(Op):
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = _as_dtype(np.linalg.pinv(inputs[0]), node.outputs[0].type.dtype)
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        rows, cols = shapes[0]
+        return [(cols, rows)]
 
 
 def matrix_inverse(x: Any) -> TensorVariable:
