@@ -23,6 +23,7 @@ from .shape_rules import (
     shape_i_infer,
     shape_to_shape_i,
     subtensor_merge,
+    useless_subtensor,
 )
 
 
@@ -174,4 +175,7 @@ CANONICALIZE = RuleSet("canonicalize", (
     make_vector_constant,  # MakeVector(2, 3) -> [2, 3]
     fill_shape_from_input,  # fill(exp(x), v) -> fill(x, v)
     subtensor_merge,       # x[1:][1:] -> x[2:]
+    useless_subtensor,     # x[:] -> x
+    rule("log_exp",     P.log(P.exp(x)),       lambda x: x),          # log(exp(x)) -> x
+    rule("log1p_expm1", P.log1p(P.expm1(x)),   lambda x: x),          # log1p(expm1(x)) -> x
 ))

@@ -55,7 +55,14 @@ def inferred_dim(var: TensorVariable, axis: int) -> TensorVariable | None:
     return _as_size(entries[axis])
 
 
-@node_rule("shape_to_shape_i", tracks=(Shape,))
+# rules that trust the graph's shapes say so first, as the other shape_unsafe rules do
+_TRUSTS = "removes a run-time shape check; "
+
+
+@node_rule("shape_to_shape_i", tracks=(Shape,), doc=_TRUSTS + (
+    "shape(f(x)) -> MakeVector(Shape_i{0}(f(x)), ...), which shape_i_infer reads off x: f is "
+    "not run, so neither are its checks that its inputs' shapes agree (as Theano's "
+    "ShapeFeature)"))
 def shape_to_shape_i(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """shape(f(x)) -> MakeVector(Shape_i{0}(f(x)), ...) (which shape_i_infer then reads off
     x); for a graph input only where its type knows some sizes."""
@@ -67,7 +74,9 @@ def shape_to_shape_i(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable]
     return [make_vector([dim_of(x, k) for k in range(x.ndim)])]
 
 
-@node_rule("shape_i_infer", tracks=(Shape_i,))
+@node_rule("shape_i_infer", tracks=(Shape_i,), doc=_TRUSTS + (
+    "Shape_i{k}(f(x, ...)) -> f's k-th size from its inputs' sizes (infer_shape), trusting "
+    "that the inputs f would check agree; a size the type knows -> the constant"))
 def shape_i_infer(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """Shape_i{k}(f(x, ...)) -> f's k-th output size from x's sizes (alloc(v, n, m).shape[0]
     -> n, (x ** 2).shape[0] -> Shape_i{0}(x)); a size the type knows -> the constant."""
@@ -84,7 +93,9 @@ def shape_i_infer(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | 
     return [dim]
 
 
-@node_rule("fill_shape_from_input", tracks=("Elemwise:second",))
+@node_rule("fill_shape_from_input", tracks=("Elemwise:second",), doc=_TRUSTS + (
+    "fill(f(x, ...), v) -> fill(x, v) where elementwise f's output has x's shape, so f is not "
+    "computed (nor its inputs' shapes checked) only to give the fill its shape"))
 def fill_shape_from_input(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """fill(f(x), v) -> fill(x, v) when elementwise f(x) has x's shape: the fill only needs
     the shape, so f (often exp of a gradient's forward value) is not computed for it."""
@@ -128,6 +139,42 @@ def subtensor_merge(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] 
     start = a + c
     stop = b if d is None else a + d if b is None else min(b, a + d)
     return [inner.inputs[0][start:stop]]
+
+
+def _whole_axis(node: Apply, entry: object, given: list[TensorVariable], axis: int) -> bool:
+    """Whether slice ``entry`` (its parts taken from ``given``) keeps all of ``axis``: start
+    absent or 0, step absent or 1, stop absent or the axis length (Shape_i or static size)."""
+    if not isinstance(entry, SliceEntry):
+        return False
+    x = node.inputs[0]
+    start, stop, step = (None if p is None else given.pop(0) for p in entry.parts())
+    if (start is not None and const_int(start) != 0) or (step is not None
+                                                         and const_int(step) != 1):
+        return False
+    if stop is None:
+        return True
+    size = const_int(stop)
+    if size is not None:   # a constant at least as long as the axis
+        static = x.type.shape[axis]
+        return static is not None and size >= static
+    return any(_same_size(stop, d) for d in (dim_of(x, axis), inferred_dim(x, axis)))
+
+
+def _same_size(a: TensorVariable, b: TensorVariable | None) -> bool:
+    """Whether two size scalars are the same Shape_i of the same Variable."""
+    if b is None or a.owner is None or b.owner is None:
+        return False
+    first, second = a.owner, b.owner
+    return isinstance(first.op, Shape_i) and isinstance(second.op, Shape_i) \
+        and first.op.i == second.op.i and first.inputs[0] is second.inputs[0]
+
+
+@node_rule("useless_subtensor", tracks=(Subtensor,))
+def useless_subtensor(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
+    """x[:], x[0:], x[:x.shape[0]], x[:, ::1] -> x (slices that keep every element)."""
+    given = list(node.inputs[1:])
+    whole = [_whole_axis(node, e, given, k) for k, e in enumerate(node.op.idx_list)]
+    return [node.inputs[0]] if all(whole) else None
 
 
 @node_rule("make_vector_constant", tracks=(MakeVector,))

@@ -228,3 +228,20 @@ def test_fill_takes_shape_from_input():
     assert "canonicalize/fill_shape_from_input" in rules_fired(fn)
     assert "exp" not in str(fn.maker.fgraph.toposort())
     np.testing.assert_allclose(fn(np.array([1.0, 800.0])), [4.0, 803.0])
+
+
+@pytest.mark.parametrize("build, fires", [
+    (lambda x: T.exp(x)[:], True),
+    (lambda x: T.exp(x)[0:, ::1], True),
+    (lambda x: T.exp(x)[:x.shape[0]], True),
+    (lambda x: T.exp(x)[1:], False),
+    (lambda x: T.exp(x)[:-1], False),
+    (lambda x: T.exp(x)[::2], False),
+    (lambda x: T.exp(x)[:x.shape[1]], False),   # another axis's length
+])
+def test_useless_subtensor(build, fires, rng):
+    x = T.dmatrix("x")
+    fn = function([x], build(x))
+    assert ("canonicalize/useless_subtensor" in rules_fired(fn)) == fires
+    value = rng.normal(size=(4, 3))
+    np.testing.assert_allclose(fn(value), function([x], build(x), mode=Mode("py", None))(value))
