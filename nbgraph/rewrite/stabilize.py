@@ -6,11 +6,17 @@ The nnet rules match op classes by name (``P.softmax`` is ``Softmax``) and build
 
 from __future__ import annotations
 
+from ..core.fgraph import FunctionGraph
+from ..core.graph import Apply
 from ..core.types import is_int
-from ..core.variable import TensorVariable
+from ..core.variable import TensorVariable, const_int
 from ..ops import math as T
 from ..ops import nnet
-from .engine import RuleSet, rule
+from ..ops.alloc import ARange
+from ..ops.nnet import LogSoftmax, Softmax
+from ..ops.shape import Shape_i
+from ..ops.subtensor import AdvancedSubtensor
+from .engine import RuleSet, node_rule, rule
 from .pattern import P, Var, x
 from .stable_grads import (
     exp_over_1_plus_exp,
@@ -41,6 +47,50 @@ def _logsumexp(x: TensorVariable, s: TensorVariable) -> TensorVariable | None:
     return T.log(total) + m
 
 
+def _rows_of(n: TensorVariable, x: TensorVariable, y: TensorVariable) -> bool:
+    """Whether ``n`` is the number of rows: x.shape[0], y.shape[0], or that static size."""
+    node = n.owner
+    if node is not None and isinstance(node.op, Shape_i):
+        return node.op.i == 0 and node.inputs[0] in (x, y)
+    size = const_int(n)
+    return size is not None and size in (x.type.shape[0], y.type.shape[0])
+
+
+@node_rule("crossentropy_index_form", tracks=(AdvancedSubtensor,), doc=(
+    "log_softmax(x)[arange(n), y] -> -crossentropy_softmax_1hot(x, y)[0] (Theano's "
+    "local_advanced_indexing_crossentropy_onehot): one fused op; it checks that x has one row "
+    "per label, where the indexing read the first n rows"))
+def crossentropy_index_form(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
+    """log_softmax(x)[arange(n), y] -> -crossentropy_softmax_1hot(x, y)[0]."""
+    if len(node.inputs) != 3:
+        return None
+    lsm, rows, y = node.inputs
+    owner, arange = lsm.owner, rows.owner
+    if owner is None or not isinstance(owner.op, LogSoftmax) or arange is None \
+            or not isinstance(arange.op, ARange) or not is_int(y.dtype) or y.ndim != 1:
+        return None
+    x = owner.inputs[0]
+    start, stop, step = arange.inputs
+    if x.ndim != 2 or const_int(start) != 0 or const_int(step) != 1 \
+            or not _rows_of(stop, x, y):
+        return None
+    return [-nnet.crossentropy_softmax_1hot(x, y)[0]]
+
+
+@node_rule("softmax_from_crossentropy", tracks=(Softmax,))
+def softmax_from_crossentropy(fgraph: FunctionGraph, node: Apply
+                              ) -> list[TensorVariable] | None:
+    """softmax(x) -> crossentropy_softmax_1hot(x, y)[1] where the graph computes that fused
+    op on the same x (its second output is softmax(x)): one softmax, not two."""
+    x = node.inputs[0]
+    for client, _ in fgraph.clients.get(x, ()):
+        op = getattr(client, "op", None)
+        if isinstance(op, nnet.CrossentropySoftmax1Hot) and client.inputs[0] is x \
+                and client.outputs[1].type == node.outputs[0].type:
+            return [client.outputs[1]]
+    return None
+
+
 labels = Var("labels", where=lambda v: is_int(v.dtype) and v.ndim == 1)
 sm = Var("sm")
 # softmax_grad(crossentropy_grad(g, softmax(x), labels), softmax(x))
@@ -69,6 +119,8 @@ STABILIZE = RuleSet("stabilize", (
     # log(σ(x)) -> -softplus(-x)
     rule("log_softmax",    P.log(P.softmax(x)),           lambda x: nnet.logsoftmax(x)),
     # log(softmax(x)) -> logsoftmax(x)
+    crossentropy_index_form,
+    softmax_from_crossentropy,
     rule("crossentropy_softmax", P.crossentropycategorical1hot(P.softmax(x), labels),
          _softmax_crossentropy),
     # categorical_crossentropy(softmax(x), labels) -> crossentropy_softmax_1hot(x, labels)[0]

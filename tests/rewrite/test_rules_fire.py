@@ -163,6 +163,13 @@ GRAPHS: dict[str, Maker] = {
     "stabilize/crossentropy_softmax_grad": _logits_and_labels(
         lambda x, y: grad(T.sum(nnet.categorical_crossentropy(nnet.softmax(x), y)), x),
         _crossentropy_grad),
+    "stabilize/crossentropy_index_form": _logits_and_labels(
+        lambda x, y: T.log(nnet.softmax(x))[T.arange(y.shape[0]), y],
+        lambda v, labels: -_crossentropy(v, labels)),
+    "stabilize/softmax_from_crossentropy": _logits_and_labels(
+        lambda x, y: nnet.softmax(x) * T.sum(
+            nnet.categorical_crossentropy(nnet.softmax(x), y)),
+        lambda v, labels: _softmax(v) * _crossentropy(v, labels).sum()),
     "stabilize/logsumexp": _matrix(lambda x: T.log(T.sum(T.exp(x), axis=1)),
                                    lambda v: np.log(np.exp(v).sum(axis=1))),
     "stabilize/exp_over_1_plus_exp": _matrix(lambda x: grad(T.sum(T.log1p(T.exp(x))), x),

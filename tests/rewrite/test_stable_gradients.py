@@ -186,3 +186,34 @@ def test_binary_crossentropy_with_constant_target():
     fn = function([x], nnet.binary_crossentropy(T.sigmoid(x), TARGET))
     assert "stabilize/sigmoid_binary_crossentropy" in rules_fired(fn)
     np.testing.assert_allclose(fn(EDGES), _bce(EDGES), rtol=1e-12)
+
+
+def test_index_form_becomes_the_fused_op():
+    # -mean(log(softmax(x))[arange(n), y]) computes one fused op and one softmax
+    x, y = T.dmatrix("x"), T.ivector("y")
+    cost = -T.mean(T.log(nnet.softmax(x))[T.arange(y.shape[0]), y])
+    fn = function([x, y], [cost, grad(cost, x)])
+    fired = rules_fired(fn)
+    assert {"stabilize/crossentropy_index_form", "stabilize/softmax_from_crossentropy"} \
+        <= set(fired)
+    kinds = [type(n.op).__name__ for n in fn.maker.fgraph.apply_nodes]
+    assert kinds.count("CrossentropySoftmax1Hot") == 1 and "Softmax" not in kinds
+    value, slope = fn(LOGITS, LABELS)
+    np.testing.assert_allclose(value, _nll(LOGITS).mean(), rtol=1e-12)
+    np.testing.assert_allclose(slope, _nll_grad(LOGITS), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("build", [
+    lambda x, y: T.log(nnet.softmax(x))[T.arange(1, y.shape[0] + 1) - 1, y],  # not arange(n)
+    lambda x, y: T.log(nnet.softmax(x))[T.arange(2), y[:2]],     # 2 is not the row count
+    lambda x, y: T.log(nnet.softmax(x).T)[T.arange(y.shape[0]), y],  # columns
+])
+def test_index_form_guard_declines(build):
+    x, y = T.dmatrix("x"), T.ivector("y")
+    out = build(x, y)
+    fn = function([x, y], out)
+    assert "stabilize/crossentropy_index_form" not in rules_fired(fn)
+    square = LOGITS[:3] / 1000
+    np.testing.assert_allclose(fn(square, LABELS[:3]),
+                               function([x, y], out, mode=Mode("py", None))(square, LABELS[:3]),
+                               rtol=1e-12)
