@@ -142,6 +142,14 @@ class ARange(Op):
             raise ValueError(f"{self} at node {node.uid}: step must not be zero")
         output_storage[0][0] = np.arange(start, stop, step, dtype=self.dtype)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        # max(0, ceil((stop - start) / step)), NumPy's length; arange(0, n, 1) is max(n, 0)
+        start, stop, step = node.inputs
+        if const_int(start) == 0 and const_int(step) == 1 and is_int(stop.dtype):
+            return [(mathops.maximum(mathops.cast(stop, "int64"), 0),)]
+        length = mathops.ceil((stop - start) / step)
+        return [(mathops.cast(mathops.maximum(length, 0), "int64"),)]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         if is_int(self.dtype):
@@ -361,6 +369,10 @@ class AllocDiag(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = np.diag(inputs[0], self.offset)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        size = shapes[0][0] + abs(self.offset)
+        return [(size, size)]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         return [None if is_int(inputs[0].dtype) else ExtractDiag(self.offset)(output_grads[0])]
@@ -387,6 +399,12 @@ class ExtractDiag(Op):
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = np.diagonal(inputs[0], self.offset).copy()
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        rows, cols = shapes[0]
+        k = self.offset
+        length = mathops.minimum(rows, cols - k) if k >= 0 else mathops.minimum(rows + k, cols)
+        return [(mathops.maximum(length, 0),)]
 
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:

@@ -16,6 +16,7 @@ from nbgraph.compile.mode import Mode
 from nbgraph.core.fgraph import FunctionGraph
 from nbgraph.core.gradient import grad
 from nbgraph.ops import nnet
+from nbgraph.ops.alloc import ExtractDiag
 from nbgraph.ops.join import Split
 from nbgraph.ops.linalg import Det, EyeLike, MatrixInverse, Pinv, Trace
 from nbgraph.ops.nnet_bias import crossentropy_softmax_argmax_1hot_with_bias
@@ -114,7 +115,9 @@ def test_infer_shape_of_each_op_against_its_output(rng):
         x[2], T.inc_subtensor(x[1:], 1.0), x[[0, 2, 2, 1]], T.set_subtensor(x[[0, 1]], 0.0),
         T.inc_subtensor(x[[0, 1], [1, 2]], 1.0), T.eye(x.shape[0], x.shape[1] + 1),
         T.argmax(x, axis=1), MatrixInverse()(x), Det()(x), Trace()(x), EyeLike()(x),
-        Pinv()(x[:2]), *Split(2)(x, 1, [1, 2])]
+        Pinv()(x[:2]), *Split(2)(x, 1, [1, 2]), T.arange(x.shape[0]), T.arange(1, x.shape[1], 2),
+        T.arange(x.shape[0] + 0.5), T.diag(x[0]), T.diag(T.diag(x[0], 1)), ExtractDiag(-2)(x),
+        T.cumsum(x), T.cumsum(x, axis=1)]
     fgraph = FunctionGraph([x, y, b], outputs)
     dims = [inferred_dim(v, k) for v in fgraph.outputs for k in range(v.ndim)]
     assert all(d is not None for d in dims)
