@@ -8,11 +8,14 @@ analytic, in float64.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rewrite_helpers import rules_fired
 from scipy import special
 
@@ -26,7 +29,9 @@ from nbgraph.ops import nnet_bias as N_
 LINKERS = ["py", "vm", "c"]
 DTYPES = ["float64", "float32"]
 RTOL = {"float64": 1e-12, "float32": 2e-6}
-ATOL = {"float64": 1e-15, "float32": 1e-7}   # for values that cancel (sigmoid(x) - t)
+TINY = {"float64": 1e-300, "float32": 1e-37}
+# sigmoid(x) - t cancels: its error is a few ulp of 1, not of the difference
+CANCELS = "binary_crossentropy(sigmoid(x), t)"
 EDGES = np.array([-800.0, -100.0, -30.0, -1.0, 0.0, 0.5, 30.0, 100.0, 800.0])
 TARGET = np.linspace(0.0, 1.0, len(EDGES))
 
@@ -35,30 +40,38 @@ def _softplus(v: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, v)
 
 
-def _bce(v: np.ndarray) -> np.ndarray:
-    return TARGET * _softplus(-v) + (1 - TARGET) * _softplus(v)
+def _bce(v: np.ndarray, t: np.ndarray) -> np.ndarray:
+    return t * _softplus(-v) + (1 - t) * _softplus(v)
 
 
-# name -> (build(x, t), value(v), d value / dv): elementwise forms of one vector x
+# name -> (build(x, t), value(v, t), d value / dv (v, t)): elementwise forms of a vector x
+# (t, the targets, only matters to the cross-entropy)
 SIGMOID_FORMS: dict[str, tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]] = {
-    "softplus": (lambda x, t: T.softplus(x), _softplus, special.expit),
-    "log1p(exp(x))": (lambda x, t: T.log1p(T.exp(x)), _softplus, special.expit),
-    "log(1 + exp(x))": (lambda x, t: T.log(1 + T.exp(x)), _softplus, special.expit),
-    "log(sigmoid(x))": (lambda x, t: T.log(T.sigmoid(x)), lambda v: -_softplus(-v),
-                        lambda v: special.expit(-v)),
-    "log(1 - sigmoid(x))": (lambda x, t: T.log(1 - T.sigmoid(x)), lambda v: -_softplus(v),
-                            lambda v: -special.expit(v)),
+    "softplus": (lambda x, t: T.softplus(x), lambda v, t: _softplus(v),
+                 lambda v, t: special.expit(v)),
+    "log1p(exp(x))": (lambda x, t: T.log1p(T.exp(x)), lambda v, t: _softplus(v),
+                      lambda v, t: special.expit(v)),
+    "log(1 + exp(x))": (lambda x, t: T.log(1 + T.exp(x)), lambda v, t: _softplus(v),
+                        lambda v, t: special.expit(v)),
+    "log(sigmoid(x))": (lambda x, t: T.log(T.sigmoid(x)), lambda v, t: -_softplus(-v),
+                        lambda v, t: special.expit(-v)),
+    "log(1 - sigmoid(x))": (lambda x, t: T.log(1 - T.sigmoid(x)), lambda v, t: -_softplus(v),
+                            lambda v, t: -special.expit(v)),
     "binary_crossentropy(sigmoid(x), t)": (
         lambda x, t: nnet.binary_crossentropy(T.sigmoid(x), t), _bce,
-        lambda v: special.expit(v) - TARGET),
+        lambda v, t: special.expit(v) - t),
 }
 
 
-def _check(got: np.ndarray, want: np.ndarray, dtype: str) -> None:
+def _check(got: np.ndarray, want: np.ndarray, dtype: str, atol: float | None = None) -> None:
     got = np.asarray(got)
     assert got.dtype == dtype
     assert np.isfinite(got).all(), got
-    np.testing.assert_allclose(got, want, rtol=RTOL[dtype], atol=ATOL[dtype])
+    np.testing.assert_allclose(got, want, rtol=RTOL[dtype], atol=atol or TINY[dtype])
+
+
+def _ulps_of_one(form: str, dtype: str) -> float | None:
+    return 4 * float(np.finfo(dtype).eps) if form == CANCELS else None
 
 
 @pytest.mark.parametrize("linker", LINKERS)
@@ -71,8 +84,31 @@ def test_sigmoid_form_value_and_gradient(form, dtype, linker):
     fn = function([x, t], [out, grad(T.sum(out), x)], mode=Mode(linker, "fast_run"),
                   on_unused_input="ignore")
     got, slope = fn(EDGES.astype(dtype), TARGET.astype(dtype))
-    _check(got, value(EDGES), dtype)
-    _check(slope, derivative(EDGES), dtype)
+    _check(got, value(EDGES, TARGET), dtype)
+    _check(slope, derivative(EDGES, TARGET), dtype, _ulps_of_one(form, dtype))
+
+
+@functools.cache
+def _compiled_sigmoid_form(form: str, dtype: str) -> Any:
+    build = SIGMOID_FORMS[form][0]
+    x, t = T.vector("x", dtype=dtype), T.vector("t", dtype=dtype)
+    out = build(x, t)
+    return function([x, t], [out, grad(T.sum(out), x)], mode=Mode("c", "fast_run"),
+                    on_unused_input="ignore")
+
+
+@settings(max_examples=40, deadline=None)
+@given(form=st.sampled_from(list(SIGMOID_FORMS)), dtype=st.sampled_from(DTYPES),
+       values=st.lists(st.floats(-1000, 1000), min_size=1, max_size=6))
+def test_sigmoid_forms_at_random_points(form, dtype, values):
+    # anywhere in [-1000, 1000], not only at the chosen edges: finite and right
+    _, value, derivative = SIGMOID_FORMS[form]
+    v = np.asarray(values, dtype=dtype)
+    target = np.linspace(0.0, 1.0, len(v)).astype(dtype)
+    got, slope = _compiled_sigmoid_form(form, dtype)(v, target)
+    exact, t = v.astype("float64"), target.astype("float64")
+    _check(got, value(exact, t), dtype)
+    _check(slope, derivative(exact, t), dtype, _ulps_of_one(form, dtype))
 
 
 LOGITS = np.array([[1000.0, 0.0, -1000.0], [-1000.0, 1000.0, 0.0],
@@ -185,7 +221,7 @@ def test_binary_crossentropy_with_constant_target():
     x = T.dvector("x")
     fn = function([x], nnet.binary_crossentropy(T.sigmoid(x), TARGET))
     assert "stabilize/sigmoid_binary_crossentropy" in rules_fired(fn)
-    np.testing.assert_allclose(fn(EDGES), _bce(EDGES), rtol=1e-12)
+    np.testing.assert_allclose(fn(EDGES), _bce(EDGES, TARGET), rtol=1e-12)
 
 
 def test_index_form_becomes_the_fused_op():
