@@ -250,6 +250,13 @@ class Tile(Op):
                              f"{self.ndim} dimensions")
         output_storage[0][0] = np.tile(x, tuple(int(r) for r in reps))
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        # x's sizes (padded with 1s on the left) times reps
+        one = constant(1, dtype="int64")
+        sizes = [one] * (self.ndim - len(shapes[0])) + list(shapes[0])
+        reps = node.inputs[1]
+        return [tuple(size * reps[k] for k, size in enumerate(sizes))]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         x, reps = inputs
@@ -319,6 +326,13 @@ class Repeat(Op):
         except ValueError as err:
             raise ValueError(f"{self} at node {node.uid}: {err} (input shape {x.shape}, "
                              f"repeats shape {np.shape(repeats)})") from None
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        # a scalar repeats every element that often; a vector gives each element's count
+        repeats = node.inputs[1]
+        size = shapes[0][self.axis] * repeats if repeats.ndim == 0 \
+            else mathops.sum(repeats, dtype="int64")
+        return [tuple(size if d == self.axis else s for d, s in enumerate(shapes[0]))]
 
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:

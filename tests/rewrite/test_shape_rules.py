@@ -117,7 +117,9 @@ def test_infer_shape_of_each_op_against_its_output(rng):
         T.argmax(x, axis=1), MatrixInverse()(x), Det()(x), Trace()(x), EyeLike()(x),
         Pinv()(x[:2]), *Split(2)(x, 1, [1, 2]), T.arange(x.shape[0]), T.arange(1, x.shape[1], 2),
         T.arange(x.shape[0] + 0.5), T.diag(x[0]), T.diag(T.diag(x[0], 1)), ExtractDiag(-2)(x),
-        T.cumsum(x), T.cumsum(x, axis=1)]
+        T.cumsum(x), T.cumsum(x, axis=1), T.tile(x, (2, x.shape[0])), T.tile(x[0], (3, 1, 2)),
+        T.repeat(x, 2, axis=0), T.repeat(x, x.shape[0], axis=1),
+        T.repeat(x, T.constant(np.array([1, 0, 3])), axis=1)]
     fgraph = FunctionGraph([x, y, b], outputs)
     dims = [inferred_dim(v, k) for v in fgraph.outputs for k in range(v.ndim)]
     assert all(d is not None for d in dims)
