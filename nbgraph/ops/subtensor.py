@@ -436,6 +436,17 @@ class AdvancedSubtensor(Op):
         index = _numpy_index(self.idx_list, inputs[1:])
         output_storage[0][0] = np.asarray(_run_index(self, node, inputs[0], index))
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        # only x[i1, i2, ...] with 1-d integer arrays (as x[arange(n), y]): their common
+        # length, then x's remaining sizes; other mixes are left unknown
+        if any(e != ARRAY for e in self.idx_list) \
+                or any(v.ndim != 1 for v in node.inputs[1:]):
+            return [(None,) * node.outputs[0].ndim]
+        lengths = [s[0] for v, s in zip(node.inputs[1:], shapes[1:], strict=True)
+                   if v.type.shape[0] != 1]
+        first = lengths[0] if lengths else shapes[1][0]
+        return [(first, *shapes[0][len(self.idx_list):])]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         return _read_grad(inputs[0], output_grads[0], inputs[1:],

@@ -90,9 +90,10 @@ def test_alloc_of_constants_shape_is_constant():
     (lambda x, y: T.concatenate([x, T.exp(x)], axis=1), lambda a, b: np.hstack([a, a])),
     (lambda x, y: T.exp(x)[:, 1], lambda a, b: a[:, 1]),
     (lambda x, y: T.exp(x)[1:], lambda a, b: a[1:]),
+    (lambda x, y: T.exp(x)[[0, 2]][:, [1, 1, 3]], lambda a, b: a[[0, 2]][:, [1, 1, 3]]),
 ], ids=["add", "broadcast", "sum", "dot", "dimshuffle", "keepdims", "softmax", "logsoftmax",
         "reshape", "reshape_minus_one", "specify_shape", "rebroadcast", "softmax_grad", "join",
-        "int_index", "slice"])
+        "int_index", "slice", "mixed_advanced"])
 def test_inferred_shape_matches_computed(build, numpy, rng):
     x, y = T.dmatrix("x"), T.dvector("y")
     xv, yv = rng.normal(size=(3, 4)), rng.normal(size=4)
@@ -119,7 +120,8 @@ def test_infer_shape_of_each_op_against_its_output(rng):
         T.arange(x.shape[0] + 0.5), T.diag(x[0]), T.diag(T.diag(x[0], 1)), ExtractDiag(-2)(x),
         T.cumsum(x), T.cumsum(x, axis=1), T.tile(x, (2, x.shape[0])), T.tile(x[0], (3, 1, 2)),
         T.repeat(x, 2, axis=0), T.repeat(x, x.shape[0], axis=1),
-        T.repeat(x, T.constant(np.array([1, 0, 3])), axis=1)]
+        T.repeat(x, T.constant(np.array([1, 0, 3])), axis=1), x[T.arange(3), y],
+        x[y, y[::-1]]]
     fgraph = FunctionGraph([x, y, b], outputs)
     dims = [inferred_dim(v, k) for v in fgraph.outputs for k in range(v.ndim)]
     assert all(d is not None for d in dims)
