@@ -1,4 +1,4 @@
-"""Cancelling a factor against a divisor: ``x * y / x -> y`` (canonicalize and stabilize).
+"""Cancelling a factor against a divisor: ``x * y / x -> y`` (two canonicalize rules).
 
 Gradients built before rewrites are full of these: d log(σ(x)) is ``g / σ(x) * σ(x) * ...``,
 which is nan where σ(x) underflows to 0. Cancelling is exact where ``x`` is never 0 or inf in
@@ -16,6 +16,7 @@ from ..core.fgraph import FunctionGraph
 from ..core.graph import Apply
 from ..core.variable import TensorVariable
 from ..ops import math as T
+from ..ops.elemwise import Elemwise
 from .engine import NodeRule, node_rule
 from .pattern import constant_value, is_constant_value
 
@@ -26,7 +27,7 @@ _NEVER_ZERO_ROWS = ("exp", "sigmoid", "softplus")
 def scalar_name(var: TensorVariable) -> str | None:
     """The scalar-table row computing ``var`` (inside a plain Elemwise), else None."""
     node = var.owner
-    if node is None or type(node.op).__name__ != "Elemwise":
+    if node is None or type(node.op) is not Elemwise:   # exact class: not a subclass
         return None
     return str(node.op.scalar_op.name)
 
