@@ -15,6 +15,7 @@ import numpy as np
 
 from ..core.fgraph import FunctionGraph
 from ..core.graph import Apply
+from ..core.types import is_int
 from ..core.variable import TensorVariable, const_int, constant
 from ..ops import math as T
 from ..ops.elemwise import Elemwise
@@ -112,9 +113,9 @@ def fill_shape_from_input(fgraph: FunctionGraph, node: Apply) -> list[TensorVari
 def _leading_slice(node: Apply) -> tuple[int, int | None] | None:
     """``(start, stop)`` when ``node`` is ``x[start:stop]`` with one slice of constants
     start, stop >= 0 and step 1 (stop None for the end), else None."""
-    (entry,) = node.op.idx_list if len(node.op.idx_list) == 1 else (None,)
-    if not isinstance(entry, SliceEntry):
+    if len(node.op.idx_list) != 1 or not isinstance(node.op.idx_list[0], SliceEntry):
         return None
+    entry = node.op.idx_list[0]
     given = iter(node.inputs[1:])
     start, stop, step = (None if p is None else const_int(next(given)) for p in entry.parts())
     absent = [p is None for p in entry.parts()]
@@ -181,6 +182,8 @@ def useless_subtensor(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable
 def make_vector_constant(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """MakeVector(c0, c1, ...) of constants -> one constant vector (alloc(v, 2, 3).shape, once
     shape inference has made its sizes constants; constant folding ran before)."""
+    if not is_int(node.op.dtype):
+        return None   # const_int would truncate float entries
     values = [const_int(v) for v in node.inputs]
     if not values or any(v is None for v in values):
         return None

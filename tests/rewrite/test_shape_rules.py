@@ -21,7 +21,7 @@ from nbgraph.ops.join import Split
 from nbgraph.ops.linalg import Det, EyeLike, MatrixInverse, Pinv, Trace
 from nbgraph.ops.nnet_bias import crossentropy_softmax_argmax_1hot_with_bias
 from nbgraph.rewrite.pipeline import PIPELINE
-from nbgraph.rewrite.shape_rules import inferred_dim
+from nbgraph.rewrite.shape_rules import inferred_dim, make_vector_constant
 
 LABELS = np.array([0, 2, 1], dtype="int32")
 
@@ -252,3 +252,14 @@ def test_useless_subtensor(build, fires, rng):
     assert ("canonicalize/useless_subtensor" in rules_fired(fn)) == fires
     value = rng.normal(size=(4, 3))
     np.testing.assert_allclose(fn(value), function([x], build(x), mode=Mode("py", None))(value))
+
+
+def test_make_vector_constant_keeps_float_entries():
+    # constant folding runs first, so apply the rule to the node directly
+    ints = T.make_vector([T.constant(2), T.constant(3)])
+    floats = T.make_vector([T.constant(2.5), T.constant(0.5)], dtype="float64")
+    fgraph = FunctionGraph([], [ints, floats])
+    by_dtype = {n.op.dtype: n for n in fgraph.apply_nodes}
+    (folded,) = make_vector_constant.fn(fgraph, by_dtype["int64"])
+    np.testing.assert_array_equal(folded.data, [2, 3])
+    assert make_vector_constant.fn(fgraph, by_dtype["float64"]) is None
