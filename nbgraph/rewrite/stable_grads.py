@@ -77,7 +77,8 @@ def exp_over_1_plus_exp(fgraph: FunctionGraph, node: Apply) -> list[TensorVariab
             return [T.sigmoid(args(e)[0])]
         if scalar_name(num) != "mul" or e not in args(num):
             return None
-        rest = [f for f in args(num) if f is not e]
+        rest = list(args(num))
+        rest.remove(e)   # one factor e: e * e / (1 + e) is e σ(x)
         return [product([*rest, T.sigmoid(args(e)[0])])]
     for i, e in enumerate(factors):
         if scalar_name(e) != "exp":
