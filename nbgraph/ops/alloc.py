@@ -68,6 +68,9 @@ class Alloc(Op):
         out[...] = value
         output_storage[0][0] = out
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [tuple(node.inputs[1:])]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         value = inputs[0]
@@ -139,6 +142,14 @@ class ARange(Op):
             raise ValueError(f"{self} at node {node.uid}: step must not be zero")
         output_storage[0][0] = np.arange(start, stop, step, dtype=self.dtype)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        # max(0, ceil((stop - start) / step)), NumPy's length; arange(0, n, 1) is max(n, 0)
+        start, stop, step = node.inputs
+        if const_int(start) == 0 and const_int(step) == 1 and is_int(stop.dtype):
+            return [(mathops.maximum(mathops.cast(stop, "int64"), 0),)]
+        length = mathops.ceil((stop - start) / step)
+        return [(mathops.cast(mathops.maximum(length, 0), "int64"),)]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         if is_int(self.dtype):
@@ -185,6 +196,9 @@ class Eye(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         n, m, k = (int(v) for v in inputs)
         output_storage[0][0] = np.eye(n, m, k, dtype=self.dtype)
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [tuple(node.inputs[:2])]   # (n, m)
 
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
@@ -235,6 +249,13 @@ class Tile(Op):
             raise ValueError(f"{self} at node {node.uid}: invalid reps {reps.tolist()} for "
                              f"{self.ndim} dimensions")
         output_storage[0][0] = np.tile(x, tuple(int(r) for r in reps))
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        # x's sizes (padded with 1s on the left) times reps
+        one = constant(1, dtype="int64")
+        sizes = [one] * (self.ndim - len(shapes[0])) + list(shapes[0])
+        reps = node.inputs[1]
+        return [tuple(size * reps[k] for k, size in enumerate(sizes))]
 
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
@@ -306,6 +327,13 @@ class Repeat(Op):
             raise ValueError(f"{self} at node {node.uid}: {err} (input shape {x.shape}, "
                              f"repeats shape {np.shape(repeats)})") from None
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        # a scalar repeats every element that often; a vector gives each element's count
+        repeats = node.inputs[1]
+        size = shapes[0][self.axis] * repeats if repeats.ndim == 0 \
+            else mathops.sum(repeats, dtype="int64")
+        return [tuple(size if d == self.axis else s for d, s in enumerate(shapes[0]))]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         x, repeats = inputs
@@ -355,6 +383,10 @@ class AllocDiag(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = np.diag(inputs[0], self.offset)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        size = shapes[0][0] + abs(self.offset)
+        return [(size, size)]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         return [None if is_int(inputs[0].dtype) else ExtractDiag(self.offset)(output_grads[0])]
@@ -381,6 +413,12 @@ class ExtractDiag(Op):
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = np.diagonal(inputs[0], self.offset).copy()
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        rows, cols = shapes[0]
+        k = self.offset
+        length = mathops.minimum(rows, cols - k) if k >= 0 else mathops.minimum(rows + k, cols)
+        return [(mathops.maximum(length, 0),)]
 
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:

@@ -20,6 +20,7 @@ from ..core.variable import (
     TensorVariable,
     adopt_dtype,
     as_tensor_variable,
+    constant,
     describe,
     is_weak,
 )
@@ -149,6 +150,16 @@ class Elemwise(Op):
                     result = target
             output_storage[k][0] = result
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        # each dimension from an input that does not broadcast there (they must all agree)
+        out: list[Any] = []
+        for axis, entries in enumerate(zip(*shapes, strict=True)):
+            sizes = [v.type.shape[axis] for v in node.inputs]
+            full = [k for k, n in enumerate(sizes) if n != 1]
+            known = [k for k in full if sizes[k] is not None]
+            out.append(entries[(known or full or [0])[0]])
+        return [tuple(out)] * len(node.outputs)
+
     def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
              output_grads: list[TensorVariable]) -> list[TensorVariable | None]:
         grads = self.scalar_op.input_grads(inputs, outputs, output_grads)
@@ -260,6 +271,10 @@ class DimShuffle(Op):
             x = np.expand_dims(x, self.augment)
         output_storage[0][0] = x
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        one = constant(1, dtype="int64")
+        return [tuple(one if o == "x" else shapes[0][int(o)] for o in self.new_order)]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable]:
         x, g = inputs[0], output_grads[0]
@@ -332,6 +347,10 @@ class CAReduce(Op):
         accumulate = dtype if self.scalar_op.name in ("add", "mul") else None
         result = ufunc.reduce(x, axis=axis, dtype=accumulate)
         output_storage[0][0] = np.asarray(result, dtype=dtype)
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        axis = range(len(shapes[0])) if self.axis is None else self.axis
+        return [tuple(d for i, d in enumerate(shapes[0]) if i not in axis)]
 
     def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
              output_grads: list[TensorVariable]) -> list[TensorVariable | None]:

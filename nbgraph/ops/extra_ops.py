@@ -66,6 +66,14 @@ class CumOp(Op):
         scan = np.cumsum if self.mode == "add" else np.cumprod
         output_storage[0][0] = scan(inputs[0], axis=self.axis, dtype=node.outputs[0].type.dtype)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        if self.axis is not None:
+            return [shapes[0]]
+        size = shapes[0][0] if shapes[0] else 1
+        for dim in shapes[0][1:]:
+            size = size * dim
+        return [(size,)]   # over the flattened input
+
     def L_op(self, inputs: list[Any], outputs: list[Any],
              output_grads: list[Any]) -> list[Any]:
         (x,), (z,), (g,) = inputs, outputs, output_grads

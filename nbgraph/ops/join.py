@@ -103,6 +103,16 @@ class Join(Op):
                              f"{shapes} along axis {int(axis)}: {err}") from None
         output_storage[0][0] = out.astype(node.outputs[0].dtype, copy=False)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        # the joined axis adds up the pieces; the others are the first piece's
+        ax = const_int(node.inputs[0])
+        pieces = shapes[1:]
+        if ax is None:
+            return [(None,) * len(pieces[0])]
+        ax %= len(pieces[0])
+        return [tuple(sum(p[ax] for p in pieces[1:]) + pieces[0][ax] if d == ax else size
+                      for d, size in enumerate(pieces[0]))]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         axis, *tensors = inputs
@@ -146,6 +156,17 @@ class Split(Op):
         for cell, piece in zip(output_storage, np.split(x, np.cumsum(splits)[:-1], axis),
                                strict=True):
             cell[0] = piece
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        # piece k is sizes[k] long along the (constant) axis, x's size elsewhere
+        x_shape = shapes[0]
+        ax = const_int(node.inputs[1])
+        if ax is None:
+            return [(None,) * len(x_shape)] * self.len_splits
+        ax %= len(x_shape)
+        sizes = node.inputs[2]
+        return [tuple(sizes[k] if d == ax else size for d, size in enumerate(x_shape))
+                for k in range(self.len_splits)]
 
     def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
              output_grads: list[TensorVariable]) -> list[TensorVariable | None]:

@@ -54,6 +54,10 @@ class Dot(Op):
                              f"aligned ({x.shape[-1]} != {y.shape[0]})")
         output_storage[0][0] = _as_dtype(np.dot(x, y), node.outputs[0].type.dtype)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        x_shape, y_shape = shapes
+        return [tuple(x_shape[:-1]) + tuple(y_shape[1:])]
+
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         x, y = inputs
         g = output_grads[0]
@@ -284,6 +288,9 @@ class MatrixInverse(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = _as_dtype(np.linalg.inv(inputs[0]), node.outputs[0].type.dtype)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[0]]
+
     def L_op(self, inputs: list[Any], outputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # d(A^-1) = -A^-1 dA A^-1, so dcost/dA = -A^-T g A^-T
         (z,) = outputs
@@ -301,6 +308,9 @@ class Det(Op):
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = _as_dtype(np.linalg.det(inputs[0]), node.outputs[0].type.dtype)
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [()]
 
     def L_op(self, inputs: list[Any], outputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # Jacobi's formula: d det(A) = det(A) tr(A^-1 dA), so dcost/dA = g det(A) A^-T
@@ -322,6 +332,9 @@ class Trace(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = _as_dtype(np.trace(inputs[0]), node.outputs[0].type.dtype)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [()]
+
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # d tr(A) / dA = I (shaped like A, ones on the main diagonal)
         (x,) = inputs
@@ -342,6 +355,9 @@ class EyeLike(Op):
         rows, cols = inputs[0].shape
         output_storage[0][0] = np.eye(rows, cols, dtype=node.outputs[0].type.dtype)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[0]]
+
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         return [None]  # depends on x's shape only
 
@@ -359,6 +375,10 @@ class Pinv(Op):
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = _as_dtype(np.linalg.pinv(inputs[0]), node.outputs[0].type.dtype)
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        rows, cols = shapes[0]
+        return [(cols, rows)]
 
 
 def matrix_inverse(x: Any) -> TensorVariable:

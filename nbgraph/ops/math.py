@@ -312,6 +312,10 @@ class Argmax(Op):
         find = np.argmax if self.kind == "max" else np.argmin
         output_storage[0][0] = np.asarray(find(flat, axis=-1), dtype="int64")
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        axes = normalize_axis(self.axis, len(shapes[0]), str(self))
+        return [tuple(d for i, d in enumerate(shapes[0]) if i not in axes)]
+
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         return [None]  # an index is piecewise constant
 

@@ -59,6 +59,9 @@ class Softmax(Op):
         e /= np.sum(e, axis=-1, keepdims=True)
         output_storage[0][0] = e
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[0]]
+
     def L_op(self, inputs: list[Any], outputs: list[Any], output_grads: list[Any]) -> list[Any]:
         return [SoftmaxGrad()(output_grads[0], outputs[0])]
 
@@ -89,6 +92,9 @@ class SoftmaxGrad(Op):
         dx = (dy - np.sum(dy * sm, axis=-1, keepdims=True)) * sm
         output_storage[0][0] = dx.astype(node.outputs[0].type.dtype, copy=False)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[1]]
+
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # out = dy sm - s sm with s = sum(dy sm); for upstream G:
         #   d/d dy = G sm - sum(G sm) sm = SoftmaxGrad(G, sm)
@@ -110,6 +116,9 @@ class LogSoftmax(Op):
         shifted = _stable_shift(inputs[0].astype(node.outputs[0].type.dtype, copy=False))
         shifted -= np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
         output_storage[0][0] = shifted
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[0]]
 
     def L_op(self, inputs: list[Any], outputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # d lsm_i / d x_j = delta_ij - sm_j  =>  dx = g - exp(lsm) * sum(g)
@@ -246,6 +255,9 @@ class CrossentropyCategorical1Hot(Op):
         picked = dist[np.arange(dist.shape[0]), y]
         output_storage[0][0] = (-np.log(picked)).astype(node.outputs[0].type.dtype, copy=False)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[1]]   # one value per label
+
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         dist, y = inputs
         return [CrossentropyCategorical1HotGrad()(output_grads[0], dist, y), None]
@@ -267,6 +279,9 @@ class CrossentropyCategorical1HotGrad(Op):
         out = np.zeros_like(dist)
         out[rows, y] = -g / dist[rows, y]
         output_storage[0][0] = out
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[1]]
 
 
 def categorical_crossentropy(coding_dist: Any, true_dist: Any) -> TensorVariable:
@@ -335,18 +350,26 @@ class CrossentropySoftmax1Hot(Op):
         output_storage[0][0] = -log_sm[np.arange(x.shape[0]), y]
         output_storage[1][0] = np.exp(log_sm)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[1], shapes[0]]
+
     def L_op(self, inputs: list[Any], outputs: list[Any], output_grads: list[Any]) -> list[Any]:
         x, y = inputs
-        _, sm = outputs
-        g_nll, g_sm = output_grads
-        parts = []
-        if not _is_zeros(g_nll):
-            parts.append(CrossentropySoftmax1HotDx()(g_nll, sm, y))
-        if not _is_zeros(g_sm):
-            parts.append(SoftmaxGrad()(g_sm, sm))
-        if not parts:
-            return [M.zeros_like(x), None]
-        return [parts[0] if len(parts) == 1 else parts[0] + parts[1], None]
+        return [softmax_xent_dx(x, outputs[1], y, *output_grads[:2]), None]
+
+
+def softmax_xent_dx(x: TensorVariable, sm: TensorVariable, y: TensorVariable,
+                    g_nll: Variable, g_sm: Variable) -> TensorVariable:
+    """d/dx of the (nll, softmax) pair of a fused softmax cross-entropy, from the gradients
+    of both outputs (the engine's zeros for an unused one are left out)."""
+    parts = []
+    if not _is_zeros(g_nll):
+        parts.append(CrossentropySoftmax1HotDx()(g_nll, sm, y))
+    if not _is_zeros(g_sm):
+        parts.append(SoftmaxGrad()(g_sm, sm))
+    if not parts:
+        return M.zeros_like(x)
+    return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
 
 class CrossentropySoftmax1HotDx(Op):
@@ -365,6 +388,9 @@ class CrossentropySoftmax1HotDx(Op):
         dx = sm * dy[:, None]
         dx[np.arange(sm.shape[0]), y] -= dy
         output_storage[0][0] = dx.astype(node.outputs[0].type.dtype, copy=False)
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[1]]
 
 
 def _is_zeros(g: Variable) -> bool:

@@ -49,6 +49,9 @@ class Print(Op):
         self.global_fn(self, inputs[0])
         output_storage[0][0] = inputs[0]
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[0]]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable]:
         return list(output_grads)

@@ -35,6 +35,9 @@ class Shape(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = np.asarray(inputs[0].shape, dtype="int64")
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [(constant(len(shapes[0]), dtype="int64"),)]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         return [None]
@@ -56,6 +59,9 @@ class Shape_i(Op):  # noqa: N801  (Theano's name)
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = np.asarray(inputs[0].shape[self.i], dtype="int64")
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [()]
 
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
@@ -81,6 +87,9 @@ class MakeVector(Op):
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         output_storage[0][0] = np.array(inputs, dtype=self.dtype)
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [(constant(len(node.inputs), dtype="int64"),)]
 
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
@@ -162,10 +171,27 @@ class Reshape(Op):
             raise ValueError(f"{self} at node {node.uid}: cannot reshape array of shape "
                              f"{x.shape} (size {x.size}) into shape {tuple(shp)}") from None
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        # an entry that may be -1 (resolved only when run) stays unknown (None)
+        shp = node.inputs[1]
+        if isinstance(shp, TensorConstant):
+            return [tuple(None if s < 0 else constant(int(s), dtype="int64")
+                          for s in shp.data)]
+        if shp.owner is not None and isinstance(shp.owner.op, MakeVector):
+            return [tuple(e if _never_minus_one(e) else None for e in shp.owner.inputs)]
+        return [(None,) * self.ndim]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         x = inputs[0]
         return [reshape(output_grads[0], shape(x), ndim=x.ndim), None]
+
+
+def _never_minus_one(entry: TensorVariable) -> bool:
+    """Whether a reshape entry is certainly a size (a Shape_i, or a constant >= 0)."""
+    if isinstance(entry, TensorConstant):
+        return int(entry.data) >= 0
+    return entry.owner is not None and isinstance(entry.owner.op, Shape_i)
 
 
 def reshape(x: Any, newshape: Any, ndim: int | None = None) -> TensorVariable:
@@ -321,6 +347,11 @@ class Rebroadcast(Op):
                                  f"broadcastable, so its length must be 1, but the input has "
                                  f"shape {x.shape}")
         output_storage[0][0] = x
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        one = constant(1, dtype="int64")
+        made = dict(self.axis)
+        return [tuple(one if made.get(i) else d for i, d in enumerate(shapes[0]))]
 
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:

@@ -109,6 +109,9 @@ class PermuteAlongAxis(Op):
                              f"permutation has shape {perm.shape}")
         output_storage[0][0] = np.take_along_axis(x, perm, axis=self.axis)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[0]]
+
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # y = P x  =>  dx = P^T g = P^-1 g, and P^-1 is the gather by argsort(perm)
         _, perm = inputs

@@ -237,6 +237,15 @@ class Subtensor(Op):
         # the trailing Ellipsis keeps a 0-d result a view, not a NumPy scalar
         output_storage[0][0] = _run_index(self, node, inputs[0], index + (Ellipsis,))
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        # an int index drops its axis, a plain ':' keeps it; other slices: unknown (None)
+        out: list[Any] = []
+        for axis, entry in enumerate(self.idx_list):
+            if isinstance(entry, SliceEntry):
+                plain = all(p is None for p in entry.parts())
+                out.append(shapes[0][axis] if plain else None)
+        return [(*out, *shapes[0][len(self.idx_list):])]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         return _read_grad(inputs[0], output_grads[0], inputs[1:], IncSubtensor(self.idx_list))
@@ -287,6 +296,9 @@ class IncSubtensor(_IndexedUpdate):
             view += y
         output_storage[0][0] = out
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[0]]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         return _update_grad(self, inputs, output_grads[0], Subtensor(self.idx_list),
@@ -313,6 +325,9 @@ class AdvancedSubtensor1(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         x, ilist = inputs
         output_storage[0][0] = _run_index(self, node, x, ilist)
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [(*shapes[1], *shapes[0][1:])]   # x[ilist]: ilist's length, then x's rest
 
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
@@ -353,6 +368,9 @@ class AdvancedIncSubtensor1(Op):
         else:
             np.add.at(out, ilist, y)
         output_storage[0][0] = out
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[0]]
 
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
@@ -418,6 +436,17 @@ class AdvancedSubtensor(Op):
         index = _numpy_index(self.idx_list, inputs[1:])
         output_storage[0][0] = np.asarray(_run_index(self, node, inputs[0], index))
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        # only x[i1, i2, ...] with 1-d integer arrays (as x[arange(n), y]): their common
+        # length, then x's remaining sizes; other mixes are left unknown
+        if any(e != ARRAY for e in self.idx_list) \
+                or any(v.ndim != 1 for v in node.inputs[1:]):
+            return [(None,) * node.outputs[0].ndim]
+        lengths = [s[0] for v, s in zip(node.inputs[1:], shapes[1:], strict=True)
+                   if v.type.shape[0] != 1]
+        first = lengths[0] if lengths else shapes[1][0]
+        return [(first, *shapes[0][len(self.idx_list):])]
+
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:
         return _read_grad(inputs[0], output_grads[0], inputs[1:],
@@ -444,6 +473,9 @@ class AdvancedIncSubtensor(_IndexedUpdate):
         else:
             np.add.at(out, index, y)
         output_storage[0][0] = out
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[0]]
 
     def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
              ) -> list[TensorVariable | None]:

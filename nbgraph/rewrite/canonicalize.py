@@ -14,8 +14,17 @@ from ..core.variable import TensorVariable, constant
 from ..ops import math as T
 from ..ops.elemwise import CAReduce, DimShuffle
 from ..ops.shape import Reshape, Shape, Shape_i
+from .cancel import MUL_DIV_CANCEL, MUL_DIV_CANCEL_ANY
 from .engine import RuleSet, node_rule, rule
 from .pattern import P, is_constant_value, x, y
+from .shape_rules import (
+    fill_shape_from_input,
+    make_vector_constant,
+    shape_i_infer,
+    shape_to_shape_i,
+    subtensor_merge,
+    useless_subtensor,
+)
 
 
 def _filled(like: TensorVariable, value: float) -> TensorVariable:
@@ -159,4 +168,14 @@ CANONICALIZE = RuleSet("canonicalize", (
     useless_dimshuffle,
     useless_reshape,
     sum_sum,
+    MUL_DIV_CANCEL,        # x * y / x -> y for x never 0 or inf (exp, sigmoid, ...)
+    MUL_DIV_CANCEL_ANY,    # x * y / x -> y for any x (unsafe)
+    shape_to_shape_i,      # shape(f(x)) -> MakeVector(Shape_i{0}(f(x)), ...)
+    shape_i_infer,         # Shape_i{k}(f(x)) -> f's k-th size from x's (infer_shape)
+    make_vector_constant,  # MakeVector(2, 3) -> [2, 3]
+    fill_shape_from_input,  # fill(exp(x), v) -> fill(x, v)
+    subtensor_merge,       # x[1:][1:] -> x[2:]
+    useless_subtensor,     # x[:] -> x
+    rule("log_exp",     P.log(P.exp(x)),       lambda x: x),          # log(exp(x)) -> x
+    rule("log1p_expm1", P.log1p(P.expm1(x)),   lambda x: x),          # log1p(expm1(x)) -> x
 ))

@@ -10,6 +10,8 @@ from ..ops import math as T
 from ..ops.blas import gemm_no_inplace
 from ..ops.elemwise import DimShuffle, Elemwise
 from ..ops.linalg import Dot
+from ..ops.math import Argmax
+from ..ops.nnet import LogSoftmax, Softmax
 from .engine import RuleSet, node_rule, rule
 from .pattern import P, constant_value, x
 
@@ -97,6 +99,20 @@ def gemm(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     return None
 
 
+@node_rule("argmax_softmax", tracks=(Argmax,))
+def argmax_softmax(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
+    """argmax(softmax(x), -1) -> argmax(x, -1) (also logsoftmax, argmin): both are increasing
+    along the last axis, so the winner is the same and softmax is not computed for it."""
+    inner = node.inputs[0].owner
+    if inner is None or not isinstance(inner.op, (Softmax, LogSoftmax)):
+        return None
+    x = inner.inputs[0]
+    axes = range(x.ndim) if node.op.axis is None else node.op.axis
+    if list(axes) != [x.ndim - 1] or x.dtype != node.inputs[0].dtype:
+        return None
+    return [Argmax(node.op.axis, node.op.kind)(x)]
+
+
 def _inv_float(x: TensorVariable) -> TensorVariable | None:
     """x**-1 -> inv(x) for float x only: NumPy refuses int ** -1, and inv of an int is a
     float that, cast back to the int result, would be 0 for |x| > 1."""
@@ -108,4 +124,5 @@ SPECIALIZE = RuleSet("specialize", (
     rule("pow_half", P.pow(x, 0.5),  lambda x: T.sqrt(x)),   # x**0.5 -> sqrt(x)
     rule("pow_neg1", P.pow(x, -1),   _inv_float),            # x**-1 -> inv(x)
     gemm,
+    argmax_softmax,
 ))

@@ -20,6 +20,7 @@ from ..ops.join import *  # noqa: F403
 from ..ops.linalg import *  # noqa: F403
 from ..ops.math import *  # noqa: F403
 from ..ops.shape import *  # noqa: F403
+from ..ops.specify_shape import *  # noqa: F403
 from ..ops.subtensor import *  # noqa: F403
 
 globals().update(all_constructors())

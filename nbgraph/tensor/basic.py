@@ -17,6 +17,7 @@ from ..ops.join import *  # noqa: F403
 from ..ops.linalg import *  # noqa: F403
 from ..ops.math import *  # noqa: F403
 from ..ops.shape import *  # noqa: F403
+from ..ops.specify_shape import *  # noqa: F403
 
 # the package's constructor objects themselves (T.dmatrix is T.basic.dmatrix)
 globals().update(all_constructors())

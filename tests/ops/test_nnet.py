@@ -244,6 +244,61 @@ def test_crossentropy_softmax_1hot_grads(rng):
     verify_grad(both, [x], rng=rng)
 
 
+# -- Theano's _with_bias family -------------------------------------------------------------------
+def _xent_reference(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    log_sm = special.log_softmax(z, axis=-1)
+    return -log_sm[np.arange(len(y)), y], np.exp(log_sm)
+
+
+def test_crossentropy_softmax_argmax_1hot_with_bias_values(rng):
+    x, b = rng.normal(size=(5, 4)), rng.normal(size=4)
+    nll, sm, am = _run(lambda v, c: N.crossentropy_softmax_argmax_1hot_with_bias(v, c, LABELS),
+                       x, b)
+    want_nll, want_sm = _xent_reference(x + b, LABELS)
+    np.testing.assert_allclose(nll, want_nll, rtol=1e-12)
+    np.testing.assert_allclose(sm, want_sm, rtol=1e-12)
+    np.testing.assert_array_equal(am, np.argmax(x + b, axis=-1))
+    assert am.dtype == np.int64
+    nll2, sm2, max_pr, arg = _run(
+        lambda v, c: N.crossentropy_softmax_max_and_argmax_1hot_with_bias(v, c, LABELS), x, b)
+    np.testing.assert_allclose(max_pr, want_sm.max(axis=-1), rtol=1e-12)
+    np.testing.assert_array_equal(arg, np.argmax(x + b, axis=-1))
+    nll3, _ = _run(lambda v, c: N.crossentropy_softmax_1hot_with_bias(v, c, LABELS), x, b)
+    np.testing.assert_allclose(nll3, want_nll, rtol=1e-12)
+    np.testing.assert_allclose(_run(lambda v, c: N.softmax_with_bias(v, c), x, b), want_sm,
+                               rtol=1e-12)
+    nll4 = _run(lambda v: N.crossentropy_softmax_max_and_argmax_1hot(v, LABELS)[0], x)
+    np.testing.assert_allclose(nll4, _xent_reference(x, LABELS)[0], rtol=1e-12)
+
+
+def test_crossentropy_softmax_with_bias_grads(rng):
+    x, b = rng.normal(size=(5, 4)), rng.normal(size=4)
+    verify_grad(lambda v, c: N.crossentropy_softmax_1hot_with_bias(v, c, LABELS)[0], [x, b],
+                rng=rng)
+
+    def both(v, c):
+        nll, sm = N.crossentropy_softmax_1hot_with_bias(v, c, LABELS)
+        return nll.dimshuffle(0, "x") * sm
+
+    verify_grad(both, [x, b], rng=rng)
+    dy, sm = rng.uniform(0.5, 1.5, 5), special.softmax(x, axis=-1)
+    dx = _run(lambda g, s: N.crossentropy_softmax_1hot_with_bias_dx(g, s, LABELS), dy, sm)
+    np.testing.assert_allclose(dx, dy[:, None] * (sm - np.eye(4)[LABELS]), rtol=1e-12)
+
+
+def test_crossentropy_softmax_with_bias_errors():
+    x, b = _var((5, 4), static=True), _var((3,), static=True)
+    with pytest.raises(ValueError, match="4 columns but b"):
+        N.crossentropy_softmax_argmax_1hot_with_bias(x, b, LABELS)
+    with pytest.raises(TypeError, match="b must be a vector"):
+        N.crossentropy_softmax_argmax_1hot_with_bias(x, _var((5, 4)), LABELS)
+    v, c = _var((5, 4)), _var((4,))
+    fn = function([v, c], N.crossentropy_softmax_argmax_1hot_with_bias(v, c, LABELS)[0],
+                  mode=Mode(optimizer=None))
+    with pytest.raises(ValueError, match="differ in the number of classes"):
+        fn(np.zeros((5, 4)), np.zeros(3))
+
+
 def test_fused_matches_unfused_training_graph(linker, rng):
     # one logistic-regression step on every linker: loss and gradient agree with NumPy
     xv, wv = rng.normal(size=(5, 3)), rng.normal(size=(3, 4))

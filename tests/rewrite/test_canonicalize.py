@@ -106,7 +106,9 @@ def test_flatten_keeps_shared_inner_node():
     assert "add" in op_names(fn.maker.fgraph)
 
 
-@pytest.mark.parametrize("rule", ["canonicalize/fill_useless", "canonicalize/useless_reshape"])
+@pytest.mark.parametrize("rule", ["canonicalize/fill_useless", "canonicalize/useless_reshape",
+                                  "canonicalize/shape_to_shape_i", "canonicalize/shape_i_infer",
+                                  "canonicalize/fill_shape_from_input"])
 def test_shape_unsafe_rules_run_by_default_and_say_so(rule):
     from nbgraph.rewrite.pipeline import find_rule
     found = find_rule(rule)
@@ -125,3 +127,17 @@ def test_fill_useless_drops_the_fill_shape_check():
     checked = function([x, y], out, mode=Mode(optimizer=None))
     with pytest.raises(ValueError):
         checked(np.zeros(3), np.zeros(4))
+
+
+@pytest.mark.parametrize("build, rule", [
+    (lambda x: T.log(T.exp(x)), "canonicalize/log_exp"),
+    (lambda x: T.log1p(T.expm1(x)), "canonicalize/log1p_expm1"),
+])
+def test_inverse_pairs_cancel(build, rule):
+    # exact where the unrewritten pair overflows: log(exp(800)) is inf computed as written
+    x = T.dvector("x")
+    fn = function([x], build(x) * 2)
+    assert rule in rules_fired(fn)
+    values = np.array([-800.0, -1e-20, 0.5, 800.0])
+    np.testing.assert_array_equal(fn(values), 2 * values)
+    assert "canonicalize/log_exp" not in rules_fired(function([x], T.log(T.exp(x) + 1)))

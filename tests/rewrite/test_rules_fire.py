@@ -55,6 +55,10 @@ def _softmax(v: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _sigmoid(v: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-v))
+
+
 def _logits_and_labels(build: Callable[[Any, Any], Any],
                        numpy: Callable[[np.ndarray, np.ndarray], Any]) -> Maker:
     def make(rng: np.random.Generator) -> Graph:
@@ -128,6 +132,20 @@ GRAPHS: dict[str, Maker] = {
     "canonicalize/useless_reshape": _matrix(lambda x: T.exp(x.reshape(x.shape, ndim=2)),
                                             np.exp),
     "canonicalize/sum_sum": _matrix(lambda x: T.sum(T.sum(x, axis=1), axis=0), np.sum),
+    "canonicalize/mul_div_cancel": _matrix(lambda x: T.exp(x) * T.sin(x) / T.exp(x), np.sin),
+    "canonicalize/mul_div_cancel_any": _matrix(lambda x: x * T.sin(x) / x, np.sin),
+    "canonicalize/shape_to_shape_i": _matrix(lambda x: T.exp(x).shape,
+                                             lambda v: np.array(v.shape)),
+    "canonicalize/shape_i_infer": _matrix(lambda x: T.alloc(0.0, x.shape[0] + 1, 3).shape[0],
+                                          lambda v: v.shape[0] + 1),
+    "canonicalize/make_vector_constant": _matrix(lambda x: (T.specify_shape(x, (3, 4)) * 2).shape,
+                                                 lambda v: np.array([3, 4])),
+    "canonicalize/fill_shape_from_input": _matrix(lambda x: T.fill(T.exp(x), 2.0),
+                                                  lambda v: np.full_like(v, 2.0)),
+    "canonicalize/subtensor_merge": _matrix(lambda x: x[1:][1:], lambda v: v[2:]),
+    "canonicalize/useless_subtensor": _matrix(lambda x: T.exp(x)[:, 0:], np.exp),
+    "canonicalize/log_exp": _matrix(lambda x: T.log(T.exp(x)) * 2, lambda v: 2 * v),
+    "canonicalize/log1p_expm1": _matrix(lambda x: T.log1p(T.expm1(x)) * 2, lambda v: 2 * v),
     "stabilize/sigmoid": _matrix(lambda x: 1 / (1 + T.exp(-x)),
                                  lambda v: 1 / (1 + np.exp(-v))),
     "stabilize/one_minus_sigmoid": _matrix(lambda x: 1 - T.sigmoid(x),
@@ -145,12 +163,30 @@ GRAPHS: dict[str, Maker] = {
     "stabilize/crossentropy_softmax_grad": _logits_and_labels(
         lambda x, y: grad(T.sum(nnet.categorical_crossentropy(nnet.softmax(x), y)), x),
         _crossentropy_grad),
+    "stabilize/crossentropy_index_form": _logits_and_labels(
+        lambda x, y: T.log(nnet.softmax(x))[T.arange(y.shape[0]), y],
+        lambda v, labels: -_crossentropy(v, labels)),
+    "stabilize/softmax_from_crossentropy": _logits_and_labels(
+        lambda x, y: nnet.softmax(x) * T.sum(
+            nnet.categorical_crossentropy(nnet.softmax(x), y)),
+        lambda v, labels: _softmax(v) * _crossentropy(v, labels).sum()),
     "stabilize/logsumexp": _matrix(lambda x: T.log(T.sum(T.exp(x), axis=1)),
                                    lambda v: np.log(np.exp(v).sum(axis=1))),
+    "stabilize/exp_over_1_plus_exp": _matrix(lambda x: grad(T.sum(T.log1p(T.exp(x))), x),
+                                             _sigmoid),
+    "stabilize/log_softmax_grad": _matrix(lambda x: grad(T.sum(T.log(nnet.softmax(x))), x),
+                                          lambda v: 1 - v.shape[1] * _softmax(v)),
+    "stabilize/logsumexp_grad": _matrix(lambda x: grad(T.sum(T.log(T.sum(T.exp(x)))), x),
+                                        lambda v: np.exp(v) / np.exp(v).sum()),
+    "stabilize/sigmoid_binary_crossentropy": _matrix(
+        lambda x: nnet.binary_crossentropy(T.sigmoid(x), x),
+        lambda v: -(v * np.log(_sigmoid(v)) + (1 - v) * np.log(1 - _sigmoid(v)))),
     "specialize/pow_2": _matrix(lambda x: x ** 2, np.square),
     "specialize/pow_half": _matrix(lambda x: x ** 0.5, np.sqrt),
     "specialize/pow_neg1": _matrix(lambda x: x ** -1, np.reciprocal),
     "specialize/gemm": _gemm,
+    "specialize/argmax_softmax": _matrix(lambda x: T.argmax(nnet.softmax(x), axis=1),
+                                         lambda v: np.argmax(v, axis=1)),
     "fuse_elemwise/fuse_elemwise": _matrix(lambda x: T.exp(x) * T.sin(x),
                                            lambda v: np.exp(v) * np.sin(v)),
     "inplace/elemwise_inplace": _exp_of_dot,

@@ -1,4 +1,4 @@
-"""specialize: pow rules and dot + add -> Gemm."""
+"""specialize: pow rules, dot + add -> Gemm, argmax(softmax(x)) -> argmax(x)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from rewrite_helpers import op_names, rules_fired
 import nbgraph.tensor as T
 from nbgraph.compile.function import function
 from nbgraph.compile.mode import Mode
+from nbgraph.ops import nnet
 from nbgraph.rewrite.pipeline import PIPELINE
 
 CASES = [
@@ -83,3 +84,24 @@ def test_gemm_declines_broadcast_z_and_shared_dot(rng):
     av, bv, zv = rng.normal(size=(2, 3)), rng.normal(size=(3, 2)), rng.normal(size=(2, 2))
     np.testing.assert_allclose(fn(zv, av, bv)[0], zv + av @ bv)
     assert "dot" in op_names(fn.maker.fgraph)
+
+
+@pytest.mark.parametrize("op", [nnet.softmax, nnet.logsoftmax])
+@pytest.mark.parametrize("kind", [T.argmax, T.argmin])
+def test_argmax_softmax(op, kind, rng):
+    x = T.dmatrix("x")
+    fn = function([x], kind(op(x), axis=1))
+    assert "specialize/argmax_softmax" in rules_fired(fn)
+    assert not any("Softmax" in str(n.op) for n in fn.maker.fgraph.apply_nodes)
+    values = rng.normal(size=(5, 4))
+    np.testing.assert_array_equal(fn(values), np.argmax(values, axis=1) if kind is T.argmax
+                                  else np.argmin(values, axis=1))
+
+
+def test_argmax_softmax_declines_other_axes():
+    # softmax normalises each row, so the winner down a column may change
+    x = T.dmatrix("x")
+    fn = function([x], T.argmax(nnet.softmax(x), axis=0))
+    assert "specialize/argmax_softmax" not in rules_fired(fn)
+    values = np.array([[5.0, 0.0], [1.0, -10.0]])   # argmax(values, axis=0) is [0, 0]
+    np.testing.assert_array_equal(fn(values), [1, 0])
