@@ -123,8 +123,10 @@ def softmax(x: Any) -> TensorVariable:
 
     >>> x = T.dmatrix('x')
     >>> p = T.nnet.softmax(x)          # each row sums to 1
+
+    A vector gives a ``(1, n)`` row, as in Theano 1.0.
     """
-    return Softmax()(x)
+    return Softmax()(_row_if_vector(x))
 
 
 def logsoftmax(x: Any) -> TensorVariable:
@@ -132,8 +134,15 @@ def logsoftmax(x: Any) -> TensorVariable:
 
     >>> x = T.dmatrix('x')
     >>> lp = T.nnet.logsoftmax(x)
+
+    A vector gives a ``(1, n)`` row, as in Theano 1.0.
     """
-    return LogSoftmax()(x)
+    return LogSoftmax()(_row_if_vector(x))
+
+
+def _row_if_vector(x: Any) -> TensorVariable:
+    x = as_tensor_variable(x)
+    return x.dimshuffle("x", 0) if x.ndim == 1 else x
 
 
 log_softmax = logsoftmax
