@@ -34,4 +34,5 @@ from . import (  # noqa: E402, F401
     opt,
     shared_randomstreams,
     signal,
+    xlogx,
 )
