@@ -306,7 +306,9 @@ class MRG_RandomStreams:  # noqa: N801  (Theano's name)
             raise NotImplementedError("MRG_RandomStreams.binomial draws one trial (n=1)")
         p = as_tensor_variable(p)
         if size is None:
-            size = p.shape if p.ndim else ()
+            # p's shape: as ints when known, which sets the stream count as uniform(shape)
+            known = None not in p.type.shape
+            size = tuple(int(d) for d in p.type.shape) if known else p.shape  # type: ignore
             ndim = p.ndim
         u = self._uniform01(size, ndim, config.floatX, nstreams)
         return M.cast(M.lt(u, p), dtype)
