@@ -101,7 +101,10 @@ def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = Non
 
 
 def _ones(var: TensorVariable) -> TensorVariable:
-    return constant(np.ones((), dtype=var.dtype if is_float(var.dtype) else "float64"))
+    # Theano's seed, fill(cost, 1.0): pp shows it as Theano did; canonicalize removes it
+    if is_float(var.dtype):
+        return MATH.fill(var, constant(1.0, dtype=var.dtype))
+    return constant(np.ones((), dtype="float64"))
 
 
 def _zeros(var: TensorVariable) -> TensorVariable:
