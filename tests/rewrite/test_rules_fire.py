@@ -79,6 +79,12 @@ def _gemm(rng: np.random.Generator) -> Graph:
     return Graph([z, a, b], [z + T.dot(a, b)], values, [values[0] + values[1] @ values[2]])
 
 
+def _matrix_vector(rng: np.random.Generator) -> Graph:
+    a, v = T.dmatrix("a"), T.dvector("v")
+    values = [rng.normal(size=(3, 5)), rng.normal(size=5)]
+    return Graph([a, v], [T.dot(a, v)], values, [values[0] @ values[1]])
+
+
 def _exp_of_dot(rng: np.random.Generator) -> Graph:
     a, b = T.dmatrices("a", "b")
     values = [rng.normal(size=(3, 5)), rng.normal(size=(5, 4))]
@@ -151,10 +157,12 @@ GRAPHS: dict[str, Maker] = {
     "specialize/pow_half": _matrix(lambda x: x ** 0.5, np.sqrt),
     "specialize/pow_neg1": _matrix(lambda x: x ** -1, np.reciprocal),
     "specialize/gemm": _gemm,
+    "specialize/gemv": _matrix_vector,
     "fuse_elemwise/fuse_elemwise": _matrix(lambda x: T.exp(x) * T.sin(x),
                                            lambda v: np.exp(v) * np.sin(v)),
     "inplace/elemwise_inplace": _exp_of_dot,
     "inplace/gemm_inplace": _sgd_step,
+    "inplace/gemv_inplace": _matrix_vector,
 }
 
 # rules no compiled function can fire, with the reason (reported, not deleted)
