@@ -905,3 +905,101 @@ def test_lstm_layer_cost_and_gradient():
         down['lstm_U'][idx] -= eps
         numeric = (reference(up) - reference(down)) / (2 * eps)
         np.testing.assert_allclose(g_U[idx], numeric, rtol=1e-6, atol=1e-9)
+
+
+# -- Theano 1.0 behaviours that classic code relies on ---------------------------------------
+def test_variables_are_truthy_only_comparisons_raise():
+    # the deeplearning.net layers default W=None and test it with `if not W:`
+    def layer(x, W=None):
+        if not W:
+            W = theano.shared(np.eye(2), name='W')
+        return T.dot(x, W)
+
+    x = T.dmatrix('x')
+    given = theano.shared(2 * np.eye(2), name='W2')
+    np.testing.assert_allclose(layer(x).eval({x: np.ones((1, 2))}), [[1.0, 1.0]])
+    np.testing.assert_allclose(layer(x, given).eval({x: np.ones((1, 2))}), [[2.0, 2.0]])
+    a, b, c = T.dscalars('a', 'b', 'c')
+    with pytest.raises(TypeError, match="chained comparisons"):
+        a < b < c   # noqa: B015  (Theano's _is_nonzero stops this)
+
+
+def test_softmax_of_a_vector_is_a_row():
+    v = T.dvector('v')
+    sm = T.nnet.softmax(v)
+    assert sm.broadcastable == (True, False)
+    values = np.array([1.0, 2.0, 3.0])
+    want = np.exp(values - 3) / np.exp(values - 3).sum()
+    np.testing.assert_allclose(sm.eval({v: values}), want[None], **TOL)
+    np.testing.assert_allclose(T.nnet.logsoftmax(v).eval({v: values}), np.log(want)[None],
+                               **TOL)
+
+
+def test_theano_scalar():
+    from nbgraph import scalar
+    assert scalar.upcast('int32', 'float32') == 'float64'
+    assert scalar.upcast('int8', 'int16', 'float32') == 'float32'
+    assert scalar.float64 == T.dscalar and scalar.int8 in scalar.int_types
+    assert scalar.as_scalar(3).dtype == 'int8'          # Theano's smallest exact int
+    assert scalar.constant(300).dtype == 'int16'
+    x, y = scalar.floats('xy')
+    z = scalar.add(x, scalar.mul(y, 2.0))
+    assert z.eval({x: 1.5, y: 2.0}) == 5.5
+    with pytest.raises(TypeError, match="not a scalar"):
+        scalar.as_scalar(T.dvector())
+
+
+def test_xlogx_and_xlogy0():
+    # Theano's tensor/tests/test_xlogx.py, then the values against NumPy
+    x = T.as_tensor_variable([1, 0])
+    y = T.xlogx.xlogx(x)
+    f = theano.function([], [y])
+    assert numpy.all(f() == numpy.asarray([0, 0.]))
+    z = T.xlogx.xlogy0(T.as_tensor_variable([1, 0]), T.as_tensor_variable([1, 0]))
+    assert numpy.all(theano.function([], z)() == numpy.asarray([0, 0.]))
+    p, q = T.dvectors('p', 'q')
+    pv, qv = np.array([0.0, 0.3, 2.0]), np.array([0.5, 0.2, 3.0])
+    np.testing.assert_allclose(T.xlogx.xlogx(p).eval({p: pv}), [0, 0.3 * np.log(0.3),
+                                                                 2 * np.log(2)], **TOL)
+    np.testing.assert_allclose(T.xlogx.xlogy0(p, q).eval({p: pv, q: qv}),
+                               [0, 0.3 * np.log(0.2), 2 * np.log(3)], **TOL)
+    theano.gradient.verify_grad(T.xlogx.xlogx, [np.array([0.3, 1.7, 4.0])],
+                                rng=np.random.RandomState(1))
+    theano.gradient.verify_grad(T.xlogx.xlogy0, [np.array([0.3, 1.7]), np.array([0.2, 3.0])],
+                                rng=np.random.RandomState(1))
+    # at x == 0 the gradient is finite (Theano's was -inf for xlogx)
+    g = theano.function([p], theano.grad(T.xlogx.xlogx(p).sum(), p))(pv)
+    assert np.all(np.isfinite(g))
+
+
+def test_modes_by_theano_names():
+    mode = theano.compile.mode.get_default_mode()
+    assert isinstance(mode, theano.Mode)
+    assert theano.compile.DebugMode is theano.compile.debugmode.DebugMode
+    x = T.dvector('x')
+    expr = T.exp(x) * 2 + 1
+    fused = theano.function([x], expr, mode=mode)
+    unfused = theano.function([x], expr, mode=mode.excluding('local_elemwise_fusion'))
+    assert len(fused.maker.fgraph.toposort()) == 1
+    assert len(unfused.maker.fgraph.toposort()) == 3
+    np.testing.assert_allclose(unfused([0.0, 1.0]), [3.0, 2 * np.e + 1], **TOL)
+    v = T.dvector('v')
+    log_sm = T.log(T.nnet.softmax(v))
+    kept = theano.function([v], log_sm, mode=mode.excluding('local_log_softmax'))
+    assert 'LogSoftmax' not in [str(n.op) for n in kept.maker.fgraph.toposort()]
+    with pytest.warns(UserWarning, match="'gpu' has no counterpart"):
+        mode.excluding('gpu')
+    with pytest.raises(ValueError, match="unknown pass or rule"):
+        mode.including('no_such_pass')
+
+
+def test_matrix_vector_dot_is_gemv():
+    from nbgraph.tensor.blas import Gemv
+    A, x = T.dmatrix('A'), T.dvector('x')
+    f = theano.function([A, x], T.dot(A, x))
+    gemvs = [n.op for n in f.maker.fgraph.toposort() if isinstance(n.op, Gemv)]
+    assert len(gemvs) == 1 and gemvs[0].inplace
+    a, v = np.arange(12.0).reshape(4, 3), np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(f(a, v), a @ v, **TOL)
+    nan_free = theano.function([A, x], T.dot(A, x), mode=theano.Mode(linker='py'))
+    np.testing.assert_allclose(nan_free(a, v), a @ v, **TOL)

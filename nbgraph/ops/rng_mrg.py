@@ -161,7 +161,7 @@ class MRGUniform(Op):
         ndim = length if ndim is None else ndim
         if ndim is None:
             raise ValueError(f"MRG uniform: the length of size {size_var} is unknown; pass ndim")
-        return cls(dtype, ndim).make_node(rstate, size_var).outputs
+        return list(cls(dtype, ndim).make_node(rstate, size_var).outputs)
 
 
 mrg_uniform = MRGUniform
@@ -267,7 +267,7 @@ class MRG_RandomStreams:  # noqa: N801  (Theano's name)
         self.set_rstate(self.default_instance_seed if seed is None else seed)
         for state, new_state, size, nstreams in self.state_updates:
             count = self.n_streams(size) if nstreams is None else nstreams
-            state.set_value(self.get_substream_rstates(count, new_state.dtype), borrow=True)
+            state.set_value(self.get_substream_rstates(count, new_state.type.dtype), borrow=True)
 
     def updates(self) -> list[tuple[SharedVariable, Variable]]:
         return [(state, new_state) for state, new_state, _, _ in self.state_updates]

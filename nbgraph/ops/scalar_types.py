@@ -64,8 +64,15 @@ def constant(x: Any, name: str | None = None) -> TensorConstant:
         kinds = ["complex64", "complex128"]
     else:
         raise TypeError(f"cannot convert {x!r} ({type(x).__name__}) to a scalar")
-    dtype = next((d for d in kinds if np.asarray(x, dtype=d) == x), kinds[-1])
+    dtype = next((d for d in kinds if _holds(d, x)), kinds[-1])
     return tensor_constant(x, name=name, dtype=dtype)
+
+
+def _holds(dtype: str, x: int | float | complex) -> bool:
+    if isinstance(x, int):
+        info = np.iinfo(dtype)
+        return info.min <= x <= info.max
+    return bool(np.asarray(x, dtype=dtype) == x)
 
 
 def as_scalar(x: Any, name: str | None = None) -> TensorVariable:

@@ -28,6 +28,7 @@ _tensor_py_operators = TensorVariable
 # Theano's T.nlinalg, T.nnet, T.shared_randomstreams, ... submodules
 from . import (  # noqa: E402, F401
     basic,
+    blas,
     extra_ops,
     nlinalg,
     nnet,
