@@ -10,7 +10,10 @@ kernels, and inline views of all of it (``%load_ext nbgraph``). Classic Theano c
 # gpu registers its linker, mode and shared constructor with compile and core (CuPy loads
 # only when a GPU is asked for)
 from . import (  # noqa: F401
+    compile,
+    gof,
     gpu,
+    gpuarray,
     gradient,
     ifelse,
     printing,
@@ -22,6 +25,7 @@ from .compile.mode import Mode  # noqa: F401
 from .config import config  # noqa: F401
 from .core.gradient import Lop, Rop, grad  # noqa: F401
 from .core.graph import Apply, Constant, Variable  # noqa: F401
+from .core.op import Op  # noqa: F401
 from .core.shared import SharedVariable, shared  # noqa: F401
 from .printing import pp  # noqa: F401
 from .scan_module import scan  # noqa: F401

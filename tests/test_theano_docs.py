@@ -1003,3 +1003,63 @@ def test_matrix_vector_dot_is_gemv():
     np.testing.assert_allclose(f(a, v), a @ v, **TOL)
     nan_free = theano.function([A, x], T.dot(A, x), mode=theano.Mode(linker='py'))
     np.testing.assert_allclose(nan_free(a, v), a @ v, **TOL)
+
+
+# -- what libraries built on Theano reach for ---------------------------------------------------
+def test_gof_names_and_graph_inputs_in_theanos_order():
+    from nbgraph import gof
+    from nbgraph.gof.graph import inputs, is_same_graph
+    from nbgraph.scan_module.scan_utils import equal_computations
+    assert T.Variable is gof.Variable is theano.Variable
+    assert theano.compile.SharedVariable is theano.core.shared.SharedVariable
+    x, y, z = T.dscalars('x', 'y', 'z')
+    # depth-first, the last output first: parameter lists built from it keep Theano's order
+    assert inputs([x + y, z * x]) == [z, x, y]
+    assert inputs([(x + y) * z]) == [x, y, z]
+    # the table in Theano's is_same_graph docstring
+    assert is_same_graph(x + 1, x + 1)
+    assert not is_same_graph(x + 1, y + 1)
+    assert is_same_graph(x + 1, y + 1, givens={x: y})
+    assert not is_same_graph(x + 1, y * 1, givens={x: y})
+    assert equal_computations([T.exp(x) * 2], [T.exp(x) * 2])
+    assert not equal_computations([T.exp(x) * 2], [T.exp(x) * 3])
+    assert equal_computations([x * 2], [y * 2], [x], [y])
+
+
+def test_library_probes_import_without_a_gpu():
+    import nbgraph.gpuarray
+    from nbgraph.gpuarray import dnn
+    from nbgraph.tensor.nnet import abstract_conv
+    assert nbgraph.gpuarray.pygpu_activated is False
+    assert dnn.dnn_available() is False and "cuDNN" in dnn.dnn_available.msg
+    assert abstract_conv.conv2d is T.nnet.conv2d
+    named = T.TensorType('float64', (False, True), name='column')
+    assert named.name == 'column' and named == T.TensorType('float64', (False, True))
+
+
+def test_small_behaviours_libraries_rely_on():
+    x = T.dmatrix('x')
+    rows, cols = x.shape                                  # a vector of known length unpacks
+    assert rows.eval({x: np.ones((3, 5))}) == 3 and cols.eval({x: np.ones((3, 5))}) == 5
+    p, t = T.matrices('pt')                               # one variable per letter
+    assert (p.name, t.name) == ('p', 't')
+    value = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(x[[slice(0, 2), slice(1, None)]].eval({x: value}),
+                                  value[0:2, 1:])
+    v = T.dvector('v')
+    left = np.array([1.0, 2.0]) + v                      # __array_priority__: a variable
+    assert isinstance(left, T.TensorVariable)
+    np.testing.assert_array_equal(left.eval({v: np.array([10.0, 20.0])}), [11.0, 22.0])
+    relu = T.nnet.relu(np.array([-1.0, 2.0]))            # ndarray in, ndarray out
+    assert isinstance(relu, np.ndarray)
+    np.testing.assert_array_equal(relu, [0.0, 2.0])
+    np.testing.assert_allclose(T.nnet.relu(np.array([-1.0, 2.0]), 0.1), [-0.1, 2.0], **TOL)
+
+
+def test_gradient_wrt_integer_shared_is_zeros():
+    counts = theano.shared(np.arange(3), name='counts')
+    w = theano.shared(np.ones(3), name='w')
+    cost = (counts * w).sum()
+    g_counts, g_w = T.grad(cost, [counts, w])
+    np.testing.assert_array_equal(g_counts.eval(), np.zeros(3))
+    np.testing.assert_array_equal(g_w.eval(), [0.0, 1.0, 2.0])

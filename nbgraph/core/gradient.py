@@ -85,6 +85,9 @@ def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = Non
     out = []
     for w in wrt_vars:
         g = grads.get(w)
+        if g is None and is_int(w.dtype) and w in ancestors(list(seeds)):
+            out.append(_zeros(w))  # as in Theano: an integer the cost depends on gets zeros
+            continue
         if g is None:
             message = (f"grad: the cost does not depend on {w} ({w.type}); pass "
                        f"disconnected_inputs='ignore' to get zeros")

@@ -221,6 +221,10 @@ class TensorVariable(Variable):
         return MATH.ones_like(self)
 
     def __getitem__(self, index: Any) -> TensorVariable:
+        if isinstance(index, list) and any(isinstance(i, slice) for i in index):
+            # a list holding slices is a tuple of indices (NumPy's old rule, which Theano
+            # code used: x[[slice(0, 2), slice(1, None)]])
+            index = tuple(index)
         return MATH.getitem(self, index)
 
     def eval(self, inputs_to_values: dict | None = None) -> np.ndarray:

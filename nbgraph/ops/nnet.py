@@ -154,8 +154,11 @@ def relu(x: Any, alpha: Any = 0) -> TensorVariable:
 
     >>> x = T.dmatrix('x')
     >>> h = T.nnet.relu(x)             # max(x, 0)
+
+    An ndarray gives an ndarray, as in Theano (the same arithmetic, run by NumPy).
     """
-    x = as_tensor_variable(x)
+    if isinstance(x, Variable):
+        x = as_tensor_variable(x)
     if isinstance(alpha, (int, float)) and alpha == 0:
         return 0.5 * (x + abs(x))
     # (1+a)/2 x + (1-a)/2 |x| is x for x > 0 and a x for x < 0 (Theano's form)

@@ -3,5 +3,6 @@
 
 from ..ops.scan.basic import scan
 from ..ops.scan.op import Scan, ScanInfo
+from . import scan_utils  # noqa: F401
 
-__all__ = ["Scan", "ScanInfo", "scan"]
+__all__ = ["Scan", "ScanInfo", "scan", "scan_utils"]
