@@ -1063,3 +1063,16 @@ def test_gradient_wrt_integer_shared_is_zeros():
     g_counts, g_w = T.grad(cost, [counts, w])
     np.testing.assert_array_equal(g_counts.eval(), np.zeros(3))
     np.testing.assert_array_equal(g_w.eval(), [0.0, 1.0, 2.0])
+
+
+def test_scan_strict_treats_free_variables_as_theano():
+    W = theano.shared(np.array([[1.0, 2.0], [3.0, 4.0]]), name='W')
+    x, b = T.dmatrix('x'), T.dvector('b')
+    with pytest.raises(ValueError, match="shared variable.*non_sequences"):
+        theano.scan(lambda row: T.dot(row, W), sequences=x, strict=True)
+    # shared variables passed explicitly, and free non-shared inputs (b) as Theano allowed
+    out, _ = theano.scan(lambda row, W: T.dot(row, W) + b, sequences=x, non_sequences=W,
+                         strict=True)
+    xv, bv = np.arange(6.0).reshape(3, 2), np.array([0.5, -1.0])
+    np.testing.assert_allclose(theano.function([x, b], out)(xv, bv), xv @ W.get_value() + bv,
+                               **TOL)

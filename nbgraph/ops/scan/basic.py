@@ -209,10 +209,12 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
     placeholders = [v for vs in seq_vars + rec_vars for v in vs]
     free = _free_variables(inner_outs, {id(v) for v in placeholders}, nonseqs)
     if strict:
-        extra = [v for v in free if v.owner is None and v not in nonseqs]
+        # Theano's strict: shared variables must come in non_sequences; other free inputs
+        # (a T.matrix the step reads) are still passed to the loop implicitly
+        extra = [v for v in free if isinstance(v, SharedVariable) and v not in nonseqs]
         if extra:
-            raise ValueError(f"{label}: strict=True, but fn uses {extra} without receiving "
-                             f"them in non_sequences")
+            raise ValueError(f"{label}: strict=True, but fn uses the shared variable(s) "
+                             f"{extra} without receiving them in non_sequences")
     inner_free = [v.type(v.name) for v in free]
     memo = clone_graph(inner_outs, replace=dict(zip(free, inner_free, strict=True)),
                        share_unchanged=True)
