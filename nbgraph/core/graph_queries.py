@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from .graph import Constant, Variable, ancestors
+from .graph import Constant, Variable, ancestors, clone_graph
 
-__all__ = ["stack_search", "inputs", "equal_computations", "is_same_graph"]
+__all__ = ["stack_search", "inputs", "equal_computations", "is_same_graph", "clone"]
 
 
 def stack_search(start: Sequence[Variable], expand: Callable[[Variable], Any],
@@ -103,3 +103,28 @@ def is_same_graph(var1: Variable, var2: Variable,
     in_var1 = {id(v) for v in ancestors([var1])}
     pairs = [(k, v) if id(k) in in_var1 else (v, k) for k, v in (givens or {}).items()]
     return equal_computations([var1], [var2], [a for a, _ in pairs], [b for _, b in pairs])
+
+
+def clone(output: Any, replace: Any = None, strict: bool = True,
+          share_inputs: bool = True) -> Any:
+    """Theano's ``theano.clone``: a copy of the graph computing ``output`` (a Variable or a
+    list) with each key of ``replace`` (a dict or a list of pairs) replaced by its value.
+
+    ``strict``: a replacement must have the type it replaces (``False`` allows any type
+    the ops accept). ``share_inputs``: the copy reads the same input Variables (else fresh
+    clones of them).
+
+    >>> y2 = theano.clone(y, replace={x: 2 * x})
+    """
+    pairs = list(replace.items()) if isinstance(replace, Mapping) else list(replace or ())
+    if strict:
+        for old, new in pairs:
+            if old.type != new.type:
+                raise TypeError(f"clone: replacing {old} ({old.type}) by {new} ({new.type}) "
+                                f"changes its type; cast it, or pass strict=False")
+    outputs = list(output) if isinstance(output, (list, tuple)) else [output]
+    memo = clone_graph(outputs, replace=dict(pairs), keep_inputs=share_inputs)
+    copies = [memo.get(o, o) for o in outputs]
+    if isinstance(output, (list, tuple)):
+        return type(output)(copies)
+    return copies[0]
