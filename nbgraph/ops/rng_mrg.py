@@ -32,8 +32,6 @@ __all__ = ["MRG_RandomStreams", "MRGUniform", "MultinomialFromUniform", "mrg_uni
 
 # MRG31k3p's constants (L'Ecuyer and Touzin 2000)
 M1, M2 = np.int32(2147483647), np.int32(2147462579)      # 2**31 - 1, 2**31 - 21069
-MASK12, MASK13, MASK2 = np.int32(511), np.int32(16777215), np.int32(65535)
-MULT2 = np.int32(21069)
 # 1 / 2**31; float32 samples use the largest factor that keeps M1 * factor below 1.0
 NORM = {"float64": np.float64(4.656612873077392578125e-10),
         "float32": np.float32(4.6566126e-10)}
@@ -89,23 +87,20 @@ def substream_states(rstate: np.ndarray, n_streams: int) -> np.ndarray:
 
 
 # -- the generator ---------------------------------------------------------------------------
-def _wrap(y: np.ndarray, m: np.int32) -> np.ndarray:
-    # int32 arithmetic wraps; a value out of [0, m) comes back by one subtraction of m
-    return np.where((y < 0) | (y >= m), y - m, y)
-
-
 def mrg_next(states: np.ndarray) -> np.ndarray:
-    """Advance every row of ``states`` (n, 6 int32, in place) one step; returns the integers
-    in ``[1, M1]`` that become the samples. NumPy's int32 arithmetic wraps as C's did."""
-    x11, x12, x13, x21, x22, x23 = (states[:, k].copy() for k in range(6))
-    y1 = ((x12 & MASK12) << 22) + (x12 >> 9) + ((x13 & MASK13) << 7) + (x13 >> 24)
-    y1 = _wrap(_wrap(y1, M1) + x13, M1)
-    t1 = _wrap(((x21 & MASK2) << 15) + MULT2 * (x21 >> 16), M2)
-    t2 = _wrap(((x23 & MASK2) << 15) + MULT2 * (x23 >> 16), M2)
-    y2 = _wrap(_wrap(t2 + x23, M2) + t1, M2)
-    states[:, 0], states[:, 1], states[:, 2] = y1, x11, x12
-    states[:, 3], states[:, 4], states[:, 5] = y2, x21, x22
-    return np.where(y1 <= y2, y1 - y2 + M1, y1 - y2)
+    """Advance every row of ``states`` (n, 6 int64, in place) one step; returns the integers
+    in ``[1, M1]`` that become the samples.
+
+    The recurrences exactly, in int64 (no product exceeds 2**53): x1 <- (2**22 x1[n-2] +
+    (2**7 + 1) x1[n-3]) mod M1 and x2 <- (2**15 x2[n-1] + (2**15 + 1) x2[n-3]) mod M2, which
+    Theano's int32 shifts and masks compute without 64-bit arithmetic.
+    """
+    x11, x12, x13, x21, x23 = (states[:, k] for k in (0, 1, 2, 3, 5))
+    y1 = ((x12 << 22) + x13 * 129) % int(M1)
+    y2 = ((x21 << 15) + x23 * 32769) % int(M2)
+    states[:, 5], states[:, 4], states[:, 3] = states[:, 4], x21, y2
+    states[:, 2], states[:, 1], states[:, 0] = x12, x11, y1
+    return np.where(y1 <= y2, y1 - y2 + int(M1), y1 - y2)
 
 
 class MRGUniform(Op):
@@ -136,18 +131,16 @@ class MRGUniform(Op):
         if len(shape) != self.ndim:
             raise ValueError(f"{self} (node {node.uid}): size {shape} has {len(shape)} entries, "
                              f"the graph expects {self.ndim}")
-        states = np.array(rstate, dtype=np.int32)
+        states = np.array(rstate, dtype=np.int64)
         n = int(np.prod(shape))
         out = np.empty(n, dtype=self.dtype)
         n_streams = len(states)
         # element i comes from stream i % n_streams: one vectorized step per row of streams
         for start in range(0, n, n_streams):
             width = min(n_streams, n - start)
-            active = states[:width]
-            ints = mrg_next(active)
-            states[:width] = active
+            ints = mrg_next(states[:width])
             out[start:start + width] = ints.astype(self.dtype) * NORM[self.dtype]
-        output_storage[0][0] = states
+        output_storage[0][0] = states.astype(np.int32)
         output_storage[1][0] = out.reshape(shape)
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
