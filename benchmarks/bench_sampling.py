@@ -23,10 +23,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import nbgraph as theano  # noqa: E402
 import nbgraph.tensor as T  # noqa: E402
+from benchmarks.run import fmt  # noqa: E402
 from nbgraph.sandbox.rng_mrg import MRG_RandomStreams  # noqa: E402
 from nbgraph.tensor.shared_randomstreams import RandomStreams  # noqa: E402
-
-from benchmarks.run import fmt  # noqa: E402
 
 N_VISIBLE, N_HIDDEN, BATCH = 784, 500, 20
 
@@ -74,7 +73,7 @@ def main() -> None:
     gen = np.random.default_rng(0)
     times = {name: cpu_time(lambda f=f: f(v0)) for name, f in rows.items()}
     times["NumPy by hand"] = cpu_time(lambda: numpy_step(v0, W_value, 0.0, 0.0, gen))
-    for name, f in rows.items():
+    for f in rows.values():
         sample = f(v0)
         assert sample.shape == (BATCH, N_VISIBLE) and set(np.unique(sample)) <= {0.0, 1.0}
     print(f"| Gibbs step v->h->v, {N_VISIBLE}-{N_HIDDEN}, batch {BATCH} | time |")
