@@ -20,6 +20,7 @@ from . import (  # noqa: F401
     scalar,
     tensor,
 )
+from .compile.builders import OpFromGraph  # noqa: F401
 from .compile.function import Function, In, Out, function  # noqa: F401
 from .compile.mode import Mode  # noqa: F401
 from .config import config  # noqa: F401

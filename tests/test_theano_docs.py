@@ -1076,3 +1076,142 @@ def test_scan_strict_treats_free_variables_as_theano():
     xv, bv = np.arange(6.0).reshape(3, 2), np.array([0.5, -1.0])
     np.testing.assert_allclose(theano.function([x, b], out)(xv, bv), xv @ W.get_value() + bv,
                                **TOL)
+
+
+# -- Extending Theano (the library chapter's examples, only the import changed) ---------------
+class DoubleOp1(theano.Op):
+    __props__ = ()
+
+    def make_node(self, x):
+        x = theano.tensor.as_tensor_variable(x)
+        # Note: using x_.type() is dangerous, as it copies x's broadcasting
+        # behaviour
+        return theano.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        x = inputs[0]
+        z = output_storage[0]
+        z[0] = x * 2
+
+    def infer_shape(self, node, i0_shapes):
+        return i0_shapes
+
+    def grad(self, inputs, output_grads):
+        return [output_grads[0] * 2]
+
+    def R_op(self, inputs, eval_points):
+        # R_op can receive None as eval_points.
+        # That mean there is no diferientiable path through that input
+        # If this imply that you cannot compute some outputs,
+        # return None for those.
+        if eval_points[0] is None:
+            return eval_points
+        return self.grad(inputs, eval_points)
+
+
+class DoubleOp2(theano.Op):
+    __props__ = ()
+
+    itypes = [theano.tensor.dmatrix]
+    otypes = [theano.tensor.dmatrix]
+
+    def perform(self, node, inputs, output_storage):
+        x = inputs[0]
+        z = output_storage[0]
+        z[0] = x * 2
+
+
+class AXPBOp(theano.Op):
+    """
+    This creates an Op that takes x to a*x+b.
+    """
+    __props__ = ("a", "b")
+
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+        super().__init__()
+
+    def make_node(self, x):
+        x = theano.tensor.as_tensor_variable(x)
+        return theano.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        x = inputs[0]
+        z = output_storage[0]
+        z[0] = self.a * x + self.b
+
+    def infer_shape(self, node, i0_shapes):
+        return i0_shapes
+
+    def grad(self, inputs, output_grads):
+        return [self.a * output_grads[0]]
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+@pytest.mark.parametrize("op", [DoubleOp1(), DoubleOp2()], ids=["make_node", "itypes"])
+def test_extending_theano_double_op(op, mode):
+    x = theano.tensor.matrix()
+    f = theano.function([x], op(x), mode=mode)
+    inp = numpy.random.rand(5, 4)
+    out = f(inp)
+    assert numpy.allclose(inp * 2, out)
+
+
+def test_extending_theano_gradients_and_props():
+    x = T.dmatrix('x')
+    g = theano.function([x], theano.grad((DoubleOp1()(x) ** 2).sum(), x))
+    xv = np.random.RandomState(3).rand(3, 2)
+    np.testing.assert_allclose(g(xv), 8 * xv, **TOL)
+    theano.gradient.verify_grad(DoubleOp1(), [xv], rng=np.random.RandomState(3))
+    jv = theano.gradient.Rop(DoubleOp1()(x), x, T.ones_like(x)).eval({x: xv})
+    np.testing.assert_allclose(jv, 2 * np.ones_like(xv), **TOL)
+    assert AXPBOp(2, 3) == AXPBOp(2, 3) and AXPBOp(2, 3) != AXPBOp(3, 2)
+    np.testing.assert_allclose(theano.function([x], AXPBOp(2, 3)(x))(xv), 2 * xv + 3, **TOL)
+    theano.gradient.verify_grad(AXPBOp(2, 3), [xv], rng=np.random.RandomState(3))
+    with pytest.raises(TypeError, match="itypes say"):
+        DoubleOp2()(T.fmatrix())
+
+
+def test_as_op():
+    from nbgraph.compile.ops import as_op
+
+    def infer_shape_numpy_dot(node, input_shapes):
+        ashp, bshp = input_shapes
+        return [ashp[:-1] + bshp[-1:]]
+
+    @as_op(itypes=[theano.tensor.fmatrix, theano.tensor.fmatrix],
+           otypes=[theano.tensor.fmatrix], infer_shape=infer_shape_numpy_dot)
+    def numpy_dot(a, b):
+        return numpy.dot(a, b)
+
+    a, b = T.fmatrices('a', 'b')
+    f = theano.function([a, b], numpy_dot(a, b))
+    av = np.arange(6, dtype='float32').reshape(2, 3)
+    bv = np.arange(12, dtype='float32').reshape(3, 4)
+    out = f(av, bv)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, av @ bv)
+
+
+@pytest.mark.parametrize("inline", [False, True])
+def test_op_from_graph(inline):
+    from nbgraph.compile.builders import OpFromGraph
+    x, y, z = T.scalars('xyz')
+    e = x + y * z
+    op = OpFromGraph([x, y, z], [e], inline=inline)
+    # op behaves like a normal theano op
+    e2 = op(x, y, z) + op(z, y, x)
+    fn = theano.function([x, y, z], [e2])
+    assert fn(1.0, 2.0, 3.0) == [12.0]
+    kinds = [type(n.op).__name__ for n in fn.maker.fgraph.toposort()]
+    assert ('OpFromGraph' in kinds) != inline
+    gx, gy, gz = theano.function([x, y, z], theano.grad(op(x, y, z) ** 2, [x, y, z]))(
+        1.0, 2.0, 3.0)
+    assert (gx, gy, gz) == (14.0, 42.0, 28.0)   # 2 e (1, z, y) with e = 7
+    # shared variables inside the graph are implicit inputs
+    s = theano.shared(np.float64(2.0))
+    scaled = OpFromGraph([x], [x * s], inline=inline)
+    assert theano.function([x], theano.grad(scaled(x), x))(3.0) == 2.0
+    s.set_value(5.0)
+    assert theano.function([x], scaled(x))(3.0) == 15.0

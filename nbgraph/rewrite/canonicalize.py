@@ -15,6 +15,7 @@ from ..ops import math as T
 from ..ops.elemwise import CAReduce, DimShuffle
 from ..ops.shape import Reshape, Shape, Shape_i
 from .engine import RuleSet, node_rule, rule
+from .inline import inline_opfromgraph
 from .pattern import P, is_constant_value, x, y
 
 
@@ -159,4 +160,5 @@ CANONICALIZE = RuleSet("canonicalize", (
     useless_dimshuffle,
     useless_reshape,
     sum_sum,
+    inline_opfromgraph,
 ))

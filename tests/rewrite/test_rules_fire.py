@@ -85,6 +85,14 @@ def _matrix_vector(rng: np.random.Generator) -> Graph:
     return Graph([a, v], [T.dot(a, v)], values, [values[0] @ values[1]])
 
 
+def _inline_graph(rng: np.random.Generator) -> Graph:
+    from nbgraph.compile.builders import OpFromGraph
+    a, b = T.dmatrices("a", "b")
+    op = OpFromGraph([a, b], [a * 2 + b], inline=True)
+    values = [rng.normal(size=(3, 4)), rng.normal(size=(3, 4))]
+    return Graph([a, b], [op(a, b)], values, [2 * values[0] + values[1]])
+
+
 def _exp_of_dot(rng: np.random.Generator) -> Graph:
     a, b = T.dmatrices("a", "b")
     values = [rng.normal(size=(3, 5)), rng.normal(size=(5, 4))]
@@ -157,6 +165,7 @@ GRAPHS: dict[str, Maker] = {
     "specialize/pow_half": _matrix(lambda x: x ** 0.5, np.sqrt),
     "specialize/pow_neg1": _matrix(lambda x: x ** -1, np.reciprocal),
     "specialize/gemm": _gemm,
+    "canonicalize/inline_opfromgraph": _inline_graph,
     "specialize/gemv": _matrix_vector,
     "fuse_elemwise/fuse_elemwise": _matrix(lambda x: T.exp(x) * T.sin(x),
                                            lambda v: np.exp(v) * np.sin(v)),
