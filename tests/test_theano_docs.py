@@ -1305,3 +1305,60 @@ def test_extending_theano_with_a_c_op():
     f = theano.function([x, y], VectorTimesScalar()(x, y))   # FAST_RUN: the C linker
     np.testing.assert_array_equal(f(np.arange(5.0), 3.0), 3 * np.arange(5.0))
     np.testing.assert_array_equal(f(np.arange(6.0)[::2], -2.0), [0.0, -4.0, -8.0])
+
+
+# -- Debugging FAQ: test values ------------------------------------------------------------------
+@pytest.fixture
+def test_values_on():
+    def use(mode):
+        theano.config.compute_test_value = mode
+    yield use
+    theano.config.compute_test_value = 'off'
+
+
+def test_test_values_raise_at_the_line_building_the_bad_node(test_values_on):
+    # the FAQ's example: the error comes from h1 = T.dot(x, func_of_W1), not from f(...)
+    test_values_on('warn')
+    W1val = numpy.random.rand(2, 10, 10).astype(theano.config.floatX)
+    W1 = theano.shared(W1val, 'W1')
+    W2val = numpy.random.rand(15, 20).astype(theano.config.floatX)
+    W2 = theano.shared(W2val, 'W2')
+    x = T.matrix('x')
+    x.tag.test_value = numpy.random.rand(5, 10)
+    func_of_W1 = W1.dimshuffle(2, 0, 1).flatten(2).T
+    assert func_of_W1.tag.test_value.shape == (20, 10)
+    with pytest.raises(ValueError, match="not aligned"):
+        T.dot(x, func_of_W1)
+    h1 = T.dot(x, func_of_W1.T)
+    np.testing.assert_allclose(h1.tag.test_value, x.tag.test_value @ func_of_W1.tag.test_value.T,
+                               **TOL)
+    assert T.dot(h1, W2.T).tag.test_value.shape == (5, 15)
+
+
+@pytest.mark.parametrize("mode", ['ignore', 'warn', 'raise'])
+def test_missing_test_values(test_values_on, mode):
+    test_values_on(mode)
+    y = T.dvector('y')   # no test value
+    if mode == 'raise':
+        with pytest.raises(ValueError, match="missing default value"):
+            y * 2
+    elif mode == 'warn':
+        with pytest.warns(UserWarning, match="missing default value"):
+            z = y * 2
+        assert not hasattr(z.tag, 'test_value')
+    else:
+        assert not hasattr((y * 2).tag, 'test_value')
+
+
+def test_test_values_through_scan(test_values_on):
+    test_values_on('raise')
+    x = T.dmatrix('x')
+    x.tag.test_value = np.arange(6.0).reshape(3, 2)
+    h0 = T.dvector('h0')
+    h0.tag.test_value = np.zeros(2)
+    out, _ = theano.scan(lambda row, h: T.tanh(row + h), sequences=x, outputs_info=h0)
+    want, h = [], np.zeros(2)
+    for row in x.tag.test_value:
+        h = np.tanh(row + h)
+        want.append(h)
+    np.testing.assert_allclose(out.tag.test_value, want, **TOL)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Protocol
 
 from .graph import Apply, Variable
+from .test_values import compute_test_values
 from .variable import TensorVariable, constant
 
 
@@ -128,6 +129,7 @@ class Op:
     # Any: one output or the list of them, by the op; each caller knows which its op makes
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
         node = self.make_node(*inputs, **kwargs)
+        compute_test_values(node)  # Theano's config.compute_test_value ('off': nothing)
         if self.default_output is not None:
             return node.outputs[self.default_output]
         return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)

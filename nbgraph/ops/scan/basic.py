@@ -12,13 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ...config import config
 from ...core.graph import Apply, Constant, Variable, ancestors, clone_graph, next_uid, toposort
 from ...core.shared import SharedVariable
+from ...core.test_values import MISSING, compute_test_values, get_test_value
 from ...core.types import TensorType
 from ...core.variable import TensorVariable, as_tensor_variable, constant
 from ..math import cast
 from ..random import RandomVariable
 from ..shape import shape_padleft
+from .info import seq_span, window
 from .op import Scan, ScanInfo
 
 __all__ = ["scan"]
@@ -30,8 +33,15 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _step_var(stack: TensorVariable, name: str) -> TensorVariable:
-    return TensorType(stack.dtype, shape=stack.type.shape[1:])(name)
+def _step_var(stack: TensorVariable, name: str, row: int = 0) -> TensorVariable:
+    """The inner variable for one step of ``stack``; with test values on (Theano's
+    compute_test_value), its test value is the stack's ``row``, the first step's."""
+    var = TensorType(stack.dtype, shape=stack.type.shape[1:])(name)
+    if config.compute_test_value != "off":
+        value = get_test_value(stack)
+        if value is not MISSING and 0 <= row < len(value):
+            var.tag.test_value = value[row]
+    return var
 
 
 def _sequences(sequences: Any) -> list[tuple[TensorVariable, tuple[int, ...]]]:
@@ -164,9 +174,10 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
     nonseqs = [as_tensor_variable(v) for v in _as_list(non_sequences)]
     label = f"scan {name!r}" if name else "scan"
 
-    seq_vars = [[_step_var(s, f"{s.name or 'seq'}[t{k:+d}]") for k in taps] for s, taps in seqs]
-    rec_vars = [[_step_var(init, f"{init.name or 'y'}[t{k:+d}]") for k in taps]
-                for init, taps in (i for i in infos if i is not None)]
+    seq_vars = [[_step_var(s, f"{s.name or 'seq'}[t{k:+d}]", k - seq_span(taps)[0])
+                 for k in taps] for s, taps in seqs]
+    rec_vars = [[_step_var(init, f"{init.name or 'y'}[t{k:+d}]", window(taps) + k)
+                 for k in taps] for init, taps in (i for i in infos if i is not None)]
     first_uid = next_uid()
     result = fn(*[v for vs in seq_vars for v in vs], *[v for vs in rec_vars for v in vs],
                 *nonseqs)
@@ -235,6 +246,7 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
                     go_backwards, truncate_gradient, name)
     op = Scan(placeholders + inner_free, inner_outs, info, mode)
     node = op.make_node(steps, *[s for s, _ in seqs], *rec_inits, *free)
+    compute_test_values(node)
 
     n_user_recs = len(rec_outs) - len(updates)
     user_recs = iter(node.outputs[:n_user_recs])
