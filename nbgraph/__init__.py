@@ -30,7 +30,7 @@ from .core.graph_queries import clone  # noqa: F401
 from .core.op import Op  # noqa: F401
 from .core.shared import SharedVariable, shared  # noqa: F401
 from .printing import pp  # noqa: F401
-from .scan_module import scan  # noqa: F401
+from .scan_module import foldl, foldr, map, reduce, scan  # noqa: F401
 from .version import __version__  # noqa: F401
 
 

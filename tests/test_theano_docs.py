@@ -1362,3 +1362,60 @@ def test_test_values_through_scan(test_values_on):
         h = np.tanh(row + h)
         want.append(h)
     np.testing.assert_allclose(out.tag.test_value, want, **TOL)
+
+
+# -- control flow: clone, map, reduce, foldl, foldr, short scans ------------------------------------
+def test_clone_replaces_and_shares_inputs():
+    x, y = T.dscalars('x', 'y')
+    z = T.exp(x) * y
+    z2 = theano.clone(z, replace={x: 2 * x})
+    assert z2.eval({x: 1.0, y: 3.0}) == pytest.approx(np.exp(2.0) * 3.0, rel=1e-15)
+    assert z.eval({x: 1.0, y: 3.0}) == pytest.approx(np.e * 3.0, rel=1e-15)
+    [copied] = theano.clone([z], share_inputs=False)
+    assert not set(theano.gof.graph.inputs([copied])) & {x, y}
+    with pytest.raises(TypeError, match="changes its type"):
+        theano.clone(z, replace={x: T.dvector()})
+
+
+def test_map_reduce_foldl_foldr():
+    x = T.dvector('x')
+    xv = np.array([1.0, -2.0, 0.5, 4.0])
+    squares, _ = theano.map(lambda v: v ** 2, sequences=x)
+    np.testing.assert_array_equal(squares.eval({x: xv}), xv ** 2)
+    total, _ = theano.reduce(lambda v, acc: acc + v, sequences=x,
+                             outputs_info=T.constant(0.0))
+    assert total.eval({x: xv}) == xv.sum()
+    # Horner in both directions: foldl reads x0 first, foldr reads the last element first
+    left, _ = theano.foldl(lambda v, acc: acc * 2 + v, sequences=x,
+                           outputs_info=T.constant(0.0))
+    right, _ = theano.foldr(lambda v, acc: acc * 2 + v, sequences=x,
+                            outputs_info=T.constant(0.0))
+    assert left.eval({x: xv}) == sum(v * 2 ** k for k, v in enumerate(xv[::-1]))
+    assert right.eval({x: xv}) == sum(v * 2 ** k for k, v in enumerate(xv))
+    g = theano.function([x], theano.grad(left, x))(xv)
+    np.testing.assert_array_equal(g, [8.0, 4.0, 2.0, 1.0])
+
+
+@pytest.mark.parametrize("length", [0, 1, 2, 3, 5])
+def test_gradients_of_zero_step_and_short_scans(length):
+    # taps [-2, 0] need 3 elements for one step: shorter sequences give zero steps, and
+    # the gradient is then zeros of the sequence's shape (Theano's)
+    x, h0 = T.dvector('x'), T.dscalar('h0')
+    out, _ = theano.scan(lambda a, b, h: h + a * b, sequences=dict(input=x, taps=[-2, 0]),
+                         outputs_info=h0)
+    cost = out.sum() + h0 * 0 + x.sum() * 0
+    f = theano.function([x, h0], [out, *theano.grad(cost, [x, h0])])
+    xv = np.arange(1.0, length + 1)
+    values, gx, gh = f(xv, 3.0)
+    steps = max(length - 2, 0)
+    want, h = [], 3.0
+    for t in range(steps):
+        h = h + xv[t] * xv[t + 2]
+        want.append(h)
+    np.testing.assert_allclose(values, want, **TOL)
+    assert gx.shape == xv.shape and gh == steps
+    eps = 1e-6
+    for i in range(length):
+        bump = np.eye(length)[i] * eps
+        numeric = (f(xv + bump, 3.0)[0].sum() - f(xv - bump, 3.0)[0].sum()) / (2 * eps)
+        assert gx[i] == pytest.approx(numeric, abs=1e-6)

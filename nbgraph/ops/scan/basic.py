@@ -263,3 +263,43 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
     if len(results) == 1 and not return_list:
         return results[0], new_updates
     return results, new_updates
+
+
+# -- Theano's shorthands over scan ---------------------------------------------------------------
+def scan_map(fn: Callable[..., Any], sequences: Any, non_sequences: Any = None,
+             truncate_gradient: int = -1, go_backwards: bool = False, mode: Any = None,
+             name: str | None = None) -> tuple[Any, dict]:
+    """Theano's ``map``: ``fn`` applied to each step of ``sequences``, nothing fed back.
+
+    >>> squares, _ = theano.map(lambda v: v ** 2, sequences=x)
+    """
+    return scan(fn, sequences=sequences, outputs_info=[], non_sequences=non_sequences,
+                truncate_gradient=truncate_gradient, go_backwards=go_backwards, mode=mode,
+                name=name)
+
+
+def scan_reduce(fn: Callable[..., Any], sequences: Any, outputs_info: Any,
+                non_sequences: Any = None, go_backwards: bool = False, mode: Any = None,
+                name: str | None = None) -> tuple[Any, dict]:
+    """Theano's ``reduce``: the recurrence's last value only.
+
+    >>> total, _ = theano.reduce(lambda v, acc: acc + v, sequences=x, outputs_info=0.0)
+    """
+    outputs, updates = scan(fn, sequences=sequences, outputs_info=outputs_info,
+                            non_sequences=non_sequences, go_backwards=go_backwards, mode=mode,
+                            name=name)
+    if isinstance(outputs, (list, tuple)):
+        return [out[-1] for out in outputs], updates
+    return outputs[-1], updates
+
+
+def foldl(fn: Callable[..., Any], sequences: Any, outputs_info: Any, non_sequences: Any = None,
+          mode: Any = None, name: str | None = None) -> tuple[Any, dict]:
+    """Theano's ``foldl``: ``reduce`` from the first step to the last."""
+    return scan_reduce(fn, sequences, outputs_info, non_sequences, False, mode, name)
+
+
+def foldr(fn: Callable[..., Any], sequences: Any, outputs_info: Any, non_sequences: Any = None,
+          mode: Any = None, name: str | None = None) -> tuple[Any, dict]:
+    """Theano's ``foldr``: ``reduce`` from the last step to the first."""
+    return scan_reduce(fn, sequences, outputs_info, non_sequences, True, mode, name)

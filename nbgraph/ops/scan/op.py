@@ -118,7 +118,7 @@ class Scan(Op):
                 raise ValueError(f"{self} (node {node.uid}): n_steps is required without "
                                  f"sequences")
             return max(min(available), 0)
-        if available and n_steps > min(available):
+        if available and n_steps > max(min(available), 0):  # 0 steps need no elements
             raise ValueError(f"{self} (node {node.uid}): n_steps={n_steps}, but the sequences "
                              f"give only {min(available)} steps (lengths "
                              f"{[len(s) for s in seqs]}, taps {list(self.info.seq_taps)})")
