@@ -1364,7 +1364,7 @@ def test_test_values_through_scan(test_values_on):
     np.testing.assert_allclose(out.tag.test_value, want, **TOL)
 
 
-# -- control flow: clone, map, reduce, foldl, foldr, short scans ------------------------------------
+# -- control flow: clone, map, reduce, foldl, foldr, short scans --------------------------------
 def test_clone_replaces_and_shares_inputs():
     x, y = T.dscalars('x', 'y')
     z = T.exp(x) * y
