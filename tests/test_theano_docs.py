@@ -1419,3 +1419,29 @@ def test_gradients_of_zero_step_and_short_scans(length):
         bump = np.eye(length)[i] * eps
         numeric = (f(xv + bump, 3.0)[0].sum() - f(xv - bump, 3.0)[0].sum()) / (2 * eps)
         assert gx[i] == pytest.approx(numeric, abs=1e-6)
+
+
+def test_scan_until():
+    # the Loop tutorial's example: powers of 2 until one exceeds max_value
+    def power_of_2(previous_power, max_value):
+        return previous_power * 2, theano.scan_module.until(previous_power * 2 > max_value)
+
+    max_value = T.scalar()
+    values, _ = theano.scan(power_of_2,
+                            outputs_info=T.constant(1.),
+                            non_sequences=max_value,
+                            n_steps=1024)
+    f = theano.function([max_value], values)
+    np.testing.assert_array_equal(f(45), [2.0, 4.0, 8.0, 16.0, 32.0, 64.0])
+    np.testing.assert_array_equal(f(0.5), [2.0])
+    # over a sequence, with the gradient of the steps actually taken
+    x = T.dvector('x')
+    out, _ = theano.scan(lambda v, acc: (acc + v, theano.scan_module.until(acc + v > 5)),
+                         sequences=x, outputs_info=T.constant(0.0))
+    g = theano.function([x], [out, theano.grad(out[-1], x)])
+    partial, grad_partial = g(np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
+    np.testing.assert_array_equal(partial, [1.0, 3.0, 6.0])
+    np.testing.assert_array_equal(grad_partial, [1.0, 1.0, 1.0, 0.0, 0.0])
+    whole, grad_whole = g(np.array([1.0, 1.0]))          # never true: every step runs
+    np.testing.assert_array_equal(whole, [1.0, 2.0])
+    np.testing.assert_array_equal(grad_whole, [1.0, 1.0])

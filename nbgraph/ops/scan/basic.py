@@ -84,6 +84,34 @@ def _outputs_info(outputs_info: Any) -> list[tuple[TensorVariable, tuple[int, ..
     return out
 
 
+class until:  # noqa: N801  (Theano's name)
+    """``scan_module.until(condition)``: returned by a step function with its outputs, it
+    stops the loop after the first step whose ``condition`` is true (``n_steps``, or the
+    sequences, give the most steps).
+
+    >>> def step(prior):
+    ...     value = prior * 2
+    ...     return value, until(value > 40)
+    """
+
+    def __init__(self, condition: Any):
+        self.condition = as_tensor_variable(condition)
+        if self.condition.ndim != 0:
+            raise TypeError(f"until: the condition must be a scalar, got "
+                            f"{self.condition.type}")
+
+
+def _split_until(result: Any) -> tuple[Any, TensorVariable | None]:
+    """The step function's result without its ``until``, and the until's condition."""
+    if isinstance(result, until):
+        return [], result.condition
+    if isinstance(result, tuple) and any(isinstance(r, until) for r in result):
+        stops = [r for r in result if isinstance(r, until)]
+        rest = tuple(r for r in result if not isinstance(r, until))
+        return (rest[0] if len(rest) == 1 else rest), stops[0].condition
+    return result, None
+
+
 def _split_return(result: Any) -> tuple[list[TensorVariable], dict]:
     """The step function returns outputs, ``(outputs, updates)`` or just ``updates``."""
     if isinstance(result, dict):
@@ -181,11 +209,14 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
     first_uid = next_uid()
     result = fn(*[v for vs in seq_vars for v in vs], *[v for vs in rec_vars for v in vs],
                 *nonseqs)
+    result, stop = _split_until(result)
     outs, updates = _split_return(result)
     if infos and len(infos) != len(outs):
         raise ValueError(f"{label}: fn returned {len(outs)} outputs but outputs_info has "
                          f"{len(infos)} entries (use None for outputs that are not fed back)")
     infos = infos or [None] * len(outs)
+    if stop is not None:  # the condition becomes the last mapped output
+        outs, infos = [*outs, stop], [*infos, None]
     random_states = _random_states(outs + [as_tensor_variable(u) for u in updates.values()],
                                    first_uid, updates, nonseqs)
     updates.update(random_states)
@@ -243,7 +274,7 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
         if steps.dtype != "int64":
             steps = cast(steps, "int64")
     info = ScanInfo(tuple(t for _, t in seqs), tuple(rec_taps), len(map_outs), len(free),
-                    go_backwards, truncate_gradient, name)
+                    go_backwards, truncate_gradient, name, until=stop is not None)
     op = Scan(placeholders + inner_free, inner_outs, info, mode)
     node = op.make_node(steps, *[s for s, _ in seqs], *rec_inits, *free)
     compute_test_values(node)
@@ -252,6 +283,8 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
     user_recs = iter(node.outputs[:n_user_recs])
     user_maps = iter(node.outputs[len(rec_outs):])
     results = [next(user_maps) if i is None else next(user_recs) for i in infos]
+    if stop is not None:
+        results.pop()   # the stop condition's stack is not an output
     new_updates = {}
     for shared_var, stack in zip(updates, node.outputs[n_user_recs:len(rec_outs)],
                                  strict=True):
