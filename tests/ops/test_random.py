@@ -259,3 +259,17 @@ def test_mrg_normal_moments_and_float32():
     assert abs(z.mean() - 1.0) < 0.1 and abs(z.std() - 3.0) < 0.1
     u32 = function([], srng.uniform((1000,), dtype="float32"))()
     assert u32.dtype == np.float32 and 0 < u32.min() and u32.max() < 1
+
+
+def test_mrg_copying_state_between_graphs():
+    # the tutorial's copy_random_state, with MRG streams (rstate and the 4-tuples)
+    def graph(seed):
+        rng = MRG_RandomStreams(seed)
+        return rng, function([], rng.uniform(size=(3,)))
+
+    (rng1, f1), (rng2, f2) = graph(123), graph(987)
+    assert not np.array_equal(f1(), f2())
+    rng2.rstate = rng1.rstate
+    for su1, su2 in zip(rng1.state_updates, rng2.state_updates, strict=True):
+        su2[0].set_value(su1[0].get_value())
+    np.testing.assert_array_equal(f1(), f2())
