@@ -1445,3 +1445,17 @@ def test_scan_until():
     whole, grad_whole = g(np.array([1.0, 1.0]))          # never true: every step runs
     np.testing.assert_array_equal(whole, [1.0, 2.0])
     np.testing.assert_array_equal(grad_whole, [1.0, 1.0])
+
+
+def test_test_values_of_random_draws_leave_the_streams_alone(test_values_on):
+    from nbgraph.sandbox.rng_mrg import MRG_RandomStreams
+    from nbgraph.tensor.shared_randomstreams import RandomStreams
+    test_values_on('raise')
+    for make in (RandomStreams, MRG_RandomStreams):
+        drawn = make(7).uniform((2, 3))
+        assert drawn.tag.test_value.shape == (2, 3)
+        test_values_on('off')
+        # computing the test value did not advance the stream: the function's first call
+        # draws the same numbers as the test value
+        np.testing.assert_array_equal(theano.function([], drawn)(), drawn.tag.test_value)
+        test_values_on('raise')

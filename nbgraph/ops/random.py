@@ -20,6 +20,7 @@ from ..core.gradient import grad_undefined
 from ..core.graph import Apply, Variable
 from ..core.op import Op
 from ..core.shared import SharedVariable
+from ..core.test_values import compute_test_values
 from ..core.types import TensorType, is_int, upcast
 from ..core.variable import TensorConstant, TensorVariable, as_tensor_variable, constant
 from .math import cast
@@ -273,6 +274,7 @@ class RandomStreams:
         state = RandomStateSharedVariable(TensorType("uint64", (False,)), value, "rng_state")
         size_var = _size_vector(() if size is None else size)[0]
         node = op.make_node(state, size_var, *params)
+        compute_test_values(node)  # Theano's test values (a draw from the state's copy)
         new_state, sample = node.outputs
         assert isinstance(sample, RandomSample)  # RandomVariable.make_node made it
         state.default_update = new_state

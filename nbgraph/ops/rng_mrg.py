@@ -19,6 +19,7 @@ from ..core.gradient import grad_undefined
 from ..core.graph import Apply, Variable
 from ..core.op import Op
 from ..core.shared import SharedVariable
+from ..core.test_values import compute_test_values
 from ..core.types import TensorType, is_int, upcast
 from ..core.variable import TensorVariable, as_tensor_variable, constant
 from . import math as M
@@ -275,6 +276,8 @@ class MRG_RandomStreams:  # noqa: N801  (Theano's name)
         state = SharedVariable(TensorType("int32", (False, False)),
                                self.get_substream_rstates(count, dtype), "mrg_rstate")
         new_state, sample = MRGUniform.new(state, ndim, dtype, size)
+        if new_state.owner is not None:
+            compute_test_values(new_state.owner)  # Theano's test values
         state.default_update = new_state
         state.tag.is_rng = True
         sample.rstate, sample.update = state, (state, new_state)  # type: ignore[attr-defined]
