@@ -115,6 +115,10 @@ class Gemv(Op):
             raise ValueError(f"gemv at node {node.uid}: y has shape {y.shape}, A {A.shape}, "
                              f"x {x.shape}")
         dtype = node.outputs[0].type.dtype
+        if self.inplace and beta == 0 and alpha == 1 and y.flags.c_contiguous \
+                and y.flags.writeable and y.dtype == A.dtype == x.dtype == dtype:
+            output_storage[0][0] = np.dot(A, x, out=y)   # BLAS gemv straight into y
+            return
         product = np.dot(A, x)   # NumPy's BLAS gemv
         out = alpha * product if beta == 0 else beta * y + alpha * product
         out = np.asarray(out, dtype=dtype)
