@@ -28,7 +28,8 @@ from .random import _size_vector
 from .shape import reshape
 from .subtensor import nonzero
 
-__all__ = ["MRG_RandomStreams", "MRGUniform", "MultinomialFromUniform", "mrg_uniform",
+__all__ = ["MRG_RandomStreams", "MRGUniform", "MultinomialFromUniform", "ChoiceFromUniform",
+           "mrg_uniform",
            "ff_2p72", "ff_2p134", "guess_n_streams"]
 
 # MRG31k3p's constants (L'Ecuyer and Touzin 2000)
@@ -205,6 +206,50 @@ class MultinomialFromUniform(Op):
                 for k, x in enumerate(inputs)]
 
 
+class ChoiceFromUniform(Op):
+    """``(pvals, unis, n) -> picks``: row ``r`` of ``pvals`` picks ``n`` distinct outcomes;
+    pick ``c`` takes the first outcome whose cumulative probability exceeds
+    ``unis[c * rows + r]``, then that outcome's probability is zeroed and the row
+    renormalized (Theano's sampling without replacement)."""
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype: str = "int64"):
+        self.dtype = dtype
+
+    def make_node(self, pvals: Any, unis: Any, n: Any) -> Apply:
+        pvals, unis, n = (as_tensor_variable(v) for v in (pvals, unis, n))
+        if pvals.ndim != 2 or unis.ndim != 1 or n.ndim != 0:
+            raise TypeError(f"{self}: pvals must be a matrix, unis a vector and n a scalar, "
+                            f"got {pvals.type}, {unis.type} and {n.type}")
+        shape = (pvals.type.shape[0], None)
+        return Apply(self, [pvals, unis, n], [TensorType(self.dtype, shape=shape)()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        pvals, unis, n = inputs
+        rows, outcomes, n = pvals.shape[0], pvals.shape[1], int(n)
+        if n > outcomes:
+            raise ValueError(f"{self} (node {node.uid}): {n} picks without replacement from "
+                             f"{outcomes} outcomes")
+        if len(unis) != rows * n:
+            raise ValueError(f"{self} (node {node.uid}): {len(unis)} uniforms for {rows} rows "
+                             f"x {n} picks")
+        left = np.array(pvals, dtype="float64")
+        picks = np.full((rows, n), -1, dtype=self.dtype)
+        for c in range(n):
+            cumulative = np.cumsum(left, axis=1)
+            chosen = (cumulative <= unis[c * rows:(c + 1) * rows, None]).sum(axis=1)
+            for r in np.nonzero(chosen < outcomes)[0]:
+                picks[r, c] = chosen[r]
+                left[r, chosen[r]] = 0.0
+                left[r] /= left[r].sum() or 1.0
+        output_storage[0][0] = picks
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        return [grad_undefined(self, k, x, "no gradient through random sampling")
+                for k, x in enumerate(inputs)]
+
+
 def guess_n_streams(size: Any) -> int:
     """Theano's choice of stream count: a sixth of a known size (at least 1 element per
     stream, at most 15360 streams); 15360 when the size is symbolic."""
@@ -357,6 +402,36 @@ class MRG_RandomStreams:  # noqa: N801  (Theano's name)
         unis = self._uniform01((pvals.shape[0] * n,), 1, upcast(config.floatX, pvals.dtype),
                                nstreams)
         return MultinomialFromUniform(dtype)(pvals, unis, n)
+
+
+    def choice(self, size: Any = 1, a: Any = None, replace: bool = True, p: Any = None,
+               ndim: int | None = None, dtype: str = "int64",
+               nstreams: int | None = None) -> TensorVariable:
+        """``size`` distinct outcomes per row of the probability matrix ``p`` (Theano's MRG
+        ``choice``: only without replacement, ``a`` implied by ``p``'s columns)."""
+        if replace:
+            raise NotImplementedError("MRG_RandomStreams.choice works only without "
+                                      "replacement (replace=False), as in Theano")
+        if a is not None:
+            raise TypeError("MRG_RandomStreams.choice: a must be None (the outcomes are the "
+                            "columns of p)")
+        if p is None:
+            raise TypeError("MRG_RandomStreams.choice: p (one distribution per row) is "
+                            "required")
+        if ndim is not None:
+            raise ValueError("MRG_RandomStreams.choice: ndim must be None")
+        p = as_tensor_variable(p)
+        if p.ndim != 2:
+            raise TypeError(f"MRG_RandomStreams.choice: p must be a matrix, got {p.type}")
+        unis = self._uniform01((p.shape[0] * size,), 1, config.floatX, nstreams)
+        return ChoiceFromUniform(dtype)(p, unis, size)
+
+    def multinomial_wo_replacement(self, size: Any = None, n: Any = 1, pvals: Any = None,
+                                   ndim: int | None = None, dtype: str = "int64",
+                                   nstreams: int | None = None) -> TensorVariable:
+        """Theano's deprecated spelling of ``choice(size=n, replace=False, p=pvals)``."""
+        return self.choice(size=n, replace=False, p=pvals, ndim=ndim, dtype=dtype,
+                           nstreams=nstreams)
 
 
 def _is_const(var: TensorVariable, value: float) -> bool:

@@ -273,3 +273,36 @@ def test_mrg_copying_state_between_graphs():
     for su1, su2 in zip(rng1.state_updates, rng2.state_updates, strict=True):
         su2[0].set_value(su1[0].get_value())
     np.testing.assert_array_equal(f1(), f2())
+
+
+def _choice_reference(pvals: np.ndarray, unis: np.ndarray, n: int) -> np.ndarray:
+    # Theano's ChoiceFromUniform.perform, loop for loop
+    pvals = pvals.copy()
+    rows, outcomes = pvals.shape
+    out = -np.ones((rows, n), dtype="int64")
+    for c in range(n):
+        for r in range(rows):
+            cumulative = 0.0
+            for m in range(outcomes):
+                cumulative += pvals[r, m]
+                if cumulative > unis[c * rows + r]:
+                    out[r, c] = m
+                    pvals[r, m] = 0.0
+                    with np.errstate(invalid="ignore"):   # a row picked clean: 0 / 0
+                        pvals[r] /= pvals[r].sum()
+                    break
+    return out
+
+
+def test_mrg_choice_without_replacement_as_theano():
+    p = np.array([[0.1, 0.2, 0.3, 0.4], [0.0, 0.5, 0.5, 0.0], [0.25] * 4])
+    picks = function([], MRG_RandomStreams(5).choice(size=2, replace=False, p=p,
+                                                      nstreams=3))
+    unis = function([], MRG_RandomStreams(5).uniform((6,), nstreams=3))
+    for _ in range(3):
+        got = picks()
+        np.testing.assert_array_equal(got, _choice_reference(p, unis(), 2))
+        assert all(len(set(row)) == 2 for row in got.tolist())
+        assert set(got[1].tolist()) == {1, 2}           # the only outcomes with mass
+    with pytest.raises(NotImplementedError, match="without replacement"):
+        MRG_RandomStreams(5).choice(size=2, p=p)
