@@ -1459,3 +1459,18 @@ def test_test_values_of_random_draws_leave_the_streams_alone(test_values_on):
         # draws the same numbers as the test value
         np.testing.assert_array_equal(theano.function([], drawn)(), drawn.tag.test_value)
         test_values_on('raise')
+
+
+def test_op_from_graph_grad_overrides():
+    # Theano's test_builders: a callable, and another OpFromGraph, replace the gradient
+    from nbgraph.compile.builders import OpFromGraph
+    x, y = T.dscalars('x', 'y')
+    go = lambda inps, gs: [gs[0] * 3, gs[0] * 5]   # noqa: E731
+    op = OpFromGraph([x, y], [x * y], grad_overrides=go)
+    gx, gy = theano.function([x, y], theano.grad(op(x, y), [x, y]))(2.0, 7.0)
+    assert (gx, gy) == (3.0, 5.0)
+    gx_, gy_, g_ = T.dscalars('gx_', 'gy_', 'g_')
+    grad_op = OpFromGraph([gx_, gy_, g_], [g_ * 2, g_ * 4])
+    op2 = OpFromGraph([x, y], [x * y], grad_overrides=grad_op)
+    gx, gy = theano.function([x, y], theano.grad(op2(x, y), [x, y]))(2.0, 7.0)
+    assert (gx, gy) == (2.0, 4.0)

@@ -32,7 +32,8 @@ class OpFromGraph(Op):
     """
 
     def __init__(self, inputs: Sequence[Variable], outputs: Any,
-                 inline: bool = False, name: str | None = None, **kwargs: Any):
+                 inline: bool = False, grad_overrides: Any = "default",
+                 name: str | None = None, **kwargs: Any):
         if not isinstance(outputs, (list, tuple)):
             outputs = [outputs]
         self.inputs = [as_tensor_variable(v) for v in inputs]
@@ -51,6 +52,9 @@ class OpFromGraph(Op):
             raise ValueError(f"OpFromGraph: the outputs depend on {missing}, which are not "
                              f"among the inputs")
         self.inline = inline
+        # Theano's grad_overrides: a callable (inputs, output_grads) -> input grads, or an
+        # OpFromGraph taking inputs + output_grads; 'default' differentiates the inner graph
+        self.grad_overrides = grad_overrides
         self.name = name
         self._fns: dict[Hashable, Callable[..., list[Any]]] = {}
 
@@ -116,6 +120,13 @@ class OpFromGraph(Op):
 
     def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
              output_grads: list[TensorVariable]) -> list[TensorVariable | None]:
+        if self.grad_overrides != "default":
+            override = self.grad_overrides
+            user = inputs[:len(self.inputs)]
+            given = (override(*user, *output_grads) if isinstance(override, OpFromGraph)
+                     else override(user, output_grads))
+            given = given if isinstance(given, (list, tuple)) else [given]
+            return [*given, *[None] * len(self.shared_inputs)]
         wrt = [v for v in inputs if is_float(v.dtype)]
         if not wrt:
             return [None] * len(inputs)
