@@ -10,12 +10,17 @@ kernels, and inline views of all of it (``%load_ext nbgraph``). Classic Theano c
 # gpu registers its linker, mode and shared constructor with compile and core (CuPy loads
 # only when a GPU is asked for)
 from . import (  # noqa: F401
+    compile,
+    gof,
     gpu,
+    gpuarray,
     gradient,
     ifelse,
     printing,
+    scalar,
     tensor,
 )
+from .compile.builders import OpFromGraph  # noqa: F401
 from .compile.function import Function, In, Out, function  # noqa: F401
 from .compile.memory import memory  # noqa: F401
 from .compile.mode import Mode  # noqa: F401
@@ -23,9 +28,11 @@ from .compile.replay import bisect, why_not  # noqa: F401
 from .config import config  # noqa: F401
 from .core.gradient import Lop, Rop, grad  # noqa: F401
 from .core.graph import Apply, Constant, Variable  # noqa: F401
+from .core.graph_queries import clone  # noqa: F401
+from .core.op import Op  # noqa: F401
 from .core.shared import SharedVariable, shared  # noqa: F401
 from .printing import pp  # noqa: F401
-from .scan_module import scan  # noqa: F401
+from .scan_module import foldl, foldr, map, reduce, scan  # noqa: F401
 from .version import __version__  # noqa: F401
 
 

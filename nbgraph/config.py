@@ -49,10 +49,11 @@ class Config:
     cache_max_mb: float = 1024.0     # compile cache size bound; least recently used go first
     # Accepted so that Theano code which sets them runs unchanged; they have no effect here:
     # dtype promotion is always NumPy's (cast_policy), rewrite errors always raise
-    # (on_opt_error), test values are not computed (compute_test_value), and runtime errors
-    # always name the node and its inputs (exception_verbosity).
+    # (on_opt_error), and runtime errors always name the node and its inputs
+    # (exception_verbosity).
     cast_policy: str = "custom"
     on_opt_error: str = "raise"
+    # Theano's test values: 'off' | 'ignore' | 'warn' | 'raise' (core/test_values.py)
     compute_test_value: str = "off"
     exception_verbosity: str = "low"
     warn: WarnFlags = field(default_factory=WarnFlags)

@@ -18,6 +18,11 @@ MODULE_PATHS = [
     "nbgraph.compile.function_module", "nbgraph.misc.pkl_utils", "nbgraph.tensor.basic",
     "nbgraph.tensor.opt", "nbgraph.tensor.extra_ops", "nbgraph.tensor.signal",
     "nbgraph.tensor.signal.pool",
+    # issue 14: what Theano-based libraries import
+    "nbgraph.scalar", "nbgraph.scalar.basic", "nbgraph.gof", "nbgraph.gof.graph",
+    "nbgraph.gpuarray", "nbgraph.gpuarray.dnn", "nbgraph.tensor.nnet.abstract_conv",
+    "nbgraph.tensor.xlogx", "nbgraph.tensor.blas", "nbgraph.scan_module.scan_utils",
+    "nbgraph.compile.ops", "nbgraph.compile.builders",
 ]
 
 # (module, attribute) pairs; "nbgraph.tensor.nlinalg" is reached as ``T.nlinalg``
@@ -76,6 +81,21 @@ NAMES = [
     *[("nbgraph.compile.function_module", n) for n in (
         "function", "Function", "In", "Out", "UnusedInputError", "MissingInputError")],
     *[("nbgraph.misc.pkl_utils", n) for n in ("dump", "load")],
+    # issue 14
+    *[("nbgraph", n) for n in ("Op", "OpFromGraph", "clone", "map", "reduce", "foldl", "foldr",
+                               "scalar", "gof", "compile")],
+    *[("nbgraph.scalar", n) for n in ("upcast", "as_scalar", "constant", "Scalar", "float64",
+                                      "int32", "add")],
+    *[("nbgraph.gof", n) for n in ("Variable", "Apply", "Constant", "Op", "graph")],
+    *[("nbgraph.gof.graph", n) for n in ("inputs", "is_same_graph", "equal_computations")],
+    ("nbgraph.scan_module", "until"), ("nbgraph.scan_module.scan_utils", "equal_computations"),
+    *[("nbgraph.compile", n) for n in ("SharedVariable", "DebugMode", "get_default_mode",
+                                       "ops", "builders")],
+    ("nbgraph.compile.mode", "get_default_mode"), ("nbgraph.compile.ops", "as_op"),
+    *[("nbgraph.tensor.xlogx", n) for n in ("xlogx", "xlogy0")],
+    ("nbgraph.tensor", "Variable"), ("nbgraph.tensor", "xlogx"), ("nbgraph.tensor", "blas"),
+    *[("nbgraph.tensor.blas", n) for n in ("Gemv", "Gemm")],
+    ("nbgraph.gpuarray", "pygpu_activated"), ("nbgraph.gpuarray.dnn", "dnn_available"),
 ]
 
 # the same object under two Theano paths (not nnet.conv2d: Theano's nnet.conv.conv2d is the
@@ -99,6 +119,11 @@ SAME_OBJECT = [
     ("nbgraph.tensor", "as_tensor_variable", "nbgraph.tensor.basic", "as_tensor_variable"),
     ("nbgraph.tensor", "dot", "nbgraph.tensor.basic", "dot"),
     ("nbgraph.tensor", "dmatrix", "nbgraph.tensor.basic", "dmatrix"),
+    ("nbgraph", "OpFromGraph", "nbgraph.compile.builders", "OpFromGraph"),
+    ("nbgraph", "Op", "nbgraph.gof", "Op"),
+    ("nbgraph", "Variable", "nbgraph.tensor", "Variable"),
+    ("nbgraph.gof.graph", "equal_computations", "nbgraph.scan_module.scan_utils",
+     "equal_computations"),
 ]
 
 KINDS = {"scalar": (), "vector": (False,), "matrix": (False, False), "row": (True, False),

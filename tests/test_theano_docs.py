@@ -70,11 +70,9 @@ def test_pp_of_the_unoptimized_gradient():
     x = T.dscalar('x')
     y = x ** 2
     gy = T.grad(y, x)
-    # Theano printed the seed as fill((x ** TensorConstant{2}), TensorConstant{1.0}); nbgraph
-    # seeds a scalar cost with the constant 1.0 itself, so the gradient does not keep the
-    # forward cost alive in modes without canonicalize (a deliberate, documented difference)
-    assert pp(gy) == ('((TensorConstant{1.0} * TensorConstant{2}) * '
-                      '(x ** (TensorConstant{2} - TensorConstant{1})))')
+    # the Derivatives tutorial's output, the seed fill(cost, 1.0) included
+    assert pp(gy) == ('((fill((x ** TensorConstant{2}), TensorConstant{1.0}) * '
+                      'TensorConstant{2}) * (x ** (TensorConstant{2} - TensorConstant{1})))')
 
 
 def test_gradient_of_logistic():
@@ -503,8 +501,10 @@ def test_printing_logistic_regression():
                             updates=[[w, w-0.01*gw], [b, b-0.01*gb]], name="train")
     predict = theano.function(inputs=[x], outputs=prediction, name="predict")
 
-    text = theano.printing.pprint(prediction)
-    assert "exp(" in text and "> TensorConstant{0.5}" in text
+    # the Printing tutorial's output, character for character
+    assert theano.printing.pprint(prediction) == (
+        "gt((TensorConstant{1} / (TensorConstant{1} + exp(((-(x \\dot w)) - b)))), "
+        "TensorConstant{0.5})")
     assert theano.printing.debugprint(prediction, file="str").startswith(
         "Elemwise{gt,no_inplace}")
 
@@ -905,3 +905,572 @@ def test_lstm_layer_cost_and_gradient():
         down['lstm_U'][idx] -= eps
         numeric = (reference(up) - reference(down)) / (2 * eps)
         np.testing.assert_allclose(g_U[idx], numeric, rtol=1e-6, atol=1e-9)
+
+
+# -- Theano 1.0 behaviours that classic code relies on ---------------------------------------
+def test_variables_are_truthy_only_comparisons_raise():
+    # the deeplearning.net layers default W=None and test it with `if not W:`
+    def layer(x, W=None):
+        if not W:
+            W = theano.shared(np.eye(2), name='W')
+        return T.dot(x, W)
+
+    x = T.dmatrix('x')
+    given = theano.shared(2 * np.eye(2), name='W2')
+    np.testing.assert_allclose(layer(x).eval({x: np.ones((1, 2))}), [[1.0, 1.0]])
+    np.testing.assert_allclose(layer(x, given).eval({x: np.ones((1, 2))}), [[2.0, 2.0]])
+    a, b, c = T.dscalars('a', 'b', 'c')
+    with pytest.raises(TypeError, match="chained comparisons"):
+        a < b < c   # noqa: B015  (Theano's _is_nonzero stops this)
+
+
+def test_softmax_of_a_vector_is_a_row():
+    v = T.dvector('v')
+    sm = T.nnet.softmax(v)
+    assert sm.broadcastable == (True, False)
+    values = np.array([1.0, 2.0, 3.0])
+    want = np.exp(values - 3) / np.exp(values - 3).sum()
+    np.testing.assert_allclose(sm.eval({v: values}), want[None], **TOL)
+    np.testing.assert_allclose(T.nnet.logsoftmax(v).eval({v: values}), np.log(want)[None],
+                               **TOL)
+
+
+def test_theano_scalar():
+    from nbgraph import scalar
+    assert scalar.upcast('int32', 'float32') == 'float64'
+    assert scalar.upcast('int8', 'int16', 'float32') == 'float32'
+    assert scalar.float64 == T.dscalar and scalar.int8 in scalar.int_types
+    assert scalar.as_scalar(3).dtype == 'int8'          # Theano's smallest exact int
+    assert scalar.constant(300).dtype == 'int16'
+    x, y = scalar.floats('xy')
+    z = scalar.add(x, scalar.mul(y, 2.0))
+    assert z.eval({x: 1.5, y: 2.0}) == 5.5
+    with pytest.raises(TypeError, match="not a scalar"):
+        scalar.as_scalar(T.dvector())
+
+
+def test_xlogx_and_xlogy0():
+    # Theano's tensor/tests/test_xlogx.py, then the values against NumPy
+    x = T.as_tensor_variable([1, 0])
+    y = T.xlogx.xlogx(x)
+    f = theano.function([], [y])
+    assert numpy.all(f() == numpy.asarray([0, 0.]))
+    z = T.xlogx.xlogy0(T.as_tensor_variable([1, 0]), T.as_tensor_variable([1, 0]))
+    assert numpy.all(theano.function([], z)() == numpy.asarray([0, 0.]))
+    p, q = T.dvectors('p', 'q')
+    pv, qv = np.array([0.0, 0.3, 2.0]), np.array([0.5, 0.2, 3.0])
+    np.testing.assert_allclose(T.xlogx.xlogx(p).eval({p: pv}), [0, 0.3 * np.log(0.3),
+                                                                 2 * np.log(2)], **TOL)
+    np.testing.assert_allclose(T.xlogx.xlogy0(p, q).eval({p: pv, q: qv}),
+                               [0, 0.3 * np.log(0.2), 2 * np.log(3)], **TOL)
+    theano.gradient.verify_grad(T.xlogx.xlogx, [np.array([0.3, 1.7, 4.0])],
+                                rng=np.random.RandomState(1))
+    theano.gradient.verify_grad(T.xlogx.xlogy0, [np.array([0.3, 1.7]), np.array([0.2, 3.0])],
+                                rng=np.random.RandomState(1))
+    # at x == 0 the gradient is finite (Theano's was -inf for xlogx)
+    g = theano.function([p], theano.grad(T.xlogx.xlogx(p).sum(), p))(pv)
+    assert np.all(np.isfinite(g))
+
+
+def test_modes_by_theano_names():
+    mode = theano.compile.mode.get_default_mode()
+    assert isinstance(mode, theano.Mode)
+    assert theano.compile.DebugMode is theano.compile.debugmode.DebugMode
+    x = T.dvector('x')
+    expr = T.exp(x) * 2 + 1
+    fused = theano.function([x], expr, mode=mode)
+    unfused = theano.function([x], expr, mode=mode.excluding('local_elemwise_fusion'))
+    assert len(fused.maker.fgraph.toposort()) == 1
+    assert len(unfused.maker.fgraph.toposort()) == 3
+    np.testing.assert_allclose(unfused([0.0, 1.0]), [3.0, 2 * np.e + 1], **TOL)
+    v = T.dvector('v')
+    log_sm = T.log(T.nnet.softmax(v))
+    kept = theano.function([v], log_sm, mode=mode.excluding('local_log_softmax'))
+    assert 'LogSoftmax' not in [str(n.op) for n in kept.maker.fgraph.toposort()]
+    with pytest.warns(UserWarning, match="'gpu' has no counterpart"):
+        mode.excluding('gpu')
+    with pytest.raises(ValueError, match="unknown pass or rule"):
+        mode.including('no_such_pass')
+
+
+def test_matrix_vector_dot_is_gemv():
+    from nbgraph.tensor.blas import Gemv
+    A, x = T.dmatrix('A'), T.dvector('x')
+    f = theano.function([A, x], T.dot(A, x))
+    gemvs = [n.op for n in f.maker.fgraph.toposort() if isinstance(n.op, Gemv)]
+    assert len(gemvs) == 1 and gemvs[0].inplace
+    a, v = np.arange(12.0).reshape(4, 3), np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(f(a, v), a @ v, **TOL)
+    nan_free = theano.function([A, x], T.dot(A, x), mode=theano.Mode(linker='py'))
+    np.testing.assert_allclose(nan_free(a, v), a @ v, **TOL)
+
+
+# -- what libraries built on Theano reach for ---------------------------------------------------
+def test_gof_names_and_graph_inputs_in_theanos_order():
+    from nbgraph import gof
+    from nbgraph.gof.graph import inputs, is_same_graph
+    from nbgraph.scan_module.scan_utils import equal_computations
+    assert T.Variable is gof.Variable is theano.Variable
+    assert theano.compile.SharedVariable is theano.core.shared.SharedVariable
+    x, y, z = T.dscalars('x', 'y', 'z')
+    # depth-first, the last output first: parameter lists built from it keep Theano's order
+    assert inputs([x + y, z * x]) == [z, x, y]
+    assert inputs([(x + y) * z]) == [x, y, z]
+    # the table in Theano's is_same_graph docstring
+    assert is_same_graph(x + 1, x + 1)
+    assert not is_same_graph(x + 1, y + 1)
+    assert is_same_graph(x + 1, y + 1, givens={x: y})
+    assert not is_same_graph(x + 1, y * 1, givens={x: y})
+    assert equal_computations([T.exp(x) * 2], [T.exp(x) * 2])
+    assert not equal_computations([T.exp(x) * 2], [T.exp(x) * 3])
+    assert equal_computations([x * 2], [y * 2], [x], [y])
+
+
+def test_library_probes_import_without_a_gpu():
+    import nbgraph.gpuarray
+    from nbgraph.gpuarray import dnn
+    from nbgraph.tensor.nnet import abstract_conv
+    assert nbgraph.gpuarray.pygpu_activated is False
+    assert dnn.dnn_available() is False and "cuDNN" in dnn.dnn_available.msg
+    assert abstract_conv.conv2d is T.nnet.conv2d
+    named = T.TensorType('float64', (False, True), name='column')
+    assert named.name == 'column' and named == T.TensorType('float64', (False, True))
+
+
+def test_small_behaviours_libraries_rely_on():
+    x = T.dmatrix('x')
+    rows, cols = x.shape                                  # a vector of known length unpacks
+    assert rows.eval({x: np.ones((3, 5))}) == 3 and cols.eval({x: np.ones((3, 5))}) == 5
+    p, t = T.matrices('pt')                               # one variable per letter
+    assert (p.name, t.name) == ('p', 't')
+    value = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(x[[slice(0, 2), slice(1, None)]].eval({x: value}),
+                                  value[0:2, 1:])
+    v = T.dvector('v')
+    left = np.array([1.0, 2.0]) + v                      # __array_priority__: a variable
+    assert isinstance(left, T.TensorVariable)
+    np.testing.assert_array_equal(left.eval({v: np.array([10.0, 20.0])}), [11.0, 22.0])
+    relu = T.nnet.relu(np.array([-1.0, 2.0]))            # ndarray in, ndarray out
+    assert isinstance(relu, np.ndarray)
+    np.testing.assert_array_equal(relu, [0.0, 2.0])
+    np.testing.assert_allclose(T.nnet.relu(np.array([-1.0, 2.0]), 0.1), [-0.1, 2.0], **TOL)
+
+
+def test_gradient_wrt_integer_shared_is_zeros():
+    counts = theano.shared(np.arange(3), name='counts')
+    w = theano.shared(np.ones(3), name='w')
+    cost = (counts * w).sum()
+    g_counts, g_w = T.grad(cost, [counts, w])
+    np.testing.assert_array_equal(g_counts.eval(), np.zeros(3))
+    np.testing.assert_array_equal(g_w.eval(), [0.0, 1.0, 2.0])
+
+
+def test_scan_strict_treats_free_variables_as_theano():
+    W = theano.shared(np.array([[1.0, 2.0], [3.0, 4.0]]), name='W')
+    x, b = T.dmatrix('x'), T.dvector('b')
+    with pytest.raises(ValueError, match="shared variable.*non_sequences"):
+        theano.scan(lambda row: T.dot(row, W), sequences=x, strict=True)
+    # shared variables passed explicitly, and free non-shared inputs (b) as Theano allowed
+    out, _ = theano.scan(lambda row, W: T.dot(row, W) + b, sequences=x, non_sequences=W,
+                         strict=True)
+    xv, bv = np.arange(6.0).reshape(3, 2), np.array([0.5, -1.0])
+    np.testing.assert_allclose(theano.function([x, b], out)(xv, bv), xv @ W.get_value() + bv,
+                               **TOL)
+
+
+# -- Extending Theano (the library chapter's examples, only the import changed) ---------------
+class DoubleOp1(theano.Op):
+    __props__ = ()
+
+    def make_node(self, x):
+        x = theano.tensor.as_tensor_variable(x)
+        # Note: using x_.type() is dangerous, as it copies x's broadcasting
+        # behaviour
+        return theano.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        x = inputs[0]
+        z = output_storage[0]
+        z[0] = x * 2
+
+    def infer_shape(self, node, i0_shapes):
+        return i0_shapes
+
+    def grad(self, inputs, output_grads):
+        return [output_grads[0] * 2]
+
+    def R_op(self, inputs, eval_points):
+        # R_op can receive None as eval_points.
+        # That mean there is no diferientiable path through that input
+        # If this imply that you cannot compute some outputs,
+        # return None for those.
+        if eval_points[0] is None:
+            return eval_points
+        return self.grad(inputs, eval_points)
+
+
+class DoubleOp2(theano.Op):
+    __props__ = ()
+
+    itypes = [theano.tensor.dmatrix]
+    otypes = [theano.tensor.dmatrix]
+
+    def perform(self, node, inputs, output_storage):
+        x = inputs[0]
+        z = output_storage[0]
+        z[0] = x * 2
+
+
+class AXPBOp(theano.Op):
+    """
+    This creates an Op that takes x to a*x+b.
+    """
+    __props__ = ("a", "b")
+
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+        super().__init__()
+
+    def make_node(self, x):
+        x = theano.tensor.as_tensor_variable(x)
+        return theano.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        x = inputs[0]
+        z = output_storage[0]
+        z[0] = self.a * x + self.b
+
+    def infer_shape(self, node, i0_shapes):
+        return i0_shapes
+
+    def grad(self, inputs, output_grads):
+        return [self.a * output_grads[0]]
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+@pytest.mark.parametrize("op", [DoubleOp1(), DoubleOp2()], ids=["make_node", "itypes"])
+def test_extending_theano_double_op(op, mode):
+    x = theano.tensor.matrix()
+    f = theano.function([x], op(x), mode=mode)
+    inp = numpy.random.rand(5, 4)
+    out = f(inp)
+    assert numpy.allclose(inp * 2, out)
+
+
+def test_extending_theano_gradients_and_props():
+    x = T.dmatrix('x')
+    g = theano.function([x], theano.grad((DoubleOp1()(x) ** 2).sum(), x))
+    xv = np.random.RandomState(3).rand(3, 2)
+    np.testing.assert_allclose(g(xv), 8 * xv, **TOL)
+    theano.gradient.verify_grad(DoubleOp1(), [xv], rng=np.random.RandomState(3))
+    jv = theano.gradient.Rop(DoubleOp1()(x), x, T.ones_like(x)).eval({x: xv})
+    np.testing.assert_allclose(jv, 2 * np.ones_like(xv), **TOL)
+    assert AXPBOp(2, 3) == AXPBOp(2, 3) and AXPBOp(2, 3) != AXPBOp(3, 2)
+    np.testing.assert_allclose(theano.function([x], AXPBOp(2, 3)(x))(xv), 2 * xv + 3, **TOL)
+    theano.gradient.verify_grad(AXPBOp(2, 3), [xv], rng=np.random.RandomState(3))
+    with pytest.raises(TypeError, match="itypes say"):
+        DoubleOp2()(T.fmatrix())
+
+
+def test_as_op():
+    from nbgraph.compile.ops import as_op
+
+    def infer_shape_numpy_dot(node, input_shapes):
+        ashp, bshp = input_shapes
+        return [ashp[:-1] + bshp[-1:]]
+
+    @as_op(itypes=[theano.tensor.fmatrix, theano.tensor.fmatrix],
+           otypes=[theano.tensor.fmatrix], infer_shape=infer_shape_numpy_dot)
+    def numpy_dot(a, b):
+        return numpy.dot(a, b)
+
+    a, b = T.fmatrices('a', 'b')
+    f = theano.function([a, b], numpy_dot(a, b))
+    av = np.arange(6, dtype='float32').reshape(2, 3)
+    bv = np.arange(12, dtype='float32').reshape(3, 4)
+    out = f(av, bv)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, av @ bv)
+
+
+@pytest.mark.parametrize("inline", [False, True])
+def test_op_from_graph(inline):
+    from nbgraph.compile.builders import OpFromGraph
+    x, y, z = T.scalars('xyz')
+    e = x + y * z
+    op = OpFromGraph([x, y, z], [e], inline=inline)
+    # op behaves like a normal theano op
+    e2 = op(x, y, z) + op(z, y, x)
+    fn = theano.function([x, y, z], [e2])
+    assert fn(1.0, 2.0, 3.0) == [12.0]
+    kinds = [type(n.op).__name__ for n in fn.maker.fgraph.toposort()]
+    assert ('OpFromGraph' in kinds) != inline
+    gx, gy, gz = theano.function([x, y, z], theano.grad(op(x, y, z) ** 2, [x, y, z]))(
+        1.0, 2.0, 3.0)
+    assert (gx, gy, gz) == (14.0, 42.0, 28.0)   # 2 e (1, z, y) with e = 7
+    # shared variables inside the graph are implicit inputs
+    s = theano.shared(np.float64(2.0))
+    scaled = OpFromGraph([x], [x * s], inline=inline)
+    assert theano.function([x], theano.grad(scaled(x), x))(3.0) == 2.0
+    s.set_value(5.0)
+    assert theano.function([x], scaled(x))(3.0) == 15.0
+
+
+# -- Extending Theano with a C Op (the chapter's VectorTimesScalar, only the import changed) ---
+class VectorTimesScalar(theano.Op):
+    __props__ = ()
+
+    def make_node(self, x, y):
+        # Validate the inputs' type
+        if x.type.ndim != 1:
+            raise TypeError('x must be a 1-d vector')
+        if y.type.ndim != 0:
+            raise TypeError('y must be a scalar')
+
+        # Create an output variable of the same type as x
+        output_var = x.type()
+
+        return theano.Apply(self, [x, y], [output_var])
+
+    def c_code_cache_version(self):
+        return (1, 0)
+
+    def c_code(self, node, name, inp, out, sub):
+        x, y = inp
+        z, = out
+
+        # Extract the dtypes of the inputs and outputs storage to
+        # be able to declare pointers for those dtypes in the C
+        # code.
+        dtype_x = node.inputs[0].dtype
+        dtype_y = node.inputs[1].dtype
+        dtype_z = node.outputs[0].dtype
+
+        itemsize_x = numpy.dtype(dtype_x).itemsize
+        itemsize_z = numpy.dtype(dtype_z).itemsize
+
+        fail = sub['fail']
+
+        c_code = """
+        // Validate that the output storage exists and has the same
+        // dimension as x.
+        if (NULL == %(z)s ||
+            PyArray_DIMS(%(x)s)[0] != PyArray_DIMS(%(z)s)[0])
+        {
+            /* Reference received to invalid output variable.
+            Decrease received reference's ref count and allocate new
+            output variable */
+            Py_XDECREF(%(z)s);
+            %(z)s = (PyArrayObject*)PyArray_EMPTY(1,
+                                                PyArray_DIMS(%(x)s),
+                                                PyArray_TYPE(%(x)s),
+                                                0);
+
+            if (!%(z)s) {
+                %(fail)s;
+            }
+        }
+
+        // Perform the vector multiplication by a scalar
+        {
+            /* The declaration of the following variables is done in a new
+            scope to prevent cross initialization errors */
+            npy_%(dtype_x)s* x_data_ptr =
+                            (npy_%(dtype_x)s*)PyArray_DATA(%(x)s);
+            npy_%(dtype_z)s* z_data_ptr =
+                            (npy_%(dtype_z)s*)PyArray_DATA(%(z)s);
+            npy_%(dtype_y)s y_value =
+                            ((npy_%(dtype_y)s*)PyArray_DATA(%(y)s))[0];
+            int x_stride = PyArray_STRIDES(%(x)s)[0] / %(itemsize_x)s;
+            int z_stride = PyArray_STRIDES(%(z)s)[0] / %(itemsize_z)s;
+            int x_dim = PyArray_DIMS(%(x)s)[0];
+
+            for(int i=0; i < x_dim; i++)
+            {
+                z_data_ptr[i * z_stride] = (x_data_ptr[i * x_stride] *
+                                            y_value);
+            }
+        }
+        """
+
+        return c_code % locals()
+
+
+def test_extending_theano_with_a_c_op():
+    from nbgraph.link.cache import find_compiler
+    if find_compiler() is None:
+        pytest.skip("no C compiler")
+    x, y = T.dvector('x'), T.dscalar('y')
+    f = theano.function([x, y], VectorTimesScalar()(x, y))   # FAST_RUN: the C linker
+    np.testing.assert_array_equal(f(np.arange(5.0), 3.0), 3 * np.arange(5.0))
+    np.testing.assert_array_equal(f(np.arange(6.0)[::2], -2.0), [0.0, -4.0, -8.0])
+
+
+# -- Debugging FAQ: test values ------------------------------------------------------------------
+@pytest.fixture
+def test_values_on():
+    def use(mode):
+        theano.config.compute_test_value = mode
+    yield use
+    theano.config.compute_test_value = 'off'
+
+
+def test_test_values_raise_at_the_line_building_the_bad_node(test_values_on):
+    # the FAQ's example: the error comes from h1 = T.dot(x, func_of_W1), not from f(...)
+    test_values_on('warn')
+    W1val = numpy.random.rand(2, 10, 10).astype(theano.config.floatX)
+    W1 = theano.shared(W1val, 'W1')
+    W2val = numpy.random.rand(15, 20).astype(theano.config.floatX)
+    W2 = theano.shared(W2val, 'W2')
+    x = T.matrix('x')
+    x.tag.test_value = numpy.random.rand(5, 10)
+    func_of_W1 = W1.dimshuffle(2, 0, 1).flatten(2).T
+    assert func_of_W1.tag.test_value.shape == (20, 10)
+    with pytest.raises(ValueError, match="not aligned"):
+        T.dot(x, func_of_W1)
+    h1 = T.dot(x, func_of_W1.T)
+    np.testing.assert_allclose(h1.tag.test_value, x.tag.test_value @ func_of_W1.tag.test_value.T,
+                               **TOL)
+    assert T.dot(h1, W2.T).tag.test_value.shape == (5, 15)
+
+
+@pytest.mark.parametrize("mode", ['ignore', 'warn', 'raise'])
+def test_missing_test_values(test_values_on, mode):
+    test_values_on(mode)
+    y = T.dvector('y')   # no test value
+    if mode == 'raise':
+        with pytest.raises(ValueError, match="missing default value"):
+            y * 2
+    elif mode == 'warn':
+        with pytest.warns(UserWarning, match="missing default value"):
+            z = y * 2
+        assert not hasattr(z.tag, 'test_value')
+    else:
+        assert not hasattr((y * 2).tag, 'test_value')
+
+
+def test_test_values_through_scan(test_values_on):
+    test_values_on('raise')
+    x = T.dmatrix('x')
+    x.tag.test_value = np.arange(6.0).reshape(3, 2)
+    h0 = T.dvector('h0')
+    h0.tag.test_value = np.zeros(2)
+    out, _ = theano.scan(lambda row, h: T.tanh(row + h), sequences=x, outputs_info=h0)
+    want, h = [], np.zeros(2)
+    for row in x.tag.test_value:
+        h = np.tanh(row + h)
+        want.append(h)
+    np.testing.assert_allclose(out.tag.test_value, want, **TOL)
+
+
+# -- control flow: clone, map, reduce, foldl, foldr, short scans --------------------------------
+def test_clone_replaces_and_shares_inputs():
+    x, y = T.dscalars('x', 'y')
+    z = T.exp(x) * y
+    z2 = theano.clone(z, replace={x: 2 * x})
+    assert z2.eval({x: 1.0, y: 3.0}) == pytest.approx(np.exp(2.0) * 3.0, rel=1e-15)
+    assert z.eval({x: 1.0, y: 3.0}) == pytest.approx(np.e * 3.0, rel=1e-15)
+    [copied] = theano.clone([z], share_inputs=False)
+    assert not set(theano.gof.graph.inputs([copied])) & {x, y}
+    with pytest.raises(TypeError, match="changes its type"):
+        theano.clone(z, replace={x: T.dvector()})
+
+
+def test_map_reduce_foldl_foldr():
+    x = T.dvector('x')
+    xv = np.array([1.0, -2.0, 0.5, 4.0])
+    squares, _ = theano.map(lambda v: v ** 2, sequences=x)
+    np.testing.assert_array_equal(squares.eval({x: xv}), xv ** 2)
+    total, _ = theano.reduce(lambda v, acc: acc + v, sequences=x,
+                             outputs_info=T.constant(0.0))
+    assert total.eval({x: xv}) == xv.sum()
+    # Horner in both directions: foldl reads x0 first, foldr reads the last element first
+    left, _ = theano.foldl(lambda v, acc: acc * 2 + v, sequences=x,
+                           outputs_info=T.constant(0.0))
+    right, _ = theano.foldr(lambda v, acc: acc * 2 + v, sequences=x,
+                            outputs_info=T.constant(0.0))
+    assert left.eval({x: xv}) == sum(v * 2 ** k for k, v in enumerate(xv[::-1]))
+    assert right.eval({x: xv}) == sum(v * 2 ** k for k, v in enumerate(xv))
+    g = theano.function([x], theano.grad(left, x))(xv)
+    np.testing.assert_array_equal(g, [8.0, 4.0, 2.0, 1.0])
+
+
+@pytest.mark.parametrize("length", [0, 1, 2, 3, 5])
+def test_gradients_of_zero_step_and_short_scans(length):
+    # taps [-2, 0] need 3 elements for one step: shorter sequences give zero steps, and
+    # the gradient is then zeros of the sequence's shape (Theano's)
+    x, h0 = T.dvector('x'), T.dscalar('h0')
+    out, _ = theano.scan(lambda a, b, h: h + a * b, sequences=dict(input=x, taps=[-2, 0]),
+                         outputs_info=h0)
+    cost = out.sum() + h0 * 0 + x.sum() * 0
+    f = theano.function([x, h0], [out, *theano.grad(cost, [x, h0])])
+    xv = np.arange(1.0, length + 1)
+    values, gx, gh = f(xv, 3.0)
+    steps = max(length - 2, 0)
+    want, h = [], 3.0
+    for t in range(steps):
+        h = h + xv[t] * xv[t + 2]
+        want.append(h)
+    np.testing.assert_allclose(values, want, **TOL)
+    assert gx.shape == xv.shape and gh == steps
+    eps = 1e-6
+    for i in range(length):
+        bump = np.eye(length)[i] * eps
+        numeric = (f(xv + bump, 3.0)[0].sum() - f(xv - bump, 3.0)[0].sum()) / (2 * eps)
+        assert gx[i] == pytest.approx(numeric, abs=1e-6)
+
+
+def test_scan_until():
+    # the Loop tutorial's example: powers of 2 until one exceeds max_value
+    def power_of_2(previous_power, max_value):
+        return previous_power * 2, theano.scan_module.until(previous_power * 2 > max_value)
+
+    max_value = T.scalar()
+    values, _ = theano.scan(power_of_2,
+                            outputs_info=T.constant(1.),
+                            non_sequences=max_value,
+                            n_steps=1024)
+    f = theano.function([max_value], values)
+    np.testing.assert_array_equal(f(45), [2.0, 4.0, 8.0, 16.0, 32.0, 64.0])
+    np.testing.assert_array_equal(f(0.5), [2.0])
+    # over a sequence, with the gradient of the steps actually taken
+    x = T.dvector('x')
+    out, _ = theano.scan(lambda v, acc: (acc + v, theano.scan_module.until(acc + v > 5)),
+                         sequences=x, outputs_info=T.constant(0.0))
+    g = theano.function([x], [out, theano.grad(out[-1], x)])
+    partial, grad_partial = g(np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
+    np.testing.assert_array_equal(partial, [1.0, 3.0, 6.0])
+    np.testing.assert_array_equal(grad_partial, [1.0, 1.0, 1.0, 0.0, 0.0])
+    whole, grad_whole = g(np.array([1.0, 1.0]))          # never true: every step runs
+    np.testing.assert_array_equal(whole, [1.0, 2.0])
+    np.testing.assert_array_equal(grad_whole, [1.0, 1.0])
+
+
+def test_test_values_of_random_draws_leave_the_streams_alone(test_values_on):
+    from nbgraph.sandbox.rng_mrg import MRG_RandomStreams
+    from nbgraph.tensor.shared_randomstreams import RandomStreams
+    test_values_on('raise')
+    for make in (RandomStreams, MRG_RandomStreams):
+        drawn = make(7).uniform((2, 3))
+        assert drawn.tag.test_value.shape == (2, 3)
+        test_values_on('off')
+        # computing the test value did not advance the stream: the function's first call
+        # draws the same numbers as the test value
+        np.testing.assert_array_equal(theano.function([], drawn)(), drawn.tag.test_value)
+        test_values_on('raise')
+
+
+def test_op_from_graph_grad_overrides():
+    # Theano's test_builders: a callable, and another OpFromGraph, replace the gradient
+    from nbgraph.compile.builders import OpFromGraph
+    x, y = T.dscalars('x', 'y')
+    go = lambda inps, gs: [gs[0] * 3, gs[0] * 5]   # noqa: E731
+    op = OpFromGraph([x, y], [x * y], grad_overrides=go)
+    gx, gy = theano.function([x, y], theano.grad(op(x, y), [x, y]))(2.0, 7.0)
+    assert (gx, gy) == (3.0, 5.0)
+    gx_, gy_, g_ = T.dscalars('gx_', 'gy_', 'g_')
+    grad_op = OpFromGraph([gx_, gy_, g_], [g_ * 2, g_ * 4])
+    op2 = OpFromGraph([x, y], [x * y], grad_overrides=grad_op)
+    gx, gy = theano.function([x, y], theano.grad(op2(x, y), [x, y]))(2.0, 7.0)
+    assert (gx, gy) == (2.0, 4.0)

@@ -7,6 +7,7 @@ import copy
 from typing import Any
 
 from ..rewrite.pipeline import PIPELINE, resolve
+from .optimizer_names import translate
 
 
 class Mode:
@@ -30,18 +31,24 @@ class Mode:
         return other
 
     def including(self, *names: str) -> Mode:
-        """This mode with more passes or rules (unsafe ones included) switched on."""
-        return self._with(resolved_pipeline(self.optimizer).including(*names))
+        """This mode with more passes or rules (unsafe ones included) switched on; Theano's
+        optimizer names (``'fusion'``, ``'local_log_softmax'``, ...) work as aliases."""
+        return self._with(resolved_pipeline(self.optimizer).including(*_ours(names)))
 
     def excluding(self, *names: str) -> Mode:
-        """This mode with passes or ``pass/rule`` rules switched off."""
-        return self._with(resolved_pipeline(self.optimizer).excluding(*names))
+        """This mode with passes or ``pass/rule`` rules switched off (Theano's names too)."""
+        return self._with(resolved_pipeline(self.optimizer).excluding(*_ours(names)))
 
     def requiring(self, *names: str) -> Mode:  # Theano's spelling of including
         return self.including(*names)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(linker={self.linker!r}, optimizer={self.optimizer!r})"
+
+
+def _ours(names: tuple[str, ...]) -> tuple[str, ...]:
+    known = {"unsafe"} | {n for p in PIPELINE.passes for n in (p.name, *p.full_names())}
+    return translate(names, known)
 
 
 def resolved_pipeline(optimizer: Any) -> Any:

@@ -61,6 +61,11 @@ def _debug_modes() -> dict[str, Mode]:
             "NanGuardMode": NanGuardMode()}
 
 
+def get_default_mode() -> Mode:
+    """The mode ``function`` uses when given none (``config.mode``), as Theano's."""
+    return get_mode(None)
+
+
 def get_mode(mode: Any) -> Mode:
     """A Mode from a Mode, a name ('FAST_RUN', 'DebugMode', ...) or None (``config.mode``)."""
     if mode is None:

@@ -38,12 +38,20 @@ def _single(kind: str, prefix: str | None) -> Any:
 
 
 def _plural(single: Any, plural: str) -> Any:
-    def make(*names: Any, dtype: str | None = None) -> list[TensorVariable]:
+    def make(*names: Any, dtype: str | None = None) -> Any:
+        # Theano's _multi: an int gives that many unnamed variables; one string names one
+        # variable per letter (``matrices('pt')``), and a one-letter string gives the
+        # variable itself, not a list
         if len(names) == 1 and isinstance(names[0], int):
             names = (None,) * names[0]
-        if isinstance(single, TensorType):
-            return [single(n) for n in names]
-        return [single(n, dtype) for n in names]
+        elif len(names) == 1 and isinstance(names[0], str):
+            if len(names[0]) == 1:
+                return one(names[0], dtype)
+            names = tuple(names[0])
+        return [one(n, dtype) for n in names]
+
+    def one(name: str | None, dtype: str | None) -> TensorVariable:
+        return single(name) if isinstance(single, TensorType) else single(name, dtype)
 
     make.__name__ = plural[:-1] + "ces" if plural.endswith("matrix") else plural + "s"
     make.__qualname__ = make.__name__

@@ -85,6 +85,9 @@ def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = Non
     out = []
     for w in wrt_vars:
         g = grads.get(w)
+        if g is None and is_int(w.dtype) and w in ancestors(list(seeds)):
+            out.append(_zeros(w))  # as in Theano: an integer the cost depends on gets zeros
+            continue
         if g is None:
             message = (f"grad: the cost does not depend on {w} ({w.type}); pass "
                        f"disconnected_inputs='ignore' to get zeros")
@@ -101,7 +104,10 @@ def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = Non
 
 
 def _ones(var: TensorVariable) -> TensorVariable:
-    return constant(np.ones((), dtype=var.dtype if is_float(var.dtype) else "float64"))
+    # Theano's seed, fill(cost, 1.0): pp shows it as Theano did; canonicalize removes it
+    if is_float(var.dtype):
+        return MATH.fill(var, constant(1.0, dtype=var.dtype))
+    return constant(np.ones((), dtype="float64"))
 
 
 def _zeros(var: TensorVariable) -> TensorVariable:

@@ -21,7 +21,8 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Protocol
 
 from .graph import Apply, Variable
-from .variable import TensorVariable
+from .test_values import compute_test_values
+from .variable import TensorVariable, constant
 
 
 class InnerCompiler(Protocol):
@@ -92,7 +93,22 @@ class Op:
 
     # -- the contract --------------------------------------------------------------------
     def make_node(self, *inputs: Any) -> Apply:
-        raise NotImplementedError(f"{type(self).__name__}.make_node")
+        """Theano's default: an op that declares ``itypes`` and ``otypes`` (lists of types,
+        e.g. ``[T.dmatrix]``) takes inputs of exactly those types."""
+        itypes, otypes = getattr(self, "itypes", None), getattr(self, "otypes", None)
+        if itypes is None or otypes is None:
+            raise NotImplementedError(f"{type(self).__name__}.make_node (or itypes and "
+                                      f"otypes)")
+        if len(inputs) != len(itypes):
+            raise TypeError(f"{self}: takes {len(itypes)} inputs, got {len(inputs)}")
+        # numbers and arrays become constants of the declared dtype
+        given: list[Any] = [x if isinstance(x, Variable) else constant(x, dtype=itype.dtype)
+                            for x, itype in zip(inputs, itypes, strict=True)]
+        for k, (var, itype) in enumerate(zip(given, itypes, strict=True)):
+            if var.type != itype:
+                raise TypeError(f"{self}: input {k} ({var}) has type {var.type}, the op's "
+                                f"itypes say {itype}")
+        return Apply(self, given, [otype() for otype in otypes])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         raise NotImplementedError(f"{type(self).__name__}.perform")
@@ -113,6 +129,7 @@ class Op:
     # Any: one output or the list of them, by the op; each caller knows which its op makes
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
         node = self.make_node(*inputs, **kwargs)
+        compute_test_values(node)  # Theano's config.compute_test_value ('off': nothing)
         if self.default_output is not None:
             return node.outputs[self.default_output]
         return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)

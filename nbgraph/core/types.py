@@ -56,10 +56,11 @@ class TensorType:
     # the class of its variables: core/variable.py sets it (Theano's TensorType.Variable)
     Variable: type[TensorVariable]
 
-    __slots__ = ("dtype", "shape", "_hash")
+    __slots__ = ("dtype", "shape", "_hash", "name")
 
     def __init__(self, dtype: str, broadcastable: Sequence[bool] | None = None,
-                 shape: Sequence[int | None] | None = None):
+                 shape: Sequence[int | None] | None = None, name: str | None = None):
+        self.name = name  # Theano's TensorType(..., name=): a label, not part of equality
         if dtype == "floatX":
             dtype = config.floatX
         self.dtype = str(np.dtype(dtype))

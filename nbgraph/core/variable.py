@@ -22,6 +22,11 @@ class TensorVariable(Variable):
     with NumPy's operators and methods. Constants and shared variables are TensorVariables."""
 
     type: TensorType
+    # ndarray (+) variable defers to the variable's reflected operator (Theano's value)
+    __array_priority__ = 1000
+    # Theano's _is_nonzero: a variable is truthy (``if not W:`` on an argument defaulting to
+    # None works); only comparison results raise, which stops ``a < b < c``
+    _is_nonzero = True
 
     # -- static information --------------------------------------------------------------
     @property
@@ -49,14 +54,22 @@ class TensorVariable(Variable):
         return self.transpose()
 
     def __bool__(self) -> bool:
-        raise TypeError("a symbolic variable has no truth value; use T.switch, T.and_, or "
-                        "compare values after evaluating")
+        if self._is_nonzero:
+            return True
+        raise TypeError(f"{self}: a comparison result has no truth value (chained comparisons "
+                        f"such as a < b < c are not symbolic); use T.and_, T.switch, or "
+                        f"compare values after evaluating")
 
     def __len__(self) -> int:
         raise TypeError("len() of a symbolic variable is unknown; use x.shape[0]")
 
     def __iter__(self):  # noqa: ANN204
-        raise TypeError("cannot iterate over a symbolic variable; index it or use scan")
+        # a vector of statically known length unpacks (``rows, cols = x.shape``), as in Theano
+        length = self.type.shape[0] if self.ndim == 1 else None
+        if length is None:
+            raise TypeError(f"cannot iterate over {describe(self)}: only a vector of known "
+                            f"length unpacks; index it or use scan")
+        return (self[i] for i in range(length))
 
     # -- arithmetic -------------------------------------------------------------------------
     def __add__(self, other: Any) -> TensorVariable: return MATH.add(self, other)
@@ -85,10 +98,17 @@ class TensorVariable(Variable):
     def __ror__(self, other: Any) -> TensorVariable: return MATH.or_(other, self)
     def __xor__(self, other: Any) -> TensorVariable: return MATH.xor(self, other)
     def __rxor__(self, other: Any) -> TensorVariable: return MATH.xor(other, self)
-    def __lt__(self, other: Any) -> TensorVariable: return MATH.lt(self, other)
-    def __le__(self, other: Any) -> TensorVariable: return MATH.le(self, other)
-    def __gt__(self, other: Any) -> TensorVariable: return MATH.gt(self, other)
-    def __ge__(self, other: Any) -> TensorVariable: return MATH.ge(self, other)
+    def __lt__(self, other: Any) -> TensorVariable:
+        return _comparison(MATH.lt(self, other))
+
+    def __le__(self, other: Any) -> TensorVariable:
+        return _comparison(MATH.le(self, other))
+
+    def __gt__(self, other: Any) -> TensorVariable:
+        return _comparison(MATH.gt(self, other))
+
+    def __ge__(self, other: Any) -> TensorVariable:
+        return _comparison(MATH.ge(self, other))
 
     # -- methods ------------------------------------------------------------------------------
     def sum(self, axis: Any = None, dtype: str | None = None,
@@ -201,6 +221,10 @@ class TensorVariable(Variable):
         return MATH.ones_like(self)
 
     def __getitem__(self, index: Any) -> TensorVariable:
+        if isinstance(index, list) and any(isinstance(i, slice) for i in index):
+            # a list holding slices is a tuple of indices (NumPy's old rule, which Theano
+            # code used: x[[slice(0, 2), slice(1, None)]])
+            index = tuple(index)
         return MATH.getitem(self, index)
 
     def eval(self, inputs_to_values: dict | None = None) -> np.ndarray:
@@ -237,6 +261,11 @@ class TensorConstant(TensorVariable, Constant):
             text = str(data.tolist()) if data.ndim else str(data.item())
             return f"TensorConstant{{{text}}}"
         return f"TensorConstant{{{data.dtype}[{','.join(map(str, data.shape))}]}}"
+
+
+def _comparison(out: TensorVariable) -> TensorVariable:
+    out._is_nonzero = False
+    return out
 
 
 # TensorType() makes TensorVariables (types.py cannot import this module: it imports types)

@@ -23,11 +23,13 @@ from ..codegen.c_render import CStyleRenderer
 from ..codegen.kernel import Kernel, reduce_layout
 from ..config import NbgraphWarning, config
 from ..core.graph import Apply
+from ..core.op import InnerCompiler
 from ..ops.blas import Gemm
 from ..ops.elemwise import check_broadcast
 from ..ops.linalg import Dot
 from . import _cffi_abi, cache
 from .c_blas import gemm_thunk
+from .c_op import c_op_thunk, has_c_code
 from .generated import exec_generated
 from .kernel_linker import Cells, KernelLinker, Operands, Profile, Thunk
 from .library import LIBRARIES, Library
@@ -173,6 +175,12 @@ class CLinker(KernelLinker):
 
     def view_thunk(self, node: Apply, in_cells: Cells, out_cells: Cells) -> Thunk:
         return dimshuffle_thunk(node, in_cells, out_cells)
+
+    def op_thunk(self, node: Apply, in_cells: Cells, out_cells: Cells,
+                 compiler: InnerCompiler) -> Thunk:
+        if has_c_code(node.op):  # a user's C op (Theano's c_code): compiled, cached (c_op.py)
+            return c_op_thunk(node, in_cells, out_cells)
+        return super().op_thunk(node, in_cells, out_cells, compiler)
 
 
 def _keeping(module: Loaded, thunk: Thunk) -> Thunk:

@@ -17,6 +17,7 @@ from ..core.fgraph import FunctionGraph
 from ..core.graph import Apply, Variable
 from ..core.op import InnerCompiler
 from ..ops.elemwise import DimShuffle
+from .c_op import has_c_code
 from .linker import PythonLinker, python_source
 
 Thunk = Callable[[], None]
@@ -62,7 +63,7 @@ class KernelLinker(ABC):
             module = self.load_module(list(kernels.values()), profile, start)
             if module is None:  # no compiler: every node runs its ``perform``
                 return PythonLinker().make_thunks(fgraph, nodes, storage, profile, compiler)
-        elif self.python_without_kernels:
+        elif self.python_without_kernels and not any(has_c_code(n.op) for n in nodes):
             return PythonLinker().make_thunks(fgraph, nodes, storage, profile, compiler)
         operands = self.operand_cells(storage)
         prologue_of = {red: pro for pro, red in absorbed.items()}

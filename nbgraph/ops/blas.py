@@ -1,4 +1,5 @@
-"""BLAS-shaped ops the specialize pass produces: Gemm (``beta*z + alpha*dot(x, y)``).
+"""BLAS-shaped ops the specialize pass produces: Gemm (``beta*z + alpha*dot(x, y)``) and
+Gemv (``beta*y + alpha*dot(A, x)``, matrix times vector).
 
 Users write ``dot`` and ``+``; ``compile/rewrite/specialize.py`` turns them into Gemm so a
 backend can make one BLAS call. The NumPy ``perform`` is the reference semantics.
@@ -71,3 +72,64 @@ class Gemm(Op):
 
 gemm_no_inplace = Gemm()
 gemm_inplace = Gemm(inplace=True)
+
+
+class Gemv(Op):
+    """``gemv(y, alpha, A, x, beta) = beta * y + alpha * dot(A, x)``: matrix ``A`` times
+    vector ``x`` (Theano's ``Gemv``, which code written for Theano looks for in
+    ``fgraph.toposort()``). With ``beta == 0``, ``y`` only gives the output its buffer and
+    shape: its values are never read (BLAS's convention, so a NaN there cannot leak).
+    ``Gemv(inplace=True)`` writes the result into ``y``'s buffer.
+    """
+
+    __props__ = ("inplace",)
+
+    def __init__(self, inplace: bool = False):
+        self.inplace = inplace
+        self.destroy_map = {0: [0]} if inplace else {}
+
+    def __str__(self) -> str:
+        return "Gemv{inplace}" if self.inplace else "Gemv{no_inplace}"
+
+    def make_node(self, y: Any, alpha: Any, A: Any, x: Any, beta: Any) -> Apply:  # noqa: N803
+        y, alpha, A, x, beta = (as_tensor_variable(v) for v in (y, alpha, A, x, beta))
+        if y.ndim != 1 or A.ndim != 2 or x.ndim != 1:
+            raise TypeError(f"gemv: y, A, x must be a vector, a matrix and a vector, got "
+                            f"{y.type.short()}, {A.type.short()}, {x.type.short()}")
+        if alpha.ndim != 0 or beta.ndim != 0:
+            raise TypeError(f"gemv: alpha and beta must be scalars, got {alpha.type.short()} "
+                            f"and {beta.type.short()}")
+        if upcast(y.dtype, A.dtype, x.dtype) != y.dtype:
+            raise TypeError(f"gemv: y ({y.type.short()}) cannot hold dot({A.type.short()}, "
+                            f"{x.type.short()})")
+        kA, kx = A.type.shape[1], x.type.shape[0]
+        if kA is not None and kx is not None and kA != kx:
+            raise ValueError(f"gemv: dot shapes {A.type.short()} and {x.type.short()} are "
+                             f"not aligned")
+        rows = y.type.shape[0] if y.type.shape[0] is not None else A.type.shape[0]
+        return Apply(self, [y, alpha, A, x, beta], [TensorType(y.dtype, shape=(rows,))()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        y, alpha, A, x, beta = inputs
+        if A.shape[1] != x.shape[0] or y.shape[0] != A.shape[0]:
+            raise ValueError(f"gemv at node {node.uid}: y has shape {y.shape}, A {A.shape}, "
+                             f"x {x.shape}")
+        dtype = node.outputs[0].type.dtype
+        if self.inplace and beta == 0 and alpha == 1 and y.flags.c_contiguous \
+                and y.flags.writeable and y.dtype == A.dtype == x.dtype == dtype:
+            output_storage[0][0] = np.dot(A, x, out=y)   # BLAS gemv straight into y
+            return
+        product = np.dot(A, x)   # NumPy's BLAS gemv
+        out = alpha * product if beta == 0 else beta * y + alpha * product
+        out = np.asarray(out, dtype=dtype)
+        if self.inplace and y.dtype == out.dtype and y.flags.writeable:
+            y[...] = out  # the destroy_map promise: the result lives in y's buffer
+            out = y
+        output_storage[0][0] = out
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[0]]
+
+
+gemv_no_inplace = Gemv()
+gemv_inplace = Gemv(inplace=True)

@@ -56,7 +56,9 @@ def _weak_overflow(op: Op, weak: list[Any], strong: list[TensorVariable]) -> Typ
 
 
 # pp: Theano prints these scalar ops under other names or forms
-_PP_PATTERNS = {"second": "fill({0}, {1})", "abs_": "|{0}|"}
+_PP_PATTERNS = {"second": "fill({0}, {1})", "abs_": "|{0}|",
+                # Theano printed comparisons as calls: gt(x, y)
+                **{c: c + "({0}, {1})" for c in ("lt", "gt", "le", "ge", "eq", "neq")}}
 
 
 class Elemwise(Op):

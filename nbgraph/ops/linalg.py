@@ -37,6 +37,9 @@ class Dot(Op):
     def __str__(self) -> str:
         return "dot"
 
+    def pp(self, node: Apply, args: list[str]) -> str:
+        return f"({args[0]} \\dot {args[1]})"   # Theano's pp: x \dot w
+
     def make_node(self, x: Any, y: Any) -> Apply:
         x, y = as_tensor_variable(x), as_tensor_variable(y)
         if x.ndim not in (1, 2) or y.ndim not in (1, 2):

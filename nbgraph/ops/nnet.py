@@ -132,8 +132,10 @@ def softmax(x: Any) -> TensorVariable:
 
     >>> x = T.dmatrix('x')
     >>> p = T.nnet.softmax(x)          # each row sums to 1
+
+    A vector gives a ``(1, n)`` row, as in Theano 1.0.
     """
-    return Softmax()(x)
+    return Softmax()(_row_if_vector(x))
 
 
 def logsoftmax(x: Any) -> TensorVariable:
@@ -141,8 +143,15 @@ def logsoftmax(x: Any) -> TensorVariable:
 
     >>> x = T.dmatrix('x')
     >>> lp = T.nnet.logsoftmax(x)
+
+    A vector gives a ``(1, n)`` row, as in Theano 1.0.
     """
-    return LogSoftmax()(x)
+    return LogSoftmax()(_row_if_vector(x))
+
+
+def _row_if_vector(x: Any) -> TensorVariable:
+    x = as_tensor_variable(x)
+    return x.dimshuffle("x", 0) if x.ndim == 1 else x
 
 
 log_softmax = logsoftmax
@@ -154,8 +163,11 @@ def relu(x: Any, alpha: Any = 0) -> TensorVariable:
 
     >>> x = T.dmatrix('x')
     >>> h = T.nnet.relu(x)             # max(x, 0)
+
+    An ndarray gives an ndarray, as in Theano (the same arithmetic, run by NumPy).
     """
-    x = as_tensor_variable(x)
+    if isinstance(x, Variable):
+        x = as_tensor_variable(x)
     if isinstance(alpha, (int, float)) and alpha == 0:
         return 0.5 * (x + abs(x))
     # (1+a)/2 x + (1-a)/2 |x| is x for x > 0 and a x for x < 0 (Theano's form)

@@ -2,8 +2,10 @@
 
 A draw node maps ``(state, size, *params) -> (new_state, sample)``; the state variable's
 ``default_update`` is the node's ``new_state``, so each call of a compiled function advances it
-(Theano's semantics). The state is the PCG64 bit generator's state packed into 6 uint64s, so it
-is an ordinary tensor to every other layer (storage, rewrites, printing, pickling, ``scan``).
+(Theano's semantics). The state is a NumPy ``RandomState`` (MT19937), as in Theano, packed into
+627 uint64 words, so it is an ordinary tensor to every other layer (storage, rewrites,
+printing, pickling, ``scan``); ``rv.rng.get_value()`` hands out the ``RandomState`` itself.
+Streams are seeded as Theano seeded them, so a seeded ``RandomStreams`` draws Theano's numbers.
 """
 
 from __future__ import annotations
@@ -18,110 +20,114 @@ from ..core.gradient import grad_undefined
 from ..core.graph import Apply, Variable
 from ..core.op import Op
 from ..core.shared import SharedVariable
+from ..core.test_values import compute_test_values
 from ..core.types import TensorType, is_int, upcast
 from ..core.variable import TensorConstant, TensorVariable, as_tensor_variable, constant
 from .math import cast
 from .shape import MakeVector, make_vector
 
-__all__ = ["RandomSample", "RandomStateSharedVariable", "RandomStateView", "RandomStreams",
-           "RandomVariable", "seed_state"]
+__all__ = ["RandomSample", "RandomStateSharedVariable", "RandomStreams", "RandomVariable",
+           "pack_random_state", "seed_state", "unpack_random_state"]
 
-_MASK = (1 << 64) - 1
+_KEY_WORDS = 624  # MT19937's key; then pos, has_gauss and the cached gaussian's bits
 
 
 def seed_state(seed: int | None) -> np.ndarray:
-    """The packed state of a PCG64 generator seeded with ``seed``."""
-    return _pack(np.random.PCG64(seed))
+    """The packed state of ``numpy.random.RandomState(seed)``."""
+    return pack_random_state(np.random.RandomState(seed))
 
 
-def _pack(bitgen: np.random.PCG64) -> np.ndarray:
-    full = bitgen.state
-    inner = full["state"]
-    words = [inner["state"] >> 64, inner["state"] & _MASK, inner["inc"] >> 64,
-             inner["inc"] & _MASK, full["has_uint32"], full["uinteger"]]
-    return np.array(words, dtype="uint64")
+def pack_random_state(rs: np.random.RandomState) -> np.ndarray:
+    """A ``RandomState``'s full state (key, position, cached gaussian) as uint64 words."""
+    _, key, pos, has_gauss, gauss = rs.get_state(legacy=True)  # type: ignore[misc]
+    words = np.empty(_KEY_WORDS + 3, dtype="uint64")
+    words[:_KEY_WORDS] = key
+    words[_KEY_WORDS:] = (pos, has_gauss, np.float64(gauss).view(np.uint64))
+    return words
 
 
-def _unpack_into(bitgen: np.random.PCG64, words: np.ndarray) -> None:
-    w = [int(v) for v in words]
-    bitgen.state = {"bit_generator": "PCG64",
-                    "state": {"state": (w[0] << 64) | w[1], "inc": (w[2] << 64) | w[3]},
-                    "has_uint32": w[4], "uinteger": w[5]}
+def unpack_random_state(words: np.ndarray, into: np.random.RandomState | None = None
+                        ) -> np.random.RandomState:
+    """The ``RandomState`` packed in ``words`` (set into ``into`` when given: no allocation)."""
+    rs = np.random.RandomState() if into is None else into
+    gauss = words[_KEY_WORDS + 2:].view(np.float64)[0]
+    rs.set_state(("MT19937", words[:_KEY_WORDS].astype(np.uint32), int(words[_KEY_WORDS]),
+                  int(words[_KEY_WORDS + 1]), float(gauss)))
+    return rs
 
 
-class RandomStateView:
-    """What ``rv.rng.get_value()`` gives: Theano handed out a ``numpy.random.RandomState``;
-    this has the part of it that Theano code uses on a stream (``seed``, ``get_state``,
-    ``set_state``), acting on the packed PCG64 words. Pass it back with ``set_value``.
+class RandomStateSharedVariable(SharedVariable):
+    """A stream's state: stored as uint64 words (a plain tensor to the compiler), shown to
+    user code as a ``numpy.random.RandomState``, as in Theano
+    (``return_internal_type=True`` gives the words).
 
     >>> rng = rv_u.rng.get_value(borrow=True)
     >>> rng.seed(89234)
     >>> rv_u.rng.set_value(rng, borrow=True)
     """
 
-    def __init__(self, words: np.ndarray):
-        self.words = words
-
-    def seed(self, seed: int | None = None) -> None:
-        """Restart the stream from ``seed`` (in place, so a borrowed view stays aliased)."""
-        self.words[...] = seed_state(seed)
-
-    def get_state(self) -> np.ndarray:
-        """An opaque copy of the state, for ``set_state``."""
-        return self.words.copy()
-
-    def set_state(self, state: Any) -> None:
-        self.words[...] = state.words if isinstance(state, RandomStateView) else state
-
-
-class RandomStateSharedVariable(SharedVariable):
-    """A stream's state: stored as uint64 words (a plain tensor to the compiler), shown to
-    user code as a ``RandomStateView`` (``return_internal_type=True`` gives the words)."""
-
     def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> Any:
         words = super().get_value(borrow=borrow)
-        return words if return_internal_type else RandomStateView(words)
+        return words if return_internal_type else unpack_random_state(words)
 
     def set_value(self, value: Any, borrow: bool = False) -> None:
-        if isinstance(value, RandomStateView):
-            value = value.words
+        if isinstance(value, np.random.RandomState):
+            value = pack_random_state(value)
         super().set_value(value, borrow=borrow)
 
 
-# -- samplers: (generator, size or None, *params) -> ndarray -----------------------------------
-def _permutation(gen: np.random.Generator, size: tuple | None, n: Any) -> np.ndarray:
-    rows = np.broadcast_to(np.arange(int(n)), (*(size or ()), int(n))).copy()
-    return gen.permuted(rows, axis=-1)
+# -- samplers: (RandomState, size or None, *params) -> ndarray, as Theano's raw_random drew -----
+def _permutation(rs: np.random.RandomState, size: tuple | None, n: Any) -> np.ndarray:
+    # Theano's permutation_helper: one permutation per entry of size, in C order
+    n = int(n)
+    out = np.empty((*(size or ()), n), dtype="int64")
+    for index in np.ndindex(*(size or ())):
+        out[index] = rs.permutation(n)
+    return out
 
 
-def _choice(gen: np.random.Generator, size: tuple | None, a: Any, p: Any = None,
+def _choice(rs: np.random.RandomState, size: tuple | None, a: Any, p: Any = None,
             replace: bool = True) -> np.ndarray:
     a = a.item() if np.ndim(a) == 0 else a
-    return gen.choice(a, size=size, replace=replace, p=p)
+    return rs.choice(a, size=size, replace=replace, p=p)
 
 
-def _truncated_normal(gen: np.random.Generator, size: tuple | None, avg: Any,
+def _multinomial(rs: np.random.RandomState, size: tuple | None, n: Any,
+                 pvals: Any) -> np.ndarray:
+    # Theano's multinomial_helper: one draw per entry of size (or per row of pvals), in order
+    pvals = np.asarray(pvals, dtype="float64")
+    shape = size if size is not None else np.broadcast_shapes(np.shape(n), pvals.shape[:-1])
+    n = np.broadcast_to(n, shape)
+    rows = np.broadcast_to(pvals, (*shape, pvals.shape[-1]))
+    out = np.empty((*shape, pvals.shape[-1]), dtype="int64")
+    for index in np.ndindex(*shape):
+        out[index] = rs.multinomial(int(n[index]), rows[index])
+    return out
+
+
+def _truncated_normal(rs: np.random.RandomState, size: tuple | None, avg: Any,
                       std: Any) -> np.ndarray:
     # resample whatever falls outside two standard deviations (MRG's truncate=True)
-    z = gen.standard_normal(size)
+    z = rs.standard_normal(size)
     bad = np.abs(z) > 2
     while np.any(bad):
-        z[bad] = gen.standard_normal(int(bad.sum()))
+        z[bad] = rs.standard_normal(int(bad.sum()))
         bad = np.abs(z) > 2
     return avg + std * z
 
 
 SAMPLERS: dict[str, Callable[..., Any]] = {
-    "uniform": lambda gen, size, low, high: gen.uniform(low, high, size),
-    "normal": lambda gen, size, avg, std: gen.normal(avg, std, size),
+    "uniform": lambda rs, size, low, high: rs.uniform(low, high, size),
+    "normal": lambda rs, size, avg, std: rs.normal(avg, std, size),
     "truncated_normal": _truncated_normal,
-    "binomial": lambda gen, size, n, p: gen.binomial(n, p, size),
-    "random_integers": lambda gen, size, low, high: gen.integers(low, high, size,
-                                                                 endpoint=True),
+    "binomial": lambda rs, size, n, p: rs.binomial(n, p, size),
+    # Theano's random_integers(low, high) is randint(low, high + 1): the same draws
+    "random_integers": lambda rs, size, low, high: rs.randint(low, np.add(high, 1), size),
     "choice": _choice,
     "permutation": _permutation,
-    "multinomial": lambda gen, size, n, pvals: gen.multinomial(n, pvals, size),
+    "multinomial": _multinomial,
 }
+
 
 class RandomSample(TensorVariable):
     """A draw's sample. ``RandomStreams`` sets ``rng`` (the state shared variable) and
@@ -147,16 +153,17 @@ class RandomVariable(Op):
         self.ndim = int(ndim)
         self.has_size = has_size
         self.replace = replace
-        self._bitgen: np.random.PCG64 | None = None
+        # one RandomState per op, loaded with the state of each call (never built per call)
+        self._rs: np.random.RandomState | None = None
 
     def __str__(self) -> str:
         return f"RandomVariable{{{self.dist}, {self.dtype}}}"
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in vars(self).items() if k != "_bitgen"}
+        return {k: v for k, v in vars(self).items() if k != "_rs"}
 
     def __setstate__(self, state: dict) -> None:
-        vars(self).update(state, _bitgen=None)
+        vars(self).update(state, _rs=None)
 
     def make_node(self, state: Any, size: Any, *params: Any) -> Apply:
         state = as_tensor_variable(state)
@@ -186,18 +193,15 @@ class RandomVariable(Op):
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         state, size, *params = inputs
-        if self._bitgen is None:
-            self._bitgen = np.random.PCG64(0)
-        _unpack_into(self._bitgen, state)
-        gen = np.random.Generator(self._bitgen)
+        self._rs = rs = unpack_random_state(state, self._rs)
         shape = tuple(int(s) for s in size) if self.has_size else None
         kwargs = {"replace": self.replace} if self.dist == "choice" else {}
-        sample = SAMPLERS[self.dist](gen, shape, *params, **kwargs)
+        sample = SAMPLERS[self.dist](rs, shape, *params, **kwargs)
         sample = np.asarray(sample, dtype=self.dtype)
         if sample.ndim != self.ndim:
             raise ValueError(f"{self} (node {node.uid}): drew a {sample.ndim}-d sample of shape "
                              f"{sample.shape}, but the graph expects {self.ndim} dimensions")
-        output_storage[0][0] = _pack(self._bitgen)
+        output_storage[0][0] = pack_random_state(rs)
         output_storage[1][0] = sample
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
@@ -240,26 +244,37 @@ class RandomStreams:
 
     def __init__(self, seed: int | None = None):
         self.default_instance_seed = seed
-        self.gen_seedgen = np.random.default_rng(seed)
+        # Theano's seeding: the k-th draw's RandomState is seeded with the k-th
+        # randint(2**30) of RandomState(seed)
+        self.gen_seedgen = np.random.RandomState(seed)
         self.state_updates: list[tuple[SharedVariable, Variable]] = []
 
     def updates(self) -> list[tuple[SharedVariable, Variable]]:
         return list(self.state_updates)
 
     def seed(self, seed: int | None = None) -> None:
-        """Reseed every state made so far (in creation order) from ``seed``."""
+        """Reseed every state made so far (in creation order) from ``seed``; draws made
+        afterwards keep following the constructor's seed, as in Theano."""
         if seed is None:
             seed = self.default_instance_seed
-        self.gen_seedgen = np.random.default_rng(seed)
+        seedgen = np.random.RandomState(seed)
         for state, _ in self.state_updates:
-            state.set_value(seed_state(int(self.gen_seedgen.integers(2 ** 30))), borrow=True)
+            state.set_value(seed_state(int(seedgen.randint(2 ** 30))), borrow=True)
+
+    def __getitem__(self, item: SharedVariable) -> Any:
+        """Theano's ``srng[rv.rng]``: the ``RandomState`` behind a state variable."""
+        return item.get_value(borrow=True)
+
+    def __setitem__(self, item: SharedVariable, value: Any) -> None:
+        item.set_value(value, borrow=True)
 
     def gen(self, op: RandomVariable, size: Any, *params: Any) -> RandomSample:
         """Apply ``op`` to a fresh state and register the state's update."""
-        value = seed_state(int(self.gen_seedgen.integers(2 ** 30)))
+        value = seed_state(int(self.gen_seedgen.randint(2 ** 30)))
         state = RandomStateSharedVariable(TensorType("uint64", (False,)), value, "rng_state")
         size_var = _size_vector(() if size is None else size)[0]
         node = op.make_node(state, size_var, *params)
+        compute_test_values(node)  # Theano's test values (a draw from the state's copy)
         new_state, sample = node.outputs
         assert isinstance(sample, RandomSample)  # RandomVariable.make_node made it
         state.default_update = new_state

@@ -16,6 +16,7 @@ from ..ops.elemwise import CAReduce, DimShuffle
 from ..ops.shape import Reshape, Shape, Shape_i
 from .cancel import MUL_DIV_CANCEL, MUL_DIV_CANCEL_ANY
 from .engine import RuleSet, node_rule, rule
+from .inline import inline_opfromgraph
 from .pattern import P, is_constant_value, x, y
 from .shape_rules import (
     fill_shape_from_input,
@@ -178,4 +179,5 @@ CANONICALIZE = RuleSet("canonicalize", (
     useless_subtensor,     # x[:] -> x
     rule("log_exp",     P.log(P.exp(x)),       lambda x: x),          # log(exp(x)) -> x
     rule("log1p_expm1", P.log1p(P.expm1(x)),   lambda x: x),          # log1p(expm1(x)) -> x
+    inline_opfromgraph,
 ))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..core.fgraph import OUTPUT, FunctionGraph
 from ..core.graph import Apply, Constant
 from ..core.variable import TensorVariable
-from ..ops.blas import Gemm, gemm_inplace
+from ..ops.blas import Gemm, Gemv, gemm_inplace, gemv_inplace
 from ..ops.elemwise import Elemwise
 from .engine import RuleSet, node_rule
 
@@ -130,6 +130,16 @@ def gemm_to_inplace(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] 
     return [gemm_inplace(*node.inputs)]
 
 
+@node_rule("gemv_inplace", tracks=(Gemv,))
+def gemv_to_inplace(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
+    """Gemv{no_inplace}(y, a, A, x, b) -> Gemv{inplace}: the result goes into y's buffer
+    (the fresh one gemv's rule allocates, or a shared variable's it updates)."""
+    if node.op.inplace or node.inputs[0].type != node.outputs[0].type \
+            or not _destroyable(fgraph, node, 0, 0):
+        return None
+    return [gemv_inplace(*node.inputs)]
+
+
 def destroy_orderings(fgraph: FunctionGraph) -> dict[Apply, list[Apply]]:
     """For each node overwriting a buffer that other nodes read too (a shared variable it
     updates): those readers, which must run before it."""
@@ -196,4 +206,4 @@ def check_destroyers(fgraph: FunctionGraph) -> None:
                                        f"{reason}")
 
 
-INPLACE = RuleSet("inplace", (elemwise_inplace, gemm_to_inplace))
+INPLACE = RuleSet("inplace", (elemwise_inplace, gemm_to_inplace, gemv_to_inplace))

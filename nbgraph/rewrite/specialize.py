@@ -1,4 +1,5 @@
-"""specialize: cheaper ops for the same value (x**2 -> sqr(x), dot + z -> gemm)."""
+"""specialize: cheaper ops for the same value (x**2 -> sqr(x), dot + z -> gemm, matrix-vector
+dot -> gemv)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from ..core.graph import Apply
 from ..core.types import is_float
 from ..core.variable import TensorVariable, constant
 from ..ops import math as T
-from ..ops.blas import gemm_no_inplace
+from ..ops.alloc import zeros
+from ..ops.blas import gemm_no_inplace, gemv_no_inplace
 from ..ops.elemwise import DimShuffle, Elemwise
 from ..ops.linalg import Dot
 from ..ops.math import Argmax
@@ -111,6 +113,18 @@ def argmax_softmax(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] |
     if list(axes) != [x.ndim - 1] or x.dtype != node.inputs[0].dtype:
         return None
     return [Argmax(node.op.axis, node.op.kind)(x)]
+@node_rule("gemv", tracks=(Dot,))
+def gemv(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
+    """dot(A, x) -> gemv(zeros(rows), 1, A, x, 0) for float matrix A and vector x (Theano's
+    CGemv; the inplace pass then writes into the fresh buffer)."""
+    A, x = node.inputs
+    out = node.outputs[0]
+    if A.ndim != 2 or x.ndim != 1 or not is_float(out.dtype) \
+            or A.dtype != out.dtype or x.dtype != out.dtype:
+        return None
+    y = zeros((A.shape[0],), dtype=out.dtype)
+    return [gemv_no_inplace(y, constant(1, dtype=out.dtype), A, x,
+                            constant(0, dtype=out.dtype))]
 
 
 def _inv_float(x: TensorVariable) -> TensorVariable | None:
@@ -125,4 +139,5 @@ SPECIALIZE = RuleSet("specialize", (
     rule("pow_neg1", P.pow(x, -1),   _inv_float),            # x**-1 -> inv(x)
     gemm,
     argmax_softmax,
+    gemv,
 ))

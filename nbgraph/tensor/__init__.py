@@ -4,6 +4,7 @@
 # the star imports and the constructors added to globals() are public too
 from ..core.constructors import all_constructors
 from ..core.gradient import Lop, Rop, grad, hessian, jacobian  # noqa: F401
+from ..core.graph import Apply, Constant, Variable  # noqa: F401
 from ..core.types import TensorType  # noqa: F401
 from ..core.variable import (  # noqa: F401
     TensorConstant,
@@ -29,10 +30,12 @@ _tensor_py_operators = TensorVariable
 # Theano's T.nlinalg, T.nnet, T.shared_randomstreams, ... submodules
 from . import (  # noqa: E402, F401
     basic,
+    blas,
     extra_ops,
     nlinalg,
     nnet,
     opt,
     shared_randomstreams,
     signal,
+    xlogx,
 )

@@ -104,11 +104,14 @@ def test_grad_names_only_fresh_gradients_of_one_wrt() -> None:
     assert gw.name == "(dcost/dw)"
 
 
-def test_gradient_wrt_int_input_is_disconnected() -> None:
+def test_gradient_wrt_int_input_is_zeros_as_in_theano() -> None:
     i = T.ivector("i")
     x = T.dvector("x")
-    with pytest.raises(DisconnectedInputError):
-        th.grad((x * i).sum(), i)
+    g = th.grad((x * i).sum(), i)
+    assert g.dtype == "float64"
+    np.testing.assert_array_equal(g.eval({i: np.arange(3, dtype="int32")}), np.zeros(3))
+    with pytest.raises(DisconnectedInputError):   # an integer the cost does not use
+        th.grad(x.sum(), i)
 
 
 def test_lop_and_rop(rng) -> None:  # noqa: ANN001

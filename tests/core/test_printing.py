@@ -165,7 +165,8 @@ def test_deep_chain_needs_no_recursion() -> None:
     (lambda x, y, m: T.sum(m, axis=0) + 1,
      "(Sum{axis=[0], acc_dtype=float64}(m) + TensorConstant{1})"),
     (lambda x, y, m: T.fill(m, y), "fill(m, y)"),
-    (lambda x, y, m: x < y, "(x < y)"),
+    (lambda x, y, m: x < y, "lt(x, y)"),        # Theano printed comparisons as calls
+    (lambda x, y, m: T.dot(m, x), "(m \\dot x)"),
 ])
 def test_pp_infix(build, expected) -> None:  # noqa: ANN001
     x, y, m = T.dvector("x"), T.dvector("y"), T.dmatrix("m")
@@ -189,9 +190,9 @@ def test_pp_leaf_and_gradient() -> None:
     x = T.dscalar("x")
     assert pp(x) == "x"
     gy = nbgraph.grad(x ** 2, x)
-    # the pow rule's constants print as written, as in Theano (its seed was fill(y, 1.0))
-    assert pp(gy) == ("((TensorConstant{1.0} * TensorConstant{2}) * "
-                      "(x ** (TensorConstant{2} - TensorConstant{1})))")
+    # Theano's documented output: the seed fill(cost, 1.0), constants as written
+    assert pp(gy) == ("((fill((x ** TensorConstant{2}), TensorConstant{1.0}) * "
+                      "TensorConstant{2}) * (x ** (TensorConstant{2} - TensorConstant{1})))")
     # they still compute in float64: debugprint shows the typed constants
     assert "TensorConstant{2.0}" in debugprint(gy, file="str")
     with pytest.raises(TypeError, match="expected a Variable"):

@@ -156,3 +156,153 @@ def test_draw_inside_ifelse_branch_and_copy():
     assert np.all(neg < -1.0)
     copied = drawn.copy()
     assert copied(1).shape == (3,)
+
+
+# -- Theano's numbers --------------------------------------------------------------------------
+def _theano_states(seed: int, count: int) -> list[np.random.RandomState]:
+    # Theano's test_shared_randomstreams: draw k uses RandomState(k-th randint(2**30) of seed)
+    seedgen = np.random.RandomState(seed)
+    return [np.random.RandomState(int(seedgen.randint(2 ** 30))) for _ in range(count)]
+
+
+def test_random_streams_draw_theanos_numbers():
+    srng = RandomStreams(seed=234)
+    f = function([], [srng.uniform((2, 2)), srng.normal((2, 2)), srng.binomial((5,), 3, 0.4),
+                      srng.random_integers((4,), -2, 9), srng.permutation((2,), 5)])
+    ref = _theano_states(234, 5)
+    for _ in range(2):   # and the state advances as Theano's RandomState did
+        u, n, b, ri, perms = f()
+        np.testing.assert_array_equal(u, ref[0].uniform(size=(2, 2)))
+        np.testing.assert_array_equal(n, ref[1].normal(size=(2, 2)))
+        np.testing.assert_array_equal(b, ref[2].binomial(3, 0.4, size=(5,)))
+        np.testing.assert_array_equal(ri, ref[3].randint(-2, 10, size=(4,)))
+        np.testing.assert_array_equal(perms, [ref[4].permutation(5), ref[4].permutation(5)])
+    # the doc's first value (Theano printed 0.12672381 for seed 234)
+    assert RandomStreams(seed=234).uniform((1,)).eval()[0] == pytest.approx(0.12672381, abs=1e-8)
+
+
+def test_seed_reseeds_existing_draws_as_theano():
+    srng = RandomStreams(seed=1)
+    u, n = srng.uniform((3,)), srng.normal((3,))
+    f = function([], [u, n])
+    f()
+    srng.seed(902340)
+    ref = _theano_states(902340, 2)
+    got_u, got_n = f()
+    np.testing.assert_array_equal(got_u, ref[0].uniform(size=(3,)))
+    np.testing.assert_array_equal(got_n, ref[1].normal(size=(3,)))
+
+
+def test_rng_value_is_a_numpy_random_state():
+    srng = RandomStreams(seed=3)
+    u = srng.uniform((4,))
+    f = function([], u)
+    rng = u.rng.get_value(borrow=True)
+    assert isinstance(rng, np.random.RandomState)
+    expected = rng.uniform(size=(4,))      # the value handed out is a copy: f is unaffected
+    np.testing.assert_array_equal(f(), expected)
+    rng.seed(89234)
+    u.rng.set_value(rng, borrow=True)
+    np.testing.assert_array_equal(f(), np.random.RandomState(89234).uniform(size=(4,)))
+    assert isinstance(srng[u.rng], np.random.RandomState)
+
+
+# -- MRG31k3p ----------------------------------------------------------------------------------
+# L'Ecuyer's Java samples for seed 12345 that Theano's test_rng_mrg compares against
+# (samples_MRG31k3p_12_7_5.txt): stream 0's first substream, then stream 1's first sample
+JAVA_STREAM0_SUBSTREAM0 = [0.7353244530968368, 0.6142074400559068, 0.11007806099951267,
+                           0.6487741703167558, 0.36619443260133266]
+JAVA_STREAM0_SUBSTREAM1_FIRST = 0.2585685825906694
+JAVA_STREAM1_FIRST = 0.5180770065635443
+
+
+def test_mrg_matches_lecuyers_reference_samples():
+    # Theano's test_consistency_randomstreams: one draw per stream, 7 substreams in parallel
+    rng = MRG_RandomStreams(seed=12345)
+    per_stream = []
+    for _ in range(2):
+        f = function([], rng.uniform(size=(7,), nstreams=7, dtype="float64"))
+        per_stream.append(np.array([f() for _ in range(5)]).T)   # (substream, sample)
+    np.testing.assert_allclose(per_stream[0][0], JAVA_STREAM0_SUBSTREAM0, rtol=1e-15)
+    assert per_stream[0][1][0] == pytest.approx(JAVA_STREAM0_SUBSTREAM1_FIRST, rel=1e-15)
+    assert per_stream[1][0][0] == pytest.approx(JAVA_STREAM1_FIRST, rel=1e-15)
+
+
+def test_mrg_substreams_are_2p72_jumps_and_seed_restarts():
+    from nbgraph.sandbox import rng_mrg
+    rows = MRG_RandomStreams(seed=7).get_substream_rstates(9, "float64")
+    row = rows[0]
+    for k in range(1, 9):
+        row = rng_mrg.ff_2p72(row)
+        np.testing.assert_array_equal(rows[k], row)
+    srng = MRG_RandomStreams(seed=7)
+    f = function([], srng.uniform((20,)))
+    first = f()
+    assert not np.array_equal(f(), first)
+    srng.seed(7)
+    np.testing.assert_array_equal(f(), first)
+
+
+def test_mrg_binomial_is_uniform_below_p_for_an_array_of_p():
+    p = np.linspace(0.0, 1.0, 12).reshape(3, 4)
+    a, b = MRG_RandomStreams(seed=5), MRG_RandomStreams(seed=5)
+    mask = function([], a.binomial(p=p, dtype="float64"))()
+    u = function([], b.uniform(p.shape))()
+    np.testing.assert_array_equal(mask, (u < p).astype("float64"))
+    assert mask.shape == (3, 4) and mask[0, 0] == 0 and mask[-1, -1] == 1
+
+
+def test_mrg_normal_moments_and_float32():
+    srng = MRG_RandomStreams(seed=11)
+    z = function([], srng.normal((200, 51), avg=1.0, std=3.0))()
+    assert z.shape == (200, 51)
+    assert abs(z.mean() - 1.0) < 0.1 and abs(z.std() - 3.0) < 0.1
+    u32 = function([], srng.uniform((1000,), dtype="float32"))()
+    assert u32.dtype == np.float32 and 0 < u32.min() and u32.max() < 1
+
+
+def test_mrg_copying_state_between_graphs():
+    # the tutorial's copy_random_state, with MRG streams (rstate and the 4-tuples)
+    def graph(seed):
+        rng = MRG_RandomStreams(seed)
+        return rng, function([], rng.uniform(size=(3,)))
+
+    (rng1, f1), (rng2, f2) = graph(123), graph(987)
+    assert not np.array_equal(f1(), f2())
+    rng2.rstate = rng1.rstate
+    for su1, su2 in zip(rng1.state_updates, rng2.state_updates, strict=True):
+        su2[0].set_value(su1[0].get_value())
+    np.testing.assert_array_equal(f1(), f2())
+
+
+def _choice_reference(pvals: np.ndarray, unis: np.ndarray, n: int) -> np.ndarray:
+    # Theano's ChoiceFromUniform.perform, loop for loop
+    pvals = pvals.copy()
+    rows, outcomes = pvals.shape
+    out = -np.ones((rows, n), dtype="int64")
+    for c in range(n):
+        for r in range(rows):
+            cumulative = 0.0
+            for m in range(outcomes):
+                cumulative += pvals[r, m]
+                if cumulative > unis[c * rows + r]:
+                    out[r, c] = m
+                    pvals[r, m] = 0.0
+                    with np.errstate(invalid="ignore"):   # a row picked clean: 0 / 0
+                        pvals[r] /= pvals[r].sum()
+                    break
+    return out
+
+
+def test_mrg_choice_without_replacement_as_theano():
+    p = np.array([[0.1, 0.2, 0.3, 0.4], [0.0, 0.5, 0.5, 0.0], [0.25] * 4])
+    picks = function([], MRG_RandomStreams(5).choice(size=2, replace=False, p=p,
+                                                      nstreams=3))
+    unis = function([], MRG_RandomStreams(5).uniform((6,), nstreams=3))
+    for _ in range(3):
+        got = picks()
+        np.testing.assert_array_equal(got, _choice_reference(p, unis(), 2))
+        assert all(len(set(row)) == 2 for row in got.tolist())
+        assert set(got[1].tolist()) == {1, 2}           # the only outcomes with mass
+    with pytest.raises(NotImplementedError, match="without replacement"):
+        MRG_RandomStreams(5).choice(size=2, p=p)

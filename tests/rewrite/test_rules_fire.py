@@ -83,6 +83,20 @@ def _gemm(rng: np.random.Generator) -> Graph:
     return Graph([z, a, b], [z + T.dot(a, b)], values, [values[0] + values[1] @ values[2]])
 
 
+def _matrix_vector(rng: np.random.Generator) -> Graph:
+    a, v = T.dmatrix("a"), T.dvector("v")
+    values = [rng.normal(size=(3, 5)), rng.normal(size=5)]
+    return Graph([a, v], [T.dot(a, v)], values, [values[0] @ values[1]])
+
+
+def _inline_graph(rng: np.random.Generator) -> Graph:
+    from nbgraph.compile.builders import OpFromGraph
+    a, b = T.dmatrices("a", "b")
+    op = OpFromGraph([a, b], [a * 2 + b], inline=True)
+    values = [rng.normal(size=(3, 4)), rng.normal(size=(3, 4))]
+    return Graph([a, b], [op(a, b)], values, [2 * values[0] + values[1]])
+
+
 def _exp_of_dot(rng: np.random.Generator) -> Graph:
     a, b = T.dmatrices("a", "b")
     values = [rng.normal(size=(3, 5)), rng.normal(size=(5, 4))]
@@ -187,10 +201,13 @@ GRAPHS: dict[str, Maker] = {
     "specialize/gemm": _gemm,
     "specialize/argmax_softmax": _matrix(lambda x: T.argmax(nnet.softmax(x), axis=1),
                                          lambda v: np.argmax(v, axis=1)),
+    "canonicalize/inline_opfromgraph": _inline_graph,
+    "specialize/gemv": _matrix_vector,
     "fuse_elemwise/fuse_elemwise": _matrix(lambda x: T.exp(x) * T.sin(x),
                                            lambda v: np.exp(v) * np.sin(v)),
     "inplace/elemwise_inplace": _exp_of_dot,
     "inplace/gemm_inplace": _sgd_step,
+    "inplace/gemv_inplace": _matrix_vector,
 }
 
 # rules no compiled function can fire, with the reason (reported, not deleted)

@@ -12,13 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ...config import config
 from ...core.graph import Apply, Constant, Variable, ancestors, clone_graph, next_uid, toposort
 from ...core.shared import SharedVariable
+from ...core.test_values import MISSING, compute_test_values, get_test_value
 from ...core.types import TensorType
 from ...core.variable import TensorVariable, as_tensor_variable, constant
 from ..math import cast
 from ..random import RandomVariable
 from ..shape import shape_padleft
+from .info import seq_span, window
 from .op import Scan, ScanInfo
 
 __all__ = ["scan"]
@@ -30,8 +33,15 @@ def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _step_var(stack: TensorVariable, name: str) -> TensorVariable:
-    return TensorType(stack.dtype, shape=stack.type.shape[1:])(name)
+def _step_var(stack: TensorVariable, name: str, row: int = 0) -> TensorVariable:
+    """The inner variable for one step of ``stack``; with test values on (Theano's
+    compute_test_value), its test value is the stack's ``row``, the first step's."""
+    var = TensorType(stack.dtype, shape=stack.type.shape[1:])(name)
+    if config.compute_test_value != "off":
+        value = get_test_value(stack)
+        if value is not MISSING and 0 <= row < len(value):
+            var.tag.test_value = value[row]
+    return var
 
 
 def _sequences(sequences: Any) -> list[tuple[TensorVariable, tuple[int, ...]]]:
@@ -72,6 +82,34 @@ def _outputs_info(outputs_info: Any) -> list[tuple[TensorVariable, tuple[int, ..
         window = shape_padleft(init) if taps == (-1,) else init
         out.append((window, taps))
     return out
+
+
+class until:  # noqa: N801  (Theano's name)
+    """``scan_module.until(condition)``: returned by a step function with its outputs, it
+    stops the loop after the first step whose ``condition`` is true (``n_steps``, or the
+    sequences, give the most steps).
+
+    >>> def step(prior):
+    ...     value = prior * 2
+    ...     return value, until(value > 40)
+    """
+
+    def __init__(self, condition: Any):
+        self.condition = as_tensor_variable(condition)
+        if self.condition.ndim != 0:
+            raise TypeError(f"until: the condition must be a scalar, got "
+                            f"{self.condition.type}")
+
+
+def _split_until(result: Any) -> tuple[Any, TensorVariable | None]:
+    """The step function's result without its ``until``, and the until's condition."""
+    if isinstance(result, until):
+        return [], result.condition
+    if isinstance(result, tuple) and any(isinstance(r, until) for r in result):
+        stops = [r for r in result if isinstance(r, until)]
+        rest = tuple(r for r in result if not isinstance(r, until))
+        return (rest[0] if len(rest) == 1 else rest), stops[0].condition
+    return result, None
 
 
 def _split_return(result: Any) -> tuple[list[TensorVariable], dict]:
@@ -164,17 +202,21 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
     nonseqs = [as_tensor_variable(v) for v in _as_list(non_sequences)]
     label = f"scan {name!r}" if name else "scan"
 
-    seq_vars = [[_step_var(s, f"{s.name or 'seq'}[t{k:+d}]") for k in taps] for s, taps in seqs]
-    rec_vars = [[_step_var(init, f"{init.name or 'y'}[t{k:+d}]") for k in taps]
-                for init, taps in (i for i in infos if i is not None)]
+    seq_vars = [[_step_var(s, f"{s.name or 'seq'}[t{k:+d}]", k - seq_span(taps)[0])
+                 for k in taps] for s, taps in seqs]
+    rec_vars = [[_step_var(init, f"{init.name or 'y'}[t{k:+d}]", window(taps) + k)
+                 for k in taps] for init, taps in (i for i in infos if i is not None)]
     first_uid = next_uid()
     result = fn(*[v for vs in seq_vars for v in vs], *[v for vs in rec_vars for v in vs],
                 *nonseqs)
+    result, stop = _split_until(result)
     outs, updates = _split_return(result)
     if infos and len(infos) != len(outs):
         raise ValueError(f"{label}: fn returned {len(outs)} outputs but outputs_info has "
                          f"{len(infos)} entries (use None for outputs that are not fed back)")
     infos = infos or [None] * len(outs)
+    if stop is not None:  # the condition becomes the last mapped output
+        outs, infos = [*outs, stop], [*infos, None]
     random_states = _random_states(outs + [as_tensor_variable(u) for u in updates.values()],
                                    first_uid, updates, nonseqs)
     updates.update(random_states)
@@ -209,10 +251,12 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
     placeholders = [v for vs in seq_vars + rec_vars for v in vs]
     free = _free_variables(inner_outs, {id(v) for v in placeholders}, nonseqs)
     if strict:
-        extra = [v for v in free if v.owner is None and v not in nonseqs]
+        # Theano's strict: shared variables must come in non_sequences; other free inputs
+        # (a T.matrix the step reads) are still passed to the loop implicitly
+        extra = [v for v in free if isinstance(v, SharedVariable) and v not in nonseqs]
         if extra:
-            raise ValueError(f"{label}: strict=True, but fn uses {extra} without receiving "
-                             f"them in non_sequences")
+            raise ValueError(f"{label}: strict=True, but fn uses the shared variable(s) "
+                             f"{extra} without receiving them in non_sequences")
     inner_free = [v.type(v.name) for v in free]
     memo = clone_graph(inner_outs, replace=dict(zip(free, inner_free, strict=True)),
                        share_unchanged=True)
@@ -230,14 +274,17 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
         if steps.dtype != "int64":
             steps = cast(steps, "int64")
     info = ScanInfo(tuple(t for _, t in seqs), tuple(rec_taps), len(map_outs), len(free),
-                    go_backwards, truncate_gradient, name)
+                    go_backwards, truncate_gradient, name, until=stop is not None)
     op = Scan(placeholders + inner_free, inner_outs, info, mode)
     node = op.make_node(steps, *[s for s, _ in seqs], *rec_inits, *free)
+    compute_test_values(node)
 
     n_user_recs = len(rec_outs) - len(updates)
     user_recs = iter(node.outputs[:n_user_recs])
     user_maps = iter(node.outputs[len(rec_outs):])
     results = [next(user_maps) if i is None else next(user_recs) for i in infos]
+    if stop is not None:
+        results.pop()   # the stop condition's stack is not an output
     new_updates = {}
     for shared_var, stack in zip(updates, node.outputs[n_user_recs:len(rec_outs)],
                                  strict=True):
@@ -249,3 +296,43 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
     if len(results) == 1 and not return_list:
         return results[0], new_updates
     return results, new_updates
+
+
+# -- Theano's shorthands over scan ---------------------------------------------------------------
+def scan_map(fn: Callable[..., Any], sequences: Any, non_sequences: Any = None,
+             truncate_gradient: int = -1, go_backwards: bool = False, mode: Any = None,
+             name: str | None = None) -> tuple[Any, dict]:
+    """Theano's ``map``: ``fn`` applied to each step of ``sequences``, nothing fed back.
+
+    >>> squares, _ = theano.map(lambda v: v ** 2, sequences=x)
+    """
+    return scan(fn, sequences=sequences, outputs_info=[], non_sequences=non_sequences,
+                truncate_gradient=truncate_gradient, go_backwards=go_backwards, mode=mode,
+                name=name)
+
+
+def scan_reduce(fn: Callable[..., Any], sequences: Any, outputs_info: Any,
+                non_sequences: Any = None, go_backwards: bool = False, mode: Any = None,
+                name: str | None = None) -> tuple[Any, dict]:
+    """Theano's ``reduce``: the recurrence's last value only.
+
+    >>> total, _ = theano.reduce(lambda v, acc: acc + v, sequences=x, outputs_info=0.0)
+    """
+    outputs, updates = scan(fn, sequences=sequences, outputs_info=outputs_info,
+                            non_sequences=non_sequences, go_backwards=go_backwards, mode=mode,
+                            name=name)
+    if isinstance(outputs, (list, tuple)):
+        return [out[-1] for out in outputs], updates
+    return outputs[-1], updates
+
+
+def foldl(fn: Callable[..., Any], sequences: Any, outputs_info: Any, non_sequences: Any = None,
+          mode: Any = None, name: str | None = None) -> tuple[Any, dict]:
+    """Theano's ``foldl``: ``reduce`` from the first step to the last."""
+    return scan_reduce(fn, sequences, outputs_info, non_sequences, False, mode, name)
+
+
+def foldr(fn: Callable[..., Any], sequences: Any, outputs_info: Any, non_sequences: Any = None,
+          mode: Any = None, name: str | None = None) -> tuple[Any, dict]:
+    """Theano's ``foldr``: ``reduce`` from the last step to the first."""
+    return scan_reduce(fn, sequences, outputs_info, non_sequences, True, mode, name)

@@ -16,6 +16,7 @@ class ScanInfo:
     go_backwards: bool = False
     truncate_gradient: int = -1
     name: str | None = None
+    until: bool = False   # the last nit-sot output is scan_module.until's stop condition
 
     @property
     def n_seqs(self) -> int:

@@ -118,7 +118,7 @@ class Scan(Op):
                 raise ValueError(f"{self} (node {node.uid}): n_steps is required without "
                                  f"sequences")
             return max(min(available), 0)
-        if available and n_steps > min(available):
+        if available and n_steps > max(min(available), 0):  # 0 steps need no elements
             raise ValueError(f"{self} (node {node.uid}): n_steps={n_steps}, but the sequences "
                              f"give only {min(available)} steps (lengths "
                              f"{[len(s) for s in seqs]}, taps {list(self.info.seq_taps)})")
@@ -173,14 +173,17 @@ class Scan(Op):
                     dtype = node.outputs[info.n_recs + m].dtype
                     mapped[m] = np.empty((n, *np.shape(value)), dtype=dtype)
                 _store(self, node, mapped[m], t, value, info.n_recs + m)
+            if info.until and outs[-1]:  # scan_module.until: this step was the last
+                n = t + 1
+                break
         for k, (buf, size) in enumerate(zip(bufs, windows, strict=True)):
-            output_storage[k][0] = buf[size:]
+            output_storage[k][0] = buf[size:size + n]
         for m in range(info.n_nitsot):
             if mapped[m] is None:  # no steps: an empty stack of unknown-size steps
                 shape = [0 if s is None else s for s in self.inner_outputs[info.n_recs + m]
                          .type.shape]
                 mapped[m] = np.empty((0, *shape), dtype=node.outputs[info.n_recs + m].dtype)
-            output_storage[info.n_recs + m][0] = mapped[m]
+            output_storage[info.n_recs + m][0] = mapped[m][:n]
 
     def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
              output_grads: list[TensorVariable]) -> list[TensorVariable | None]:

@@ -6,8 +6,8 @@ from ...ops.pool import (
     MaxPoolGrad,
     Pool,
     max_pool_2d_same_size,
-    pool_2d,
 )
+from ...ops.pool_symbolic import SymbolicPool, pool_2d
 
 __all__ = ["pool_2d", "max_pool_2d_same_size", "Pool", "MaxPoolGrad", "AveragePoolGrad",
-           "DownsampleFactorMaxGradGrad"]
+           "DownsampleFactorMaxGradGrad", "SymbolicPool"]
