@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from ..core.graph import Variable, graph_inputs
 from ..core.graphviz import chain_groups
 from ..core.records import NodeRecord, Snapshot, leaf_kind, snapshot_of
-from ..rewrite.trace import snapshot
+from .kernels import running_snapshot
 
 LABEL_LIMIT = 48  # longer labels (fused composites) are cut; the tooltip keeps the full text
 
@@ -25,12 +25,13 @@ def graph_snapshot(outputs: Sequence[Variable]) -> Snapshot:
 
 
 def as_snapshot(graph: object) -> Snapshot:
-    """A Snapshot from a Snapshot, a compiled Function, a Variable or a list of Variables."""
+    """A Snapshot from a Snapshot, a compiled Function (what runs:
+    ``kernels.running_snapshot``), a Variable or a list of Variables."""
     if isinstance(graph, Snapshot):
         return graph
     fgraph = getattr(getattr(graph, "maker", None), "fgraph", None)
     if fgraph is not None:
-        return snapshot(fgraph)
+        return running_snapshot(graph)  # kernels as linked, shapes of the last call
     if isinstance(graph, Variable):
         return graph_snapshot([graph])
     if isinstance(graph, (list, tuple)) and all(isinstance(v, Variable) for v in graph):

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .steps import Step, rule_info
+from .timing import ProfileRow
 
 GREY = "#9ca3af"
 TABLE = ('<table class="nbgraph-table" style="border-collapse:collapse;font-size:12px;'
@@ -133,10 +134,9 @@ def format_seconds(seconds: float) -> str:
     return f"{value:.{digits}f} {unit}"
 
 
-def profile_table_html(rows: Sequence[tuple[int, str, int, float, float]],
-                       timings: bool) -> str:
-    """Per-node calls (and, live, time per call, share and bars) from
-    (uid, op, calls, seconds in all calls, share) rows.
+def profile_table_html(rows: Sequence[ProfileRow], timings: bool) -> str:
+    """Per-box calls (and, live, min and median time per call, share and bars) from
+    ``timing.ProfileRow``s; rows known only by totals show the mean in both columns' place.
 
     With ``timings=False`` the rows keep graph order and show only counts, so the static
     output is the same on every run.
@@ -144,9 +144,14 @@ def profile_table_html(rows: Sequence[tuple[int, str, int, float, float]],
     if not rows:
         return "<p><i>No profile: run the cell with <code>--profile</code>.</i></p>"
     if not timings:
-        body = [[str(uid), op_cell(op), str(calls)]
-                for uid, op, calls, _, _ in sorted(rows)]
+        body = [[str(row.uid), op_cell(row.op), str(row.calls)]
+                for row in sorted(rows, key=lambda row: row.uid)]
         return table(["node", "op", "calls"], body, nowrap=True)
-    body = [[f"#{uid}", op_cell(op), str(calls), format_seconds(seconds / max(calls, 1)),
-             f"{share:.1%}", share_bar(share)] for uid, op, calls, seconds, share in rows]
-    return table(["node", "op", "calls", "per call", "share", ""], body, nowrap=True)
+    if all(row.median is None for row in rows):
+        body = [[f"#{row.uid}", op_cell(row.op), str(row.calls), format_seconds(row.mean),
+                 f"{row.share:.1%}", share_bar(row.share)] for row in rows]
+        return table(["node", "op", "calls", "mean per call", "share", ""], body, nowrap=True)
+    body = [[f"#{row.uid}", op_cell(row.op), str(row.calls), format_seconds(row.best or 0.0),
+             format_seconds(row.per_call), f"{row.share:.1%}", share_bar(row.share)]
+            for row in rows]
+    return table(["node", "op", "calls", "min", "median", "share", ""], body, nowrap=True)

@@ -22,8 +22,10 @@ from ..core.graph import Variable
 from ..core.records import Snapshot
 from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, heat_colour
 from .graphdata import as_snapshot, backward_uids
+from .kernels import kernel_notes
 from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html
 from .static import View, esc, format_seconds, heading, legend, profile_table_html
+from .timing import ProfileRow, Timing, profile_rows
 
 EDGE_LABELS_UP_TO = 24  # gradient drawings with more records leave edge types to tooltips
 TOP_NODES = 8  # profile rows shown open; the rest sit in a collapsed section
@@ -41,7 +43,8 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
     """
     snap = as_snapshot(graph)
     colours, css = (ERROR, "error") if error else (HIGHLIGHT, "highlight")
-    picture = Picture(snap, Style(title=title).highlight(highlight, colours, css))
+    style = Style(title=title, note=kernel_notes(graph))  # a fused loop lists its ops
+    picture = Picture(snap, style.highlight(highlight, colours, css))
     body = picture_html(picture)
     note = (f'<pre style="color:#b91c1c;white-space:pre-wrap">{esc(error)}</pre>'
             if error else "")
@@ -147,15 +150,6 @@ def view_code(fn: Any) -> View:
 
 
 # -- Profile -----------------------------------------------------------------------------
-def profile_rows(fn: Any) -> list[tuple[int, str, int, float, float]]:
-    """(uid, op, calls, seconds, share) per node from ``fn.profile``, slowest first."""
-    stats = getattr(fn, "profile", None)
-    if stats is None:
-        return []
-    return [(node.uid, str(node.op), calls, seconds, share)
-            for node, calls, seconds, share in stats.rows()]
-
-
 def heat_key() -> str:
     """The colour scale of the profile drawing, white (no time) to orange (all of it)."""
     stops = ", ".join(heat_colour(k / 4) for k in range(5))
@@ -165,35 +159,38 @@ def heat_key() -> str:
             "100%; each node is labelled <code>#uid · share</code></div>")
 
 
-def _more_rows(rows: Sequence[tuple[int, str, int, float, float]]) -> W.Accordion:
+def _more_rows(rows: Sequence[ProfileRow]) -> W.Accordion:
     """The rows past ``TOP_NODES`` in a collapsed section titled with their count and share."""
-    share = sum(row[4] for row in rows)
+    share = sum(row.share for row in rows)
     title = f"{len(rows)} more nodes ({share:.1%} of the time)"
     return W.Accordion(children=[pane(profile_table_html(rows, timings=True))], titles=(title,),
                        selected_index=None, layout=W.Layout(width="auto"))
 
 
-def view_profile(fn: Any) -> View:
-    """Per-node calls, time per call and share: the slowest nodes as a table with bars (the
-    rest collapsed), above the graph coloured by time.
+def view_profile(fn: Any, timing: Timing | None = None) -> View:
+    """Per box (a node or a kernel) calls, time per call and share: the slowest boxes as a
+    table with bars (the rest collapsed), above the graph coloured by time.
 
-    The static HTML keeps only the call counts (timings change on every run).
+    ``timing`` (``timing.time_calls``: a warm-up call, then a budget of timed calls) gives the
+    min and median per call; without it the totals in ``fn.profile`` give the mean. The
+    static HTML keeps only the call counts (timings change on every run).
 
-    >>> f = nbgraph.function([x], T.exp(x), profile=True); f(xv)
-    >>> view_profile(f)   # doctest: +SKIP
+    >>> f = nbgraph.function([x], T.exp(x), profile=True)
+    >>> view_profile(f, time_calls(f, [xv], calls=20))   # doctest: +SKIP
     """
-    rows = profile_rows(fn)
+    rows = profile_rows(fn, timing)
     if not rows:
         return empty_view("Profile", "no profile: run the cell with --profile "
                           "(or compile with profile=True and call the function)")
-    picture = Picture(as_snapshot(fn), heat={uid: share for uid, _, _, _, share in rows})
-    calls = getattr(fn.profile, "calls", 0)
-    per_call = sum(row[3] for row in rows) / max(calls, 1)
+    picture = Picture(as_snapshot(fn), heat={row.uid: row.share for row in rows})
+    calls = timing.calls if timing is not None else getattr(fn.profile, "calls", 0)
+    per_call = sum(row.per_call for row in rows)
     # one or two extra rows read better open than behind a fold
     top, rest = (rows, []) if len(rows) <= TOP_NODES + 2 else (rows[:TOP_NODES], rows[TOP_NODES:])
     shown = "every node" if not rest else f"the {len(top)} slowest of {len(rows)} nodes"
-    info = (f"<p><b>{calls} calls</b>, {format_seconds(per_call)} per call in the nodes; "
-            f"{shown}, slowest first (time per call of the node):</p>")
+    how = ("after one warm-up call; median" if timing is not None else "mean")
+    info = (f"<p><b>{calls} timed calls</b> ({how}), {format_seconds(per_call)} per call in "
+            f"the nodes; {shown}, slowest first (a kernel is one row):</p>")
     drawn = Drawings(1)
     drawn.show([picture])
     parts = [pane(info + profile_table_html(top, timings=True))]

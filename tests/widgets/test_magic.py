@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
@@ -80,3 +81,30 @@ def test_magic_error_inside_cell_highlights_failing_node(shell):
     with capture_output() as captured, pytest.raises(ValueError):
         shell.run_cell_magic("symgraph", "", cell)
     assert "error" in captured.outputs[0].data["text/html"]
+
+
+@pytest.mark.parametrize("line, cell, says", [
+    ("--grad nope", "x = T.dvector('x')\nT.exp(x).sum()", "--grad nope: no such name"),
+    ("", "x = T.dvector('x')", "end the cell with an expression"),
+    ("--shape x=3,a", "x = T.dvector('x')\nx * 2", "--shape: expected NAME=d0,d1"),
+    ("--calls 5", "x = T.dvector('x')\nx * 2", "--calls and --time go with --profile"),
+    ("--profile --calls 5 --time 1", "x = T.dvector('x')\nx * 2", "not both"),
+    ("--profile --calls 0", "x = T.dvector('x')\nx * 2", "must be positive"),
+])
+def test_usage_mistakes_are_one_line_usage_errors(shell, line, cell, says):
+    with pytest.raises(UsageError, match=says):
+        shell.run_cell_magic("symgraph", line, cell)
+    # IPython prints a UsageError as one line, without a traceback
+    with capture_output() as captured:
+        shell.run_cell(f"%%symgraph {line}\n{cell}")
+    assert "UsageError" in captured.stderr and "Traceback" not in captured.stderr
+    assert len(captured.stderr.strip().splitlines()) == 1
+
+
+@needs_dot
+def test_failed_call_on_random_inputs_mentions_shape(shell):
+    shell.run_cell("p = T.dvector('p'); q = T.dvector('q')")
+    with capture_output(), pytest.raises(ValueError) as info:
+        shell.run_cell_magic("symgraph", "--inputs p=np.ones(2) --shape q=3", "p + q")
+    note = " ".join(getattr(info.value, "__notes__", []))
+    assert "--shape NAME=d0,d1" in note and "p: float64[2]" in note and "q: float64[3]" in note

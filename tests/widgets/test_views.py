@@ -20,7 +20,8 @@ from nbgraph.widgets.graphdata import graph_snapshot
 from nbgraph.widgets.layout import picture_html
 from nbgraph.widgets.render import ACTUAL
 from nbgraph.widgets.static import format_seconds
-from nbgraph.widgets.views import TOP_NODES, lexer_for, profile_rows
+from nbgraph.widgets.timing import profile_rows
+from nbgraph.widgets.views import TOP_NODES, lexer_for
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 
@@ -158,7 +159,7 @@ def test_view_profile_shows_top_nodes_and_folds_the_rest():
     assert more.titles[0].startswith(f"{len(rows) - TOP_NODES} more nodes")
     assert more.children[0].value.count("<tr") == len(rows) - TOP_NODES + 1
     drawing_html = view_profile(f).widget.children[-1].children[1].children[0].value
-    slowest = rows[0][0]
+    slowest = rows[0].uid
     assert f"#{slowest} · " in drawing_html
 
 
