@@ -42,6 +42,7 @@ class Style:
     note: dict[int, str] = field(default_factory=dict)
     tooltip: dict[int, str] = field(default_factory=dict)
     cluster: tuple[str, frozenset[int]] | None = None
+    clusters: tuple[tuple[str, frozenset[int]], ...] = ()  # inner graphs (``inner.py``)
     title: str | None = None
     dim: bool = False
     edge_labels: bool | None = None
@@ -138,4 +139,4 @@ def graphviz_text(picture: Picture) -> str:
                          graph_attrs=LAYOUT + (FAST_LAYOUT if big else ()))
     styles = {rec.uid: style.node_style(rec) for rec in folded.snapshot.nodes}
     return to_dot(folded.snapshot, title=style.title, options=options, styles=styles,
-                  cluster=style.cluster, chains=chains)
+                  cluster=style.cluster, chains=chains, clusters=style.clusters)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from ..core.graph import Variable, graph_inputs
 from ..core.graphviz import chain_groups
 from ..core.records import NodeRecord, Snapshot, leaf_kind, snapshot_of
+from .inner import Cluster, expand_inner, live_nodes
 from .kernels import running_snapshot
 
 LABEL_LIMIT = 48  # longer labels (fused composites) are cut; the tooltip keeps the full text
@@ -24,20 +25,26 @@ def graph_snapshot(outputs: Sequence[Variable]) -> Snapshot:
     return snapshot_of(list(outputs), leaves)
 
 
-def as_snapshot(graph: object) -> Snapshot:
+def drawable(graph: object) -> tuple[Snapshot, list[Cluster]]:
     """A Snapshot from a Snapshot, a compiled Function (what runs:
-    ``kernels.running_snapshot``), a Variable or a list of Variables."""
+    ``kernels.running_snapshot``), a Variable or a list of Variables, with the inner graphs
+    of scan, ifelse and OpFromGraph nodes opened, and the clusters that box them."""
     if isinstance(graph, Snapshot):
-        return graph
+        return graph, []
     fgraph = getattr(getattr(graph, "maker", None), "fgraph", None)
-    if fgraph is not None:
-        return running_snapshot(graph)  # kernels as linked, shapes of the last call
+    if fgraph is not None:  # kernels as linked, shapes of the last call
+        return expand_inner(running_snapshot(graph), fgraph.toposort())
     if isinstance(graph, Variable):
-        return graph_snapshot([graph])
+        graph = [graph]
     if isinstance(graph, (list, tuple)) and all(isinstance(v, Variable) for v in graph):
-        return graph_snapshot(list(graph))
+        return expand_inner(graph_snapshot(list(graph)), live_nodes(graph))
     raise TypeError(f"cannot draw a {type(graph).__name__}; give a Function, a Snapshot or "
                     f"Variables")
+
+
+def as_snapshot(graph: object) -> Snapshot:
+    """``drawable(graph)``'s snapshot."""
+    return drawable(graph)[0]
 
 
 def node_kind(record: NodeRecord) -> str:

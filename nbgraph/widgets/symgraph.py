@@ -219,7 +219,7 @@ def symgraph(namespace: Mapping[str, Any], outputs: Sequence[str] = (),
                  and not isinstance(v, (Constant, SharedVariable))]
     fn = function(fn_inputs, outs + grads, mode=mode, profile=profile,
                   on_unused_input="ignore")
-    views = {"Code": view_code(fn)}
+    views = {}
     failed: tuple[Exception, Apply] | None = None  # a call's error and the node it names
     timing = None
     if profile or inputs or shapes or calls or seconds:
@@ -235,6 +235,7 @@ def symgraph(namespace: Mapping[str, Any], outputs: Sequence[str] = (),
                 raise
             failed = (err, node)
     views["Passes"] = view_passes(full_trace(fn))
+    views["Code"] = view_code(fn)  # after the call: inner graphs compile on their first
     if grads:  # after the call: the optimized drawing shows concrete shapes
         views["Gradient"] = view_gradient(graph_snapshot(outs + grads), fn, len(outs))
     else:

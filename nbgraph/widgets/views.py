@@ -1,6 +1,6 @@
 """The Graph, Gradient, Code and Profile views: plain functions of data, returning ``View``s.
 
-Each turns what it is given into a snapshot (``graphdata.as_snapshot``) and a ``Picture``
+Each turns what it is given into a snapshot (``graphdata.drawable``) and a ``Picture``
 (which nodes to mark, colour or box), and hands that to ``layout``: ``picture_html`` for the
 static HTML, ``Drawings`` for the stock ipywidgets (``HTML`` panes holding SVG from ``dot``);
 the Code view is a ``Dropdown``. The Passes view lives in ``passes.py``.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 # ipywidgets ships no type information and types-Pygments is no dependency: mypy skips both
@@ -18,10 +19,11 @@ from pygments import highlight  # type: ignore[import-untyped]
 from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
 from pygments.lexers import CLexer, CudaLexer, PythonLexer  # type: ignore[import-untyped]
 
-from ..core.graph import Variable
+from ..core.graph import Apply, Variable
+from ..core.printing import inner_graphs
 from ..core.records import Snapshot
 from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, heat_colour
-from .graphdata import as_snapshot, backward_uids
+from .graphdata import backward_uids, drawable
 from .kernels import kernel_notes
 from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html
 from .static import View, esc, format_seconds, heading, legend, profile_table_html
@@ -41,9 +43,10 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
     >>> f = nbgraph.function([x], T.exp(x) * 2)
     >>> view_graph(f)          # doctest: +SKIP
     """
-    snap = as_snapshot(graph)
+    snap, clusters = drawable(graph)
     colours, css = (ERROR, "error") if error else (HIGHLIGHT, "highlight")
-    style = Style(title=title, note=kernel_notes(graph))  # a fused loop lists its ops
+    # a fused loop lists its ops; a scan's step, an ifelse's branches are boxed
+    style = Style(title=title, note=kernel_notes(graph), clusters=tuple(clusters))
     picture = Picture(snap, style.highlight(highlight, colours, css))
     body = picture_html(picture)
     note = (f'<pre style="color:#b91c1c;white-space:pre-wrap">{esc(error)}</pre>'
@@ -89,8 +92,9 @@ def view_gradient(before: Any, after: Any = None, n_forward: int = 1) -> View:
     pictures = []
     for label, graph in (("before optimization", before), ("after optimization", after)):
         if graph is not None:
-            snap = as_snapshot(graph)
-            pictures.append(Picture(snap, gradient_style(snap, n_forward), caption=label))
+            snap, clusters = drawable(graph)
+            style = replace(gradient_style(snap, n_forward), clusters=tuple(clusters))
+            pictures.append(Picture(snap, style, caption=label))
     bodies = [picture_html(picture) for picture in pictures]
     side = len(bodies) > 1 and fits_side_by_side(bodies)
     key = legend(("backward (gradient) node", GRADIENT),
@@ -117,12 +121,38 @@ def highlight_code(code: str) -> str:
     return highlight(code, lexer_for(code), HtmlFormatter(noclasses=True))
 
 
-def _code_entries(fn: Any) -> list[tuple[str, str]]:
+def _inner_functions(node: Any) -> list[Any]:
+    """The compiled inner functions of a scan or ifelse node (made on its first call)."""
+    return list(getattr(node.op, "_fns", {}).values())
+
+
+def code_entries(fn: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """(label, code) per node in run order; a node with inner graphs gives its inner
+    functions' entries instead of its own ``perform``. A function with a ``code_text()``
+    method (another backend: a jaxpr) gives that text instead, as one entry or by label."""
+    hook = getattr(fn, "code_text", None)
+    if callable(hook):
+        text = hook()
+        return [(prefix + "code", text)] if isinstance(text, str) else \
+            [(prefix + label, code) for label, code in dict(text).items()]
     source = dict(getattr(fn, "source", None) or {}) if not isinstance(fn, dict) else fn
     fgraph = getattr(getattr(fn, "maker", None), "fgraph", None)
     order = fgraph.toposort() if fgraph is not None else list(source)
     nodes = [n for n in order if n in source] + [n for n in source if n not in order]
-    return [(f"node {getattr(n, 'uid', '?')}: {getattr(n, 'op', n)}", source[n]) for n in nodes]
+    entries = []
+    for n in nodes:
+        label = f"{prefix}node {getattr(n, 'uid', '?')}: {getattr(n, 'op', n)}"
+        if isinstance(n, Apply) and inner_graphs(n):
+            inner = _inner_functions(n)
+            for k, step in enumerate(inner):
+                entries += code_entries(step, f"{label} › {'step' if len(inner) == 1 else k} › ")
+            if inner:
+                continue
+            entries.append((label, "# its inner graph is compiled on the first call: run the "
+                            "cell with --profile or --inputs to see its kernels\n"))
+            continue
+        entries.append((label, source[n]))
+    return entries
 
 
 def view_code(fn: Any) -> View:
@@ -130,7 +160,7 @@ def view_code(fn: Any) -> View:
 
     >>> view_code(nbgraph.function([x], T.exp(x) + 1))   # doctest: +SKIP
     """
-    entries = _code_entries(fn)
+    entries = code_entries(fn)
     if not entries:
         return empty_view("Code", "no generated code for this function")
     rendered = {label: highlight_code(code) for label, code in entries}
@@ -182,7 +212,9 @@ def view_profile(fn: Any, timing: Timing | None = None) -> View:
     if not rows:
         return empty_view("Profile", "no profile: run the cell with --profile "
                           "(or compile with profile=True and call the function)")
-    picture = Picture(as_snapshot(fn), heat={row.uid: row.share for row in rows})
+    snap, clusters = drawable(fn)
+    picture = Picture(snap, Style(clusters=tuple(clusters)),
+                      heat={row.uid: row.share for row in rows})
     calls = timing.calls if timing is not None else getattr(fn.profile, "calls", 0)
     per_call = sum(row.per_call for row in rows)
     # one or two extra rows read better open than behind a fold
