@@ -21,6 +21,7 @@ from .compile.mode import Mode  # noqa: F401
 from .config import config  # noqa: F401
 from .core.gradient import Lop, Rop, grad  # noqa: F401
 from .core.graph import Apply, Constant, Variable  # noqa: F401
+from .core.scope import name_scope  # noqa: F401
 from .core.shared import SharedVariable, shared  # noqa: F401
 from .printing import pp  # noqa: F401
 from .scan_module import scan  # noqa: F401

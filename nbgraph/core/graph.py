@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from ..config import config
+from .scope import current_scope
 
 if TYPE_CHECKING:  # every value in a graph is a tensor; variable.py builds on this module
     from .variable import TensorVariable
@@ -94,6 +95,9 @@ class Apply:
         for i, out in enumerate(self.outputs):
             out.owner, out.index = self, i
         self.tag = SimpleNamespace()
+        scope = current_scope()
+        if scope is not None:  # with nbgraph.name_scope(...): the views group by it
+            self.tag.scope = scope
 
     @property
     def out(self) -> TensorVariable:

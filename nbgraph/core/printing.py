@@ -150,6 +150,9 @@ class _TreePrinter:
             index = f".{var.index}" if len(node.outputs) > 1 else ""
             parts = [f"{prefix}{node.op}{index}", self._id(node), type_text,
                      f"'{var.name or ''}'"]
+            scope = getattr(node.tag, "scope", None)
+            if scope is not None:  # with nbgraph.name_scope(...)
+                parts.append(f"@{scope}")
         text = " ".join(p for p in parts if p)
         if id(node) in self.position:
             text += f"   {self.position[id(node)]}"
@@ -231,7 +234,9 @@ def debugprint(obj: Any, depth: int = -1, print_type: bool = False,
         For a compiled Function, append the value each variable holds.
 
     A node met again is printed once more with its id but not expanded. A multi-output node
-    shows which output as ``.i``.
+    shows which output as ``.i``; a node built in ``with nbgraph.name_scope("layer1"):`` ends
+    with ``@layer1``. Inner graphs (scan steps, ifelse branches) follow the graph, as in
+    Theano, their lines prefixed ``>`` and their inputs naming the outer ids (``-> [id B]``).
 
     Examples
     --------

@@ -15,6 +15,7 @@ from ..core.graphviz import chain_groups
 from ..core.records import NodeRecord, Snapshot, leaf_kind, snapshot_of
 from .inner import Cluster, expand_inner, live_nodes
 from .kernels import running_snapshot
+from .scopes import scope_clusters
 
 LABEL_LIMIT = 48  # longer labels (fused composites) are cut; the tooltip keeps the full text
 
@@ -28,18 +29,24 @@ def graph_snapshot(outputs: Sequence[Variable]) -> Snapshot:
 def drawable(graph: object) -> tuple[Snapshot, list[Cluster]]:
     """A Snapshot from a Snapshot, a compiled Function (what runs:
     ``kernels.running_snapshot``), a Variable or a list of Variables, with the inner graphs
-    of scan, ifelse and OpFromGraph nodes opened, and the clusters that box them."""
+    of scan, ifelse and OpFromGraph nodes opened, and the clusters that box them and the
+    name scopes (``with nbgraph.name_scope(...)``)."""
     if isinstance(graph, Snapshot):
         return graph, []
     fgraph = getattr(getattr(graph, "maker", None), "fgraph", None)
     if fgraph is not None:  # kernels as linked, shapes of the last call
-        return expand_inner(running_snapshot(graph), fgraph.toposort())
-    if isinstance(graph, Variable):
-        graph = [graph]
-    if isinstance(graph, (list, tuple)) and all(isinstance(v, Variable) for v in graph):
-        return expand_inner(graph_snapshot(list(graph)), live_nodes(graph))
-    raise TypeError(f"cannot draw a {type(graph).__name__}; give a Function, a Snapshot or "
-                    f"Variables")
+        snap, nodes = running_snapshot(graph), fgraph.toposort()
+    elif isinstance(graph, Variable):
+        snap, nodes = graph_snapshot([graph]), live_nodes([graph])
+    elif isinstance(graph, (list, tuple)) and all(isinstance(v, Variable) for v in graph):
+        snap, nodes = graph_snapshot(list(graph)), live_nodes(graph)
+    else:
+        raise TypeError(f"cannot draw a {type(graph).__name__}; give a Function, a Snapshot or "
+                        f"Variables")
+    snap, clusters = expand_inner(snap, nodes)
+    # an inner graph's box wins over a scope's: to_dot puts a uid in the first box naming it
+    drawn = {rec.uid for rec in snap.nodes}
+    return snap, clusters + scope_clusters(nodes, drawn)
 
 
 def as_snapshot(graph: object) -> Snapshot:

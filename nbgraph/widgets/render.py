@@ -40,8 +40,9 @@ def dot_to_svg(dot_text: str, timeout: float = DOT_TIMEOUT) -> str:
     return svg
 
 
-FIT, ACTUAL = "fit width", "actual size"  # the two zooms of every drawn graph
-MIN_ZOOM, MAX_ZOOM = 0.6, 1.0  # fitting never shrinks labels below 0.6x nor blows them up
+FIT, ACTUAL = "fit width", "actual size"  # the two main zooms of every drawn graph
+ZOOMS = (FIT, "50%", "75%", ACTUAL, "150%", "200%")  # the others scale the actual size
+MIN_ZOOM, MAX_ZOOM = 0.8, 1.0  # fitting never shrinks labels below 0.8x nor blows them up
 ACTUAL_MAX_HEIGHT = 720  # px; at actual size the pane scrolls both ways below this
 _SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"')
 
@@ -58,11 +59,15 @@ def svg_block(svg: str, zoom: str = FIT) -> str:
     ``FIT`` scales it to the pane's width, but never above ``MAX_ZOOM`` times its natural size
     (small graphs stay small) nor below ``MIN_ZOOM`` (a wider graph scrolls sideways instead of
     turning its labels to dust); the page, not the pane, scrolls a tall graph. ``ACTUAL`` draws
-    it at its natural size in a pane that scrolls both ways.
+    it at its natural size, and a percentage (``"50%"``, see ``ZOOMS``) at that scale of it,
+    in a pane that scrolls both ways.
     """
-    width, _ = svg_size(svg) or (0.0, 0.0)
-    if zoom == ACTUAL:
-        css, box = "display:block;max-width:none", f"overflow:auto;max-height:{ACTUAL_MAX_HEIGHT}px"
+    width, height = svg_size(svg) or (0.0, 0.0)
+    if zoom != FIT:  # a fixed scale in a pane that scrolls both ways: pan by scrolling
+        scale = 1.0 if zoom == ACTUAL else float(zoom.rstrip("%")) / 100
+        size = f"width:{width * scale:.0f}pt;height:{height * scale:.0f}pt;" if width else ""
+        css = f"display:block;max-width:none;{size}"
+        box = f"overflow:auto;max-height:{ACTUAL_MAX_HEIGHT}px"
     else:
         limits = (f"min-width:{width * MIN_ZOOM:.0f}pt;max-width:{width * MAX_ZOOM:.0f}pt;"
                   if width else "max-width:100%;")

@@ -26,6 +26,7 @@ from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, heat_colour
 from .graphdata import backward_uids, drawable
 from .kernels import kernel_notes
 from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html
+from .scopes import collapse_scopes, find, scope_names
 from .static import View, esc, format_seconds, heading, legend, profile_table_html
 from .timing import ProfileRow, Timing, profile_rows
 
@@ -40,23 +41,55 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
                title: str | None = None) -> View:
     """The (optimized) graph as SVG; ``highlight`` uids marked, in red when ``error`` is set.
 
+    Above the drawing: ``find`` (a name, an op or ``#uid``: the matches are marked) and,
+    when the graph has name scopes, ``collapse`` (each chosen scope drawn as one node).
+    ``view.parts`` names them: ``find``, ``found``, ``collapse``, ``drawings``.
+
     >>> f = nbgraph.function([x], T.exp(x) * 2)
     >>> view_graph(f)          # doctest: +SKIP
     """
     snap, clusters = drawable(graph)
     colours, css = (ERROR, "error") if error else (HIGHLIGHT, "highlight")
-    # a fused loop lists its ops; a scan's step, an ifelse's branches are boxed
-    style = Style(title=title, note=kernel_notes(graph), clusters=tuple(clusters))
-    picture = Picture(snap, style.highlight(highlight, colours, css))
-    body = picture_html(picture)
-    note = (f'<pre style="color:#b91c1c;white-space:pre-wrap">{esc(error)}</pre>'
-            if error else "")
+    # a fused loop lists its ops; a scan's step, an ifelse's branches, a scope are boxed
+    base = Style(title=title, note=kernel_notes(graph), clusters=tuple(clusters))
+    base.highlight(highlight, colours, css)
+    body = picture_html(Picture(snap, base))
+    note = (f'<pre class="nbgraph-error" style="color:#b91c1c;white-space:pre-wrap">'
+            f"{esc(error)}</pre>" if error else "")
     ops = sum(1 for rec in snap.nodes if rec.inputs)
     text = f"graph: {ops} nodes, {len(snap.outputs)} outputs"
     html_text = heading("Graph") + note + body
     drawn = Drawings(1)
-    drawn.show([picture])
-    return View(W.VBox([pane(note), drawn.widget]), html_text, text)
+    search = W.Text(placeholder="name, op or #uid", description="find",
+                    continuous_update=False, layout=W.Layout(width="260px"))
+    found = pane(width="auto")
+    scopes = scope_names(clusters)
+    collapse = W.SelectMultiple(options=scopes, description="collapse",
+                                rows=min(4, max(len(scopes), 1)),
+                                layout=W.Layout(display="" if scopes else "none"))
+
+    def redraw(change: Any = None) -> None:
+        shown, boxes = collapse_scopes(snap, clusters, set(collapse.value))
+        hits = find(shown, search.value)
+        style = replace(base, mark=dict(base.mark), clusters=tuple(boxes))
+        style.highlight(hits, HIGHLIGHT, "found")
+        drawn.show([Picture(shown, style)])
+        found.value = "" if not search.value.strip() else \
+            f"{len(hits)} found " + node_list(shown, hits)
+
+    redraw()
+    search.observe(redraw, names="value")
+    collapse.observe(redraw, names="value")
+    controls = W.HBox([search, found, collapse])
+    parts = {"find": search, "found": found, "collapse": collapse, "drawings": drawn}
+    return View(W.VBox([pane(note), controls, drawn.widget]), html_text, text, parts)
+
+
+def node_list(snap: Snapshot, uids: Sequence[int], limit: int = 8) -> str:
+    """``#12 dot, #15 tanh, …``: the first ``limit`` of ``uids`` with their labels."""
+    labels = {rec.uid: rec.label for rec in snap.nodes}
+    shown = ", ".join(f"#{uid} {esc(labels[uid][:24])}" for uid in uids[:limit])
+    return f"<small>{shown}{', …' if len(uids) > limit else ''}</small>"
 
 
 # -- Gradient ----------------------------------------------------------------------------
