@@ -19,6 +19,7 @@ BIG_GRAPH = 250  # above this many drawn nodes: straight edges, no edge labels, 
 HIGHLIGHT = ("#fef08a", "#ca8a04")  # (fill, border)
 REMOVED = ("#fecaca", "#dc2626")
 ADDED = ("#bbf7d0", "#16a34a")
+REWIRED = ("#dbeafe", "#2563eb")  # a node kept by a rewrite but given new inputs
 ERROR = ("#fca5a5", "#b91c1c")
 DIMMED = ("#d1d5db", "#9ca3af")  # (border, text) of the nodes a focused view is not about
 GRADIENT = ("#fdd9b5", "#ea580c")  # to_dot's gradient fill, for the legend

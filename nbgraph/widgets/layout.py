@@ -16,7 +16,7 @@ import ipywidgets as W  # type: ignore[import-untyped]  # ipywidgets ships no ty
 from ..core.printing import listing
 from .drawing import Picture, graphviz_text
 from .render import FIT, ZOOMS, svg_or_text, svg_size
-from .static import View, esc, heading
+from .static import THEME_CSS, View, esc, heading
 
 SIDE, STACKED = "side by side", "stacked"
 SIDE_BY_SIDE_PT = 600  # a pair whose drawings are both this narrow starts side by side
@@ -25,7 +25,7 @@ SIDE_BY_SIDE_PT = 600  # a pair whose drawings are both this narrow starts side 
 def picture_html(picture: Picture, zoom: str = FIT) -> str:
     """HTML for one drawn graph at ``zoom`` (``render.FIT`` or ``render.ACTUAL``) under its
     caption; without Graphviz, the snapshot's listing and the install hint instead."""
-    body = svg_or_text(graphviz_text(picture), listing(picture.snapshot), zoom)
+    body = THEME_CSS + svg_or_text(graphviz_text(picture), listing(picture.snapshot), zoom)
     return heading(picture.caption) + body if picture.caption else body
 
 

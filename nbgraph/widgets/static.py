@@ -14,6 +14,18 @@ from .steps import Step, rule_info
 from .timing import ProfileRow
 
 GREY = "#9ca3af"
+LIGHT_BLOCK = "background:#f9fafb;color:#111827;padding:4px"  # code and diffs, either theme
+# Both JupyterLab themes: text, edges and captions drawn on the page's own background take
+# the theme's colours (its CSS variables, with light-theme fallbacks elsewhere); node fills
+# are pastel in both themes, so node text stays dark.
+THEME_CSS = (
+    "<style>"
+    ".nbgraph-svg svg .edge path{stroke:var(--jp-ui-font-color2,#555)}"
+    ".nbgraph-svg svg .edge polygon{stroke:var(--jp-ui-font-color2,#555);"
+    "fill:var(--jp-ui-font-color2,#555)}"
+    ".nbgraph-svg svg .edge text,.nbgraph-svg svg>g>text{fill:var(--jp-ui-font-color1,#222)}"
+    ".nbgraph-safe{color:var(--jp-success-color1,#166534)}"
+    "</style>")
 TABLE = ('<table class="nbgraph-table" style="border-collapse:collapse;font-size:12px;'
          'font-family:Helvetica,Arial,sans-serif">')
 CELL = 'style="padding:2px 8px;border-bottom:1px solid #e5e7eb;text-align:left"'
@@ -57,7 +69,8 @@ def heading(text: str) -> str:
 
 def legend(*items: tuple[str, tuple[str, str]]) -> str:
     """Colour chips, one per ``(name, (fill, border))``, explaining a drawing's marks."""
-    chips = "".join(f'<span style="background:{fill};border:2px solid {border};padding:0 6px;'
+    chips = "".join(f'<span style="background:{fill};color:#111827;border:2px solid {border};'
+                    f'padding:0 6px;'
                     f'margin-right:8px;border-radius:3px">{esc(name)}</span>'
                     for name, (fill, border) in items)
     return f'<div style="font-size:12px;margin:2px 0">{chips}</div>'
@@ -107,7 +120,7 @@ def pass_list_html(steps: Sequence[Step], current: int | None = None) -> str:
                      str(len(step.events)), rules])
         css = "" if step.changed else f"color:{GREY}"
         if step.index == current:
-            css += ";background:#eff6ff"
+            css += ";outline:2px solid #3b82f6"
         styles.append(css)
     return table(["#", "pass", "rewrites", "rules applied (times fired)"], rows, styles)
 

@@ -27,7 +27,7 @@ from .graphdata import backward_uids, drawable
 from .kernels import kernel_notes
 from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html
 from .scopes import collapse_scopes, find, scope_names
-from .static import View, esc, format_seconds, heading, legend, profile_table_html
+from .static import LIGHT_BLOCK, View, esc, format_seconds, heading, legend, profile_table_html
 from .timing import ProfileRow, Timing, profile_rows
 
 EDGE_LABELS_UP_TO = 24  # gradient drawings with more records leave edge types to tooltips
@@ -151,7 +151,10 @@ def lexer_for(code: str) -> Any:
 
 
 def highlight_code(code: str) -> str:
-    return highlight(code, lexer_for(code), HtmlFormatter(noclasses=True))
+    """Highlighted code on a light block in either theme (Pygments' colours are made for
+    a light background; plain identifiers would take a dark theme's light text)."""
+    body = highlight(code, lexer_for(code), HtmlFormatter(noclasses=True))
+    return f'<div class="nbgraph-code" style="{LIGHT_BLOCK}">{body}</div>'
 
 
 def _inner_functions(node: Any) -> list[Any]:
