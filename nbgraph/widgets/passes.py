@@ -207,8 +207,20 @@ def view_passes(trace: Trace | None) -> View:
     side = W.VBox([pane(key), events, card], layout=W.Layout(width="45%"))
     widget = W.VBox([W.HBox([play, slider, caption]), W.HBox([listing, side]),
                      drawings.widget, rules, diff])
-    html_text = heading("Passes") + pass_list_html(steps)
+    opening = step_pictures(steps[start], None)  # the pass the widget opens on, drawn
+    html_text = (heading("Passes") + pass_list_html(steps) + key
+                 + "".join(picture_html(picture) for picture in opening))
     changed = sum(1 for s in steps if s.changed)
     parts = {"play": play, "slider": slider, "events": events, "event": card,
              "drawings": drawings, "rules": rules, "diff": diff, "listing": listing}
-    return View(widget, html_text, f"{len(steps)} passes, {changed} changed the graph", parts)
+    text = f"{len(steps)} passes, {changed} changed the graph"
+    return View(widget, html_text, text, parts, plain=text + "\n" + pass_list_text(steps))
+
+
+def pass_list_text(steps: list[Step]) -> str:
+    """The pass table as text (what nbval compares): one line per pass."""
+    lines = []
+    for step in steps:
+        rules = ", ".join(f"{r.rule} x{r.count}" for r in step.rules()) or "no change"
+        lines.append(f"{step.index + 1}. {step.name}: {rewrites(len(step.events))}: {rules}")
+    return "\n".join(lines)

@@ -10,6 +10,8 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+from IPython.display import display
+
 from .steps import Step, rule_info
 from .timing import ProfileRow
 
@@ -32,17 +34,32 @@ CELL = 'style="padding:2px 8px;border-bottom:1px solid #e5e7eb;text-align:left"'
 NOWRAP_CELL = CELL[:-1] + ';white-space:nowrap"'
 
 
+# In JupyterLab the live widget renders (its DOM has class ``jupyter-widgets``) and the
+# static output right after it hides; where no widget renders (nbconvert's HTML offline,
+# GitHub), the static output shows.
+HIDE_STATIC_AFTER_WIDGET = (
+    "<style>.jp-OutputArea-child:has(.jupyter-widgets)+.jp-OutputArea-child"
+    " .nbgraph-static{display:none}</style>")
+
+
 class View:
     """A view: ``widget`` for a live front end, ``html`` for everything else.
+
+    Displayed, it is two outputs: the widget (a front end with widgets draws it), then the
+    static HTML (``html``, whose ``text/plain`` part ``plain`` holds the view's text: the
+    listing, the pass table, the profile rows, which nbval compares). The static one hides
+    itself after a drawn widget, so JupyterLab shows the widget alone and nbconvert's HTML
+    (whose stored widget state needs JavaScript from the web) still shows the drawings.
 
     >>> View(widget, "<p>graph</p>", "graph of 3 nodes")  # doctest: +SKIP
     """
 
     def __init__(self, widget: Any, html_text: str, text: str,
-                 parts: dict[str, Any] | None = None):
+                 parts: dict[str, Any] | None = None, plain: str | None = None):
         self.widget = widget
         self.html = html_text
         self.text = text
+        self.plain = plain if plain is not None else text
         self.parts = dict(parts or {})  # named inner widgets: view.parts["slider"].value = 2
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
@@ -50,6 +67,18 @@ class View:
         bundle["text/html"] = self.html
         bundle["text/plain"] = self.text
         return bundle
+
+    def static_bundle(self) -> dict[str, str]:
+        """The second output: the static HTML (hidden after a drawn widget) and the text."""
+        return {"text/html": f'{HIDE_STATIC_AFTER_WIDGET}<div class="nbgraph-static">'
+                             f"{self.html}</div>", "text/plain": self.plain}
+
+    def _ipython_display_(self) -> None:
+        if self.widget is not None:
+            widget = dict(self.widget._repr_mimebundle_())
+            widget["text/plain"] = self.text
+            display(widget, raw=True)
+        display(self.static_bundle(), raw=True)
 
     def _repr_html_(self) -> str:
         return self.html
@@ -151,15 +180,15 @@ def profile_table_html(rows: Sequence[ProfileRow], timings: bool) -> str:
     """Per-box calls (and, live, min and median time per call, share and bars) from
     ``timing.ProfileRow``s; rows known only by totals show the mean in both columns' place.
 
-    With ``timings=False`` the rows keep graph order and show only counts, so the static
-    output is the same on every run.
+    With ``timings=False`` the rows keep graph order and show only what was timed (no
+    numbers: a time budget changes the call count), so the static output is the same on
+    every run.
     """
     if not rows:
         return "<p><i>No profile: run the cell with <code>--profile</code>.</i></p>"
     if not timings:
-        body = [[str(row.uid), op_cell(row.op), str(row.calls)]
-                for row in sorted(rows, key=lambda row: row.uid)]
-        return table(["node", "op", "calls"], body, nowrap=True)
+        body = [[f"#{row.uid}", op_cell(row.op)] for row in sorted(rows, key=lambda row: row.uid)]
+        return table(["node", "op (timed: run the cell for the numbers)"], body, nowrap=True)
     if all(row.median is None for row in rows):
         body = [[f"#{row.uid}", op_cell(row.op), str(row.calls), format_seconds(row.mean),
                  f"{row.share:.1%}", share_bar(row.share)] for row in rows]

@@ -25,7 +25,7 @@ from .graphdata import graph_snapshot
 from .kernels import full_trace
 from .layout import empty_view
 from .passes import view_passes
-from .static import View
+from .static import View, esc
 from .timing import time_calls
 from .views import view_code, view_gradient, view_graph, view_profile
 
@@ -163,10 +163,13 @@ class SymGraph(View):
     def __init__(self, fn: Any, views: dict[str, View], outputs: list[Variable],
                  grads: list[Variable]):
         tab = W.Tab(children=[views[t].widget for t in TABS], titles=list(TABS))
-        parts = [views[t].html for t in TABS if t != "Code"]
+        # static: each tab a <details> section (no JavaScript needed), the Graph one open
+        parts = [f"<details{' open' if t == 'Graph' else ''}><summary><b>{t}</b>: "
+                 f"{esc(views[t].text)}</summary>{views[t].html}</details>" for t in TABS]
         text = f"symgraph: {'; '.join(views[t].text for t in TABS)}"
+        plain = "\n\n".join(f"[{t}] {views[t].plain}" for t in TABS)
         super().__init__(tab, '<div class="nbgraph-symgraph">' + "".join(parts) + "</div>",
-                         text)
+                         text, plain=plain)
         self.fn, self.views, self.outputs, self.grads = fn, views, outputs, grads
 
     def select(self, tab: str) -> SymGraph:

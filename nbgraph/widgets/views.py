@@ -20,7 +20,7 @@ from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
 from pygments.lexers import CLexer, CudaLexer, PythonLexer  # type: ignore[import-untyped]
 
 from ..core.graph import Apply, Variable
-from ..core.printing import inner_graphs
+from ..core.printing import inner_graphs, listing
 from ..core.records import Snapshot
 from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, heat_colour
 from .graphdata import backward_uids, drawable
@@ -82,7 +82,8 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
     collapse.observe(redraw, names="value")
     controls = W.HBox([search, found, collapse])
     parts = {"find": search, "found": found, "collapse": collapse, "drawings": drawn}
-    return View(W.VBox([pane(note), controls, drawn.widget]), html_text, text, parts)
+    return View(W.VBox([pane(note), controls, drawn.widget]), html_text, text, parts,
+                plain=f"{text}\n{listing(snap)}")
 
 
 def node_list(snap: Snapshot, uids: Sequence[int], limit: int = 8) -> str:
@@ -137,7 +138,9 @@ def view_gradient(before: Any, after: Any = None, n_forward: int = 1) -> View:
     cells = "".join(f'<div style="flex:1;min-width:0">{body}</div>' for body in bodies)
     html_text = (heading("Gradient") + key
                  + (f'<div style="display:flex;gap:12px">{cells}</div>' if side else cells))
-    return View(W.VBox([pane(key), drawn.widget]), html_text, "gradient graph")
+    plain = "gradient graph\n" + "\n".join(
+        f"{picture.caption}:\n{listing(picture.snapshot)}" for picture in pictures)
+    return View(W.VBox([pane(key), drawn.widget]), html_text, "gradient graph", plain=plain)
 
 
 # -- Code --------------------------------------------------------------------------------
@@ -212,7 +215,9 @@ def view_code(fn: Any) -> View:
     pick.observe(show, names="value")
     html_text = heading("Code") + f"<p><code>{esc(first_label)}</code></p>" + \
         rendered[first_label]
-    return View(W.VBox([pick, code]), html_text, f"code for {len(entries)} nodes")
+    text = f"code for {len(entries)} nodes"
+    plain = text + "\n" + "\n".join(label for label, _ in entries)
+    return View(W.VBox([pick, code]), html_text, text, plain=plain)
 
 
 # -- Profile -----------------------------------------------------------------------------
@@ -264,8 +269,16 @@ def view_profile(fn: Any, timing: Timing | None = None) -> View:
     parts = [pane(info + profile_table_html(top, timings=True))]
     parts += [_more_rows(rest)] if rest else []
     parts += [pane(heat_key()), drawn.widget]
-    html_text = heading("Profile") + profile_table_html(rows, timings=False)
-    return View(W.VBox(parts), html_text, f"profile of {len(rows)} nodes")
+    # static: the timed boxes and the graph drawn with each box's uid, no numbers (a time
+    # budget changes the call count, and timings change on every run)
+    plain_picture = Picture(snap, Style(clusters=tuple(clusters),
+                                        note={row.uid: f"#{row.uid}" for row in rows}))
+    html_text = (heading("Profile") + profile_table_html(rows, timings=False)
+                 + picture_html(plain_picture))
+    text = f"profile of {len(rows)} nodes"
+    plain = text + "\n" + "\n".join(f"#{row.uid} {row.op}" for row in
+                                     sorted(rows, key=lambda row: row.uid))
+    return View(W.VBox(parts), html_text, text, plain=plain)
 
 
 def view_error(node: Any, err: BaseException) -> View:
