@@ -208,13 +208,15 @@ def view_passes(trace: Trace | None) -> View:
     widget = W.VBox([W.HBox([play, slider, caption]), W.HBox([listing, side]),
                      drawings.widget, rules, diff])
     opening = step_pictures(steps[start], None)  # the pass the widget opens on, drawn
-    html_text = (heading("Passes") + pass_list_html(steps) + key
-                 + "".join(picture_html(picture) for picture in opening))
+    table_html = heading("Passes") + pass_list_html(steps) + key
+    html_text = table_html + "".join(picture_html(picture) for picture in opening)
+    summary = table_html + picture_html(opening[1])  # in %%symgraph: the graph after it
     changed = sum(1 for s in steps if s.changed)
     parts = {"play": play, "slider": slider, "events": events, "event": card,
              "drawings": drawings, "rules": rules, "diff": diff, "listing": listing}
     text = f"{len(steps)} passes, {changed} changed the graph"
-    return View(widget, html_text, text, parts, plain=text + "\n" + pass_list_text(steps))
+    return View(widget, html_text, text, parts, plain=text + "\n" + pass_list_text(steps),
+                summary=summary)
 
 
 def pass_list_text(steps: list[Step]) -> str:

@@ -22,6 +22,7 @@ LIGHT_BLOCK = "background:#f9fafb;color:#111827;padding:4px"  # code and diffs, 
 # are pastel in both themes, so node text stays dark.
 THEME_CSS = (
     "<style>"
+    ".nbgraph-svg svg text{font-family:Helvetica,Arial,sans-serif}"
     ".nbgraph-svg svg .edge path{stroke:var(--jp-ui-font-color2,#555)}"
     ".nbgraph-svg svg .edge polygon{stroke:var(--jp-ui-font-color2,#555);"
     "fill:var(--jp-ui-font-color2,#555)}"
@@ -55,11 +56,13 @@ class View:
     """
 
     def __init__(self, widget: Any, html_text: str, text: str,
-                 parts: dict[str, Any] | None = None, plain: str | None = None):
+                 parts: dict[str, Any] | None = None, plain: str | None = None,
+                 summary: str | None = None):
         self.widget = widget
         self.html = html_text
         self.text = text
-        self.plain = plain if plain is not None else text
+        self.plain = clip_lines(plain if plain is not None else text)
+        self.summary = summary if summary is not None else html_text  # its part of %%symgraph
         self.parts = dict(parts or {})  # named inner widgets: view.parts["slider"].value = 2
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
@@ -85,6 +88,16 @@ class View:
 
     def __repr__(self) -> str:
         return self.text
+
+
+PLAIN_LINES = 60  # a view's text part keeps this many lines (a 2,000-node listing would not)
+
+
+def clip_lines(text: str, limit: int = PLAIN_LINES) -> str:
+    lines = text.splitlines()
+    if len(lines) <= limit:
+        return text
+    return "\n".join(lines[:limit] + [f"... ({len(lines) - limit} more lines)"])
 
 
 def esc(text: object) -> str:

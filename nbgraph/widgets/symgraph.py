@@ -165,7 +165,7 @@ class SymGraph(View):
         tab = W.Tab(children=[views[t].widget for t in TABS], titles=list(TABS))
         # static: each tab a <details> section (no JavaScript needed), the Graph one open
         parts = [f"<details{' open' if t == 'Graph' else ''}><summary><b>{t}</b>: "
-                 f"{esc(views[t].text)}</summary>{views[t].html}</details>" for t in TABS]
+                 f"{esc(views[t].text)}</summary>{views[t].summary}</details>" for t in TABS]
         text = f"symgraph: {'; '.join(views[t].text for t in TABS)}"
         plain = "\n\n".join(f"[{t}] {views[t].plain}" for t in TABS)
         super().__init__(tab, '<div class="nbgraph-symgraph">' + "".join(parts) + "</div>",

@@ -140,7 +140,9 @@ def view_gradient(before: Any, after: Any = None, n_forward: int = 1) -> View:
                  + (f'<div style="display:flex;gap:12px">{cells}</div>' if side else cells))
     plain = "gradient graph\n" + "\n".join(
         f"{picture.caption}:\n{listing(picture.snapshot)}" for picture in pictures)
-    return View(W.VBox([pane(key), drawn.widget]), html_text, "gradient graph", plain=plain)
+    summary = heading("Gradient") + key + bodies[-1]  # in %%symgraph: the last drawing only
+    return View(W.VBox([pane(key), drawn.widget]), html_text, "gradient graph", plain=plain,
+                summary=summary)
 
 
 # -- Code --------------------------------------------------------------------------------
