@@ -67,12 +67,13 @@ def kernel_label(nodes: tuple[Apply, ...]) -> str:
     return "Kernel{" + " → ".join(ops) + "}"
 
 
-def kernel_notes(fn: Any) -> dict[int, str]:
-    """A label line per fused loop (``Elemwise{Composite{...}}``): the ops inside, in order.
-    (A reduction with its prologue is relabelled ``Kernel{...}`` by ``link_pass`` instead.)"""
+def fused_loop_labels(fn: Any) -> dict[int, str]:
+    """A short label per fused loop (``Elemwise{Composite{...}}``) that lists its ops in
+    order, ``Composite{exp → mul}``: the whole expression is in the Code tab, and a long one
+    would widen the drawing. (A reduction with its prologue is ``link_pass``'s ``Kernel``.)"""
     fgraph = getattr(getattr(fn, "maker", None), "fgraph", None)
     fused = {node.uid for members in fused_groups(fn).values() for node in members}
-    return {node.uid: "fused loop: " + " → ".join(scalar_ops(node))
+    return {node.uid: "Composite{" + " → ".join(scalar_ops(node)) + "}"
             for node in (fgraph.toposort() if fgraph is not None else ())
             if node.uid not in fused and isinstance(node.op, Elemwise)
             and getattr(node.op.scalar_op, "steps", None)}
@@ -128,11 +129,11 @@ def concrete_types(fn: Any) -> dict[int, str]:
 
 
 def running_snapshot(fn: Any) -> Snapshot:
-    """The graph that runs: kernels as the linker built them, concrete types after a call."""
+    """The graph that runs: kernels as the linker built them (fused loops labelled by their
+    ops), concrete types after a call."""
     step = link_pass(fn)
     snap = step.after if step is not None else snapshot(fn.maker.fgraph)
-    types = concrete_types(fn)
-    if not types:
-        return snap
-    nodes = tuple(replace(rec, type=types.get(rec.uid, rec.type)) for rec in snap.nodes)
+    types, labels = concrete_types(fn), fused_loop_labels(fn)
+    nodes = tuple(replace(rec, type=types.get(rec.uid, rec.type),
+                          label=labels.get(rec.uid, rec.label)) for rec in snap.nodes)
     return Snapshot(nodes, snap.outputs)

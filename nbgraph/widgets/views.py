@@ -24,7 +24,6 @@ from ..core.printing import inner_graphs, listing
 from ..core.records import Snapshot
 from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, heat_colour
 from .graphdata import backward_uids, drawable
-from .kernels import kernel_notes
 from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html
 from .scopes import collapse_scopes, find, scope_names
 from .static import LIGHT_BLOCK, View, esc, format_seconds, heading, legend, profile_table_html
@@ -50,8 +49,8 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
     """
     snap, clusters = drawable(graph)
     colours, css = (ERROR, "error") if error else (HIGHLIGHT, "highlight")
-    # a fused loop lists its ops; a scan's step, an ifelse's branches, a scope are boxed
-    base = Style(title=title, note=kernel_notes(graph), clusters=tuple(clusters))
+    # a scan's step, an ifelse's branches, a scope are boxed
+    base = Style(title=title, clusters=tuple(clusters))
     base.highlight(highlight, colours, css)
     body = picture_html(Picture(snap, base))
     note = (f'<pre class="nbgraph-error" style="color:#b91c1c;white-space:pre-wrap">'

@@ -20,7 +20,7 @@ from nbgraph.widgets.kernels import (
     concrete_types,
     full_trace,
     fused_groups,
-    kernel_notes,
+    fused_loop_labels,
     running_snapshot,
 )
 from nbgraph.widgets.timing import profile_rows, time_calls
@@ -112,5 +112,5 @@ def test_graph_and_profile_draw_the_kernel_once():
 def test_fused_loops_list_their_ops():
     x, y = T.dvector("x"), T.dvector("y")
     f = nbgraph.function([x, y], T.exp(x) * y + 1, mode=nbgraph.Mode(linker="c"))
-    notes = kernel_notes(f)
-    assert list(notes.values()) == ["fused loop: exp → mul → add"]
+    assert list(fused_loop_labels(f).values()) == ["Composite{exp → mul → add}"]
+    assert "= Composite{exp → mul → add} %" in listing(running_snapshot(f))
