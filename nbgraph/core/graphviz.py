@@ -52,8 +52,9 @@ _FILL = {"input": "#c7e9c0", "constant": "#eeeeee", "op": "#ffffff", "grad": "#f
          "highlight": "#ffd54f"}
 _OUTPUT_PEN = "#1f5fbf"
 _HIGHLIGHT_PEN = "#d62728"
-_CLUSTER = ("#ffedd5", "#ea580c")  # (fill, border) of the one labelled box, e.g. the gradient
-_INNER = ("#eff6ff", "#2563eb")  # the boxes of inner graphs and name scopes
+_CLUSTER = ("#ea580c26", "#ea580c")  # (fill, border) of the one labelled box, e.g. the gradient:
+# fills are translucent, so a box reads on a light and on a dark page alike
+_INNER = ("#2563eb1a", "#2563eb")  # the boxes of inner graphs and name scopes
 _NO_STYLE = NodeStyle()
 
 

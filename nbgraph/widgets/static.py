@@ -26,7 +26,8 @@ THEME_CSS = (
     ".nbgraph-svg svg .edge path{stroke:var(--jp-ui-font-color2,#555)}"
     ".nbgraph-svg svg .edge polygon{stroke:var(--jp-ui-font-color2,#555);"
     "fill:var(--jp-ui-font-color2,#555)}"
-    ".nbgraph-svg svg .edge text,.nbgraph-svg svg>g>text{fill:var(--jp-ui-font-color1,#222)}"
+    ".nbgraph-svg svg .edge text,.nbgraph-svg svg>g>text,.nbgraph-svg svg .cluster text"
+    "{fill:var(--jp-ui-font-color1,#222)}"
     ".nbgraph-safe{color:var(--jp-success-color1,#166534)}"
     "</style>")
 TABLE = ('<table class="nbgraph-table" style="border-collapse:collapse;font-size:12px;'

@@ -157,7 +157,9 @@ def lexer_for(code: str) -> Any:
 def highlight_code(code: str) -> str:
     """Highlighted code on a light block in either theme (Pygments' colours are made for
     a light background; plain identifiers would take a dark theme's light text)."""
-    body = highlight(code, lexer_for(code), HtmlFormatter(noclasses=True))
+    # the <pre> gets the dark text itself: JupyterLab's dark theme styles <pre> directly
+    formatter = HtmlFormatter(noclasses=True, prestyles="color:#111827")
+    body = highlight(code, lexer_for(code), formatter)
     return f'<div class="nbgraph-code" style="{LIGHT_BLOCK}">{body}</div>'
 
 

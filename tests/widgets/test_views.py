@@ -204,3 +204,16 @@ def test_profile_heat_of_a_folded_chain_is_its_members_sum():
     html = picture_html(Picture(snap, heat=heat))
     assert set(svg_nodes(html)) == {1, 409}
     assert "#409 · 100.0%" in html and heat_colour(1.0) in html
+
+
+def test_both_themes_read_well():
+    # edges, edge labels and captions take JupyterLab's theme colours; code keeps dark text
+    # on its light block even where the dark theme styles <pre>; boxes are translucent
+    x = T.dvector("x")
+    f = nbgraph.function([x], T.exp(x).sum(), mode=nbgraph.Mode(linker="c"))
+    html = view_graph(f).html
+    assert "stroke:var(--jp-ui-font-color2" in html and "fill:var(--jp-ui-font-color1" in html
+    code = view_code(f).html
+    assert '<pre style="color:#111827' in code and "background:#f9fafb" in code
+    grad = view_gradient([T.exp(x).sum(), T.grad(T.exp(x).sum(), x)]).html
+    assert 'class="cluster">\n<path fill="#ea580c" fill-opacity="0.149020"' in grad
