@@ -36,11 +36,12 @@ CELL = 'style="padding:2px 8px;border-bottom:1px solid #e5e7eb;text-align:left"'
 NOWRAP_CELL = CELL[:-1] + ';white-space:nowrap"'
 
 
-# In JupyterLab the live widget renders (its DOM has class ``jupyter-widgets``) and the
-# static output right after it hides; where no widget renders (nbconvert's HTML offline,
-# GitHub), the static output shows.
+# In JupyterLab the live widget renders (a drawn VBox or Tab has class ``widget-box`` or
+# ``widget-tab``; nbconvert's HTML gives even an undrawn widget output ``jupyter-widgets``)
+# and the static output right after it hides; where no widget is drawn (nbconvert's HTML
+# offline, GitHub), the static output shows.
 HIDE_STATIC_AFTER_WIDGET = (
-    "<style>.jp-OutputArea-child:has(.jupyter-widgets)+.jp-OutputArea-child"
+    "<style>.jp-OutputArea-child:has(.widget-box,.widget-tab)+.jp-OutputArea-child"
     " .nbgraph-static{display:none}</style>")
 
 

@@ -63,7 +63,7 @@ def test_magic_displays_one_view_with_static_html(shell):
     assert "application/vnd.jupyter.widget-view+json" in widget and "text/html" not in widget
     assert widget["text/plain"].startswith("symgraph: graph:")
     assert "<svg" in static["text/html"] and "stabilize/log1p" in static["text/html"]
-    assert ".jp-OutputArea-child:has(.jupyter-widgets)" in static["text/html"]
+    assert ".jp-OutputArea-child:has(.widget-box,.widget-tab)" in static["text/html"]
     for tab in ("Graph", "Passes", "Gradient", "Code", "Profile"):
         assert f"<summary><b>{tab}</b>" in static["text/html"]
     plain = static["text/plain"]
