@@ -14,7 +14,8 @@ from ..core.graphviz import DotOptions, NodeStyle, to_dot
 from ..core.records import NodeRecord, Snapshot
 from .graphdata import LABEL_LIMIT, Collapsed, collapse, node_kind
 
-COLLAPSE_AT = 300  # drawn records above which chains fold and constants go to tooltips
+COLLAPSE_AT = 120  # records above which chains fold and constants go to tooltips (a 200-node
+# graph drawn unfolded is too wide for legible labels at the fitted zoom)
 BIG_GRAPH = 250  # above this many drawn nodes: straight edges, no edge labels, cheap layout
 HIGHLIGHT = ("#fef08a", "#ca8a04")  # (fill, border)
 REMOVED = ("#fecaca", "#dc2626")
