@@ -139,7 +139,8 @@ def view_gradient(before: Any, after: Any = None, n_forward: int = 1) -> View:
                  + (f'<div style="display:flex;gap:12px">{cells}</div>' if side else cells))
     plain = "gradient graph\n" + "\n".join(
         f"{picture.caption}:\n{listing(picture.snapshot)}" for picture in pictures)
-    summary = heading("Gradient") + key + bodies[-1]  # in %%symgraph: the last drawing only
+    # in %%symgraph: the symbolic gradient only (the optimized graph is the Graph section)
+    summary = heading("Gradient") + key + bodies[0]
     return View(W.VBox([pane(key), drawn.widget]), html_text, "gradient graph", plain=plain,
                 summary=summary)
 
@@ -279,9 +280,13 @@ def view_profile(fn: Any, timing: Timing | None = None) -> View:
     html_text = (heading("Profile") + profile_table_html(rows, timings=False)
                  + picture_html(plain_picture))
     text = f"profile of {len(rows)} nodes"
+    # in %%symgraph the Graph section draws the same boxes; the table names the timed ones
+    summary = (heading("Profile") + profile_table_html(rows, timings=False)
+               + "<p><i>The boxes are those of the Graph section; run the notebook for the "
+                 "timings.</i></p>")
     plain = text + "\n" + "\n".join(f"#{row.uid} {row.op}" for row in
                                      sorted(rows, key=lambda row: row.uid))
-    return View(W.VBox(parts), html_text, text, plain=plain)
+    return View(W.VBox(parts), html_text, text, plain=plain, summary=summary)
 
 
 def view_error(node: Any, err: BaseException) -> View:
