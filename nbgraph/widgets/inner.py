@@ -77,3 +77,36 @@ def live_nodes(outputs: Iterable[Variable]) -> list[Apply]:
         seen[node.uid] = node
         stack += [v.owner for v in node.inputs if v.owner is not None]
     return list(seen.values())
+
+
+def failing_node(err: BaseException) -> Apply | None:
+    """The node an error names (``err.node``); for an error inside a scan's step or an
+    ifelse branch, the user's own inner node it happened in, when it can be told apart."""
+    node = getattr(err, "node", None)
+    cause = err.__cause__
+    while node is not None and cause is not None:
+        inner = getattr(cause, "node", None)
+        if inner is None:
+            break
+        found = _user_inner_node(node, inner)
+        if found is None:
+            break
+        node, cause = found, cause.__cause__
+    return node
+
+
+def _user_inner_node(outer: Apply, compiled: Apply) -> Apply | None:
+    """The node of ``outer``'s inner graph that ``compiled`` (a node of its compiled inner
+    function, a copy) stands for: same op, and the same inner inputs where it reads them
+    (a compiled inner graph keeps its input Variables). None when no single node fits."""
+    candidates = []
+    for graph in inner_graphs(outer):
+        inputs = set(graph.outer)
+        for node in live_nodes(graph.outputs):
+            if str(node.op) != str(compiled.op) or len(node.inputs) != len(compiled.inputs):
+                continue
+            if all(mine is theirs for mine, theirs in zip(node.inputs, compiled.inputs,
+                                                          strict=True) if theirs in inputs):
+                candidates.append(node)
+    unique = list(dict.fromkeys(candidates))
+    return unique[0] if len(unique) == 1 else None

@@ -22,6 +22,7 @@ from ..core.shared import SharedVariable
 from ..core.variable import TensorVariable
 from .dims import DEFAULT_DIM, input_shapes, smallest_dim
 from .graphdata import graph_snapshot
+from .inner import failing_node
 from .kernels import full_trace
 from .layout import empty_view
 from .passes import view_passes
@@ -233,7 +234,7 @@ def symgraph(namespace: Mapping[str, Any], outputs: Sequence[str] = (),
                 fn(*values)
         except Exception as err:
             err.add_note(shape_hint(fn_inputs, values, namespace))
-            node = getattr(err, "node", None)
+            node = failing_node(err)  # inside a scan's step: the step's own node
             if node is None:
                 raise
             failed = (err, node)

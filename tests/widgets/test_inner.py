@@ -14,6 +14,7 @@ import nbgraph.tensor as T
 from nbgraph.ifelse import ifelse
 from nbgraph.widgets import symgraph, view_code, view_gradient, view_graph
 from nbgraph.widgets.graphdata import drawable
+from nbgraph.widgets.inner import failing_node, live_nodes
 from nbgraph.widgets.views import code_entries
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
@@ -106,3 +107,18 @@ def test_rnn_runs_with_random_inputs_and_matches_numpy():
     result = view.fn(*[values[v] for v in order])
     np.testing.assert_allclose(result[0] if isinstance(result, list) else result, h.sum(),
                                rtol=1e-12)
+
+
+@needs_dot
+def test_an_error_inside_the_step_marks_the_inner_node():
+    xs, h0, w = T.dmatrix("xs"), T.dvector("h0"), T.dmatrix("w")
+    hs, _ = nbgraph.scan(lambda x_t, h: T.tanh(T.dot(x_t, w) + h), sequences=[xs],
+                         outputs_info=[h0])
+    ns = {"xs": xs, "h0": h0, "w": w}
+    inner_dot = next(n for n in live_nodes(hs.owner.op.inner_outputs) if str(n.op) == "dot")
+    with pytest.raises(ValueError) as info:
+        symgraph(ns, last=hs, inputs={"xs": np.ones((3, 2)), "h0": np.ones(4),
+                                      "w": np.ones((5, 4))})
+    assert failing_node(info.value) is inner_dot
+    drawn = svg_nodes(info.value.symgraph.views["Graph"].html)
+    assert [uid for uid, css in drawn.items() if "error" in css] == [inner_dot.uid]
