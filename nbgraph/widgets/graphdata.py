@@ -26,16 +26,17 @@ def graph_snapshot(outputs: Sequence[Variable]) -> Snapshot:
     return snapshot_of(list(outputs), leaves)
 
 
-def drawable(graph: object) -> tuple[Snapshot, list[Cluster]]:
+def drawable(graph: object, kernels: bool = True) -> tuple[Snapshot, list[Cluster]]:
     """A Snapshot from a Snapshot, a compiled Function (what runs:
     ``kernels.running_snapshot``), a Variable or a list of Variables, with the inner graphs
     of scan, ifelse and OpFromGraph nodes opened, and the clusters that box them and the
-    name scopes (``with nbgraph.name_scope(...)``)."""
+    name scopes (``with nbgraph.name_scope(...)``). ``kernels=False`` draws a Function's
+    kernels opened into the nodes they compute."""
     if isinstance(graph, Snapshot):
         return graph, []
     fgraph = getattr(getattr(graph, "maker", None), "fgraph", None)
     if fgraph is not None:  # kernels as linked, shapes of the last call
-        snap, nodes = running_snapshot(graph), fgraph.toposort()
+        snap, nodes = running_snapshot(graph, kernels), fgraph.toposort()
     elif isinstance(graph, Variable):
         snap, nodes = graph_snapshot([graph]), live_nodes([graph])
     elif isinstance(graph, (list, tuple)) and all(isinstance(v, Variable) for v in graph):

@@ -128,10 +128,10 @@ def concrete_types(fn: Any) -> dict[int, str]:
     return found
 
 
-def running_snapshot(fn: Any) -> Snapshot:
+def running_snapshot(fn: Any, kernels: bool = True) -> Snapshot:
     """The graph that runs: kernels as the linker built them (fused loops labelled by their
-    ops), concrete types after a call."""
-    step = link_pass(fn)
+    ops; ``kernels=False`` opens each kernel into its nodes), concrete types after a call."""
+    step = link_pass(fn) if kernels else None
     snap = step.after if step is not None else snapshot(fn.maker.fgraph)
     types, labels = concrete_types(fn), fused_loop_labels(fn)
     nodes = tuple(replace(rec, type=types.get(rec.uid, rec.type),

@@ -24,11 +24,13 @@ from ..core.printing import inner_graphs, listing
 from ..core.records import Snapshot
 from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, heat_colour
 from .graphdata import backward_uids, drawable
+from .kernels import fused_groups
 from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html
 from .scopes import collapse_scopes, find, scope_names
 from .static import LIGHT_BLOCK, View, esc, format_seconds, heading, legend, profile_table_html
 from .timing import ProfileRow, Timing, profile_rows
 
+ONE_BOX, OPENED = "one box each", "opened"  # how the Graph view draws fused kernels
 EDGE_LABELS_UP_TO = 24  # gradient drawings with more records leave edge types to tooltips
 TOP_NODES = 8  # profile rows shown open; the rest sit in a collapsed section
 _GRAD_OF = re.compile(r"grad of (\d+)(?: \((.*)\))?")
@@ -40,9 +42,10 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
                title: str | None = None) -> View:
     """The (optimized) graph as SVG; ``highlight`` uids marked, in red when ``error`` is set.
 
-    Above the drawing: ``find`` (a name, an op or ``#uid``: the matches are marked) and,
-    when the graph has name scopes, ``collapse`` (each chosen scope drawn as one node).
-    ``view.parts`` names them: ``find``, ``found``, ``collapse``, ``drawings``.
+    Above the drawing: ``find`` (a name, an op or ``#uid``: the matches are marked), when
+    the graph has name scopes ``collapse`` (each chosen scope drawn as one node), and when
+    the linker fused kernels ``kernels`` (one box each, or opened into their nodes).
+    ``view.parts`` names them: ``find``, ``found``, ``collapse``, ``kernels``, ``drawings``.
 
     >>> f = nbgraph.function([x], T.exp(x) * 2)
     >>> view_graph(f)          # doctest: +SKIP
@@ -66,9 +69,15 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
     collapse = W.SelectMultiple(options=scopes, description="collapse",
                                 rows=min(4, max(len(scopes), 1)),
                                 layout=W.Layout(display="" if scopes else "none"))
+    # a kernel the linker fused (a reduction with its prologue) opens into its nodes
+    opened = drawable(graph, kernels=False) if fused_groups(graph) else None
+    kernels = W.ToggleButtons(options=[ONE_BOX, OPENED], value=ONE_BOX, description="kernels",
+                              style={"button_width": "auto"},
+                              layout=W.Layout(display="" if opened else "none"))
 
     def redraw(change: Any = None) -> None:
-        shown, boxes = collapse_scopes(snap, clusters, set(collapse.value))
+        now, boxes_now = opened if opened and kernels.value == OPENED else (snap, clusters)
+        shown, boxes = collapse_scopes(now, boxes_now, set(collapse.value))
         hits = find(shown, search.value)
         style = replace(base, mark=dict(base.mark), clusters=tuple(boxes))
         style.highlight(hits, HIGHLIGHT, "found")
@@ -79,8 +88,10 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
     redraw()
     search.observe(redraw, names="value")
     collapse.observe(redraw, names="value")
-    controls = W.HBox([search, found, collapse])
-    parts = {"find": search, "found": found, "collapse": collapse, "drawings": drawn}
+    kernels.observe(redraw, names="value")
+    controls = W.HBox([search, found, collapse, kernels])
+    parts = {"find": search, "found": found, "collapse": collapse, "kernels": kernels,
+             "drawings": drawn}
     return View(W.VBox([pane(note), controls, drawn.widget]), html_text, text, parts,
                 plain=f"{text}\n{listing(snap)}")
 

@@ -114,3 +114,17 @@ def test_fused_loops_list_their_ops():
     f = nbgraph.function([x, y], T.exp(x) * y + 1, mode=nbgraph.Mode(linker="c"))
     assert list(fused_loop_labels(f).values()) == ["Composite{exp → mul → add}"]
     assert "= Composite{exp → mul → add} %" in listing(running_snapshot(f))
+
+
+@needs_dot
+def test_graph_view_opens_a_kernel_into_its_nodes():
+    f = softplus_sum()
+    red, (pro, _) = next(iter(fused_groups(f).items()))
+    view = view_graph(f)
+    toggle = view.parts["kernels"]
+    assert toggle.layout.display == ""
+    toggle.value = "opened"
+    drawn = svg_nodes(view.parts["drawings"].panes[0].value)
+    assert red.uid in drawn and pro.uid in drawn
+    toggle.value = "one box each"
+    assert pro.uid not in svg_nodes(view.parts["drawings"].panes[0].value)
