@@ -103,18 +103,16 @@ class DimSolver:
                 self._inner(op.inner_inputs, ins, [op.inner_outputs], outs)
 
     def _elemwise(self, ins: Sequence[Variable], outs: Sequence[Variable]) -> None:
-        ndim = max((len(self.of(v)) for v in ins), default=0)
+        """Operands aligned from the right share each axis's class, except broadcast ones."""
+        shapes = [self.of(v) for v in ins]
+        ndim = max((len(dims) for dims in shapes), default=0)
         result = []
-        for axis in range(ndim):
-            members = [self.of(v)[axis - ndim + len(self.of(v))] for v in ins
-                       if axis - ndim + len(self.of(v)) >= 0 and
-                       self.classes.value(self.of(v)[axis - ndim + len(self.of(v))]) != 1]
-            if not members:
-                result.append(self.classes.new(1))
-                continue
+        for axis in range(-ndim, 0):
+            members = [dims[axis] for dims in shapes
+                       if len(dims) >= -axis and self.classes.value(dims[axis]) != 1]
             for other in members[1:]:
                 self.classes.union(members[0], other)
-            result.append(members[0])
+            result.append(members[0] if members else self.classes.new(1))
         for out in outs:
             self.dims[out] = list(result)
 
