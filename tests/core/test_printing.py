@@ -428,3 +428,16 @@ def test_debugprint_prints_both_ifelse_branches():
 def test_debugprint_without_inner_graphs_prints_no_second_part():
     x = T.dvector("x")
     assert "Inner graphs" not in debugprint(T.exp(x), file="str")
+
+
+def test_to_dot_draws_more_boxes_first_one_wins():
+    x = T.dvector("x")
+    e = T.exp(x)
+    s = T.sin(e)
+    dot = to_dot([s], clusters=[("Scan: step", {e.owner.uid}),
+                               ("scope layer1", {e.owner.uid, s.owner.uid})])
+    first = dot.index("subgraph cluster_inner0")
+    second = dot.index("subgraph cluster_inner1")
+    assert 'label="Scan: step"' in dot[first:second] and f"  {e.owner.uid} [" in dot[first:second]
+    assert f"  {s.owner.uid} [" in dot[second:] and f"  {e.owner.uid} [" not in dot[second:]
+    assert 'fillcolor="#2563eb1a"' in dot
