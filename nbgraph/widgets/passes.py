@@ -8,14 +8,17 @@ description, whether it is unsafe, and the nodes it removed and added.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import ipywidgets as W  # type: ignore[import-untyped]  # ipywidgets ships no type information
 
+from ..core.graph import Apply
 from ..rewrite.trace import Snapshot, Trace
 from .drawing import ADDED, REMOVED, REWIRED, Picture, Style
 from .graphdata import by_uid, short_label
+from .inner import expand_inner
 from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html
 from .static import (
     LIGHT_BLOCK,
@@ -136,21 +139,28 @@ def event_options(step: Step) -> list[tuple[str, int]]:
     return options
 
 
-def step_pictures(step: Step, event: int | None) -> tuple[Picture, Picture]:
+def step_pictures(step: Step, event: int | None, nodes: Sequence[Apply] = ()
+                  ) -> tuple[Picture, Picture]:
     """The before and after drawings with this step's (or event's) highlights; the nodes the
-    step did not touch are greyed so the highlighted ones stand out."""
+    step did not touch are greyed so the highlighted ones stand out. A scan or ifelse record
+    whose live node is among ``nodes`` is drawn with its inner graph opened."""
     removed, added = step.focus(event)
     before = Style(dim=True).highlight(removed, REMOVED, "removed", note="− removed")
     after = Style(dim=True)
     if event is None:  # nodes a rewrite re-pointed to new inputs (their inputs changed)
         after.highlight(step.rewired() - added, REWIRED, "rewired", note="↻ new inputs")
     after.highlight(added, ADDED, "added", note="+ added")
-    return (Picture(step.before, before, caption=f"before {step.name}"),
-            Picture(step.after, after, caption=f"after {step.name}"))
+    pictures = []
+    for snap, style, label in ((step.before, before, "before"), (step.after, after, "after")):
+        opened, clusters = expand_inner(snap, nodes)
+        pictures.append(Picture(opened, replace(style, clusters=tuple(clusters)),
+                                caption=f"{label} {step.name}"))
+    return pictures[0], pictures[1]
 
 
-def view_passes(trace: Trace | None) -> View:
-    """Step through a rewrite trace pass by pass (``fn.trace``).
+def view_passes(trace: Trace | None, nodes: Sequence[Apply] = ()) -> View:
+    """Step through a rewrite trace pass by pass (``fn.trace``); ``nodes`` (the compiled
+    graph's) let scan and ifelse records that are still alive open their inner graphs.
 
     ``view.parts`` names the controls: ``slider`` (the pass), ``events`` (the rewrite),
     ``drawings`` (a ``layout.Drawings``), ``event`` (the card), ``rules`` and ``diff``.
@@ -169,7 +179,7 @@ def view_passes(trace: Trace | None) -> View:
     W.jslink((play, "value"), (slider, "value"))
     caption, listing, card, rules, diff = (pane() for _ in range(5))
     events = W.Select(rows=6, layout=W.Layout(width="98%"))
-    first = [picture_html(picture) for picture in step_pictures(steps[start], None)]
+    first = [picture_html(picture) for picture in step_pictures(steps[start], None, nodes)]
     drawings = Drawings(2, side_by_side=fits_side_by_side(first))
     state = {"busy": False}
 
@@ -180,7 +190,7 @@ def view_passes(trace: Trace | None) -> View:
                          f"{rewrites(len(step.events))}")
         listing.value = pass_list_html(steps, current=index)
         card.value = event_html(step, event)
-        drawings.show(step_pictures(step, event))
+        drawings.show(step_pictures(step, event, nodes))
         rules.value = rules_html(step)
         diff.value = heading("listing diff") + diff_html(step.diff())
 
@@ -207,7 +217,7 @@ def view_passes(trace: Trace | None) -> View:
     side = W.VBox([pane(key), events, card], layout=W.Layout(width="45%"))
     widget = W.VBox([W.HBox([play, slider, caption]), W.HBox([listing, side]),
                      drawings.widget, rules, diff])
-    opening = step_pictures(steps[start], None)  # the pass the widget opens on, drawn
+    opening = step_pictures(steps[start], None, nodes)  # the pass the widget opens on, drawn
     table_html = heading("Passes") + pass_list_html(steps) + key
     html_text = table_html + "".join(picture_html(picture) for picture in opening)
     summary = table_html + picture_html(opening[1])  # in %%symgraph: the graph after it

@@ -12,7 +12,7 @@ from widget_fixtures import svg_nodes
 import nbgraph
 import nbgraph.tensor as T
 from nbgraph.ifelse import ifelse
-from nbgraph.widgets import symgraph, view_code, view_gradient, view_graph
+from nbgraph.widgets import symgraph, view_code, view_gradient, view_graph, view_passes
 from nbgraph.widgets.graphdata import drawable
 from nbgraph.widgets.inner import failing_node, live_nodes
 from nbgraph.widgets.views import code_entries
@@ -122,3 +122,13 @@ def test_an_error_inside_the_step_marks_the_inner_node():
     assert failing_node(info.value) is inner_dot
     drawn = svg_nodes(info.value.symgraph.views["Graph"].html)
     assert [uid for uid, css in drawn.items() if "error" in css] == [inner_dot.uid]
+
+
+@needs_dot
+def test_passes_open_the_scan_step_where_the_scan_node_lives_on():
+    inputs, hs = rnn()
+    ns = {v.name: v for v in inputs}
+    view = symgraph(ns, last=hs[-1].sum())
+    after = view.views["Passes"].parts["drawings"].panes[1].value
+    assert ">Scan: step</text>" in after
+    assert ">Scan: step</text>" not in view_passes(view.fn.trace).html  # no live nodes given
