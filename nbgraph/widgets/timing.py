@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.graph import Apply
-from .kernels import fused_groups, kernel_label
+from .kernels import fused_groups, fused_loop_labels, kernel_label
 
 MIN_CALLS = 3          # a time budget still gives a median of at least this many calls
 MAX_CALLS = 2_000      # and stops here on a graph too cheap to fill the budget
@@ -76,6 +76,11 @@ def time_calls(fn: Any, values: Sequence[Any], calls: int | None = None,
     return Timing(done, dict(samples))
 
 
+def _nodes(fn: Any) -> list[Apply]:
+    fgraph = getattr(getattr(fn, "maker", None), "fgraph", None)
+    return fgraph.toposort() if fgraph is not None else []
+
+
 def _boxes(fn: Any, nodes: Sequence[Apply]) -> dict[Apply, Apply]:
     """Node -> the node whose box it is drawn in (a fused prologue: its reduction)."""
     box = {node: node for node in nodes}
@@ -89,7 +94,9 @@ def profile_rows(fn: Any, timing: Timing | None = None) -> list[ProfileRow]:
     """One row per drawn box, slowest first: from ``timing`` (min and median per call), else
     from the totals in ``fn.profile`` (mean per call only); none without either."""
     groups = fused_groups(fn)
+    loops = fused_loop_labels(fn)  # rows read as the boxes are labelled
     labels = {red: kernel_label(members) for red, members in groups.items()}
+    labels |= {node: loops[node.uid] for node in _nodes(fn) if node.uid in loops}
     if timing is not None:
         per_box: dict[Apply, list[float]] = {}
         box = _boxes(fn, list(timing.samples))

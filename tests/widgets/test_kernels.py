@@ -128,3 +128,11 @@ def test_graph_view_opens_a_kernel_into_its_nodes():
     assert red.uid in drawn and pro.uid in drawn
     toggle.value = "one box each"
     assert pro.uid not in svg_nodes(view.parts["drawings"].panes[0].value)
+
+
+def test_profile_rows_read_as_the_boxes_are_labelled():
+    x, y = T.dvector("x"), T.dvector("y")
+    f = nbgraph.function([x, y], T.exp(x) * y + 1, mode=nbgraph.Mode(linker="c"),
+                         profile=True)
+    rows = profile_rows(f, time_calls(f, [np.ones(3), np.ones(3)], calls=2))
+    assert [row.op for row in rows] == ["Composite{exp → mul → add}"]
