@@ -30,6 +30,7 @@ from .core.gradient import Lop, Rop, grad  # noqa: F401
 from .core.graph import Apply, Constant, Variable  # noqa: F401
 from .core.graph_queries import clone  # noqa: F401
 from .core.op import Op  # noqa: F401
+from .core.scope import name_scope  # noqa: F401
 from .core.shared import SharedVariable, shared  # noqa: F401
 from .printing import pp  # noqa: F401
 from .scan_module import foldl, foldr, map, reduce, scan  # noqa: F401

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from ..config import config
 from .source import user_source
+from .scope import current_scope
 
 if TYPE_CHECKING:  # every value in a graph is a tensor; variable.py builds on this module
     from .variable import TensorVariable
@@ -98,6 +99,9 @@ class Apply:
         where = user_source()
         if where is not None:
             self.tag.source = (where,)   # "built at model.py:42 in forward" in errors and views
+        scope = current_scope()
+        if scope is not None:  # with nbgraph.name_scope(...): the views group by it
+            self.tag.scope = scope
 
     @property
     def out(self) -> TensorVariable:

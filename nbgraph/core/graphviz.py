@@ -52,7 +52,9 @@ _FILL = {"input": "#c7e9c0", "constant": "#eeeeee", "op": "#ffffff", "grad": "#f
          "highlight": "#ffd54f"}
 _OUTPUT_PEN = "#1f5fbf"
 _HIGHLIGHT_PEN = "#d62728"
-_CLUSTER = ("#ffedd5", "#ea580c")  # (fill, border) of the one labelled box, e.g. the gradient
+_CLUSTER = ("#ea580c26", "#ea580c")  # (fill, border) of the one labelled box, e.g. the gradient:
+# fills are translucent, so a box reads on a light and on a dark page alike
+_INNER = ("#2563eb1a", "#2563eb")  # the boxes of inner graphs and name scopes
 _NO_STYLE = NodeStyle()
 
 
@@ -214,9 +216,10 @@ def _node_attrs(node: _DrawNode, is_output: bool, highlighted: bool,
     return attrs
 
 
-def _cluster_lines(label: str, lines: list[str]) -> list[str]:
-    fill, border = _CLUSTER
-    head = (f'  subgraph cluster_group {{ label={_quote(label)}; style="rounded,filled"; '
+def _cluster_lines(label: str, lines: list[str], name: str = "group",
+                   colours: tuple[str, str] = _CLUSTER) -> list[str]:
+    fill, border = colours
+    head = (f'  subgraph cluster_{name} {{ label={_quote(label)}; style="rounded,filled"; '
             f'fillcolor="{fill}"; color="{border}"; fontname="Helvetica"; fontsize=10;')
     return [head, *("  " + line for line in lines), "  }"]
 
@@ -224,7 +227,8 @@ def _cluster_lines(label: str, lines: list[str]) -> list[str]:
 def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
            options: DotOptions | None = None, styles: Mapping[int, NodeStyle] | None = None,
            cluster: tuple[str, Collection[int]] | None = None,
-           chains: Mapping[int, Sequence[int]] | None = None) -> str:
+           chains: Mapping[int, Sequence[int]] | None = None,
+           clusters: Sequence[tuple[str, Collection[int]]] = ()) -> str:
     """DOT text drawing ``graph`` (a trace Snapshot, or output Variables, a Function, ...).
 
     Node ids are record uids (a leaf's Variable uid, an Apply's uid); inputs are green boxes,
@@ -238,6 +242,8 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     uids it names in one labelled box, e.g. ``("backward (gradient)", uids)``. ``chains``
     gives the chains to fold (as ``chain_groups`` returns them, e.g. computed once by a caller
     that also sums profile time per chain); by default ``options.collapse_chains`` decides.
+    ``clusters`` are more labelled boxes, in blue (a scan's step, a name scope); a uid sits
+    in the first box naming it.
 
     Examples
     --------
@@ -272,16 +278,25 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     styles = styles or {}
     grouped = set(cluster[1]) if cluster else set()
     boxed: list[str] = []
+    box_of = {}
+    for k, (_, members) in reversed(list(enumerate(clusters))):
+        box_of.update(dict.fromkeys(members, k))
+    in_box: list[list[str]] = [[] for _ in clusters]
     for node in nodes:
         attrs = _node_attrs(node, node.uid in shown_outputs, node.uid in shown_highlight,
                             options, styles.get(node.uid, _NO_STYLE))
         line = f"  {node.uid} [{_attrs(attrs)}];"
         if node.uid in grouped:
             boxed.append(line)
+        elif node.uid in box_of:
+            in_box[box_of[node.uid]].append(line)
         else:
             lines.append(line)
     if cluster and boxed:
         lines += _cluster_lines(cluster[0], boxed)
+    for k, (label, _) in enumerate(clusters):
+        if in_box[k]:
+            lines += _cluster_lines(label, in_box[k], f"inner{k}", _INNER)
     for node in nodes:
         for k, uid in enumerate(node.inputs):
             source = stands_for.get(uid, uid)

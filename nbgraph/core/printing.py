@@ -74,6 +74,43 @@ def char_from_number(number: int) -> str:
             return text
 
 
+@dataclass(frozen=True, slots=True)
+class InnerGraph:
+    """One inner graph of a node: a scan's step, an ifelse branch, an OpFromGraph's body.
+
+    ``outer`` maps each inner input to the outer Variable it stands for (a scan's sequence
+    for each of its taps, its initial state for each recurrence tap).
+    """
+
+    label: str
+    outputs: tuple[Variable, ...]
+    outer: dict[Variable, Variable]
+
+
+def inner_graphs(node: Apply) -> list[InnerGraph]:
+    """The inner graphs of ``node``'s op (none for most ops), found by what the op holds:
+    Scan's ``split_inner``, IfElse's ``then_outputs``, else ``inner_inputs``/``inner_outputs``
+    standing for the node's own inputs (OpFromGraph)."""
+    op = node.op
+    if hasattr(op, "split_inner") and hasattr(op, "split_outer"):  # Scan
+        _, seqs, inits, nonseqs = op.split_outer(list(node.inputs))
+        inner_seqs, inner_recs, inner_nonseqs = op.split_inner()
+        outer: dict[Variable, Variable] = {}
+        for outers, inners in ((seqs, inner_seqs), (inits, inner_recs)):
+            for var, taps in zip(outers, inners, strict=True):
+                outer.update({tap: var for tap in taps})
+        outer.update(zip(inner_nonseqs, nonseqs, strict=True))
+        return [InnerGraph("step", tuple(op.inner_outputs), outer)]
+    if hasattr(op, "then_outputs") and hasattr(op, "else_outputs"):  # IfElse
+        outer = dict(zip(op.inner_inputs, node.inputs[1:], strict=True))
+        return [InnerGraph("then", tuple(op.then_outputs), outer),
+                InnerGraph("else", tuple(op.else_outputs), outer)]
+    inputs, outputs = getattr(op, "inner_inputs", None), getattr(op, "inner_outputs", None)
+    if inputs is not None and outputs is not None and len(inputs) == len(node.inputs):
+        return [InnerGraph("body", tuple(outputs), dict(zip(inputs, node.inputs, strict=True)))]
+    return []
+
+
 class _TreePrinter:
     """Prints variables as Theano's indented tree; ``done`` maps printed objects to ids."""
 
@@ -83,6 +120,8 @@ class _TreePrinter:
         self.position = {id(node): k for k, node in enumerate(roots.order)}
         self.storage = roots.storage if options.print_storage else None
         self.lines: list[str] = []
+        self.with_inner: list[Apply] = []  # nodes whose inner graphs print after the graph
+        self.outer: dict[Variable, Variable] = {}  # inner input -> outer, while printing one
 
     def _id(self, obj: Any) -> str:
         if obj in self.done:
@@ -111,16 +150,23 @@ class _TreePrinter:
             index = f".{var.index}" if len(node.outputs) > 1 else ""
             parts = [f"{prefix}{node.op}{index}", self._id(node), type_text,
                      f"'{var.name or ''}'"]
+            scope = getattr(node.tag, "scope", None)
+            if scope is not None:  # with nbgraph.name_scope(...)
+                parts.append(f"@{scope}")
         text = " ".join(p for p in parts if p)
         if id(node) in self.position:
             text += f"   {self.position[id(node)]}"
         if self.storage is not None:
             text += f" {self.storage.get(var, '')}"
+        if var in self.outer:  # an inner input names the outer Variable it stands for
+            outer = self.outer[var]
+            text += f" -> {self._id(outer.owner if outer.owner is not None else outer)}"
         return text.rstrip()
 
-    def visit(self, root: Variable) -> None:
+    def visit(self, root: Variable, prefix: str = "") -> None:
         # iterative depth-first walk: deep chains must not hit Python's recursion limit
-        stack: list[tuple[Variable, str, str, int]] = [(root, "", "", self.options.depth)]
+        stack: list[tuple[Variable, str, str, int]] = [(root, prefix, prefix,
+                                                        self.options.depth)]
         while stack:
             var, prefix, child_prefix, depth = stack.pop()
             if depth == 0:
@@ -130,6 +176,8 @@ class _TreePrinter:
             self.lines.append(self._line(var, prefix))
             if node is None or expanded:
                 continue
+            if node not in self.with_inner and inner_graphs(node):
+                self.with_inner.append(node)
             if self.options.stop_on_name and var.name is not None:
                 continue
             children = []
@@ -139,6 +187,25 @@ class _TreePrinter:
                 below = child_prefix + ("  " if last else " |")
                 children.append((child, child_prefix + " |", below, depth - 1))
             stack.extend(reversed(children))
+
+    def visit_inner(self) -> None:
+        """Theano's second part: each node with inner graphs (nested ones too, as met), then
+        its inner outputs with the ``>`` prefix, inner inputs naming their outer Variables."""
+        if not self.with_inner:
+            return
+        scans = all(hasattr(node.op, "split_inner") for node in self.with_inner)
+        self.lines += ["", "Inner graphs of the scan ops:" if scans else "Inner graphs:"]
+        k = 0
+        while k < len(self.with_inner):  # grows while inner graphs hold more inner graphs
+            node = self.with_inner[k]
+            k += 1
+            self.lines.append("")
+            self.lines.append(self._line(node.outputs[0], "").split("   ")[0])
+            for graph in inner_graphs(node):
+                self.outer = graph.outer
+                for out in graph.outputs:
+                    self.visit(out, " >")
+            self.outer = {}
 
 
 def debugprint(obj: Any, depth: int = -1, print_type: bool = False,
@@ -167,7 +234,9 @@ def debugprint(obj: Any, depth: int = -1, print_type: bool = False,
         For a compiled Function, append the value each variable holds.
 
     A node met again is printed once more with its id but not expanded. A multi-output node
-    shows which output as ``.i``.
+    shows which output as ``.i``; a node built in ``with nbgraph.name_scope("layer1"):`` ends
+    with ``@layer1``. Inner graphs (scan steps, ifelse branches) follow the graph, as in
+    Theano, their lines prefixed ``>`` and their inputs naming the outer ids (``-> [id B]``).
 
     Examples
     --------
@@ -185,6 +254,7 @@ def debugprint(obj: Any, depth: int = -1, print_type: bool = False,
     printer = _TreePrinter(options, {} if done is None else done, roots)
     for var in roots.outputs:
         printer.visit(var)
+    printer.visit_inner()
     text = "".join(line + "\n" for line in printer.lines)
     if file is None:
         sys.stdout.write(text)

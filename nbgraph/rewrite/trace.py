@@ -151,3 +151,28 @@ class TraceListener:
     def start(self) -> None:
         """Begin timing the next event (the driver calls this before running a rule)."""
         self._started = time.perf_counter()
+
+
+def fused_pass(name: str, before: Snapshot, groups: dict[int, tuple[int, ...]],
+               labels: dict[int, str], rule: str) -> PassRecord:
+    """A pass done while linking, as a trace step: each group of records (its last uid ->
+    its uids, first to last) becomes one record with that last uid, labelled ``labels[last]``
+    and reading what the group reads from outside; one ``rule`` event per group.
+
+    >>> fused_pass("link", Snapshot((), ()), {}, {}, "link/fuse").events
+    ()
+    """
+    member_of = {uid: last for last, members in groups.items() for uid in members}
+    nodes = []
+    for rec in before.nodes:
+        last = member_of.get(rec.uid)
+        if last is None:
+            nodes.append(rec)
+        elif last == rec.uid:
+            inside = set(groups[last])
+            reads = {uid: None for m in before.nodes if m.uid in inside
+                     for uid in m.inputs if uid not in inside}
+            nodes.append(NodeRecord(rec.uid, labels.get(rec.uid, rec.label), tuple(reads),
+                                    rec.type, rec.name, rule))
+    events = tuple(RewriteEvent(rule, members, (last,), 0.0) for last, members in groups.items())
+    return PassRecord(name, before, Snapshot(tuple(nodes), before.outputs), events, 0.0)

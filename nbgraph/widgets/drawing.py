@@ -14,11 +14,13 @@ from ..core.graphviz import DotOptions, NodeStyle, to_dot
 from ..core.records import NodeRecord, Snapshot
 from .graphdata import LABEL_LIMIT, Collapsed, collapse, node_kind
 
-COLLAPSE_AT = 300  # drawn records above which chains fold and constants go to tooltips
+COLLAPSE_AT = 120  # records above which chains fold and constants go to tooltips (a 200-node
+# graph drawn unfolded is too wide for legible labels at the fitted zoom)
 BIG_GRAPH = 250  # above this many drawn nodes: straight edges, no edge labels, cheap layout
 HIGHLIGHT = ("#fef08a", "#ca8a04")  # (fill, border)
 REMOVED = ("#fecaca", "#dc2626")
 ADDED = ("#bbf7d0", "#16a34a")
+REWIRED = ("#dbeafe", "#2563eb")  # a node kept by a rewrite but given new inputs
 ERROR = ("#fca5a5", "#b91c1c")
 DIMMED = ("#d1d5db", "#9ca3af")  # (border, text) of the nodes a focused view is not about
 GRADIENT = ("#fdd9b5", "#ea580c")  # to_dot's gradient fill, for the legend
@@ -42,6 +44,7 @@ class Style:
     note: dict[int, str] = field(default_factory=dict)
     tooltip: dict[int, str] = field(default_factory=dict)
     cluster: tuple[str, frozenset[int]] | None = None
+    clusters: tuple[tuple[str, frozenset[int]], ...] = ()  # inner graphs (``inner.py``)
     title: str | None = None
     dim: bool = False
     edge_labels: bool | None = None
@@ -144,4 +147,4 @@ def graphviz_text(picture: Picture) -> str:
                          graph_attrs=LAYOUT + (FAST_LAYOUT if big else ()))
     styles = {rec.uid: style.node_style(rec) for rec in folded.snapshot.nodes}
     return to_dot(folded.snapshot, title=style.title, options=options, styles=styles,
-                  cluster=style.cluster, chains=chains)
+                  cluster=style.cluster, chains=chains, clusters=style.clusters)

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field, replace
 from ..core.graph import Variable, graph_inputs
 from ..core.graphviz import chain_groups
 from ..core.records import NodeRecord, Snapshot, leaf_kind, snapshot_of
-from ..rewrite.trace import snapshot
+from .inner import Cluster, expand_inner, live_nodes
+from .kernels import running_snapshot
+from .scopes import scope_clusters
 
 LABEL_LIMIT = 48  # longer labels (fused composites) are cut; the tooltip keeps the full text
 
@@ -24,19 +26,33 @@ def graph_snapshot(outputs: Sequence[Variable]) -> Snapshot:
     return snapshot_of(list(outputs), leaves)
 
 
-def as_snapshot(graph: object) -> Snapshot:
-    """A Snapshot from a Snapshot, a compiled Function, a Variable or a list of Variables."""
+def drawable(graph: object, kernels: bool = True) -> tuple[Snapshot, list[Cluster]]:
+    """A Snapshot from a Snapshot, a compiled Function (what runs:
+    ``kernels.running_snapshot``), a Variable or a list of Variables, with the inner graphs
+    of scan, ifelse and OpFromGraph nodes opened, and the clusters that box them and the
+    name scopes (``with nbgraph.name_scope(...)``). ``kernels=False`` draws a Function's
+    kernels opened into the nodes they compute."""
     if isinstance(graph, Snapshot):
-        return graph
+        return graph, []
     fgraph = getattr(getattr(graph, "maker", None), "fgraph", None)
-    if fgraph is not None:
-        return snapshot(fgraph)
-    if isinstance(graph, Variable):
-        return graph_snapshot([graph])
-    if isinstance(graph, (list, tuple)) and all(isinstance(v, Variable) for v in graph):
-        return graph_snapshot(list(graph))
-    raise TypeError(f"cannot draw a {type(graph).__name__}; give a Function, a Snapshot or "
-                    f"Variables")
+    if fgraph is not None:  # kernels as linked, shapes of the last call
+        snap, nodes = running_snapshot(graph, kernels), fgraph.toposort()
+    elif isinstance(graph, Variable):
+        snap, nodes = graph_snapshot([graph]), live_nodes([graph])
+    elif isinstance(graph, (list, tuple)) and all(isinstance(v, Variable) for v in graph):
+        snap, nodes = graph_snapshot(list(graph)), live_nodes(graph)
+    else:
+        raise TypeError(f"cannot draw a {type(graph).__name__}; give a Function, a Snapshot or "
+                        f"Variables")
+    snap, clusters = expand_inner(snap, nodes)
+    # an inner graph's box wins over a scope's: to_dot puts a uid in the first box naming it
+    drawn = {rec.uid for rec in snap.nodes}
+    return snap, clusters + scope_clusters(nodes, drawn)
+
+
+def as_snapshot(graph: object) -> Snapshot:
+    """``drawable(graph)``'s snapshot."""
+    return drawable(graph)[0]
 
 
 def node_kind(record: NodeRecord) -> str:

@@ -15,8 +15,8 @@ import ipywidgets as W  # type: ignore[import-untyped]  # ipywidgets ships no ty
 
 from ..core.printing import listing
 from .drawing import Picture, graphviz_text
-from .render import ACTUAL, FIT, svg_or_text, svg_size
-from .static import View, esc, heading
+from .render import FIT, ZOOMS, svg_or_text, svg_size
+from .static import THEME_CSS, View, esc, heading
 
 SIDE, STACKED = "side by side", "stacked"
 SIDE_BY_SIDE_PT = 600  # a pair whose drawings are both this narrow starts side by side
@@ -25,7 +25,7 @@ SIDE_BY_SIDE_PT = 600  # a pair whose drawings are both this narrow starts side 
 def picture_html(picture: Picture, zoom: str = FIT) -> str:
     """HTML for one drawn graph at ``zoom`` (``render.FIT`` or ``render.ACTUAL``) under its
     caption; without Graphviz, the snapshot's listing and the install hint instead."""
-    body = svg_or_text(graphviz_text(picture), listing(picture.snapshot), zoom)
+    body = THEME_CSS + svg_or_text(graphviz_text(picture), listing(picture.snapshot), zoom)
     return heading(picture.caption) + body if picture.caption else body
 
 
@@ -53,7 +53,8 @@ def fits_side_by_side(htmls: Sequence[str]) -> bool:
 
 
 class Drawings:
-    """One or two drawn graphs under a zoom toggle; a pair also gets a layout toggle.
+    """One or two drawn graphs under a zoom toggle (fit the width, or a scale in a pane that
+    scrolls both ways: pan by scrolling); a pair also gets a layout toggle.
 
     ``show(pictures)`` sets what is drawn, one ``Picture`` per pane; a zoom change draws
     them again with ``picture_html`` (``dot`` output is cached, so that is cheap).
@@ -65,7 +66,7 @@ class Drawings:
     def __init__(self, count: int = 1, side_by_side: bool = True):
         self.panes = [pane() for _ in range(count)]
         self.pictures: tuple[Picture, ...] = ()
-        self.zoom = toggle((FIT, ACTUAL), FIT, "zoom")
+        self.zoom = toggle(ZOOMS, FIT, "zoom")
         self.arrange = toggle((SIDE, STACKED), SIDE if side_by_side else STACKED, "layout")
         self.box = W.Box(self.panes)
         self.zoom.observe(lambda change: self.redraw(), names="value")

@@ -8,22 +8,36 @@ description, whether it is unsafe, and the nodes it removed and added.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import ipywidgets as W  # type: ignore[import-untyped]  # ipywidgets ships no type information
 
+from ..core.graph import Apply
 from ..rewrite.trace import Snapshot, Trace
-from .drawing import ADDED, REMOVED, Picture, Style
+from .drawing import ADDED, REMOVED, REWIRED, Picture, Style
 from .graphdata import by_uid, short_label
+from .inner import expand_inner
 from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html
-from .static import UNSAFE_BADGE, View, esc, heading, legend, pass_list_html, rule_name, table
+from .static import (
+    LIGHT_BLOCK,
+    UNSAFE_BADGE,
+    View,
+    esc,
+    heading,
+    legend,
+    pass_list_html,
+    rule_name,
+    table,
+)
 from .steps import Step, pass_steps, rule_info
 
 ALL_EVENTS = -1  # the Select's value for "highlight every event of the pass"
 PLAY_INTERVAL_MS = 1800
 CARD = ('<div class="nbgraph-event" style="font-size:12px;font-family:Helvetica,Arial,'
-        'sans-serif;border:1px solid #e5e7eb;border-radius:4px;padding:4px 8px;margin-top:4px">')
+        'sans-serif;border:1px solid #e5e7eb;border-radius:4px;padding:4px 8px;margin-top:4px;'
+        'box-sizing:border-box;max-width:100%;overflow-wrap:anywhere">')  # long names wrap
 
 
 def diff_html(text: str) -> str:
@@ -35,8 +49,9 @@ def diff_html(text: str) -> str:
     for line in text.splitlines():
         colour = colours.get(line[:1], "#111827")
         lines.append(f'<span style="color:{colour}">{esc(line)}</span>')
-    return ('<pre style="font-size:11px;line-height:1.3;max-height:320px;overflow:auto">'
-            + "\n".join(lines) + "</pre>")
+    # a light block in either theme: the diff colours are made for a light background
+    return ('<pre style="font-size:11px;line-height:1.3;max-height:320px;overflow:auto;'
+            f'{LIGHT_BLOCK}">' + "\n".join(lines) + "</pre>")
 
 
 def node_chips(uids: Iterable[int], snap: Snapshot | None, colours: tuple[str, str]) -> str:
@@ -48,7 +63,7 @@ def node_chips(uids: Iterable[int], snap: Snapshot | None, colours: tuple[str, s
         rec = records.get(uid)
         label = f"#{uid} {esc(short_label(rec.label, 36))}" if rec is not None else f"#{uid}"
         tip = f' title="{esc(rec.label)}"' if rec is not None else ""
-        chips.append(f'<span{tip} style="background:{fill};border:1px solid {border};'
+        chips.append(f'<span{tip} style="background:{fill};color:#111827;border:1px solid {border};'
                      f'border-radius:3px;padding:0 4px;margin:1px 2px;display:inline-block;'
                      f'white-space:nowrap">{label}</span>')
     return "".join(chips) or "–"
@@ -83,13 +98,31 @@ def event_html(step: Step, event: int | None) -> str:
     chosen = step.events[event]
     info = rule_info(chosen.rule)
     safety = (UNSAFE_BADGE.format(why=esc(info.unsafe)) + f" {esc(info.unsafe)}"
-              if info.unsafe else '<span style="color:#166534">safe: values unchanged</span>')
+              if info.unsafe else '<span class="nbgraph-safe">safe: values unchanged</span>')
     return (f"{CARD}<div><b>rewrite {event + 1} of {len(step.events)}:</b> "
             f"<code>{esc(chosen.rule)}</code></div>"
             f"<div>{safety}</div>"
-            f'<div style="color:#374151;margin:2px 0">{esc(info.description)}</div>'
+            f'<div style="margin:2px 0;opacity:0.85">{esc(info.description)}</div>'
             f"<div>removed: {node_chips(chosen.removed, step.before, REMOVED)}</div>"
-            f"<div>added: {node_chips(chosen.added, step.after, ADDED)}</div></div>")
+            f"<div>added: {added_html(step, event)}</div></div>")
+
+
+def added_html(step: Step, event: int) -> str:
+    """The chosen event's added nodes: chips for those still there after the pass; for one
+    a later rewrite of the pass replaced, which rule did and what stands for it now."""
+    present = {rec.uid for rec in step.after.nodes}
+    parts = []
+    for uid in step.events[event].added:
+        if uid in present:
+            parts.append(node_chips([uid], step.after, ADDED))
+            continue
+        rule = step.replaced_by(event, uid)
+        parts.append(f"#{uid} <i>(replaced later in this pass by <code>{esc(rule)}</code>)"
+                     "</i>" if rule else f"#{uid} <i>(dropped later in this pass)</i>")
+    now = [u for u in step.survivors(event) if u not in step.events[event].added]
+    if now:
+        parts.append("; now shown as " + node_chips(now, step.after, ADDED))
+    return " ".join(parts) or "–"
 
 
 def rewrites(count: int) -> str:
@@ -106,18 +139,28 @@ def event_options(step: Step) -> list[tuple[str, int]]:
     return options
 
 
-def step_pictures(step: Step, event: int | None) -> tuple[Picture, Picture]:
+def step_pictures(step: Step, event: int | None, nodes: Sequence[Apply] = ()
+                  ) -> tuple[Picture, Picture]:
     """The before and after drawings with this step's (or event's) highlights; the nodes the
-    step did not touch are greyed so the highlighted ones stand out."""
+    step did not touch are greyed so the highlighted ones stand out. A scan or ifelse record
+    whose live node is among ``nodes`` is drawn with its inner graph opened."""
     removed, added = step.focus(event)
     before = Style(dim=True).highlight(removed, REMOVED, "removed", note="− removed")
-    after = Style(dim=True).highlight(added, ADDED, "added", note="+ added")
-    return (Picture(step.before, before, caption=f"before {step.name}"),
-            Picture(step.after, after, caption=f"after {step.name}"))
+    after = Style(dim=True)
+    if event is None:  # nodes a rewrite re-pointed to new inputs (their inputs changed)
+        after.highlight(step.rewired() - added, REWIRED, "rewired", note="↻ new inputs")
+    after.highlight(added, ADDED, "added", note="+ added")
+    pictures = []
+    for snap, style, label in ((step.before, before, "before"), (step.after, after, "after")):
+        opened, clusters = expand_inner(snap, nodes)
+        pictures.append(Picture(opened, replace(style, clusters=tuple(clusters)),
+                                caption=f"{label} {step.name}"))
+    return pictures[0], pictures[1]
 
 
-def view_passes(trace: Trace | None) -> View:
-    """Step through a rewrite trace pass by pass (``fn.trace``).
+def view_passes(trace: Trace | None, nodes: Sequence[Apply] = ()) -> View:
+    """Step through a rewrite trace pass by pass (``fn.trace``); ``nodes`` (the compiled
+    graph's) let scan and ifelse records that are still alive open their inner graphs.
 
     ``view.parts`` names the controls: ``slider`` (the pass), ``events`` (the rewrite),
     ``drawings`` (a ``layout.Drawings``), ``event`` (the card), ``rules`` and ``diff``.
@@ -136,7 +179,7 @@ def view_passes(trace: Trace | None) -> View:
     W.jslink((play, "value"), (slider, "value"))
     caption, listing, card, rules, diff = (pane() for _ in range(5))
     events = W.Select(rows=6, layout=W.Layout(width="98%"))
-    first = [picture_html(picture) for picture in step_pictures(steps[start], None)]
+    first = [picture_html(picture) for picture in step_pictures(steps[start], None, nodes)]
     drawings = Drawings(2, side_by_side=fits_side_by_side(first))
     state = {"busy": False}
 
@@ -147,7 +190,7 @@ def view_passes(trace: Trace | None) -> View:
                          f"{rewrites(len(step.events))}")
         listing.value = pass_list_html(steps, current=index)
         card.value = event_html(step, event)
-        drawings.show(step_pictures(step, event))
+        drawings.show(step_pictures(step, event, nodes))
         rules.value = rules_html(step)
         diff.value = heading("listing diff") + diff_html(step.diff())
 
@@ -167,14 +210,29 @@ def view_passes(trace: Trace | None) -> View:
     render(start, None)
     slider.observe(on_pass, names="value")
     events.observe(on_event, names="value")
-    key = legend(("removed", REMOVED), ("added", ADDED), ("untouched", ("#ffffff", "#d1d5db")))
+    key = legend(("removed", REMOVED), ("added", ADDED), ("new inputs", REWIRED),
+                 ("untouched", ("#ffffff", "#d1d5db")))
     caption.layout = W.Layout(width="auto")
     listing.layout = W.Layout(width="55%")
     side = W.VBox([pane(key), events, card], layout=W.Layout(width="45%"))
     widget = W.VBox([W.HBox([play, slider, caption]), W.HBox([listing, side]),
                      drawings.widget, rules, diff])
-    html_text = heading("Passes") + pass_list_html(steps)
+    opening = step_pictures(steps[start], None, nodes)  # the pass the widget opens on, drawn
+    table_html = heading("Passes") + pass_list_html(steps) + key
+    html_text = table_html + "".join(picture_html(picture) for picture in opening)
+    summary = table_html + picture_html(opening[1])  # in %%symgraph: the graph after it
     changed = sum(1 for s in steps if s.changed)
     parts = {"play": play, "slider": slider, "events": events, "event": card,
              "drawings": drawings, "rules": rules, "diff": diff, "listing": listing}
-    return View(widget, html_text, f"{len(steps)} passes, {changed} changed the graph", parts)
+    text = f"{len(steps)} passes, {changed} changed the graph"
+    return View(widget, html_text, text, parts, plain=text + "\n" + pass_list_text(steps),
+                summary=summary)
+
+
+def pass_list_text(steps: list[Step]) -> str:
+    """The pass table as text (what nbval compares): one line per pass."""
+    lines = []
+    for step in steps:
+        rules = ", ".join(f"{r.rule} x{r.count}" for r in step.rules()) or "no change"
+        lines.append(f"{step.index + 1}. {step.name}: {rewrites(len(step.events))}: {rules}")
+    return "\n".join(lines)

@@ -31,17 +31,41 @@ def dot_to_svg(dot_text: str, timeout: float = DOT_TIMEOUT) -> str:
     if key in _cache:
         _cache.move_to_end(key)
         return _cache[key]
-    svg = _XML_PROLOGUE.sub("", run_dot(dot_text, "svg", timeout).decode())
-    # Comments carry the Graphviz version; keep the output the same on every machine.
-    svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
+    svg = compact_svg(_XML_PROLOGUE.sub("", run_dot(dot_text, "svg", timeout).decode()))
     _cache[key] = svg
     if len(_cache) > CACHE_SIZE:
         _cache.popitem(last=False)
     return svg
 
 
-FIT, ACTUAL = "fit width", "actual size"  # the two zooms of every drawn graph
-MIN_ZOOM, MAX_ZOOM = 0.6, 1.0  # fitting never shrinks labels below 0.6x nor blows them up
+_COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
+_TITLE = re.compile(r"<title>[^<]*</title>\n?")
+_GEOMETRY = re.compile(r'( (?:x|y|cx|cy|rx|ry|points|d|transform|viewBox|width|height)=")([^"]*)"')
+_DECIMAL = re.compile(r"-?\d+\.\d+")
+_FONT = ' font-family="Helvetica,sans-Serif"'  # THEME_CSS sets it once for every drawing
+
+
+def _whole_points(found: re.Match[str]) -> str:
+    numbers = _DECIMAL.sub(lambda m: str(round(float(m.group(0)))), found.group(2))
+    return f'{found.group(1)}{numbers}"'
+
+
+def compact_svg(svg: str) -> str:
+    """``dot``'s SVG, much smaller, drawn the same: no comments (they carry the Graphviz
+    version: the output stays the same on every machine), no ``<title>``s (every node has
+    its tooltip), geometry in whole points, no font family on each text.
+
+    >>> compact_svg('<svg><!-- x --><title>n1</title><text x="1.75" '
+    ...             'font-family="Helvetica,sans-Serif">0.25</text></svg>')
+    '<svg><text x="2">0.25</text></svg>'
+    """
+    svg = _TITLE.sub("", _COMMENT.sub("", svg))
+    return _GEOMETRY.sub(_whole_points, svg).replace(_FONT, "")
+
+
+FIT, ACTUAL = "fit width", "actual size"  # the two main zooms of every drawn graph
+ZOOMS = (FIT, "50%", "75%", ACTUAL, "150%", "200%")  # the others scale the actual size
+MIN_ZOOM, MAX_ZOOM = 0.8, 1.0  # fitting never shrinks labels below 0.8x nor blows them up
 ACTUAL_MAX_HEIGHT = 720  # px; at actual size the pane scrolls both ways below this
 _SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"')
 
@@ -58,11 +82,15 @@ def svg_block(svg: str, zoom: str = FIT) -> str:
     ``FIT`` scales it to the pane's width, but never above ``MAX_ZOOM`` times its natural size
     (small graphs stay small) nor below ``MIN_ZOOM`` (a wider graph scrolls sideways instead of
     turning its labels to dust); the page, not the pane, scrolls a tall graph. ``ACTUAL`` draws
-    it at its natural size in a pane that scrolls both ways.
+    it at its natural size, and a percentage (``"50%"``, see ``ZOOMS``) at that scale of it,
+    in a pane that scrolls both ways.
     """
-    width, _ = svg_size(svg) or (0.0, 0.0)
-    if zoom == ACTUAL:
-        css, box = "display:block;max-width:none", f"overflow:auto;max-height:{ACTUAL_MAX_HEIGHT}px"
+    width, height = svg_size(svg) or (0.0, 0.0)
+    if zoom != FIT:  # a fixed scale in a pane that scrolls both ways: pan by scrolling
+        scale = 1.0 if zoom == ACTUAL else float(zoom.rstrip("%")) / 100
+        size = f"width:{width * scale:.0f}pt;height:{height * scale:.0f}pt;" if width else ""
+        css = f"display:block;max-width:none;{size}"
+        box = f"overflow:auto;max-height:{ACTUAL_MAX_HEIGHT}px"
     else:
         limits = (f"min-width:{width * MIN_ZOOM:.0f}pt;max-width:{width * MAX_ZOOM:.0f}pt;"
                   if width else "max-width:100%;")

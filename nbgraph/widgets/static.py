@@ -10,26 +10,61 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+from IPython.display import display
+
 from .steps import Step, rule_info
+from .timing import ProfileRow
 
 GREY = "#9ca3af"
+LIGHT_BLOCK = "background:#f9fafb;color:#111827;padding:4px"  # code and diffs, either theme
+# Both JupyterLab themes: text, edges and captions drawn on the page's own background take
+# the theme's colours (its CSS variables, with light-theme fallbacks elsewhere); node fills
+# are pastel in both themes, so node text stays dark.
+THEME_CSS = (
+    "<style>"
+    ".nbgraph-svg svg text{font-family:Helvetica,Arial,sans-serif}"
+    ".nbgraph-svg svg .edge path{stroke:var(--jp-ui-font-color2,#555)}"
+    ".nbgraph-svg svg .edge polygon{stroke:var(--jp-ui-font-color2,#555);"
+    "fill:var(--jp-ui-font-color2,#555)}"
+    ".nbgraph-svg svg .edge text,.nbgraph-svg svg>g>text,.nbgraph-svg svg .cluster text"
+    "{fill:var(--jp-ui-font-color1,#222)}"
+    ".nbgraph-safe{color:var(--jp-success-color1,#166534)}"
+    "</style>")
 TABLE = ('<table class="nbgraph-table" style="border-collapse:collapse;font-size:12px;'
          'font-family:Helvetica,Arial,sans-serif">')
 CELL = 'style="padding:2px 8px;border-bottom:1px solid #e5e7eb;text-align:left"'
 NOWRAP_CELL = CELL[:-1] + ';white-space:nowrap"'
 
 
+# In JupyterLab the live widget renders (a drawn VBox or Tab has class ``widget-box`` or
+# ``widget-tab``; nbconvert's HTML gives even an undrawn widget output ``jupyter-widgets``)
+# and the static output right after it hides; where no widget is drawn (nbconvert's HTML
+# offline, GitHub), the static output shows.
+HIDE_STATIC_AFTER_WIDGET = (
+    "<style>.jp-OutputArea-child:has(.widget-box,.widget-tab)+.jp-OutputArea-child"
+    " .nbgraph-static{display:none}</style>")
+
+
 class View:
     """A view: ``widget`` for a live front end, ``html`` for everything else.
+
+    Displayed, it is two outputs: the widget (a front end with widgets draws it), then the
+    static HTML (``html``, whose ``text/plain`` part ``plain`` holds the view's text: the
+    listing, the pass table, the profile rows, which nbval compares). The static one hides
+    itself after a drawn widget, so JupyterLab shows the widget alone and nbconvert's HTML
+    (whose stored widget state needs JavaScript from the web) still shows the drawings.
 
     >>> View(widget, "<p>graph</p>", "graph of 3 nodes")  # doctest: +SKIP
     """
 
     def __init__(self, widget: Any, html_text: str, text: str,
-                 parts: dict[str, Any] | None = None):
+                 parts: dict[str, Any] | None = None, plain: str | None = None,
+                 summary: str | None = None):
         self.widget = widget
         self.html = html_text
         self.text = text
+        self.plain = clip_lines(plain if plain is not None else text)
+        self.summary = summary if summary is not None else html_text  # its part of %%symgraph
         self.parts = dict(parts or {})  # named inner widgets: view.parts["slider"].value = 2
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
@@ -38,11 +73,33 @@ class View:
         bundle["text/plain"] = self.text
         return bundle
 
+    def static_bundle(self) -> dict[str, str]:
+        """The second output: the static HTML (hidden after a drawn widget) and the text."""
+        return {"text/html": f'{HIDE_STATIC_AFTER_WIDGET}<div class="nbgraph-static">'
+                             f"{self.html}</div>", "text/plain": self.plain}
+
+    def _ipython_display_(self) -> None:
+        if self.widget is not None:
+            widget = dict(self.widget._repr_mimebundle_())
+            widget["text/plain"] = self.text
+            display(widget, raw=True)
+        display(self.static_bundle(), raw=True)
+
     def _repr_html_(self) -> str:
         return self.html
 
     def __repr__(self) -> str:
         return self.text
+
+
+PLAIN_LINES = 60  # a view's text part keeps this many lines (a 2,000-node listing would not)
+
+
+def clip_lines(text: str, limit: int = PLAIN_LINES) -> str:
+    lines = text.splitlines()
+    if len(lines) <= limit:
+        return text
+    return "\n".join(lines[:limit] + [f"... ({len(lines) - limit} more lines)"])
 
 
 def esc(text: object) -> str:
@@ -56,7 +113,8 @@ def heading(text: str) -> str:
 
 def legend(*items: tuple[str, tuple[str, str]]) -> str:
     """Colour chips, one per ``(name, (fill, border))``, explaining a drawing's marks."""
-    chips = "".join(f'<span style="background:{fill};border:2px solid {border};padding:0 6px;'
+    chips = "".join(f'<span style="background:{fill};color:#111827;border:2px solid {border};'
+                    f'padding:0 6px;'
                     f'margin-right:8px;border-radius:3px">{esc(name)}</span>'
                     for name, (fill, border) in items)
     return f'<div style="font-size:12px;margin:2px 0">{chips}</div>'
@@ -106,7 +164,7 @@ def pass_list_html(steps: Sequence[Step], current: int | None = None) -> str:
                      str(len(step.events)), rules])
         css = "" if step.changed else f"color:{GREY}"
         if step.index == current:
-            css += ";background:#eff6ff"
+            css += ";outline:2px solid #3b82f6"
         styles.append(css)
     return table(["#", "pass", "rewrites", "rules applied (times fired)"], rows, styles)
 
@@ -133,20 +191,24 @@ def format_seconds(seconds: float) -> str:
     return f"{value:.{digits}f} {unit}"
 
 
-def profile_table_html(rows: Sequence[tuple[int, str, int, float, float]],
-                       timings: bool) -> str:
-    """Per-node calls (and, live, time per call, share and bars) from
-    (uid, op, calls, seconds in all calls, share) rows.
+def profile_table_html(rows: Sequence[ProfileRow], timings: bool) -> str:
+    """Per-box calls (and, live, min and median time per call, share and bars) from
+    ``timing.ProfileRow``s; rows known only by totals show the mean in both columns' place.
 
-    With ``timings=False`` the rows keep graph order and show only counts, so the static
-    output is the same on every run.
+    With ``timings=False`` the rows keep graph order and show only what was timed (no
+    numbers: a time budget changes the call count), so the static output is the same on
+    every run.
     """
     if not rows:
         return "<p><i>No profile: run the cell with <code>--profile</code>.</i></p>"
     if not timings:
-        body = [[str(uid), op_cell(op), str(calls)]
-                for uid, op, calls, _, _ in sorted(rows)]
-        return table(["node", "op", "calls"], body, nowrap=True)
-    body = [[f"#{uid}", op_cell(op), str(calls), format_seconds(seconds / max(calls, 1)),
-             f"{share:.1%}", share_bar(share)] for uid, op, calls, seconds, share in rows]
-    return table(["node", "op", "calls", "per call", "share", ""], body, nowrap=True)
+        body = [[f"#{row.uid}", op_cell(row.op)] for row in sorted(rows, key=lambda row: row.uid)]
+        return table(["node", "op (timed: run the cell for the numbers)"], body, nowrap=True)
+    if all(row.median is None for row in rows):
+        body = [[f"#{row.uid}", op_cell(row.op), str(row.calls), format_seconds(row.mean),
+                 f"{row.share:.1%}", share_bar(row.share)] for row in rows]
+        return table(["node", "op", "calls", "mean per call", "share", ""], body, nowrap=True)
+    body = [[f"#{row.uid}", op_cell(row.op), str(row.calls), format_seconds(row.best or 0.0),
+             format_seconds(row.per_call), f"{row.share:.1%}", share_bar(row.share)]
+            for row in rows]
+    return table(["node", "op", "calls", "min", "median", "share", ""], body, nowrap=True)

@@ -20,6 +20,19 @@ from ..rewrite.trace import PassRecord, RewriteEvent, Snapshot, Trace
 _CONST = re.compile(r"Const\(value=([^)]*)\)")
 
 
+_RST_ROLE = re.compile(r":\w+:`~?([^`]*)`")  # :func:`log1p` -> log1p
+
+
+def plain_text(doc: str) -> str:
+    """A docstring as one line of plain text: RST roles and ``code`` marks dropped.
+
+    >>> plain_text("Rewrite ``log(1 + x)`` as :func:`log1p`.")
+    'Rewrite log(1 + x) as log1p.'
+    """
+    text = _RST_ROLE.sub(r"\1", doc).replace("``", "").replace("`", "")
+    return " ".join(text.split())
+
+
 @dataclass(frozen=True)
 class RuleInfo:
     """What the Passes view says about a rule: its description and, if unsafe, why."""
@@ -42,7 +55,7 @@ def rule_info(name: str) -> RuleInfo:
         rule = find_rule(name)
     except KeyError:
         return RuleInfo(name, "(not a rule of the default pipeline)", None)
-    doc = " ".join((rule.doc or "").split())
+    doc = plain_text(rule.doc or "")
     pattern = getattr(rule, "pattern", None)
     if not doc and pattern is not None:  # declarative rules without a doc: show what they match
         doc = "matches " + _CONST.sub(r"\1", repr(pattern))
@@ -87,11 +100,45 @@ class Step:
         return uses
 
     def focus(self, event: int | None) -> tuple[frozenset[int], frozenset[int]]:
-        """(removed, added) uids to highlight: the whole step, or only event ``event``."""
+        """(removed, added) uids to highlight: the whole step, or only event ``event``.
+
+        An event's added node that a later event of the pass replaced is not in the graph
+        after the pass; what replaced it (followed to the end of the pass) is shown instead.
+        """
         if event is None:
             return self.removed, self.added
         chosen = self.events[event]
-        return frozenset(chosen.removed), frozenset(chosen.added)
+        return frozenset(chosen.removed), frozenset(self.survivors(event))
+
+    def survivors(self, event: int) -> list[int]:
+        """The uids in the graph after the pass that stand for event ``event``'s added nodes:
+        each itself, or (replaced later in the pass) what the later events put there."""
+        present = {rec.uid for rec in self.after.nodes}
+        found: list[int] = []
+        todo = list(self.events[event].added)
+        later = self.events[event + 1:]
+        seen: set[int] = set()
+        while todo:
+            uid = todo.pop(0)
+            if uid in seen:
+                continue
+            seen.add(uid)
+            if uid in present:
+                found.append(uid)
+                continue
+            replaced = next((e for e in later if uid in e.removed), None)
+            todo += list(replaced.added) if replaced is not None else []
+        return found
+
+    def replaced_by(self, event: int, uid: int) -> str | None:
+        """The rule of the later event of this pass that removed ``uid`` (None if none)."""
+        return next((e.rule for e in self.events[event + 1:] if uid in e.removed), None)
+
+    def rewired(self) -> frozenset[int]:
+        """Nodes present before and after whose inputs changed (a rewrite re-pointed them)."""
+        before = {rec.uid: rec.inputs for rec in self.before.nodes}
+        return frozenset(rec.uid for rec in self.after.nodes
+                         if rec.uid in before and before[rec.uid] != rec.inputs)
 
     def diff(self) -> str:
         """Unified diff of the listing before and after (empty when nothing changed)."""

@@ -20,15 +20,17 @@ from ..core.gradient import grad as symbolic_grad
 from ..core.graph import Apply, Constant, Variable, graph_inputs
 from ..core.shared import SharedVariable
 from ..core.variable import TensorVariable
+from .dims import DEFAULT_DIM, input_shapes, smallest_dim
 from .graphdata import graph_snapshot
+from .inner import failing_node
+from .kernels import full_trace
 from .layout import empty_view
 from .passes import view_passes
-from .static import View
+from .static import View, esc
+from .timing import time_calls
 from .views import view_code, view_gradient, view_graph, view_profile
 
 TABS = ("Graph", "Passes", "Gradient", "Code", "Profile")
-DEFAULT_DIM = 3  # length of a dimension neither the type nor --shape fixes
-PROFILE_CALLS = 10  # calls timed for the Profile tab
 
 
 class SymgraphError(ValueError):
@@ -104,36 +106,56 @@ def input_names(var: Variable, namespace: Mapping[str, Any]) -> set[str]:
     return names | ({var.name} if var.name else set())
 
 
-def random_value(var: Variable, shape: tuple[int, ...] | None, rng: np.random.Generator
-                 ) -> np.ndarray:
-    """A value of ``var``'s dtype: ``shape`` if given, else static dims (unknown ones 3)."""
-    if shape is None:
-        shape = tuple(DEFAULT_DIM if d is None else d for d in var.type.shape)
+def random_value(var: Variable, shape: tuple[int, ...], rng: np.random.Generator,
+                 below: int = DEFAULT_DIM) -> np.ndarray:
+    """A value of ``var``'s dtype and ``shape``; integers in ``[0, below)``."""
     dtype = np.dtype(var.type.dtype)
     if dtype.kind == "b":
         return rng.random(shape) < 0.5
     if dtype.kind in "iu":
-        return rng.integers(0, 5, shape).astype(dtype)
+        return rng.integers(0, below, shape).astype(dtype)
     # positive and away from 0, so log/sqrt/division graphs give finite numbers
     return rng.uniform(0.1, 1.0, shape).astype(dtype)
 
 
 def call_values(fn_inputs: Sequence[Variable], namespace: Mapping[str, Any],
-                given: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]]) -> list:
-    """One value per function input: from ``given`` by name, else random (seed 0)."""
+                given: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]],
+                outputs: Sequence[Variable] = ()) -> list:
+    """One value per function input: from ``given`` by name, else random (seed 0), shaped
+    by ``shapes`` or by the dimensions the graph above ``outputs`` ties together
+    (``dims.input_shapes``)."""
     rng = np.random.default_rng(0)
     known = set(given) | set(shapes)
-    values = []
+    chosen: dict[Variable, Any] = {}
+    fixed: dict[Variable, tuple[int, ...]] = {}
     for var in fn_inputs:
-        names = input_names(var, namespace)
-        value = next((given[n] for n in sorted(names) if n in given), None)
-        shape = next((shapes[n] for n in sorted(names) if n in shapes), None)
-        known -= names
-        values.append(value if value is not None else random_value(var, shape, rng))
+        names = sorted(input_names(var, namespace))
+        value = next((given[n] for n in names if n in given), None)
+        shape = next((shapes[n] for n in names if n in shapes), None)
+        known -= set(names)
+        if value is not None:
+            chosen[var] = value
+            fixed[var] = np.shape(value)
+        elif shape is not None:
+            fixed[var] = shape
     if known:
         raise SymgraphError(f"--inputs/--shape name {sorted(known)}, which are not inputs of "
                             f"the graph")
-    return values
+    sized = input_shapes(list(outputs), list(fn_inputs), fixed)
+    below = smallest_dim(sized)
+    return [chosen[var] if var in chosen else random_value(var, sized[var], rng, below)
+            for var in fn_inputs]
+
+
+def shape_hint(fn_inputs: Sequence[Variable], values: Sequence[Any],
+               namespace: Mapping[str, Any]) -> str:
+    """What the random inputs were, and how to choose them: a note for a failed call."""
+    shown = []
+    for var, value in zip(fn_inputs, values, strict=True):
+        name = min(input_names(var, namespace) or {f"uid {var.uid}"})
+        shown.append(f"{name}: {np.asarray(value).dtype}{list(np.shape(value))}")
+    return ("%%symgraph called the function on " + ", ".join(shown) + "; set the sizes with "
+            "--shape NAME=d0,d1 or the values with --inputs NAME=EXPR")
 
 
 class SymGraph(View):
@@ -142,10 +164,13 @@ class SymGraph(View):
     def __init__(self, fn: Any, views: dict[str, View], outputs: list[Variable],
                  grads: list[Variable]):
         tab = W.Tab(children=[views[t].widget for t in TABS], titles=list(TABS))
-        parts = [views[t].html for t in TABS if t != "Code"]
+        # static: each tab a <details> section (no JavaScript needed), the Graph one open
+        parts = [f"<details{' open' if t == 'Graph' else ''}><summary><b>{t}</b>: "
+                 f"{esc(views[t].text)}</summary>{views[t].summary}</details>" for t in TABS]
         text = f"symgraph: {'; '.join(views[t].text for t in TABS)}"
+        plain = "\n\n".join(f"[{t}] {views[t].plain}" for t in TABS)
         super().__init__(tab, '<div class="nbgraph-symgraph">' + "".join(parts) + "</div>",
-                         text)
+                         text, plain=plain)
         self.fn, self.views, self.outputs, self.grads = fn, views, outputs, grads
 
     def select(self, tab: str) -> SymGraph:
@@ -176,13 +201,17 @@ def symgraph(namespace: Mapping[str, Any], outputs: Sequence[str] = (),
              grad: Sequence[str] = (), mode: Any = None, profile: bool = False,
              inputs: Mapping[str, Any] | None = None,
              shapes: Mapping[str, tuple[int, ...]] | None = None,
-             last: Any = None) -> SymGraph:
+             last: Any = None, calls: int | None = None,
+             seconds: float | None = None) -> SymGraph:
     """Compile the named outputs (or ``last``) and build the five-tab view.
 
     ``grad`` names Variables to differentiate the first output by (summed if not scalar);
-    ``profile`` times real calls on ``inputs`` (values by input name) or on random inputs
-    shaped by ``shapes``. A call that fails in a node raises as usual, with the view (the node
-    highlighted in the Graph tab) attached as ``err.symgraph``.
+    ``profile`` times real calls (one warm-up call, then ``calls`` calls or ``seconds`` of
+    calls: ``timing.time_calls``) on ``inputs`` (values by input name) or on random inputs
+    whose open dimensions the graph ties together (``dims.input_shapes``; ``shapes`` by
+    name fix some). A call that fails in a node raises as usual, with the view (the node
+    highlighted in the Graph tab) attached as ``err.symgraph`` and a note naming the inputs
+    it was given and ``--shape``.
 
     >>> x = T.dvector('x')
     >>> view = symgraph({'x': x}, last=T.exp(x).sum(), grad=['x'])   # doctest: +SKIP
@@ -194,23 +223,28 @@ def symgraph(namespace: Mapping[str, Any], outputs: Sequence[str] = (),
                  and not isinstance(v, (Constant, SharedVariable))]
     fn = function(fn_inputs, outs + grads, mode=mode, profile=profile,
                   on_unused_input="ignore")
-    views = {"Passes": view_passes(fn.trace), "Code": view_code(fn)}
-    if grads:
-        views["Gradient"] = view_gradient(graph_snapshot(outs + grads), fn, len(outs))
-    else:
-        views["Gradient"] = empty_view("Gradient", "no gradient: add --grad WRT")
+    views = {}
     failed: tuple[Exception, Apply] | None = None  # a call's error and the node it names
-    if profile or inputs:
-        values = call_values(fn_inputs, namespace, inputs or {}, shapes or {})
+    timing = None
+    if profile or inputs or shapes or calls or seconds:
+        values = call_values(fn_inputs, namespace, inputs or {}, shapes or {}, outs + grads)
         try:
-            for _ in range(PROFILE_CALLS if profile else 1):
+            timing = time_calls(fn, values, calls, seconds) if profile else None
+            if not profile:
                 fn(*values)
         except Exception as err:
-            node = getattr(err, "node", None)
+            err.add_note(shape_hint(fn_inputs, values, namespace))
+            node = failing_node(err)  # inside a scan's step: the step's own node
             if node is None:
                 raise
             failed = (err, node)
-    views["Profile"] = view_profile(fn) if profile and failed is None else \
+    views["Passes"] = view_passes(full_trace(fn), fn.maker.fgraph.toposort())
+    views["Code"] = view_code(fn)  # after the call: inner graphs compile on their first
+    if grads:  # after the call: the optimized drawing shows concrete shapes
+        views["Gradient"] = view_gradient(graph_snapshot(outs + grads), fn, len(outs))
+    else:
+        views["Gradient"] = empty_view("Gradient", "no gradient: add --grad WRT")
+    views["Profile"] = view_profile(fn, timing) if timing is not None else \
         empty_view("Profile", "no profile: run the cell with --profile")
     if failed is not None:
         error, node = failed

@@ -1,6 +1,6 @@
 """The Graph, Gradient, Code and Profile views: plain functions of data, returning ``View``s.
 
-Each turns what it is given into a snapshot (``graphdata.as_snapshot``) and a ``Picture``
+Each turns what it is given into a snapshot (``graphdata.drawable``) and a ``Picture``
 (which nodes to mark, colour or box), and hands that to ``layout``: ``picture_html`` for the
 static HTML, ``Drawings`` for the stock ipywidgets (``HTML`` panes holding SVG from ``dot``);
 the Code view is a ``Dropdown``. The Passes view lives in ``passes.py``.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 # ipywidgets ships no type information and types-Pygments is no dependency: mypy skips both
@@ -18,13 +19,18 @@ from pygments import highlight  # type: ignore[import-untyped]
 from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
 from pygments.lexers import CLexer, CudaLexer, PythonLexer  # type: ignore[import-untyped]
 
-from ..core.graph import Variable
+from ..core.graph import Apply, Variable
+from ..core.printing import inner_graphs, listing
 from ..core.records import Snapshot
 from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, heat_colour
-from .graphdata import as_snapshot, backward_uids
+from .graphdata import backward_uids, drawable
+from .kernels import fused_groups
 from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html
-from .static import View, esc, format_seconds, heading, legend, profile_table_html
+from .scopes import collapse_scopes, find, scope_names
+from .static import LIGHT_BLOCK, View, esc, format_seconds, heading, legend, profile_table_html
+from .timing import ProfileRow, Timing, profile_rows
 
+ONE_BOX, OPENED = "one box each", "opened"  # how the Graph view draws fused kernels
 EDGE_LABELS_UP_TO = 24  # gradient drawings with more records leave edge types to tooltips
 TOP_NODES = 8  # profile rows shown open; the rest sit in a collapsed section
 _GRAD_OF = re.compile(r"grad of (\d+)(?: \((.*)\))?")
@@ -36,21 +42,65 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
                title: str | None = None) -> View:
     """The (optimized) graph as SVG; ``highlight`` uids marked, in red when ``error`` is set.
 
+    Above the drawing: ``find`` (a name, an op or ``#uid``: the matches are marked), when
+    the graph has name scopes ``collapse`` (each chosen scope drawn as one node), and when
+    the linker fused kernels ``kernels`` (one box each, or opened into their nodes).
+    ``view.parts`` names them: ``find``, ``found``, ``collapse``, ``kernels``, ``drawings``.
+
     >>> f = nbgraph.function([x], T.exp(x) * 2)
     >>> view_graph(f)          # doctest: +SKIP
     """
-    snap = as_snapshot(graph)
+    snap, clusters = drawable(graph)
     colours, css = (ERROR, "error") if error else (HIGHLIGHT, "highlight")
-    picture = Picture(snap, Style(title=title).highlight(highlight, colours, css))
-    body = picture_html(picture)
-    note = (f'<pre style="color:#b91c1c;white-space:pre-wrap">{esc(error)}</pre>'
-            if error else "")
+    # a scan's step, an ifelse's branches, a scope are boxed
+    base = Style(title=title, clusters=tuple(clusters))
+    base.highlight(highlight, colours, css)
+    body = picture_html(Picture(snap, base))
+    note = (f'<pre class="nbgraph-error" style="color:#b91c1c;white-space:pre-wrap">'
+            f"{esc(error)}</pre>" if error else "")
     ops = sum(1 for rec in snap.nodes if rec.inputs)
     text = f"graph: {ops} nodes, {len(snap.outputs)} outputs"
     html_text = heading("Graph") + note + body
     drawn = Drawings(1)
-    drawn.show([picture])
-    return View(W.VBox([pane(note), drawn.widget]), html_text, text)
+    search = W.Text(placeholder="name, op or #uid", description="find",
+                    continuous_update=False, layout=W.Layout(width="260px"))
+    found = pane(width="auto")
+    scopes = scope_names(clusters)
+    collapse = W.SelectMultiple(options=scopes, description="collapse",
+                                rows=min(4, max(len(scopes), 1)),
+                                layout=W.Layout(display="" if scopes else "none"))
+    # a kernel the linker fused (a reduction with its prologue) opens into its nodes
+    opened = drawable(graph, kernels=False) if fused_groups(graph) else None
+    kernels = W.ToggleButtons(options=[ONE_BOX, OPENED], value=ONE_BOX, description="kernels",
+                              style={"button_width": "auto"},
+                              layout=W.Layout(display="" if opened else "none"))
+
+    def redraw(change: Any = None) -> None:
+        now, boxes_now = opened if opened and kernels.value == OPENED else (snap, clusters)
+        shown, boxes = collapse_scopes(now, boxes_now, set(collapse.value))
+        hits = find(shown, search.value)
+        style = replace(base, mark=dict(base.mark), clusters=tuple(boxes))
+        style.highlight(hits, HIGHLIGHT, "found")
+        drawn.show([Picture(shown, style)])
+        found.value = "" if not search.value.strip() else \
+            f"{len(hits)} found " + node_list(shown, hits)
+
+    redraw()
+    search.observe(redraw, names="value")
+    collapse.observe(redraw, names="value")
+    kernels.observe(redraw, names="value")
+    controls = W.HBox([search, found, collapse, kernels])
+    parts = {"find": search, "found": found, "collapse": collapse, "kernels": kernels,
+             "drawings": drawn}
+    return View(W.VBox([pane(note), controls, drawn.widget]), html_text, text, parts,
+                plain=f"{text}\n{listing(snap)}")
+
+
+def node_list(snap: Snapshot, uids: Sequence[int], limit: int = 8) -> str:
+    """``#12 dot, #15 tanh, …``: the first ``limit`` of ``uids`` with their labels."""
+    labels = {rec.uid: rec.label for rec in snap.nodes}
+    shown = ", ".join(f"#{uid} {esc(labels[uid][:24])}" for uid in uids[:limit])
+    return f"<small>{shown}{', …' if len(uids) > limit else ''}</small>"
 
 
 # -- Gradient ----------------------------------------------------------------------------
@@ -86,8 +136,9 @@ def view_gradient(before: Any, after: Any = None, n_forward: int = 1) -> View:
     pictures = []
     for label, graph in (("before optimization", before), ("after optimization", after)):
         if graph is not None:
-            snap = as_snapshot(graph)
-            pictures.append(Picture(snap, gradient_style(snap, n_forward), caption=label))
+            snap, clusters = drawable(graph)
+            style = replace(gradient_style(snap, n_forward), clusters=tuple(clusters))
+            pictures.append(Picture(snap, style, caption=label))
     bodies = [picture_html(picture) for picture in pictures]
     side = len(bodies) > 1 and fits_side_by_side(bodies)
     key = legend(("backward (gradient) node", GRADIENT),
@@ -97,7 +148,12 @@ def view_gradient(before: Any, after: Any = None, n_forward: int = 1) -> View:
     cells = "".join(f'<div style="flex:1;min-width:0">{body}</div>' for body in bodies)
     html_text = (heading("Gradient") + key
                  + (f'<div style="display:flex;gap:12px">{cells}</div>' if side else cells))
-    return View(W.VBox([pane(key), drawn.widget]), html_text, "gradient graph")
+    plain = "gradient graph\n" + "\n".join(
+        f"{picture.caption}:\n{listing(picture.snapshot)}" for picture in pictures)
+    # in %%symgraph: the symbolic gradient only (the optimized graph is the Graph section)
+    summary = heading("Gradient") + key + bodies[0]
+    return View(W.VBox([pane(key), drawn.widget]), html_text, "gradient graph", plain=plain,
+                summary=summary)
 
 
 # -- Code --------------------------------------------------------------------------------
@@ -111,15 +167,46 @@ def lexer_for(code: str) -> Any:
 
 
 def highlight_code(code: str) -> str:
-    return highlight(code, lexer_for(code), HtmlFormatter(noclasses=True))
+    """Highlighted code on a light block in either theme (Pygments' colours are made for
+    a light background; plain identifiers would take a dark theme's light text)."""
+    # the <pre> gets the dark text itself: JupyterLab's dark theme styles <pre> directly
+    formatter = HtmlFormatter(noclasses=True, prestyles="color:#111827")
+    body = highlight(code, lexer_for(code), formatter)
+    return f'<div class="nbgraph-code" style="{LIGHT_BLOCK}">{body}</div>'
 
 
-def _code_entries(fn: Any) -> list[tuple[str, str]]:
+def _inner_functions(node: Any) -> list[Any]:
+    """The compiled inner functions of a scan or ifelse node (made on its first call)."""
+    return list(getattr(node.op, "_fns", {}).values())
+
+
+def code_entries(fn: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """(label, code) per node in run order; a node with inner graphs gives its inner
+    functions' entries instead of its own ``perform``. A function with a ``code_text()``
+    method (another backend: a jaxpr) gives that text instead, as one entry or by label."""
+    hook = getattr(fn, "code_text", None)
+    if callable(hook):
+        text = hook()
+        return [(prefix + "code", text)] if isinstance(text, str) else \
+            [(prefix + label, code) for label, code in dict(text).items()]
     source = dict(getattr(fn, "source", None) or {}) if not isinstance(fn, dict) else fn
     fgraph = getattr(getattr(fn, "maker", None), "fgraph", None)
     order = fgraph.toposort() if fgraph is not None else list(source)
     nodes = [n for n in order if n in source] + [n for n in source if n not in order]
-    return [(f"node {getattr(n, 'uid', '?')}: {getattr(n, 'op', n)}", source[n]) for n in nodes]
+    entries = []
+    for n in nodes:
+        label = f"{prefix}node {getattr(n, 'uid', '?')}: {getattr(n, 'op', n)}"
+        if isinstance(n, Apply) and inner_graphs(n):
+            inner = _inner_functions(n)
+            for k, step in enumerate(inner):
+                entries += code_entries(step, f"{label} › {'step' if len(inner) == 1 else k} › ")
+            if inner:
+                continue
+            entries.append((label, "# its inner graph is compiled on the first call: run the "
+                            "cell with --profile or --inputs to see its kernels\n"))
+            continue
+        entries.append((label, source[n]))
+    return entries
 
 
 def view_code(fn: Any) -> View:
@@ -127,7 +214,7 @@ def view_code(fn: Any) -> View:
 
     >>> view_code(nbgraph.function([x], T.exp(x) + 1))   # doctest: +SKIP
     """
-    entries = _code_entries(fn)
+    entries = code_entries(fn)
     if not entries:
         return empty_view("Code", "no generated code for this function")
     rendered = {label: highlight_code(code) for label, code in entries}
@@ -143,19 +230,12 @@ def view_code(fn: Any) -> View:
     pick.observe(show, names="value")
     html_text = heading("Code") + f"<p><code>{esc(first_label)}</code></p>" + \
         rendered[first_label]
-    return View(W.VBox([pick, code]), html_text, f"code for {len(entries)} nodes")
+    text = f"code for {len(entries)} nodes"
+    plain = text + "\n" + "\n".join(label for label, _ in entries)
+    return View(W.VBox([pick, code]), html_text, text, plain=plain)
 
 
 # -- Profile -----------------------------------------------------------------------------
-def profile_rows(fn: Any) -> list[tuple[int, str, int, float, float]]:
-    """(uid, op, calls, seconds, share) per node from ``fn.profile``, slowest first."""
-    stats = getattr(fn, "profile", None)
-    if stats is None:
-        return []
-    return [(node.uid, str(node.op), calls, seconds, share)
-            for node, calls, seconds, share in stats.rows()]
-
-
 def heat_key() -> str:
     """The colour scale of the profile drawing, white (no time) to orange (all of it)."""
     stops = ", ".join(heat_colour(k / 4) for k in range(5))
@@ -165,42 +245,59 @@ def heat_key() -> str:
             "100%; each node is labelled <code>#uid · share</code></div>")
 
 
-def _more_rows(rows: Sequence[tuple[int, str, int, float, float]]) -> W.Accordion:
+def _more_rows(rows: Sequence[ProfileRow]) -> W.Accordion:
     """The rows past ``TOP_NODES`` in a collapsed section titled with their count and share."""
-    share = sum(row[4] for row in rows)
+    share = sum(row.share for row in rows)
     title = f"{len(rows)} more nodes ({share:.1%} of the time)"
     return W.Accordion(children=[pane(profile_table_html(rows, timings=True))], titles=(title,),
                        selected_index=None, layout=W.Layout(width="auto"))
 
 
-def view_profile(fn: Any) -> View:
-    """Per-node calls, time per call and share: the slowest nodes as a table with bars (the
-    rest collapsed), above the graph coloured by time.
+def view_profile(fn: Any, timing: Timing | None = None) -> View:
+    """Per box (a node or a kernel) calls, time per call and share: the slowest boxes as a
+    table with bars (the rest collapsed), above the graph coloured by time.
 
-    The static HTML keeps only the call counts (timings change on every run).
+    ``timing`` (``timing.time_calls``: a warm-up call, then a budget of timed calls) gives the
+    min and median per call; without it the totals in ``fn.profile`` give the mean. The
+    static HTML keeps only the call counts (timings change on every run).
 
-    >>> f = nbgraph.function([x], T.exp(x), profile=True); f(xv)
-    >>> view_profile(f)   # doctest: +SKIP
+    >>> f = nbgraph.function([x], T.exp(x), profile=True)
+    >>> view_profile(f, time_calls(f, [xv], calls=20))   # doctest: +SKIP
     """
-    rows = profile_rows(fn)
+    rows = profile_rows(fn, timing)
     if not rows:
         return empty_view("Profile", "no profile: run the cell with --profile "
                           "(or compile with profile=True and call the function)")
-    picture = Picture(as_snapshot(fn), heat={uid: share for uid, _, _, _, share in rows})
-    calls = getattr(fn.profile, "calls", 0)
-    per_call = sum(row[3] for row in rows) / max(calls, 1)
+    snap, clusters = drawable(fn)
+    picture = Picture(snap, Style(clusters=tuple(clusters)),
+                      heat={row.uid: row.share for row in rows})
+    calls = timing.calls if timing is not None else getattr(fn.profile, "calls", 0)
+    per_call = sum(row.per_call for row in rows)
     # one or two extra rows read better open than behind a fold
     top, rest = (rows, []) if len(rows) <= TOP_NODES + 2 else (rows[:TOP_NODES], rows[TOP_NODES:])
     shown = "every node" if not rest else f"the {len(top)} slowest of {len(rows)} nodes"
-    info = (f"<p><b>{calls} calls</b>, {format_seconds(per_call)} per call in the nodes; "
-            f"{shown}, slowest first (time per call of the node):</p>")
+    how = ("after one warm-up call; median" if timing is not None else "mean")
+    info = (f"<p><b>{calls} timed calls</b> ({how}), {format_seconds(per_call)} per call in "
+            f"the nodes; {shown}, slowest first (a kernel is one row):</p>")
     drawn = Drawings(1)
     drawn.show([picture])
     parts = [pane(info + profile_table_html(top, timings=True))]
     parts += [_more_rows(rest)] if rest else []
     parts += [pane(heat_key()), drawn.widget]
-    html_text = heading("Profile") + profile_table_html(rows, timings=False)
-    return View(W.VBox(parts), html_text, f"profile of {len(rows)} nodes")
+    # static: the timed boxes and the graph drawn with each box's uid, no numbers (a time
+    # budget changes the call count, and timings change on every run)
+    plain_picture = Picture(snap, Style(clusters=tuple(clusters),
+                                        note={row.uid: f"#{row.uid}" for row in rows}))
+    html_text = (heading("Profile") + profile_table_html(rows, timings=False)
+                 + picture_html(plain_picture))
+    text = f"profile of {len(rows)} nodes"
+    # in %%symgraph the Graph section draws the same boxes; the table names the timed ones
+    summary = (heading("Profile") + profile_table_html(rows, timings=False)
+               + "<p><i>The boxes are those of the Graph section; run the notebook for the "
+                 "timings.</i></p>")
+    plain = text + "\n" + "\n".join(f"#{row.uid} {row.op}" for row in
+                                     sorted(rows, key=lambda row: row.uid))
+    return View(W.VBox(parts), html_text, text, plain=plain, summary=summary)
 
 
 def view_error(node: Any, err: BaseException) -> View:

@@ -20,6 +20,7 @@ from nbgraph.core.graphviz import DotOptions, chain_groups, to_dot
 from nbgraph.core.op import Op
 from nbgraph.core.printing import char_from_number, debugprint, listing, pp
 from nbgraph.core.records import snapshot_records
+from nbgraph.ifelse import ifelse
 
 NO_REWRITES = Mode(linker="py", optimizer=None)
 
@@ -395,3 +396,49 @@ def test_pydotprint_takes_theano_keywords(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(TypeError):  # Theano's third positional was `compact`, not `format`
         printing.pydotprint(x * 2, None, True)  # type: ignore[misc]
 
+
+
+# -- debugprint: inner graphs (Theano's "Inner graphs of the scan ops") -------------------------
+def test_debugprint_prints_a_scan_step_after_the_graph():
+    k, a = T.iscalar("k"), T.dvector("A")
+    result, _ = nbgraph.scan(lambda prior, a: prior * a, outputs_info=T.ones_like(a),
+                             non_sequences=a, n_steps=k)
+    text = debugprint(result[-1], file="str")
+    main, inner = text.split("\nInner graphs of the scan ops:\n\n")
+    assert main.splitlines()[1] == " |Scan [id B] ''"
+    init = next(line for line in main.splitlines() if "InplaceDimShuffle{x,0}" in line)
+    init_id = init.split("[id ")[1].split("]")[0]
+    assert inner.splitlines() == [
+        "Scan [id B] ''",
+        " >Elemwise{mul,no_inplace} [id K] ''",
+        f" > |y[t-1] [id L] -> [id {init_id}]",
+        " > |A [id M] -> [id G]",
+    ]
+
+
+def test_debugprint_prints_both_ifelse_branches():
+    c, a, b = T.dscalar("c"), T.dvector("a"), T.dvector("b")
+    text = debugprint(ifelse(T.gt(c, 0), a * 2, b + 1), file="str")
+    lines = text.splitlines()
+    assert lines[lines.index("Inner graphs:") + 2] == "IfElse [id A] ''"
+    assert " > |a [id H] -> [id E]" in lines and " > |b [id L] -> [id F]" in lines
+    assert [line for line in lines if line.startswith(" >Elemwise")] == [
+        " >Elemwise{mul,no_inplace} [id G] ''", " >Elemwise{add,no_inplace} [id K] ''"]
+
+
+def test_debugprint_without_inner_graphs_prints_no_second_part():
+    x = T.dvector("x")
+    assert "Inner graphs" not in debugprint(T.exp(x), file="str")
+
+
+def test_to_dot_draws_more_boxes_first_one_wins():
+    x = T.dvector("x")
+    e = T.exp(x)
+    s = T.sin(e)
+    dot = to_dot([s], clusters=[("Scan: step", {e.owner.uid}),
+                               ("scope layer1", {e.owner.uid, s.owner.uid})])
+    first = dot.index("subgraph cluster_inner0")
+    second = dot.index("subgraph cluster_inner1")
+    assert 'label="Scan: step"' in dot[first:second] and f"  {e.owner.uid} [" in dot[first:second]
+    assert f"  {s.owner.uid} [" in dot[second:] and f"  {e.owner.uid} [" not in dot[second:]
+    assert 'fillcolor="#2563eb1a"' in dot

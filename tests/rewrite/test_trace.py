@@ -17,6 +17,7 @@ from nbgraph.rewrite.trace import (
     RewriteEvent,
     Snapshot,
     Trace,
+    fused_pass,
     snapshot,
 )
 
@@ -101,3 +102,17 @@ def test_fast_compile_trace_values(rng):
     assert [e.rule for e in fn.trace.events()] == ["merge/merge_nodes"]
     xv = rng.normal(size=3)
     np.testing.assert_allclose(fn(xv), 2 * np.exp(xv))
+
+
+def test_fused_pass_merges_each_group_into_its_last_record():
+    x = NodeRecord(1, "x", (), "float64[?]", "x")
+    exp = NodeRecord(2, "Elemwise{exp,no_inplace}", (1,), "float64[?]", None)
+    total = NodeRecord(3, "Sum", (2,), "float64[]", "s")
+    step = fused_pass("link", Snapshot((x, exp, total), (3,)), {3: (2, 3)},
+                      {3: "Kernel{exp → Sum}"}, "link/fuse")
+    assert [r.uid for r in step.after.nodes] == [1, 3]
+    kernel = step.after.nodes[1]
+    assert (kernel.label, kernel.inputs, kernel.name, kernel.origin) == \
+        ("Kernel{exp → Sum}", (1,), "s", "link/fuse")
+    assert [(e.rule, e.removed, e.added) for e in step.events] == [("link/fuse", (2, 3), (3,))]
+    assert Trace.from_json(Trace((step,)).to_json()).passes[0] == step

@@ -9,6 +9,7 @@ import nbgraph.tensor as T
 from nbgraph.core.graphviz import DotOptions, chain_groups, to_dot
 from nbgraph.core.printing import listing
 from nbgraph.rewrite.trace import NodeRecord, Snapshot
+from nbgraph.widgets.drawing import COLLAPSE_AT, Picture, graphviz_text
 from nbgraph.widgets.graphdata import (
     Collapsed,
     as_snapshot,
@@ -134,3 +135,14 @@ def test_collapse_ignores_broadcast_constants_in_chains():
     members = folded.chains[h.owner.uid]
     assert len(members) == 81 and len(set(members)) == 81
     assert set(drawn_nodes(folded)) == {x.uid, h.owner.uid, cost.owner.uid}
+
+
+def test_a_200_node_graph_folds_its_chains_and_constants():
+    x = T.dvector("x")
+    h = x
+    for k in range(50):  # exp, mul by a constant: 4 records per step
+        h = T.exp(h) * (k + 2)
+    snap = graph_snapshot([h.sum()])
+    assert COLLAPSE_AT < len(snap.nodes) < 250
+    dot = graphviz_text(Picture(snap))
+    assert "elementwise ops" in dot and "TensorConstant" not in dot

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
@@ -56,10 +57,17 @@ def test_magic_displays_one_view_with_static_html(shell):
     with capture_output() as captured:
         shell.run_cell_magic("symgraph", "--grad x --profile",
                              "x = T.dvector('x')\nT.log(1 + T.exp(x)).sum()")
-    assert len(captured.outputs) == 1
-    data = captured.outputs[0].data
-    assert "<svg" in data["text/html"] and "stabilize/log1p" in data["text/html"]
-    assert "application/vnd.jupyter.widget-view+json" in data
+    # the widget, then the static HTML (which hides itself after a drawn widget)
+    assert len(captured.outputs) == 2
+    widget, static = (out.data for out in captured.outputs)
+    assert "application/vnd.jupyter.widget-view+json" in widget and "text/html" not in widget
+    assert widget["text/plain"].startswith("symgraph: graph:")
+    assert "<svg" in static["text/html"] and "stabilize/log1p" in static["text/html"]
+    assert ".jp-OutputArea-child:has(.widget-box,.widget-tab)" in static["text/html"]
+    for tab in ("Graph", "Passes", "Gradient", "Code", "Profile"):
+        assert f"<summary><b>{tab}</b>" in static["text/html"]
+    plain = static["text/plain"]
+    assert "[Graph]" in plain and "= input x" in plain and "stabilize/log1p x1" in plain
     assert "x" in shell.user_ns  # the cell ran in the user namespace
 
 
@@ -68,8 +76,8 @@ def test_magic_graph_error_shows_node_then_raises(shell):
     shell.run_cell("a = T.dvector('a'); b = T.dvector('b')")
     with capture_output() as captured, pytest.raises(ValueError):
         shell.run_cell_magic("symgraph", "--inputs a=np.ones(2) b=np.ones(5)", "a * b")
-    assert len(captured.outputs) == 1
-    assert 'class="node op output error"' in captured.outputs[0].data["text/html"]
+    assert len(captured.outputs) == 2
+    assert 'class="node op output error"' in captured.outputs[1].data["text/html"]
 
 
 @needs_dot
@@ -79,4 +87,31 @@ def test_magic_error_inside_cell_highlights_failing_node(shell):
             "f = nbgraph.function([a, b], T.exp(a) - b)\nf(np.ones(2), np.ones(3))")
     with capture_output() as captured, pytest.raises(ValueError):
         shell.run_cell_magic("symgraph", "", cell)
-    assert "error" in captured.outputs[0].data["text/html"]
+    assert "error" in captured.outputs[-1].data["text/html"]
+
+
+@pytest.mark.parametrize("line, cell, says", [
+    ("--grad nope", "x = T.dvector('x')\nT.exp(x).sum()", "--grad nope: no such name"),
+    ("", "x = T.dvector('x')", "end the cell with an expression"),
+    ("--shape x=3,a", "x = T.dvector('x')\nx * 2", "--shape: expected NAME=d0,d1"),
+    ("--calls 5", "x = T.dvector('x')\nx * 2", "--calls and --time go with --profile"),
+    ("--profile --calls 5 --time 1", "x = T.dvector('x')\nx * 2", "not both"),
+    ("--profile --calls 0", "x = T.dvector('x')\nx * 2", "must be positive"),
+])
+def test_usage_mistakes_are_one_line_usage_errors(shell, line, cell, says):
+    with pytest.raises(UsageError, match=says):
+        shell.run_cell_magic("symgraph", line, cell)
+    # IPython prints a UsageError as one line, without a traceback
+    with capture_output() as captured:
+        shell.run_cell(f"%%symgraph {line}\n{cell}")
+    assert "UsageError" in captured.stderr and "Traceback" not in captured.stderr
+    assert len(captured.stderr.strip().splitlines()) == 1
+
+
+@needs_dot
+def test_failed_call_on_random_inputs_mentions_shape(shell):
+    shell.run_cell("p = T.dvector('p'); q = T.dvector('q')")
+    with capture_output(), pytest.raises(ValueError) as info:
+        shell.run_cell_magic("symgraph", "--inputs p=np.ones(2) --shape q=3", "p + q")
+    note = " ".join(getattr(info.value, "__notes__", []))
+    assert "--shape NAME=d0,d1" in note and "p: float64[2]" in note and "q: float64[3]" in note

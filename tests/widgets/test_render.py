@@ -16,6 +16,7 @@ from nbgraph.widgets.render import (
     FIT,
     MAX_ZOOM,
     MIN_ZOOM,
+    ZOOMS,
     dot_to_svg,
     svg_block,
     svg_or_text,
@@ -85,5 +86,12 @@ def test_fit_zoom_fills_width_between_min_and_max_zoom():
 
 def test_actual_zoom_keeps_natural_size_and_scrolls():
     block = svg_block(SVG, ACTUAL)
-    assert '<svg style="display:block;max-width:none" width="800pt"' in block
+    assert '<svg style="display:block;max-width:none;width:800pt;height:300pt;"' in block
     assert "overflow:auto" in block and "max-height" in block
+
+
+def test_percent_zoom_scales_the_actual_size_in_a_pane_that_pans():
+    assert "50%" in ZOOMS and "200%" in ZOOMS
+    half = svg_block(SVG, "50%")
+    assert "width:400pt;height:150pt;" in half and "overflow:auto" in half
+    assert "width:1600pt;height:600pt;" in svg_block(SVG, "200%")

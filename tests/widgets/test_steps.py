@@ -8,10 +8,10 @@ from html import escape as html_escape
 from widget_fixtures import END, NO_ADD, START, svg_nodes
 
 from nbgraph.rewrite.pipeline import find_rule
-from nbgraph.rewrite.trace import PassRecord, RewriteEvent, Trace
+from nbgraph.rewrite.trace import NodeRecord, PassRecord, RewriteEvent, Snapshot, Trace
 from nbgraph.widgets.layout import picture_html
 from nbgraph.widgets.passes import event_html, event_options, rules_html, step_pictures
-from nbgraph.widgets.steps import pass_steps, rule_info, step_summary
+from nbgraph.widgets.steps import Step, pass_steps, plain_text, rule_info, step_of, step_summary
 
 
 def test_pass_steps_one_per_pass_unchanged_kept(trace):
@@ -127,3 +127,40 @@ def test_pass_steps_survive_json_round_trip(trace):
     again = pass_steps(Trace.from_json(trace.to_json()))
     assert [(s.removed, s.added) for s in again] == \
         [(s.removed, s.added) for s in pass_steps(trace)]
+
+
+def _replaced_within_the_pass() -> Step:
+    """Event 1 adds #5 (sqr of x); event 2 replaces #5 by #7; #4 is re-pointed to #7."""
+    x = NodeRecord(1, "x", (), "float64[?]", "x")
+    exp = NodeRecord(3, "Elemwise{exp,no_inplace}", (1,), "float64[?]", None)
+    out_before = NodeRecord(4, "Elemwise{neg,no_inplace}", (3,), "float64[?]", None)
+    mul = NodeRecord(7, "Elemwise{mul,no_inplace}", (1, 1), "float64[?]", None)
+    out_after = NodeRecord(4, "Elemwise{neg,no_inplace}", (7,), "float64[?]", None)
+    record = PassRecord("specialize", Snapshot((x, exp, out_before), (4,)),
+                        Snapshot((x, mul, out_after), (4,)),
+                        (RewriteEvent("specialize/a", (3,), (5,), 0.0),
+                         RewriteEvent("specialize/b", (5,), (7,), 0.0)), 0.0)
+    return step_of(0, record)
+
+
+def test_an_added_node_replaced_later_shows_what_stands_for_it():
+    step = _replaced_within_the_pass()
+    assert step.focus(0) == (frozenset({3}), frozenset({7}))
+    assert step.survivors(0) == [7] and step.replaced_by(0, 5) == "specialize/b"
+    card = event_html(step, 0)
+    assert "#5 <i>(replaced later in this pass by <code>specialize/b</code>)" in card
+    assert "now shown as" in card and "#7 Elemwise{mul" in card
+    assert "overflow-wrap:anywhere" in card
+
+
+def test_rewired_nodes_are_marked_in_the_after_drawing():
+    step = _replaced_within_the_pass()
+    assert step.rewired() == frozenset({4})
+    _, after = step_pictures(step, None)
+    assert after.style.mark[4][2] == "rewired" and after.style.mark[7][2] == "added"
+
+
+def test_rule_descriptions_are_plain_text():
+    assert plain_text("Rewrite ``log(1 + x)`` as :func:`~nbgraph.log1p`,\n  safely.") == \
+        "Rewrite log(1 + x) as nbgraph.log1p, safely."
+    assert "``" not in rule_info("stabilize/log1p").description

@@ -20,6 +20,7 @@ from nbgraph.widgets.symgraph import (
     random_value,
     run_cell,
 )
+from nbgraph.widgets.timing import MAX_CALLS, MIN_CALLS
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 
@@ -72,8 +73,14 @@ def test_symgraph_profile_runs_on_given_and_random_inputs():
     ns = {"x": x, "y": y, "np": np}
     view = symgraph(ns, last=(y * x).sum(), profile=True,
                     inputs=parse_assignments(["x=np.ones(4)"], ns), shapes=parse_shapes(["y=2,4"]))
-    assert view.fn.profile.calls == 10
-    assert "calls" in view.views["Profile"].html and "µs" not in view.html
+    # one warm-up call, then a 0.2 s budget: at least MIN_CALLS, at most MAX_CALLS
+    assert 1 + MIN_CALLS <= view.fn.profile.calls <= 1 + MAX_CALLS
+    static = view.views["Profile"].html
+    assert "op (timed" in static and "<svg" in static and "µs" not in view.html
+    exact = symgraph(ns, last=(y * x).sum(), profile=True, calls=7)
+    assert exact.fn.profile.calls == 1 + 7
+    live = exact.views["Profile"].widget.children[0].value
+    assert "<b>7 timed calls</b>" in live and ">min<" in live and ">median<" in live
 
 
 def test_symgraph_graph_error_highlights_the_node():
@@ -115,9 +122,10 @@ def test_parse_assignments_and_shapes():
 
 def test_random_inputs_follow_dtype_and_static_shape(rng):
     row = T.TensorType("float32", shape=(1, None))("row")
-    value = random_value(row, None, rng)
+    value, = call_values([row], {}, {}, {})
     assert value.shape == (1, 3) and value.dtype == np.float32 and value.min() > 0
-    assert random_value(T.ivector("i"), (5,), rng).dtype == np.int32
+    labels = random_value(T.ivector("i"), (50,), rng, below=2)
+    assert labels.dtype == np.int32 and set(labels) == {0, 1}
     x = T.dvector("x")
     first, = call_values([x], {"xx": x}, {}, {"xx": (2,)})
     assert first.shape == (2,)

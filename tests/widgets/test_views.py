@@ -20,7 +20,8 @@ from nbgraph.widgets.graphdata import graph_snapshot
 from nbgraph.widgets.layout import picture_html
 from nbgraph.widgets.render import ACTUAL
 from nbgraph.widgets.static import format_seconds
-from nbgraph.widgets.views import TOP_NODES, lexer_for, profile_rows
+from nbgraph.widgets.timing import profile_rows
+from nbgraph.widgets.views import TOP_NODES, lexer_for
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 
@@ -135,8 +136,9 @@ def test_view_profile_static_part_has_no_timings():
     for _ in range(3):
         f(np.ones(4))
     view = view_profile(f)
-    assert ">3<" in view.html and "%" not in view.html
-    assert not re.search(r"\d (ns|µs|ms|s)<", view.html)
+    assert "Sum" in view.html and "<svg" in view.html  # the timed boxes, drawn
+    table = view.html.split("</table>")[0]
+    assert not re.search(r"\d%|>\d+<|\d (ns|µs|ms|s)<", table)  # no shares, calls, times
     live = view.widget.children[0].value
     assert "per call" in live and "%" in live and "white-space:nowrap" in live
     assert re.search(r">\d+(\.\d+)? (ns|µs|ms|s)</td>", live)
@@ -158,7 +160,7 @@ def test_view_profile_shows_top_nodes_and_folds_the_rest():
     assert more.titles[0].startswith(f"{len(rows) - TOP_NODES} more nodes")
     assert more.children[0].value.count("<tr") == len(rows) - TOP_NODES + 1
     drawing_html = view_profile(f).widget.children[-1].children[1].children[0].value
-    slowest = rows[0][0]
+    slowest = rows[0].uid
     assert f"#{slowest} · " in drawing_html
 
 
@@ -202,3 +204,16 @@ def test_profile_heat_of_a_folded_chain_is_its_members_sum():
     html = picture_html(Picture(snap, heat=heat))
     assert set(svg_nodes(html)) == {1, 409}
     assert "#409 · 100.0%" in html and heat_colour(1.0) in html
+
+
+def test_both_themes_read_well():
+    # edges, edge labels and captions take JupyterLab's theme colours; code keeps dark text
+    # on its light block even where the dark theme styles <pre>; boxes are translucent
+    x = T.dvector("x")
+    f = nbgraph.function([x], T.exp(x).sum(), mode=nbgraph.Mode(linker="c"))
+    html = view_graph(f).html
+    assert "stroke:var(--jp-ui-font-color2" in html and "fill:var(--jp-ui-font-color1" in html
+    code = view_code(f).html
+    assert '<pre style="color:#111827' in code and "background:#f9fafb" in code
+    grad = view_gradient([T.exp(x).sum(), T.grad(T.exp(x).sum(), x)]).html
+    assert 'class="cluster">\n<path fill="#ea580c" fill-opacity="0.149020"' in grad
