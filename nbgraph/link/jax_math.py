@@ -161,7 +161,9 @@ def _unravel_index(node: Apply, indices: Any, dims: Any) -> tuple:
 def _ravel_multi_index(node: Apply, *args: Any) -> Any:
     *coords, dims = args
     dims_ = static_ints(node, dims, "the dimensions")
-    return jnp.ravel_multi_index(tuple(coords), dims_, mode=node.op.mode, order=node.op.order)
+    # a compiled XLA program cannot raise on an out-of-range index: 'raise' clips
+    mode = "clip" if node.op.mode == "raise" else node.op.mode
+    return jnp.ravel_multi_index(tuple(coords), dims_, mode=mode, order=node.op.order)
 
 
 # -- indexing ----------------------------------------------------------------------------
@@ -312,11 +314,11 @@ def _pool(op: Any, x: Any, mode: str) -> Any:
     strides = (1,) * len(lead) + op.stride
     if mode == "max":
         canvas = jnp.pad(x, pads, constant_values=_lowest(x.dtype))
-        out = lax.reduce_window(canvas, jnp.array(_lowest(x.dtype), x.dtype), lax.max, window,
+        out = lax.reduce_window(canvas, np.array(_lowest(x.dtype), x.dtype), lax.max, window,
                                 strides, "VALID")
     else:
         canvas = jnp.pad(x, pads)
-        out = lax.reduce_window(canvas, jnp.array(0, x.dtype), lax.add, window, strides,
+        out = lax.reduce_window(canvas, np.array(0, x.dtype), lax.add, window, strides,
                                 "VALID")
         if mode != "sum":
             out = out / op.counts(h, w, oh, ow)
@@ -360,8 +362,9 @@ def _searchsorted(node: Apply, x: Any, v: Any, *sorter: Any) -> Any:
 
 
 def _print(node: Apply, x: Any) -> Any:
-    # printed when the compiled program runs, not when it is traced
-    jax.debug.print(node.op.message + " {x}", x=x)
+    # the op's own print function, called when the compiled program runs (not when traced)
+    op = node.op
+    jax.debug.callback(lambda value: op.global_fn(op, np.asarray(value)), x)
     return x
 
 
