@@ -68,7 +68,7 @@ def _ifelse(run: RunGraph, node: Apply, condition: Any, *outer: Any) -> tuple:
     op: IfElse = node.op
     dtypes = [o.dtype for o in node.outputs]
 
-    def branch(outputs: list[Variable]) -> Callable[[tuple], tuple]:
+    def branch(outputs: Sequence[Variable]) -> Callable[[tuple], tuple]:
         def compute(values: tuple) -> tuple:
             results = run(op.inner_inputs, outputs, list(values))
             return tuple(jnp.asarray(v).astype(d) for v, d in zip(results, dtypes, strict=True))

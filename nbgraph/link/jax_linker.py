@@ -3,9 +3,10 @@ and many devices through a mesh), compiled once per function and input shapes.
 
 ``Mode(linker='jax')`` (or ``mode='JAX'``) uses it. Shared variables are inputs and their
 updates outputs of the jitted function (functional updates); on an accelerator their values
-stay JAX device arrays between calls. ``JaxLinker(mesh=, shard_inputs=)`` compiles data-parallel: the named inputs are split
-along their batch axis over the mesh, everything else is replicated, and XLA inserts the
-collectives (the mean over a sharded batch becomes an all-reduce).
+stay JAX device arrays between calls. ``JaxLinker(mesh=, shard_inputs=)`` compiles
+data-parallel: the named inputs are split along their batch axis over the mesh, everything
+else is replicated, and XLA inserts the collectives (the mean over a sharded batch becomes an
+all-reduce).
 
 JAX itself is imported on first use: ``import nbgraph`` never loads it.
 """
@@ -85,8 +86,9 @@ class JaxCall:
                        enumerate(self.outputs)
                        if not isinstance(v, Constant) and id(v) not in given]
         self.profile = profile
+        mesh = _auto_axes(mesh)
         self.placements = _placements(mesh, self.inputs, shard_inputs)
-        jit_options = {}
+        jit_options: dict[str, Any] = {}
         if mesh is not None:
             from jax.sharding import NamedSharding, PartitionSpec
             replicated = NamedSharding(mesh, PartitionSpec())
@@ -155,7 +157,17 @@ def _spec(value: Any) -> Any:
     return jax.ShapeDtypeStruct(array.shape, array.dtype)
 
 
-def _placements(mesh: Any, inputs: Sequence[Variable], shard_inputs: Mapping[Any, int]
+def _auto_axes(mesh: Any) -> Any:
+    """``mesh`` with every axis in Auto mode: the graph carries no sharding annotations of
+    its own, so XLA's sharding propagation places every intermediate (``jax.make_mesh``
+    makes Explicit axes by default, which would need one on every ambiguous op)."""
+    if mesh is None:
+        return None
+    from jax.sharding import AxisType, Mesh
+    return Mesh(mesh.devices, mesh.axis_names, axis_types=(AxisType.Auto,) * mesh.devices.ndim)
+
+
+def _placements(mesh: Any, inputs: Sequence[Any], shard_inputs: Mapping[Any, int]
                 ) -> list[Any]:
     """Per input, its sharding over ``mesh``: split along the given axis, else replicated."""
     if mesh is None:

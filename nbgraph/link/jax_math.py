@@ -19,8 +19,23 @@ import numpy as np
 from jax import lax
 
 from ..core.graph import Apply
-from ..ops import (alloc, blas, conv, elemwise, extra_ops, join, linalg, math, nnet, pool,
-                   print_op, shape, sort, special, subtensor)
+from ..ops import (
+    alloc,
+    blas,
+    conv,
+    elemwise,
+    extra_ops,
+    join,
+    linalg,
+    math,
+    nnet,
+    pool,
+    print_op,
+    shape,
+    sort,
+    special,
+    subtensor,
+)
 from ..ops.subtensor import ARRAY, SliceEntry
 from .jax_scalars import scalar_function
 
@@ -63,8 +78,9 @@ def _dimshuffle(node: Apply, x: Any) -> Any:
     return jnp.expand_dims(x, op.augment) if op.augment else x
 
 
-_REDUCERS = {"add": jnp.sum, "mul": jnp.prod, "maximum": jnp.max, "minimum": jnp.min,
-             "and_": jnp.all, "or_": jnp.any}
+_REDUCERS: dict[str, Callable[..., Any]] = {
+    "add": jnp.sum, "mul": jnp.prod, "maximum": jnp.max, "minimum": jnp.min, "and_": jnp.all,
+    "or_": jnp.any}
 
 
 def _careduce(node: Apply, x: Any) -> Any:
@@ -118,8 +134,8 @@ def _alloc(node: Apply, value: Any, *sizes: Any) -> Any:
 
 
 def _arange(node: Apply, start: Any, stop: Any, step: Any) -> Any:
-    bounds = [static(node, v, "a bound of arange").item() for v in (start, stop, step)]
-    return jnp.arange(*bounds, dtype=node.op.dtype)
+    first, last, by = (static(node, v, "a bound of arange").item() for v in (start, stop, step))
+    return jnp.arange(first, last, by, dtype=node.op.dtype)
 
 
 def _eye(node: Apply, n: Any, m: Any, k: Any) -> Any:
@@ -238,26 +254,31 @@ def _softmax_grad(node: Apply, dy: Any, sm: Any) -> Any:
     return (dy - jnp.sum(dy * sm, axis=-1, keepdims=True)) * sm
 
 
-def _rows(x: Any) -> Any:
-    return jnp.arange(x.shape[0])
+# picks per row by label: take_along_axis and one-hot masks, not scatter/gather by (row,
+# label) pairs, so a batch sharded over a mesh stays sharded (no gather collectives)
+def _picked(x: Any, y: Any) -> Any:
+    return jnp.take_along_axis(x, y[:, None], axis=1)[:, 0]
+
+
+def _one_hot(y: Any, like: Any) -> Any:
+    return jnp.arange(like.shape[1]) == y[:, None]
 
 
 def _crossentropy_1hot(node: Apply, dist: Any, y: Any) -> Any:
-    return -jnp.log(dist[_rows(dist), y])
+    return -jnp.log(_picked(dist, y))
 
 
 def _crossentropy_1hot_grad(node: Apply, g: Any, dist: Any, y: Any) -> Any:
-    rows = _rows(dist)
-    return jnp.zeros_like(dist).at[rows, y].set(-g / dist[rows, y])
+    return jnp.where(_one_hot(y, dist), (-g / _picked(dist, y))[:, None], 0).astype(dist.dtype)
 
 
 def _crossentropy_softmax_1hot(node: Apply, x: Any, y: Any) -> tuple:
     log_sm = jax.nn.log_softmax(x.astype(node.outputs[1].dtype), axis=-1)
-    return -log_sm[_rows(x), y], jnp.exp(log_sm)
+    return -_picked(log_sm, y), jnp.exp(log_sm)
 
 
 def _crossentropy_softmax_1hot_dx(node: Apply, dy: Any, sm: Any, y: Any) -> Any:
-    return (sm * dy[:, None]).at[_rows(sm), y].add(-dy)
+    return (sm - _one_hot(y, sm)) * dy[:, None]
 
 
 def _polygamma(node: Apply, x: Any) -> Any:
