@@ -51,6 +51,11 @@ class JaxLinker:
 
     def make_thunks(self, fgraph: Any, nodes: list[Apply], storage: dict[Variable, list],
                     profile: Any, compiler: Any) -> tuple[list[Any], dict[Apply, str]]:
+        try:
+            import jax  # noqa: F401
+        except ImportError:
+            raise ImportError("the JAX linker needs JAX: pip install 'nbgraph[jax]' (or "
+                              "jax[cuda12] for NVIDIA GPUs), or use another mode") from None
         if not nodes:
             return [], {}
         call = JaxCall(fgraph, nodes, storage, profile, self.mesh, self.shard_inputs)

@@ -26,6 +26,19 @@ def test_import_nbgraph_does_not_import_jax():
     assert result.returncode == 0, result.stderr.decode()
 
 
+def test_without_jax_the_mode_says_what_to_install():
+    code = ("import sys; sys.modules['jax'] = None\n"
+            "import numpy as np, nbgraph, nbgraph.tensor as T\n"
+            "x = T.dvector('x')\n"
+            "assert nbgraph.function([x], x * 2)(np.ones(2)).tolist() == [2.0, 2.0]\n"
+            "try:\n    nbgraph.function([x], x * 2, mode='JAX')\n"
+            "except ImportError as err:\n    print(err)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "pip install 'nbgraph[jax]'" in result.stdout
+
+
 @pytest.mark.parametrize("mode", ["JAX", Mode("jax"), Mode(linker=JaxLinker())])
 def test_mode_names_reach_the_linker(mode, rng):
     x = T.dvector("x")
