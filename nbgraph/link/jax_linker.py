@@ -148,6 +148,14 @@ class JaxCall:
         """The HLO after XLA's passes (collectives of a sharded function show here)."""
         return str(self.jitted.lower(*self._shape_specs()).compile().as_text())
 
+    def code_views(self) -> list[tuple[str, str]]:
+        """(label, text) pairs for the Code view: the jaxpr, then StableHLO."""
+        try:
+            return [("jaxpr of the whole jitted function", self.jaxpr()),
+                    ("StableHLO (what XLA compiles)", self.stablehlo())]
+        except ValueError:
+            return [("jaxpr of the whole jitted function", NOT_TRACED)]
+
     def __str__(self) -> str:
         """The Code view's text: the jaxpr once the function has run."""
         try:

@@ -20,6 +20,7 @@ from pygments.lexers import CLexer, CudaLexer, PythonLexer  # type: ignore[impor
 
 from ..core.graph import Variable
 from ..core.records import Snapshot
+from ..link.jax_linker import jax_call_of
 from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, heat_colour
 from .graphdata import as_snapshot, backward_uids
 from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html
@@ -115,6 +116,9 @@ def highlight_code(code: str) -> str:
 
 
 def _code_entries(fn: Any) -> list[tuple[str, str]]:
+    call = None if isinstance(fn, dict) else jax_call_of(fn)
+    if call is not None:  # the JAX linker: one XLA program (jaxpr, then StableHLO)
+        return call.code_views()
     source = dict(getattr(fn, "source", None) or {}) if not isinstance(fn, dict) else fn
     fgraph = getattr(getattr(fn, "maker", None), "fgraph", None)
     order = fgraph.toposort() if fgraph is not None else list(source)

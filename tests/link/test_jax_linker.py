@@ -180,6 +180,18 @@ def test_jaxpr_and_stablehlo_of_the_whole_function(rng):
     assert "exp" in jax_call_of(nbgraph.function([y], T.exp(y), mode="JAX")).jaxpr()
 
 
+def test_the_code_view_shows_jaxpr_then_stablehlo(rng):
+    views = pytest.importorskip("nbgraph.widgets.views")
+    x = T.dvector("x")
+    fn = nbgraph.function([x], T.exp(x).sum(), mode="JAX")
+    assert "first call" in views.view_code(fn).html
+    fn(rng.standard_normal(4))
+    labels = [label for label, _ in views._code_entries(fn)]
+    assert labels == ["jaxpr of the whole jitted function", "StableHLO (what XLA compiles)"]
+    html = views.view_code(fn).html
+    assert "exp" in html and "reduce_sum" in html
+
+
 def test_profile_shows_the_whole_jitted_call(rng):
     x = T.dvector("x")
     fn = nbgraph.function([x], T.exp(x).sum() * 2, mode="JAX", profile=True)
