@@ -27,6 +27,10 @@ WHOLE_PROGRAM = "# JAX linker: the whole function is one jitted XLA program (see
 NOT_TRACED = "# the jaxpr appears after the first call (it depends on the input shapes)"
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
 def _nothing() -> None:
     """The thunk of every node but the last: the jitted call computes them all."""
 
@@ -80,15 +84,15 @@ class JaxCall:
         self.reads = self.inputs  # for the VM's error messages
         self.in_cells = [storage[v] for v in self.inputs]
         n_user = len(self.outputs) - len(fgraph.update_targets)
-        # The user's outputs come back as NumPy arrays (Theano's API). Updates stay device
-        # arrays on an accelerator; on the CPU they become NumPy arrays, which functions
-        # compiled with the other linkers may read (and write in place) too.
+        # The user's outputs come back as NumPy arrays of their own (Theano's API). Updates
+        # stay device arrays on an accelerator; on the CPU they become read-only NumPy views
+        # of XLA's buffers (no copy), which functions of the other linkers read, and update
+        # into a new buffer (as they do any read-only shared value).
         on_cpu = (mesh.devices.flat[0] if mesh is not None else jax.devices()[0]).platform \
             == "cpu"
-        # outputs that are inputs or constants already sit in their cells
-        given = {id(v) for v in self.inputs}
-        self.writes = [(k, storage[v], k < n_user or on_cpu) for k, v in
-                       enumerate(self.outputs)
+        given = {id(v) for v in self.inputs}  # inputs and constants already sit in cells
+        self.writes = [(k, storage[v], np.array if k < n_user else
+                        np.asarray if on_cpu else _as_is) for k, v in enumerate(self.outputs)
                        if not isinstance(v, Constant) and id(v) not in given]
         self.profile = profile
         mesh = _auto_axes(mesh)
@@ -116,8 +120,8 @@ class JaxCall:
                 self.profile.record_phase("jax_trace_compile", time.perf_counter() - start)
         else:
             results = self._run(args)
-        for k, cell, to_host in self.writes:
-            cell[0] = np.array(results[k]) if to_host else results[k]
+        for k, cell, convert in self.writes:
+            cell[0] = convert(results[k])
 
     def _run(self, args: list[Any]) -> Any:
         if self.placements:

@@ -82,6 +82,14 @@ def test_a_shared_variable_is_shared_with_other_linkers(rng):
     w.set_value(np.zeros(4))
     step(value)
     np.testing.assert_allclose(w.get_value(), value, rtol=1e-14)
+    # the C linker updates it too (XLA's buffer is read-only: it writes a new one)
+    double = nbgraph.function([], [], updates=[(w, w * 2)], mode="FAST_RUN")
+    held = w.get_value(borrow=True)
+    double()
+    np.testing.assert_allclose(w.get_value(), 2 * value, rtol=1e-14)
+    np.testing.assert_allclose(held, value, rtol=1e-14)
+    step(value)
+    np.testing.assert_allclose(w.get_value(), 5 * value, rtol=1e-14)
 
 
 def test_a_failing_call_changes_no_shared_variable():
