@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 
 from ..core.gradient import IdentityForward
@@ -91,8 +90,3 @@ TRANSLATIONS: dict[type, Translation] = {
     # zero_grad, disconnected_grad and the other gradient-shaping identities
     IdentityForward: lambda node, x: x,
 }
-
-
-def as_jax(value: Any) -> Any:
-    """A value as a JAX array (what the traced function hands XLA)."""
-    return jnp.asarray(value)
