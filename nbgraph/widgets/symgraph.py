@@ -194,7 +194,7 @@ def symgraph(namespace: Mapping[str, Any], outputs: Sequence[str] = (),
                  and not isinstance(v, (Constant, SharedVariable))]
     fn = function(fn_inputs, outs + grads, mode=mode, profile=profile,
                   on_unused_input="ignore")
-    views = {"Passes": view_passes(fn.trace), "Code": view_code(fn)}
+    views = {"Passes": view_passes(fn.trace)}
     if grads:
         views["Gradient"] = view_gradient(graph_snapshot(outs + grads), fn, len(outs))
     else:
@@ -210,6 +210,8 @@ def symgraph(namespace: Mapping[str, Any], outputs: Sequence[str] = (),
             if node is None:
                 raise
             failed = (err, node)
+    # after the calls: a JAX-linked function's program (jaxpr) depends on the input shapes
+    views["Code"] = view_code(fn)
     views["Profile"] = view_profile(fn) if profile and failed is None else \
         empty_view("Profile", "no profile: run the cell with --profile")
     if failed is not None:

@@ -4,6 +4,8 @@ streams keyed in their state, the jaxpr/StableHLO views, profiling, errors, and 
 
 from __future__ import annotations
 
+import html
+import re
 import subprocess
 import sys
 
@@ -198,6 +200,16 @@ def test_the_code_view_shows_jaxpr_then_stablehlo(rng):
     assert labels == ["jaxpr of the whole jitted function", "StableHLO (what XLA compiles)"]
     html = views.view_code(fn).html
     assert "exp" in html and "reduce_sum" in html
+
+
+def test_the_magic_shows_the_jaxpr_of_a_profiled_jax_function():
+    symgraph = pytest.importorskip("nbgraph.widgets.symgraph")
+    x = T.dvector("x")
+    view = symgraph.symgraph({"x": x}, last=T.tanh(x).sum(), grad=["x"], mode="JAX",
+                             profile=True, shapes={"x": (5,)})
+    code = html.unescape(re.sub(r"<[^>]+>", "", view.views["Code"].html))
+    assert "tanh" in code and "f64[5]" in code
+    assert view.fn.profile.calls > 0
 
 
 def test_profile_shows_the_whole_jitted_call(rng):
