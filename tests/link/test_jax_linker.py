@@ -5,6 +5,7 @@ streams keyed in their state, the jaxpr/StableHLO views, profiling, errors, and 
 from __future__ import annotations
 
 import html
+import pickle
 import re
 import subprocess
 import sys
@@ -101,6 +102,18 @@ def test_a_failing_call_changes_no_shared_variable():
     with pytest.raises(Exception, match="shape|broadcast|incompatible"):
         fn(np.ones(4))
     np.testing.assert_array_equal(w.get_value(), np.ones(3))
+
+
+def test_copy_pickle_and_stateful_inputs():
+    x = T.dvector("x")
+    acc = T.dvector("acc")
+    fn = nbgraph.function([x, nbgraph.In(acc, value=np.zeros(2), update=acc + x)], acc * 2,
+                          mode="JAX")
+    np.testing.assert_array_equal(fn(np.ones(2)), [0.0, 0.0])
+    np.testing.assert_array_equal(fn(np.ones(2)), [2.0, 2.0])     # acc kept its update
+    for other in (fn.copy(), pickle.loads(pickle.dumps(fn))):
+        assert jax_call_of(other) is not None
+        np.testing.assert_array_equal(other(np.ones(2)), [0.0, 0.0])
 
 
 def test_outputs_are_writable_numpy_arrays():
