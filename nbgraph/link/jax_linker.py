@@ -31,6 +31,31 @@ def _as_is(value: Any) -> Any:
     return value
 
 
+def _local(value: Any) -> Any:
+    """A replicated result's copy on this host (on many hosts, the others hold theirs)."""
+    if getattr(value, "is_fully_addressable", True):
+        return value
+    return value.addressable_data(0)
+
+
+def _host_copy(value: Any) -> np.ndarray:
+    return np.array(_local(value))
+
+
+def _host_view(value: Any) -> np.ndarray:
+    return np.asarray(_local(value))
+
+
+def _in_program(err: Exception) -> Exception:
+    """``err`` saying that it came from the whole jitted program (the VM then names the
+    function's last node, whose thunk ran it)."""
+    message = f"{err}\n  in the JAX linker's jitted program of the whole function"
+    try:
+        return type(err)(message)
+    except Exception:
+        return RuntimeError(message)
+
+
 def _nothing() -> None:
     """The thunk of every node but the last: the jitted call computes them all."""
 
@@ -91,8 +116,8 @@ class JaxCall:
         on_cpu = (mesh.devices.flat[0] if mesh is not None else jax.devices()[0]).platform \
             == "cpu"
         given = {id(v) for v in self.inputs}  # inputs and constants already sit in cells
-        self.writes = [(k, storage[v], np.array if k < n_user else
-                        np.asarray if on_cpu else _as_is) for k, v in enumerate(self.outputs)
+        self.writes = [(k, storage[v], _host_copy if k < n_user else
+                        _host_view if on_cpu else _as_is) for k, v in enumerate(self.outputs)
                        if not isinstance(v, Constant) and id(v) not in given]
         self.profile = profile
         mesh = _auto_axes(mesh)
@@ -104,7 +129,7 @@ class JaxCall:
             jit_options = {"in_shardings": tuple(self.placements),
                            "out_shardings": tuple(replicated for _ in self.outputs)}
         self.jitted = jax.jit(self.graph_function, **jit_options)
-        self._specs: list[Any] | None = None
+        self._last: list[Any] | None = None  # the last call's arguments (for jaxpr())
 
     def graph_function(self, *values: Any) -> tuple:
         """The graph as a function of its input values (what ``jax.jit`` traces)."""
@@ -112,14 +137,15 @@ class JaxCall:
 
     def __call__(self) -> None:
         args = [cell[0] for cell in self.in_cells]
-        if self._specs is None:
-            self._specs = [_spec(a) for a in args]
-            start = time.perf_counter()
+        first = self._last is None
+        self._last = args
+        start = time.perf_counter()
+        try:
             results = self._run(args)
-            if self.profile is not None:  # the first call traces and compiles
-                self.profile.record_phase("jax_trace_compile", time.perf_counter() - start)
-        else:
-            results = self._run(args)
+        except Exception as err:
+            raise _in_program(err) from err
+        if first and self.profile is not None:  # the first call traces and compiles
+            self.profile.record_phase("jax_trace_compile", time.perf_counter() - start)
         for k, cell, convert in self.writes:
             cell[0] = convert(results[k])
 
@@ -131,8 +157,8 @@ class JaxCall:
 
     # -- what the Code view shows ---------------------------------------------------------
     def _shape_specs(self) -> list[Any]:
-        if self._specs is not None:
-            return self._specs
+        if self._last is not None:
+            return [_spec(a) for a in self._last]
         shapes = [v.type.shape for v in self.inputs]
         if any(None in s for s in shapes):
             raise ValueError("the JAX program depends on the input shapes: call the function "
