@@ -407,7 +407,9 @@ def main(argv: list[str] | None = None) -> None:
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
           f"NumPy {np.__version__}; import nbgraph {import_time * 1e3:.0f} ms "
           f"(in-process, after NumPy)\n")
+    from benchmarks.bench_jax import jax_section  # the JAX linker's rows (bench_jax.py)
     for section in (lambda: fused_section(sizes), overhead_section, mlp_section, grad_section,
+                    lambda: jax_section(args.quick),
                     lambda: compile_section(args.pytensor_mlp_compile)):
         print(section() + "\n", flush=True)
     print(json.dumps({"wall_seconds": round(time.perf_counter() - start, 1)}))

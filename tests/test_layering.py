@@ -38,6 +38,8 @@ FUNCTION_IMPORTS = {
     ("core/variable.py", "eval"): "nbgraph.compile.function",
     # %load_ext nbgraph: widgets (and IPython, ipywidgets) load only in a notebook
     ("__init__.py", "load_ipython_extension"): "nbgraph.widgets.magic",
+    # the JAX linker's translations import JAX: loaded only when a function uses the linker
+    ("link/jax_linker.py", "__init__"): "nbgraph.link.jax_ops",
 }
 
 # What else a function may import: optional heavy dependencies, loaded when first used

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..config import config
+from ..rewrite.pipeline import PIPELINE
 from .base_mode import Mode
 from .debugmode import DebugMode
 from .nanguardmode import NanGuardMode
@@ -24,6 +25,8 @@ PREDEFINED: dict[str, Mode] = {
     "FAST_RUN": FAST_RUN,
     "FAST_COMPILE": FAST_COMPILE,
     "PY": Mode("py", "fast_run"),
+    # XLA fuses and reuses buffers itself: our fusion and in-place passes would only hide ops
+    "JAX": Mode("jax", PIPELINE.excluding("fuse_elemwise", "inplace")),
 }
 
 

@@ -7,12 +7,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .c_linker import CLinker
+from .jax_linker import JaxLinker
 from .linker import PythonLinker
 
 # linker name -> factory; ``register_linker`` adds more (nbgraph.gpu: 'cuda', 'gpu')
 LINKERS: dict[str, Callable[[], Any]] = {
     **dict.fromkeys(("py", "vm", "python"), PythonLinker),
     **dict.fromkeys(("c", "cvm", "c|py", "cvm_nogc"), CLinker),
+    "jax": JaxLinker,  # XLA through JAX, imported on first use
 }
 
 

@@ -22,6 +22,7 @@ from pygments.lexers import CLexer, CudaLexer, PythonLexer  # type: ignore[impor
 from ..core.graph import Apply, Variable
 from ..core.printing import inner_graphs, listing
 from ..core.records import Snapshot
+from ..link.jax_linker import jax_call_of
 from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, heat_colour
 from .graphdata import backward_uids, drawable
 from .kernels import fused_groups
@@ -184,6 +185,9 @@ def code_entries(fn: Any, prefix: str = "") -> list[tuple[str, str]]:
     """(label, code) per node in run order; a node with inner graphs gives its inner
     functions' entries instead of its own ``perform``. A function with a ``code_text()``
     method (another backend: a jaxpr) gives that text instead, as one entry or by label."""
+    call = None if isinstance(fn, dict) else jax_call_of(fn)
+    if call is not None:  # the JAX linker: one XLA program (jaxpr, then StableHLO)
+        return [(prefix + label, code) for label, code in call.code_views()]
     hook = getattr(fn, "code_text", None)
     if callable(hook):
         text = hook()

@@ -1,0 +1,466 @@
+"""JAX translations of the ops without inner graphs: elementwise, reductions, shapes, indexing,
+linear algebra, neural-network ops, sorting and the rest of ops/ (control flow and random
+draws are jax_control.py). One function per op class, ``(node, *input values) -> output(s)``.
+
+Imported only by the JAX linker. XLA needs static shapes: an input that gives a shape or a
+size must be known when the function is traced (a constant, or computed from other arrays'
+shapes, which the linker evaluates with NumPy while tracing); ``static`` says so clearly
+otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from ..core.graph import Apply
+from ..ops import (
+    alloc,
+    blas,
+    conv,
+    elemwise,
+    extra_ops,
+    join,
+    linalg,
+    math,
+    nnet,
+    pool,
+    print_op,
+    shape,
+    sort,
+    special,
+    subtensor,
+)
+from ..ops.subtensor import ARRAY, SliceEntry
+from .jax_scalars import scalar_function
+
+Translation = Callable[..., Any]
+
+
+class StaticValueError(ValueError):
+    """A value that fixes a shape is only known at run time: XLA cannot compile that."""
+
+
+def is_concrete(value: Any) -> bool:
+    """Whether ``value`` is known while tracing (NumPy), not a traced JAX value."""
+    return not isinstance(value, jax.Array)
+
+
+def static(node: Apply, value: Any, what: str) -> np.ndarray:
+    """``value`` as NumPy, or a clear error naming the node when it is a traced value."""
+    if not is_concrete(value):
+        raise StaticValueError(
+            f"JAX linker: {what} of node {node.uid} ({node.op}) is computed at run time, but "
+            f"XLA needs it when compiling (static shapes); make it a constant or derive it "
+            f"from input shapes")
+    return np.asarray(value)
+
+
+def static_ints(node: Apply, value: Any, what: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in static(node, value, what).reshape(-1))
+
+
+# -- elementwise, reductions -------------------------------------------------------------
+def _elemwise(node: Apply, *xs: Any) -> Any:
+    return scalar_function(node.op.scalar_op)(*xs)
+
+
+def _dimshuffle(node: Apply, x: Any) -> Any:
+    op = node.op
+    if op.dropped:
+        x = jnp.squeeze(x, axis=op.dropped)
+    x = jnp.transpose(x, op.perm)
+    return jnp.expand_dims(x, op.augment) if op.augment else x
+
+
+_REDUCERS: dict[str, Callable[..., Any]] = {
+    "add": jnp.sum, "mul": jnp.prod, "maximum": jnp.max, "minimum": jnp.min, "and_": jnp.all,
+    "or_": jnp.any}
+
+
+def _careduce(node: Apply, x: Any) -> Any:
+    op, dtype = node.op, node.outputs[0].dtype
+    axis = tuple(range(x.ndim)) if op.axis is None else op.axis
+    name = op.scalar_op.name
+    if name == "xor":  # parity of the true elements
+        return jnp.sum(x != 0, axis=axis) % 2 == 1
+    if name in ("add", "mul"):  # sums and products accumulate in the output dtype
+        return _REDUCERS[name](x, axis=axis, dtype=dtype)
+    return _REDUCERS[name](x, axis=axis)
+
+
+def _argmax(node: Apply, x: Any) -> Any:
+    op = node.op
+    axes = tuple(range(x.ndim)) if op.axis is None else op.axis
+    keep = [i for i in range(x.ndim) if i not in axes]
+    moved = jnp.transpose(x, keep + list(axes))
+    flat = moved.reshape(moved.shape[: len(keep)] + (-1,))
+    find = jnp.argmax if op.kind == "max" else jnp.argmin
+    return find(flat, axis=-1)
+
+
+def _cumop(node: Apply, x: Any) -> Any:
+    scan = jnp.cumsum if node.op.mode == "add" else jnp.cumprod
+    return scan(x, axis=node.op.axis, dtype=node.outputs[0].dtype)
+
+
+# -- shapes and allocation ---------------------------------------------------------------
+def _shape(node: Apply, x: Any) -> Any:
+    return np.asarray(jnp.shape(x), dtype="int64")  # static while tracing
+
+
+def _shape_i(node: Apply, x: Any) -> Any:
+    return np.asarray(jnp.shape(x)[node.op.i], dtype="int64")
+
+
+def _make_vector(node: Apply, *xs: Any) -> Any:
+    if all(is_concrete(x) for x in xs):
+        return np.array([np.asarray(x) for x in xs], dtype=node.op.dtype)
+    return jnp.stack([jnp.asarray(x) for x in xs]).astype(node.op.dtype)
+
+
+def _reshape(node: Apply, x: Any, shp: Any) -> Any:
+    return jnp.reshape(x, static_ints(node, shp, "the new shape"))
+
+
+def _alloc(node: Apply, value: Any, *sizes: Any) -> Any:
+    target = tuple(int(static(node, s, "the allocated shape")) for s in sizes)
+    return jnp.broadcast_to(value, target)
+
+
+def _arange(node: Apply, start: Any, stop: Any, step: Any) -> Any:
+    first, last, by = (static(node, v, "a bound of arange").item() for v in (start, stop, step))
+    return jnp.arange(first, last, by, dtype=node.op.dtype)
+
+
+def _eye(node: Apply, n: Any, m: Any, k: Any) -> Any:
+    n_, m_, k_ = (int(static(node, v, "the size of eye")) for v in (n, m, k))
+    return jnp.eye(n_, m_, k_, dtype=node.op.dtype)
+
+
+def _tile(node: Apply, x: Any, reps: Any) -> Any:
+    return jnp.tile(x, static_ints(node, reps, "the repetitions of tile"))
+
+
+def _repeat(node: Apply, x: Any, repeats: Any) -> Any:
+    counts = static(node, repeats, "the repeat counts")
+    total = int(np.sum(np.broadcast_to(counts, (x.shape[node.op.axis],))))
+    return jnp.repeat(x, counts, axis=node.op.axis, total_repeat_length=total)
+
+
+def _fill_diagonal(node: Apply, a: Any, val: Any) -> Any:
+    return a.at[node.op.positions(a.shape)].set(val)
+
+
+def _join(node: Apply, axis: Any, *tensors: Any) -> Any:
+    return jnp.concatenate(tensors, axis=int(static(node, axis, "the join axis")))
+
+
+def _split(node: Apply, x: Any, axis: Any, splits: Any) -> tuple:
+    sizes = static_ints(node, splits, "the split sizes")
+    points = np.cumsum(sizes)[:-1].tolist()
+    return tuple(jnp.split(x, points, axis=int(static(node, axis, "the split axis"))))
+
+
+def _unravel_index(node: Apply, indices: Any, dims: Any) -> tuple:
+    dims_ = static_ints(node, dims, "the dimensions")
+    if node.op.order == "F":
+        return tuple(jnp.unravel_index(indices, dims_[::-1]))[::-1]
+    return tuple(jnp.unravel_index(indices, dims_))
+
+
+def _ravel_multi_index(node: Apply, *args: Any) -> Any:
+    *coords, dims = args
+    dims_ = static_ints(node, dims, "the dimensions")
+    # a compiled XLA program cannot raise on an out-of-range index: 'raise' clips
+    mode = "clip" if node.op.mode == "raise" else node.op.mode
+    return jnp.ravel_multi_index(tuple(coords), dims_, mode=mode, order=node.op.order)
+
+
+# -- indexing ----------------------------------------------------------------------------
+def _index(node: Apply, idx_list: tuple, values: tuple) -> tuple:
+    """The JAX index for an op's index list: slice bounds must be static, scalar and array
+    indices may be traced."""
+    it = iter(values)
+    out: list[Any] = []
+    for entry in idx_list:
+        if isinstance(entry, SliceEntry):
+            parts = [None if p is None else int(static(node, next(it), "a slice bound"))
+                     for p in entry.parts()]
+            out.append(slice(*parts))
+        elif entry == ARRAY:
+            out.append(next(it))
+        else:
+            out.append(next(it))
+    return tuple(out)
+
+
+def _subtensor(node: Apply, x: Any, *idx: Any) -> Any:
+    return x[_index(node, node.op.idx_list, idx)]
+
+
+def _inc_subtensor(node: Apply, x: Any, y: Any, *idx: Any) -> Any:
+    at = x.at[_index(node, node.op.idx_list, idx)]
+    return at.set(y) if node.op.set_instead_of_inc else at.add(y)
+
+
+def _advanced_subtensor1(node: Apply, x: Any, ilist: Any) -> Any:
+    return x[ilist]
+
+
+def _advanced_inc_subtensor1(node: Apply, x: Any, y: Any, ilist: Any) -> Any:
+    return x.at[ilist].set(y) if node.op.set_instead_of_inc else x.at[ilist].add(y)
+
+
+def _nonzero(node: Apply, a: Any) -> Any:
+    found = static(node, a, "the input of nonzero (its result's length)")
+    return np.array(np.nonzero(found), dtype="int64").reshape(found.ndim, -1)
+
+
+def _bincount(node: Apply, x: Any, *weights: Any) -> Any:
+    # the result's length is max(x) + 1: XLA must know it, so x must be known while tracing
+    values = static(node, x, "the input of bincount (its maximum sets the result's length)")
+    length = max(int(values.max(initial=-1)) + 1, node.op.minlength or 0)
+    return jnp.bincount(x, weights[0] if weights else None, length=length)
+
+
+# -- linear algebra ----------------------------------------------------------------------
+def _batched_dot(node: Apply, a: Any, b: Any) -> Any:
+    a3 = a if a.ndim == 3 else a[:, None, :]
+    b3 = b if b.ndim == 3 else b[:, :, None]
+    out = jnp.matmul(a3, b3)
+    if b.ndim == 2:
+        out = out[..., 0]
+    return out[:, 0] if a.ndim == 2 else out
+
+
+def _gemm(node: Apply, z: Any, alpha: Any, x: Any, y: Any, beta: Any) -> Any:
+    return beta * z + alpha * jnp.dot(x, y)
+
+
+def _eye_like(node: Apply, x: Any) -> Any:
+    rows, cols = x.shape
+    return jnp.eye(rows, cols, dtype=node.outputs[0].dtype)
+
+
+# -- neural networks ---------------------------------------------------------------------
+def _softmax_grad(node: Apply, dy: Any, sm: Any) -> Any:
+    # dx = (dy - sum(dy * sm)) * sm
+    return (dy - jnp.sum(dy * sm, axis=-1, keepdims=True)) * sm
+
+
+# picks per row by label: take_along_axis and one-hot masks, not scatter/gather by (row,
+# label) pairs, so a batch sharded over a mesh stays sharded (no gather collectives)
+def _picked(x: Any, y: Any) -> Any:
+    return jnp.take_along_axis(x, y[:, None], axis=1)[:, 0]
+
+
+def _one_hot(y: Any, like: Any) -> Any:
+    return jnp.arange(like.shape[1]) == y[:, None]
+
+
+def _crossentropy_1hot(node: Apply, dist: Any, y: Any) -> Any:
+    return -jnp.log(_picked(dist, y))
+
+
+def _crossentropy_1hot_grad(node: Apply, g: Any, dist: Any, y: Any) -> Any:
+    return jnp.where(_one_hot(y, dist), (-g / _picked(dist, y))[:, None], 0).astype(dist.dtype)
+
+
+def _crossentropy_softmax_1hot(node: Apply, x: Any, y: Any) -> tuple:
+    log_sm = jax.nn.log_softmax(x.astype(node.outputs[1].dtype), axis=-1)
+    return -_picked(log_sm, y), jnp.exp(log_sm)
+
+
+def _crossentropy_softmax_1hot_dx(node: Apply, dy: Any, sm: Any, y: Any) -> Any:
+    return (sm - _one_hot(y, sm)) * dy[:, None]
+
+
+def _polygamma(node: Apply, x: Any) -> Any:
+    n = node.op.n
+    return jax.scipy.special.digamma(x) if n == 0 else jax.scipy.special.polygamma(n, x)
+
+
+# -- convolution: the forward op through XLA, its gradients as the forward's VJP --------------
+def _conv(op: Any, x: Any, w: Any) -> Any:
+    kh, kw = w.shape[2:]
+    ph, pw = op.pads(kh, kw)
+    kernel = w[:, :, ::-1, ::-1] if op.filter_flip else w
+    return lax.conv_general_dilated(x, kernel, window_strides=op.subsample,
+                                    padding=((ph, ph), (pw, pw)),
+                                    rhs_dilation=op.filter_dilation,
+                                    dimension_numbers=("NCHW", "OIHW", "NCHW"))
+
+
+def _conv2d(node: Apply, x: Any, w: Any) -> Any:
+    return _conv(node.op, x, w)
+
+
+def _conv2d_grad_inputs(node: Apply, w: Any, top: Any, size: Any) -> Any:
+    h, wd = static_ints(node, size, "the input image shape")
+    x = jnp.zeros((top.shape[0], w.shape[1], h, wd), node.outputs[0].dtype)
+    _, pullback = jax.vjp(lambda x_: _conv(node.op, x_, w.astype(x.dtype)), x)
+    return pullback(top.astype(x.dtype))[0]
+
+
+def _conv2d_grad_weights(node: Apply, x: Any, top: Any, size: Any) -> Any:
+    kh, kw = static_ints(node, size, "the filter shape")
+    w = jnp.zeros((top.shape[1], x.shape[1], kh, kw), node.outputs[0].dtype)
+    _, pullback = jax.vjp(lambda w_: _conv(node.op, x.astype(w.dtype), w_), w)
+    return pullback(top.astype(w.dtype))[0]
+
+
+# -- pooling: reduce_window over the op's canvas; gradients as the forward's VJP/JVP ------
+def _lowest(dtype: Any) -> Any:
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return -np.inf
+    return False if dtype.kind == "b" else np.iinfo(dtype).min
+
+
+def _pool(op: Any, x: Any, mode: str) -> Any:
+    (*lead, h, w), (ph, pw) = x.shape, op.pad
+    oh, ow = op.out_len(h, 0), op.out_len(w, 1)
+    if oh == 0 or ow == 0:
+        return jnp.zeros((*lead, oh, ow), x.dtype)
+    rows = max(h + 2 * ph, (oh - 1) * op.stride[0] + op.ws[0])
+    cols = max(w + 2 * pw, (ow - 1) * op.stride[1] + op.ws[1])
+    pads = [(0, 0)] * len(lead) + [(ph, rows - h - ph), (pw, cols - w - pw)]
+    window = (1,) * len(lead) + op.ws
+    strides = (1,) * len(lead) + op.stride
+    if mode == "max":
+        canvas = jnp.pad(x, pads, constant_values=_lowest(x.dtype))
+        out = lax.reduce_window(canvas, np.array(_lowest(x.dtype), x.dtype), lax.max, window,
+                                strides, "VALID")
+    else:
+        canvas = jnp.pad(x, pads)
+        out = lax.reduce_window(canvas, np.array(0, x.dtype), lax.add, window, strides,
+                                "VALID")
+        if mode != "sum":
+            out = out / op.counts(h, w, oh, ow)
+    return out[..., :oh, :ow]
+
+
+def _pool_op(node: Apply, x: Any) -> Any:
+    dtype = node.outputs[0].dtype
+    acc = x if node.op.mode == "max" or np.dtype(dtype).kind == "f" else x.astype("float64")
+    return _pool(node.op, acc, node.op.mode)
+
+
+def _max_pool_grad(node: Apply, x: Any, maxout: Any, gz: Any) -> Any:
+    _, pullback = jax.vjp(lambda x_: _pool(node.op, x_, "max"), x)
+    return pullback(gz.astype(x.dtype))[0]
+
+
+def _max_pool_grad_grad(node: Apply, x: Any, maxout: Any, ggx: Any) -> Any:
+    return jax.jvp(lambda x_: _pool(node.op, x_, "max"), (x,), (ggx.astype(x.dtype),))[1]
+
+
+def _average_pool_grad(node: Apply, x: Any, gz: Any) -> Any:
+    dtype = node.outputs[0].dtype
+    _, pullback = jax.vjp(lambda x_: _pool(node.op, x_, node.op.mode), x.astype(dtype))
+    return pullback(gz.astype(dtype))[0]
+
+
+# -- sorting -----------------------------------------------------------------------------
+def _sort(node: Apply, x: Any) -> Any:
+    return jnp.sort(x, axis=node.op.axis, stable=node.op.kind in ("mergesort", "stable"))
+
+
+def _argsort(node: Apply, x: Any) -> Any:
+    return jnp.argsort(x, axis=node.op.axis, stable=node.op.kind in ("mergesort", "stable"))
+
+
+def _searchsorted(node: Apply, x: Any, v: Any, *sorter: Any) -> Any:
+    if sorter:
+        x = x[sorter[0]]
+    return jnp.searchsorted(x, v, side=node.op.side)
+
+
+def _print(node: Apply, x: Any) -> Any:
+    # the op's own print function, called when the compiled program runs (not when traced)
+    op = node.op
+    jax.debug.callback(lambda value: op.global_fn(op, np.asarray(value)), x)
+    return x
+
+
+def _identity(node: Apply, x: Any) -> Any:
+    return x
+
+
+def _unary(function: Callable) -> Translation:
+    return lambda node, x: function(x)
+
+
+def _binary(function: Callable) -> Translation:
+    return lambda node, x, y: function(x, y)
+
+
+# op class -> translation (IdentityForward, GPU transfers and the control ops: jax_ops.py)
+MATH_TRANSLATIONS: dict[type, Translation] = {
+    elemwise.Elemwise: _elemwise,
+    elemwise.DimShuffle: _dimshuffle,
+    elemwise.CAReduce: _careduce,
+    math.Argmax: _argmax,
+    extra_ops.CumOp: _cumop,
+    extra_ops.BinCount: _bincount,
+    extra_ops.FillDiagonal: _fill_diagonal,
+    extra_ops.UnravelIndex: _unravel_index,
+    extra_ops.RavelMultiIndex: _ravel_multi_index,
+    shape.Shape: _shape,
+    shape.Shape_i: _shape_i,
+    shape.MakeVector: _make_vector,
+    shape.Reshape: _reshape,
+    shape.Rebroadcast: _identity,
+    alloc.Alloc: _alloc,
+    alloc.ARange: _arange,
+    alloc.Eye: _eye,
+    alloc.Tile: _tile,
+    alloc.Repeat: _repeat,
+    alloc.AllocDiag: lambda node, x: jnp.diag(x, node.op.offset),
+    alloc.ExtractDiag: lambda node, x: jnp.diagonal(x, node.op.offset),
+    join.Join: _join,
+    join.Split: _split,
+    subtensor.Subtensor: _subtensor,
+    subtensor.IncSubtensor: _inc_subtensor,
+    subtensor.AdvancedSubtensor1: _advanced_subtensor1,
+    subtensor.AdvancedIncSubtensor1: _advanced_inc_subtensor1,
+    subtensor.AdvancedSubtensor: _subtensor,
+    subtensor.AdvancedIncSubtensor: _inc_subtensor,
+    subtensor.Nonzero: _nonzero,
+    linalg.Dot: _binary(jnp.dot),
+    linalg.TensorDot: lambda node, a, b: jnp.tensordot(a, b, node.op.axes),
+    linalg.BatchedDot: _batched_dot,
+    linalg.MatrixInverse: _unary(jnp.linalg.inv),
+    linalg.Det: _unary(jnp.linalg.det),
+    linalg.Trace: _unary(jnp.trace),
+    linalg.EyeLike: _eye_like,
+    linalg.Pinv: _unary(jnp.linalg.pinv),
+    blas.Gemm: _gemm,
+    nnet.Softmax: lambda node, x: jax.nn.softmax(x.astype(node.outputs[0].dtype), axis=-1),
+    nnet.SoftmaxGrad: _softmax_grad,
+    nnet.LogSoftmax: lambda node, x: jax.nn.log_softmax(x.astype(node.outputs[0].dtype),
+                                                        axis=-1),
+    nnet.CrossentropyCategorical1Hot: _crossentropy_1hot,
+    nnet.CrossentropyCategorical1HotGrad: _crossentropy_1hot_grad,
+    nnet.CrossentropySoftmax1Hot: _crossentropy_softmax_1hot,
+    nnet.CrossentropySoftmax1HotDx: _crossentropy_softmax_1hot_dx,
+    special.Polygamma: _polygamma,
+    conv.Conv2d: _conv2d,
+    conv.Conv2dGradInputs: _conv2d_grad_inputs,
+    conv.Conv2dGradWeights: _conv2d_grad_weights,
+    pool.Pool: _pool_op,
+    pool.MaxPoolGrad: _max_pool_grad,
+    pool.DownsampleFactorMaxGradGrad: _max_pool_grad_grad,
+    pool.AveragePoolGrad: _average_pool_grad,
+    sort.SortOp: _sort,
+    sort.ArgSortOp: _argsort,
+    sort.PermuteAlongAxis: lambda node, x, perm: jnp.take_along_axis(x, perm, node.op.axis),
+    sort.SearchsortedOp: _searchsorted,
+    print_op.Print: _print,
+}

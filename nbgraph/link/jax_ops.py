@@ -1,0 +1,92 @@
+"""The JAX translation of a graph: one translation per op class (TRANSLATIONS), and
+``evaluate``, which walks a graph calling them while ``jax.jit`` traces it.
+
+Imported only when the JAX linker is used (jax_linker.py loads it), so ``import nbgraph``
+never imports JAX. A node whose inputs are all known while tracing (constants, shapes of
+arrays) runs its NumPy ``perform`` instead: shapes stay static, as XLA needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..core.gradient import IdentityForward
+from ..core.graph import Apply, Constant, Variable, toposort
+from ..ops.print_op import Print
+from .jax_control import control_translations
+from .jax_math import MATH_TRANSLATIONS, StaticValueError, Translation, is_concrete
+
+# Op classes the linker cannot meet, with the reason (the op-inventory test reads this)
+NOT_TRANSLATED: dict[str, str] = {
+    "GpuFromHost": "nbgraph.gpu's transfer op: only the GPU mode's transfer pass inserts it, "
+                   "and a JAX function places its arrays with JAX itself",
+    "HostFromGpu": "nbgraph.gpu's transfer op (as GpuFromHost)",
+}
+
+
+class UntranslatedOpError(NotImplementedError):
+    """An op class without a JAX translation."""
+
+
+def translation(node: Apply) -> Translation:
+    """The translation for ``node``'s op class (the first one found along its bases)."""
+    for cls in type(node.op).__mro__:
+        found = TRANSLATIONS.get(cls)
+        if found is not None:
+            return found
+    raise UntranslatedOpError(
+        f"JAX linker: no JAX translation for {type(node.op).__name__} (node {node.uid}: "
+        f"{node.op}); add one to nbgraph/link/jax_math.py or jax_control.py, or compile this "
+        f"function with another linker")
+
+
+def run_node(node: Apply, args: list[Any]) -> list[Any]:
+    """``node``'s output values: its NumPy reference when every input is known while
+    tracing (a Print still prints at run time), else its JAX translation."""
+    if all(is_concrete(a) for a in args) and not isinstance(node.op, Print):
+        cells: list[list[Any]] = [[None] for _ in node.outputs]
+        copies = [np.array(a, copy=True) for a in args]  # perform may write in place
+        node.op.perform(node, copies, cells)
+        results = [cell[0] for cell in cells]
+    else:
+        translate = translation(node)
+        try:
+            result = translate(node, *args)
+        except (StaticValueError, UntranslatedOpError):
+            raise
+        except Exception as err:
+            raise type(err)(f"{err}\n  while translating node {node.uid} ({node.op}) "
+                            f"to JAX") from err
+        results = list(result) if isinstance(result, (tuple, list)) else [result]
+    return [_as_type(value, out.dtype) for value, out in zip(results, node.outputs, strict=True)]
+
+
+def _as_type(value: Any, dtype: str) -> Any:
+    if is_concrete(value):
+        return np.asarray(value, dtype=dtype)
+    return value if value.dtype == dtype else value.astype(dtype)
+
+
+def evaluate(inputs: Sequence[Variable], outputs: Sequence[Variable], values: Sequence[Any],
+             nodes: Sequence[Apply] | None = None) -> list[Any]:
+    """The values of ``outputs`` given ``values`` for ``inputs``, node by node (``nodes``:
+    the order to run them in, by default a toposort of the graph between them)."""
+    env: dict[int, Any] = {id(v): x for v, x in zip(inputs, values, strict=True)}
+    order = toposort(outputs) if nodes is None else nodes
+    for node in order:
+        if all(id(o) in env for o in node.outputs):
+            continue  # an inner input that is also a computed variable outside
+        args = [v.data if isinstance(v, Constant) else env[id(v)] for v in node.inputs]
+        env.update(zip(map(id, node.outputs), run_node(node, args), strict=True))
+    return [v.data if isinstance(v, Constant) else env[id(v)] for v in outputs]
+
+
+TRANSLATIONS: dict[type, Translation] = {
+    **MATH_TRANSLATIONS,
+    **control_translations(evaluate),
+    # zero_grad, disconnected_grad and the other gradient-shaping identities
+    IdentityForward: lambda node, x: x,
+}

@@ -1,0 +1,123 @@
+"""The JAX form of every row of the scalar table (ops/scalar.py), by row name.
+
+Imported only by the JAX linker (jax_ops.py), so ``import nbgraph`` never loads JAX. Each
+entry takes and returns ``jax.numpy`` arrays with NumPy's semantics for that row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import reduce
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax.scipy import special
+
+from ..ops.composite import Composite
+
+
+def _variadic(binary: Callable) -> Callable:
+    # canonicalize flattens add/mul chains into one n-ary node
+    return lambda *xs: reduce(binary, xs)
+
+
+def _round_half_away(x: Any) -> Any:
+    return jnp.sign(x) * jnp.floor(jnp.abs(x) + 0.5)
+
+
+def _second(x: Any, y: Any) -> Any:
+    # fill(x, y): y broadcast to the shape of x
+    return jnp.broadcast_to(y, jnp.broadcast_shapes(jnp.shape(x), jnp.shape(y)))
+
+
+JAX_SCALARS: dict[str, Callable[..., Any]] = {
+    "add": _variadic(jnp.add),
+    "mul": _variadic(jnp.multiply),
+    "sub": jnp.subtract,
+    "true_div": jnp.true_divide,
+    "int_div": jnp.floor_divide,
+    "mod": jnp.mod,
+    "pow": jnp.power,
+    "maximum": jnp.maximum,
+    "minimum": jnp.minimum,
+    "arctan2": jnp.arctan2,
+    "neg": jnp.negative,
+    "abs_": jnp.abs,
+    "sgn": jnp.sign,
+    "inv": lambda x: 1.0 / x,
+    "sqr": jnp.square,
+    "sqrt": jnp.sqrt,
+    "exp": jnp.exp,
+    "exp2": jnp.exp2,
+    "expm1": jnp.expm1,
+    "log": jnp.log,
+    "log2": jnp.log2,
+    "log10": jnp.log10,
+    "log1p": jnp.log1p,
+    "sin": jnp.sin,
+    "cos": jnp.cos,
+    "tan": jnp.tan,
+    "sinh": jnp.sinh,
+    "cosh": jnp.cosh,
+    "tanh": jnp.tanh,
+    "arcsin": jnp.arcsin,
+    "arccos": jnp.arccos,
+    "arctan": jnp.arctan,
+    "arcsinh": jnp.arcsinh,
+    "arccosh": jnp.arccosh,
+    "arctanh": jnp.arctanh,
+    "erf": special.erf,
+    "erfc": special.erfc,
+    "gamma": special.gamma,
+    "gammaln": special.gammaln,
+    "sigmoid": jax.nn.sigmoid,
+    "softplus": lambda x: jnp.logaddexp(0.0, x),
+    "floor": jnp.floor,
+    "ceil": jnp.ceil,
+    "trunc": jnp.trunc,
+    "round_half_to_even": jnp.round,
+    "round_half_away_from_zero": _round_half_away,
+    "eq": jnp.equal,
+    "neq": jnp.not_equal,
+    "lt": jnp.less,
+    "gt": jnp.greater,
+    "le": jnp.less_equal,
+    "ge": jnp.greater_equal,
+    "and_": jnp.bitwise_and,
+    "or_": jnp.bitwise_or,
+    "xor": jnp.bitwise_xor,
+    "invert": jnp.invert,
+    "isnan": jnp.isnan,
+    "isinf": jnp.isinf,
+    "switch": jnp.where,
+    "clip": lambda x, lo, hi: jnp.minimum(jnp.maximum(x, lo), hi),  # np.clip's order
+    "identity": lambda x: x,
+    "second": _second,
+}
+
+
+def scalar_function(spec: Any) -> Callable[..., Any]:
+    """The JAX function of a table row, a cast, or a fused Composite (its steps in order)."""
+    if isinstance(spec, Composite):
+        return lambda *xs: _composite(spec, xs)
+    if spec.name.startswith("Cast{"):
+        dtype = spec.name[5:-1]
+        return lambda x: jnp.asarray(x).astype(dtype)
+    found = JAX_SCALARS.get(spec.name)
+    if found is None:
+        raise NotImplementedError(f"JAX linker: no JAX form for the scalar op {spec.name!r}; "
+                                  f"add it to JAX_SCALARS in nbgraph/link/jax_scalars.py")
+    return found
+
+
+def _composite(spec: Composite, inputs: tuple) -> Any:
+    values: list[Any] = list(inputs)
+    for step in spec.steps:
+        if step.spec is None:
+            values.append(jnp.asarray(step.value, dtype=step.dtype))
+            continue
+        result = scalar_function(step.spec)(*[values[a] for a in step.args])
+        values.append(jnp.asarray(result).astype(step.dtype))
+    outs = tuple(values[o] for o in spec.outputs)
+    return outs if len(outs) > 1 else outs[0]
