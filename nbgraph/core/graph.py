@@ -14,8 +14,8 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from ..config import config
-from .source import user_source
 from .scope import current_scope
+from .source import user_source
 
 if TYPE_CHECKING:  # every value in a graph is a tensor; variable.py builds on this module
     from .variable import TensorVariable

@@ -11,6 +11,7 @@ import pytest
 import nbgraph
 import nbgraph.tensor as T
 from nbgraph.compile import pickling
+from nbgraph.compile.function import Function
 from nbgraph.misc import pkl_utils
 
 
@@ -69,7 +70,7 @@ def test_unnamed_or_repeated_names_cannot_be_saved(tmp_path):
 
 def test_pickle_functions_warn_that_loading_runs_code():
     for doc in (pickling.load.__doc__, pickling.__doc__,
-                nbgraph.compile.function.Function.__reduce__.__doc__):
+                Function.__reduce__.__doc__):
         assert doc is not None and "runs code" in doc.replace("\n", " ")
     # and that is true: a pickle names any callable to run on load
     assert pickle.loads(pickle.dumps(_Planted())) == "ran at load"
