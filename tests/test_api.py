@@ -51,6 +51,18 @@ NAMES = [
         "cumsum", "cumprod", "diff", "bincount", "fill_diagonal", "fill_diagonal_offset",
         "to_one_hot", "unravel_index", "ravel_multi_index", "sort", "argsort", "searchsorted",
         "gamma", "gammaln", "psi", "extra_ops", "basic", "opt", "signal")],
+    # issue 15: the rest of theano.tensor
+    *[("nbgraph.tensor", n) for n in (
+        "tri", "tril", "triu", "diagonal", "take", "topk", "argtopk", "topk_and_argtopk",
+        "mgrid", "ogrid", "stacklists", "horizontal_stack", "vertical_stack", "real", "imag",
+        "conj", "angle", "complex", "complex_from_polar", "erfinv", "erfcinv", "erfcx", "j0",
+        "j1", "i0", "i1", "jv", "iv", "gammainc", "gammaincc", "deg2rad", "rad2deg",
+        "inverse_permutation", "permute_row_elements", "batched_tensordot",
+        "get_scalar_constant_value", "extract_constant", "as_tensor", "NotScalarConstantError")],
+    *[("nbgraph.tensor.basic", n) for n in (
+        "tril", "triu", "erfinv", "get_scalar_constant_value", "NotScalarConstantError")],
+    *[("nbgraph.tensor.extra_ops", n) for n in (
+        "compress", "Unique", "cpu_contiguous", "CpuContiguous", "bartlett", "Bartlett")],
     *[("nbgraph.tensor.extra_ops", n) for n in (
         "cumsum", "cumprod", "diff", "bincount", "repeat", "fill_diagonal",
         "fill_diagonal_offset", "to_one_hot", "unravel_index", "ravel_multi_index",

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..core.graph import Apply, Variable
-from ..core.op import Op
+from ..core.op import Op, UndefinedGrad
 from ..core.tensor_math import MATH
 from ..core.types import TensorType, is_int
 from ..core.variable import (
@@ -150,9 +150,11 @@ class Elemwise(Op):
             output_storage[k][0] = result
 
     def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
-             output_grads: list[TensorVariable]) -> list[TensorVariable | None]:
+             output_grads: list[TensorVariable]) -> list[TensorVariable | UndefinedGrad | None]:
         grads = self.scalar_op.input_grads(inputs, outputs, output_grads)
-        return [None if g is None or is_int(x.dtype) else sum_to(g, x)
+        # an UndefinedGrad passes through: it fails only if that gradient is needed
+        return [None if g is None or is_int(x.dtype) else
+                g if isinstance(g, UndefinedGrad) else sum_to(g, x)
                 for g, x in zip(grads, inputs, strict=True)]
 
 

@@ -13,14 +13,19 @@ from ..core.variable import (  # noqa: F401
     tensor,
 )
 from ..ops.alloc import *  # noqa: F403
+from ..ops.complex_ops import *  # noqa: F403
+from ..ops.constants import *  # noqa: F403
 from ..ops.elemwise import CAReduce, DimShuffle, Elemwise  # noqa: F401
 from ..ops.extra_ops import *  # noqa: F403
 from ..ops.indexing import *  # noqa: F403
 from ..ops.join import *  # noqa: F403
 from ..ops.linalg import *  # noqa: F403
 from ..ops.math import *  # noqa: F403
+from ..ops.scipy_special import *  # noqa: F403
 from ..ops.shape import *  # noqa: F403
 from ..ops.subtensor import *  # noqa: F403
+from ..ops.tensor_helpers import *  # noqa: F403
+from ..ops.topk import *  # noqa: F403
 
 globals().update(all_constructors())
 _tensor_py_operators = TensorVariable

@@ -3,6 +3,8 @@
 from ..ops.alloc import repeat
 from ..ops.extra_ops import *  # noqa: F403
 from ..ops.extra_ops import __all__ as _extra_all
+from ..ops.extra_ops_more import *  # noqa: F403
+from ..ops.extra_ops_more import __all__ as _more_all
 from ..ops.sort import SearchsortedOp
 
-__all__ = [*_extra_all, "repeat", "SearchsortedOp"]
+__all__ = [*_extra_all, *_more_all, "repeat", "SearchsortedOp"]
