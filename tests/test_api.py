@@ -17,7 +17,7 @@ MODULE_PATHS = [
     "nbgraph.printing", "nbgraph.ifelse", "nbgraph.compile.mode", "nbgraph.compile.nanguardmode",
     "nbgraph.compile.function_module", "nbgraph.misc.pkl_utils", "nbgraph.tensor.basic",
     "nbgraph.tensor.opt", "nbgraph.tensor.extra_ops", "nbgraph.tensor.signal",
-    "nbgraph.tensor.signal.pool",
+    "nbgraph.tensor.signal.pool", "nbgraph.tensor.slinalg", "nbgraph.tensor.nlinalg",
 ]
 
 # (module, attribute) pairs; "nbgraph.tensor.nlinalg" is reached as ``T.nlinalg``
@@ -71,6 +71,15 @@ NAMES = [
         "pool_2d", "max_pool_2d_same_size", "Pool", "MaxPoolGrad", "AveragePoolGrad")],
     ("nbgraph.tensor.basic", "as_tensor_variable"), ("nbgraph.tensor.opt", "MakeVector"),
     ("nbgraph.tensor.nlinalg", "matrix_inverse"), ("nbgraph.tensor.nlinalg", "det"),
+    *[("nbgraph.tensor.nlinalg", n) for n in (
+        "eig", "eigh", "svd", "qr", "norm", "lstsq", "matrix_power", "diag", "extract_diag",
+        "alloc_diag", "matrix_dot", "tensorinv", "tensorsolve", "trace", "pinv", "Eig", "Eigh",
+        "EighGrad", "SVD", "QRFull", "Lstsq", "TensorInv", "TensorSolve", "MatrixPinv",
+        "AllocDiag", "ExtractDiag")],
+    *[("nbgraph.tensor.slinalg", n) for n in (
+        "cholesky", "solve", "solve_lower_triangular", "solve_upper_triangular",
+        "solve_symmetric", "eigvalsh", "expm", "kron", "Cholesky", "Solve", "Eigvalsh",
+        "EigvalshGrad", "Expm", "ExpmGrad", "MATRIX_STRUCTURES")],
     *[("nbgraph.tensor.nnet", n) for n in (
         "sigmoid", "softmax", "logsoftmax", "relu", "softplus", "categorical_crossentropy",
         "binary_crossentropy", "conv2d")],

@@ -39,4 +39,5 @@ from . import (  # noqa: E402, F401
     opt,
     shared_randomstreams,
     signal,
+    slinalg,
 )
