@@ -89,7 +89,8 @@ NAMES = [
     *[("nbgraph.gradient", n) for n in (
         "grad", "jacobian", "hessian", "Rop", "Lop", "verify_grad", "disconnected_grad",
         "zero_grad", "grad_clip", "grad_scale", "grad_undefined", "numeric_grad",
-        "DisconnectedInputError")],
+        "DisconnectedInputError", "consider_constant", "undefined_grad", "grad_not_implemented",
+        "DisconnectedType", "subgraph_grad", "format_as", "ConsiderConstant")],
     *[("nbgraph.printing", n) for n in ("debugprint", "pp", "pydotprint")],
     ("nbgraph.ifelse", "ifelse"),
     *[("nbgraph.compile.mode", n) for n in ("Mode", "get_mode")],

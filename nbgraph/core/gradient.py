@@ -119,8 +119,12 @@ def backprop(seeds: dict[Variable, TensorVariable], wrt: Sequence[Variable],
     nodes = toposort(list(seeds))
     # forward reachability: which Variables depend on some wrt?
     depends = set(wanted)
+
+    def passes(var: Variable) -> bool:  # a blocked Variable passes only its own gradient
+        return id(var) in depends and (id(var) not in blocked or id(var) in wanted)
+
     for node in nodes:
-        if any(id(i) in depends and id(i) not in blocked for i in node.inputs):
+        if any(passes(i) for i in node.inputs):
             depends.update(id(o) for o in node.outputs)
     contributions: dict[Variable, list[TensorVariable]] = {v: [g] for v, g in seeds.items()}
     totals: dict[Variable, TensorVariable] = {}
@@ -136,10 +140,11 @@ def backprop(seeds: dict[Variable, TensorVariable], wrt: Sequence[Variable],
     for node in reversed(nodes):
         if not any(id(o) in depends for o in node.outputs):
             continue
-        output_grads = [total(o) for o in node.outputs]
+        # a blocked Variable keeps its own gradient (grad may ask for it) but passes none on
+        output_grads = [None if id(o) in blocked else total(o) for o in node.outputs]
         if all(g is None for g in output_grads):
             continue
-        if not any(id(i) in depends and id(i) not in blocked for i in node.inputs):
+        if not any(passes(i) for i in node.inputs):
             continue
         output_grads = [g if g is not None else _zeros(o)
                         for g, o in zip(output_grads, node.outputs, strict=True)]
@@ -154,7 +159,7 @@ def backprop(seeds: dict[Variable, TensorVariable], wrt: Sequence[Variable],
                              f"{len(node.inputs)} inputs")
         _tag_new_nodes(input_grads, first_uid, node)
         for inp, g in zip(node.inputs, input_grads, strict=True):
-            if g is None or id(inp) not in depends or id(inp) in blocked:
+            if g is None or not passes(inp):
                 continue
             if isinstance(g, UndefinedGrad):
                 raise NullTypeGradError(f"grad: the gradient of {node.op} (node {node.uid}) "
