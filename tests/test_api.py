@@ -18,6 +18,7 @@ MODULE_PATHS = [
     "nbgraph.compile.function_module", "nbgraph.misc.pkl_utils", "nbgraph.tensor.basic",
     "nbgraph.tensor.opt", "nbgraph.tensor.extra_ops", "nbgraph.tensor.signal",
     "nbgraph.tensor.signal.pool", "nbgraph.tensor.slinalg", "nbgraph.tensor.nlinalg",
+    "nbgraph.tensor.nnet.bn", "nbgraph.tensor.nnet.neighbours",
 ]
 
 # (module, attribute) pairs; "nbgraph.tensor.nlinalg" is reached as ``T.nlinalg``
@@ -83,6 +84,14 @@ NAMES = [
     *[("nbgraph.tensor.nnet", n) for n in (
         "sigmoid", "softmax", "logsoftmax", "relu", "softplus", "categorical_crossentropy",
         "binary_crossentropy", "conv2d")],
+    *[("nbgraph.tensor.nnet", n) for n in (
+        "softmax_with_bias", "crossentropy_softmax_1hot_with_bias",
+        "crossentropy_categorical_1hot", "confusion_matrix", "h_softmax", "bn", "neighbours",
+        "images2neibs", "neibs2images")],
+    *[("nbgraph.tensor.nnet.bn", n) for n in (
+        "batch_normalization", "batch_normalization_train", "batch_normalization_test")],
+    *[("nbgraph.tensor.nnet.neighbours", n) for n in (
+        "images2neibs", "neibs2images", "Images2Neibs", "Neibs2Images")],
     ("nbgraph.tensor.nnet.conv", "conv2d"),
     ("nbgraph.tensor.shared_randomstreams", "RandomStreams"),
     ("nbgraph.sandbox.rng_mrg", "MRG_RandomStreams"),
