@@ -19,6 +19,7 @@ MODULE_PATHS = [
     "nbgraph.tensor.opt", "nbgraph.tensor.extra_ops", "nbgraph.tensor.signal",
     "nbgraph.tensor.signal.pool", "nbgraph.tensor.slinalg", "nbgraph.tensor.nlinalg",
     "nbgraph.tensor.nnet.bn", "nbgraph.tensor.nnet.neighbours",
+    "nbgraph.tensor.nnet.abstract_conv", "nbgraph.tensor.signal.conv",
 ]
 
 # (module, attribute) pairs; "nbgraph.tensor.nlinalg" is reached as ``T.nlinalg``
@@ -92,6 +93,14 @@ NAMES = [
         "batch_normalization", "batch_normalization_train", "batch_normalization_test")],
     *[("nbgraph.tensor.nnet.neighbours", n) for n in (
         "images2neibs", "neibs2images", "Images2Neibs", "Neibs2Images")],
+    *[("nbgraph.tensor.nnet", n) for n in (
+        "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights", "conv2d_transpose", "conv3d",
+        "separable_conv2d", "abstract_conv")],
+    *[("nbgraph.tensor.nnet.abstract_conv", n) for n in (
+        "conv2d", "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights", "conv2d_transpose",
+        "separable_conv2d", "conv3d", "get_conv_output_shape", "AbstractConv2d",
+        "AbstractConv2d_gradInputs", "AbstractConv2d_gradWeights")],
+    ("nbgraph.tensor.signal.pool", "pool_3d"), ("nbgraph.tensor.signal.conv", "conv2d"),
     ("nbgraph.tensor.nnet.conv", "conv2d"),
     ("nbgraph.tensor.shared_randomstreams", "RandomStreams"),
     ("nbgraph.sandbox.rng_mrg", "MRG_RandomStreams"),

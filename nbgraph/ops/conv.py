@@ -12,6 +12,7 @@ from ..core.graph import Apply, Variable
 from ..core.op import Op
 from ..core.types import TensorType, is_int, upcast, upgrade_to_float
 from ..core.variable import TensorConstant, TensorVariable, as_tensor_variable, constant
+from .join import join
 from .shape import MakeVector, make_vector, shape_i
 
 __all__ = ["conv2d", "legacy_conv2d", "Conv2d", "Conv2dGradInputs", "Conv2dGradWeights"]
@@ -319,7 +320,7 @@ def conv2d(input: Any, filters: Any, input_shape: Sequence[int | None] | None = 
            filter_shape: Sequence[int | None] | None = None, border_mode: BorderMode = "valid",
            subsample: Sequence[int] = (1, 1), filter_flip: bool = True,
            image_shape: Sequence[int | None] | None = None,
-           filter_dilation: Sequence[int] = (1, 1)) -> TensorVariable:
+           filter_dilation: Sequence[int] = (1, 1), num_groups: int = 1) -> TensorVariable:
     """2-d convolution of a batch of images with a bank of filters (Theano's
     ``T.nnet.conv2d``).
 
@@ -336,6 +337,9 @@ def conv2d(input: Any, filters: Any, input_shape: Sequence[int | None] | None = 
     subsample : strides ``(rows, cols)``.
     filter_flip : True for a convolution (filters flipped), False for a cross-correlation.
     filter_dilation : spacing between filter taps.
+    num_groups : split the channels and the filters into this many groups, each group of
+        filters seeing only its group of channels (``filters`` has ``channels // num_groups``
+        input channels).
 
     Returns
     -------
@@ -348,9 +352,29 @@ def conv2d(input: Any, filters: Any, input_shape: Sequence[int | None] | None = 
         if input_shape is not None:
             raise TypeError("conv2d: give input_shape or image_shape, not both")
         input_shape = image_shape
-    op = Conv2d(input_shape, filter_shape, border_mode=border_mode, subsample=subsample,
-                filter_flip=filter_flip, filter_dilation=filter_dilation)
-    return op(input, filters)
+    params: dict[str, Any] = {"border_mode": border_mode, "subsample": subsample,
+                              "filter_flip": filter_flip, "filter_dilation": filter_dilation}
+    if num_groups != 1:
+        return grouped(lambda x, w: Conv2d(**params)(x, w), input, filters, num_groups)
+    return Conv2d(input_shape, filter_shape, **params)(input, filters)
+
+
+def grouped(conv: Any, input: Any, filters: Any, num_groups: int) -> TensorVariable:
+    """``conv`` applied per group: group ``g`` of the filters to group ``g`` of the input's
+    channels, the results joined along the channel axis (a graph: its gradient is the
+    groups')."""
+    if int(num_groups) != num_groups or num_groups < 1:
+        raise ValueError(f"conv2d: num_groups must be a positive int, got {num_groups!r}")
+    input, filters = as_tensor_variable(input), as_tensor_variable(filters)
+    for role, var in (("input channels", input.type.shape[1]),
+                      ("filters", filters.type.shape[0])):
+        if var is not None and var % num_groups:
+            raise ValueError(f"conv2d: {var} {role} do not split into {num_groups} groups")
+    channels = shape_i(input, 1) // num_groups
+    count = shape_i(filters, 0) // num_groups
+    parts = [conv(input[:, g * channels:(g + 1) * channels],
+                  filters[g * count:(g + 1) * count]) for g in range(num_groups)]
+    return join(1, *parts)
 
 
 def legacy_conv2d(input: Any, filters: Any, image_shape: Sequence[int | None] | None = None,

@@ -1,12 +1,21 @@
 """``nbgraph.tensor.nnet`` (Theano's ``theano.tensor.nnet``): re-exports only."""
 
+from ...ops.abstract_conv import (
+    conv2d_grad_wrt_inputs,
+    conv2d_grad_wrt_weights,
+    conv2d_transpose,
+    conv3d,
+    separable_conv2d,
+)
 from ...ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, conv2d
 from ...ops.neighbours import images2neibs, neibs2images
 from ...ops.nnet import *  # noqa: F403
 from ...ops.nnet import __all__ as _nnet_all
 from ...ops.nnet_extra import *  # noqa: F403
 from ...ops.nnet_extra import __all__ as _extra_all
-from . import bn, conv, neighbours
+from . import abstract_conv, bn, conv, neighbours
 
 __all__ = [*_nnet_all, *_extra_all, "conv2d", "conv", "Conv2d", "Conv2dGradInputs",
-           "Conv2dGradWeights", "bn", "neighbours", "images2neibs", "neibs2images"]
+           "Conv2dGradWeights", "bn", "neighbours", "images2neibs", "neibs2images", "abstract_conv",
+           "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights", "conv2d_transpose", "conv3d",
+           "separable_conv2d"]

@@ -8,6 +8,7 @@ from ...ops.pool import (
     max_pool_2d_same_size,
     pool_2d,
 )
+from ...ops.pool3d import pool_3d
 
-__all__ = ["pool_2d", "max_pool_2d_same_size", "Pool", "MaxPoolGrad", "AveragePoolGrad",
-           "DownsampleFactorMaxGradGrad"]
+__all__ = ["pool_2d", "pool_3d", "max_pool_2d_same_size", "Pool", "MaxPoolGrad",
+           "AveragePoolGrad", "DownsampleFactorMaxGradGrad"]
