@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     gradient,
     ifelse,
     printing,
+    sparse,
     tensor,
 )
 from .compile.function import Function, In, Out, function  # noqa: F401

@@ -19,7 +19,7 @@ MODULE_PATHS = [
     "nbgraph.tensor.opt", "nbgraph.tensor.extra_ops", "nbgraph.tensor.signal",
     "nbgraph.tensor.signal.pool", "nbgraph.tensor.slinalg", "nbgraph.tensor.nlinalg",
     "nbgraph.tensor.nnet.bn", "nbgraph.tensor.nnet.neighbours",
-    "nbgraph.tensor.nnet.abstract_conv", "nbgraph.tensor.signal.conv",
+    "nbgraph.tensor.nnet.abstract_conv", "nbgraph.tensor.signal.conv", "nbgraph.sparse",
 ]
 
 # (module, attribute) pairs; "nbgraph.tensor.nlinalg" is reached as ``T.nlinalg``
@@ -101,6 +101,14 @@ NAMES = [
         "separable_conv2d", "conv3d", "get_conv_output_shape", "AbstractConv2d",
         "AbstractConv2d_gradInputs", "AbstractConv2d_gradWeights")],
     ("nbgraph.tensor.signal.pool", "pool_3d"), ("nbgraph.tensor.signal.conv", "conv2d"),
+    *[("nbgraph.sparse", n) for n in (
+        "SparseType", "SparseVariable", "csr_matrix", "csc_matrix", "CSR", "CSC", "CSM",
+        "csm_properties", "csm_data", "csm_indices", "csm_indptr", "csm_shape",
+        "csr_from_dense", "csc_from_dense", "dense_from_sparse", "as_sparse_variable",
+        "transpose", "structured_dot", "dot", "true_dot", "sp_sum", "mul", "add", "sub",
+        "sp_ones_like", "structured_sigmoid", "structured_exp", "structured_log",
+        "structured_pow", "structured_add", "sqr", "sqrt", "abs_", "neg", "tanh")],
+    ("nbgraph", "sparse"),
     ("nbgraph.tensor.nnet.conv", "conv2d"),
     ("nbgraph.tensor.shared_randomstreams", "RandomStreams"),
     ("nbgraph.sandbox.rng_mrg", "MRG_RandomStreams"),

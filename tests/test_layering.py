@@ -29,7 +29,8 @@ ORDER = ("core", "ops", "rewrite", "codegen", "link", "compile", "gpu")
 MAY_IMPORT = {stage: {*ORDER[: i + 1], "config", "version"} for i, stage in enumerate(ORDER)}
 
 # Theano's module paths re-export (they may import any stage, never widgets)
-THEANO_PATHS = {"tensor", "sandbox", "scan_module", "misc", "gradient", "ifelse", "printing"}
+THEANO_PATHS = {"tensor", "sandbox", "scan_module", "misc", "gradient", "ifelse", "printing",
+                "sparse"}
 
 # The only imports of nbgraph modules inside functions: (file, function) -> the module.
 FUNCTION_IMPORTS = {

@@ -1,0 +1,18 @@
+"""Sparse matrices over ``scipy.sparse`` (Theano's ``theano.sparse``): the type, building and
+converting, products with structured gradients, sums and functions of the stored values.
+SciPy is imported only where these ops run. Importing this package binds the sparse
+operators of ``SparseVariable`` (``+ - * @ .T``) to the functions below, in one place."""
+
+from .basic import *  # noqa: F403
+from .basic import __all__ as _basic_all
+from .basic import dense_from_sparse, transpose
+from .math import *  # noqa: F403
+from .math import __all__ as _math_all
+from .math import add, dot, mul, neg, sp_sum, sub
+from .type import SPARSE_OPS, SparseType, SparseVariable, is_sparse
+
+SPARSE_OPS.update({"add": add, "sub": sub, "mul": mul, "neg": neg, "dot": dot,
+                   "transpose": transpose, "sp_sum": sp_sum,
+                   "dense_from_sparse": dense_from_sparse})
+
+__all__ = [*_basic_all, *_math_all, "SparseType", "SparseVariable", "is_sparse"]

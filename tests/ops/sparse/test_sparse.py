@@ -1,0 +1,180 @@
+"""Sparse matrices against scipy.sparse/NumPy in float64: construction, conversion,
+products, sums, structured functions; gradients by finite differences over the stored
+values (Theano's verify_grad_sparse idea: the structure fixed, the data the variable); and a
+sparse logistic regression trained end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse as sp
+
+import nbgraph as th
+import nbgraph.sparse as S
+import nbgraph.tensor as T
+from nbgraph.compile.mode import Mode
+from nbgraph.compile.verify import verify_grad
+
+
+def _matrix(rng, shape=(5, 4), fmt="csr", density=0.5):
+    m = sp.random(*shape, density=density, format=fmt, random_state=rng.integers(1 << 30))
+    m.data = rng.normal(size=m.nnz)
+    return m
+
+
+def _with_data(m, fn):
+    """``fn`` of a sparse matrix with ``m``'s structure and symbolic stored values."""
+    build = S.CSR if m.format == "csr" else S.CSC
+    parts = [m.indices.astype("int32"), m.indptr.astype("int32"),
+             np.asarray(m.shape, dtype="int32")]
+    return lambda data, *rest: fn(build(data, *parts), *rest)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_dot_values(fmt, linker, rng):
+    x = S.SparseType(fmt, "float64")("x")
+    w, v = T.dmatrix("w"), T.dvector("v")
+    xv, wv, vv = _matrix(rng, fmt=fmt), rng.normal(size=(4, 3)), rng.normal(size=4)
+    d = T.dmatrix("d")
+    dv = rng.normal(size=(2, 5))
+    f = th.function([x, w, v, d], [S.dot(x, w), S.structured_dot(x, v), S.dot(d, x), x @ w],
+                    mode=Mode(linker=linker))
+    got = f(xv, wv, vv, dv)
+    dense = xv.toarray()
+    for g, want in zip(got, [dense @ wv, dense @ vv, dv @ dense, dense @ wv], strict=True):
+        np.testing.assert_allclose(g, want, rtol=1e-13)
+    y = S.csr_matrix("y", "float64")
+    yv = _matrix(rng, (4, 3))
+    prod = S.true_dot(x, y).eval({x: xv, y: yv})
+    assert sp.issparse(prod)
+    np.testing.assert_allclose(prod.toarray(), dense @ yv.toarray(), rtol=1e-13)
+
+
+def test_conversions_and_properties(rng):
+    x = S.csr_matrix("x", "float64")
+    xv = _matrix(rng)
+    data, indices, indptr, shape = th.function([x], S.csm_properties(x))(xv)
+    np.testing.assert_array_equal(data, xv.data)
+    np.testing.assert_array_equal(indices, xv.indices)
+    np.testing.assert_array_equal(indptr, xv.indptr)
+    np.testing.assert_array_equal(shape, xv.shape)
+    rebuilt = S.CSR(*S.csm_properties(x)).eval({x: xv})
+    assert rebuilt.format == "csr" and (rebuilt != xv).nnz == 0
+    t = S.transpose(x).eval({x: xv})
+    assert t.format == "csc"
+    np.testing.assert_array_equal(t.toarray(), xv.toarray().T)
+    d = T.dmatrix("d")
+    dv = np.array([[0.0, 2.0], [3.0, 0.0]])
+    for convert, fmt in ((S.csr_from_dense, "csr"), (S.csc_from_dense, "csc")):
+        out = convert(d).eval({d: dv})
+        assert out.format == fmt and out.nnz == 2
+        np.testing.assert_array_equal(S.dense_from_sparse(convert(d)).eval({d: dv}), dv)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_sp_sum(axis, rng):
+    x = S.csc_matrix("x", "float64")
+    xv = _matrix(rng, fmt="csc")
+    want = np.asarray(xv.toarray().sum(axis=axis))
+    np.testing.assert_allclose(S.sp_sum(x, axis).eval({x: xv}), want, rtol=1e-13)
+    verify_grad(_with_data(xv, lambda m: S.sp_sum(m, axis)), [xv.data], rng=rng)
+
+
+@pytest.mark.parametrize("name", ["structured_sigmoid", "structured_exp", "sqr", "tanh",
+                                  "sin", "arctan", "abs_", "neg", "log1p"])
+def test_structured_functions(name, rng):
+    x = S.csr_matrix("x", "float64")
+    xv = _matrix(rng)
+    xv.data = np.abs(xv.data) + 0.1
+    out = getattr(S, name)(x).eval({x: xv})
+    reference = {"structured_sigmoid": lambda v: 1 / (1 + np.exp(-v)),
+                 "structured_exp": np.exp, "sqr": np.square, "tanh": np.tanh, "sin": np.sin,
+                 "arctan": np.arctan, "abs_": np.abs, "neg": np.negative, "log1p": np.log1p}
+    assert out.nnz == xv.nnz   # zeros stay zeros
+    np.testing.assert_allclose(out.data, reference[name](xv.data), rtol=1e-13)
+    verify_grad(_with_data(xv, lambda m: S.sp_sum(getattr(S, name)(m))), [xv.data], rng=rng)
+
+
+def test_elementwise_with_dense_and_scalars(rng):
+    x, d = S.csr_matrix("x", "float64"), T.dmatrix("d")
+    xv, dv = _matrix(rng), rng.normal(size=(5, 4))
+    dense = xv.toarray()
+    f = th.function([x, d], [S.mul(x, d), x * 3.0, S.add(x, d), d - x,
+                             S.structured_pow(x, 2), S.sp_ones_like(x)])
+    prod, scaled, total, diff, squared, ones = f(xv, dv)
+    np.testing.assert_allclose(prod.toarray(), dense * dv, rtol=1e-13)
+    np.testing.assert_allclose(scaled.toarray(), dense * 3, rtol=1e-13)
+    np.testing.assert_allclose(total, dense + dv, rtol=1e-13)
+    np.testing.assert_allclose(diff, dv - dense, rtol=1e-13)
+    np.testing.assert_allclose(squared.toarray(), dense ** 2, rtol=1e-13)
+    np.testing.assert_array_equal(ones.toarray(), (dense != 0).astype(float))
+    v = T.dvector("v")
+    vv = rng.normal(size=4)
+    added = S.structured_add(x, v).eval({x: xv, v: vv})
+    np.testing.assert_allclose(added.toarray(), np.where(dense != 0, dense + vv, 0),
+                               rtol=1e-13)
+    verify_grad(_with_data(xv, lambda m, w: S.sp_sum(S.mul(m, w))), [xv.data, dv], rng=rng)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_dot_gradients(fmt, rng):
+    xv = _matrix(rng, fmt=fmt)
+    wv = rng.normal(size=(4, 3))
+    verify_grad(_with_data(xv, lambda m, w: T.tanh(S.structured_dot(m, w))), [xv.data, wv],
+                rng=rng)
+    verify_grad(_with_data(xv, lambda m, w: S.dot(w, S.transpose(m))), [xv.data, wv.T],
+                rng=rng)
+    verify_grad(_with_data(xv, lambda m: S.dense_from_sparse(m) ** 2), [xv.data], rng=rng)
+    # the gradient with respect to a sparse input keeps its structure
+    x = S.SparseType(fmt, "float64")("x")
+    w = T.dmatrix("w")
+    gx = th.grad(T.sum(S.dot(x, w) ** 2), x).eval({x: xv, w: wv})
+    assert sp.issparse(gx) and gx.format == fmt
+    want = (2 * (xv.toarray() @ wv)) @ wv.T
+    np.testing.assert_allclose(gx.toarray(), np.where(xv.toarray() != 0, want, 0), rtol=1e-12)
+
+
+def test_inputs_filter_and_errors(rng):
+    x = S.csr_matrix("x", "float64")
+    f = th.function([x], S.sp_sum(x))
+    dense = np.array([[1.0, 0.0], [0.0, 2.0]])
+    assert f(dense) == 3.0                      # converted to CSR on the way in
+    assert f(sp.csc_matrix(dense)) == 3.0
+    with pytest.raises(TypeError, match="casting would lose precision"):
+        S.csr_matrix("y", "float32").type.filter(sp.csr_matrix(dense))
+    with pytest.raises(TypeError, match=r"__truediv__: not defined for the sparse matrix x"):
+        x / 2
+    with pytest.raises(TypeError, match="product of two sparse matrices is not supported"):
+        S.mul(x, x)
+    with pytest.raises(TypeError, match="structured_dot: needs a sparse matrix|needs a sparse"):
+        S.structured_dot(T.dmatrix(), T.dmatrix())
+    with pytest.raises(ValueError, match="format must be one of"):
+        S.SparseType("coo", "float64")
+
+
+def test_sparse_logistic_regression(rng):
+    """A bag-of-words classifier: sparse counts X (documents by words), dense weights
+    trained by gradient descent through structured_dot; its gradient matches NumPy's and
+    it learns the labels a hidden weight vector made."""
+    docs, words = 300, 60
+    counts = sp.random(docs, words, density=0.1, format="csr",
+                       random_state=rng.integers(1 << 30))
+    counts.data = np.ceil(counts.data * 3)
+    hidden = rng.normal(size=words) * 2
+    labels = (counts @ hidden > 0).astype("float64")
+    x, y = S.csr_matrix("x", "float64"), T.dvector("y")
+    w = th.shared(np.zeros(words), name="w")
+    b = th.shared(0.0, name="b")
+    p = T.nnet.sigmoid(S.dot(x, w) + b)
+    loss = T.mean(T.nnet.binary_crossentropy(p, y))
+    gw, gb = th.grad(loss, [w, b])
+    # the first gradient against NumPy's dense computation
+    p0 = 1 / (1 + np.exp(-(counts @ np.zeros(words))))
+    first = th.function([x, y], gw)(counts, labels)
+    np.testing.assert_allclose(first, counts.T @ (p0 - labels) / docs, rtol=1e-12)
+    train = th.function([x, y], loss, updates=[(w, w - 1.0 * gw), (b, b - 1.0 * gb)])
+    losses = [train(counts, labels) for _ in range(300)]
+    assert losses[-1] < 0.5 * losses[0]
+    predict = th.function([x], p > 0.5)
+    accuracy = np.mean(predict(counts) == labels)
+    assert accuracy > 0.93
