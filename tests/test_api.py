@@ -60,11 +60,14 @@ NAMES = [
         "conj", "angle", "complex", "complex_from_polar", "erfinv", "erfcinv", "erfcx", "j0",
         "j1", "i0", "i1", "jv", "iv", "gammainc", "gammaincc", "deg2rad", "rad2deg",
         "inverse_permutation", "permute_row_elements", "batched_tensordot",
-        "get_scalar_constant_value", "extract_constant", "as_tensor", "NotScalarConstantError")],
+        "get_scalar_constant_value", "extract_constant", "as_tensor", "NotScalarConstantError",
+        "choose", "Choose", "chi2sf", "divmod", "cov", "bartlett", "consider_constant",
+        "verify_grad", "numeric_grad", "grad_not_implemented")],
     *[("nbgraph.tensor.basic", n) for n in (
         "tril", "triu", "erfinv", "get_scalar_constant_value", "NotScalarConstantError")],
     *[("nbgraph.tensor.extra_ops", n) for n in (
-        "compress", "Unique", "cpu_contiguous", "CpuContiguous", "bartlett", "Bartlett")],
+        "compress", "Unique", "cpu_contiguous", "CpuContiguous", "bartlett", "Bartlett",
+        "squeeze", "RepeatOp")],
     *[("nbgraph.tensor.extra_ops", n) for n in (
         "cumsum", "cumprod", "diff", "bincount", "repeat", "fill_diagonal",
         "fill_diagonal_offset", "to_one_hot", "unravel_index", "ravel_multi_index",
@@ -88,7 +91,9 @@ NAMES = [
     *[("nbgraph.tensor.nnet", n) for n in (
         "softmax_with_bias", "crossentropy_softmax_1hot_with_bias",
         "crossentropy_categorical_1hot", "confusion_matrix", "h_softmax", "bn", "neighbours",
-        "images2neibs", "neibs2images")],
+        "images2neibs", "neibs2images", "softmax_op", "logsoftmax_op", "softmax_grad",
+        "softmax_graph", "prepend_0_to_each_row", "prepend_1_to_each_row",
+        "prepend_scalar_to_each_row", "batch_normalization", "abstract_conv2d")],
     *[("nbgraph.tensor.nnet.bn", n) for n in (
         "batch_normalization", "batch_normalization_train", "batch_normalization_test")],
     *[("nbgraph.tensor.nnet.neighbours", n) for n in (
@@ -107,7 +112,10 @@ NAMES = [
         "csr_from_dense", "csc_from_dense", "dense_from_sparse", "as_sparse_variable",
         "transpose", "structured_dot", "dot", "true_dot", "sp_sum", "mul", "add", "sub",
         "sp_ones_like", "structured_sigmoid", "structured_exp", "structured_log",
-        "structured_pow", "structured_add", "sqr", "sqrt", "abs_", "neg", "tanh")],
+        "structured_pow", "structured_add", "sqr", "sqrt", "abs_", "neg", "tanh", "TrueDot",
+        "sampling_dot", "structured_minimum", "structured_maximum", "structured_add_s_v",
+        "mul_s_d", "add_s_d", "sp_zeros_like", "row_scale", "col_scale", "cast", "fcast",
+        "dcast", "csr_dmatrix", "csc_fmatrix", "as_sparse", "sparse_formats")],
     ("nbgraph", "sparse"),
     ("nbgraph.tensor.nnet.conv", "conv2d"),
     ("nbgraph.tensor.shared_randomstreams", "RandomStreams"),

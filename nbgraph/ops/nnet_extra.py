@@ -8,18 +8,54 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.variable import TensorVariable, as_tensor_variable, describe
-from .alloc import arange
+from .alloc import alloc, arange
 from .extra_ops_more import Unique
 from .join import concatenate
 from .linalg import batched_dot, dot, tensordot
-from .math import cast, eq
-from .nnet import CrossentropyCategorical1Hot, crossentropy_softmax_1hot, softmax
-from .shape import reshape
+from .math import cast, eq, exp
+from .nnet import (
+    CrossentropyCategorical1Hot,
+    LogSoftmax,
+    Softmax,
+    SoftmaxGrad,
+    crossentropy_softmax_1hot,
+    softmax,
+)
+from .shape import reshape, shape_i
 
 __all__ = ["softmax_with_bias", "crossentropy_softmax_1hot_with_bias",
-           "crossentropy_categorical_1hot", "confusion_matrix", "h_softmax"]
+           "crossentropy_categorical_1hot", "confusion_matrix", "h_softmax", "softmax_op",
+           "logsoftmax_op", "softmax_grad", "softmax_graph", "prepend_0_to_each_row",
+           "prepend_1_to_each_row", "prepend_scalar_to_each_row"]
 
 crossentropy_categorical_1hot = CrossentropyCategorical1Hot()
+softmax_op = Softmax()          # Theano's op instances
+logsoftmax_op = LogSoftmax()
+softmax_grad = SoftmaxGrad()
+
+
+def softmax_graph(c: Any) -> TensorVariable:
+    """``exp(c) / sum(exp(c))`` along the last axis, written out (Theano's reference form;
+    ``softmax`` is the stable op)."""
+    e = exp(as_tensor_variable(c))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def prepend_scalar_to_each_row(val: Any, x: Any) -> TensorVariable:
+    """``x`` with a first column of ``val`` (Theano's helper)."""
+    x = as_tensor_variable(x)
+    column = alloc(cast(as_tensor_variable(val), x.dtype), shape_i(x, 0), 1)
+    return concatenate([column, x], axis=1)
+
+
+def prepend_0_to_each_row(x: Any) -> TensorVariable:
+    """``x`` with a first column of zeros."""
+    return prepend_scalar_to_each_row(0.0, x)
+
+
+def prepend_1_to_each_row(x: Any) -> TensorVariable:
+    """``x`` with a first column of ones."""
+    return prepend_scalar_to_each_row(1.0, x)
 
 
 def softmax_with_bias(x: Any, b: Any) -> TensorVariable:

@@ -16,7 +16,7 @@ from .math import exp, gammaln, log
 from .py_scalar import PyScalarSpec, tensor_function
 
 __all__ = ["erfinv", "erfcinv", "erfcx", "j0", "j1", "jv", "i0", "i1", "iv", "gammainc",
-           "gammaincc", "SPECIAL_OPS"]
+           "gammaincc", "chi2sf", "SPECIAL_OPS"]
 
 SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2
 TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -88,3 +88,9 @@ i1: Callable[..., Any] = tensor_function(ROWS["i1"])
 iv: Callable[..., Any] = tensor_function(ROWS["iv"])
 gammainc: Callable[..., Any] = tensor_function(ROWS["gammainc"])
 gammaincc: Callable[..., Any] = tensor_function(ROWS["gammaincc"])
+
+
+def chi2sf(x: Any, k: Any) -> Any:
+    """The survival function ``P(X > x)`` of a chi-squared variable with ``k`` degrees of
+    freedom: ``gammaincc(k / 2, x / 2)`` (differentiable in ``x``)."""
+    return gammaincc(k / 2.0, x / 2.0)

@@ -18,13 +18,14 @@ from ..core.variable import TensorVariable, as_tensor_variable, describe
 from .alloc import ExtractDiag, arange
 from .join import concatenate, stack
 from .linalg import batched_dot
+from .linalg import dot as dense_dot
 from .math import cast, clip, ge, minimum, mod, mul, second
 from .shape import reshape, shape_i
 from .sort import PermuteAlongAxis, argsort
 
 __all__ = ["tri", "tril", "triu", "diagonal", "take", "stacklists", "horizontal_stack",
            "vertical_stack", "mgrid", "ogrid", "deg2rad", "rad2deg", "inverse_permutation",
-           "permute_row_elements", "batched_tensordot", "as_tensor"]
+           "permute_row_elements", "batched_tensordot", "as_tensor", "divmod", "cov"]
 
 as_tensor = as_tensor_variable
 
@@ -263,3 +264,32 @@ def _product(sizes: list[Any]) -> Any:
     if not sizes:
         return as_tensor_variable(np.int64(1))
     return mul(*sizes) if len(sizes) > 1 else sizes[0]
+
+
+def divmod(x: Any, y: Any) -> tuple[TensorVariable, TensorVariable]:  # noqa: A001 (Theano)
+    """``(x // y, x % y)``, as Python's ``divmod`` elementwise."""
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    return x // y, x % y
+
+
+def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False,
+        ddof: int | None = None) -> TensorVariable:
+    """The covariance matrix of the variables in the rows (``rowvar``) or columns of ``m``
+    (and ``y``, stacked after them), as ``numpy.cov`` without weights. Differentiable.
+
+    >>> T.cov(T.dmatrix('m'))
+    """
+    m = as_tensor_variable(m)
+    if m.ndim == 1:
+        m = m.dimshuffle("x", 0)
+    if not rowvar:
+        m = m.T
+    if y is not None:
+        y = as_tensor_variable(y)
+        y = y.dimshuffle("x", 0) if y.ndim == 1 else (y if rowvar else y.T)
+        m = concatenate([m, y], axis=0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    centred = m - m.mean(axis=1, keepdims=True)
+    count = cast(shape_i(m, 1), m.dtype if m.dtype.startswith("float") else config.floatX)
+    return dense_dot(centred, centred.T) / (count - ddof)

@@ -11,6 +11,7 @@ from ..core.variable import (  # noqa: F401
     tensor,
 )
 from ..ops.alloc import *  # noqa: F403
+from ..ops.choose import *  # noqa: F403
 from ..ops.complex_ops import *  # noqa: F403
 from ..ops.constants import *  # noqa: F403
 from ..ops.elemwise import CAReduce, DimShuffle, Elemwise  # noqa: F401

@@ -89,3 +89,16 @@ def test_h_softmax(rng):
     verify_grad(lambda a, v1, v2: nnet.h_softmax(a, batch, n_outputs, n_classes, per_class,
                                                  v1, b1, v2, b2, target=target),
                 [xv, w1, w2], rng=rng)
+
+
+def test_theano_softmax_helpers(rng):
+    x = T.dmatrix("x")
+    xv = rng.normal(size=(3, 4))
+    np.testing.assert_allclose(nnet.softmax_graph(x).eval({x: xv}), _softmax(xv), rtol=1e-13)
+    np.testing.assert_allclose(nnet.softmax_op(x).eval({x: xv}), _softmax(xv), rtol=1e-13)
+    np.testing.assert_array_equal(nnet.prepend_1_to_each_row(x).eval({x: xv}),
+                                  np.hstack([np.ones((3, 1)), xv]))
+    np.testing.assert_array_equal(nnet.prepend_0_to_each_row(x).eval({x: xv})[:, 0], 0)
+    np.testing.assert_array_equal(nnet.prepend_scalar_to_each_row(7, x).eval({x: xv})[:, 0], 7)
+    assert nnet.abstract_conv2d is nnet.conv2d and nnet.batch_normalization is \
+        nnet.bn.batch_normalization

@@ -84,3 +84,11 @@ def test_printing_dtype_and_pickle():
     assert out.dtype == "float32" and T.j0(T.ivector()).dtype == "float64"
     op = pickle.loads(pickle.dumps(out.owner.op))
     assert op == out.owner.op
+
+
+def test_chi2sf(rng):
+    x = T.dvector("x")
+    xv = rng.uniform(0.1, 8, 6)
+    np.testing.assert_allclose(T.chi2sf(x, 3).eval({x: xv}), special.chdtrc(3, xv),
+                               rtol=1e-12)
+    verify_grad(lambda a: T.chi2sf(a, 4.0), [xv], rng=rng)

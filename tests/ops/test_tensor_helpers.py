@@ -119,3 +119,45 @@ def test_batched_tensordot(axes, xs, ys, spec, rng):
 
 def test_as_tensor_is_as_tensor_variable():
     assert T.as_tensor is T.as_tensor_variable
+
+
+@pytest.mark.parametrize("mode", ["raise", "wrap", "clip"])
+def test_choose(mode, linker, rng):
+    a = T.lmatrix("a")
+    x, y, z = T.dmatrices("x", "y", "z")
+    low, high = (0, 3) if mode == "raise" else (-2, 5)
+    av = rng.integers(low, high, (3, 4))
+    xv, yv, zv = (rng.normal(size=(3, 4)) for _ in range(3))
+    f = th.function([a, x, y, z], T.choose(a, [x, y, z], mode=mode), mode=Mode(linker=linker))
+    np.testing.assert_array_equal(f(av, xv, yv, zv), np.choose(av, [xv, yv, zv], mode=mode))
+    verify_grad(lambda p, q, r: T.choose(av, [p, q, r], mode=mode), [xv, yv, zv], rng=rng)
+
+
+def test_choose_broadcasts_choices_and_names_the_node(rng):
+    a = T.lmatrix("a")
+    row = T.dvector("row")
+    av = rng.integers(0, 2, (3, 4))
+    rv, cv = rng.normal(size=4), rng.normal(size=4)
+    c = T.dvector("c")
+    got = T.choose(a, [row, c]).eval({a: av, row: rv, c: cv})
+    np.testing.assert_array_equal(got, np.choose(av, [rv, cv]))
+    verify_grad(lambda p, q: T.choose(av, [p, q]), [rv, cv], rng=rng)
+    f = th.function([a, row, c], T.choose(a, [row, c]))
+    with pytest.raises(ValueError, match=r"Choose\{raise\} at node \d+: invalid entry"):
+        f(av + 5, rv, cv)
+
+
+def test_divmod_and_cov(rng):
+    x, y = T.lvectors("x", "y")
+    xv, yv = rng.integers(-9, 9, 6), rng.integers(1, 4, 6) * rng.choice([-1, 1], 6)
+    q, r = th.function([x, y], list(T.divmod(x, y)))(xv, yv)
+    np.testing.assert_array_equal(q, xv // yv)
+    np.testing.assert_array_equal(r, xv % yv)
+    m, n = T.dmatrix("m"), T.dmatrix("n")
+    mv, nv = rng.normal(size=(3, 7)), rng.normal(size=(2, 7))
+    np.testing.assert_allclose(T.cov(m).eval({m: mv}), np.cov(mv), rtol=1e-12)
+    np.testing.assert_allclose(T.cov(m, n, bias=True).eval({m: mv, n: nv}),
+                               np.cov(mv, nv, bias=True), rtol=1e-12)
+    np.testing.assert_allclose(T.cov(m.T, rowvar=False, ddof=2).eval({m: mv}),
+                               np.cov(mv, ddof=2), rtol=1e-12)
+    verify_grad(T.cov, [mv], rng=rng)

@@ -9,10 +9,12 @@ from .basic import dense_from_sparse, transpose
 from .math import *  # noqa: F403
 from .math import __all__ as _math_all
 from .math import add, dot, mul, neg, sp_sum, sub
-from .type import SPARSE_OPS, SparseType, SparseVariable, is_sparse
+from .type import *  # noqa: F403
+from .type import SPARSE_OPS
+from .type import __all__ as _type_all
 
 SPARSE_OPS.update({"add": add, "sub": sub, "mul": mul, "neg": neg, "dot": dot,
                    "transpose": transpose, "sp_sum": sp_sum,
                    "dense_from_sparse": dense_from_sparse})
 
-__all__ = [*_basic_all, *_math_all, "SparseType", "SparseVariable", "is_sparse"]
+__all__ = [*_basic_all, *_math_all, *_type_all]

@@ -19,7 +19,7 @@ __all__ = ["CSM", "CSMProperties", "DenseFromSparse", "SparseFromDense", "Transp
            "ValuesAt", "CSR", "CSC", "csm_properties", "csm_data", "csm_indices",
            "csm_indptr", "csm_shape", "dense_from_sparse", "csr_from_dense", "csc_from_dense",
            "transpose", "values_at", "as_sparse_variable", "as_sparse_or_tensor_variable",
-           "csr_matrix", "csc_matrix", "sparse_like"]
+           "csr_matrix", "csc_matrix", "sparse_like", "as_sparse"]
 
 
 def _scipy_matrix(format: str) -> Any:  # noqa: A002
@@ -37,6 +37,9 @@ def as_sparse_variable(x: Any, name: str | None = None) -> SparseVariable:
         fmt = x.format if x.format in FORMATS else "csr"
         return csm_from_value(_scipy_matrix(fmt)(x), name)
     raise TypeError(f"expected a sparse matrix, got {getattr(x, 'type', type(x).__name__)}")
+
+
+as_sparse = as_sparse_variable
 
 
 def as_sparse_or_tensor_variable(x: Any, name: str | None = None) -> TensorVariable:

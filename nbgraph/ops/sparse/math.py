@@ -35,7 +35,10 @@ __all__ = ["StructuredDot", "StructuredDotGradValues", "SpSum", "StructuredUnary
            "sp_ones_like", "structured_sigmoid", "structured_exp", "structured_log",
            "structured_pow", "structured_add", "sqr", "sqrt", "abs_", "sin", "tan", "tanh",
            "arcsin", "arctan", "sinh", "arcsinh", "arctanh", "expm1", "log1p", "floor", "ceil",
-           "trunc", "rint", "sgn", "deg2rad", "rad2deg"]
+           "trunc", "rint", "sgn", "deg2rad", "rad2deg", "TrueDot", "sampling_dot",
+           "structured_minimum", "structured_maximum", "structured_add_s_v", "mul_s_d",
+           "add_s_d", "sp_zeros_like", "row_scale", "col_scale", "cast", "fcast", "dcast",
+           "icast", "lcast", "zcast", "ccast", "wcast"]
 
 
 class StructuredDot(Op):
@@ -86,6 +89,13 @@ class StructuredDotGradValues(Op):
         else:
             values = np.einsum("ij,ij->i", g[coo.row], b[coo.col])
         output_storage[0][0] = np.asarray(values, dtype=node.outputs[0].type.dtype)
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        # v[k] = g[row_k] . b[col_k]: with S the matrix of a's pattern holding gv,
+        # gb = S^T g and gg = S b (the structure of a carries no gradient)
+        a, b, g = inputs
+        spread = sparse_like(a, output_grads[0])
+        return [None, structured_dot(transpose(spread), g), structured_dot(spread, b)]
 
 
 def structured_dot(a: Any, b: Any) -> TensorVariable:
@@ -316,3 +326,66 @@ def sub(x: Any, y: Any) -> Any:
     """Sparse minus dense or dense minus sparse, as a dense matrix."""
     parts = [dense_from_sparse(v) if is_sparse(v) else as_tensor_variable(v) for v in (x, y)]
     return parts[0] - parts[1]
+
+
+def sampling_dot(x: Any, y: Any, p: Any) -> SparseVariable:
+    """``p * (x @ y.T)`` computed only at the stored positions of sparse ``p`` (dense ``x``
+    and ``y``; Theano's ``sampling_dot``). Differentiable in ``x``, ``y`` and ``p``'s values."""
+    p = _sparse_input("sampling_dot", p)
+    products = StructuredDotGradValues()(p, as_tensor_variable(y), as_tensor_variable(x))
+    return sparse_like(p, csm_data(p) * products)
+
+
+def structured_minimum(x: Any, y: Any) -> SparseVariable:
+    """The minimum of each stored value and the scalar ``y``, zeros kept."""
+    x = _sparse_input("structured_minimum", x)
+    return sparse_like(x, M.minimum(csm_data(x), y))
+
+
+def structured_maximum(x: Any, y: Any) -> SparseVariable:
+    """The maximum of each stored value and the scalar ``y``, zeros kept."""
+    x = _sparse_input("structured_maximum", x)
+    return sparse_like(x, M.maximum(csm_data(x), y))
+
+
+def sp_zeros_like(x: Any) -> SparseVariable:
+    """A matrix shaped like ``x`` with the same stored positions, all zero."""
+    x = _sparse_input("sp_zeros_like", x)
+    return sparse_like(x, M.zeros_like(csm_data(x)))
+
+
+def row_scale(x: Any, s: Any) -> SparseVariable:
+    """Row ``i`` of sparse ``x`` times ``s[i]``."""
+    x = _sparse_input("row_scale", x)
+    return sparse_like(x, csm_data(x) * values_at(x, as_tensor_variable(s).dimshuffle(0, "x")))
+
+
+def col_scale(x: Any, s: Any) -> SparseVariable:
+    """Column ``j`` of sparse ``x`` times ``s[j]``."""
+    x = _sparse_input("col_scale", x)
+    return sparse_like(x, csm_data(x) * values_at(x, as_tensor_variable(s).dimshuffle("x", 0)))
+
+
+def cast(x: Any, dtype: str) -> SparseVariable:
+    """A sparse matrix with its stored values cast to ``dtype``."""
+    x = _sparse_input("sparse.cast", x)
+    return sparse_like(x, M.cast(csm_data(x), dtype))
+
+
+def _caster(dtype: str) -> Callable[[Any], SparseVariable]:
+    def apply(x: Any) -> SparseVariable:
+        return cast(x, dtype)
+
+    apply.__doc__ = f"The stored values of a sparse matrix as {dtype}."
+    return apply
+
+
+fcast, dcast = _caster("float32"), _caster("float64")
+icast, lcast = _caster("int32"), _caster("int64")
+wcast = _caster("int16")
+ccast, zcast = _caster("complex64"), _caster("complex128")
+
+# Theano's names for the sparse-vector and sparse-dense forms
+structured_add_s_v = structured_add
+mul_s_d = mul
+add_s_d = add

@@ -16,7 +16,8 @@ import numpy as np
 from ...config import config
 from ...core.variable import TensorVariable
 
-__all__ = ["SparseType", "SparseVariable", "FORMATS", "is_sparse"]
+__all__ = ["SparseType", "SparseVariable", "FORMATS", "is_sparse", "sparse_formats",
+           "csr_dmatrix", "csr_fmatrix", "csc_dmatrix", "csc_fmatrix"]
 
 FORMATS = ("csr", "csc")
 
@@ -154,6 +155,12 @@ class SparseVariable(TensorVariable):
     del _name
 
 
-# filled by nbgraph.ops.sparse.basic when it is imported (the operators above dispatch here:
-# the ops module imports this one, so this one cannot import the ops)
+sparse_formats = list(FORMATS)
+csr_dmatrix = SparseType("csr", "float64")
+csr_fmatrix = SparseType("csr", "float32")
+csc_dmatrix = SparseType("csc", "float64")
+csc_fmatrix = SparseType("csc", "float32")
+
+# the operators above dispatch here; nbgraph/ops/sparse/__init__.py fills it in one place
+# (the op modules import this one, so this one cannot import them)
 SPARSE_OPS: dict[str, Any] = {}

@@ -7,6 +7,7 @@ from ...ops.abstract_conv import (
     conv3d,
     separable_conv2d,
 )
+from ...ops.bn import batch_normalization
 from ...ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, conv2d
 from ...ops.neighbours import images2neibs, neibs2images
 from ...ops.nnet import *  # noqa: F403
@@ -18,4 +19,6 @@ from . import abstract_conv, bn, conv, neighbours
 __all__ = [*_nnet_all, *_extra_all, "conv2d", "conv", "Conv2d", "Conv2dGradInputs",
            "Conv2dGradWeights", "bn", "neighbours", "images2neibs", "neibs2images", "abstract_conv",
            "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights", "conv2d_transpose", "conv3d",
-           "separable_conv2d"]
+           "separable_conv2d", "batch_normalization", "abstract_conv2d"]
+
+abstract_conv2d = conv2d   # Theano's nnet name for abstract_conv.conv2d

@@ -178,3 +178,28 @@ def test_sparse_logistic_regression(rng):
     predict = th.function([x], p > 0.5)
     accuracy = np.mean(predict(counts) == labels)
     assert accuracy > 0.93
+
+
+def test_sampling_dot_and_scaling(rng):
+    p = S.csr_matrix("p", "float64")
+    x, y = T.dmatrix("x"), T.dmatrix("y")
+    pv = _matrix(rng, (5, 4))
+    xv, yv = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
+    got = S.sampling_dot(x, y, p).eval({p: pv, x: xv, y: yv})
+    mask = pv.toarray()
+    np.testing.assert_allclose(got.toarray(), mask * (xv @ yv.T), rtol=1e-12)
+    verify_grad(_with_data(pv, lambda m, a, b: S.sp_sum(S.sqr(S.sampling_dot(a, b, m)))),
+                [pv.data, xv, yv], rng=rng)
+    s, c = T.dvector("s"), T.dvector("c")
+    sv, cv = rng.normal(size=5), rng.normal(size=4)
+    np.testing.assert_allclose(S.row_scale(p, s).eval({p: pv, s: sv}).toarray(),
+                               mask * sv[:, None], rtol=1e-13)
+    np.testing.assert_allclose(S.col_scale(p, c).eval({p: pv, c: cv}).toarray(),
+                               mask * cv[None, :], rtol=1e-13)
+    clipped = S.structured_minimum(p, 0.1).eval({p: pv})
+    np.testing.assert_allclose(clipped.data, np.minimum(pv.data, 0.1))
+    assert S.structured_maximum(p, 0.1).eval({p: pv}).nnz == pv.nnz
+    assert S.sp_zeros_like(p).eval({p: pv}).nnz == pv.nnz
+    as32 = S.fcast(p).eval({p: pv})
+    assert as32.dtype == np.float32 and as32.format == "csr"
+    assert S.csr_dmatrix("q").type == S.SparseType("csr", "float64")
