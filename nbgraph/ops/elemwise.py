@@ -102,6 +102,10 @@ class Elemwise(Op):
         spec = self.scalar_op
         if len(inputs) != spec.nin and not (spec.associative and len(inputs) >= 2):
             raise TypeError(f"{self}: takes {spec.nin} inputs, got {len(inputs)}")
+        for x in inputs:  # a sparse matrix would reach NumPy as a scipy object: refuse it
+            if not isinstance(getattr(x, "type", None), (TensorType, type(None))):
+                raise TypeError(f"{self}: {describe(x)} is not a dense tensor (sparse "
+                                f"matrices: use the functions of nbgraph.sparse)")
         unified = _unify_weak_constants(self, spec, [as_tensor_variable(x) for x in inputs])
         ndim = max(x.ndim for x in unified)
         tensors = [x if x.ndim == ndim else pad_left(x, ndim) for x in unified]

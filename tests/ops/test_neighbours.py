@@ -53,10 +53,8 @@ def test_round_trip_and_overlap_sum(rng):
     twice = neibs2images(images2neibs(x, (2, 2), (1, 1)), (2, 2), x.shape, neib_step=(1, 1))
     np.testing.assert_array_equal(twice.eval({x: ones})[0, 0], [[1, 2, 1], [2, 4, 2],
                                                                 [1, 2, 1]])
-    n = T.dmatrix("n")
     verify_grad(lambda a: neibs2images(a, (2, 3), (2, 2, 4, 6)), [rng.normal(size=(16, 6))],
                 rng=rng)
-    del n
 
 
 def test_errors(rng):

@@ -203,3 +203,10 @@ def test_sampling_dot_and_scaling(rng):
     as32 = S.fcast(p).eval({p: pv})
     assert as32.dtype == np.float32 and as32.format == "csr"
     assert S.csr_dmatrix("q").type == S.SparseType("csr", "float64")
+
+
+def test_dense_elementwise_ops_refuse_sparse_inputs():
+    x = S.csr_matrix("x", "float64")
+    with pytest.raises(TypeError, match=r"Elemwise\{exp,no_inplace\}: x csr:float64\[\?,\?\] "
+                                        r"is not a dense tensor"):
+        T.exp(x)
