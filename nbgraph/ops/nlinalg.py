@@ -181,6 +181,12 @@ class QRFull(Op):
         for cell, value, out in zip(output_storage, values, node.outputs, strict=True):
             cell[0] = np.asarray(value, dtype=out.type.dtype)
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        rows, cols = shapes[0]
+        k = minimum(rows, cols)
+        return {"reduced": [(rows, k), (k, cols)], "complete": [(rows, rows), (rows, cols)],
+                "r": [(k, cols)], "raw": [(cols, rows), (k,)]}[self.mode]
+
 
 class Lstsq(Op):
     """``numpy.linalg.lstsq(a, b, rcond)``: the solution, the residuals, the rank of ``a``
@@ -244,6 +250,12 @@ class TensorSolve(Op):
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         out = np.linalg.tensorsolve(inputs[0], inputs[1], self.axes)
         output_storage[0][0] = out.astype(node.outputs[0].type.dtype)
+
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple] | None:
+        if self.axes is not None:
+            return None   # a's axes move first: the result is a.shape[b.ndim:] after the move
+        a_shape, b_shape = shapes
+        return [tuple(a_shape[len(b_shape):])]
 
 
 def eig(a: Any) -> list[TensorVariable]:

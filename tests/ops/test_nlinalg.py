@@ -57,6 +57,9 @@ def test_eig_svd_qr_lstsq(rng):
     np.testing.assert_allclose((u * s) @ vt, av, atol=1e-12)
     assert_infer_shape(nlinalg.svd(a)[0], [a], [av])
     assert_infer_shape(nlinalg.svd(a, compute_uv=False), [a], [av])
+    for mode in ("reduced", "complete", "r", "raw"):
+        outs = nlinalg.qr(a, mode)
+        assert_infer_shape(outs if mode == "r" else outs[0], [a], [av])
     q, r = th.function([a], nlinalg.qr(a))(av)
     np.testing.assert_allclose(q @ r, av, atol=1e-12)
     np.testing.assert_allclose(nlinalg.qr(a, "r").eval({a: av}), np.linalg.qr(av, "r"))
@@ -79,6 +82,7 @@ def test_tensorinv_tensorsolve(rng):
     bv = rng.normal(size=(4, 6))
     np.testing.assert_allclose(nlinalg.tensorsolve(a, b).eval({a: av, b: bv}),
                                np.linalg.tensorsolve(av, bv), rtol=1e-10)
+    assert_infer_shape(nlinalg.tensorsolve(a, b), [a, b], [av, bv])
 
 
 @pytest.mark.parametrize("ord_", [None, 1, 3, 2.5, "inf", "-inf", np.inf, 0])

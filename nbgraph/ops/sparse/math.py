@@ -210,6 +210,9 @@ class StructuredUnary(Op):
         out.data = np.asarray(STRUCTURED[self.name][0](x.data), dtype=out.dtype)
         output_storage[0][0] = out
 
+    def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
+        return [shapes[0]]
+
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         (x,), (g,) = inputs, output_grads
         data = csm_data(x)

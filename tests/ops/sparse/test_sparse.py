@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from op_shape_check import assert_infer_shape
 from scipy import sparse as sp
 
 import nbgraph as th
@@ -210,3 +211,13 @@ def test_dense_elementwise_ops_refuse_sparse_inputs():
     with pytest.raises(TypeError, match=r"Elemwise\{exp,no_inplace\}: x csr:float64\[\?,\?\] "
                                         r"is not a dense tensor"):
         T.exp(x)
+
+
+def test_infer_shape_of_sparse_ops(rng):
+    x, w = S.csr_matrix("x", "float64"), T.dmatrix("w")
+    xv, wv = _matrix(rng, (5, 4)), rng.normal(size=(4, 3))
+    assert_infer_shape(S.tanh(x), [x], [xv])
+    assert_infer_shape(S.transpose(x), [x], [xv])
+    assert_infer_shape(S.structured_dot(x, w), [x, w], [xv, wv])
+    assert_infer_shape(S.sp_sum(x, 0), [x], [xv])
+    assert_infer_shape(S.dense_from_sparse(x), [x], [xv])
