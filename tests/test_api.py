@@ -62,7 +62,9 @@ NAMES = [
         "inverse_permutation", "permute_row_elements", "batched_tensordot",
         "get_scalar_constant_value", "extract_constant", "as_tensor", "NotScalarConstantError",
         "choose", "Choose", "chi2sf", "divmod", "cov", "bartlett", "consider_constant",
-        "verify_grad", "numeric_grad", "grad_not_implemented")],
+        "verify_grad", "numeric_grad", "grad_not_implemented", "gammau", "gammal",
+        "specify_shape", "SpecifyShape", "get_vector_length", "float_dtypes", "int_dtypes",
+        "discrete_dtypes", "continuous_dtypes", "all_dtypes", "isinf_", "isnan_", "Argmax")],
     *[("nbgraph.tensor.basic", n) for n in (
         "tril", "triu", "erfinv", "get_scalar_constant_value", "NotScalarConstantError")],
     *[("nbgraph.tensor.extra_ops", n) for n in (

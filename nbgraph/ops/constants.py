@@ -11,9 +11,10 @@ import numpy as np
 from ..core.graph import Variable
 from ..core.variable import TensorConstant, as_tensor_variable, constant
 from .elemwise import DimShuffle, Elemwise
-from .shape import Shape_i
+from .shape import MakeVector, Shape, Shape_i
 
-__all__ = ["get_scalar_constant_value", "extract_constant", "NotScalarConstantError"]
+__all__ = ["get_scalar_constant_value", "extract_constant", "NotScalarConstantError",
+           "get_vector_length"]
 
 
 class NotScalarConstantError(Exception):
@@ -71,3 +72,24 @@ def extract_constant(x: Any, elemwise: bool = True, only_process_constants: bool
     except NotScalarConstantError:
         return as_tensor_variable(x) if not isinstance(x, Variable) else x
     return constant(value, dtype=str(value.dtype)) if isinstance(x, Variable) else value
+
+
+def get_vector_length(v: Any) -> int:
+    """The length of vector ``v`` when the graph fixes it (a static or broadcastable length,
+    a constant, a ``MakeVector``, the shape of a tensor), else ``ValueError``.
+
+    >>> T.get_vector_length(T.dmatrix().shape)
+    2
+    """
+    v = as_tensor_variable(v)
+    if v.ndim != 1:
+        raise TypeError(f"get_vector_length: needs a vector, got {v.type.short()}")
+    if v.type.shape[0] is not None:
+        return int(v.type.shape[0])
+    if isinstance(v, TensorConstant):
+        return len(v.data)
+    if v.owner is not None and isinstance(v.owner.op, MakeVector):
+        return len(v.owner.inputs)
+    if v.owner is not None and isinstance(v.owner.op, Shape):
+        return int(v.owner.inputs[0].ndim)
+    raise ValueError(f"get_vector_length: the length of {v} is not known before it runs")

@@ -16,7 +16,7 @@ from .math import exp, gammaln, log
 from .py_scalar import PyScalarSpec, tensor_function
 
 __all__ = ["erfinv", "erfcinv", "erfcx", "j0", "j1", "jv", "i0", "i1", "iv", "gammainc",
-           "gammaincc", "chi2sf", "SPECIAL_OPS"]
+           "gammaincc", "gammau", "gammal", "chi2sf", "SPECIAL_OPS"]
 
 SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2
 TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -38,8 +38,21 @@ def _gammainc_dx(k: Any, x: Any) -> Any:
     return exp((k - 1) * log(x) - x - gammaln(k))
 
 
-def S(name: str, nin: int, grad: Callable[..., tuple], doc: str) -> PyScalarSpec:
-    return PyScalarSpec(name, nin, _scipy(name), grad, doc, table=__name__)
+def _unregularized(regularized: str) -> Callable[..., Any]:
+    def impl(k: Any, x: Any) -> Any:
+        from scipy import special
+        return getattr(special, regularized)(k, x) * special.gamma(k)
+    return impl
+
+
+def _x_power_exp(k: Any, x: Any) -> Any:
+    # d/dx of the unnormalized incomplete gamma functions: +-x^(k-1) e^-x
+    return exp((k - 1) * log(x) - x)
+
+
+def S(name: str, nin: int, grad: Callable[..., tuple], doc: str,
+      impl: Callable[..., Any] | None = None) -> PyScalarSpec:
+    return PyScalarSpec(name, nin, impl or _scipy(name), grad, doc, table=__name__)
 
 
 SPECIAL_OPS: tuple[PyScalarSpec, ...] = (
@@ -73,6 +86,14 @@ SPECIAL_OPS: tuple[PyScalarSpec, ...] = (
     S("gammaincc", 2, lambda k, x, z, g: (_undefined("gammaincc", "shape k"),
                                           -g * _gammainc_dx(k, x)),
       "``gammaincc(k, x)``: the regularized upper incomplete gamma function ``Q(k, x)``."),
+    S("gammau", 2, lambda k, x, z, g: (_undefined("gammau", "shape k"),
+                                       -g * _x_power_exp(k, x)),
+      "``gammau(k, x)``: the upper incomplete gamma function ``Gamma(k) Q(k, x)``.",
+      _unregularized("gammaincc")),
+    S("gammal", 2, lambda k, x, z, g: (_undefined("gammal", "shape k"),
+                                       g * _x_power_exp(k, x)),
+      "``gammal(k, x)``: the lower incomplete gamma function ``Gamma(k) P(k, x)``.",
+      _unregularized("gammainc")),
 )
 
 ROWS = {spec.name: spec for spec in SPECIAL_OPS}
@@ -88,6 +109,8 @@ i1: Callable[..., Any] = tensor_function(ROWS["i1"])
 iv: Callable[..., Any] = tensor_function(ROWS["iv"])
 gammainc: Callable[..., Any] = tensor_function(ROWS["gammainc"])
 gammaincc: Callable[..., Any] = tensor_function(ROWS["gammaincc"])
+gammau: Callable[..., Any] = tensor_function(ROWS["gammau"])
+gammal: Callable[..., Any] = tensor_function(ROWS["gammal"])
 
 
 def chi2sf(x: Any, k: Any) -> Any:

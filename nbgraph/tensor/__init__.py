@@ -18,6 +18,7 @@ from ..ops.alloc import *  # noqa: F403
 from ..ops.choose import *  # noqa: F403
 from ..ops.complex_ops import *  # noqa: F403
 from ..ops.constants import *  # noqa: F403
+from ..ops.dtype_lists import *  # noqa: F403
 from ..ops.elemwise import CAReduce, DimShuffle, Elemwise  # noqa: F401
 from ..ops.extra_ops import *  # noqa: F403
 from ..ops.extra_ops_more import bartlett  # noqa: F401
@@ -25,8 +26,12 @@ from ..ops.indexing import *  # noqa: F403
 from ..ops.join import *  # noqa: F403
 from ..ops.linalg import *  # noqa: F403
 from ..ops.math import *  # noqa: F403
+from ..ops.math import Argmax  # noqa: F401
+from ..ops.math import isinf as isinf_  # noqa: F401  (Theano's elementwise-op names)
+from ..ops.math import isnan as isnan_  # noqa: F401
 from ..ops.scipy_special import *  # noqa: F403
 from ..ops.shape import *  # noqa: F403
+from ..ops.specify_shape import *  # noqa: F403
 from ..ops.subtensor import *  # noqa: F403
 from ..ops.tensor_helpers import *  # noqa: F403
 from ..ops.topk import *  # noqa: F403

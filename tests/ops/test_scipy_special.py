@@ -92,3 +92,12 @@ def test_chi2sf(rng):
     np.testing.assert_allclose(T.chi2sf(x, 3).eval({x: xv}), special.chdtrc(3, xv),
                                rtol=1e-12)
     verify_grad(lambda a: T.chi2sf(a, 4.0), [xv], rng=rng)
+
+
+@pytest.mark.parametrize("name, regularized", [("gammau", "gammaincc"), ("gammal", "gammainc")])
+def test_unnormalized_incomplete_gamma(name, regularized, rng):
+    x = T.dvector("x")
+    xv = rng.uniform(0.2, 5, 6)
+    want = getattr(special, regularized)(2.5, xv) * special.gamma(2.5)
+    np.testing.assert_allclose(getattr(T, name)(2.5, x).eval({x: xv}), want, rtol=1e-12)
+    verify_grad(lambda a: getattr(T, name)(2.5, a), [xv], rng=rng)
