@@ -6,6 +6,9 @@ operators of ``SparseVariable`` (``+ - * @ .T``) to the functions below, in one 
 from .basic import *  # noqa: F403
 from .basic import __all__ as _basic_all
 from .basic import dense_from_sparse, transpose
+from .compare_stack import *  # noqa: F403
+from .compare_stack import __all__ as _compare_all
+from .compare_stack import ge, gt, le, lt
 from .math import *  # noqa: F403
 from .math import __all__ as _math_all
 from .math import add, dot, mul, neg, sp_sum, sub
@@ -15,6 +18,7 @@ from .type import __all__ as _type_all
 
 SPARSE_OPS.update({"add": add, "sub": sub, "mul": mul, "neg": neg, "dot": dot,
                    "transpose": transpose, "sp_sum": sp_sum,
-                   "dense_from_sparse": dense_from_sparse})
+                   "dense_from_sparse": dense_from_sparse, "lt": lt, "le": le, "gt": gt,
+                   "ge": ge})
 
-__all__ = [*_basic_all, *_math_all, *_type_all]
+__all__ = [*_basic_all, *_math_all, *_type_all, *_compare_all]

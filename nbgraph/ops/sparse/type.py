@@ -110,8 +110,9 @@ def _refuse(name: str) -> Any:
 
 
 class SparseVariable(TensorVariable):
-    """A symbolic sparse matrix. ``+``, ``-``, ``*`` (by a dense tensor or a scalar), ``.T``,
-    ``dot``, ``sum``, ``toarray`` build sparse ops; other tensor operators raise."""
+    """A symbolic sparse matrix. ``+``, ``-``, ``*`` (by a dense tensor or a scalar), ``@``,
+    ``< <= > >=``, ``.T``, ``dot``, ``sum``, ``toarray`` build sparse ops; other tensor
+    operators raise."""
 
     type: Any  # a SparseType
 
@@ -129,6 +130,10 @@ class SparseVariable(TensorVariable):
     def __neg__(self) -> Any: return SPARSE_OPS["neg"](self)
     def __matmul__(self, other: Any) -> Any: return SPARSE_OPS["dot"](self, other)
     def __rmatmul__(self, other: Any) -> Any: return SPARSE_OPS["dot"](other, self)
+    def __lt__(self, other: Any) -> Any: return SPARSE_OPS["lt"](self, other)
+    def __le__(self, other: Any) -> Any: return SPARSE_OPS["le"](self, other)
+    def __gt__(self, other: Any) -> Any: return SPARSE_OPS["gt"](self, other)
+    def __ge__(self, other: Any) -> Any: return SPARSE_OPS["ge"](self, other)
 
     def dot(self, other: Any) -> Any:
         return SPARSE_OPS["dot"](self, other)
@@ -147,8 +152,8 @@ class SparseVariable(TensorVariable):
         return SPARSE_OPS["dense_from_sparse"](self)
 
     for _name in ("__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
-                  "__rmod__", "__pow__", "__rpow__", "__abs__", "__invert__", "__lt__",
-                  "__le__", "__gt__", "__ge__", "__and__", "__or__", "__xor__", "__getitem__",
+                  "__rmod__", "__pow__", "__rpow__", "__abs__", "__invert__", "__and__",
+                  "__or__", "__xor__", "__getitem__",
                   "mean", "prod", "var", "std", "max", "min", "reshape", "flatten",
                   "dimshuffle", "astype"):
         locals()[_name] = _refuse(_name)

@@ -221,3 +221,39 @@ def test_infer_shape_of_sparse_ops(rng):
     assert_infer_shape(S.structured_dot(x, w), [x, w], [xv, wv])
     assert_infer_shape(S.sp_sum(x, 0), [x], [xv])
     assert_infer_shape(S.dense_from_sparse(x), [x], [xv])
+
+
+@pytest.mark.parametrize("name", ["eq", "neq", "lt", "gt", "le", "ge"])
+def test_comparisons(name, rng):
+    x, y = S.csr_matrix("x", "float64"), S.csr_matrix("y", "float64")
+    d = T.dmatrix("d")
+    xv, yv = _matrix(rng), _matrix(rng)
+    dv = np.round(rng.normal(size=(5, 4)))
+    op = {"eq": np.equal, "neq": np.not_equal, "lt": np.less, "gt": np.greater,
+          "le": np.less_equal, "ge": np.greater_equal}[name]
+    f = getattr(S, name)
+    ss, sd, ds = th.function([x, y, d], [f(x, y), f(x, d), f(d, x)])(xv, yv, dv)
+    assert sp.issparse(ss) and ss.dtype == np.uint8
+    np.testing.assert_array_equal(ss.toarray(), op(xv.toarray(), yv.toarray()))
+    np.testing.assert_array_equal(sd, op(xv.toarray(), dv))
+    np.testing.assert_array_equal(ds, op(dv, xv.toarray()))
+    np.testing.assert_array_equal((x < d).eval({x: xv, d: dv}), xv.toarray() < dv)
+
+
+@pytest.mark.parametrize("stack, axis", [("hstack", 1), ("vstack", 0)])
+def test_stacking(stack, axis, rng):
+    a, b = S.csr_matrix("a", "float64"), S.csc_matrix("b", "float64")
+    shape_b = (5, 2) if axis == 1 else (3, 4)
+    av, bv = _matrix(rng, (5, 4)), _matrix(rng, shape_b, "csc")
+    out = getattr(S, stack)([a, b]).eval({a: av, b: bv})
+    want = getattr(sp, stack)([av, bv]).toarray()
+    np.testing.assert_array_equal(out.toarray(), want)
+    assert out.format == ("csc" if axis == 1 else "csr")
+    weights = rng.normal(size=want.shape)
+    ga, gb = th.grad(T.sum(S.dense_from_sparse(getattr(S, stack)([a, b])) * weights), [a, b])
+    got_a, got_b = th.function([a, b], [ga, gb])(av, bv)
+    split = [weights[:, :4], weights[:, 4:]] if axis == 1 else [weights[:5], weights[5:]]
+    # the gradient of the stack keeps each block's structure (dense_from_sparse's grad)
+    np.testing.assert_allclose(got_a.toarray(), np.where(av.toarray() != 0, split[0], 0))
+    np.testing.assert_allclose(got_b.toarray(), np.where(bv.toarray() != 0, split[1], 0))
+    assert got_b.format == "csc"
