@@ -12,6 +12,7 @@ from .compare_stack import ge, gt, le, lt
 from .math import *  # noqa: F403
 from .math import __all__ as _math_all
 from .math import add, dot, mul, neg, sp_sum, sub
+from .shared import SparseSharedVariable, shared
 from .type import *  # noqa: F403
 from .type import SPARSE_OPS
 from .type import __all__ as _type_all
@@ -21,4 +22,5 @@ SPARSE_OPS.update({"add": add, "sub": sub, "mul": mul, "neg": neg, "dot": dot,
                    "dense_from_sparse": dense_from_sparse, "lt": lt, "le": le, "gt": gt,
                    "ge": ge})
 
-__all__ = [*_basic_all, *_math_all, *_type_all, *_compare_all]
+__all__ = [*_basic_all, *_math_all, *_type_all, *_compare_all, "shared",
+           "SparseSharedVariable"]

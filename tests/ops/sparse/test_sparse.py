@@ -257,3 +257,20 @@ def test_stacking(stack, axis, rng):
     np.testing.assert_allclose(got_a.toarray(), np.where(av.toarray() != 0, split[0], 0))
     np.testing.assert_allclose(got_b.toarray(), np.where(bv.toarray() != 0, split[1], 0))
     assert got_b.format == "csc"
+
+
+def test_sparse_shared_variable(rng):
+    xv = _matrix(rng, (6, 4), "csc")
+    xs = S.shared(xv, name="X")
+    assert xs.type == S.SparseType("csc", "float64") and isinstance(xs, S.SparseVariable)
+    w = T.dvector("w")
+    wv = rng.normal(size=4)
+    f = th.function([w], S.dot(xs, w))
+    np.testing.assert_allclose(f(wv), xv @ wv, rtol=1e-13)
+    got = xs.get_value()
+    got.data[:] = 0                         # a copy: the shared value is untouched
+    np.testing.assert_allclose(f(wv), xv @ wv, rtol=1e-13)
+    xs.set_value(2 * xv)
+    np.testing.assert_allclose(f(wv), 2 * (xv @ wv), rtol=1e-13)
+    with pytest.raises(TypeError, match="expected a scipy sparse matrix"):
+        S.shared(np.ones((2, 2)))
