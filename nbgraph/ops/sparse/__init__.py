@@ -13,6 +13,8 @@ from .math import *  # noqa: F403
 from .math import __all__ as _math_all
 from .math import add, dot, mul, neg, sp_sum, sub
 from .shared import SparseSharedVariable, shared
+from .structure import *  # noqa: F403
+from .structure import __all__ as _structure_all
 from .type import *  # noqa: F403
 from .type import SPARSE_OPS
 from .type import __all__ as _type_all
@@ -23,4 +25,4 @@ SPARSE_OPS.update({"add": add, "sub": sub, "mul": mul, "neg": neg, "dot": dot,
                    "ge": ge})
 
 __all__ = [*_basic_all, *_math_all, *_type_all, *_compare_all, "shared",
-           "SparseSharedVariable"]
+           "SparseSharedVariable", *_structure_all]

@@ -274,3 +274,28 @@ def test_sparse_shared_variable(rng):
     np.testing.assert_allclose(f(wv), 2 * (xv @ wv), rtol=1e-13)
     with pytest.raises(TypeError, match="expected a scipy sparse matrix"):
         S.shared(np.ones((2, 2)))
+
+
+def test_storage_housekeeping_and_diagonals(rng):
+    x = S.csr_matrix("x", "float64")
+    messy = sp.csr_matrix((np.array([0.0, 2.0, 3.0, 0.0]), np.array([2, 0, 1, 1]),
+                           np.array([0, 3, 4])), shape=(2, 3))
+    assert not messy.has_sorted_indices
+    cleaned = S.clean(x).eval({x: messy})
+    assert cleaned.nnz == 2 and cleaned.has_sorted_indices
+    np.testing.assert_array_equal(cleaned.toarray(), messy.toarray())
+    assert S.remove0(x).eval({x: messy}).nnz == 2
+    assert S.ensure_sorted_indices(x).eval({x: messy}).has_sorted_indices
+    # structured gradients: an explicitly stored zero is dropped, so it gets none; check
+    # the gradient on the same unsorted storage without zeros
+    unsorted = messy.copy()
+    unsorted.data = np.array([1.5, 2.0, 3.0, 0.5])
+    verify_grad(_with_data(unsorted, lambda m: S.dense_from_sparse(S.clean(m)) * 2.0),
+                [unsorted.data], rng=rng)
+    square = _matrix(rng, (4, 4), density=0.7)
+    np.testing.assert_array_equal(S.diag(x).eval({x: square}), square.diagonal())
+    v = T.dvector("v")
+    vv = rng.normal(size=3)
+    np.testing.assert_array_equal(S.square_diagonal(v).eval({v: vv}).toarray(), np.diag(vv))
+    verify_grad(lambda a: S.dense_from_sparse(S.square_diagonal(a)) ** 2, [vv], rng=rng)
+    verify_grad(_with_data(square, lambda m: S.diag(m) ** 2), [square.data], rng=rng)
