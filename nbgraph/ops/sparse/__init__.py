@@ -12,6 +12,8 @@ from .compare_stack import ge, gt, le, lt
 from .math import *  # noqa: F403
 from .math import __all__ as _math_all
 from .math import add, dot, mul, neg, sp_sum, sub
+from .pairwise import *  # noqa: F403
+from .pairwise import __all__ as _pairwise_all
 from .shared import SparseSharedVariable, shared
 from .structure import *  # noqa: F403
 from .structure import __all__ as _structure_all
@@ -25,4 +27,4 @@ SPARSE_OPS.update({"add": add, "sub": sub, "mul": mul, "neg": neg, "dot": dot,
                    "ge": ge})
 
 __all__ = [*_basic_all, *_math_all, *_type_all, *_compare_all, "shared",
-           "SparseSharedVariable", *_structure_all]
+           "SparseSharedVariable", *_structure_all, *_pairwise_all]

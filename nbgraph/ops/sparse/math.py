@@ -28,6 +28,7 @@ from .basic import (
     transpose,
     values_at,
 )
+from .pairwise import add_s_s, mul_s_s, mul_s_v
 from .type import SparseType, SparseVariable, is_sparse
 
 __all__ = ["StructuredDot", "StructuredDotGradValues", "SpSum", "StructuredUnary",
@@ -299,34 +300,39 @@ def sp_ones_like(x: Any) -> SparseVariable:
 
 
 def mul(x: Any, y: Any) -> Any:
-    """Elementwise product with a sparse operand: sparse times a dense matrix or a scalar is
-    sparse (only the stored entries can be non-zero); two sparse operands are refused.
+    """Elementwise product with a sparse operand, sparse: by a scalar, a dense matrix, a
+    dense vector (broadcast over the rows) or another sparse matrix.
 
     >>> z = nbgraph.sparse.mul(x_sparse, w)       # x * w, sparse
     """
     if is_sparse(x) and is_sparse(y):
-        raise TypeError("sparse.mul: the product of two sparse matrices is not supported; "
-                        "convert one with dense_from_sparse")
+        return mul_s_s(x, y)
     if is_sparse(y):
         x, y = y, x
     x = _sparse_input("sparse.mul", x)
     y = as_tensor_variable(y)
     if y.ndim == 0:
         return sparse_like(x, csm_data(x) * y)
+    if y.ndim == 1:
+        return mul_s_v(x, y)
     if y.ndim != 2:
-        raise TypeError(f"sparse.mul: the dense operand must be a scalar or a matrix, got "
-                        f"{describe(y)}")
+        raise TypeError(f"sparse.mul: the dense operand must be a scalar, a vector or a "
+                        f"matrix, got {describe(y)}")
     return sparse_like(x, csm_data(x) * values_at(x, y))
 
 
 def add(x: Any, y: Any) -> Any:
-    """Sparse plus dense (a dense matrix), or sparse plus sparse as a dense matrix."""
+    """Sparse plus sparse (sparse, as Theano's ``add_s_s``), or plus dense (dense)."""
+    if is_sparse(x) and is_sparse(y):
+        return add_s_s(x, y)
     parts = [dense_from_sparse(v) if is_sparse(v) else as_tensor_variable(v) for v in (x, y)]
     return parts[0] + parts[1]
 
 
 def sub(x: Any, y: Any) -> Any:
-    """Sparse minus dense or dense minus sparse, as a dense matrix."""
+    """``x - y`` with a sparse operand: sparse for two sparse matrices, else dense."""
+    if is_sparse(x) and is_sparse(y):
+        return add_s_s(x, neg(y))
     parts = [dense_from_sparse(v) if is_sparse(v) else as_tensor_variable(v) for v in (x, y)]
     return parts[0] - parts[1]
 

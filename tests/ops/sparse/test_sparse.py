@@ -145,8 +145,6 @@ def test_inputs_filter_and_errors(rng):
         S.csr_matrix("y", "float32").type.filter(sp.csr_matrix(dense))
     with pytest.raises(TypeError, match=r"__truediv__: not defined for the sparse matrix x"):
         x / 2
-    with pytest.raises(TypeError, match="product of two sparse matrices is not supported"):
-        S.mul(x, x)
     with pytest.raises(TypeError, match="structured_dot: needs a sparse matrix|needs a sparse"):
         S.structured_dot(T.dmatrix(), T.dmatrix())
     with pytest.raises(ValueError, match="format must be one of"):
@@ -299,3 +297,23 @@ def test_storage_housekeeping_and_diagonals(rng):
     np.testing.assert_array_equal(S.square_diagonal(v).eval({v: vv}).toarray(), np.diag(vv))
     verify_grad(lambda a: S.dense_from_sparse(S.square_diagonal(a)) ** 2, [vv], rng=rng)
     verify_grad(_with_data(square, lambda m: S.diag(m) ** 2), [square.data], rng=rng)
+
+
+def test_sparse_sparse_elementwise(rng):
+    x, y = S.csr_matrix("x", "float64"), S.csr_matrix("y", "float64")
+    xv, yv = _matrix(rng), _matrix(rng)
+    v = T.dvector("v")
+    vv = rng.normal(size=4)
+    total, prod, diff, scaled = th.function([x, y, v], [x + y, S.mul(x, y), x - y,
+                                                        S.mul(x, v)])(xv, yv, vv)
+    assert all(sp.issparse(m) for m in (total, prod, diff, scaled))
+    np.testing.assert_allclose(total.toarray(), (xv + yv).toarray(), rtol=1e-13)
+    np.testing.assert_allclose(prod.toarray(), xv.toarray() * yv.toarray(), rtol=1e-13)
+    np.testing.assert_allclose(diff.toarray(), (xv - yv).toarray(), rtol=1e-13)
+    np.testing.assert_allclose(scaled.toarray(), xv.toarray() * vv, rtol=1e-13)
+    both = _with_data(xv, lambda m, n: S.sp_sum(S.sqr(S.add_s_s(m, S.csr_from_dense(n)))))
+    verify_grad(both, [xv.data, yv.toarray() + 1.0], rng=rng)
+    twice = _with_data(xv, lambda m, n: S.sp_sum(S.mul_s_s(m, S.csr_from_dense(n)) * 3.0))
+    verify_grad(twice, [xv.data, yv.toarray() + 1.0], rng=rng)
+    verify_grad(_with_data(xv, lambda m, w: S.sp_sum(S.mul_s_v(m, w))), [xv.data, vv],
+                rng=rng)
