@@ -9,6 +9,9 @@ from .basic import dense_from_sparse, transpose
 from .compare_stack import *  # noqa: F403
 from .compare_stack import __all__ as _compare_all
 from .compare_stack import ge, gt, le, lt
+from .indexing import *  # noqa: F403
+from .indexing import __all__ as _indexing_all
+from .indexing import sparse_getitem
 from .math import *  # noqa: F403
 from .math import __all__ as _math_all
 from .math import add, dot, mul, neg, sp_sum, sub
@@ -24,7 +27,8 @@ from .type import __all__ as _type_all
 SPARSE_OPS.update({"add": add, "sub": sub, "mul": mul, "neg": neg, "dot": dot,
                    "transpose": transpose, "sp_sum": sp_sum,
                    "dense_from_sparse": dense_from_sparse, "lt": lt, "le": le, "gt": gt,
-                   "ge": ge})
+                   "ge": ge, "getitem": sparse_getitem})
 
 __all__ = [*_basic_all, *_math_all, *_type_all, *_compare_all, "shared",
-           "SparseSharedVariable", *_structure_all, *_pairwise_all]
+           "SparseSharedVariable", *_structure_all, *_pairwise_all,
+           *_indexing_all]

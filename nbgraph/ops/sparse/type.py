@@ -130,6 +130,7 @@ class SparseVariable(TensorVariable):
     def __neg__(self) -> Any: return SPARSE_OPS["neg"](self)
     def __matmul__(self, other: Any) -> Any: return SPARSE_OPS["dot"](self, other)
     def __rmatmul__(self, other: Any) -> Any: return SPARSE_OPS["dot"](other, self)
+    def __getitem__(self, index: Any) -> Any: return SPARSE_OPS["getitem"](self, index)
     def __lt__(self, other: Any) -> Any: return SPARSE_OPS["lt"](self, other)
     def __le__(self, other: Any) -> Any: return SPARSE_OPS["le"](self, other)
     def __gt__(self, other: Any) -> Any: return SPARSE_OPS["gt"](self, other)
@@ -153,7 +154,7 @@ class SparseVariable(TensorVariable):
 
     for _name in ("__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
                   "__rmod__", "__pow__", "__rpow__", "__abs__", "__invert__", "__and__",
-                  "__or__", "__xor__", "__getitem__",
+                  "__or__", "__xor__",
                   "mean", "prod", "var", "std", "max", "min", "reshape", "flatten",
                   "dimshuffle", "astype"):
         locals()[_name] = _refuse(_name)

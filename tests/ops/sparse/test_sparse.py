@@ -317,3 +317,45 @@ def test_sparse_sparse_elementwise(rng):
     verify_grad(twice, [xv.data, yv.toarray() + 1.0], rng=rng)
     verify_grad(_with_data(xv, lambda m, w: S.sp_sum(S.mul_s_v(m, w))), [xv.data, vv],
                 rng=rng)
+
+
+def test_indexing(rng):
+    x = S.csr_matrix("x", "float64")
+    i = T.lscalar("i")
+    xv = _matrix(rng, (8, 5), density=0.6)
+    dense = xv.toarray()
+    f = th.function([x, i], [x[i * 2:(i + 1) * 2], x[1:, :3], x[:-2, -3:], x[[5, 0, 5]]])
+    batch, block, corner, rows = f(xv, 1)
+    assert all(sp.issparse(m) and m.format == "csr" for m in (batch, block, corner, rows))
+    np.testing.assert_array_equal(batch.toarray(), dense[2:4])
+    np.testing.assert_array_equal(block.toarray(), dense[1:, :3])
+    np.testing.assert_array_equal(corner.toarray(), dense[:-2, -3:])
+    np.testing.assert_array_equal(rows.toarray(), dense[[5, 0, 5]])
+    verify_grad(_with_data(xv, lambda m: S.dense_from_sparse(m[2:6, 1:4]) ** 2), [xv.data],
+                rng=rng)
+    verify_grad(_with_data(xv, lambda m: S.dense_from_sparse(m[[5, 0, 5]]) ** 2), [xv.data],
+                rng=rng)
+    with pytest.raises(ValueError, match="only step 1"):
+        x[::2]
+    with pytest.raises(TypeError, match="sparse indexing: supports"):
+        x[1]
+
+
+def test_minibatch_sparse_logistic_regression(rng):
+    """Bag-of-words minibatches sliced from a shared sparse matrix by a symbolic index."""
+    docs, words, batch = 120, 30, 20
+    counts = sp.random(docs, words, density=0.15, format="csr",
+                       random_state=rng.integers(1 << 30))
+    hidden = rng.normal(size=words) * 2
+    labels = th.shared((counts @ hidden > 0).astype("float64"))
+    data = S.shared(counts, name="X")
+    w = th.shared(np.zeros(words), name="w")
+    index = T.lscalar("index")
+    xb = data[index * batch:(index + 1) * batch]
+    yb = labels[index * batch:(index + 1) * batch]
+    loss = T.mean(T.nnet.binary_crossentropy(T.nnet.sigmoid(S.dot(xb, w)), yb))
+    train = th.function([index], loss, updates=[(w, w - 2.0 * th.grad(loss, w))])
+    first = [train(k) for k in range(docs // batch)]
+    for _ in range(40):
+        last = [train(k) for k in range(docs // batch)]
+    assert np.mean(last) < 0.6 * np.mean(first)
