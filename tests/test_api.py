@@ -122,7 +122,7 @@ NAMES = [
         "SparseSharedVariable", "remove0", "ensure_sorted_indices", "clean", "diag",
         "square_diagonal", "Remove0", "EnsureSortedIndices", "Diag", "SquareDiagonal",
         "add_s_s", "mul_s_s", "mul_s_v", "AddSS", "MulSS", "get_item_2d", "get_item_list",
-        "GetItem2d", "GetItemList")],
+        "GetItem2d", "GetItemList", "verify_grad_sparse")],
     ("nbgraph", "sparse"),
     ("nbgraph.tensor.nnet.conv", "conv2d"),
     ("nbgraph.tensor.shared_randomstreams", "RandomStreams"),
