@@ -8,6 +8,8 @@ Gradient view can set it apart.
 
 from __future__ import annotations
 
+import functools
+import operator
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -17,7 +19,7 @@ import numpy as np
 from .graph import Apply, Variable, ancestors, clone_graph, next_uid, toposort
 from .op import InputGrad, Op, UndefinedGrad
 from .tensor_math import MATH
-from .types import is_float, is_int
+from .types import TensorType, is_float, is_int
 from .variable import TensorVariable, as_tensor_variable, constant
 
 
@@ -170,7 +172,10 @@ def backprop(seeds: dict[Variable, TensorVariable], wrt: Sequence[Variable],
 
 def _sum_parts(parts: list[TensorVariable], var: Variable) -> TensorVariable:
     first_uid = next_uid()
-    out = MATH.add(*parts)
+    if all(isinstance(p.type, TensorType) for p in parts):
+        out = MATH.add(*parts)
+    else:  # a type with its own sum (sparse matrices add with their ``+``)
+        out = functools.reduce(operator.add, parts)
     if out.owner is not None and out.owner.uid >= first_uid:
         out.owner.tag.grad_of = getattr(parts[0].owner.tag, "grad_of", None) \
             if parts[0].owner is not None else None
@@ -182,7 +187,7 @@ def _check_grad(node: Apply, inp: TensorVariable, g: Any) -> TensorVariable:
     if g.ndim != inp.ndim:
         raise ValueError(f"{node.op}.grad returned a {g.ndim}-d gradient for the "
                          f"{inp.ndim}-d input {inp} (node {node.uid})")
-    if g.dtype != inp.dtype and is_float(inp.dtype):
+    if g.dtype != inp.dtype and is_float(inp.dtype) and isinstance(g.type, TensorType):
         g = MATH.cast(g, inp.dtype)
     return g
 

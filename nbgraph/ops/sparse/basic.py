@@ -19,7 +19,7 @@ __all__ = ["CSM", "CSMProperties", "DenseFromSparse", "SparseFromDense", "Transp
            "ValuesAt", "CSR", "CSC", "csm_properties", "csm_data", "csm_indices",
            "csm_indptr", "csm_shape", "dense_from_sparse", "csr_from_dense", "csc_from_dense",
            "transpose", "values_at", "as_sparse_variable", "as_sparse_or_tensor_variable",
-           "csr_matrix", "csc_matrix", "sparse_like", "as_sparse"]
+           "csr_matrix", "csc_matrix", "sparse_like", "as_sparse", "constant"]
 
 
 def _scipy_matrix(format: str) -> Any:  # noqa: A002
@@ -57,6 +57,17 @@ def csm_from_value(matrix: Any, name: str | None = None) -> SparseVariable:
     out = CSM(matrix.format)(*parts)
     out.name = name
     return out
+
+
+def constant(x: Any, name: str | None = None) -> SparseVariable:
+    """A constant sparse matrix holding the scipy matrix ``x`` (Theano's
+    ``sparse.constant``)."""
+    from scipy import sparse
+    if not sparse.issparse(x):
+        raise TypeError(f"sparse.constant: expected a scipy sparse matrix, got "
+                        f"{type(x).__name__}")
+    fmt = x.format if x.format in FORMATS else "csr"
+    return csm_from_value(_scipy_matrix(fmt)(x), name)
 
 
 def csr_matrix(name: str | None = None, dtype: str = "floatX") -> SparseVariable:

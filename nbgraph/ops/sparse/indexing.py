@@ -10,12 +10,13 @@ import numpy as np
 
 from ...core.graph import Apply
 from ...core.op import Op
+from ...core.types import TensorType
 from ...core.variable import TensorVariable, as_tensor_variable, describe, int_scalar
 from .basic import _scipy_matrix, _sparse_input, sparse_like, values_at
 from .type import SparseVariable
 
-__all__ = ["GetItem2d", "GetItemList", "PlaceBlock", "get_item_2d", "get_item_list",
-           "sparse_getitem"]
+__all__ = ["GetItem2d", "GetItemList", "GetItemScalar", "PlaceBlock", "get_item_2d",
+           "get_item_list", "get_item_scalar", "sparse_getitem"]
 
 
 class GetItem2d(Op):
@@ -108,6 +109,35 @@ class GatherRowsAdjoint(Op):
         output_storage[0][0] = _scipy_matrix(x.format)(pick.T @ sparse.csr_matrix(g))
 
 
+class GetItemScalar(Op):
+    """``x[i, j]`` as a 0-d dense tensor (negative indices count from the end)."""
+
+    def make_node(self, x: Any, i: Any, j: Any) -> Apply:
+        x = _sparse_input(self, x)
+        i, j = int_scalar(i, self, "the row"), int_scalar(j, self, "the column")
+        return Apply(self, [x, i, j], [TensorType(x.dtype, shape=()).make_variable()])
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        x, i, j = inputs
+        if not (-x.shape[0] <= i < x.shape[0] and -x.shape[1] <= j < x.shape[1]):
+            raise IndexError(f"{self} at node {node.uid}: index ({int(i)}, {int(j)}) out of "
+                             f"range for shape {x.shape}")
+        output_storage[0][0] = np.asarray(x[int(i), int(j)], dtype=node.outputs[0].type.dtype)
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        # the one-entry block at (i, j), with negative indices made positive first
+        x, i, j = inputs
+        row, col = i % x.shape[0], j % x.shape[1]
+        block = output_grads[0].dimshuffle("x", "x")
+        placed = PlaceBlock((False,) * 4)(x, block, row, row + 1, col, col + 1)
+        return [sparse_like(x, values_at(x, placed)), None, None]
+
+
+def get_item_scalar(x: Any, i: Any, j: Any) -> TensorVariable:
+    """The entry ``x[i, j]`` of a sparse matrix (0-d dense)."""
+    return GetItemScalar()(x, i, j)
+
+
 def get_item_2d(x: Any, rows: slice, cols: slice = slice(None)) -> SparseVariable:
     """``x[rows, cols]`` for slices of step 1 (bounds may be symbolic int scalars)."""
     for s in (rows, cols):
@@ -124,17 +154,20 @@ def get_item_list(x: Any, idx: Any) -> SparseVariable:
     return GetItemList()(x, idx)
 
 
-def sparse_getitem(x: SparseVariable, index: Any) -> SparseVariable:
-    """``x[...]`` for a sparse matrix: a slice of rows, a pair of slices, or a list/vector
-    of rows."""
+def sparse_getitem(x: SparseVariable, index: Any) -> TensorVariable:
+    """``x[...]`` for a sparse matrix: a slice of rows, a pair of slices, a pair of ints (one
+    entry), or a list/vector of rows."""
     if isinstance(index, slice):
         return get_item_2d(x, index)
     if isinstance(index, tuple) and len(index) == 2 and all(isinstance(i, slice)
                                                              for i in index):
         return get_item_2d(x, index[0], index[1])
+    if isinstance(index, tuple) and len(index) == 2 and not any(
+            isinstance(i, slice) for i in index):
+        return get_item_scalar(x, index[0], index[1])
     if isinstance(index, (list, np.ndarray, TensorVariable)):
         return get_item_list(x, index)
-    raise TypeError(f"sparse indexing: supports x[a:b], x[a:b, c:d] and x[int vector], got "
-                    f"{index!r}")
+    raise TypeError(f"sparse indexing: supports x[a:b], x[a:b, c:d], x[i, j] and "
+                    f"x[int vector], got {index!r}")
 
 

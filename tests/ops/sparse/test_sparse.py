@@ -359,3 +359,22 @@ def test_minibatch_sparse_logistic_regression(rng):
     for _ in range(40):
         last = [train(k) for k in range(docs // batch)]
     assert np.mean(last) < 0.6 * np.mean(first)
+
+
+def test_scalar_entries_and_constants(rng):
+    x = S.csr_matrix("x", "float64")
+    i, j = T.lscalars("i", "j")
+    xv = _matrix(rng, (4, 5), density=0.7)
+    f = th.function([x, i, j], x[i, j])
+    for a, b in [(0, 0), (3, 4), (-1, -2), (2, 1)]:
+        assert f(xv, a, b) == xv.toarray()[a, b]
+    with pytest.raises(IndexError, match=r"GetItemScalar at node \d+: index \(4, 0\) out of "
+                                         r"range for shape \(4, 5\)"):
+        f(xv, 4, 0)
+    verify_grad(_with_data(xv, lambda m: m[1, 2] * 3.0 + m[-1, -1] ** 2), [xv.data], rng=rng)
+    c = S.constant(xv, name="c")
+    w = T.dvector("w")
+    wv = rng.normal(size=5)
+    np.testing.assert_allclose(S.dot(c, w).eval({w: wv}), xv @ wv, rtol=1e-13)
+    with pytest.raises(TypeError, match="expected a scipy sparse matrix"):
+        S.constant(np.ones((2, 2)))
