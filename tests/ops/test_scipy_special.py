@@ -101,3 +101,11 @@ def test_unnormalized_incomplete_gamma(name, regularized, rng):
     want = getattr(special, regularized)(2.5, xv) * special.gamma(2.5)
     np.testing.assert_allclose(getattr(T, name)(2.5, x).eval({x: xv}), want, rtol=1e-12)
     verify_grad(lambda a: getattr(T, name)(2.5, a), [xv], rng=rng)
+
+
+def test_compiled_functions_pickle(rng):
+    x = T.dvector("x")
+    f = th.function([x], T.erfinv(x * 0.5) + T.jv(1.5, x))
+    g = pickle.loads(pickle.dumps(f))
+    xv = rng.uniform(0.1, 1, 4)
+    np.testing.assert_array_equal(g(xv), f(xv))

@@ -5,6 +5,8 @@ sparse logistic regression trained end to end."""
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from op_shape_check import assert_infer_shape
@@ -378,3 +380,11 @@ def test_scalar_entries_and_constants(rng):
     np.testing.assert_allclose(S.dot(c, w).eval({w: wv}), xv @ wv, rtol=1e-13)
     with pytest.raises(TypeError, match="expected a scipy sparse matrix"):
         S.constant(np.ones((2, 2)))
+
+
+def test_compiled_sparse_functions_pickle(rng):
+    x, w = S.csr_matrix("x", "float64"), T.dvector("w")
+    f = th.function([x, w], S.dot(S.tanh(x), w))
+    g = pickle.loads(pickle.dumps(f))
+    xv, wv = _matrix(rng), rng.normal(size=4)
+    np.testing.assert_array_equal(g(xv, wv), f(xv, wv))
