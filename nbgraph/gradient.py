@@ -26,9 +26,12 @@ from .core.gradient import (
 )
 from .core.gradient_helpers import (
     ConsiderConstant,
+    DisconnectedGrad,
     DisconnectedType,
     UndefinedGradOp,
+    ZeroGrad,
     consider_constant,
+    disconnected_type,
     format_as,
     grad_not_implemented,
     subgraph_grad,
@@ -41,4 +44,5 @@ __all__ = [
     "grad_undefined", "hessian", "jacobian", "numeric_grad",
     "verify_grad", "zero_grad", "consider_constant", "ConsiderConstant", "undefined_grad",
     "UndefinedGradOp", "grad_not_implemented", "DisconnectedType", "subgraph_grad", "format_as",
+    "ZeroGrad", "DisconnectedGrad", "disconnected_type",
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .gradient import IdentityForward, grad
+from .gradient import GradientBlock, IdentityForward, grad
 from .graph import Variable
 from .op import InputGrad, Op, UndefinedGrad
 from .tensor_math import MATH
@@ -15,7 +15,8 @@ from .types import is_int
 from .variable import TensorVariable
 
 __all__ = ["consider_constant", "ConsiderConstant", "undefined_grad", "UndefinedGradOp",
-           "grad_not_implemented", "DisconnectedType", "subgraph_grad", "format_as"]
+           "grad_not_implemented", "DisconnectedType", "disconnected_type", "subgraph_grad",
+           "format_as", "ZeroGrad", "DisconnectedGrad"]
 
 
 class ConsiderConstant(IdentityForward):
@@ -77,6 +78,23 @@ class DisconnectedType:
 
     def __str__(self) -> str:
         return "DisconnectedType"
+
+
+disconnected_type = DisconnectedType()
+
+
+class ZeroGrad(GradientBlock):
+    """Theano's class of ``zero_grad``: identity forward, zeros backward."""
+
+    def __init__(self) -> None:
+        super().__init__("zero")
+
+
+class DisconnectedGrad(GradientBlock):
+    """Theano's class of ``disconnected_grad``: identity forward, no gradient backward."""
+
+    def __init__(self) -> None:
+        super().__init__("disconnected")
 
 
 def subgraph_grad(wrt: Sequence[Variable], end: Sequence[Variable],

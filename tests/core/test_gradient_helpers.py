@@ -12,8 +12,11 @@ import nbgraph.tensor as T
 from nbgraph.core.gradient import NullTypeGradError
 from nbgraph.core.op import UndefinedGrad
 from nbgraph.gradient import (
+    DisconnectedGrad,
     DisconnectedType,
+    ZeroGrad,
     consider_constant,
+    disconnected_type,
     format_as,
     grad_not_implemented,
     subgraph_grad,
@@ -99,3 +102,10 @@ def test_format_as():
         format_as(True, True, 1)
     with pytest.raises(ValueError, match="expected one output, got 2"):
         format_as(False, False, (1, 2))
+
+
+def test_theano_gradient_op_classes():
+    x = T.dscalar("x")
+    assert th.grad(ZeroGrad()(x) * x, x).eval({x: 3.0}) == 3.0
+    assert th.grad(DisconnectedGrad()(x) * x + x, x).eval({x: 3.0}) == 4.0
+    assert ZeroGrad() == ZeroGrad() and disconnected_type() is None
