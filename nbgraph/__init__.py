@@ -18,6 +18,7 @@ from . import (  # noqa: F401
     ifelse,
     printing,
     scalar,
+    sparse,
     tensor,
 )
 from .compile.builders import OpFromGraph  # noqa: F401

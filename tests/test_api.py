@@ -23,6 +23,9 @@ MODULE_PATHS = [
     "nbgraph.gpuarray", "nbgraph.gpuarray.dnn", "nbgraph.tensor.nnet.abstract_conv",
     "nbgraph.tensor.xlogx", "nbgraph.tensor.blas", "nbgraph.scan_module.scan_utils",
     "nbgraph.compile.ops", "nbgraph.compile.builders",
+    "nbgraph.tensor.signal.pool", "nbgraph.tensor.slinalg", "nbgraph.tensor.nlinalg",
+    "nbgraph.tensor.nnet.bn", "nbgraph.tensor.nnet.neighbours",
+    "nbgraph.tensor.nnet.abstract_conv", "nbgraph.tensor.signal.conv", "nbgraph.sparse",
 ]
 
 # (module, attribute) pairs; "nbgraph.tensor.nlinalg" is reached as ``T.nlinalg``
@@ -56,6 +59,23 @@ NAMES = [
         "cumsum", "cumprod", "diff", "bincount", "fill_diagonal", "fill_diagonal_offset",
         "to_one_hot", "unravel_index", "ravel_multi_index", "sort", "argsort", "searchsorted",
         "gamma", "gammaln", "psi", "extra_ops", "basic", "opt", "signal")],
+    # issue 15: the rest of theano.tensor
+    *[("nbgraph.tensor", n) for n in (
+        "tri", "tril", "triu", "diagonal", "take", "topk", "argtopk", "topk_and_argtopk",
+        "mgrid", "ogrid", "stacklists", "horizontal_stack", "vertical_stack", "real", "imag",
+        "conj", "angle", "complex", "complex_from_polar", "erfinv", "erfcinv", "erfcx", "j0",
+        "j1", "i0", "i1", "jv", "iv", "gammainc", "gammaincc", "deg2rad", "rad2deg",
+        "inverse_permutation", "permute_row_elements", "batched_tensordot",
+        "get_scalar_constant_value", "extract_constant", "as_tensor", "NotScalarConstantError",
+        "choose", "Choose", "chi2sf", "divmod", "cov", "bartlett", "consider_constant",
+        "verify_grad", "numeric_grad", "grad_not_implemented", "gammau", "gammal",
+        "specify_shape", "SpecifyShape", "get_vector_length", "float_dtypes", "int_dtypes",
+        "discrete_dtypes", "continuous_dtypes", "all_dtypes", "isinf_", "isnan_", "Argmax")],
+    *[("nbgraph.tensor.basic", n) for n in (
+        "tril", "triu", "erfinv", "get_scalar_constant_value", "NotScalarConstantError")],
+    *[("nbgraph.tensor.extra_ops", n) for n in (
+        "compress", "Unique", "cpu_contiguous", "CpuContiguous", "bartlett", "Bartlett",
+        "squeeze", "RepeatOp")],
     *[("nbgraph.tensor.extra_ops", n) for n in (
         "cumsum", "cumprod", "diff", "bincount", "repeat", "fill_diagonal",
         "fill_diagonal_offset", "to_one_hot", "unravel_index", "ravel_multi_index",
@@ -64,16 +84,62 @@ NAMES = [
         "pool_2d", "max_pool_2d_same_size", "Pool", "MaxPoolGrad", "AveragePoolGrad")],
     ("nbgraph.tensor.basic", "as_tensor_variable"), ("nbgraph.tensor.opt", "MakeVector"),
     ("nbgraph.tensor.nlinalg", "matrix_inverse"), ("nbgraph.tensor.nlinalg", "det"),
+    *[("nbgraph.tensor.nlinalg", n) for n in (
+        "eig", "eigh", "svd", "qr", "norm", "lstsq", "matrix_power", "diag", "extract_diag",
+        "alloc_diag", "matrix_dot", "tensorinv", "tensorsolve", "trace", "pinv", "Eig", "Eigh",
+        "EighGrad", "SVD", "QRFull", "Lstsq", "TensorInv", "TensorSolve", "MatrixPinv",
+        "AllocDiag", "ExtractDiag")],
+    *[("nbgraph.tensor.slinalg", n) for n in (
+        "cholesky", "solve", "solve_lower_triangular", "solve_upper_triangular",
+        "solve_symmetric", "eigvalsh", "expm", "kron", "Cholesky", "Solve", "Eigvalsh",
+        "EigvalshGrad", "Expm", "ExpmGrad", "MATRIX_STRUCTURES")],
     *[("nbgraph.tensor.nnet", n) for n in (
         "sigmoid", "softmax", "logsoftmax", "relu", "softplus", "categorical_crossentropy",
         "binary_crossentropy", "conv2d")],
+    *[("nbgraph.tensor.nnet", n) for n in (
+        "softmax_with_bias", "crossentropy_softmax_1hot_with_bias",
+        "crossentropy_categorical_1hot", "confusion_matrix", "h_softmax", "bn", "neighbours",
+        "images2neibs", "neibs2images", "softmax_op", "logsoftmax_op", "softmax_grad",
+        "softmax_graph", "prepend_0_to_each_row", "prepend_1_to_each_row",
+        "prepend_scalar_to_each_row", "batch_normalization", "abstract_conv2d")],
+    *[("nbgraph.tensor.nnet.bn", n) for n in (
+        "batch_normalization", "batch_normalization_train", "batch_normalization_test")],
+    *[("nbgraph.tensor.nnet.neighbours", n) for n in (
+        "images2neibs", "neibs2images", "Images2Neibs", "Neibs2Images")],
+    *[("nbgraph.tensor.nnet", n) for n in (
+        "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights", "conv2d_transpose", "conv3d",
+        "separable_conv2d", "abstract_conv")],
+    *[("nbgraph.tensor.nnet.abstract_conv", n) for n in (
+        "conv2d", "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights", "conv2d_transpose",
+        "separable_conv2d", "conv3d", "get_conv_output_shape", "AbstractConv2d",
+        "AbstractConv2d_gradInputs", "AbstractConv2d_gradWeights")],
+    ("nbgraph.tensor.signal.pool", "pool_3d"), ("nbgraph.tensor.signal.conv", "conv2d"),
+    *[("nbgraph.sparse", n) for n in (
+        "SparseType", "SparseVariable", "csr_matrix", "csc_matrix", "CSR", "CSC", "CSM",
+        "csm_properties", "csm_data", "csm_indices", "csm_indptr", "csm_shape",
+        "csr_from_dense", "csc_from_dense", "dense_from_sparse", "as_sparse_variable",
+        "transpose", "structured_dot", "dot", "true_dot", "sp_sum", "mul", "add", "sub",
+        "sp_ones_like", "structured_sigmoid", "structured_exp", "structured_log",
+        "structured_pow", "structured_add", "sqr", "sqrt", "abs_", "neg", "tanh", "TrueDot",
+        "sampling_dot", "structured_minimum", "structured_maximum", "structured_add_s_v",
+        "mul_s_d", "add_s_d", "sp_zeros_like", "row_scale", "col_scale", "cast", "fcast",
+        "dcast", "csr_dmatrix", "csc_fmatrix", "as_sparse", "sparse_formats", "eq", "neq",
+        "lt", "gt", "le", "ge", "equal_s_s", "less_than_s_d", "hstack", "vstack", "shared",
+        "SparseSharedVariable", "remove0", "ensure_sorted_indices", "clean", "diag",
+        "square_diagonal", "Remove0", "EnsureSortedIndices", "Diag", "SquareDiagonal",
+        "add_s_s", "mul_s_s", "mul_s_v", "AddSS", "MulSS", "get_item_2d", "get_item_list",
+        "GetItem2d", "GetItemList", "verify_grad_sparse", "get_item_scalar", "GetItemScalar",
+        "constant")],
+    ("nbgraph", "sparse"),
     ("nbgraph.tensor.nnet.conv", "conv2d"),
     ("nbgraph.tensor.shared_randomstreams", "RandomStreams"),
     ("nbgraph.sandbox.rng_mrg", "MRG_RandomStreams"),
     *[("nbgraph.gradient", n) for n in (
         "grad", "jacobian", "hessian", "Rop", "Lop", "verify_grad", "disconnected_grad",
         "zero_grad", "grad_clip", "grad_scale", "grad_undefined", "numeric_grad",
-        "DisconnectedInputError")],
+        "DisconnectedInputError", "consider_constant", "undefined_grad", "grad_not_implemented",
+        "DisconnectedType", "subgraph_grad", "format_as", "ConsiderConstant", "ZeroGrad",
+        "DisconnectedGrad", "disconnected_type")],
     *[("nbgraph.printing", n) for n in ("debugprint", "pp", "pydotprint")],
     ("nbgraph.ifelse", "ifelse"),
     *[("nbgraph.compile.mode", n) for n in ("Mode", "get_mode")],

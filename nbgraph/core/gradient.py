@@ -8,6 +8,8 @@ Gradient view can set it apart.
 
 from __future__ import annotations
 
+import functools
+import operator
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -17,7 +19,7 @@ import numpy as np
 from .graph import Apply, Variable, ancestors, clone_graph, next_uid, toposort
 from .op import InputGrad, Op, UndefinedGrad
 from .tensor_math import MATH
-from .types import is_float, is_int
+from .types import TensorType, is_float, is_int
 from .variable import TensorVariable, as_tensor_variable, constant
 
 
@@ -125,8 +127,12 @@ def backprop(seeds: dict[Variable, TensorVariable], wrt: Sequence[Variable],
     nodes = toposort(list(seeds))
     # forward reachability: which Variables depend on some wrt?
     depends = set(wanted)
+
+    def passes(var: Variable) -> bool:  # a blocked Variable passes only its own gradient
+        return id(var) in depends and (id(var) not in blocked or id(var) in wanted)
+
     for node in nodes:
-        if any(id(i) in depends and id(i) not in blocked for i in node.inputs):
+        if any(passes(i) for i in node.inputs):
             depends.update(id(o) for o in node.outputs)
     contributions: dict[Variable, list[TensorVariable]] = {v: [g] for v, g in seeds.items()}
     totals: dict[Variable, TensorVariable] = {}
@@ -142,10 +148,11 @@ def backprop(seeds: dict[Variable, TensorVariable], wrt: Sequence[Variable],
     for node in reversed(nodes):
         if not any(id(o) in depends for o in node.outputs):
             continue
-        output_grads = [total(o) for o in node.outputs]
+        # a blocked Variable keeps its own gradient (grad may ask for it) but passes none on
+        output_grads = [None if id(o) in blocked else total(o) for o in node.outputs]
         if all(g is None for g in output_grads):
             continue
-        if not any(id(i) in depends and id(i) not in blocked for i in node.inputs):
+        if not any(passes(i) for i in node.inputs):
             continue
         output_grads = [g if g is not None else _zeros(o)
                         for g, o in zip(output_grads, node.outputs, strict=True)]
@@ -160,7 +167,7 @@ def backprop(seeds: dict[Variable, TensorVariable], wrt: Sequence[Variable],
                              f"{len(node.inputs)} inputs")
         _tag_new_nodes(input_grads, first_uid, node)
         for inp, g in zip(node.inputs, input_grads, strict=True):
-            if g is None or id(inp) not in depends or id(inp) in blocked:
+            if g is None or not passes(inp):
                 continue
             if isinstance(g, UndefinedGrad):
                 raise NullTypeGradError(f"grad: the gradient of {node.op} (node {node.uid}) "
@@ -171,7 +178,10 @@ def backprop(seeds: dict[Variable, TensorVariable], wrt: Sequence[Variable],
 
 def _sum_parts(parts: list[TensorVariable], var: Variable) -> TensorVariable:
     first_uid = next_uid()
-    out = MATH.add(*parts)
+    if all(isinstance(p.type, TensorType) for p in parts):
+        out = MATH.add(*parts)
+    else:  # a type with its own sum (sparse matrices add with their ``+``)
+        out = functools.reduce(operator.add, parts)
     if out.owner is not None and out.owner.uid >= first_uid:
         out.owner.tag.grad_of = getattr(parts[0].owner.tag, "grad_of", None) \
             if parts[0].owner is not None else None
@@ -183,7 +193,7 @@ def _check_grad(node: Apply, inp: TensorVariable, g: Any) -> TensorVariable:
     if g.ndim != inp.ndim:
         raise ValueError(f"{node.op}.grad returned a {g.ndim}-d gradient for the "
                          f"{inp.ndim}-d input {inp} (node {node.uid})")
-    if g.dtype != inp.dtype and is_float(inp.dtype):
+    if g.dtype != inp.dtype and is_float(inp.dtype) and isinstance(g.type, TensorType):
         g = MATH.cast(g, inp.dtype)
     return g
 

@@ -12,6 +12,7 @@ from ..core.graph import Apply, Variable
 from ..core.op import Op
 from ..core.types import TensorType, is_int, upcast, upgrade_to_float
 from ..core.variable import TensorConstant, TensorVariable, as_tensor_variable, constant
+from .join import join
 from .shape import MakeVector, make_vector, shape_i
 
 __all__ = ["conv2d", "legacy_conv2d", "Conv2d", "Conv2dGradInputs", "Conv2dGradWeights"]
@@ -199,10 +200,11 @@ class Conv2d(_ConvParams):
         n, f, (kh, kw) = x.shape[0], w.shape[0], w.shape[2:]
         oh, ow = self.out_size(x.shape[2], kh, 0), self.out_size(x.shape[3], kw, 1)
         cols = self.im2col(x.astype(dtype, copy=False), kh, kw, oh, ow)
-        # one gemm over (c, i, j): (F, C*kh*kw) @ (C*kh*kw, N*oh*ow)
+        # one gemm over (c, i, j): (N*oh*ow, C*kh*kw) @ (C*kh*kw, F); the long axis as the
+        # product's rows is the layout OpenBLAS runs fastest (2-10x over (F, N*oh*ow))
         kernel = self.oriented(w.astype(dtype, copy=False)).reshape(f, -1)
-        out = (kernel @ cols).reshape(f, n, oh, ow)
-        output_storage[0][0] = np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+        out = (cols.T @ kernel.T).reshape(n, oh, ow, f)
+        output_storage[0][0] = np.ascontiguousarray(out.transpose(0, 3, 1, 2))
 
     def _check_values(self, node: Apply, x: np.ndarray, w: np.ndarray) -> None:
         for role, given, arr in (("input", self.imshp, x), ("filters", self.kshp, w)):
@@ -262,15 +264,14 @@ class Conv2dGradInputs(_ConvGrad):
         _check_top(self, node, top, (self.out_size(h, kh, 0), self.out_size(wd, kw, 1)))
         ph, pw = self.pads(kh, kw)
         (n, f, oh, ow), c = top.shape, w.shape[1]
-        # col2im: dcols[c, i, j, n, y, x] is what tap (i, j) at output (y, x) sends back
+        # col2im: dcols[n, y, x, c, i, j] is what tap (i, j) at output (y, x) sends back
         kernel = self.oriented(w.astype(dtype, copy=False)).reshape(f, -1)
-        top_rows = top.astype(dtype, copy=False).transpose(1, 0, 2, 3).reshape(f, -1)
-        dcols = (kernel.T @ top_rows).reshape(c, kh, kw, n, oh, ow)
-        padded = np.zeros((c, n, h + 2 * ph, wd + 2 * pw), dtype=dtype)
+        top_cols = top.astype(dtype, copy=False).transpose(0, 2, 3, 1).reshape(-1, f)
+        dcols = (top_cols @ kernel).reshape(n, oh, ow, c, kh, kw)
+        padded = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=dtype)
         for i, j, (rows, columns) in self.taps(kh, kw, oh, ow):
-            padded[:, :, rows, columns] += dcols[:, i, j]
-        dx = padded[:, :, ph:ph + h, pw:pw + wd].transpose(1, 0, 2, 3)
-        output_storage[0][0] = np.ascontiguousarray(dx)
+            padded[:, :, rows, columns] += dcols[..., i, j].transpose(0, 3, 1, 2)
+        output_storage[0][0] = np.ascontiguousarray(padded[:, :, ph:ph + h, pw:pw + wd])
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
         # linear in each of filters and topgrad: <G, A_w^T top> = <conv(G, w), top>
@@ -296,9 +297,10 @@ class Conv2dGradWeights(_ConvGrad):
                                      self.out_size(x.shape[3], kw, 1)))
         f, (oh, ow), c = top.shape[1], top.shape[2:], x.shape[1]
         cols = self.im2col(x.astype(dtype, copy=False), kh, kw, oh, ow)
-        # dw[f, (c, i, j)] = sum over (n, y, x) of top[n, f, y, x] * cols[(c, i, j), (n, y, x)]
-        top_rows = top.astype(dtype, copy=False).transpose(1, 0, 2, 3).reshape(f, -1)
-        dw = (top_rows @ cols.T).reshape(f, c, kh, kw)
+        # dw[f, (c, i, j)] = sum over (n, y, x) of top[n, f, y, x] * cols[(c, i, j), (n, y, x)],
+        # computed as (cols @ top^T)^T: that product layout is the fast one for OpenBLAS
+        top_cols = top.astype(dtype, copy=False).transpose(0, 2, 3, 1).reshape(-1, f)
+        dw = (cols @ top_cols).T.reshape(f, c, kh, kw)
         output_storage[0][0] = np.ascontiguousarray(self.oriented(dw))
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
@@ -319,7 +321,7 @@ def conv2d(input: Any, filters: Any, input_shape: Sequence[int | None] | None = 
            filter_shape: Sequence[int | None] | None = None, border_mode: BorderMode = "valid",
            subsample: Sequence[int] = (1, 1), filter_flip: bool = True,
            image_shape: Sequence[int | None] | None = None,
-           filter_dilation: Sequence[int] = (1, 1)) -> TensorVariable:
+           filter_dilation: Sequence[int] = (1, 1), num_groups: int = 1) -> TensorVariable:
     """2-d convolution of a batch of images with a bank of filters (Theano's
     ``T.nnet.conv2d``).
 
@@ -336,6 +338,9 @@ def conv2d(input: Any, filters: Any, input_shape: Sequence[int | None] | None = 
     subsample : strides ``(rows, cols)``.
     filter_flip : True for a convolution (filters flipped), False for a cross-correlation.
     filter_dilation : spacing between filter taps.
+    num_groups : split the channels and the filters into this many groups, each group of
+        filters seeing only its group of channels (``filters`` has ``channels // num_groups``
+        input channels).
 
     Returns
     -------
@@ -348,9 +353,29 @@ def conv2d(input: Any, filters: Any, input_shape: Sequence[int | None] | None = 
         if input_shape is not None:
             raise TypeError("conv2d: give input_shape or image_shape, not both")
         input_shape = image_shape
-    op = Conv2d(input_shape, filter_shape, border_mode=border_mode, subsample=subsample,
-                filter_flip=filter_flip, filter_dilation=filter_dilation)
-    return op(input, filters)
+    params: dict[str, Any] = {"border_mode": border_mode, "subsample": subsample,
+                              "filter_flip": filter_flip, "filter_dilation": filter_dilation}
+    if num_groups != 1:
+        return grouped(lambda x, w: Conv2d(**params)(x, w), input, filters, num_groups)
+    return Conv2d(input_shape, filter_shape, **params)(input, filters)
+
+
+def grouped(conv: Any, input: Any, filters: Any, num_groups: int) -> TensorVariable:
+    """``conv`` applied per group: group ``g`` of the filters to group ``g`` of the input's
+    channels, the results joined along the channel axis (a graph: its gradient is the
+    groups')."""
+    if int(num_groups) != num_groups or num_groups < 1:
+        raise ValueError(f"conv2d: num_groups must be a positive int, got {num_groups!r}")
+    input, filters = as_tensor_variable(input), as_tensor_variable(filters)
+    for role, var in (("input channels", input.type.shape[1]),
+                      ("filters", filters.type.shape[0])):
+        if var is not None and var % num_groups:
+            raise ValueError(f"conv2d: {var} {role} do not split into {num_groups} groups")
+    channels = shape_i(input, 1) // num_groups
+    count = shape_i(filters, 0) // num_groups
+    parts = [conv(input[:, g * channels:(g + 1) * channels],
+                  filters[g * count:(g + 1) * count]) for g in range(num_groups)]
+    return join(1, *parts)
 
 
 def legacy_conv2d(input: Any, filters: Any, image_shape: Sequence[int | None] | None = None,

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..core.graph import Apply, Variable
-from ..core.op import Op
+from ..core.op import Op, UndefinedGrad
 from ..core.tensor_math import MATH
 from ..core.types import TensorType, is_int
 from ..core.variable import (
@@ -105,6 +105,10 @@ class Elemwise(Op):
         spec = self.scalar_op
         if len(inputs) != spec.nin and not (spec.associative and len(inputs) >= 2):
             raise TypeError(f"{self}: takes {spec.nin} inputs, got {len(inputs)}")
+        for x in inputs:  # a sparse matrix would reach NumPy as a scipy object: refuse it
+            if not isinstance(getattr(x, "type", None), (TensorType, type(None))):
+                raise TypeError(f"{self}: {describe(x)} is not a dense tensor (sparse "
+                                f"matrices: use the functions of nbgraph.sparse)")
         unified = _unify_weak_constants(self, spec, [as_tensor_variable(x) for x in inputs])
         ndim = max(x.ndim for x in unified)
         tensors = [x if x.ndim == ndim else pad_left(x, ndim) for x in unified]
@@ -163,9 +167,11 @@ class Elemwise(Op):
         return [tuple(out)] * len(node.outputs)
 
     def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
-             output_grads: list[TensorVariable]) -> list[TensorVariable | None]:
+             output_grads: list[TensorVariable]) -> list[TensorVariable | UndefinedGrad | None]:
         grads = self.scalar_op.input_grads(inputs, outputs, output_grads)
-        return [None if g is None or is_int(x.dtype) else sum_to(g, x)
+        # an UndefinedGrad passes through: it fails only if that gradient is needed
+        return [None if g is None or is_int(x.dtype) else
+                g if isinstance(g, UndefinedGrad) else sum_to(g, x)
                 for g, x in zip(grads, inputs, strict=True)]
 
 

@@ -1,6 +1,7 @@
-"""``nbgraph.tensor.nnet.abstract_conv`` (Theano 1.0's path, which libraries import when they
-load): the convolution and its gradient ops under nbgraph's names. Re-exports only."""
+"""``nbgraph.tensor.nnet.abstract_conv`` (Theano's ``theano.tensor.nnet.abstract_conv``):
+re-exports only."""
 
-from ...ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, conv2d
+from ...ops.abstract_conv import *  # noqa: F403
+from ...ops.abstract_conv import __all__ as _abstract_all
 
-__all__ = ["conv2d", "Conv2d", "Conv2dGradInputs", "Conv2dGradWeights"]
+__all__ = [*_abstract_all]

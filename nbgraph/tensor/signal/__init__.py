@@ -1,5 +1,5 @@
 """``nbgraph.tensor.signal`` (Theano's ``theano.tensor.signal``): the ``pool`` submodule."""
 
-from . import pool
+from . import conv, pool
 
-__all__ = ["pool"]
+__all__ = ["conv", "pool"]

@@ -7,7 +7,8 @@ from ...ops.pool import (
     Pool,
     max_pool_2d_same_size,
 )
+from ...ops.pool3d import pool_3d
 from ...ops.pool_symbolic import SymbolicPool, pool_2d
 
-__all__ = ["pool_2d", "max_pool_2d_same_size", "Pool", "MaxPoolGrad", "AveragePoolGrad",
-           "DownsampleFactorMaxGradGrad", "SymbolicPool"]
+__all__ = ["pool_2d", "pool_3d", "max_pool_2d_same_size", "Pool", "MaxPoolGrad",
+           "AveragePoolGrad", "DownsampleFactorMaxGradGrad", "SymbolicPool"]
