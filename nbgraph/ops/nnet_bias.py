@@ -121,4 +121,8 @@ def crossentropy_softmax_max_and_argmax_1hot(x: Any, y_idx: Any) -> list[TensorV
 
 def softmax_with_bias(x: Any, b: Any) -> TensorVariable:
     """``softmax(x + b)`` with ``b`` added to every row (Theano's ``softmax_with_bias``)."""
-    return softmax(as_tensor_variable(x) + b)
+    x, b = as_tensor_variable(x), as_tensor_variable(b)
+    if x.ndim != 2 or b.ndim != 1:
+        raise TypeError(f"softmax_with_bias: needs a matrix and a vector, got {describe(x)} "
+                        f"and {describe(b)}")
+    return softmax(x + b)

@@ -1,5 +1,4 @@
 """Theano ``nnet`` functions built from the softmax/crossentropy ops of ``nnet.py``:
-``softmax_with_bias``, ``crossentropy_softmax_1hot_with_bias``,
 ``crossentropy_categorical_1hot``, ``confusion_matrix`` and the two-level ``h_softmax``.
 Graphs of existing ops: differentiable wherever their parts are."""
 
@@ -18,13 +17,11 @@ from .nnet import (
     LogSoftmax,
     Softmax,
     SoftmaxGrad,
-    crossentropy_softmax_1hot,
     softmax,
 )
 from .shape import reshape, shape_i
 
-__all__ = ["softmax_with_bias", "crossentropy_softmax_1hot_with_bias",
-           "crossentropy_categorical_1hot", "confusion_matrix", "h_softmax", "softmax_op",
+__all__ = ["crossentropy_categorical_1hot", "confusion_matrix", "h_softmax", "softmax_op",
            "logsoftmax_op", "softmax_grad", "softmax_graph", "prepend_0_to_each_row",
            "prepend_1_to_each_row", "prepend_scalar_to_each_row"]
 
@@ -56,31 +53,6 @@ def prepend_0_to_each_row(x: Any) -> TensorVariable:
 def prepend_1_to_each_row(x: Any) -> TensorVariable:
     """``x`` with a first column of ones."""
     return prepend_scalar_to_each_row(1.0, x)
-
-
-def softmax_with_bias(x: Any, b: Any) -> TensorVariable:
-    """``softmax(x + b)`` for logits ``x`` (N, K) and a bias vector ``b`` (K,).
-
-    >>> T.nnet.softmax_with_bias(T.dmatrix('x'), T.dvector('b'))
-    """
-    x, b = as_tensor_variable(x), as_tensor_variable(b)
-    if x.ndim != 2 or b.ndim != 1:
-        raise TypeError(f"softmax_with_bias: needs a matrix and a vector, got {describe(x)} "
-                        f"and {describe(b)}")
-    return softmax(x + b)
-
-
-def crossentropy_softmax_1hot_with_bias(x: Any, b: Any, y_idx: Any) -> list[TensorVariable]:
-    """``[nll, softmax(x + b)]`` with int labels ``y_idx``: ``crossentropy_softmax_1hot``
-    of the biased logits (computed stably from the logits).
-
-    >>> nll, sm = T.nnet.crossentropy_softmax_1hot_with_bias(x, b, y)
-    """
-    x, b = as_tensor_variable(x), as_tensor_variable(b)
-    if b.ndim != 1:
-        raise TypeError(f"crossentropy_softmax_1hot_with_bias: b must be a vector, got "
-                        f"{describe(b)}")
-    return crossentropy_softmax_1hot(x + b, y_idx)
 
 
 def confusion_matrix(actual: Any, pred: Any) -> list[TensorVariable]:
