@@ -29,6 +29,7 @@ from . import _cffi_abi, cache
 from .c_blas import gemm_thunk
 from .c_thunks import StridedEntry, elemwise_thunk, reduce_thunk
 from .generated import exec_generated
+from .index_thunks import index_thunk
 from .kernel_linker import Cells, KernelLinker, Operands, Profile, Thunk
 
 FFI = _cffi_abi.ffi  # the declarations in ``c_abi.CDEF``, pre-parsed (no pycparser at import)
@@ -153,6 +154,9 @@ class CLinker(KernelLinker):
 
     def view_thunk(self, node: Apply, in_cells: Cells, out_cells: Cells) -> Thunk:
         return dimshuffle_thunk(node, in_cells, out_cells)
+
+    def index_thunk(self, node: Apply, in_cells: Cells, out_cells: Cells) -> Thunk | None:
+        return index_thunk(node, in_cells, out_cells)
 
 
 class Loaded(NamedTuple):
