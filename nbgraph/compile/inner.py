@@ -22,10 +22,13 @@ class InnerCompiler:
 
     def __init__(self, linker: Any, compile: Callable[..., Any], default_mode: Any):
         name = getattr(linker, "name", type(linker).__name__)
-        # by name where it is one, so each inner function gets a fresh linker as any function
-        self.linker = name if name in registry.LINKERS else linker
-        self.key: tuple[str, str, str, str] = ("compiled", name, str(config.mode),
-                                               config.device)
+        # options such as ``CLinker(cflags=...)`` reach inner graphs: a linker carrying them
+        # is shared (linkers keep no per-function state); a plain one is named, so each
+        # inner function gets a fresh linker as any function does
+        options = tuple(getattr(linker, "cflags", ()))
+        self.linker = name if name in registry.LINKERS and not options else linker
+        self.key: tuple[str, str, str, str, tuple[str, ...]] = (
+            "compiled", name, str(config.mode), config.device, options)
         self.compile = compile            # nbgraph.function (function.py makes this object)
         self.default_mode = default_mode  # get_mode(None), read when a graph is compiled
 
