@@ -16,6 +16,10 @@ class ScanInfo:
     go_backwards: bool = False
     truncate_gradient: int = -1
     name: str | None = None
+    # recurrent outputs whose stack holds only their last value (the initial window's last
+    # when there are no steps): the gradient's accumulators, read once at the end, then
+    # live in a ring of window + 1 steps instead of a stack of n (Theano's scan_save_mem)
+    last_only: tuple[int, ...] = ()
 
     @property
     def n_seqs(self) -> int:
