@@ -156,12 +156,15 @@ class Scan(Op):
         # last_only output a ring of size + 1 rows (the modulo never wraps on a stack)
         rows = [size + 1 if k in info.last_only else size + n
                 for k, size in enumerate(windows)]
-        bufs = []
+        bufs: list[Any] = []
         for k, (init, size) in enumerate(zip(inits, windows, strict=True)):
             if len(init) < size:
                 raise ValueError(f"{self} (node {node.uid}): initial state {k} has "
                                  f"{len(init)} steps, taps {info.rec_taps[k]} need {size}")
             dtype = node.outputs[k].dtype
+            if k in info.last_only:
+                bufs.append(_Ring(init, size, dtype))
+                continue
             buf = np.empty((rows[k], *init.shape[1:]), dtype=dtype)
             buf[:size] = init[:size]
             bufs.append(buf)
@@ -184,7 +187,7 @@ class Scan(Op):
                 _store(self, node, mapped[m], t, value, info.n_recs + m)
         for k, (buf, size, m) in enumerate(zip(bufs, windows, rows, strict=True)):
             last = (n + size - 1) % m
-            output_storage[k][0] = buf[last:last + 1].copy() if k in info.last_only \
+            output_storage[k][0] = np.array(buf.rows[last])[None] if k in info.last_only \
                 else buf[size:]
         for m in range(info.n_nitsot):
             if mapped[m] is None:  # no steps: an empty stack of unknown-size steps
@@ -232,6 +235,23 @@ def _check_stack(op: Scan, what: str, outer: TensorVariable, inner: TensorVariab
     if outer.dtype != inner.dtype or outer.ndim != inner.ndim + 1:
         raise TypeError(f"{op}: {what} is {outer.type}; the inner graph needs a stack of "
                         f"{inner.type} steps (dtype {inner.dtype}, {inner.ndim + 1} dimensions)")
+
+
+class _Ring:
+    """A last_only recurrence: its last ``size + 1`` steps held by reference (the step
+    function returns fresh arrays), so a step stores nothing but a pointer; indexed like the
+    stack it replaces (``ring[i, ...]``, ``ring[i] = value``)."""
+
+    def __init__(self, init: np.ndarray, size: int, dtype: str):
+        self.rows: list[Any] = [np.asarray(init[j, ...], dtype) for j in range(size)] + [None]
+        self.shape = (size + 1, *init.shape[1:])
+        self.dtype = np.dtype(dtype)
+
+    def __getitem__(self, index: tuple[int, Any]) -> Any:
+        return self.rows[index[0]]
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        self.rows[index] = np.asarray(value, self.dtype)
 
 
 def _store(op: Scan, node: Apply, buf: np.ndarray, index: int, value: Any, k: int) -> None:
