@@ -186,7 +186,21 @@ class CStyleRenderer:
     def render_strided(self, k: Kernel) -> str:
         nops = len(k.inputs) + len(k.outputs)
         loads, stores = self._strided_loads(k, "b")
-        inner = indent(loads + self.body(k) + stores, 3)
+        inner = indent(loads + self.body(k) + stores, 4)
+        # rows whose every operand steps one element (column slices such as an LSTM's gate
+        # blocks, transposed blocks): contiguous loads, vectorized like the contiguous loop
+        ops = [(j, a) for j, a in enumerate(k.inputs)] + \
+            [(len(k.inputs) + j, o) for j, o in enumerate(k.outputs)]
+        unit = " && ".join(f"s[{j}] == (int64_t)sizeof({self.ctype(a.dtype)})" for j, a in ops)
+        setup = [f"{'const ' if j < len(k.inputs) else ''}{self.ctype(a.dtype)} *p_{a.name} = "
+                 f"({'const ' if j < len(k.inputs) else ''}{self.ctype(a.dtype)} *)b[{j}];"
+                 for j, a in ops]
+        row_loads = [f"const {self.ctype(a.dtype)} {a.name} = p_{a.name}[i];" for a in k.inputs]
+        row_stores = [f"p_{o.name}[i] = {res};" for o, res in zip(k.outputs, k.results,
+                                                                     strict=True)]
+        rows = indent(setup + [self.simd_pragma, "for (int64_t i = 0; i < inner; i++) {"]
+                      + ["    " + line for line in row_loads + self.body(k) + row_stores]
+                      + ["}"], 3)
         return textwrap.dedent(f"""\
             /* {k.title}
                any strides: st[k * nd + d] is operand k's byte stride along dimension d
@@ -198,14 +212,19 @@ class CStyleRenderer:
                 for (int d = 0; d < nd - 1; d++) outer *= shape[d];
                 const int64_t inner = shape[nd - 1];
                 for (int k = 0; k < {nops}; k++) s[k] = st[k * nd + nd - 1];
+                const int unit = {unit};
                 for (int64_t o = 0; o < outer; o++) {{
                     char *b[{nops}];
                     for (int k = 0; k < {nops}; k++) {{
                         b[k] = p[k];
                         for (int d = 0; d < nd - 1; d++) b[k] += idx[d] * st[k * nd + d];
                     }}
-                    for ({self.index_t} i = 0; i < inner; i++) {{
+                    if (unit) {{
+            {{rows}}
+                    }} else {{
+                        for ({self.index_t} i = 0; i < inner; i++) {{
             {{inner}}
+                        }}
                     }}
                     for (int d = nd - 2; d >= 0; d--) {{
                         if (++idx[d] < shape[d]) break;
@@ -213,7 +232,7 @@ class CStyleRenderer:
                     }}
                 }}
             }}
-            """).replace("{inner}", inner)
+            """).replace("{rows}", rows).replace("{inner}", inner)
 
     # -- reductions ------------------------------------------------------------------------------
     def _reduce_loops(self, k: Kernel, update: str, pragma: str) -> list[str]:
