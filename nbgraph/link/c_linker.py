@@ -128,16 +128,21 @@ class CLinker(KernelLinker):
 
     def load_module(self, kernels: list[Kernel], profile: Profile | None, start: float
                     ) -> Loaded | None:
-        source = self.renderer.render_module(kernels, "fast")
-        strided = StridedEntry(lambda: load(self.renderer.render_module(kernels, "strided"),
-                                            profile, self.cflags))
+        """One module with the contiguous entry points; the strided ones in a second module
+        built on first need, or in this one when some kernel reads a slice or transpose
+        made in the graph (it would be built on the first call anyway)."""
+        both = any(k.reads_views for k in kernels)
+        source = self.renderer.render_module(kernels, "all" if both else "fast")
         if profile is not None:
             profile.record_phase("codegen", time.perf_counter() - start)
         try:
-            return Loaded(load(source, profile, self.cflags), strided)
+            lib = load(source, profile, self.cflags)
         except (cache.CompileError, OSError) as err:
             _warn_fallback(err)
             return None
+        strided = StridedEntry((lambda: lib) if both else (
+            lambda: load(self.renderer.render_module(kernels, "strided"), profile, self.cflags)))
+        return Loaded(lib, strided)
 
     def elemwise_thunk(self, node: Apply, kern: Kernel, module: Loaded, k: int,
                        in_cells: Cells, out_cells: Cells) -> Thunk:

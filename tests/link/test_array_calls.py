@@ -11,7 +11,9 @@ import pytest
 import nbgraph
 import nbgraph.tensor as T
 from nbgraph.codegen.arrays import ARRAY_STRUCT
+from nbgraph.codegen.plan import plan
 from nbgraph.compile.mode import Mode
+from nbgraph.config import config
 from nbgraph.core.types import TensorType
 from nbgraph.link import array_calls, c_abi, c_thunks
 
@@ -73,3 +75,21 @@ def test_shape_source_reads_each_dimension_from_a_full_operand():
     assert array_calls.shape_source((False, False), [(True, False), (False, True)]) \
         == "(a1.shape[0], a0.shape[1], )"
     assert array_calls.shape_source((True,), [(True,)]) == "a0.shape"
+
+
+def test_a_graph_that_slices_builds_its_strided_entry_points_at_once(tmp_path, monkeypatch,
+                                                                    rng):
+    monkeypatch.setattr(config, "compiledir", str(tmp_path))
+    p, c = T.dmatrices("p", "c")
+    gates = T.nnet.sigmoid(p[:, :4]) * c + T.tanh(p[:, 4:])
+    f = nbgraph.function([p, c], gates, mode=C)
+    assert all(k.reads_views for k in plan(f.maker.fgraph, f.maker.fgraph.toposort())[0]
+               .values())
+    pv, cv = rng.standard_normal((3, 8)), rng.standard_normal((3, 4))
+    np.testing.assert_allclose(f(pv, cv), 1 / (1 + np.exp(-pv[:, :4])) * cv
+                               + np.tanh(pv[:, 4:]), rtol=1e-14)
+    assert len([e for e in tmp_path.iterdir() if e.is_dir()]) == 1  # no second module
+    x = T.dmatrix("x")
+    g = nbgraph.function([x], T.exp(x) + 1, mode=C)  # no views in the graph: fast module only
+    assert not any(k.reads_views for k in plan(g.maker.fgraph, g.maker.fgraph.toposort())[0]
+                   .values())
