@@ -59,10 +59,15 @@ def shape_source(out_bcast: Sequence[bool], in_bcasts: Sequence[Sequence[bool]])
     return "(" + "".join(f"{x}, " for x in dims) + ")"
 
 
-def _source(nin: int, nout: int, shape: str, into: dict[int, int], reduce: bool) -> str:
+def _source(nin: int, nout: int, shape: str, into: dict[int, int], reduce: bool,
+            held: Sequence[int] = ()) -> str:
     """The thunk's Python source, specialised to the arity (no loops on the hot path). Return
     codes of the C entry point: 0 done, 1 the general path must run (it raises the errors),
-    2 the strided entry point must be loaded first (``load``, once)."""
+    2 the strided entry point must be loaded first (``load``, once).
+
+    Inputs in ``held`` (graph inputs: their cells keep the array until the next call anyway)
+    store their address only for a new array object. Others are not held: a reference kept
+    here would stop their producer from reusing its output buffer."""
     ins = ", ".join(f"c{j}" for j in range(nin))
     outs = ", ".join(f"o{j}" for j in range(nout))
     checks = " and ".join(f"type(a{j}) is ndarray and a{j}.dtype is idt{j}" for j in range(nin))
@@ -71,8 +76,9 @@ def _source(nin: int, nout: int, shape: str, into: dict[int, int], reduce: bool)
              f"    {ins}, = in_cells", f"    {outs}, = out_cells",
              "    " + "".join(f"dt{j}, " for j in range(nout)) + "= dts",
              "    " + "".join(f"idt{j}, " for j in range(nin)) + "= idts",
+             *[f"    h{j} = None" for j in held],
              "    def thunk():",
-             "        nonlocal fn",
+             "        nonlocal " + ", ".join(["fn", *[f"h{j}" for j in held]]),
              "        " + "; ".join(f"a{j} = c{j}[0]" for j in range(nin)),
              f"        if {checks}:",
              f"            shape = {shape}"]
@@ -85,8 +91,14 @@ def _source(nin: int, nout: int, shape: str, into: dict[int, int], reduce: bool)
             lines += [f"            r{j} = o{j}[0]",
                       f"            if r{j} is None or refs(r{j}) != base or r{j}.shape != shape:",
                       f"                r{j} = empty(shape, dt{j})"]
-    lines += ["            " + "; ".join(f"objs[{j}] = addr(a{j})" for j in range(nin)),
-              "            " + "; ".join(f"objs[{nin + j}] = addr(r{j})" for j in range(nout)),
+    for j in range(nin):
+        if j in held:
+            lines += [f"            if a{j} is not h{j}:",
+                      f"                objs[{j}] = addr(a{j})",
+                      f"                h{j} = a{j}"]
+        else:
+            lines.append(f"            objs[{j}] = addr(a{j})")
+    lines += ["            " + "; ".join(f"objs[{nin + j}] = addr(r{j})" for j in range(nout)),
               "            rc = fn(objs)"]
     if not reduce:
         lines += ["            if rc == 2:", "                fn = load()",
@@ -100,8 +112,8 @@ def _source(nin: int, nout: int, shape: str, into: dict[int, int], reduce: bool)
 def arrays_thunk(node: Apply, fn: Any, in_cells: list[list], out_cells: list[list],
                  in_dtypes: Sequence[str | np.dtype], out_dtypes: Sequence[str | np.dtype],
                  general: Callable[[], None], load: Callable[[], Any] | None = None,
-                 into: dict[int, int] | None = None, kept: Sequence[int] | None = None
-                 ) -> Callable[[], None]:
+                 into: dict[int, int] | None = None, kept: Sequence[int] | None = None,
+                 held: Sequence[int] = ()) -> Callable[[], None]:
     """A thunk calling entry point ``fn`` (``nbg_arrays_t``) of ``node``'s kernel over the
     arrays in ``in_cells``; ``general`` runs where it cannot (other types or dtypes, shapes
     that do not broadcast: it raises the errors). ``load`` gives the entry point that also
@@ -116,7 +128,7 @@ def arrays_thunk(node: Apply, fn: Any, in_cells: list[list], out_cells: list[lis
         full = [all(b[d] for b in in_bcasts) for d in range(len(in_bcasts[0]))]
         picked = shape_source(full, in_bcasts)
         shape = "(" + "".join(f"{picked}[{d}], " for d in kept) + ")" if kept else "()"
-    src = _source(nin, nout, shape, into or {}, kept is not None)
+    src = _source(nin, nout, shape, into or {}, kept is not None, held)
     scope: dict[str, Any] = {}
     exec_generated(src, scope, "kernel call")  # from integers only
     objs = FFI.new(f"intptr_t[{nin + nout}]")

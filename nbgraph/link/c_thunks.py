@@ -116,7 +116,7 @@ def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[l
             if i in held and kern.inputs[i].role == "full"}
     fast = FFI.cast("nbg_arrays_t", lib.nbg_lookup(k, 4))
     return arrays_thunk(node, fast, in_cells, out_cells, in_dtypes, out_dtypes, general,
-                        lambda: strided.arrays(k), into)
+                        lambda: strided.arrays(k), into, held=held)
 
 
 def reduce_thunk(node: Apply, prologue: Apply | None, kern: Kernel, lib: Any, k: int,
