@@ -394,6 +394,8 @@ def _compile_rows(with_pytensor_mlp: bool, pycache: str) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip N=1e7")
+    parser.add_argument("--models", action="store_true",
+                        help="only the model training steps (LSTM, LeNet, RBM)")
     parser.add_argument("--pytensor-mlp-compile", action="store_true",
                         help="also time PyTensor's cold MLP compile (tens of seconds)")
     args = parser.parse_args(argv)
@@ -408,9 +410,12 @@ def main(argv: list[str] | None = None) -> None:
           f"NumPy {np.__version__}; import nbgraph {import_time * 1e3:.0f} ms "
           f"(in-process, after NumPy)\n")
     from benchmarks.bench_jax import jax_section  # the JAX linker's rows (bench_jax.py)
-    for section in (lambda: fused_section(sizes), overhead_section, mlp_section, grad_section,
-                    lambda: jax_section(args.quick),
-                    lambda: compile_section(args.pytensor_mlp_compile)):
+
+    from .bench_models import models_section  # it imports this module's helpers
+    sections = [lambda: fused_section(sizes), overhead_section, mlp_section, grad_section,
+                models_section, lambda: jax_section(args.quick),
+                lambda: compile_section(args.pytensor_mlp_compile)]
+    for section in [models_section] if args.models else sections:
         print(section() + "\n", flush=True)
     print(json.dumps({"wall_seconds": round(time.perf_counter() - start, 1)}))
 

@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Sequence
 
 from ..ops.scalar import SCALAR_OPS
+from .arrays import array_helpers, render_elemwise_arrays, render_reduce_arrays
 from .kernel import C_TYPES, Kernel, Stmt
 from .literals import c_literal
 from .prelude import C99, RUNTIME, Dialect, helpers
@@ -185,7 +186,21 @@ class CStyleRenderer:
     def render_strided(self, k: Kernel) -> str:
         nops = len(k.inputs) + len(k.outputs)
         loads, stores = self._strided_loads(k, "b")
-        inner = indent(loads + self.body(k) + stores, 3)
+        inner = indent(loads + self.body(k) + stores, 4)
+        # rows whose every operand steps one element (column slices such as an LSTM's gate
+        # blocks, transposed blocks): contiguous loads, vectorized like the contiguous loop
+        ops = [(j, a) for j, a in enumerate(k.inputs)] + \
+            [(len(k.inputs) + j, o) for j, o in enumerate(k.outputs)]
+        unit = " && ".join(f"s[{j}] == (int64_t)sizeof({self.ctype(a.dtype)})" for j, a in ops)
+        setup = [f"{'const ' if j < len(k.inputs) else ''}{self.ctype(a.dtype)} *p_{a.name} = "
+                 f"({'const ' if j < len(k.inputs) else ''}{self.ctype(a.dtype)} *)b[{j}];"
+                 for j, a in ops]
+        row_loads = [f"const {self.ctype(a.dtype)} {a.name} = p_{a.name}[i];" for a in k.inputs]
+        row_stores = [f"p_{o.name}[i] = {res};" for o, res in zip(k.outputs, k.results,
+                                                                     strict=True)]
+        rows = indent(setup + [self.simd_pragma, "for (int64_t i = 0; i < inner; i++) {"]
+                      + ["    " + line for line in row_loads + self.body(k) + row_stores]
+                      + ["}"], 3)
         return textwrap.dedent(f"""\
             /* {k.title}
                any strides: st[k * nd + d] is operand k's byte stride along dimension d
@@ -197,14 +212,19 @@ class CStyleRenderer:
                 for (int d = 0; d < nd - 1; d++) outer *= shape[d];
                 const int64_t inner = shape[nd - 1];
                 for (int k = 0; k < {nops}; k++) s[k] = st[k * nd + nd - 1];
+                const int unit = {unit};
                 for (int64_t o = 0; o < outer; o++) {{
                     char *b[{nops}];
                     for (int k = 0; k < {nops}; k++) {{
                         b[k] = p[k];
                         for (int d = 0; d < nd - 1; d++) b[k] += idx[d] * st[k * nd + d];
                     }}
-                    for ({self.index_t} i = 0; i < inner; i++) {{
+                    if (unit) {{
+            {{rows}}
+                    }} else {{
+                        for ({self.index_t} i = 0; i < inner; i++) {{
             {{inner}}
+                        }}
                     }}
                     for (int d = nd - 2; d >= 0; d--) {{
                         if (++idx[d] < shape[d]) break;
@@ -212,7 +232,7 @@ class CStyleRenderer:
                     }}
                 }}
             }}
-            """).replace("{inner}", inner)
+            """).replace("{rows}", rows).replace("{inner}", inner)
 
     # -- reductions ------------------------------------------------------------------------------
     def _reduce_loops(self, k: Kernel, update: str, pragma: str) -> list[str]:
@@ -346,42 +366,48 @@ class CStyleRenderer:
         a runtime) a lookup table.
 
         ``variant`` "fast" keeps the contiguous, rows and reduction entry points, "strided"
-        only the strided ones (built on first need: compiling them for every kernel doubled
-        the C compile of a graph), "all" both.
+        the elementwise kernels' strided ones too (built on first need: compiling them for
+        every kernel doubled the C compile of a graph), "all" everything. With a runtime,
+        each kernel also gets its entry point over NumPy arrays (``arrays``).
         """
         parts = ["\n".join(self.preamble)] if self.preamble else []
         if self.simd_pragma:
             parts.append(simd_declarations())
         parts.append(helpers(self.dialect))
         if self.runtime is not None:
-            parts.append(self.runtime)
+            parts += [self.runtime, array_helpers(object.__basicsize__)]
         fast, strided = variant in ("fast", "all"), variant in ("strided", "all")
         for k in kernels:
-            if variant == "all":
+            if variant == "all" or (strided and k.reduce is None):
                 parts.append(self.render_kernel(k))
             elif fast:
                 parts.append(self.render_fast(k))
-            elif k.reduce is None:
-                parts.append(self.render_strided(k))
+            else:
+                continue
+            if self.runtime is not None:
+                parts.append(render_reduce_arrays(k, self.types) if k.reduce is not None
+                             else render_elemwise_arrays(k, self.types, strided))
         if self.runtime is not None:
             parts.append(lookup_table(kernels, fast, strided))
         return "\n\n".join(parts) + "\n"
 
 
 def lookup_table(kernels: Sequence[Kernel], fast: bool, strided: bool) -> str:
-    """``nbg_lookup(k, which)``: kernel k's contiguous, strided, reduction and rows entry
-    points (0 where absent or not in this module)."""
+    """``nbg_lookup(k, which)``: kernel k's contiguous, strided, reduction, rows and arrays
+    entry points (0 where absent or not in this module)."""
     rows = []
     for k in kernels:
         if k.reduce is not None:
-            rows.append(f"    {{0, 0, (void *){k.name}_reduce, 0}}," if fast
-                        else "    {0, 0, 0, 0},")
+            rows.append(f"    {{0, 0, (void *){k.name}_reduce, 0, (void *){k.name}_rarrays}},"
+                        if fast else "    {0, 0, 0, 0, 0},")
             continue
-        contig = f"(void *){k.name}_contig" if fast else "0"
-        by_rows = f"(void *){k.name}_rows" if fast and k.by_rows else "0"
+        present = fast or strided
+        contig = f"(void *){k.name}_contig" if present else "0"
+        by_rows = f"(void *){k.name}_rows" if present and k.by_rows else "0"
         strided_fn = f"(void *){k.name}_strided" if strided else "0"
-        rows.append(f"    {{{contig}, {strided_fn}, 0, {by_rows}}},")
-    return "\n".join(["static void *nbg_table[][4] = {", *rows, "    {0, 0, 0, 0}", "};",
+        arrays = f"(void *){k.name}_arrays" if present else "0"
+        rows.append(f"    {{{contig}, {strided_fn}, 0, {by_rows}, {arrays}}},")
+    return "\n".join(["static void *nbg_table[][5] = {", *rows, "    {0, 0, 0, 0, 0}", "};",
                       "void *nbg_lookup(int k, int which) { return nbg_table[k][which]; }"])
 
 

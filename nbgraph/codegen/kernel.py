@@ -88,6 +88,8 @@ class Kernel:
     results: tuple[str, ...]    # names stored into the outputs, in order
     title: str                  # the node(s) this kernel computes, for the comment line
     reduce: Reduce | None = None
+    reads_views: bool = False   # an operand is a slice or transpose made in the graph: the
+    #                             strided entry points will be needed (built with the rest)
 
     @property
     def by_rows(self) -> bool:

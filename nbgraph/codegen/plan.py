@@ -9,8 +9,9 @@ import dataclasses
 from collections.abc import Sequence
 
 from ..core.fgraph import FunctionGraph
-from ..core.graph import Apply
-from ..ops.elemwise import Elemwise
+from ..core.graph import Apply, Variable
+from ..ops.elemwise import DimShuffle, Elemwise
+from ..ops.subtensor import Subtensor
 from .kernel import Kernel, NotCompilable, lower_elemwise, lower_reduce, reduce_kind
 
 
@@ -25,6 +26,14 @@ def _fusable_prologue(node: Apply, kernels: dict[Apply, Kernel], fgraph: Functio
             and len(fgraph.clients.get(x, ())) == 1):
         return pro
     return None
+
+
+def _is_view(var: Variable) -> bool:
+    """Whether ``var`` is a slice or a transpose made in the graph (strided at run time)."""
+    op = getattr(var.owner, "op", None)
+    if isinstance(op, Subtensor):
+        return True
+    return isinstance(op, DimShuffle) and op.perm != tuple(sorted(op.perm))
 
 
 def plan(fgraph: FunctionGraph, nodes: Sequence[Apply]
@@ -51,6 +60,7 @@ def plan(fgraph: FunctionGraph, nodes: Sequence[Apply]
     """
     kernels: dict[Apply, Kernel] = {}
     absorbed: dict[Apply, Apply] = {}
+    prologue_inputs: dict[Apply, list[Variable]] = {}
     for node in nodes:
         name = f"k{len(kernels)}"
         try:
@@ -68,7 +78,11 @@ def plan(fgraph: FunctionGraph, nodes: Sequence[Apply]
         if pro is not None:
             del kernels[pro]
             absorbed[pro] = node
+            prologue_inputs[node] = list(pro.inputs)
     # names follow the final order, so the module text depends only on the graph
-    renamed = {node: dataclasses.replace(kern, name=f"k{k}")
-               for k, (node, kern) in enumerate(kernels.items())}
+    renamed = {}
+    for k, (node, kern) in enumerate(kernels.items()):
+        reads = (prologue_inputs.get(node) or node.inputs)
+        renamed[node] = dataclasses.replace(kern, name=f"k{k}",
+                                            reads_views=any(map(_is_view, reads)))
     return renamed, absorbed

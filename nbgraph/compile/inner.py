@@ -10,6 +10,7 @@ from ..config import config
 from ..core.graph import Variable
 from ..link import registry
 from .base_mode import Mode
+from .profile import ProfileStats
 
 
 class InnerCompiler:
@@ -17,15 +18,23 @@ class InnerCompiler:
     linker: the ``compiler`` of ``Op.make_thunk`` (the protocol in core/op.py).
 
     The op's own mode (``scan(..., mode=)``) wins; otherwise the inner function gets the
-    default mode's rewrites (``config.mode``) and the outer linker.
+    default mode's rewrites (``config.mode``) and the outer linker. With the outer
+    function's ``profile``, inner functions are profiled too and listed in it.
     """
 
-    def __init__(self, linker: Any, compile: Callable[..., Any], default_mode: Any):
+    def __init__(self, linker: Any, compile: Callable[..., Any], default_mode: Any,
+                 profile: ProfileStats | None = None):
         name = getattr(linker, "name", type(linker).__name__)
-        # by name where it is one, so each inner function gets a fresh linker as any function
-        self.linker = name if name in registry.LINKERS else linker
-        self.key: tuple[str, str, str, str] = ("compiled", name, str(config.mode),
-                                               config.device)
+        # options such as ``CLinker(cflags=...)`` reach inner graphs: a linker carrying them
+        # is shared (linkers keep no per-function state); a plain one is named, so each
+        # inner function gets a fresh linker as any function does
+        options = tuple(getattr(linker, "cflags", ()))
+        self.linker = name if name in registry.LINKERS and not options else linker
+        # a profiled function's inner functions are its own (their times go to its profile)
+        owner = id(profile) if profile is not None else None
+        self.key: tuple[str, str, str, str, tuple[str, ...], int | None] = (
+            "compiled", name, str(config.mode), config.device, options, owner)
+        self.profile = profile
         self.compile = compile            # nbgraph.function (function.py makes this object)
         self.default_mode = default_mode  # get_mode(None), read when a graph is compiled
 
@@ -34,8 +43,10 @@ class InnerCompiler:
         if mode is None:
             mode = Mode(self.linker, self.default_mode().optimizer)
         fn = self.compile(list(inputs), list(outputs), mode=mode, on_unused_input="ignore",
-                      no_default_updates=True)
+                          no_default_updates=True, profile=self.profile is not None)
         fn.trust_input = True  # the op passes arrays of the inner inputs' types
+        if self.profile is not None:
+            self.profile.add_inner(fn.profile)
         return fn
 
     def __repr__(self) -> str:

@@ -23,6 +23,12 @@ class ProfileStats:
         self.node_calls: dict[Any, int] = defaultdict(int)
         self.node_time: dict[Any, float] = defaultdict(float)
         self.phases: dict[str, float] = {}
+        self.inner: list[ProfileStats] = []  # inner graphs' functions (Scan's step, ...)
+
+    def add_inner(self, stats: ProfileStats) -> None:
+        """List the profile of an inner graph's function (printed after this one's)."""
+        stats.name = stats.name or f"inner graph {len(self.inner)} of {self.name or 'function'}"
+        self.inner.append(stats)
 
     def record_node(self, node: Any, seconds: float) -> None:
         self.node_calls[node] += 1
@@ -83,6 +89,8 @@ class ProfileStats:
         if len(rows) > n_apply_to_print:
             lines.append(f"   ... (remaining {len(rows) - n_apply_to_print} Apply instances "
                          f"account for {1 - running:.1%} of the time)")
+        for inner in self.inner:  # its time is part of the node that runs it (Scan)
+            lines += ["", inner.summary(n_apply_to_print=n_apply_to_print)]
         text = "\n".join(lines)
         if file is not None:
             print(text, file=file)

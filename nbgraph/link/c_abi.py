@@ -16,6 +16,9 @@ CDEF = """
     typedef void (*nbg_reduce_t)(int nk, int nr, const int64_t *shape, char **p,
                                  const int64_t *st);
     typedef void (*nbg_rows_t)(int64_t rows, int64_t cols, char **p);
+    typedef int (*nbg_arrays_t)(const intptr_t *objs);
+    typedef struct { char *data; int nd; int64_t *dims; int64_t *strides;
+                     void *base; void *descr; int flags; } nbg_pyarray;
     void scipy_cblas_sgemm64_(int order, int ta, int tb, int64_t m, int64_t n, int64_t k,
         float alpha, const void *a, int64_t lda, const void *b, int64_t ldb, float beta,
         void *c, int64_t ldc);

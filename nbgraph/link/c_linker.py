@@ -20,20 +20,20 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..codegen.c_render import CStyleRenderer
-from ..codegen.kernel import Kernel, reduce_layout
+from ..codegen.kernel import Kernel
 from ..config import NbgraphWarning, config
 from ..core.graph import Apply
 from ..core.op import InnerCompiler
 from ..ops.blas import Gemm
-from ..ops.elemwise import check_broadcast
 from ..ops.linalg import Dot
 from . import _cffi_abi, cache
 from .c_blas import gemm_thunk
 from .c_op import c_op_thunk, has_c_code
+from .c_thunks import StridedEntry, elemwise_thunk, reduce_thunk
 from .generated import exec_generated
+from .index_thunks import index_thunk
 from .kernel_linker import Cells, KernelLinker, Operands, Profile, Thunk
 from .library import LIBRARIES, Library
-from .vm import CELL_ONLY_REFS
 
 FFI = _cffi_abi.ffi  # the declarations in ``c_abi.CDEF``, pre-parsed (no pycparser at import)
 
@@ -148,15 +148,21 @@ class CLinker(KernelLinker):
 
     def load_module(self, kernels: list[Kernel], profile: Profile | None, start: float
                     ) -> Loaded | None:
-        source = self.renderer.render_module(kernels, "fast")
-        strided = StridedModule(self.renderer, kernels, profile, self.cflags)
+        """One module with the contiguous entry points; the strided ones in a second module
+        built on first need, or in this one when some kernel reads a slice or transpose
+        made in the graph (it would be built on the first call anyway)."""
+        both = any(k.reads_views for k in kernels)
+        source = self.renderer.render_module(kernels, "all" if both else "fast")
         if profile is not None:
             profile.record_phase("codegen", time.perf_counter() - start)
         try:
-            return Loaded(load(source, profile, self.cflags), strided)
+            lib = load(source, profile, self.cflags)
         except (cache.CompileError, OSError) as err:
             _warn_fallback(err)
             return None
+        strided = StridedEntry((lambda: lib) if both else (
+            lambda: load(self.renderer.render_module(kernels, "strided"), profile, self.cflags)))
+        return Loaded(lib, strided)
 
     def elemwise_thunk(self, node: Apply, kern: Kernel, module: Loaded, k: int,
                        in_cells: Cells, out_cells: Cells) -> Thunk:
@@ -176,6 +182,9 @@ class CLinker(KernelLinker):
     def view_thunk(self, node: Apply, in_cells: Cells, out_cells: Cells) -> Thunk:
         return dimshuffle_thunk(node, in_cells, out_cells)
 
+    def index_thunk(self, node: Apply, in_cells: Cells, out_cells: Cells) -> Thunk | None:
+        return index_thunk(node, in_cells, out_cells)
+
     def op_thunk(self, node: Apply, in_cells: Cells, out_cells: Cells,
                  compiler: InnerCompiler) -> Thunk:
         if has_c_code(node.op):  # a user's C op (Theano's c_code): compiled, cached (c_op.py)
@@ -190,29 +199,12 @@ def _keeping(module: Loaded, thunk: Thunk) -> Thunk:
     return thunk
 
 
-class StridedModule:
-    """The strided entry points of a graph's kernels, compiled on first need (most graphs
-    only ever see contiguous operands, and these doubled the C compile)."""
-
-    def __init__(self, renderer: CStyleRenderer, kernels: list[Kernel],
-                 profile: Profile | None = None, cflags: Sequence[str] = ()):
-        self.renderer, self.kernels, self.profile = renderer, kernels, profile
-        self.cflags = cflags
-        self.lib: Any = None
-
-    def function(self, k: int) -> Any:
-        if self.lib is None:
-            self.lib = load(self.renderer.render_module(self.kernels, "strided"), self.profile,
-                            self.cflags)
-        return FFI.cast("nbg_strided_t", self.lib.nbg_lookup(k, 1))
-
-
 class Loaded(NamedTuple):
     """A graph's kernel library (contiguous, rows and reduction entry points) and its strided
     entry points, built on first need."""
 
     lib: Any
-    strided: StridedModule
+    strided: StridedEntry
 
 
 def dimshuffle_thunk(node: Apply, in_cells: list[list], out_cells: list[list]
@@ -256,208 +248,3 @@ def dimshuffle_thunk(node: Apply, in_cells: list[list], out_cells: list[list]
     return scope["thunk"]
 
 
-# -- calling kernels -------------------------------------------------------------------------
-def _pointer(a: np.ndarray) -> Any:
-    return FFI.cast("char *", a.__array_interface__["data"][0])
-
-
-def _int64s(values: Sequence[int]) -> Any:
-    return FFI.new("int64_t[]", list(values))
-
-
-def call_strided(fn: Any, arrays: Sequence[np.ndarray], shape: tuple[int, ...]) -> None:
-    """Run a strided kernel on ``arrays`` (already broadcast to ``shape``)."""
-    if not shape:
-        shape, strides = (1,), [0] * len(arrays)
-    else:
-        strides = [s for a in arrays for s in a.strides]
-    ptrs = FFI.new("char *[]", [_pointer(a) for a in arrays])
-    fn(len(shape), _int64s(shape), ptrs, _int64s(strides))
-
-
-def _as_dtypes(values: list[Any], dtypes: Sequence[str | np.dtype]) -> list[np.ndarray]:
-    out = []
-    for v, d in zip(values, dtypes, strict=True):
-        v = np.asarray(v)
-        out.append(v if v.dtype == d else v.astype(d))
-    return out
-
-
-def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[list],
-                   out_cells: list[list], strided_module: StridedModule | None = None
-                   ) -> Callable[[], None]:
-    """A thunk taking the contiguous kernel when every full-size operand is C-contiguous with
-    the output's shape (the rows kernel when some repeat over rows or columns), else the
-    strided kernel over broadcast views. An output array is reused when nothing but its
-    storage cell still refers to it."""
-    if kern.by_rows:
-        contig = FFI.cast("nbg_rows_t", lib.nbg_lookup(k, 3))
-    else:
-        contig = FFI.cast("nbg_contig_t", lib.nbg_lookup(k, 0))
-    found: list[Any] = []  # the strided function, once compiled
-    in_dtypes = [a.dtype for a in kern.inputs]
-    out_dtypes = [o.dtype for o in kern.outputs]
-    nin, nout = len(in_cells), len(out_cells)
-
-    def slow() -> None:
-        vals = _as_dtypes([c[0] for c in in_cells], in_dtypes)
-        shape = np.broadcast_shapes(*(v.shape for v in vals))
-        if any(v.shape != shape for v in vals):
-            check_broadcast(node, vals, shape)
-        if len(shape) > MAXDIM:
-            node.op.perform(node, vals, out_cells)
-            outs = [np.ascontiguousarray(c[0], dtype=d) for c, d in zip(out_cells, out_dtypes,
-                                                                         strict=True)]
-        else:
-            if not found:
-                found.append(strided_module.function(k) if strided_module is not None
-                             else FFI.cast("nbg_strided_t", lib.nbg_lookup(k, 1)))
-            outs = [np.empty(shape, d) for d in out_dtypes]
-            call_strided(found[0], [np.broadcast_to(v, shape) for v in vals] + outs, shape)
-        for j, (cell, out) in enumerate(zip(out_cells, outs, strict=True)):
-            cell[0] = out
-            ptrs[nin + j] = FFI.from_buffer(out, require_writable=True)
-
-    if kern.by_rows:
-        roles = [a.role for a in kern.inputs]
-    else:
-        roles = ["scalar" if a.scalar else "full" for a in kern.inputs]
-    ptrs = FFI.new(f"char *[{nin + nout}]")
-    # operands that are graph inputs keep their last array: the same object has the same
-    # pointer (the storage cell holds it until the next call anyway)
-    held = [j for j, v in enumerate(node.inputs) if v.owner is None and not hasattr(v, "data")]
-    # an output computed into a shared variable it updates (the inplace pass ordered every
-    # other reader first); an intermediate input keeps its own buffer (see gemm_thunk)
-    into = {o: i for o, (i, *_) in (getattr(node.op, "destroy_map", {}) or {}).items()
-            if i in held and roles[i] == "full"}
-    src = _fast_source(nin, nout, roles, kern.by_rows, held, into)
-    scope: dict[str, Any] = {}
-    exec_generated(src, scope, "kernel call")  # from integers only: arity, operand indices
-    return scope["make"](in_cells, out_cells, contig, ptrs,
-                         FFI.from_buffer, np.empty, [np.dtype(d) for d in out_dtypes],
-                         [np.dtype(d) for d in in_dtypes], slow,
-                         sys.getrefcount, CELL_ONLY_REFS)
-
-
-def _fast_source(nin: int, nout: int, roles: list[str], by_rows: bool,
-                 held: Sequence[int] = (), into: dict[int, int] | None = None) -> str:
-    """Python source of a thunk specialised to the arity (no loops on the hot path).
-
-    ``ffi.from_buffer`` refuses arrays that are not C-contiguous, which sends them to the
-    strided path. Output pointers stay in ``ptrs`` while the output array is reused: every
-    path that stores a new output array stores its pointer too. Output ``o`` with
-    ``into[o] = j`` is written over input ``j`` (same shape and dtype: checked first).
-    """
-    into = into or {}
-    ins = ", ".join(f"c{j}" for j in range(nin))
-    outs = ", ".join(f"o{j}" for j in range(nout))
-    full = [j for j, r in enumerate(roles) if r == "full"] or [0]
-    lines = ["def make(in_cells, out_cells, contig, ptrs, fb, empty, dts, idts, slow, refs, "
-             "base):",
-             f"    {ins}, = in_cells", f"    {outs}, = out_cells",
-             "    " + ", ".join(f"dt{j}" for j in range(nout)) + ", = dts",
-             "    " + ", ".join(f"idt{j}" for j in range(nin)) + ", = idts",
-             f"    last = [None] * {nin}",
-             "    def thunk():",
-             "        " + "; ".join(f"a{j} = c{j}[0]" for j in range(nin)),
-             "        try:",
-             f"            shape = a{full[0]}.shape"]
-    checks = [f"a{j}.shape == shape" for j in full[1:]]
-    checks += [f"a{j}.shape[-1] == shape[-1]" for j, r in enumerate(roles) if r == "row"]
-    checks += [f"a{j}.shape[:-1] == shape[:-1]" for j, r in enumerate(roles) if r == "col"]
-    checks += [f"a{j}.dtype is idt{j}" for j in range(nin)]
-    lines.append(f"            if {' and '.join(checks)}:")
-    for j in range(nin):
-        if j in held:  # the pointer is taken again only for a new array object
-            lines += [f"                if a{j} is not last[{j}]:",
-                      f"                    ptrs[{j}] = fb(a{j})",
-                      f"                    last[{j}] = a{j}"]
-        else:
-            lines.append(f"                ptrs[{j}] = fb(a{j})")
-    for j in range(nout):
-        if j in into:  # a read-only array fails require_writable: the strided path
-            lines += [f"                r{j} = a{into[j]}",
-                      f"                if r{j}.dtype is not dt{j}:",
-                      "                    raise TypeError",
-                      f"                ptrs[{nin + j}] = fb(r{j}, require_writable=True)",
-                      f"                o{j}[0] = r{j}"]
-            continue
-        lines += [f"                r{j} = o{j}[0]",
-                  f"                if r{j} is None or refs(r{j}) != base or "
-                  f"r{j}.shape != shape:",
-                  f"                    r{j} = empty(shape, dt{j})",
-                  f"                    ptrs[{nin + j}] = fb(r{j}, require_writable=True)",
-                  f"                    o{j}[0] = r{j}"]
-    if by_rows:  # rows * cols elements; a zero-size output needs no call
-        lines += ["                n = r0.size",
-                  "                if n:",
-                  "                    contig(n // shape[-1], shape[-1], ptrs)"]
-    else:
-        lines.append("                contig(r0.size, ptrs)")
-    lines += ["                return",
-              "        except (AttributeError, TypeError, ValueError):",
-              "            pass", "        slow()", "    return thunk"]
-    return "\n".join(lines) + "\n"
-
-
-def reduce_thunk(node: Apply, prologue: Apply | None, kern: Kernel, lib: Any, k: int,
-                 in_cells: list[list], out_cells: list[list]) -> Callable[[], None]:
-    """A thunk moving the reduced axes last (views, no copies) and running the kernel. The
-    shape and stride arrays are made once per input shapes: later calls with C-contiguous
-    inputs of those shapes only take pointers (and reuse the output while nothing else
-    holds it)."""
-    fn = FFI.cast("nbg_reduce_t", lib.nbg_lookup(k, 2))
-    red = kern.reduce
-    assert red is not None
-    in_dtypes = [np.dtype(a.dtype) for a in kern.inputs]
-    out_dtype = np.dtype(kern.outputs[0].dtype)
-    op_name = str(node.op)
-    nin = len(in_cells)
-    out_cell = out_cells[0]
-    ptrs = FFI.new(f"char *[{nin + 1}]")
-    prepared: dict[tuple, tuple] = {}
-    fb, getrefcount, empty = FFI.from_buffer, sys.getrefcount, np.empty
-
-    def general() -> None:
-        vals = _as_dtypes([c[0] for c in in_cells], in_dtypes)
-        shape, keep, perm = reduce_layout(node, prologue, red, vals)
-        if len(shape) + 1 > MAXDIM:
-            raise ValueError(f"{op_name}: more than {MAXDIM - 1} dimensions")
-        views = [np.broadcast_to(v, shape).transpose(perm) for v in vals]
-        full = [shape[d] for d in perm]
-        strides = [list(v.strides) for v in views]
-        nr = len(red.axes)
-        if nr == 0:  # nothing reduced: one step of size 1
-            full.append(1)
-            strides = [s + [0] for s in strides]
-            nr = 1
-        out = np.empty([shape[d] for d in keep], out_dtype)
-        prep = (out.shape, len(keep), nr, _int64s(full),
-                _int64s([s for row in strides for s in row]))
-        all_ptrs = FFI.new("char *[]", [_pointer(v) for v in views] + [_pointer(out)])
-        fn(prep[1], nr, prep[3], all_ptrs, prep[4])
-        out_cell[0] = out
-        if all(v.flags.c_contiguous for v in vals):
-            prepared[tuple(v.shape for v in vals)] = prep
-
-    def thunk() -> None:
-        try:
-            vals = [c[0] for c in in_cells]
-            prep = prepared.get(tuple([v.shape for v in vals]))
-            if prep is not None:
-                for j, v in enumerate(vals):
-                    if v.dtype is not in_dtypes[j]:
-                        raise TypeError
-                    ptrs[j] = fb(v)
-                out = out_cell[0]
-                if out is None or getrefcount(out) != CELL_ONLY_REFS or out.shape != prep[0]:
-                    out = empty(prep[0], out_dtype)
-                ptrs[nin] = fb(out, require_writable=True)
-                fn(prep[1], prep[2], prep[3], ptrs, prep[4])
-                out_cell[0] = out
-                return
-        except (AttributeError, TypeError, ValueError):
-            pass
-        general()
-
-    return thunk

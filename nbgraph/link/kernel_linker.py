@@ -99,8 +99,9 @@ class KernelLinker(ABC):
     def node_thunk(self, node: Apply, storage: dict[Variable, list], operands: Operands,
                    out_cells: Cells, outputs: set[Variable], compiler: InnerCompiler
                    ) -> tuple[Thunk, str]:
-        """(thunk, source) of a node without a kernel: BLAS, a DimShuffle view, or the op's
-        own thunk (which alone reads ``storage`` as it is and keeps its outputs as made)."""
+        """(thunk, source) of a node without a kernel: BLAS, a DimShuffle view, an indexing
+        thunk, or the op's own thunk (which alone reads ``storage`` as it is and keeps its
+        outputs as made)."""
         in_cells = [storage[v] for v in node.inputs]
         source = python_source(node)
         blas = self.blas_thunk(node, operands, out_cells)
@@ -109,6 +110,9 @@ class KernelLinker(ABC):
         if isinstance(node.op, DimShuffle):
             view = self.view_thunk(node, in_cells, out_cells)
             return self.host_outputs(node, view, out_cells, outputs), source
+        index = self.index_thunk(node, in_cells, out_cells)
+        if index is not None:
+            return self.host_outputs(node, index, out_cells, outputs), source
         return self.op_thunk(node, in_cells, out_cells, compiler), source
 
     # -- what each linker supplies ---------------------------------------------------------
@@ -145,6 +149,10 @@ class KernelLinker(ABC):
     @abstractmethod
     def view_thunk(self, node: Apply, in_cells: Cells, out_cells: Cells) -> Thunk:
         """A DimShuffle as a view of its input."""
+
+    def index_thunk(self, node: Apply, in_cells: Cells, out_cells: Cells) -> Thunk | None:
+        """A faster thunk for an indexing node (Subtensor, IncSubtensor, ...), or None."""
+        return None
 
     def op_thunk(self, node: Apply, in_cells: Cells, out_cells: Cells,
                  compiler: InnerCompiler) -> Thunk:

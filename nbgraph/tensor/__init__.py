@@ -50,6 +50,6 @@ from . import (  # noqa: E402, F401
     opt,
     shared_randomstreams,
     signal,
-    xlogx,
     slinalg,
+    xlogx,
 )

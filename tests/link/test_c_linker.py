@@ -83,6 +83,20 @@ def test_cflags_reach_the_compiler_and_the_cache_key(tmp_path, monkeypatch):
     assert len(commands) == 2 and sum("-DNBG_TEST_FLAG=1" in c for c in commands) == 1
 
 
+def test_cflags_reach_the_inner_graph_of_a_scan(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "compiledir", str(tmp_path))
+    h0 = T.dvector("h0")
+    hs, _ = nbgraph.scan(lambda h: T.tanh(h) * 2 + 1, outputs_info=h0, n_steps=3)
+    f = nbgraph.function([h0], hs[-1], mode=Mode(c_linker.CLinker(cflags=["-DNBG_INNER=1"])))
+    want = np.zeros(2)
+    for _ in range(3):
+        want = np.tanh(want) * 2 + 1
+    np.testing.assert_allclose(f(np.zeros(2)), want, rtol=1e-14)
+    entries = [p for p in tmp_path.iterdir() if p.is_dir()]
+    inner = [e for e in entries if "tanh" in (e / cache.SOURCE_NAME).read_text()]
+    assert inner and all("-DNBG_INNER=1" in (e / cache.META_NAME).read_text() for e in inner)
+
+
 def test_thread_count_comes_from_config(monkeypatch):
     monkeypatch.setattr(config, "openmp_threads", 3)
     assert c_linker.thread_count() == 3

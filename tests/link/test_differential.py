@@ -205,3 +205,50 @@ def test_random_graphs_agree(ops, dtype):
     py, c = run_both([x, y], values[-1] + x * y, [a, b], optimizer="fast_run")
     # tanh(...) (at most 1) + x*y may cancel: a last-bit difference in tanh stays absolute
     assert_same(py, c, dtype, scale=1 + float(np.abs(a * b).max()))
+
+
+# operands as views: LSTM gate slices, transposes, reversed and stepped axes, broadcast
+# rows and columns taken out of larger arrays, and a 3-D permutation
+STRIDED_VIEWS = {
+    "column-slice": lambda a: np.concatenate([a, a], axis=1)[:, 5:10],
+    "transposed": lambda a: np.ascontiguousarray(a.T).T,
+    "negative": lambda a: np.ascontiguousarray(a[::-1, ::-1])[::-1, ::-1],
+    "stepped-negative": lambda a: np.repeat(a, 3, axis=0)[::-3][::-1],
+}
+
+
+@pytest.mark.parametrize("view", sorted(STRIDED_VIEWS))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_strided_operands_elementwise_and_reductions(view, dtype, rng):
+    x, y = T.matrix("x", dtype=dtype), T.matrix("y", dtype=dtype)
+    b = TensorType(dtype, shape=(1, None))("b")
+    c = TensorType(dtype, shape=(None, 1))("c")
+    a_val = rng.standard_normal((6, 5)).astype(dtype)
+    y_val = rng.standard_normal((6, 5)).astype(dtype)
+    wide = rng.standard_normal((3, 10)).astype(dtype)
+    b_val, c_val = wide[1:2, ::2], wide.T[:6, 2:3]   # broadcast operands, themselves strided
+    gate = T.tanh(x + b) * T.nnet.sigmoid(y) - c
+    outs = [gate, (x * y).sum(axis=0), T.exp(x).max(axis=1), T.argmax(x * c, axis=0),
+            (x + y).sum()]
+    values = [STRIDED_VIEWS[view](a_val), STRIDED_VIEWS[view](y_val), b_val, c_val]
+    py, cc = run_both([x, y, b, c], outs, values, optimizer="fast_run")
+    for p, q in zip(py, cc, strict=True):
+        assert_same(p, q, dtype, scale=10.0)
+    want = np.tanh(a_val + b_val) / (1 + np.exp(-y_val.astype("float64"))) - c_val
+    np.testing.assert_allclose(cc[0], want, rtol=TOL[dtype] * 10, atol=TOL[dtype] * 10)
+
+
+def test_strided_3d_permutation_and_in_graph_slices(rng):
+    x = T.dtensor3("x")
+    h = T.dmatrix("h")
+    a = rng.standard_normal((4, 5, 6))
+    preact = rng.standard_normal((3, 8))
+    gates = [T.nnet.sigmoid(h[:, k * 2:(k + 1) * 2]) for k in range(4)]
+    outs = [T.exp(x) * 2 + x, x.sum(axis=(0, 2)), gates[0] * gates[1] + gates[2] * gates[3]]
+    values = [np.transpose(a, (2, 0, 1)), preact]
+    py, cc = run_both([x, h], outs, values, optimizer="fast_run")
+    for p, q in zip(py, cc, strict=True):
+        assert_same(p, q, "float64", scale=10.0)
+    sig = 1 / (1 + np.exp(-preact))
+    np.testing.assert_allclose(cc[2], sig[:, 0:2] * sig[:, 2:4] + sig[:, 4:6] * sig[:, 6:8],
+                               rtol=1e-12)

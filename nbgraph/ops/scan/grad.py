@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from ...core.gradient import grad
 from ...core.graph import Variable, clone_graph
 from ...core.types import TensorType, is_float
-from ...core.variable import TensorVariable, constant
+from ...core.variable import TensorVariable
 from ..indexing import inc_subtensor
 from ..join import concatenate
 from ..math import add, maximum, minimum, zeros_like
@@ -105,7 +105,8 @@ def scan_grad(op: Scan, inputs: list[TensorVariable], outputs: list[TensorVariab
     acc_inits = [shape_padleft(zeros_like(nonseqs[p])) for p in float_ws]
 
     b_info = ScanInfo(tuple(seq_taps), tuple([(k,) for _, k in b_d] + [(-1,)] * len(float_ws)),
-                      len(wrt_seq), len(nonseqs), name=f"grad_of_{info.name or 'scan'}")
+                      len(wrt_seq), len(nonseqs), name=f"grad_of_{info.name or 'scan'}",
+                      last_only=tuple(range(len(b_d), len(b_d) + len(float_ws))))
     b_inputs = [v for vs in b_seq + b_rec for v in vs] + [b_g[o] for o in float_outs]
     b_inputs += list(b_d.values()) + list(b_acc.values()) + b_w
     b_outputs = list(g_rec) + [add(b_acc[p], g) for p, g in zip(float_ws, g_w, strict=True)]
@@ -138,7 +139,6 @@ def scan_grad(op: Scan, inputs: list[TensorVariable], outputs: list[TensorVariab
             prev = zeros_like(inits[j])
         tail = d[first:n_b][::-1]
         result[pos] = inc_subtensor(prev[n - n_b + size + k:n - first + size + k], tail)
-    for p, acc in zip(float_ws, acc_stacks, strict=True):
-        last = acc[n_b - constant(1, dtype="int64")]
-        result[1 + info.n_seqs + n_recs + p] = last
+    for p, acc in zip(float_ws, acc_stacks, strict=True):  # last_only: one step, the total
+        result[1 + info.n_seqs + n_recs + p] = acc[0]
     return result

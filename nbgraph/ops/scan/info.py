@@ -17,6 +17,10 @@ class ScanInfo:
     truncate_gradient: int = -1
     name: str | None = None
     until: bool = False   # the last nit-sot output is scan_module.until's stop condition
+    # recurrent outputs whose stack holds only their last value (the initial window's last
+    # when there are no steps): the gradient's accumulators, read once at the end, then
+    # live in a ring of window + 1 steps instead of a stack of n (Theano's scan_save_mem)
+    last_only: tuple[int, ...] = ()
 
     @property
     def n_seqs(self) -> int:

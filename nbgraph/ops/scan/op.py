@@ -10,16 +10,19 @@ reads ``seq[t + k - min(taps, 0)]``, as in Theano.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
 
-from ...core.graph import Apply
+from ...core.gradient import grad
+from ...core.graph import Apply, Variable, clone_graph
 from ...core.inner_graph import REFERENCE
 from ...core.op import InnerCompiler, Op
 from ...core.types import TensorType
 from ...core.variable import TensorVariable, as_tensor_variable
+from ..join import concatenate
 from .grad import scan_grad
 from .info import ScanInfo, seq_span, window
 
@@ -98,7 +101,9 @@ class Scan(Op):
             if var.dtype != inner.dtype or var.ndim != inner.ndim:
                 raise TypeError(f"{self}: non-sequence {k} is {var.type}, the inner graph "
                                 f"expects {inner.type}")
-        outs = [TensorType(o.dtype, shape=(None, *o.type.shape))() for o in self.inner_outputs]
+        outs = [TensorType(o.dtype, shape=(1 if k in info.last_only else None,
+                                           *o.type.shape))()
+                for k, o in enumerate(self.inner_outputs)]
         return Apply(self, [steps, *values], outs)
 
     def step_function(self, compiler: InnerCompiler) -> Callable[..., list[Any]]:
@@ -147,13 +152,20 @@ class Scan(Op):
         n = self.n_steps_of(node, int(n_steps), seqs)
         spans = [seq_span(taps) for taps in info.seq_taps]
         windows = [window(taps) for taps in info.rec_taps]
-        bufs = []
+        # step t of recurrence k is row (t + size) % rows[k]: a stack of all steps, or for a
+        # last_only output a ring of size + 1 rows (the modulo never wraps on a stack)
+        rows = [size + 1 if k in info.last_only else size + n
+                for k, size in enumerate(windows)]
+        bufs: list[Any] = []
         for k, (init, size) in enumerate(zip(inits, windows, strict=True)):
             if len(init) < size:
                 raise ValueError(f"{self} (node {node.uid}): initial state {k} has "
                                  f"{len(init)} steps, taps {info.rec_taps[k]} need {size}")
             dtype = node.outputs[k].dtype
-            buf = np.empty((size + n, *init.shape[1:]), dtype=dtype)
+            if k in info.last_only:
+                bufs.append(_Ring(init, size, dtype))
+                continue
+            buf = np.empty((rows[k], *init.shape[1:]), dtype=dtype)
             buf[:size] = init[:size]
             bufs.append(buf)
         mapped: list[Any] = [None] * info.n_nitsot
@@ -161,12 +173,12 @@ class Scan(Op):
             args: list[Any] = []
             for seq, taps, (lo, _) in zip(seqs, info.seq_taps, spans, strict=True):
                 args.extend(seq[t + k - lo, ...] for k in taps)
-            for buf, taps, size in zip(bufs, info.rec_taps, windows, strict=True):
-                args.extend(buf[t + size + k, ...] for k in taps)
+            for buf, taps, size, m in zip(bufs, info.rec_taps, windows, rows, strict=True):
+                args.extend(buf[(t + size + k) % m, ...] for k in taps)
             args.extend(nonseqs)
             outs = fn(*args)
-            for k, (buf, size) in enumerate(zip(bufs, windows, strict=True)):
-                _store(self, node, buf, t + size, outs[k], k)
+            for k, (buf, size, m) in enumerate(zip(bufs, windows, rows, strict=True)):
+                _store(self, node, buf, (t + size) % m, outs[k], k)
             for m in range(info.n_nitsot):
                 value = outs[info.n_recs + m]
                 if mapped[m] is None:
@@ -176,8 +188,10 @@ class Scan(Op):
             if info.until and outs[-1]:  # scan_module.until: this step was the last
                 n = t + 1
                 break
-        for k, (buf, size) in enumerate(zip(bufs, windows, strict=True)):
-            output_storage[k][0] = buf[size:size + n]
+        for k, (buf, size, m) in enumerate(zip(bufs, windows, rows, strict=True)):
+            last = (n + size - 1) % m
+            output_storage[k][0] = np.array(buf.rows[last])[None] if k in info.last_only \
+                else buf[size:size + n]
         for m in range(info.n_nitsot):
             if mapped[m] is None:  # no steps: an empty stack of unknown-size steps
                 shape = [0 if s is None else s for s in self.inner_outputs[info.n_recs + m]
@@ -187,13 +201,60 @@ class Scan(Op):
 
     def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
              output_grads: list[TensorVariable]) -> list[TensorVariable | None]:
+        if self.info.last_only:  # differentiate the same loop keeping every step
+            return grad_through_full_stacks(self, inputs, output_grads)
         return scan_grad(self, inputs, outputs, output_grads)
+
+
+def grad_through_full_stacks(op: Scan, inputs: list[TensorVariable],
+                             output_grads: list[TensorVariable]) -> list[TensorVariable | None]:
+    """The gradient of a loop with ``last_only`` outputs, through the loop that keeps every
+    step: a last_only output is the last row of (initial window, then all steps).
+
+    It is taken with respect to stand-ins for ``inputs``, then put back: an op's gradient is
+    the partial derivative in each input, and some inputs are computed from others."""
+    info = op.info
+    full = Scan(op.inner_inputs, op.inner_outputs, dataclasses.replace(info, last_only=()),
+                op.mode)
+    stand_ins = [v.type(v.name) for v in inputs]
+    stacks = full.make_node(*stand_ins).outputs
+    _, _, inits, _ = op.split_outer(stand_ins)
+    known: dict[Variable, Any] = {}
+    for k, (stack, g) in enumerate(zip(stacks, output_grads, strict=True)):
+        if g is None or not isinstance(g.type, TensorType):
+            continue
+        if k in info.last_only:
+            size = window(info.rec_taps[k])
+            stack = concatenate([inits[k][:size], stack])[-1:]
+        known[stack] = g
+    grads = grad(None, stand_ins, known_grads=known, disconnected_inputs="ignore",
+                 return_disconnected="none")
+    memo = clone_graph([g for g in grads if g is not None],
+                       replace=dict(zip(stand_ins, inputs, strict=True)), share_unchanged=True)
+    return [None if g is None else memo.get(g, g) for g in grads]
 
 
 def _check_stack(op: Scan, what: str, outer: TensorVariable, inner: TensorVariable) -> None:
     if outer.dtype != inner.dtype or outer.ndim != inner.ndim + 1:
         raise TypeError(f"{op}: {what} is {outer.type}; the inner graph needs a stack of "
                         f"{inner.type} steps (dtype {inner.dtype}, {inner.ndim + 1} dimensions)")
+
+
+class _Ring:
+    """A last_only recurrence: its last ``size + 1`` steps held by reference (the step
+    function returns fresh arrays), so a step stores nothing but a pointer; indexed like the
+    stack it replaces (``ring[i, ...]``, ``ring[i] = value``)."""
+
+    def __init__(self, init: np.ndarray, size: int, dtype: str):
+        self.rows: list[Any] = [np.asarray(init[j, ...], dtype) for j in range(size)] + [None]
+        self.shape = (size + 1, *init.shape[1:])
+        self.dtype = np.dtype(dtype)
+
+    def __getitem__(self, index: tuple[int, Any]) -> Any:
+        return self.rows[index[0]]
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        self.rows[index] = np.asarray(value, self.dtype)
 
 
 def _store(op: Scan, node: Apply, buf: np.ndarray, index: int, value: Any, k: int) -> None:
