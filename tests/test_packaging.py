@@ -27,10 +27,11 @@ def test_notebook_extra_adds_widgets_graphviz_and_jupyterlab():
     assert {"ipywidgets", "graphviz", "jupyterlab", "pygments"} <= extra
 
 
-def test_ci_setup_installs_the_notebook_and_test_extras():
+def test_ci_setup_installs_the_notebook_test_and_jax_extras():
     setup = (ROOT / ".ci" / "setup").read_text()
     default = re.search(r'extras="\$\{NBGRAPH_EXTRAS:-([^}]*)\}"', setup)
-    assert default is not None and set(default.group(1).split(",")) == {"notebook", "test"}
+    # jax: the JAX linker's tests run in CI too (issue 19)
+    assert default is not None and set(default.group(1).split(",")) == {"notebook", "test", "jax"}
     assert "bash .ci/setup" in (ROOT / ".ci" / "lab").read_text()
 
 
