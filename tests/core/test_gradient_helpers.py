@@ -38,7 +38,8 @@ def test_consider_constant_stops_the_gradient():
 def test_undefined_grad_raises_only_when_needed():
     x, y = T.dscalars("x", "y")
     cost = undefined_grad(x) * 2 + y ** 2
-    assert th.grad(cost, y).eval({x: 1.0, y: 3.0})  # the seed fill(cost, 1) reads x, as in Theano == 6.0
+    # the seed fill(cost, 1) reads x, as Theano's did
+    assert th.grad(cost, y).eval({x: 1.0, y: 3.0}) == 6.0
     with pytest.raises(NullTypeGradError, match=r"UndefinedGrad \(node \d+\).*undefined"):
         th.grad(cost, x)
 
