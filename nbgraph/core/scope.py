@@ -2,7 +2,8 @@
 
 The views box a scope's nodes (and can collapse the box to one node); ``debugprint`` ends
 their lines with ``@layer1``. Scopes nest as paths (``encoder/layer1``). A node's scope is
-``node.tag.scope``; rewrites that clone a node keep it, nodes a rewrite makes have none.
+``node.tag.scope``; rewrites that clone a node keep it, and nodes a rewrite makes take the
+scope of the nodes they replace when those share one (``core.source.inherit``).
 """
 
 from __future__ import annotations

@@ -72,9 +72,10 @@ def describe(node: Any) -> str:
 
 
 def inherit(created: Iterable[Any], replaced: Iterable[Any], label: Any = str) -> None:
-    """Give each node ``created`` by one rewrite the sources of the nodes it ``replaced``,
-    and list those nodes (``tag.absorbed``: uid, op label, sources; flattened when a replaced
-    node had itself absorbed others, as a fused loop of fused loops does)."""
+    """Give each node ``created`` by one rewrite the sources of the nodes it ``replaced``
+    (and their name scope, when they all share one), and list those nodes (``tag.absorbed``:
+    uid, op label, sources; flattened when a replaced node had itself absorbed others, as a
+    fused loop of fused loops does)."""
     sources: dict[SourceLine, None] = {}
     absorbed: dict[int, tuple[int, str, tuple[SourceLine, ...]]] = {}   # by uid: no repeats
     for node in replaced:
@@ -82,8 +83,11 @@ def inherit(created: Iterable[Any], replaced: Iterable[Any], label: Any = str) -
         inner = getattr(node.tag, "absorbed", None)
         for item in inner if inner else [(node.uid, label(node.op), sources_of(node))]:
             absorbed.setdefault(item[0], item)
+    scopes = {getattr(node.tag, "scope", None) for node in replaced} - {None}
     for node in created:
         if not sources_of(node) and sources:
             node.tag.source = tuple(sources)
+        if len(scopes) == 1 and not hasattr(node.tag, "scope"):
+            node.tag.scope = next(iter(scopes))   # a layer's rewritten nodes stay in its box
         if absorbed and not hasattr(node.tag, "absorbed"):
             node.tag.absorbed = tuple(absorbed.values())

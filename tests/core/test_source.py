@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+import nbgraph
 import nbgraph.tensor as T
 from nbgraph.compile.function import function
 from nbgraph.compile.mode import Mode
@@ -81,3 +82,14 @@ def test_runtime_error_names_the_line():
                                          rf"test_runtime_error_names_the_line"):
         fn(np.ones(3), np.ones(4))
     assert describe(out.owner).startswith("built at test_source.py")
+
+
+def test_rewritten_nodes_keep_their_name_scope():
+    x = T.dvector("x")
+    with nbgraph.name_scope("layer1"):
+        hidden = T.log(1 + T.exp(x)) * 2
+    out = hidden + T.sin(x)
+    fn = function([x], [hidden, out], mode=Mode(linker="py"))
+    scoped = [n for n in fn.maker.fgraph.toposort() if getattr(n.tag, "scope", None)]
+    assert scoped and all(n.tag.scope == "layer1" for n in scoped)
+    assert any("softplus" in str(n.op) for n in scoped)   # made by stabilize, still in layer1
