@@ -91,7 +91,22 @@ def why_not_updated_in_place(fgraph: FunctionGraph, var: TensorVariable, node: A
         return f"{var} (or a view of it) is a graph output"
     if any(reader is node and i != in_index for reader, i in found):
         return f"{node.op} reads {var} (or a view of it) twice"
+    for reader, _ in found:   # each other reader must run first: not one that must run after
+        if reader is not node and _must_follow(fgraph, reader, node):
+            return (f"{reader.op} at node {reader.uid} reads {var} and overwrites a value "
+                    f"{node.op} reads: neither could run first")
     return None
+
+
+def _must_follow(fgraph: FunctionGraph, later: Apply, node: Apply) -> bool:
+    """Whether ``later`` overwrites a buffer ``node`` reads (so ``node`` must run before it):
+    ``[(a, a + b), (b, b * a)]`` cannot have both updates in place."""
+    for sources in (getattr(later.op, "destroy_map", {}) or {}).values():
+        for i in sources:
+            found, _ = readers(fgraph, later.inputs[i], later)
+            if any(reader is node for reader, _ in found):
+                return True
+    return False
 
 
 def _destroyable(fgraph: FunctionGraph, node: Apply, in_index: int, out_index: int) -> bool:

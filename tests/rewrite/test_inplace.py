@@ -197,3 +197,18 @@ def test_read_only_or_broadcast_shared_values_get_a_new_buffer(linker):
     np.testing.assert_allclose(w.get_value(), np.full((3, 3), 0.4))
     np.testing.assert_array_equal(ro, np.ones(3))
     np.testing.assert_array_equal(base, np.ones(3))
+
+
+def test_updates_reading_each_other_keep_one_out_of_place():
+    # each update reads the other's old value: both in place would need each to run first
+    a = shared(np.array([1.0, 2.0]), name="a")
+    b = shared(np.array([3.0, 5.0]), name="b")
+    fn = function([], [], updates=[(a, a + b), (b, b * a)])
+    destroyers = [n for n in fn.maker.fgraph.toposort() if getattr(n.op, "destroy_map", None)]
+    assert len(destroyers) == 1
+    fn()
+    np.testing.assert_array_equal(a.get_value(), [4.0, 7.0])
+    np.testing.assert_array_equal(b.get_value(), [3.0, 10.0])
+    fn()
+    np.testing.assert_array_equal(a.get_value(), [7.0, 17.0])
+    np.testing.assert_array_equal(b.get_value(), [12.0, 70.0])
