@@ -140,7 +140,13 @@ class ScalarSpec:
         """The row's gradient rule; Elemwise then undoes broadcasting (``sum_to``)."""
         if self.grad is None:
             return (None,) * len(inputs)
-        return self.grad(*inputs, outputs[0], output_grads[0])
+        g = output_grads[0]
+        if self.name in HOLOMORPHIC and any(_is_complex(v) for v in (*inputs, outputs[0])):
+            # a complex gradient is dC/dRe + i dC/dIm (Theano's convention): for an analytic
+            # f that is g * conj(f'), and the rules, linear in g, give g * f'
+            return tuple(None if d is None else T.conj(d)
+                         for d in self.grad(*inputs, outputs[0], T.conj(g)))
+        return self.grad(*inputs, outputs[0], g)
 
 
 class ScalarOp(Protocol):
@@ -165,6 +171,17 @@ class ScalarOp(Protocol):
 
     def input_grads(self, inputs: list[Any], outputs: list[Any],
                     output_grads: list[Any]) -> Sequence[Any]: ...
+
+
+# rows whose gradient rule is f' of an analytic function: complex gradients conjugate it
+HOLOMORPHIC = frozenset((
+    "add", "mul", "sub", "true_div", "pow", "neg", "inv", "sqr", "sqrt", "exp", "exp2",
+    "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "sinh", "cosh", "tanh",
+    "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "sigmoid", "identity"))
+
+
+def _is_complex(var: Any) -> bool:
+    return str(getattr(var, "dtype", "")).startswith("complex")
 
 
 # -- NumPy references that are not a single ufunc ------------------------------------------
