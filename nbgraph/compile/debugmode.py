@@ -109,6 +109,14 @@ def fused_prologues(nodes: list[Apply], thunks: list[Any]) -> set[Apply]:
     return {node for node, thunk in zip(nodes, thunks, strict=True) if thunk is fused_prologue}
 
 
+def wrapped(check: Any, thunk: Any) -> Any:
+    """``check`` (which runs ``thunk``) keeping what ``thunk`` says it reads: a reduction's
+    kernel reads its folded prologue's inputs, and the VM's errors show those."""
+    if hasattr(thunk, "reads"):
+        check.reads = thunk.reads
+    return check
+
+
 class DebugLinker:
     """Wraps a linker (by default FAST_RUN's, C): checks rewrites once per call, then what
     each node really ran (a C kernel, a fused loop, a reduction with its elementwise prologue
@@ -188,7 +196,7 @@ class DebugLinker:
                     raise DebugModeError(f"DebugMode: {ran}: modified input {i} ({var}) "
                                          f"without declaring destroy_map")
 
-        return run
+        return wrapped(run, thunk)
 
 
 class DebugMode(Mode):

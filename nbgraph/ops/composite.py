@@ -75,6 +75,12 @@ class Composite:
         return self.in_dtypes[ref] if ref < self.nin else self.steps[ref - self.nin].dtype
 
     def numpy(self, *inputs: Any) -> Any:
+        values = self.values(*inputs)
+        outs = tuple(values[o] for o in self.outputs)
+        return outs if len(outs) > 1 else outs[0]
+
+    def values(self, *inputs: Any) -> list[Any]:
+        """The inputs, then the value of every step (NanGuardMode looks for the first bad one)."""
         values: list[Any] = list(inputs)
         for step in self.steps:
             if step.spec is None:
@@ -84,8 +90,7 @@ class Composite:
             # kernels do (NumPy alone would compute it in float16)
             result = np.asarray(step.spec.evaluate(*[values[a] for a in step.args]))
             values.append(result if result.dtype == step.dtype else result.astype(step.dtype))
-        outs = tuple(values[o] for o in self.outputs)
-        return outs if len(outs) > 1 else outs[0]
+        return values
 
     # -- printing -------------------------------------------------------------------------------
     def expression(self, ref: int) -> str:
