@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from differential_graphs import AXES, LAYOUTS, REDUCTIONS, row_values
+from differential_graphs import (
+    AXES,
+    LAYOUTS,
+    REDUCTIONS,
+    empty_reduction_cases,
+    extreme_int_cases,
+    mixed_dtype_cases,
+    row_values,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -303,3 +311,17 @@ def test_sgn_of_negative_zero_is_positive_zero(dtype):
     for got in (py, c):
         np.testing.assert_array_equal(got, np.sign(xv))
         assert not np.signbit(got[:2]).any()
+
+
+ISSUE12_CASES = [*mixed_dtype_cases(np.random.default_rng(12)), *extreme_int_cases(),
+                 *empty_reduction_cases()]
+
+
+@pytest.mark.parametrize("case", ISSUE12_CASES, ids=[c[0] for c in ISSUE12_CASES])
+def test_issue12_cases_agree_with_numpy_semantics(case):
+    """The cases the CUDA tests share (differential_graphs): the Python linker and C agree."""
+    _, inputs, outputs, values = case
+    with np.errstate(all="ignore"):
+        py, c = run_both(inputs, outputs, values, optimizer="fast_run")
+    for p, q in zip(py, c, strict=True):
+        assert_same(p, q, str(np.asarray(p).dtype))
