@@ -9,7 +9,8 @@ integer and bool graphs exactly (values and dtype).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +94,23 @@ MODES = [name for name in ("FAST_RUN", "FAST_COMPILE") if name in PREDEFINED]
 SCALE = int(os.environ.get("NBGRAPH_RANDOM_GRAPHS_SCALE", "1"))
 EXAMPLES = {"py": 60 * SCALE}
 COMPILED_EXAMPLES = 12 * SCALE
+
+
+# graphs checked per test in this session: a long run prints them (pytest -s)
+CHECKED: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_long_run() -> Iterator[None]:
+    yield
+    if SCALE > 1:
+        for test, count in sorted(CHECKED.items()):
+            print(f"random graphs checked: {count:7d}  {test}")
+
+
+def _count() -> None:
+    """One more graph checked by the running test (pytest names it in the environment)."""
+    CHECKED[os.environ.get("PYTEST_CURRENT_TEST", "?").split("::")[-1].split(" ")[0]] += 1
 
 
 def examples(linker: str, share: float = 1.0) -> int:
@@ -228,6 +246,7 @@ def test_random_graphs_match_numpy(linker: str, mode_name: str) -> None:
               derandomize=True, suppress_health_check=[HealthCheck.too_slow])
     @given(graphs())
     def check(graph: tuple[list[Value], list[Value]]) -> None:
+        _count()
         leaves, outputs = graph
         _check(leaves, outputs, mode)
 
@@ -359,6 +378,7 @@ def test_random_int_graphs_match_numpy(linker: str, mode_name: str, dtype: str) 
               derandomize=True, suppress_health_check=[HealthCheck.too_slow])
     @given(int_graphs(dtype))
     def check(graph: tuple[list[Value], list[Value]]) -> None:
+        _count()
         _check_exact(*graph, mode)
 
     check()
@@ -478,6 +498,7 @@ def test_random_mixed_dtype_graphs_match_numpy(linker: str, mode_name: str) -> N
     @_settings(linker, 2.0)
     @given(mixed_graphs())
     def check(graph: tuple[list[Value], list[Value]]) -> None:
+        _count()
         with np.errstate(all="ignore"):
             _compile_and_check(*graph, mode)
 
@@ -520,6 +541,7 @@ def test_random_division_by_extremes_matches_numpy(linker: str, mode_name: str) 
     @_settings(linker, 1.0)
     @given(division_graphs())
     def check(graph: tuple[list[Value], list[Value]]) -> None:
+        _count()
         _compile_and_check(*graph, mode)
 
     check()
@@ -562,6 +584,7 @@ def test_random_reductions_of_empty_arrays_match_numpy(linker: str, mode_name: s
     @_settings(linker, 1.0)
     @given(empty_reductions())
     def check(case: tuple[list[Value], str, Any, bool, bool]) -> None:
+        _count()
         (x,), name, axis, keepdims, prologue = case
         source, data = x.var, x.data
         if prologue and x.var.dtype.startswith("float"):   # a fused prologue reads the input
