@@ -21,7 +21,7 @@ def _negate(x: TensorVariable) -> TensorVariable:
     if node is not None and getattr(node.op, "scalar_op", None) is not None \
             and node.op.scalar_op.name == "neg":
         return node.inputs[0]
-    return -x
+    return -T.cast(x, "int8") if x.dtype == "bool" else -x   # NumPy has no bool minus
 
 
 def _softmax_crossentropy(x: TensorVariable, labels: TensorVariable) -> TensorVariable:
@@ -69,7 +69,7 @@ STABILIZE = RuleSet("stabilize", (
     rule("softplus",       P.log1p(P.exp(x)),             lambda x: T.softplus(x)),
     # log1p(exp(x)) -> softplus(x): finite where exp(x) overflows (log(1+exp(x)) gets here
     # through log1p)
-    rule("log1p_sub",      P.log(P.sub(1, x)),            lambda x: T.log1p(-x)),
+    rule("log1p_sub",      P.log(P.sub(1, x)),            lambda x: T.log1p(_negate(x))),
     # log(1-x) -> log1p(-x)
     rule("expm1",          P.sub(P.exp(x), 1),            lambda x: T.expm1(x)),
     # exp(x)-1 -> expm1(x)

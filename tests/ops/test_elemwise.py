@@ -301,3 +301,17 @@ def test_string_constants_are_refused_at_build(value) -> None:  # noqa: ANN001
         x + value
     with pytest.raises(TypeError, match="tensors hold numbers"):
         T.constant(value)
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_rules_that_negate_do_not_build_boolean_minus(mode: str) -> None:
+    # stabilize rewrites log(1 - x) to log1p(-x) and 1 - sigmoid(x) to sigmoid(-x): on a
+    # bool x, the negation must go through an integer (bool minus is refused at build)
+    x = T.vector("x", dtype="bool")
+    value = np.array([True, False])
+    f = th.function([x], [T.log(1 - x), 1 - T.nnet.sigmoid(x)], mode=mode)
+    with np.errstate(divide="ignore"):
+        got = f(value)
+        want = [np.log(1 - value.astype("int64")), 1 / (1 + np.exp(value.astype("float32")))]
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
