@@ -100,32 +100,34 @@ class NanGuardLinker:
             with np.errstate(all="ignore"):
                 pro.op.perform(pro, [np.array(a, copy=True) for a in pro_args], cells)
             if any(self.problem(c[0]) for c in cells):
-                inner = self._culprit(pro, pro_args)
-                where = f"{inner}, in node {pro.uid} ({pro.op}), folded into the kernel of " \
-                        f"node {node.uid} ({node.op})"
-                return self._message(where, what, pro, pro_args)
-        culprit = self._culprit(node, args)
-        where = culprit if culprit.startswith("node") else \
-            f"{culprit}, fused into node {node.uid} ({node.op})"
+                step = self._first_bad_step(pro, pro_args)
+                inside = f"{step}, in node {pro.uid} ({pro.op})" if step else \
+                    f"node {pro.uid} ({pro.op}, {origin(pro)})"
+                return self._message(f"{inside}, folded into the kernel of node {node.uid} "
+                                     f"({node.op})", what, pro, pro_args)
+        step = self._first_bad_step(node, args)
+        where = f"{step}, fused into node {node.uid} ({node.op})" if step else \
+            f"node {node.uid} ({node.op}, {origin(node)})"
         return self._message(where, what, node, args, k)
 
-    def _culprit(self, node: Apply, args: list[Any]) -> str:
-        """The first step of a fused Composite whose value is bad while its arguments are
-        not ("Elemwise{log} (node 12, from the user's graph)"); else the node itself."""
+    def _first_bad_step(self, node: Apply, args: list[Any]) -> str | None:
+        """In a fused Composite, the first step whose value is bad while its arguments are
+        not: ``Elemwise{log} (node 12 before fusion, computing log(i0) from i0: ...)``."""
         scalar = getattr(node.op, "scalar_op", None)
-        if isinstance(scalar, Composite):
-            with np.errstate(all="ignore"):
-                values = scalar.values(*[np.asarray(a) for a in args])
-            for n, step in enumerate(scalar.steps):
-                if step.spec is None:
-                    continue
-                bad = self.problem(values[scalar.nin + n])
-                if bad and not any(self.problem(values[a]) for a in step.args):
-                    ranges = "; ".join(_describe(scalar.expression(a), values[a])
-                                       for a in step.args)
-                    return f"Elemwise{{{step.spec.name}}} (node {step.uid} before fusion, " \
-                           f"computing {scalar.expression(scalar.nin + n)} from {ranges})"
-        return f"node {node.uid} ({node.op}, {origin(node)})"
+        if not isinstance(scalar, Composite):
+            return None
+        with np.errstate(all="ignore"):
+            values = scalar.values(*[np.asarray(a) for a in args])
+        for n, step in enumerate(scalar.steps):
+            if step.spec is None:   # a constant
+                continue
+            bad = self.problem(values[scalar.nin + n])
+            if bad and not any(self.problem(values[a]) for a in step.args):
+                ranges = "; ".join(_describe(scalar.expression(a), values[a])
+                                   for a in step.args)
+                return (f"Elemwise{{{step.spec.name}}} (node {step.uid} before fusion, "
+                        f"computing {scalar.expression(scalar.nin + n)} from {ranges})")
+        return None
 
     @staticmethod
     def _message(where: str, what: str, node: Apply, args: list[Any], k: int = 0) -> str:

@@ -58,3 +58,13 @@ def test_reports_inputs_before_an_in_place_overwrite(linker):
     with pytest.raises(NanGuardError) as err:
         fn(np.array([[1.0, -3.0]]), np.array([[1.0], [1.0]]))
     assert "range [-2.0, -2.0]" in str(err.value)   # the dot's value, not the nan over it
+
+
+def test_names_a_single_op_prologue_folded_into_a_max():
+    m = T.dmatrix("m")
+    fn = function([m], T.max(T.log(m), axis=0), mode=NanGuardMode())
+    assert fused_prologue in fn.vm.thunks
+    with pytest.raises(NanGuardError, match=r"NanGuardMode: node \d+ \(Elemwise\{log,no_inplace"
+                                            r"\}, from the user's graph\), folded into the "
+                                            r"kernel of node \d+ \(Max"):
+        fn(np.array([[1.0, -4.0], [2.0, 3.0]]))
