@@ -89,7 +89,7 @@ REDUCTIONS: dict[str, tuple[Callable, Callable, Callable[[Any], Any]]] = {
 }
 
 MODES = [name for name in ("FAST_RUN", "FAST_COMPILE") if name in PREDEFINED]
-# compiled linkers build C/CUDA for every example: fewer examples keep the file near 30 s.
+# compiled linkers build C/CUDA for every example: fewer examples keep the file near a minute.
 # NBGRAPH_RANDOM_GRAPHS_SCALE=1000 multiplies every count (a long run; not for CI)
 SCALE = int(os.environ.get("NBGRAPH_RANDOM_GRAPHS_SCALE", "1"))
 EXAMPLES = {"py": 60 * SCALE}
