@@ -96,9 +96,65 @@ def reduction_cases(dtype: str, rng: np.random.Generator) -> Iterator[Case]:
                [a, b[:, ::-1]])
 
 
+# issue 12: operands of different dtypes, integer extremes, signed zero, empty reductions
+MIXED_PAIRS = (("int64", "uint64"), ("uint32", "int32"), ("float32", "int32"),
+               ("int8", "uint64"), ("bool", "int16"), ("uint8", "int8"))
+
+
+def _awkward(dtype: str, n: int = 6) -> np.ndarray:
+    """A dtype's extremes and signs: past 2**24 for floats, min/max/-1/0 for ints."""
+    if dtype == "bool":
+        return np.resize([True, False, True], n)
+    if dtype.startswith("float"):
+        return np.resize(np.array([16777217.0, -0.0, -2.5, 3e9, 0.25, -1.0], dtype=dtype), n)
+    info = np.iinfo(dtype)
+    return np.resize(np.array([info.min, info.max, -1 if info.min else 2, 0, 1, 7],
+                              dtype=dtype), n)
+
+
+def mixed_dtype_cases(rng: np.random.Generator) -> Iterator[Case]:
+    """switch, clip, maximum and comparisons over operands of different dtypes (C's own
+    conversions are not NumPy's: int64 ? : uint64 is uint64, int32(-1) < uint32(3) false)."""
+    for a, b in MIXED_PAIRS:
+        x, y = T.vector("x", dtype=a), T.vector("y", dtype=b)
+        c = T.vector("c", dtype="bool")
+        values = [_awkward(a), np.roll(_awkward(b), 1), rng.random(6) < 0.5]
+        outs = [T.switch(c, x, y), T.switch(c, y, x), T.clip(x, y, y), T.maximum(x, y)]
+        if {a, b} != {"int64", "uint64"}:   # NumPy compares those exactly, C in float64
+            outs += [T.lt(x, y), T.eq(x, y)]
+        yield f"mixed-{a}-{b}", [x, y, c], outs, values
+
+
+def extreme_int_cases() -> Iterator[Case]:
+    """INT_MIN // -1 and % -1 (wrap, as NumPy; x86 traps on the division), and / 0."""
+    for dtype in ("int8", "int16", "int32", "int64"):
+        info = np.iinfo(dtype)
+        x, y = T.vector("x", dtype=dtype), T.vector("y", dtype=dtype)
+        xv = np.array([info.min, info.min, info.max, -7, 7, info.min], dtype=dtype)
+        yv = np.array([-1, 1, -1, 0, -2, info.max], dtype=dtype)
+        yield f"extreme-div-{dtype}", [x, y], [x // y, x % y], [xv, yv]
+    for dtype in FLOATS:
+        x = T.vector("x", dtype=dtype)
+        yield (f"sgn-signed-zero-{dtype}", [x], [T.sgn(x)],
+               [np.array([-0.0, 0.0, -2.0, np.nan], dtype=dtype)])
+
+
+def empty_reduction_cases() -> Iterator[Case]:
+    """Every reduction of an empty array that NumPy defines (max of nothing raises)."""
+    x = T.dmatrix("x")
+    for name in REDUCTIONS:
+        axes = (1,) if name in ("max", "min", "argmax", "argmin") else (None, 0, 1)
+        for axis in axes:   # the reduced axis has 3 elements; the other one is empty
+            out = getattr(T, name)(x, axis=axis)
+            yield f"empty-{name}-axis{axis}", [x], [out], [np.zeros((0, 3))]
+
+
 def all_cases(rng: np.random.Generator) -> Iterator[Case]:
     for dtype in FLOATS:
         yield from row_cases(dtype, rng)
         yield from layout_cases(dtype, rng)
         yield from reduction_cases(dtype, rng)
     yield from cast_cases(rng)
+    yield from mixed_dtype_cases(rng)
+    yield from extreme_int_cases()
+    yield from empty_reduction_cases()

@@ -80,11 +80,11 @@ class CStyleRenderer:
         # a row's ``{type}`` is the output's type in this language (Cast{...} uses it)
         target = "bool" if stmt.dtype == "bool" else ctype
         template = spec.c.replace("{type}", target)
-        args = list(stmt.args)
-        if stmt.casts_args:
-            args = [a if d == stmt.dtype else f"({ctype}){a}"
-                    for a, d in zip(args, stmt.arg_dtypes, strict=True)]
-        elif spec.name in ("isnan", "isinf") and stmt.arg_dtypes[0] not in ("float32", "float64"):
+        # operands in the dtype NumPy's loop computes in (``int / int`` is a float division)
+        wanted = spec.operand_dtypes(stmt.arg_dtypes)
+        args = [a if d == w else f"({self.ctype(w)}){a}"
+                for a, d, w in zip(stmt.args, stmt.arg_dtypes, wanted, strict=True)]
+        if spec.name in ("isnan", "isinf") and stmt.arg_dtypes[0] not in ("float32", "float64"):
             args = [f"(double){args[0]}"]
         if spec.name == "invert" and stmt.arg_dtypes[0] == "bool":
             expr = f"(!{args[0]})"  # NumPy's ~ on bool is logical not

@@ -15,7 +15,7 @@ import numpy as np
 from ..core.graph import Apply
 from ..ops.composite import Composite
 from ..ops.elemwise import CAReduce, Elemwise, check_broadcast
-from ..ops.scalar import ScalarSpec, float_out, same_as_input
+from ..ops.scalar import ScalarSpec
 from .reductions import REDUCTIONS
 
 # dtypes a kernel can load and store (float16 and complex run their Python ``perform``)
@@ -39,11 +39,6 @@ class Stmt(NamedTuple):
     spec: ScalarSpec | None = None
     value: Any = None
     arg_dtypes: tuple[str, ...] = ()
-
-    @property
-    def casts_args(self) -> bool:
-        """Arithmetic rows compute in their output dtype (``int / int`` is a float division)."""
-        return self.spec is not None and self.spec.out in (float_out, same_as_input)
 
 
 @dataclass(frozen=True)

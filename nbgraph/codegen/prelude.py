@@ -16,7 +16,8 @@ _FAMILIES = textwrap.dedent("""\
     static inline T nbg_max##S(T a, T b) { return (a >= b || a != a) ? a : b; }           \\
     static inline T nbg_min##S(T a, T b) { return (a <= b || a != a) ? a : b; }           \\
     static inline T nbg_abs##S(T x) { return fabs##F(x); }                                \\
-    static inline T nbg_sgn##S(T x) { return x > 0 ? (T)1 : (x < 0 ? (T)-1 : x); }        \\
+    static inline T nbg_sgn##S(T x)  /* NumPy: sign(-0.0) is 0.0, sign(nan) is nan */      \\
+    { return x > 0 ? (T)1 : (x < 0 ? (T)-1 : (x == 0 ? (T)0 : x)); }                      \\
     static inline T nbg_sigmoid##S(T x) { return (T)1 / ((T)1 + exp##F(-x)); }            \\
     static inline T nbg_softplus##S(T x)  /* log(1 + e^x) = max(x,0) + log1p(e^-|x|) */  \\
     { return (x > 0 ? x : (T)0) + log1p##F(exp##F(-fabs##F(x))); }                         \\
@@ -41,11 +42,14 @@ _FAMILIES = textwrap.dedent("""\
     static inline int64_t nbg_sgn_l(int64_t x) { return (x > 0) - (x < 0); }
     static inline int64_t nbg_clip_l(int64_t x, int64_t lo, int64_t hi)
     { return nbg_min_l(nbg_max_l(x, lo), hi); }
-    static inline int64_t nbg_floordiv_l(int64_t a, int64_t b)  /* Python's floor division */
-    { if (b == 0) return 0; int64_t q = a / b;
+    /* Python's floor division. NumPy gives 0 for b == 0, and wraps INT64_MIN // -1 to
+       INT64_MIN (x86 traps on that division, so -1 never reaches the divide) */
+    static inline int64_t nbg_floordiv_l(int64_t a, int64_t b)
+    { if (b == 0) return 0; if (b == -1) return (int64_t)(0 - (uint64_t)a);
+      int64_t q = a / b;
       return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q; }
     static inline int64_t nbg_mod_l(int64_t a, int64_t b)
-    { if (b == 0) return 0; int64_t m = a % b;
+    { if (b == 0 || b == -1) return 0; int64_t m = a % b;
       return (m != 0 && ((m < 0) != (b < 0))) ? m + b : m; }
     static inline double nbg_sigmoid_l(int64_t x) { return nbg_sigmoid_d((double)x); }
     static inline double nbg_softplus_l(int64_t x) { return nbg_softplus_d((double)x); }

@@ -2,7 +2,9 @@
 
 At compile time each replacement's old and new subgraphs are copied (``RewriteChecker``); at
 call time both are evaluated with the Python reference on the call's inputs, so a rewrite
-that changes values is named. Each node's output is compared with its op's ``perform``.
+that changes values is named. Each node runs what FAST_RUN's linker would run (C kernels,
+fused loops, reductions with their prologue folded in) and its output is compared with its
+op's ``perform``; an error names the node and the rule that made it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from ..core.fgraph import FunctionGraph, RewriteCheck
 from ..core.graph import Apply, Constant, Variable, clone_graph, toposort
 from ..core.op import InnerCompiler
 from ..core.variable import TensorVariable
+from ..link.kernel_linker import fused_prologue
 from ..link.registry import get_linker
 from ..rewrite.trace import Trace
 from .base_mode import Mode, resolved_pipeline
@@ -46,8 +49,8 @@ def mismatch(reference: Any, value: Any, rtol: float = 1e-5, atol: float = 1e-8)
     ok = np.isclose(got, ref, rtol=rtol, atol=atol, equal_nan=True) | ~np.isfinite(ref)
     if ok.all():
         return None
-    where = np.unravel_index(np.argmin(ok), ok.shape) if ok.ndim else ()
-    return f"{got[where]!r} instead of {ref[where]!r} at index {where}"
+    where = tuple(int(i) for i in np.unravel_index(np.argmin(ok), ok.shape)) if ok.ndim else ()
+    return f"{got[where].item()!r} instead of {ref[where].item()!r} at index {where}"
 
 
 class RewriteChecker:
@@ -92,20 +95,48 @@ class CheckedPipeline:
         return f"CheckedPipeline({self.optimizer!r})"
 
 
-class DebugLinker:
-    """Wraps a linker: checks rewrites once per call, then every node against ``perform``."""
+def origin(node: Apply) -> str:
+    """Where a node came from, for error messages: the rule that made it, else the user."""
+    made_by = getattr(node.tag, "created_by", None)
+    if made_by is not None:
+        return f"made by rule {made_by}"
+    grad_of = getattr(node.tag, "grad_of", None)
+    return f"gradient of node {grad_of}" if grad_of is not None else "from the user's graph"
 
-    def __init__(self, inner: Any = "py", rtol: float = 1e-5, atol: float = 1e-8):
+
+def fused_prologues(nodes: list[Apply], thunks: list[Any]) -> set[Apply]:
+    """The nodes a kernel linker folded into their reduction's kernel (no thunk of their own)."""
+    return {node for node, thunk in zip(nodes, thunks, strict=True) if thunk is fused_prologue}
+
+
+def wrapped(check: Any, thunk: Any) -> Any:
+    """``check`` (which runs ``thunk``) keeping what ``thunk`` says it reads: a reduction's
+    kernel reads its folded prologue's inputs, and the VM's errors show those."""
+    if hasattr(thunk, "reads"):
+        check.reads = thunk.reads
+    return check
+
+
+class DebugLinker:
+    """Wraps a linker (by default FAST_RUN's, C): checks rewrites once per call, then what
+    each node really ran (a C kernel, a fused loop, a reduction with its elementwise prologue
+    folded in) against the Python reference ``perform``, node by node."""
+
+    def __init__(self, inner: Any = "c", rtol: float = 1e-5, atol: float = 1e-8):
         self.inner, self.rtol, self.atol = inner, rtol, atol
-        self.name = f"debug({inner})"
+        self.name = f"debug({getattr(inner, 'name', inner)})"
 
     def make_thunks(self, fgraph: FunctionGraph, nodes: list[Apply], storage: dict[Variable, list],
                     profile: Any, compiler: InnerCompiler
                     ) -> tuple[list[Any], dict[Apply, str]]:
-        thunks, source = get_linker(self.inner).make_thunks(fgraph, nodes, storage, profile,
-                                                               compiler)
-        checked = [self._node_check(node, thunk, storage) for node, thunk in
-                   zip(nodes, thunks, strict=True)]
+        linker = get_linker(self.inner)
+        thunks, source = linker.make_thunks(fgraph, nodes, storage, profile, compiler)
+        folded = fused_prologues(nodes, thunks)
+        where = getattr(linker, "name", str(self.inner))
+        checked = [self._reference_only(node, storage) if node in folded else
+                   self._node_check(node, thunk, storage, where,
+                                    [v.owner for v in node.inputs if v.owner in folded])
+                   for node, thunk in zip(nodes, thunks, strict=True)]
         if checked:
             checked[0] = self._with_rewrite_checks(fgraph, storage, checked[0])
         return checked, source
@@ -126,9 +157,28 @@ class DebugLinker:
 
         return run
 
-    def _node_check(self, node: Apply, thunk: Any, storage: dict[Variable, list]) -> Any:
+    @staticmethod
+    def _reference_only(node: Apply, storage: dict[Variable, list]) -> Any:
+        """A prologue folded into its reduction's kernel computes nothing itself; its output
+        cell gets the reference value, which the reduction's reference check reads."""
+
+        def run() -> None:
+            cells: list[list[Any]] = [[None] for _ in node.outputs]
+            node.op.perform(node, [np.array(storage[v][0], copy=True) for v in node.inputs],
+                            cells)
+            for out, cell in zip(node.outputs, cells, strict=True):
+                storage[out][0] = cell[0]
+
+        return run
+
+    def _node_check(self, node: Apply, thunk: Any, storage: dict[Variable, list], where: str,
+                    folded: list[Apply]) -> Any:
         destroyed = {i for ins in (getattr(node.op, "destroy_map", {}) or {}).values()
                      for i in ins}
+        ran = f"node {node.uid} ({node.op}, {origin(node)}) as the {where} linker runs it"
+        if folded:
+            ran += "".join(f", with node {p.uid} ({p.op}, {origin(p)}) folded into its kernel"
+                           for p in folded)
 
         def run() -> None:
             before = [np.array(storage[v][0], copy=True) for v in node.inputs]
@@ -138,15 +188,15 @@ class DebugLinker:
             for k, (out, cell) in enumerate(zip(node.outputs, cells, strict=True)):
                 problem = mismatch(cell[0], storage[out][0], self.rtol, self.atol)
                 if problem is not None:
-                    raise DebugModeError(f"DebugMode: node {node.uid} ({node.op}) output {k} "
-                                         f"differs from its NumPy reference: {problem}")
+                    raise DebugModeError(f"DebugMode: {ran}: output {k} differs from the "
+                                         f"NumPy reference: {problem}")
             for i, (var, old) in enumerate(zip(node.inputs, before, strict=True)):
                 if i not in destroyed and not np.array_equal(np.asarray(storage[var][0]),
                                                              old, equal_nan=True):
-                    raise DebugModeError(f"DebugMode: node {node.uid} ({node.op}) modified "
-                                         f"input {i} ({var}) without declaring destroy_map")
+                    raise DebugModeError(f"DebugMode: {ran}: modified input {i} ({var}) "
+                                         f"without declaring destroy_map")
 
-        return run
+        return wrapped(run, thunk)
 
 
 class DebugMode(Mode):
@@ -156,7 +206,7 @@ class DebugMode(Mode):
     >>> f([0.5])   # raises DebugModeError naming the rule if a rewrite changed a value
     """
 
-    def __init__(self, optimizer: Any = "fast_run", linker: Any = "py",
+    def __init__(self, optimizer: Any = "fast_run", linker: Any = "c",
                  rtol: float = 1e-5, atol: float = 1e-8):
         if not isinstance(optimizer, CheckedPipeline):
             optimizer = CheckedPipeline(optimizer)

@@ -97,7 +97,7 @@ class FunctionGraph:
         self._made: list[Apply] = []
         self._dropped: list[Apply] = []
         if clone:
-            outputs = self._clone(inputs, outputs)
+            inputs, outputs = self._clone(inputs, outputs)
         self.inputs: list[TensorVariable] = list(inputs)
         self.outputs: list[TensorVariable] = []
         self.clients: dict[Variable, list[Client]] = {}
@@ -115,8 +115,13 @@ class FunctionGraph:
             self.attach_listener(listener)
 
     def _clone(self, inputs: Sequence[TensorVariable], outputs: Sequence[TensorVariable]
-               ) -> list[TensorVariable]:
-        memo = clone_graph(outputs, replace={v: v for v in inputs}, keep_inputs=True)
+               ) -> tuple[list[TensorVariable], list[TensorVariable]]:
+        """Copies of the nodes between ``inputs`` and ``outputs``. An input computed by the
+        graph (``function([y], 2 * y)`` with ``y = exp(x) + 1``) cuts it, as in Theano: it
+        becomes an ownerless copy, so no rule can reach past it to ``x``."""
+        cuts: dict[Variable, TensorVariable] = {v: v.clone() if v.owner is not None else v
+                                                for v in inputs}
+        memo = clone_graph(outputs, replace=cuts, keep_inputs=True)
         new_uid: dict[int, int] = {}
         copies: list[Apply] = []
         for node in toposort(outputs):
@@ -129,7 +134,7 @@ class FunctionGraph:
         for copy in copies:  # grad_of names the copied forward node
             if hasattr(copy.tag, "grad_of"):
                 copy.tag.grad_of = new_uid.get(copy.tag.grad_of, copy.tag.grad_of)
-        return [memo[o] for o in outputs]
+        return [cuts[v] for v in inputs], [memo[o] for o in outputs]
 
     # -- listeners -----------------------------------------------------------------------
     def attach_listener(self, listener: Listener) -> None:

@@ -283,8 +283,9 @@ def constant(value: Any, name: str | None = None, ndim: int | None = None,
         data = np.asarray(value, dtype=config.floatX)
     else:
         data = np.asarray(value)
-    if data.dtype == object:
-        raise TypeError(f"cannot make a tensor constant from {type(value).__name__}")
+    if data.dtype.kind not in "biufc":  # objects, strings, bytes, records
+        raise TypeError(f"cannot make a tensor constant from {type(value).__name__} "
+                        f"{value!r:.60}: tensors hold numbers or bools, not {data.dtype}")
     if ndim is not None and data.ndim != ndim:
         if data.ndim > ndim:
             raise ValueError(f"constant of shape {data.shape} cannot have ndim={ndim}")

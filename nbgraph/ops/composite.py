@@ -75,15 +75,22 @@ class Composite:
         return self.in_dtypes[ref] if ref < self.nin else self.steps[ref - self.nin].dtype
 
     def numpy(self, *inputs: Any) -> Any:
+        values = self.values(*inputs)
+        outs = tuple(values[o] for o in self.outputs)
+        return outs if len(outs) > 1 else outs[0]
+
+    def values(self, *inputs: Any) -> list[Any]:
+        """The inputs, then the value of every step (NanGuardMode looks for the first bad one)."""
         values: list[Any] = list(inputs)
         for step in self.steps:
             if step.spec is None:
                 values.append(np.asarray(step.value, dtype=step.dtype))
                 continue
-            result = np.asarray(step.spec.numpy(*[values[a] for a in step.args]))
+            # evaluate, not numpy: float math on int8/uint8/bool in the step's dtype, as the
+            # kernels do (NumPy alone would compute it in float16)
+            result = np.asarray(step.spec.evaluate(*[values[a] for a in step.args]))
             values.append(result if result.dtype == step.dtype else result.astype(step.dtype))
-        outs = tuple(values[o] for o in self.outputs)
-        return outs if len(outs) > 1 else outs[0]
+        return values
 
     # -- printing -------------------------------------------------------------------------------
     def expression(self, ref: int) -> str:

@@ -109,7 +109,11 @@ class Elemwise(Op):
             if not isinstance(getattr(x, "type", None), (TensorType, type(None))):
                 raise TypeError(f"{self}: {describe(x)} is not a dense tensor (sparse "
                                 f"matrices: use the functions of nbgraph.sparse)")
-        unified = _unify_weak_constants(self, spec, [as_tensor_variable(x) for x in inputs])
+        try:
+            tensors_in = [as_tensor_variable(x) for x in inputs]
+        except TypeError as err:  # x + 'abc': name the op the string was given to
+            raise TypeError(f"{self}: {err}") from None
+        unified = _unify_weak_constants(self, spec, tensors_in)
         ndim = max(x.ndim for x in unified)
         tensors = [x if x.ndim == ndim else pad_left(x, ndim) for x in unified]
         shape: list[int | None] = []
@@ -133,14 +137,12 @@ class Elemwise(Op):
         return Apply(self, tensors, outs)
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
-        results = self.scalar_op.numpy(*inputs)
+        # a row converts its operands as its kernels do (a Composite, step by step)
+        spec = self.scalar_op
+        results = spec.evaluate(*inputs) if isinstance(spec, ScalarSpec) \
+            else spec.numpy(*inputs)
         if len(node.outputs) == 1:
             results = (results,)
-            if _computed_too_narrow(results[0], node.outputs[0].dtype):
-                # NumPy does float math on small ints in float16; the type promises float32
-                wide = node.outputs[0].dtype
-                results = (self.scalar_op.numpy(*[x.astype(wide) if x.dtype.kind in "iub"
-                                                  else x for x in inputs]),)
         destroyed = dict(self.inplace_pattern)
         for k, (out, result) in enumerate(zip(node.outputs, results, strict=True)):
             result = np.asarray(result)
@@ -173,12 +175,6 @@ class Elemwise(Op):
         return [None if g is None or is_int(x.dtype) else
                 g if isinstance(g, UndefinedGrad) else sum_to(g, x)
                 for g, x in zip(grads, inputs, strict=True)]
-
-
-def _computed_too_narrow(result: Any, out_dtype: str) -> bool:
-    kind = getattr(result, "dtype", None)
-    return kind is not None and kind.kind == "f" and np.dtype(out_dtype).kind == "f" \
-        and kind.itemsize < np.dtype(out_dtype).itemsize
 
 
 def check_broadcast(node: Apply, inputs: list[np.ndarray], out_shape: tuple) -> None:

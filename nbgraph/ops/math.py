@@ -308,7 +308,9 @@ class Argmax(Op):
         keep = [i for i in range(x.ndim) if i not in axes]
         # move reduced axes last and flatten them, so one argmax covers several axes
         moved = np.transpose(x, keep + list(axes))
-        flat = moved.reshape(moved.shape[: len(keep)] + (-1,))
+        # (-1 cannot be inferred when a kept axis is empty: argmax(zeros((2, 0)), axis=0))
+        reduced = int(np.prod([x.shape[a] for a in axes]))
+        flat = moved.reshape(moved.shape[: len(keep)] + (reduced,))
         find = np.argmax if self.kind == "max" else np.argmin
         output_storage[0][0] = np.asarray(find(flat, axis=-1), dtype="int64")
 

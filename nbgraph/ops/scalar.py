@@ -57,6 +57,14 @@ def after_condition(dtypes: tuple[str, ...]) -> str:  # switch(cond, a, b)
     return upcast(*dtypes[1:])
 
 
+def numeric(dtypes: tuple[str, ...]) -> str:
+    """``a - b`` and ``-a``: NumPy has no boolean minus (``^`` and ``~`` are xor and not)."""
+    if all(d == "bool" for d in dtypes):
+        raise TypeError(f"no boolean minus for {' and '.join(dtypes)} (NumPy refuses it too); "
+                        "use xor (^) or invert (~), or cast to an integer dtype first")
+    return upcast(*dtypes)
+
+
 def zero_grad_rule(*args: Any) -> tuple:
     """Piecewise-constant ops: gradient 0 for every input (``None`` = disconnected)."""
     return (None,) * (len(args) - 2)
@@ -135,6 +143,26 @@ class ScalarSpec:
     def out_dtypes(self, dtypes: tuple[str, ...]) -> tuple[str, ...]:
         return (self.out(dtypes),)
 
+    def operand_dtypes(self, dtypes: tuple[str, ...]) -> tuple[str, ...]:
+        """The dtype each operand is converted to before the row computes: NumPy casts every
+        operand to one loop type, the kernels must too (in C, ``int64 ? : uint64`` is uint64
+        and ``int32(-1) < uint32(3)`` is false). Arithmetic rows compute in their output
+        dtype; comparisons in the operands' common dtype; ``switch`` casts its branches, not
+        its condition; the others (casts, isnan, second) take their operands as they come."""
+        if self.out in (same_as_input, float_out, int_only, numeric):
+            return (self.out(dtypes),) * len(dtypes)
+        if self.name in COMPARISONS:
+            return (upcast(*dtypes),) * len(dtypes)
+        if self.out is after_condition:
+            return (dtypes[0],) + (self.out(dtypes),) * (len(dtypes) - 1)
+        return dtypes
+
+    def evaluate(self, *args: np.ndarray) -> Any:
+        """``numpy`` on operands converted as ``operand_dtypes`` says, where NumPy itself would
+        compute in another dtype: it does float math on int8/uint8/bool in float16."""
+        wanted = self.operand_dtypes(tuple(str(np.asarray(a).dtype) for a in args))
+        return self.numpy(*[_as_float(a, d) for a, d in zip(args, wanted, strict=True)])
+
     def input_grads(self, inputs: list[Any], outputs: list[Any],
                     output_grads: list[Any]) -> tuple:
         """The row's gradient rule; Elemwise then undoes broadcasting (``sum_to``)."""
@@ -182,6 +210,15 @@ HOLOMORPHIC = frozenset((
 
 def _is_complex(var: Any) -> bool:
     return str(getattr(var, "dtype", "")).startswith("complex")
+COMPARISONS = frozenset({"eq", "neq", "lt", "gt", "le", "ge"})
+
+
+def _as_float(value: np.ndarray, dtype: str) -> np.ndarray:
+    """An integer or bool operand as the float ``dtype`` its row computes in (else as is)."""
+    value = np.asarray(value)
+    if value.dtype.kind in "iub" and np.dtype(dtype).kind == "f":
+        return value.astype(dtype)
+    return value
 
 
 # -- NumPy references that are not a single ufunc ------------------------------------------
@@ -280,7 +317,7 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
       commutative=True, associative=True, identity=1, symbol="*",
       doc="Elementwise product of two or more tensors (``a * b``)."),
     S("sub",        2, np.subtract,        "({0} - {1})",              lambda x, y, z, g: (g, -g),
-      symbol="-", doc="``a - b``."),
+      out=numeric, symbol="-", doc="``a - b``."),
     S("true_div",   2, np.true_divide,     "({0} / {1})",
       lambda x, y, z, g: (g / y, -g * z / y), out=float_out, symbol="/",
       domain=(Domain(), DIVISOR), doc="``a / b`` (integers give floats)."),
@@ -304,7 +341,7 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
       out=float_out, libm="atan2", simd=True, work=8, domain=(Domain(), Domain(0.5, 3)),
       doc="``arctan(a / b)`` in the right quadrant."),
     S("neg",        1, np.negative,        "(-{0})",                   lambda x, z, g: (-g,),
-      symbol="-", doc="``-a``."),
+      out=numeric, symbol="-", doc="``-a``."),
     S("abs_",       1, np.abs,             "nbg_abs({0})",
       lambda x, z, g: (g * T.sgn(x),), domain=(Domain(0.2, 3),), doc="``|a|``."),
     S("sgn",        1, np.sign,            "nbg_sgn({0})",             ZERO,

@@ -111,7 +111,7 @@ STABILIZE = RuleSet("stabilize", (
     rule("softplus",       P.log1p(P.exp(x)),             lambda x: T.softplus(x)),
     # log1p(exp(x)) -> softplus(x): finite where exp(x) overflows (log(1+exp(x)) gets here
     # through log1p)
-    rule("log1p_sub",      P.log(P.sub(1, x)),            lambda x: T.log1p(-x)),
+    rule("log1p_sub",      P.log(P.sub(1, x)),            lambda x: T.log1p(negate(x))),
     # log(1-x) -> log1p(-x)
     rule("expm1",          P.sub(P.exp(x), 1),            lambda x: T.expm1(x)),
     # exp(x)-1 -> expm1(x)

@@ -23,8 +23,11 @@ from .pattern import constant_value, is_constant_value
 
 
 def negate(x: TensorVariable) -> TensorVariable:
-    """-x, unwrapping a negation instead of stacking two (canonicalize has already run)."""
-    return args(x)[0] if scalar_name(x) == "neg" else -x
+    """-x, unwrapping a negation instead of stacking two (canonicalize has already run); a
+    bool goes through int8 (NumPy has no boolean minus)."""
+    if scalar_name(x) == "neg":
+        return args(x)[0]
+    return -T.cast(x, "int8") if x.dtype == "bool" else -x
 
 
 def _negates(a: TensorVariable, b: TensorVariable) -> bool:

@@ -148,3 +148,19 @@ def test_function_declares_output_roles():
     assert fgraph.outputs[2].owner is not None   # w + x, the update, follows the outputs
     fn(np.arange(3.0))
     np.testing.assert_array_equal(w.get_value(), [1.0, 2.0, 3.0])
+
+
+def test_an_intermediate_input_cuts_the_graph():
+    # issue 12 #8: function([y], y) with y = exp(x) + 1 returned nan; Theano cuts at y
+    x = T.dmatrix("x")
+    y = T.exp(x) + 1
+    fg = FunctionGraph([y], [2 * y])
+    (cut,) = fg.inputs
+    assert cut.owner is None and cut.type == y.type and y.owner is not None
+    ops = [str(n.op) for n in fg.apply_nodes]
+    assert x not in fg.variables and not any("exp" in o or "add" in o for o in ops), ops
+    value = np.arange(4.0).reshape(2, 2)
+    np.testing.assert_array_equal(function([y], y)(value), value)
+    np.testing.assert_array_equal(function([y], 2 * y)(value), 2 * value)
+    z = T.log(y) * x      # both sides: x is an input too, y's value is given
+    np.testing.assert_allclose(function([x, y], z)(value, value + 1), np.log(value + 1) * value)

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from differential_graphs import AXES, LAYOUTS, REDUCTIONS, row_values
+from differential_graphs import (
+    AXES,
+    LAYOUTS,
+    REDUCTIONS,
+    empty_reduction_cases,
+    extreme_int_cases,
+    mixed_dtype_cases,
+    row_values,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -252,3 +260,113 @@ def test_strided_3d_permutation_and_in_graph_slices(rng):
     sig = 1 / (1 + np.exp(-preact))
     np.testing.assert_allclose(cc[2], sig[:, 0:2] * sig[:, 2:4] + sig[:, 4:6] * sig[:, 6:8],
                                rtol=1e-12)
+# -- issue 12: mixed operand dtypes, integer extremes, signed zero ----------------------------
+def run_numpy_py_c(inputs, output, values):
+    """(NumPy-checked) Python and C values of one output on ``values``."""
+    py, c = run_both(inputs, output, values)
+    assert np.asarray(py).dtype == np.asarray(c).dtype == output.dtype
+    return py, c
+
+
+MIXED = [("int64", "uint64"), ("uint32", "int32"), ("float32", "int32"), ("int8", "uint64"),
+         ("uint8", "int8"), ("bool", "int16"), ("float32", "int64")]
+MIXED_VALUES = {"int64": [-1, 5, 2**40], "uint64": [3, 2**63 + 7, 1], "uint32": [3, 2**32 - 1, 7],
+                "int32": [-1, 16777217, -2**31], "float32": [0.5, -2.5, 16777216.0],
+                "int8": [-128, 127, -1], "uint8": [255, 0, 3], "bool": [True, False, True],
+                "int16": [-300, 3, 0], "int64b": [-1, 16777217, 7]}
+
+
+def _mixed(a: str, b: str) -> tuple[list, list[np.ndarray]]:
+    xs = [T.vector("a", dtype=a), T.vector("b", dtype=b)]
+    values = [np.array(MIXED_VALUES[a], dtype=a),
+              np.array(MIXED_VALUES["int64b" if b == "int64" else b], dtype=b)]
+    return xs, values
+
+
+@pytest.mark.parametrize("a, b", MIXED, ids=[f"{a}-{b}" for a, b in MIXED])
+def test_switch_casts_both_branches_to_the_output_dtype(a, b):
+    # issue 12 #2: switch(c, int64, uint64) -> float64 gave 1.8e19 for -1 in C
+    (x, y), (xv, yv) = _mixed(a, b)
+    cond = T.vector("c", dtype="bool")
+    cv = np.array([True, False, False])
+    for build in (lambda: T.switch(cond, x, y), lambda: T.switch(cond, y, x)):
+        out = build()
+        py, c = run_numpy_py_c([cond, x, y], out, [cv, xv, yv])
+        want = np.where(cv, xv, yv) if out.owner.inputs[1] is x else np.where(cv, yv, xv)
+        np.testing.assert_array_equal(py, want.astype(out.dtype))
+        np.testing.assert_array_equal(c, py)
+
+
+MIXED_BINARY = {"maximum": np.maximum, "minimum": np.minimum, "add": np.add,
+                "lt": np.less, "ge": np.greater_equal, "eq": np.equal, "neq": np.not_equal}
+MIXED_INT_ONLY = {"or_": np.bitwise_or, "xor": np.bitwise_xor, "and_": np.bitwise_and}
+
+
+@pytest.mark.parametrize("a, b", MIXED, ids=[f"{a}-{b}" for a, b in MIXED])
+def test_every_mixed_dtype_operand_is_converted_as_numpy_does(a, b):
+    """Comparisons in the common dtype, arithmetic and bitwise ops in the output dtype: C's
+    own conversions read int32(-1) < uint32(3) as false and int32(-1) | uint32(0) as 2**32-1."""
+    (x, y), (xv, yv) = _mixed(a, b)
+    ops = dict(MIXED_BINARY)
+    if np.result_type(a, b).kind in "iub":  # bitwise ops refuse what promotes to float
+        ops.update(MIXED_INT_ONLY)
+    if {a, b} == {"int64", "uint64"}:
+        # NumPy 2 compares int64 with uint64 exactly; the kernels compare them as float64
+        ops = {k: v for k, v in ops.items() if k not in ("lt", "ge", "eq", "neq")}
+    for name, ref in ops.items():
+        out = getattr(T, name)(x, y)
+        py, c = run_numpy_py_c([x, y], out, [xv, yv])
+        np.testing.assert_array_equal(py, ref(xv, yv).astype(out.dtype), err_msg=name)
+        np.testing.assert_array_equal(c, py, err_msg=name)
+
+
+@pytest.mark.parametrize("a, b", [("uint64", "int64"), ("uint32", "int32"), ("int32", "float32")])
+def test_clip_with_mixed_dtype_bounds(a, b):
+    x = T.vector("x", dtype=a)
+    lo, hi = T.scalar("lo", dtype=b), T.scalar("hi", dtype=b)
+    xv = np.array([0, 3, 2**31 - 1 if a != "uint64" else 2**63 + 9], dtype=a)
+    lov, hiv = np.array(-1, dtype=b), np.array(5, dtype=b)
+    out = T.clip(x, lo, hi)
+    py, c = run_numpy_py_c([x, lo, hi], out, [xv, lov, hiv])
+    np.testing.assert_array_equal(py, np.clip(xv, lov, hiv).astype(out.dtype))
+    np.testing.assert_array_equal(c, py)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64"])
+def test_integer_minimum_divided_by_minus_one_wraps_like_numpy(dtype):
+    # issue 12 #3: INT64_MIN // -1 and % -1 raised SIGFPE in C and killed the process
+    x, y = T.vector("x", dtype=dtype), T.vector("y", dtype=dtype)
+    info = np.iinfo(dtype)
+    xv = np.array([info.min, info.min, info.max, info.min, -7, 0, info.min], dtype=dtype)
+    yv = np.array([-1, 1, -1, info.max, -1, -1, 0], dtype=dtype)
+    py, c = run_both([x, y], [x // y, x % y], [xv, yv])
+    with np.errstate(all="ignore"):
+        want = [np.floor_divide(xv, yv), np.mod(xv, yv)]
+    for p, q, w in zip(py, c, want, strict=True):
+        np.testing.assert_array_equal(p, w)
+        np.testing.assert_array_equal(q, w)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_sgn_of_negative_zero_is_positive_zero(dtype):
+    # issue 12 #7: C sgn(-0.0) returned -0.0
+    x = T.vector("x", dtype=dtype)
+    xv = np.array([-0.0, 0.0, -2.0, 3.0, np.nan], dtype=dtype)
+    py, c = run_numpy_py_c([x], T.sgn(x), [xv])
+    for got in (py, c):
+        np.testing.assert_array_equal(got, np.sign(xv))
+        assert not np.signbit(got[:2]).any()
+
+
+ISSUE12_CASES = [*mixed_dtype_cases(np.random.default_rng(12)), *extreme_int_cases(),
+                 *empty_reduction_cases()]
+
+
+@pytest.mark.parametrize("case", ISSUE12_CASES, ids=[c[0] for c in ISSUE12_CASES])
+def test_issue12_cases_agree_with_numpy_semantics(case):
+    """The cases the CUDA tests share (differential_graphs): the Python linker and C agree."""
+    _, inputs, outputs, values = case
+    with np.errstate(all="ignore"):
+        py, c = run_both(inputs, outputs, values, optimizer="fast_run")
+    for p, q in zip(py, c, strict=True):
+        assert_same(p, q, str(np.asarray(p).dtype))

@@ -266,3 +266,52 @@ def test_integer_negative_power_raises_like_numpy_on_every_linker(linker: str) -
     f = th.function([i], i ** T.constant(np.int32(-1)), mode=th.Mode(linker=linker))
     with pytest.raises(ValueError, match="negative integer powers"):
         f(np.array([1, 2], dtype="int32"))
+
+
+@pytest.mark.parametrize("fn, ref", [(T.argmax, np.argmax), (T.argmin, np.argmin)])
+@pytest.mark.parametrize("shape, axis", [((2, 0), 0), ((0, 3), 1), ((0, 2, 3), (1, 2))])
+def test_argmax_with_an_empty_kept_axis(fn, ref, shape, axis, linker) -> None:  # noqa: ANN001
+    # issue 12 #4: the Python linker raised on argmax(zeros((2, 0)), axis=0); NumPy gives (0,)
+    x = T.tensor(dtype="float64", shape=(None,) * len(shape))
+    f = th.function([x], fn(x, axis=axis), mode=th.Mode(linker=linker))
+    got = f(np.zeros(shape))
+    assert got.shape == (0,) * (len(shape) - (len(axis) if isinstance(axis, tuple) else 1))
+    assert got.dtype == np.int64
+    if not isinstance(axis, tuple):
+        np.testing.assert_array_equal(got, ref(np.zeros(shape), axis=axis))
+
+
+@pytest.mark.parametrize("build, op", [(lambda a, b: a - b, "sub"), (lambda a, b: -a, "neg"),
+                                       (lambda a, b: T.sub(a, b), "sub")])
+def test_boolean_minus_is_refused_at_build(build, op) -> None:  # noqa: ANN001
+    # issue 12 #5: bool - bool built; the Python linker then raised, C returned values
+    a, b = T.vector("a", dtype="bool"), T.vector("b", dtype="bool")
+    with pytest.raises(TypeError, match=rf"Elemwise{{{op},no_inplace}}: no boolean minus"):
+        build(a, b)
+    assert (a - T.vector(dtype="int8")).dtype == "int8"   # one bool side is fine, as in NumPy
+    assert (-T.cast(a, "int8")).dtype == "int8"
+
+
+@pytest.mark.parametrize("value", ["abc", b"abc", np.array(["x", "y"])])
+def test_string_constants_are_refused_at_build(value) -> None:  # noqa: ANN001
+    # issue 12 #6: x + 'abc' built a TensorType(<U32)
+    x = T.dvector("x")
+    with pytest.raises(TypeError, match=r"Elemwise{add,no_inplace}: cannot make a tensor "
+                                        r"constant from .*tensors hold numbers"):
+        x + value
+    with pytest.raises(TypeError, match="tensors hold numbers"):
+        T.constant(value)
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_rules_that_negate_do_not_build_boolean_minus(mode: str) -> None:
+    # stabilize rewrites log(1 - x) to log1p(-x) and 1 - sigmoid(x) to sigmoid(-x): on a
+    # bool x, the negation must go through an integer (bool minus is refused at build)
+    x = T.vector("x", dtype="bool")
+    value = np.array([True, False])
+    f = th.function([x], [T.log(1 - x), 1 - T.nnet.sigmoid(x)], mode=mode)
+    with np.errstate(divide="ignore"):
+        got = f(value)
+        want = [np.log(1 - value.astype("int64")), 1 / (1 + np.exp(value.astype("float32")))]
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
