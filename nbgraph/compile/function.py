@@ -323,9 +323,10 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
         roots = [memo.get(r, r) for r in roots]
     explicit = [i.variable for i in ins]
     _check_inputs(ins, roots, on_unused_input or "raise", givens_pairs)
-    explicit, roots = _cut_at_inputs(explicit, roots)
-    shared_inputs = [v for v in graph_inputs(roots) if isinstance(v, SharedVariable)
-                     and v not in explicit]
+    # an explicit input computed from others cuts the graph there (FunctionGraph copies it
+    # as a leaf, as Theano did): what lies above it is not read
+    shared_inputs = [v for v in graph_inputs(roots, blockers=explicit)
+                     if isinstance(v, SharedVariable) and v not in explicit]
     shared_inputs += [t for t, _ in update_pairs if t not in shared_inputs
                       and t not in explicit]
     all_inputs = explicit + shared_inputs
@@ -385,19 +386,6 @@ def _optimize(fgraph: FunctionGraph, mode: Mode, stats: ProfileStats | None) -> 
 def _run_order(fgraph: FunctionGraph) -> list:
     """The toposort, with in-place updates after every other reader of the old value."""
     return ordered_toposort(fgraph)
-
-
-def _cut_at_inputs(explicit: list[TensorVariable], roots: list[TensorVariable]
-                   ) -> tuple[list[TensorVariable], list[TensorVariable]]:
-    """An input computed from other Variables (``function([y], 2 * y)`` with ``y = exp(x)
-    + 1``) cuts the graph there, as in Theano: it becomes a fresh leaf of its type, and what
-    computes it is not part of the function."""
-    inner: dict[Variable, TensorVariable] = {var: var.clone() for var in explicit
-                                             if var.owner is not None}
-    if not inner:
-        return explicit, roots
-    memo = clone_graph(roots, replace=inner, share_unchanged=True)
-    return [inner.get(v, v) for v in explicit], [memo.get(r, r) for r in roots]
 
 
 def _add_default_updates(pairs: list[tuple[Any, Any]], outputs: list[TensorVariable]) -> None:

@@ -397,3 +397,12 @@ def test_function_works_in_every_named_mode():
         f = function([x], T.exp(x) + 1, mode=mode)
         np.testing.assert_allclose(f(np.zeros(2)), [2.0, 2.0], rtol=1e-15)
     assert isinstance(nbgraph.compile.mode.get_mode("FAST_RUN"), Mode)
+
+
+def test_an_intermediate_input_reads_nothing_above_it():
+    x = T.dvector("x")
+    w = shared(np.array([2.0, 3.0]), name="w")
+    y = T.exp(x * w) + 1
+    fn = function([y], 2 * y)
+    assert [spec.variable for spec in fn.maker.inputs if spec.implicit] == []
+    np.testing.assert_array_equal(fn(np.array([1.0, 5.0])), [2.0, 10.0])
