@@ -19,6 +19,7 @@ from pygments import highlight  # type: ignore[import-untyped]
 from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
 from pygments.lexers import CLexer, CudaLexer, PythonLexer  # type: ignore[import-untyped]
 
+from ..compile.memory import memory
 from ..core.graph import Apply, Variable
 from ..core.printing import inner_graphs, listing
 from ..core.records import Snapshot
@@ -257,6 +258,27 @@ def _more_rows(rows: Sequence[ProfileRow]) -> W.Accordion:
                        selected_index=None, layout=W.Layout(width="auto"))
 
 
+def _memory_line(fn: Any) -> str:
+    """The memory the last call's values take (``fn.memory()``), in words; '' without one."""
+    try:
+        report = memory(fn)
+    except (RuntimeError, AttributeError, KeyError):
+        return ""
+    return (f"<p>Memory: the intermediate values take {format_bytes(report.held)}; in this "
+            f"order, freeing each value after its last reader, at most "
+            f"{format_bytes(report.peak)} are live at once"
+            + (f" (after #{report.peak_uid})" if report.peak_uid is not None else "")
+            + ".</p>")
+
+
+def format_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
 def view_profile(fn: Any, timing: Timing | None = None) -> View:
     """Per box (a node or a kernel) calls, time per call and share: the slowest boxes as a
     table with bars (the rest collapsed), above the graph coloured by time.
@@ -282,7 +304,8 @@ def view_profile(fn: Any, timing: Timing | None = None) -> View:
     shown = "every node" if not rest else f"the {len(top)} slowest of {len(rows)} nodes"
     how = ("after one warm-up call; median" if timing is not None else "mean")
     info = (f"<p><b>{calls} timed calls</b> ({how}), {format_seconds(per_call)} per call in "
-            f"the nodes; {shown}, slowest first (a kernel is one row):</p>")
+            f"the nodes; {shown}, slowest first (a kernel is one row):</p>"
+            + _memory_line(fn))
     drawn = Drawings(1)
     drawn.show([picture])
     parts = [pane(info + profile_table_html(top, timings=True))]

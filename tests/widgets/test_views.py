@@ -217,3 +217,13 @@ def test_both_themes_read_well():
     assert '<pre style="color:#111827' in code and "background:#f9fafb" in code
     grad = view_gradient([T.exp(x).sum(), T.grad(T.exp(x).sum(), x)]).html
     assert 'class="cluster">\n<path fill="#ea580c" fill-opacity="0.149020"' in grad
+
+
+def test_view_profile_says_how_much_memory_the_values_take():
+    x = T.dvector("x")
+    mode = nbgraph.Mode(linker="py", optimizer=None)
+    f = nbgraph.function([x], (T.exp(x) * 2).sum(), profile=True, mode=mode)
+    f(np.ones(1000))
+    live = view_profile(f).widget.children[0].value
+    assert "intermediate values take 15.6 KiB" in live      # exp and mul: 8000 B each, + 8
+    assert "at most 15.6 KiB are live at once" in live
