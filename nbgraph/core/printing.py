@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from .fgraph import FunctionGraph
 from .graph import Apply, Variable, toposort
 from .records import leaf_kind, snapshot_records
+from .source import describe
 
 
 # -- graph arguments ---------------------------------------------------------------------------
@@ -62,6 +63,7 @@ class PrintOptions:
     ids: str = "CHAR"               # 'CHAR' ([id A]), 'int' ([id 0]), 'id' (python id) or ''
     stop_on_name: bool = False      # do not expand below a named variable
     print_storage: bool = False     # append each value held by a compiled function
+    print_source: bool = False      # append ``# built at model.py:42 in forward``
 
 
 def char_from_number(number: int) -> str:
@@ -161,6 +163,8 @@ class _TreePrinter:
         if var in self.outer:  # an inner input names the outer Variable it stands for
             outer = self.outer[var]
             text += f" -> {self._id(outer.owner if outer.owner is not None else outer)}"
+        if self.options.print_source and node is not None and describe(node):
+            text = f"{text.rstrip()}   # {describe(node)}"
         return text.rstrip()
 
     def visit(self, root: Variable, prefix: str = "") -> None:
@@ -210,7 +214,8 @@ class _TreePrinter:
 
 def debugprint(obj: Any, depth: int = -1, print_type: bool = False,
                file: TextIO | str | None = None, ids: str = "CHAR", stop_on_name: bool = False,
-               done: dict[Any, str] | None = None, print_storage: bool = False) -> Any:
+               done: dict[Any, str] | None = None, print_storage: bool = False,
+               print_source: bool = False) -> Any:
     """Print a graph as Theano's indented tree, one line per variable.
 
     Parameters
@@ -232,6 +237,9 @@ def debugprint(obj: Any, depth: int = -1, print_type: bool = False,
         Ids already given; pass the same dict to several calls to share ids.
     print_storage : bool
         For a compiled Function, append the value each variable holds.
+    print_source : bool
+        Append the user's line that built each node (``# built at model.py:42 in forward``;
+        a rewritten node lists the lines of what it replaced).
 
     A node met again is printed once more with its id but not expanded. A multi-output node
     shows which output as ``.i``; a node built in ``with nbgraph.name_scope("layer1"):`` ends
@@ -249,7 +257,7 @@ def debugprint(obj: Any, depth: int = -1, print_type: bool = False,
      | |y [id D]
      |TensorConstant{2.0} [id E]
     """
-    options = PrintOptions(depth, print_type, ids, stop_on_name, print_storage)
+    options = PrintOptions(depth, print_type, ids, stop_on_name, print_storage, print_source)
     roots = _roots(obj)
     printer = _TreePrinter(options, {} if done is None else done, roots)
     for var in roots.outputs:

@@ -13,6 +13,7 @@ import nbgraph.tensor as T
 from nbgraph.compile.function import function
 from nbgraph.compile.mode import Mode
 from nbgraph.config import config
+from nbgraph.core.printing import debugprint
 from nbgraph.core.source import SourceLine, describe
 
 
@@ -93,3 +94,11 @@ def test_rewritten_nodes_keep_their_name_scope():
     scoped = [n for n in fn.maker.fgraph.toposort() if getattr(n.tag, "scope", None)]
     assert scoped and all(n.tag.scope == "layer1" for n in scoped)
     assert any("softplus" in str(n.op) for n in scoped)   # made by stabilize, still in layer1
+
+
+def test_debugprint_can_show_each_nodes_line():
+    x = T.dvector("x")
+    text = debugprint(_forward(x), file="str", print_source=True)
+    first = text.splitlines()[0]
+    assert first.endswith(f"# built at test_source.py:{_line_of('marker: out')} in _forward")
+    assert "# built at" not in debugprint(_forward(x), file="str")   # off by default
