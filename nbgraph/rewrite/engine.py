@@ -46,7 +46,8 @@ class RewriteHistory:
     """Which rule rewrote each expression into which, across the passes of one compile, so
     that a rule turning the result back into the original is reported with the rule it undoes
     (``conflicts``; one warning per pair). Rebuilding an expression on the way to a simpler
-    one is not a conflict: only ``A -> B`` followed by ``B -> A`` is."""
+    one is not a conflict: only a cycle is, ``A -> B`` then ``B -> A`` (or through a few
+    more steps, ``A -> B -> C -> A``), and the rules that close it are named."""
 
     def __init__(self) -> None:
         self.removed_by: dict[Hashable, tuple[str, Hashable]] = {}
@@ -60,31 +61,54 @@ class RewriteHistory:
             before, after = structure(old), structure(new)
             if before == after:
                 if new not in fgraph.variables:   # not a merge: a new node, the same thing
-                    self._conflict(reason, reason, old)
+                    self._conflict([reason], reason, old)
                 continue
-            first = self.removed_by.get(after)
-            if first is not None and first[1] == before:
-                self._conflict(first[0], reason, old)
+            chain = self._path(after, before)
+            if chain:
+                self._conflict(chain, reason, old)
             self.removed_by[before] = (reason, after)
 
-    def _conflict(self, first: str, second: str, old: TensorVariable) -> None:
+    def _path(self, start: Hashable, goal: Hashable, limit: int = 8) -> list[str] | None:
+        """The rules that rewrote ``start`` step by step into ``goal``, if they did."""
+        rules, key = [], start
+        for _ in range(limit):
+            step = self.removed_by.get(key)
+            if step is None:
+                return None
+            rules.append(step[0])
+            key = step[1]
+            if key == goal:
+                return rules
+        return None
+
+    def _conflict(self, earlier: list[str], second: str, old: TensorVariable) -> None:
+        """``earlier`` rules rewrote an expression step by step; ``second`` turns ``old`` back
+        into it."""
         node = old.owner
         uid, op = (node.uid, str(node.op)) if node is not None else (old.uid, str(old))
-        known = {(a, b) for a, b, _, _ in self.conflicts}
+        first = " then ".join(earlier)
+        known = {self._rules(a, b) for a, b, _, _ in self.conflicts}
         self.conflicts.append((first, second, uid, op))
-        if (first, second) in known:
+        if self._rules(first, second) in known:   # the same cycle, met at another step
             return
-        who = f"rule {first!r} undoes itself" if first == second else \
-            f"rules {first!r} and {second!r} undo each other"
+        names = [*dict.fromkeys([*earlier, second])]
+        who = f"rule {second!r} undoes itself" if names == [second] else \
+            "rules " + ", ".join(repr(r) for r in names[:-1]) + f" and {names[-1]!r} undo " \
+            "each other"
         warnings.warn(f"{who}: {second!r} rebuilt, at node {uid} ({op}), an expression "
                       f"{first!r} had rewritten away", RuleConflictWarning, stacklevel=2)
 
+    @staticmethod
+    def _rules(first: str, second: str) -> frozenset[str]:
+        return frozenset([*first.split(" then "), second])
+
     def describe(self) -> str:
-        first_seen: dict[tuple[str, str], tuple[int, str]] = {}
+        """Each cycle once: the rules in the order they fired, and where it was first met."""
+        first_seen: dict[frozenset[str], str] = {}
         for a, b, uid, op in self.conflicts:
-            first_seen.setdefault((a, b), (uid, op))
-        return "; ".join(f"{a!r} then {b!r} at node {uid} ({op})"
-                         for (a, b), (uid, op) in first_seen.items())
+            chain = " then ".join(repr(r) for r in [*a.split(" then "), b])
+            first_seen.setdefault(self._rules(a, b), f"{chain} at node {uid} ({op})")
+        return "; ".join(first_seen.values())
 
 
 @dataclass(frozen=True)
@@ -244,7 +268,8 @@ def run_rules(fgraph: FunctionGraph, pass_name: str, rules: Sequence[AnyRule], *
                 by_key.setdefault(key, []).append(r)
     order = {id(r): k for k, r in enumerate(rules)}
     total: Counter[str] = Counter()
-    for _sweep in range(max_sweeps):
+    recent: Counter[str] = Counter()   # the last few sweeps: a cycle may take one rule a sweep
+    for sweep in range(max_sweeps):
         fired: Counter[str] = Counter()
         for r in whole:
             reason = f"{pass_name}/{r.name}"
@@ -273,7 +298,9 @@ def run_rules(fgraph: FunctionGraph, pass_name: str, rules: Sequence[AnyRule], *
         total.update(fired)
         if not fired or not fixpoint:
             return total
-    kept = ", ".join(f"{name} ({n}x)" for name, n in fired.most_common(5))
+        if sweep >= max_sweeps - 5:
+            recent.update(fired)
+    kept = ", ".join(f"{name} ({n}x)" for name, n in recent.most_common(5))
     undo = f"; rules undoing each other: {history.describe()}" if history.conflicts else ""
     raise RewriteLoopError(f"pass {pass_name!r} still rewriting after {max_sweeps} sweeps; "
-                           f"rules that kept firing in the last sweep: {kept}{undo}")
+                           f"rules that kept firing in the last 5 sweeps: {kept}{undo}")

@@ -66,3 +66,18 @@ def test_rebuilding_on_the_way_to_a_simpler_form_is_not_a_conflict():
     assert history.conflicts == []
     with pytest.warns(RuleConflictWarning, match="'p/shrink' and 'p/grow' undo each other"):
         history.record("p/grow", [(T.exp(v), T.exp(T.exp(v)))], graph)   # B -> A
+
+
+def test_a_cycle_of_three_rules_is_named_once():
+    to_pow = rule("mul_to_pow", P.mul(x, x), lambda x: x ** 2)
+    back = rule("pow_to_sqr", P.pow(x, 2), lambda x: T.sqr(x))
+    three = Pipeline((Pass("toy", RuleSet("toy", (to_mul, to_pow, back)), fixpoint=True),))
+    v = T.dvector("v")
+    with pytest.warns(RuleConflictWarning) as caught, \
+            pytest.raises(RuntimeError, match=r"last 5 sweeps: .*toy/pow_to_sqr") as err:
+        function([v], T.sqr(v), mode=Mode(optimizer=three))
+    assert str(err.value).count(" at node ") == 1          # the cycle once, not per rotation
+    conflicts = [w for w in caught if issubclass(w.category, RuleConflictWarning)]
+    assert len(conflicts) == 1
+    assert all(f"'toy/{r}'" in str(conflicts[0].message)
+               for r in ("sqr_to_mul", "mul_to_pow", "pow_to_sqr"))
