@@ -37,7 +37,8 @@ from .library import LIBRARIES, Library
 
 FFI = _cffi_abi.ffi  # the declarations in ``c_abi.CDEF``, pre-parsed (no pycparser at import)
 
-BASE_FLAGS = ("-O2", "-std=gnu11", "-fno-math-errno", "-ffp-contract=off", "-fopenmp")
+# -fwrapv: signed overflow wraps, as NumPy's integers do (undefined behaviour in plain C)
+BASE_FLAGS = ("-O2", "-std=gnu11", "-fno-math-errno", "-ffp-contract=off", "-fwrapv", "-fopenmp")
 MAXDIM = 32
 _WARNED = False
 

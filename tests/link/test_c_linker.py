@@ -362,3 +362,16 @@ def test_a_reduction_computes_its_prologue_only_when_nothing_else_reads_it(rng):
     top, exp = both(a)
     np.testing.assert_allclose(top, np.exp(a).max(axis=1), rtol=1e-12)
     np.testing.assert_allclose(exp, np.exp(a), rtol=1e-12)
+
+
+def test_signed_overflow_wraps_as_numpy():
+    # compiled with -fwrapv: signed overflow is defined (it wraps), as NumPy's integers do
+    x, y = T.lvector("x"), T.lvector("y")
+    big = np.array([np.iinfo(np.int64).max, np.iinfo(np.int64).min, 3 << 61])
+    step = np.array([1, -1, 4])
+    fn = nbgraph.function([x, y], [x + y, x * y, x - y], mode=Mode(linker="c"))
+    with np.errstate(over="ignore"):
+        want = [big + step, big * step, big - step]
+    for got, expected in zip(fn(big, step), want, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    assert "-fwrapv" in c_linker.compiler_flags()
