@@ -17,6 +17,10 @@ from jax.scipy import special
 from ..ops.composite import Composite
 
 
+class UntranslatedOpError(NotImplementedError):
+    """An op class (or a scalar row of an Elemwise) without a JAX translation."""
+
+
 def _variadic(binary: Callable) -> Callable:
     # canonicalize flattens add/mul chains into one n-ary node
     return lambda *xs: reduce(binary, xs)
@@ -94,7 +98,29 @@ JAX_SCALARS: dict[str, Callable[..., Any]] = {
     "clip": lambda x, lo, hi: jnp.minimum(jnp.maximum(x, lo), hi),  # np.clip's order
     "identity": lambda x: x,
     "second": _second,
+    # ops/complex_ops.py
+    "real": jnp.real,
+    "imag": jnp.imag,
+    "conj": jnp.conj,
+    "angle": jnp.angle,
+    "complex": lambda x, y: x + 1j * y,  # the output dtype is cast to the node's
+    # ops/scipy_special.py: the rows jax.scipy.special has (JAX 0.10.2)
+    "erfinv": special.erfinv,
+    "erfcx": special.erfcx,
+    "i0": special.i0,
+    "i1": special.i1,
+    "gammainc": special.gammainc,
+    "gammaincc": special.gammaincc,
+    "gammau": lambda k, x: special.gammaincc(k, x) * special.gamma(k),
+    "gammal": lambda k, x: special.gammainc(k, x) * special.gamma(k),
 }
+
+# scalar rows with no JAX form, and why (an Elemwise over one raises UntranslatedOpError)
+NOT_TRANSLATED_SCALARS: dict[str, str] = {
+    name: f"scipy.special.{name} has no jax.scipy.special equivalent (JAX 0.10.2)"
+    for name in ("j0", "j1", "jv", "iv")}
+NOT_TRANSLATED_SCALARS["erfcinv"] = (
+    "jax.scipy.special has no erfcinv; erfinv(1 - x) loses all precision for small x")
 
 
 def scalar_function(spec: Any) -> Callable[..., Any]:
@@ -106,8 +132,10 @@ def scalar_function(spec: Any) -> Callable[..., Any]:
         return lambda x: jnp.asarray(x).astype(dtype)
     found = JAX_SCALARS.get(spec.name)
     if found is None:
-        raise NotImplementedError(f"JAX linker: no JAX form for the scalar op {spec.name!r}; "
-                                  f"add it to JAX_SCALARS in nbgraph/link/jax_scalars.py")
+        why = NOT_TRANSLATED_SCALARS.get(spec.name, "add it to JAX_SCALARS in "
+                                                    "nbgraph/link/jax_scalars.py")
+        raise UntranslatedOpError(f"JAX linker: no JAX form for the scalar op {spec.name!r} "
+                                  f"({why}); compile this function with another linker")
     return found
 
 
