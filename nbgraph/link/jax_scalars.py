@@ -12,6 +12,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.scipy import special
 
 from ..ops.composite import Composite
@@ -123,20 +124,35 @@ NOT_TRANSLATED_SCALARS["erfcinv"] = (
     "jax.scipy.special has no erfcinv; erfinv(1 - x) loses all precision for small x")
 
 
-def scalar_function(spec: Any) -> Callable[..., Any]:
-    """The JAX function of a table row, a cast, or a fused Composite (its steps in order)."""
+def _as_operands(xs: tuple, out_dtype: str | None) -> tuple:
+    """The operands as the other linkers compute on them. Integers feeding a float result
+    become that float first (JAX would compute sqrt(int32) or int32 / int32 in float32, the C
+    linker in float64), and mixed dtypes meet at NumPy's common dtype (JAX promotes
+    int32 * float32 to float32, NumPy to float64)."""
+    arrays = [jnp.asarray(x) for x in xs]
+    if out_dtype is not None and np.dtype(out_dtype).kind in "fc":
+        arrays = [a.astype(out_dtype) if a.dtype.kind in "biu" else a for a in arrays]
+    if len({a.dtype for a in arrays}) > 1:
+        common = np.result_type(*[a.dtype for a in arrays])
+        arrays = [a.astype(common) for a in arrays]
+    return tuple(arrays)
+
+
+def scalar_function(spec: Any, out_dtype: str | None = None) -> Callable[..., Any]:
+    """The JAX function of a table row (giving ``out_dtype``), a cast, or a fused Composite
+    (its steps in order)."""
     if isinstance(spec, Composite):
         return lambda *xs: _composite(spec, xs)
     if spec.name.startswith("Cast{"):
         dtype = spec.name[5:-1]
         return lambda x: jnp.asarray(x).astype(dtype)
     found = JAX_SCALARS.get(spec.name)
-    if found is None:
-        why = NOT_TRANSLATED_SCALARS.get(spec.name, "add it to JAX_SCALARS in "
-                                                    "nbgraph/link/jax_scalars.py")
-        raise UntranslatedOpError(f"JAX linker: no JAX form for the scalar op {spec.name!r} "
-                                  f"({why}); compile this function with another linker")
-    return found
+    if found is not None:
+        return lambda *xs: found(*_as_operands(xs, out_dtype))
+    why = NOT_TRANSLATED_SCALARS.get(spec.name, "add it to JAX_SCALARS in "
+                                                "nbgraph/link/jax_scalars.py")
+    raise UntranslatedOpError(f"JAX linker: no JAX form for the scalar op {spec.name!r} "
+                              f"({why}); compile this function with another linker")
 
 
 def _composite(spec: Composite, inputs: tuple) -> Any:
@@ -145,7 +161,7 @@ def _composite(spec: Composite, inputs: tuple) -> Any:
         if step.spec is None:
             values.append(jnp.asarray(step.value, dtype=step.dtype))
             continue
-        result = scalar_function(step.spec)(*[values[a] for a in step.args])
+        result = scalar_function(step.spec, step.dtype)(*[values[a] for a in step.args])
         values.append(jnp.asarray(result).astype(step.dtype))
     outs = tuple(values[o] for o in spec.outputs)
     return outs if len(outs) > 1 else outs[0]
