@@ -55,6 +55,8 @@ from nbgraph.ops.print_op import Print  # noqa: E402
 from nbgraph.ops.py_scalar import py_elemwise  # noqa: E402
 from nbgraph.ops.random import RandomVariable  # noqa: E402
 from nbgraph.ops.rng_mrg import MRG_RandomStreams  # noqa: E402
+from nbgraph.ops.scan.basic import until  # noqa: E402
+from nbgraph.ops.sparse import basic as sparse  # noqa: E402
 from nbgraph.ops.specify_shape import specify_shape  # noqa: E402
 
 # float64 as the C linker's own differential tests; float32 gammaln differs by 1.1e-5 near its zero
@@ -118,6 +120,22 @@ def test_differential_set_after_rewrites_matches_c(rng):
     expr = T.exp(-x * x) * T.sin(y) + 0.5 * x * y - T.tanh(x)
     check([x, y], expr, [rng.standard_normal((6, 5)), rng.standard_normal((6, 5))],
           optimizer="fast_run", reference="c")
+
+
+def test_dtype_mixes_extreme_ints_and_empty_reductions_match_c():
+    # JAX computes int32 * float32 in float32; NumPy (so the C linker) in float64
+    i, f = T.ivector("i"), T.fvector("f")
+    b, u = T.bvector("b"), T.vector("u", dtype="uint8")
+    l = T.lvector("l")  # noqa: E741
+    check([i, f, b, u, l], [i * f, l + f, b + u, b // u, b % u, i / 2, T.lt(i, f),
+                            T.switch(b, f, i), b * b, i // T.constant(np.int32(-1)),
+                            b // T.constant(np.int8(-1)), -b, abs(i)],
+          [np.array([16777217, 3, np.iinfo("int32").min], "int32"),
+           np.array([1.0, 0.5, 2.0], "float32"), np.array([-100, 100, -128], "int8"),
+           np.array([7, 3, 200], "uint8"), np.array([2 ** 40 + 1, 3, -5])], reference="c")
+    x = T.dmatrix("x")
+    check([x], [T.argmax(x, axis=1), x.sum(axis=0), x.prod(axis=0), x.mean(axis=0),
+                T.max(x, axis=1)], [np.zeros((0, 3))], reference="c")
 
 
 UNARY = {"exp": T.exp, "tanh": T.tanh, "sin": T.sin, "neg": lambda a: -a, "abs": abs,
@@ -389,6 +407,9 @@ def test_untranslated_op_classes_are_clear_errors(rng):
         with pytest.raises(UntranslatedOpError, match=f"no JAX translation for {name}.*"
                                                       f"{NOT_TRANSLATED[name][:20]}"):
             fn(np.eye(3))
+    fn = nbgraph.function([a], sparse.dense_from_sparse(sparse.csr_from_dense(a)), mode="JAX")
+    with pytest.raises(UntranslatedOpError, match="SparseFromDense.*scipy.sparse"):
+        fn(np.eye(3))
 
 
 def test_mrg_draws_equal_the_c_linkers(rng):
@@ -423,6 +444,16 @@ def test_value_dependent_shapes_are_clear_errors(rng):
     # the same ops with values known while tracing compute (NumPy folds them)
     c = T.constant(np.array([1, 2, 2]))
     check([x], [extra_ops.bincount(c) + x[0], T.nonzero(c)[0] + x[0]], [np.array([4, 5])])
+
+
+def test_scan_until_is_a_clear_error():
+    # the number of steps taken, so the stack's length, is known only at run time
+    limit = T.dscalar("limit")
+    out, _ = nbgraph.scan(lambda p: (p * 2, until(p * 2 > limit)),
+                          outputs_info=T.constant(1.0), n_steps=20)
+    fn = nbgraph.function([limit], out, mode="JAX")
+    with pytest.raises(StaticValueError, match="until.*static shapes"):
+        fn(np.array(40.0))
 
 
 def test_an_op_without_translation_is_named():
