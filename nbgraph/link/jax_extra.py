@@ -101,6 +101,24 @@ def _eigvalsh(node: Apply, a: Any, *b: Any) -> Any:
     return jnp.linalg.eigvalsh(a, UPLO="L" if node.op.lower else "U")
 
 
+def _eigvalsh_grad(node: Apply, a: Any, *rest: Any) -> Any:
+    """``V diag(gw) V^T`` folded onto the triangle read: eigenvectors' signs cancel in it."""
+    *b, gw = rest
+    if b:
+        raise UntranslatedOpError(f"JAX linker: {node.op} (node {node.uid}): JAX has no "
+                                  f"generalized symmetric eigenproblem (eigvalsh(a, b))")
+    lower = node.op.lower
+    _, v = jnp.linalg.eigh(a, UPLO="L" if lower else "U")
+    g = (v * gw[None, :]) @ v.T
+    return jnp.tril(g) + jnp.triu(g, 1).T if lower else jnp.triu(g) + jnp.tril(g, -1).T
+
+
+def _expm_grad(node: Apply, a: Any, g: Any) -> Any:
+    # the adjoint Frechet derivative (perform's expm_frechet at A^T) is expm's VJP
+    _, pullback = jax.vjp(jax.scipy.linalg.expm, a)
+    return pullback(g.astype(a.dtype))[0]
+
+
 def _crossentropy_softmax_argmax_with_bias(node: Apply, x: Any, b: Any, y: Any) -> tuple:
     log_sm = jax.nn.log_softmax((x + b).astype(node.outputs[1].dtype), axis=-1)
     nll = -jnp.take_along_axis(log_sm, y[:, None], axis=1)[:, 0]
@@ -132,7 +150,9 @@ EXTRA_TRANSLATIONS: dict[type, Translation] = {
     slinalg.Cholesky: _cholesky,
     slinalg.Solve: _solve,
     slinalg.Eigvalsh: _eigvalsh,
+    slinalg.EigvalshGrad: _eigvalsh_grad,
     slinalg.Expm: lambda node, a: jax.scipy.linalg.expm(a),
+    slinalg.ExpmGrad: _expm_grad,
     nlinalg.TensorInv: lambda node, a: jnp.linalg.tensorinv(a, node.op.ind),
     nlinalg.TensorSolve: lambda node, a, b: jnp.linalg.tensorsolve(a, b, node.op.axes),
     nnet_bias.CrossentropySoftmaxArgmax1HotWithBias: _crossentropy_softmax_argmax_with_bias,

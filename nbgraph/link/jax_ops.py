@@ -47,10 +47,7 @@ NOT_TRANSLATED: dict[str, str] = {
     "Eigh": "eigenvectors' signs are the solver's choice",
     "SVD": "singular vectors' signs are the solver's choice",
     "QRFull": "Q's and R's signs per column are the solver's choice",
-    # gradient ops computed with SciPy/NumPy formulas not yet written for JAX
     "EighGrad": "not translated yet (Eigh itself is not)",
-    "EigvalshGrad": "not translated yet: compile eigvalsh's gradient with another linker",
-    "ExpmGrad": "not translated yet: compile expm's gradient with another linker",
     # patch extraction with its own border modes: not translated yet
     "Images2Neibs": "not translated yet (images2neibs): compile with another linker",
     "Neibs2Images": "not translated yet (neibs2images): compile with another linker",

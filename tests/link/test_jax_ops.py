@@ -352,7 +352,10 @@ def test_scipy_linear_algebra(rng):
             slinalg.solve_lower_triangular(T.tril(a), b), slinalg.solve_upper_triangular(
                 T.triu(a), b[:, 0]), slinalg.solve_symmetric(a, b), slinalg.eigvalsh(a),
             slinalg.eigvalsh(a, lower=False), slinalg.expm(a * 0.1),
-            nlinalg.tensorinv(t4, ind=2), nlinalg.tensorsolve(t4.reshape((4, 4)), b[:, 0])]
+            nlinalg.tensorinv(t4, ind=2), nlinalg.tensorsolve(t4.reshape((4, 4)), b[:, 0]),
+            nbgraph.grad((slinalg.eigvalsh(a) * np.arange(4.0)).sum(), a),
+            nbgraph.grad((slinalg.eigvalsh(a, lower=False) ** 2).sum(), a),
+            nbgraph.grad((slinalg.expm(a * 0.1) * b[:, 0].dimshuffle(0, "x")).sum(), a)]
     check([a, b, t4], outs, [spd, rng.standard_normal((4, 2)),
                              spd.reshape(2, 2, 2, 2) + rng.standard_normal((2, 2, 2, 2))])
 
