@@ -15,12 +15,14 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..core.graph import Apply
 from ..ops import (
     blas,
     choose,
     extra_ops_more,
+    neighbours,
     nlinalg,
     nnet_bias,
     pool_symbolic,
@@ -127,6 +129,30 @@ def _crossentropy_softmax_argmax_with_bias(node: Apply, x: Any, b: Any, y: Any) 
     return nll, jnp.exp(log_sm), jnp.argmax(log_sm, axis=-1)
 
 
+# -- neighbours: the op's own index tables (NumPy, from static shapes) gather and scatter --
+def _images2neibs(node: Apply, x: Any) -> Any:
+    op = node.op
+    rows, cols = op.tables(x.shape[2], x.shape[3], f"node {node.uid}")
+    ph, pw = op.pad(0), op.pad(1)
+    if ph or pw:
+        x = jnp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    return x[:, :, rows, cols].reshape(-1, rows.shape[2] * cols.shape[3])
+
+
+def _neibs2images(node: Apply, neibs: Any, original_shape: Any) -> Any:
+    op = node.op
+    n, c, h, w = static_ints(node, original_shape, "the image shape")
+    rows, cols = op.tables(h, w, f"node {node.uid}")
+    ph, pw = op.pad(0), op.pad(1)
+    grid = (n, c, rows.shape[0], cols.shape[1], rows.shape[2], cols.shape[3])
+    if neibs.size != np.prod(grid):
+        raise ValueError(f"{op} at node {node.uid}: {neibs.shape} does not make the patches "
+                         f"of an image of shape {(n, c, h, w)} (need {grid})")
+    out = jnp.zeros((n, c, h + 2 * ph, w + 2 * pw), neibs.dtype)
+    out = out.at[:, :, rows, cols].add(neibs.reshape(grid))  # overlaps add, as np.add.at
+    return out[:, :, ph:ph + h, pw:pw + w]
+
+
 def _symbolic_pool(node: Apply, x: Any, ws: Any, stride: Any, pad: Any, *rest: Any) -> Any:
     """The concrete pool op of the static window, stride and padding, translated as such."""
     op = node.op
@@ -157,5 +183,7 @@ EXTRA_TRANSLATIONS: dict[type, Translation] = {
     nlinalg.TensorSolve: lambda node, a, b: jnp.linalg.tensorsolve(a, b, node.op.axes),
     nnet_bias.CrossentropySoftmaxArgmax1HotWithBias: _crossentropy_softmax_argmax_with_bias,
     pool_symbolic.SymbolicPool: _symbolic_pool,
+    neighbours.Images2Neibs: _images2neibs,
+    neighbours.Neibs2Images: _neibs2images,
 }
 

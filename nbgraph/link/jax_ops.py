@@ -48,9 +48,6 @@ NOT_TRANSLATED: dict[str, str] = {
     "SVD": "singular vectors' signs are the solver's choice",
     "QRFull": "Q's and R's signs per column are the solver's choice",
     "EighGrad": "not translated yet (Eigh itself is not)",
-    # patch extraction with its own border modes: not translated yet
-    "Images2Neibs": "not translated yet (images2neibs): compile with another linker",
-    "Neibs2Images": "not translated yet (neibs2images): compile with another linker",
     **{name: "a scipy.sparse matrix is a Python object, not an array XLA can hold"
        for name in SPARSE_OPS},
 }

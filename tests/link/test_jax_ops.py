@@ -36,6 +36,7 @@ from nbgraph.ops import (  # noqa: E402
     complex_ops,
     extra_ops,
     extra_ops_more,
+    neighbours,
     nlinalg,
     nnet,
     nnet_bias,
@@ -379,6 +380,17 @@ def test_bias_crossentropy_symbolic_pool_and_op_from_graph(rng):
                                 np.array([0, 3, 1, 1, 2]), rng.standard_normal((2, 2, 5, 6))])
 
 
+@pytest.mark.parametrize(("shape", "step", "mode"), [
+    ((2, 2), None, "valid"), ((2, 3), (1, 2), "ignore_borders"), ((3, 3), (2, 2), "half"),
+    ((2, 2), None, "full"), ((3, 1), (2, 1), "wrap_centered")])
+def test_neighbours_and_their_gradient(shape, step, mode, rng):
+    x = T.dtensor4("x")
+    neibs = neighbours.images2neibs(x, shape, step, mode)
+    outs = [neibs, nbgraph.grad((neibs * neibs).sum(), x),
+            neighbours.neibs2images(neibs, shape, x.shape, mode, step)]
+    check([x], outs, [rng.standard_normal((2, 1, 4, 6))])
+
+
 def test_complex_and_scipy_special_rows(rng):
     x, y = T.dvectors("x", "y")
     z = complex_ops.complex(x, y)
@@ -526,6 +538,7 @@ def test_every_translation_is_exercised_here(capfd):
                        test_bias_crossentropy_symbolic_pool_and_op_from_graph,
                        test_complex_and_scipy_special_rows, test_mrg_draws_equal_the_c_linkers):
             family(rng)
+        test_neighbours_and_their_gradient((2, 2), None, "valid", rng)
         for mode in ("max", "average_inc_pad"):
             test_pooling_and_gradients(mode, {"ws": (2, 2), "ignore_border": True}, rng)
         test_gradient_blocks_and_print(rng, capfd)
