@@ -121,6 +121,14 @@ def _expm_grad(node: Apply, a: Any, g: Any) -> Any:
     return pullback(g.astype(a.dtype))[0]
 
 
+def _svd(node: Apply, x: Any) -> Any:
+    if node.op.compute_uv:  # singular vectors are defined up to sign: XLA need not pick LAPACK's
+        raise UntranslatedOpError(f"JAX linker: no JAX translation for SVD with compute_uv=True "
+                                  f"(node {node.uid}): singular vectors' signs are the "
+                                  f"solver's choice; compile this function with another linker")
+    return jnp.linalg.svd(x, compute_uv=False)
+
+
 def _crossentropy_softmax_argmax_with_bias(node: Apply, x: Any, b: Any, y: Any) -> tuple:
     log_sm = jax.nn.log_softmax((x + b).astype(node.outputs[1].dtype), axis=-1)
     nll = -jnp.take_along_axis(log_sm, y[:, None], axis=1)[:, 0]
@@ -179,6 +187,7 @@ EXTRA_TRANSLATIONS: dict[type, Translation] = {
     slinalg.EigvalshGrad: _eigvalsh_grad,
     slinalg.Expm: lambda node, a: jax.scipy.linalg.expm(a),
     slinalg.ExpmGrad: _expm_grad,
+    nlinalg.SVD: _svd,
     nlinalg.TensorInv: lambda node, a: jnp.linalg.tensorinv(a, node.op.ind),
     nlinalg.TensorSolve: lambda node, a, b: jnp.linalg.tensorsolve(a, b, node.op.axes),
     nnet_bias.CrossentropySoftmaxArgmax1HotWithBias: _crossentropy_softmax_argmax_with_bias,

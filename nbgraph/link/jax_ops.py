@@ -45,7 +45,6 @@ NOT_TRANSLATED: dict[str, str] = {
     # LAPACK's (NumPy's), so the numbers would differ silently
     "Eig": "eigenvectors' phase (and the eigenvalues' order) are the solver's choice",
     "Eigh": "eigenvectors' signs are the solver's choice",
-    "SVD": "singular vectors' signs are the solver's choice",
     "QRFull": "Q's and R's signs per column are the solver's choice",
     "EighGrad": "not translated yet (Eigh itself is not)",
     **{name: "a scipy.sparse matrix is a Python object, not an array XLA can hold"
