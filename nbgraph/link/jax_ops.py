@@ -32,7 +32,8 @@ SPARSE_OPS = (
     "StructuredDotGradValues", "StructuredUnary", "TrueDot", "AddSS", "MulSS", "Diag",
     "EnsureSortedIndices", "Remove0", "SquareDiagonal")
 
-# Op classes the linker cannot meet, with the reason (the op-inventory test reads this)
+# Op classes without a translation, with the reason (the op-inventory test reads this;
+# translation() puts the reason in its UntranslatedOpError)
 NOT_TRANSLATED: dict[str, str] = {
     "GpuFromHost": "nbgraph.gpu's transfer op: only the GPU mode's transfer pass inserts it, "
                    "and a JAX function places its arrays with JAX itself",

@@ -165,6 +165,23 @@ def test_distributions_have_their_moments(draw, mean, std):
     assert abs(sample.std() - std) < 0.05 * std
 
 
+def test_random_streams_draw_the_other_linkers_numbers():
+    """The draws run NumPy's RandomState on the host (jax_random.py): a seed gives the C
+    linker's samples, call after call, inside scan too."""
+    def draws(mode):
+        srng = RandomStreams(seed=11)
+        outs = [srng.uniform((2, 3)), srng.normal((4,)), srng.binomial((5,), n=3, p=0.4),
+                srng.permutation((2,), n=4), srng.multinomial((2,), n=5, pvals=[0.5, 0.5])]
+        steps, updates = nbgraph.scan(lambda: srng.uniform((2,)), n_steps=3)
+        fn = nbgraph.function([], [*outs, steps], updates=updates, mode=mode)
+        return [fn() for _ in range(2)]
+
+    for want, got in zip(draws("FAST_RUN"), draws("JAX"), strict=True):
+        for w, g in zip(want, got, strict=True):
+            assert g.dtype == w.dtype
+            np.testing.assert_array_equal(g, w)
+
+
 def test_permutations_and_multinomial():
     srng = RandomStreams(seed=5)
     perms = nbgraph.function([], srng.permutation((50,), n=6), mode="JAX")()
