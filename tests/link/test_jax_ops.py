@@ -32,7 +32,9 @@ from nbgraph.link.jax_math import StaticValueError  # noqa: E402
 from nbgraph.link.jax_ops import NOT_TRANSLATED, TRANSLATIONS, UntranslatedOpError  # noqa: E402
 from nbgraph.link.jax_scalars import NOT_TRANSLATED_SCALARS  # noqa: E402
 from nbgraph.ops import (  # noqa: E402
+    abstract_conv,
     blas,
+    bn,
     complex_ops,
     extra_ops,
     extra_ops_more,
@@ -40,13 +42,17 @@ from nbgraph.ops import (  # noqa: E402
     nlinalg,
     nnet,
     nnet_bias,
+    nnet_extra,
     pool,
+    pool3d,
     pool_symbolic,
     scipy_special,
+    signal_conv,
     slinalg,
     sort,
     special,
     topk,
+    xlogx,
 )
 from nbgraph.ops.choose import choose  # noqa: E402
 from nbgraph.ops.conv import conv2d  # noqa: E402
@@ -390,6 +396,27 @@ def test_neighbours_and_their_gradient(shape, step, mode, rng):
     outs = [neibs, nbgraph.grad((neibs * neibs).sum(), x),
             neighbours.neibs2images(neibs, shape, x.shape, mode, step)]
     check([x], outs, [rng.standard_normal((2, 1, 4, 6))])
+
+
+def test_families_built_from_translated_ops(rng):
+    # pool_3d, conv3d, separable convolutions, batch norm, signal.conv,
+    # xlogx and the nnet helpers build their graphs from the ops above
+    x5, w5 = T.dtensor5("x5"), T.dtensor5("w5")
+    x4, dw, pw = T.dtensor4("x4"), T.dtensor4("dw"), T.dtensor4("pw")
+    m, g, b = T.dmatrix("m"), T.dvector("g"), T.dvector("b")
+    outs = [pool3d.pool_3d(x5, (2, 2, 2), ignore_border=True),
+            pool3d.pool_3d(x5, (2, 1, 2), ignore_border=True, mode="average_exc_pad"),
+            abstract_conv.conv3d(x5, w5, filter_shape=(3, 2, 2, 2, 2)),
+            abstract_conv.separable_conv2d(x4, dw, pw, 2),
+            *bn.batch_normalization_train(m, g, b)[:3],
+            signal_conv.conv2d(m, m[:2, :2], border_mode="full"),
+            xlogx.xlogx(abs(m)), xlogx.xlogy0(abs(m), abs(m) + 1),
+            nnet_extra.prepend_1_to_each_row(m)]  # confusion_matrix uses Unique
+    check([x5, w5, x4, dw, pw, m, g, b], outs,
+          [rng.standard_normal((1, 2, 4, 4, 4)), rng.standard_normal((3, 2, 2, 2, 2)),
+           rng.standard_normal((2, 2, 5, 6)), rng.standard_normal((4, 1, 2, 2)),
+           rng.standard_normal((3, 4, 1, 1)), rng.standard_normal((5, 4)),
+           rng.standard_normal(4), rng.standard_normal(4)])
 
 
 def test_complex_and_scipy_special_rows(rng):
