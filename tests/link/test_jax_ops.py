@@ -425,6 +425,7 @@ def test_complex_and_scipy_special_rows(rng):
     k = T.dvector("k")
     outs = [complex_ops.real(z), complex_ops.imag(z * z), complex_ops.conj(z),
             complex_ops.angle(z), z, scipy_special.erfinv(T.tanh(x)),
+            scipy_special.erfcinv(1 + T.tanh(x)), scipy_special.erfcinv(T.exp(-abs(y) * 300)),
             scipy_special.erfcx(x), scipy_special.i0(x), scipy_special.i1(x),
             scipy_special.gammainc(k, abs(y)), scipy_special.gammaincc(k, abs(y)),
             scipy_special.gammau(k, abs(y)), scipy_special.gammal(k, abs(y))]
