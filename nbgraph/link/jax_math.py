@@ -11,6 +11,7 @@ otherwise.
 from __future__ import annotations
 
 from collections.abc import Callable
+from math import prod as math_prod
 from typing import Any
 
 import jax
@@ -67,7 +68,7 @@ def static_ints(node: Apply, value: Any, what: str) -> tuple[int, ...]:
 
 # -- elementwise, reductions -------------------------------------------------------------
 def _elemwise(node: Apply, *xs: Any) -> Any:
-    return scalar_function(node.op.scalar_op)(*xs)
+    return scalar_function(node.op.scalar_op, node.outputs[0].dtype)(*xs)
 
 
 def _dimshuffle(node: Apply, x: Any) -> Any:
@@ -99,7 +100,8 @@ def _argmax(node: Apply, x: Any) -> Any:
     axes = tuple(range(x.ndim)) if op.axis is None else op.axis
     keep = [i for i in range(x.ndim) if i not in axes]
     moved = jnp.transpose(x, keep + list(axes))
-    flat = moved.reshape(moved.shape[: len(keep)] + (-1,))
+    # the reduced axes' size spelled out: -1 cannot be inferred when an axis is empty
+    flat = moved.reshape(moved.shape[: len(keep)] + (math_prod(moved.shape[len(keep):]),))
     find = jnp.argmax if op.kind == "max" else jnp.argmin
     return find(flat, axis=-1)
 

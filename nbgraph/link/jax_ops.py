@@ -17,18 +17,40 @@ from ..core.gradient import IdentityForward
 from ..core.graph import Apply, Constant, Variable, toposort
 from ..ops.print_op import Print
 from .jax_control import control_translations
+from .jax_extra import EXTRA_TRANSLATIONS
 from .jax_math import MATH_TRANSLATIONS, StaticValueError, Translation, is_concrete
+from .jax_random import RANDOM_TRANSLATIONS
+from .jax_scalars import UntranslatedOpError
 
-# Op classes the linker cannot meet, with the reason (the op-inventory test reads this)
+__all__ = ["NOT_TRANSLATED", "TRANSLATIONS", "UntranslatedOpError", "evaluate", "run_node"]
+
+# the op classes of nbgraph/ops/sparse (they take or give scipy.sparse matrices)
+SPARSE_OPS = (
+    "CSM", "CSMProperties", "DenseFromSparse", "SparseFromDense", "Transpose", "ValuesAt",
+    "SparseComparison", "SparseStack", "StackGradPiece", "GatherRowsAdjoint", "GetItem2d",
+    "GetItemList", "GetItemScalar", "PlaceBlock", "SpSum", "StructuredDot",
+    "StructuredDotGradValues", "StructuredUnary", "TrueDot", "AddSS", "MulSS", "Diag",
+    "EnsureSortedIndices", "Remove0", "SquareDiagonal")
+
+# Op classes without a translation, with the reason (the op-inventory test reads this;
+# translation() puts the reason in its UntranslatedOpError)
 NOT_TRANSLATED: dict[str, str] = {
     "GpuFromHost": "nbgraph.gpu's transfer op: only the GPU mode's transfer pass inserts it, "
                    "and a JAX function places its arrays with JAX itself",
     "HostFromGpu": "nbgraph.gpu's transfer op (as GpuFromHost)",
+    # output shapes that depend on the values: XLA compiles static shapes only
+    "Unique": "numpy.unique's length is the number of distinct values (known at run time)",
+    "Lstsq": "numpy.linalg.lstsq's residuals are empty or not depending on the rank found "
+             "at run time",
+    # eigen/singular vectors are defined up to sign (phase): XLA's solvers need not pick
+    # LAPACK's (NumPy's), so the numbers would differ silently
+    "Eig": "eigenvectors' phase (and the eigenvalues' order) are the solver's choice",
+    "Eigh": "eigenvectors' signs are the solver's choice",
+    "QRFull": "Q's and R's signs per column are the solver's choice",
+    "EighGrad": "not translated yet (Eigh itself is not)",
+    **{name: "a scipy.sparse matrix is a Python object, not an array XLA can hold"
+       for name in SPARSE_OPS},
 }
-
-
-class UntranslatedOpError(NotImplementedError):
-    """An op class without a JAX translation."""
 
 
 def translation(node: Apply) -> Translation:
@@ -37,10 +59,11 @@ def translation(node: Apply) -> Translation:
         found = TRANSLATIONS.get(cls)
         if found is not None:
             return found
+    name = type(node.op).__name__
+    why = NOT_TRANSLATED.get(name, "add one to nbgraph/link/jax_math.py or jax_extra.py")
     raise UntranslatedOpError(
-        f"JAX linker: no JAX translation for {type(node.op).__name__} (node {node.uid}: "
-        f"{node.op}); add one to nbgraph/link/jax_math.py or jax_control.py, or compile this "
-        f"function with another linker")
+        f"JAX linker: no JAX translation for {name} (node {node.uid}: {node.op}): {why}; "
+        f"compile this function with another linker")
 
 
 def run_node(node: Apply, args: list[Any]) -> list[Any]:
@@ -86,7 +109,9 @@ def evaluate(inputs: Sequence[Variable], outputs: Sequence[Variable], values: Se
 
 TRANSLATIONS: dict[type, Translation] = {
     **MATH_TRANSLATIONS,
+    **EXTRA_TRANSLATIONS,
     **control_translations(evaluate),
+    **RANDOM_TRANSLATIONS,
     # zero_grad, disconnected_grad and the other gradient-shaping identities
     IdentityForward: lambda node, x: x,
 }

@@ -6,15 +6,21 @@ entry takes and returns ``jax.numpy`` arrays with NumPy's semantics for that row
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import reduce
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.scipy import special
 
 from ..ops.composite import Composite
+
+
+class UntranslatedOpError(NotImplementedError):
+    """An op class (or a scalar row of an Elemwise) without a JAX translation."""
 
 
 def _variadic(binary: Callable) -> Callable:
@@ -94,21 +100,64 @@ JAX_SCALARS: dict[str, Callable[..., Any]] = {
     "clip": lambda x, lo, hi: jnp.minimum(jnp.maximum(x, lo), hi),  # np.clip's order
     "identity": lambda x: x,
     "second": _second,
+    # ops/complex_ops.py
+    "real": jnp.real,
+    "imag": jnp.imag,
+    "conj": jnp.conj,
+    "angle": jnp.angle,
+    "complex": lambda x, y: x + 1j * y,  # the output dtype is cast to the node's
+    # ops/scipy_special.py: the rows jax.scipy.special has (JAX 0.10.2)
+    "erfinv": special.erfinv,
+    # no jax erfcinv: erfcinv(x) = -ndtri(x / 2) / sqrt(2), within 1 ulp of SciPy's in
+    # float64 over (0, 2) down to 1e-300 (erfinv(1 - x) would lose small x entirely)
+    "erfcinv": lambda x: -special.ndtri(x / 2) / math.sqrt(2),
+    "erfcx": special.erfcx,
+    "i0": special.i0,
+    "i1": special.i1,
+    "gammainc": special.gammainc,
+    "gammaincc": special.gammaincc,
+    "gammau": lambda k, x: special.gammaincc(k, x) * special.gamma(k),
+    "gammal": lambda k, x: special.gammainc(k, x) * special.gamma(k),
+}
+
+# scalar rows with no JAX form, and why (an Elemwise over one raises UntranslatedOpError)
+NOT_TRANSLATED_SCALARS: dict[str, str] = {
+    "jv": "jax.scipy.special has no Bessel function of real order (JAX 0.10.2)",
+    "iv": "jax.scipy.special has no modified Bessel function of real order (JAX 0.10.2)",
+    **{name: "jax.scipy.special.bessel_jn (integer orders by recurrence) gives NaN at x = 0 "
+             "(JAX 0.10.2), unlike SciPy's" for name in ("j0", "j1")},
 }
 
 
-def scalar_function(spec: Any) -> Callable[..., Any]:
-    """The JAX function of a table row, a cast, or a fused Composite (its steps in order)."""
+def _as_operands(xs: tuple, out_dtype: str | None) -> tuple:
+    """The operands as the other linkers compute on them. Integers feeding a float result
+    become that float first (JAX would compute sqrt(int32) or int32 / int32 in float32, the C
+    linker in float64), and mixed dtypes meet at NumPy's common dtype (JAX promotes
+    int32 * float32 to float32, NumPy to float64)."""
+    arrays = [jnp.asarray(x) for x in xs]
+    if out_dtype is not None and np.dtype(out_dtype).kind in "fc":
+        arrays = [a.astype(out_dtype) if a.dtype.kind in "biu" else a for a in arrays]
+    if len({a.dtype for a in arrays}) > 1:
+        common = np.result_type(*[a.dtype for a in arrays])
+        arrays = [a.astype(common) for a in arrays]
+    return tuple(arrays)
+
+
+def scalar_function(spec: Any, out_dtype: str | None = None) -> Callable[..., Any]:
+    """The JAX function of a table row (giving ``out_dtype``), a cast, or a fused Composite
+    (its steps in order)."""
     if isinstance(spec, Composite):
         return lambda *xs: _composite(spec, xs)
     if spec.name.startswith("Cast{"):
         dtype = spec.name[5:-1]
         return lambda x: jnp.asarray(x).astype(dtype)
     found = JAX_SCALARS.get(spec.name)
-    if found is None:
-        raise NotImplementedError(f"JAX linker: no JAX form for the scalar op {spec.name!r}; "
-                                  f"add it to JAX_SCALARS in nbgraph/link/jax_scalars.py")
-    return found
+    if found is not None:
+        return lambda *xs: found(*_as_operands(xs, out_dtype))
+    why = NOT_TRANSLATED_SCALARS.get(spec.name, "add it to JAX_SCALARS in "
+                                                "nbgraph/link/jax_scalars.py")
+    raise UntranslatedOpError(f"JAX linker: no JAX form for the scalar op {spec.name!r} "
+                              f"({why}); compile this function with another linker")
 
 
 def _composite(spec: Composite, inputs: tuple) -> Any:
@@ -117,7 +166,7 @@ def _composite(spec: Composite, inputs: tuple) -> Any:
         if step.spec is None:
             values.append(jnp.asarray(step.value, dtype=step.dtype))
             continue
-        result = scalar_function(step.spec)(*[values[a] for a in step.args])
+        result = scalar_function(step.spec, step.dtype)(*[values[a] for a in step.args])
         values.append(jnp.asarray(result).astype(step.dtype))
     outs = tuple(values[o] for o in spec.outputs)
     return outs if len(outs) > 1 else outs[0]

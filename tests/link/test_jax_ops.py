@@ -20,14 +20,51 @@ import nbgraph.ops  # noqa: E402
 import nbgraph.tensor as T  # noqa: E402
 from nbgraph.compile.mode import Mode  # noqa: E402
 from nbgraph.core.gradient import grad_clip, grad_scale, zero_grad  # noqa: E402
+from nbgraph.core.gradient_helpers import (  # noqa: E402
+    DisconnectedGrad,
+    ZeroGrad,
+    consider_constant,
+    undefined_grad,
+)
 from nbgraph.core.op import Op  # noqa: E402
 from nbgraph.ifelse import ifelse  # noqa: E402
 from nbgraph.link.jax_math import StaticValueError  # noqa: E402
 from nbgraph.link.jax_ops import NOT_TRANSLATED, TRANSLATIONS, UntranslatedOpError  # noqa: E402
-from nbgraph.ops import extra_ops, nnet, pool, sort, special  # noqa: E402
+from nbgraph.link.jax_scalars import NOT_TRANSLATED_SCALARS  # noqa: E402
+from nbgraph.ops import (  # noqa: E402
+    abstract_conv,
+    blas,
+    bn,
+    complex_ops,
+    extra_ops,
+    extra_ops_more,
+    neighbours,
+    nlinalg,
+    nnet,
+    nnet_bias,
+    nnet_extra,
+    pool,
+    pool3d,
+    pool_symbolic,
+    scipy_special,
+    signal_conv,
+    slinalg,
+    sort,
+    special,
+    topk,
+    xlogx,
+)
+from nbgraph.ops.choose import choose  # noqa: E402
 from nbgraph.ops.conv import conv2d  # noqa: E402
+from nbgraph.ops.extra_ops_more import bartlett  # noqa: E402
+from nbgraph.ops.opfromgraph import OpFromGraph  # noqa: E402
 from nbgraph.ops.print_op import Print  # noqa: E402
+from nbgraph.ops.py_scalar import py_elemwise  # noqa: E402
 from nbgraph.ops.random import RandomVariable  # noqa: E402
+from nbgraph.ops.rng_mrg import MRG_RandomStreams  # noqa: E402
+from nbgraph.ops.scan.basic import until  # noqa: E402
+from nbgraph.ops.sparse import basic as sparse  # noqa: E402
+from nbgraph.ops.specify_shape import specify_shape  # noqa: E402
 
 # float64 as the C linker's own differential tests; float32 gammaln differs by 1.1e-5 near its zero
 TOL = {"float64": 1e-12, "float32": 2e-5}
@@ -90,6 +127,22 @@ def test_differential_set_after_rewrites_matches_c(rng):
     expr = T.exp(-x * x) * T.sin(y) + 0.5 * x * y - T.tanh(x)
     check([x, y], expr, [rng.standard_normal((6, 5)), rng.standard_normal((6, 5))],
           optimizer="fast_run", reference="c")
+
+
+def test_dtype_mixes_extreme_ints_and_empty_reductions_match_c():
+    # JAX computes int32 * float32 in float32; NumPy (so the C linker) in float64
+    i, f = T.ivector("i"), T.fvector("f")
+    b, u = T.bvector("b"), T.vector("u", dtype="uint8")
+    l = T.lvector("l")  # noqa: E741
+    check([i, f, b, u, l], [i * f, l + f, b + u, b // u, b % u, i / 2, T.lt(i, f),
+                            T.switch(b, f, i), b * b, i // T.constant(np.int32(-1)),
+                            b // T.constant(np.int8(-1)), -b, abs(i)],
+          [np.array([16777217, 3, np.iinfo("int32").min], "int32"),
+           np.array([1.0, 0.5, 2.0], "float32"), np.array([-100, 100, -128], "int8"),
+           np.array([7, 3, 200], "uint8"), np.array([2 ** 40 + 1, 3, -5])], reference="c")
+    x = T.dmatrix("x")
+    check([x], [T.argmax(x, axis=1), x.sum(axis=0), x.prod(axis=0), x.mean(axis=0),
+                T.max(x, axis=1)], [np.zeros((0, 3))], reference="c")
 
 
 UNARY = {"exp": T.exp, "tanh": T.tanh, "sin": T.sin, "neg": lambda a: -a, "abs": abs,
@@ -242,9 +295,10 @@ def test_gradient_blocks_and_print(rng, capfd):
     x = T.dvector("x")
     a = rng.standard_normal(3)
     out = Print("x is")(x) * 2 + zero_grad(x) + nbgraph.gradient.disconnected_grad(x) \
-        + grad_clip(x * x, -0.5, 0.5) + grad_scale(T.exp(x), 3.0)
+        + grad_clip(x * x, -0.5, 0.5) + grad_scale(T.exp(x), 3.0) \
+        + consider_constant(x) * ZeroGrad()(x) + DisconnectedGrad()(x)  # Theano's classes
     capfd.readouterr()
-    check([x], [out, nbgraph.grad(out.sum(), x)], [a])
+    check([x], [out, nbgraph.grad(out.sum(), x), undefined_grad(x) * 3], [a])
     assert capfd.readouterr().out.count("x is") == 2  # the Python linker's, then XLA's
 
 
@@ -275,6 +329,157 @@ def test_ifelse_both_sides_and_gradient(rng):
     check([a, b, x], outs, [np.array(3.0), np.array(2.0), value])
 
 
+# -- the ops of issues 12, 14 and 15 (jax_extra.py, jax_random.py, OpFromGraph) ----------------
+def test_blas_shape_checks_topk_and_choose(rng):
+    y, v = T.dvectors("y", "v")
+    a = T.dmatrix("a")
+    alpha, beta = T.dscalars("alpha", "beta")
+    idx = T.lvector("idx")
+    outs = [blas.gemv_no_inplace(y, alpha, a, v, beta), blas.gemv_no_inplace(y, alpha, a, v, 0.0),
+            specify_shape(a, (4, 3)) * 2, topk.argtopk(a, 2, axis=1), topk.argtopk(a, -3, axis=0),
+            topk.topk(a, 2, axis=0), nbgraph.grad(topk.topk(a, 2, axis=1).sum(), a),
+            choose(idx % 3, T.stack([v, 2 * v, 3 * v])), choose(idx, [v, -v], mode="wrap"),
+            choose(idx, [v, -v], mode="clip"), bartlett(a.shape[0] + 3),
+            extra_ops_more.cpu_contiguous(a.T)]
+    y_nan = np.full(4, np.nan)  # beta == 0 never reads y
+    check([y, alpha, a, v, beta, idx], outs,
+          [y_nan, np.array(0.5), rng.standard_normal((4, 3)), rng.standard_normal(3),
+           np.array(0.0), np.array([0, 4, 2])])
+    check([y, alpha, a, v, beta], outs[:1],
+          [rng.standard_normal(4), np.array(0.5), rng.standard_normal((4, 3)),
+           rng.standard_normal(3), np.array(-2.0)])
+
+
+def test_scipy_linear_algebra(rng):
+    a, b = T.dmatrices("a", "b")
+    t4 = T.dtensor4("t4")
+    m = rng.standard_normal((4, 4))
+    spd = m @ m.T + 4 * np.eye(4)
+    outs = [slinalg.cholesky(a), slinalg.cholesky(a, lower=False), slinalg.solve(a, b),
+            slinalg.solve_lower_triangular(T.tril(a), b), slinalg.solve_upper_triangular(
+                T.triu(a), b[:, 0]), slinalg.solve_symmetric(a, b), slinalg.eigvalsh(a),
+            slinalg.eigvalsh(a, lower=False), slinalg.expm(a * 0.1),
+            nlinalg.svd(a[:, :3], compute_uv=False),
+            nlinalg.tensorinv(t4, ind=2), nlinalg.tensorsolve(t4.reshape((4, 4)), b[:, 0]),
+            nbgraph.grad((slinalg.eigvalsh(a) * np.arange(4.0)).sum(), a),
+            nbgraph.grad((slinalg.eigvalsh(a, lower=False) ** 2).sum(), a),
+            nbgraph.grad((slinalg.expm(a * 0.1) * b[:, 0].dimshuffle(0, "x")).sum(), a)]
+    check([a, b, t4], outs, [spd, rng.standard_normal((4, 2)),
+                             spd.reshape(2, 2, 2, 2) + rng.standard_normal((2, 2, 2, 2))])
+
+
+def test_bias_crossentropy_symbolic_pool_and_op_from_graph(rng):
+    x = T.dmatrix("x")
+    b = T.dvector("b")
+    y = T.lvector("y")
+    x4 = T.dtensor4("x4")
+    nll, sm, am = nnet_bias.crossentropy_softmax_argmax_1hot_with_bias(x, b, y)
+    k = x4.shape[2] // 2  # a window size computed from a shape: static while tracing
+    pooled = pool_symbolic.pool_2d(x4, ws=(k, k), ignore_border=True, mode="max")
+    avg = pool_symbolic.pool_2d(x4, ws=(k, 1), stride=(1, k), ignore_border=True,
+                                mode="average_inc_pad")
+    u, w = T.dmatrices("u", "w")
+    ofg = OpFromGraph([u, w], [T.tanh(u) * w + 1])
+    outs = [nll, sm, am, nbgraph.grad(nll.sum(), [x, b])[1], pooled,
+            nbgraph.grad((pooled * pooled).sum(), x4), avg, ofg(x, x * 2),
+            nbgraph.grad(ofg(x, x).sum(), x)]
+    check([x, b, y, x4], outs, [rng.standard_normal((5, 4)), rng.standard_normal(4),
+                                np.array([0, 3, 1, 1, 2]), rng.standard_normal((2, 2, 5, 6))])
+
+
+@pytest.mark.parametrize(("shape", "step", "mode"), [
+    ((2, 2), None, "valid"), ((2, 3), (1, 2), "ignore_borders"), ((3, 3), (2, 2), "half"),
+    ((2, 2), None, "full"), ((3, 1), (2, 1), "wrap_centered")])
+def test_neighbours_and_their_gradient(shape, step, mode, rng):
+    x = T.dtensor4("x")
+    neibs = neighbours.images2neibs(x, shape, step, mode)
+    outs = [neibs, nbgraph.grad((neibs * neibs).sum(), x),
+            neighbours.neibs2images(neibs, shape, x.shape, mode, step)]
+    check([x], outs, [rng.standard_normal((2, 1, 4, 6))])
+
+
+def test_families_built_from_translated_ops(rng):
+    # pool_3d, conv3d, separable convolutions, batch norm, signal.conv,
+    # xlogx and the nnet helpers build their graphs from the ops above
+    x5, w5 = T.dtensor5("x5"), T.dtensor5("w5")
+    x4, dw, pw = T.dtensor4("x4"), T.dtensor4("dw"), T.dtensor4("pw")
+    m, g, b = T.dmatrix("m"), T.dvector("g"), T.dvector("b")
+    outs = [pool3d.pool_3d(x5, (2, 2, 2), ignore_border=True),
+            pool3d.pool_3d(x5, (2, 1, 2), ignore_border=True, mode="average_exc_pad"),
+            abstract_conv.conv3d(x5, w5, filter_shape=(3, 2, 2, 2, 2)),
+            abstract_conv.separable_conv2d(x4, dw, pw, 2),
+            *bn.batch_normalization_train(m, g, b)[:3],
+            signal_conv.conv2d(m, m[:2, :2], border_mode="full"),
+            xlogx.xlogx(abs(m)), xlogx.xlogy0(abs(m), abs(m) + 1),
+            nnet_extra.prepend_1_to_each_row(m)]  # confusion_matrix uses Unique
+    check([x5, w5, x4, dw, pw, m, g, b], outs,
+          [rng.standard_normal((1, 2, 4, 4, 4)), rng.standard_normal((3, 2, 2, 2, 2)),
+           rng.standard_normal((2, 2, 5, 6)), rng.standard_normal((4, 1, 2, 2)),
+           rng.standard_normal((3, 4, 1, 1)), rng.standard_normal((5, 4)),
+           rng.standard_normal(4), rng.standard_normal(4)])
+
+
+def test_complex_and_scipy_special_rows(rng):
+    x, y = T.dvectors("x", "y")
+    z = complex_ops.complex(x, y)
+    k = T.dvector("k")
+    outs = [complex_ops.real(z), complex_ops.imag(z * z), complex_ops.conj(z),
+            complex_ops.angle(z), z, scipy_special.erfinv(T.tanh(x)),
+            scipy_special.erfcinv(1 + T.tanh(x)), scipy_special.erfcinv(T.exp(-abs(y) * 300)),
+            scipy_special.erfcx(x), scipy_special.i0(x), scipy_special.i1(x),
+            scipy_special.gammainc(k, abs(y)), scipy_special.gammaincc(k, abs(y)),
+            scipy_special.gammau(k, abs(y)), scipy_special.gammal(k, abs(y))]
+    check([x, y, k], outs, [rng.standard_normal(6), rng.standard_normal(6),
+                            rng.uniform(0.5, 4, 6)])
+
+
+@pytest.mark.parametrize("name", sorted(NOT_TRANSLATED_SCALARS))
+def test_scipy_only_special_functions_are_clear_errors(name):
+    x = T.dvector("x")
+    row = scipy_special.ROWS[name]
+    out = py_elemwise(row)(*([x] * row.nin))
+    fn = nbgraph.function([x], out, mode="JAX")
+    with pytest.raises(UntranslatedOpError, match=f"no JAX form for the scalar op '{name}'"):
+        fn(np.array([0.5, 1.5]))
+
+
+def test_untranslated_op_classes_are_clear_errors(rng):
+    a = T.dmatrix("a")
+    for out, name in ((extra_ops_more.Unique()(a.flatten()), "Unique"),
+                      (nlinalg.eigh(a)[1], "Eigh"), (nlinalg.qr(a)[0], "QRFull")):
+        fn = nbgraph.function([a], out, mode="JAX")
+        with pytest.raises(UntranslatedOpError, match=f"no JAX translation for {name}.*"
+                                                      f"{NOT_TRANSLATED[name][:20]}"):
+            fn(np.eye(3))
+    fn = nbgraph.function([a], nlinalg.svd(a)[0], mode="JAX")
+    with pytest.raises(UntranslatedOpError, match="SVD with compute_uv=True.*signs"):
+        fn(np.eye(3))
+    fn = nbgraph.function([a], sparse.dense_from_sparse(sparse.csr_from_dense(a)), mode="JAX")
+    with pytest.raises(UntranslatedOpError, match="SparseFromDense.*scipy.sparse"):
+        fn(np.eye(3))
+
+
+def test_mrg_draws_equal_the_c_linkers(rng):
+    """The MRG ops run their own perform on the host: the same seed gives the same numbers."""
+    pvals = np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])
+
+    def draws(mode):
+        srng = MRG_RandomStreams(seed=234)
+        outs = [srng.uniform((3, 5)), srng.normal((4,), avg=1.0, std=2.0),
+                srng.binomial((6,), p=0.4), srng.multinomial(pvals=pvals, n=3),
+                srng.choice(size=2, replace=False, p=pvals)]
+        fn = nbgraph.function([], outs, mode=mode)
+        if mode == "JAX":
+            EXERCISED.update(op_classes(fn))
+        return [fn() for _ in range(2)]
+
+    want, got = draws("FAST_RUN"), draws("JAX")
+    for w, g in zip(want, got, strict=True):
+        for a, b in zip(g, w, strict=True):
+            assert_close(a, b)
+    assert not np.array_equal(got[0][0], got[1][0])  # the state advanced per call
+
+
 # -- what cannot be compiled for XLA: clear errors -------------------------------------------
 def test_value_dependent_shapes_are_clear_errors(rng):
     x = T.lvector("x")
@@ -286,6 +491,16 @@ def test_value_dependent_shapes_are_clear_errors(rng):
     # the same ops with values known while tracing compute (NumPy folds them)
     c = T.constant(np.array([1, 2, 2]))
     check([x], [extra_ops.bincount(c) + x[0], T.nonzero(c)[0] + x[0]], [np.array([4, 5])])
+
+
+def test_scan_until_is_a_clear_error():
+    # the number of steps taken, so the stack's length, is known only at run time
+    limit = T.dscalar("limit")
+    out, _ = nbgraph.scan(lambda p: (p * 2, until(p * 2 > limit)),
+                          outputs_info=T.constant(1.0), n_steps=20)
+    fn = nbgraph.function([limit], out, mode="JAX")
+    with pytest.raises(StaticValueError, match="until.*static shapes"):
+        fn(np.array(40.0))
 
 
 def test_an_op_without_translation_is_named():
@@ -350,8 +565,12 @@ def test_every_translation_is_exercised_here(capfd):
                        test_special_functions, test_convolution_and_gradients, test_sorting,
                        test_scan_with_taps_backwards_and_gradient,
                        test_ifelse_both_sides_and_gradient,
-                       test_value_dependent_shapes_are_clear_errors):
+                       test_value_dependent_shapes_are_clear_errors,
+                       test_blas_shape_checks_topk_and_choose, test_scipy_linear_algebra,
+                       test_bias_crossentropy_symbolic_pool_and_op_from_graph,
+                       test_complex_and_scipy_special_rows, test_mrg_draws_equal_the_c_linkers):
             family(rng)
+        test_neighbours_and_their_gradient((2, 2), None, "valid", rng)
         for mode in ("max", "average_inc_pad"):
             test_pooling_and_gradients(mode, {"ws": (2, 2), "ignore_border": True}, rng)
         test_gradient_blocks_and_print(rng, capfd)
