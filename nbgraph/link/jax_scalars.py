@@ -32,6 +32,17 @@ def _round_half_away(x: Any) -> Any:
     return jnp.sign(x) * jnp.floor(jnp.abs(x) + 0.5)
 
 
+def _int_safe(op: Callable) -> Callable:
+    """``op`` (floor_divide, mod) with NumPy's integer answer for a zero divisor, 0 (XLA's
+    integer division by zero gives -1, and floor_divide adjusts it); floats are unchanged."""
+    def safe(x: Any, y: Any) -> Any:
+        out = op(x, y)
+        if jnp.issubdtype(out.dtype, jnp.integer):
+            out = jnp.where(y == 0, jnp.zeros_like(out), out)
+        return out
+    return safe
+
+
 def _second(x: Any, y: Any) -> Any:
     # fill(x, y): y broadcast to the shape of x
     return jnp.broadcast_to(y, jnp.broadcast_shapes(jnp.shape(x), jnp.shape(y)))
@@ -42,8 +53,8 @@ JAX_SCALARS: dict[str, Callable[..., Any]] = {
     "mul": _variadic(jnp.multiply),
     "sub": jnp.subtract,
     "true_div": jnp.true_divide,
-    "int_div": jnp.floor_divide,
-    "mod": jnp.mod,
+    "int_div": _int_safe(jnp.floor_divide),
+    "mod": _int_safe(jnp.mod),
     "pow": jnp.power,
     "maximum": jnp.maximum,
     "minimum": jnp.minimum,
