@@ -24,6 +24,7 @@ import numpy as np
 
 from ..core.tensor_math import MATH
 from ..core.types import is_float, is_int, upcast, upgrade_to_float
+from . import scalar_rules as R
 
 # ``T.cos(x)`` in gradient rules: the tensor functions of ops/math.py, which is built from
 # this table (so cannot be imported here); rules run only when a gradient is taken
@@ -221,88 +222,6 @@ def _as_float(value: np.ndarray, dtype: str) -> np.ndarray:
     return value
 
 
-# -- NumPy references that are not a single ufunc ------------------------------------------
-def _variadic(ufunc: Callable) -> Callable:
-    """n-ary add/mul (canonicalize flattens chains into one node)."""
-    return lambda *xs: functools.reduce(ufunc, xs)
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    from scipy.special import erf
-    return erf(x)
-
-
-def _erfc(x: np.ndarray) -> np.ndarray:
-    from scipy.special import erfc
-    return erfc(x)
-
-
-def _gamma(x: np.ndarray) -> np.ndarray:
-    from scipy.special import gamma
-    return gamma(x)
-
-
-def _gammaln(x: np.ndarray) -> np.ndarray:
-    from scipy.special import gammaln
-    return gammaln(x)
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    from scipy.special import expit
-    return expit(x)
-
-
-def _round_half_away(x: np.ndarray) -> np.ndarray:
-    return np.sign(x) * np.floor(np.abs(x) + 0.5)
-
-
-def _second(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    out = np.empty(np.broadcast_shapes(np.shape(x), np.shape(y)), dtype=np.result_type(y))
-    out[...] = y
-    return out
-
-
-def _identity(x: np.ndarray) -> np.ndarray:
-    return np.array(x, copy=True)
-
-
-def _inv(x: np.ndarray) -> np.ndarray:
-    return 1.0 / x
-
-
-# -- gradient rules that need more than one line -------------------------------------------
-def _add_grad(*args: Any) -> tuple:
-    *xs, z, g = args
-    return (g,) * len(xs)
-
-
-def _mul_grad(*args: Any) -> tuple:
-    *xs, z, g = args
-    return tuple(g * T.mul(*(xs[:i] + xs[i + 1:])) if len(xs) > 2 else g * xs[1 - i]
-                 for i in range(len(xs)))
-
-
-def _pow_grad(x: Any, y: Any, z: Any, g: Any) -> tuple:
-    # d x**y = y x**(y-1) dx + x**y log(x) dy
-    return (g * y * x ** (y - 1), g * z * T.log(x))
-
-
-def _arctan2_grad(y: Any, x: Any, z: Any, g: Any) -> tuple:
-    # d atan2(y, x) = (x dy - y dx) / (x² + y²)
-    r = x * x + y * y
-    return (g * x / r, -g * y / r)
-
-
-def _clip_grad(x: Any, lo: Any, hi: Any, z: Any, g: Any) -> tuple:
-    inside = T.and_(T.ge(x, lo), T.le(x, hi))
-    return (g * inside, g * T.lt(x, lo), g * T.gt(x, hi))
-
-
-def _switch_grad(c: Any, a: Any, b: Any, z: Any, g: Any) -> tuple:
-    zero = T.zeros_like(g)
-    return (None, T.switch(c, g, zero), T.switch(c, zero, g))
-
-
 S = ScalarSpec
 LN2, LN10, TWO_OVER_SQRT_PI = math.log(2.0), math.log(10.0), 2.0 / math.sqrt(math.pi)
 DIVISOR, POSITIVE, UNIT = Domain(0.5, 3, "either_sign"), Domain(0.1, 4), Domain(-0.9, 0.9)
@@ -310,10 +229,10 @@ SMALL_INTS, BITS = Domain(0, 3, "int"), Domain(0, 16, "int")
 
 SCALAR_OPS: tuple[ScalarSpec, ...] = (
     # name        nin numpy                C                            gradient (x.., z, g)
-    S("add",        2, _variadic(np.add),  "({0} + {1})",              _add_grad,
+    S("add",        2, R.variadic(np.add), "({0} + {1})",              R.add_grad,
       commutative=True, associative=True, identity=0, symbol="+",
       doc="Elementwise sum of two or more tensors (``a + b``)."),
-    S("mul",        2, _variadic(np.multiply), "({0} * {1})",          _mul_grad,
+    S("mul",        2, R.variadic(np.multiply), "({0} * {1})",          R.mul_grad,
       commutative=True, associative=True, identity=1, symbol="*",
       doc="Elementwise product of two or more tensors (``a * b``)."),
     S("sub",        2, np.subtract,        "({0} - {1})",              lambda x, y, z, g: (g, -g),
@@ -327,7 +246,7 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
       lambda x, y, z, g: (g, -g * T.int_div(x, y)), symbol="%",
       domain=(Domain(0.1, 9), Domain(1.1, 3, "either_sign")),
       doc="``a % b`` with the sign of ``b``, as NumPy."),
-    S("pow",        2, np.power,           "pow({0}, {1})",            _pow_grad, symbol="**",
+    S("pow",        2, np.power,           "pow({0}, {1})",            R.pow_grad, symbol="**",
       c_int=False,  # NumPy refuses negative integer powers; C's pow would truncate
       libm="pow", simd=True, work=8, domain=(Domain(0.5, 2), Domain(-2, 2)),
       doc="``a ** b``."),
@@ -337,7 +256,7 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
     S("minimum",    2, np.minimum,         "nbg_min({0}, {1})",
       lambda x, y, z, g: (g * T.le(x, y), g * T.gt(x, y)), commutative=True,
       associative=True, identity=np.inf, doc="Elementwise minimum."),
-    S("arctan2",    2, np.arctan2,         "atan2({0}, {1})",          _arctan2_grad,
+    S("arctan2",    2, np.arctan2,         "atan2({0}, {1})",          R.arctan2_grad,
       out=float_out, libm="atan2", simd=True, work=8, domain=(Domain(), Domain(0.5, 3)),
       doc="``arctan(a / b)`` in the right quadrant."),
     S("neg",        1, np.negative,        "(-{0})",                   lambda x, z, g: (-g,),
@@ -346,7 +265,7 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
       lambda x, z, g: (g * T.sgn(x),), domain=(Domain(0.2, 3),), doc="``|a|``."),
     S("sgn",        1, np.sign,            "nbg_sgn({0})",             ZERO,
       doc="The sign of ``a``: -1, 0 or 1."),
-    S("inv",        1, _inv,               "(1.0 / {0})",
+    S("inv",        1, R.inv,              "(1.0 / {0})",
       lambda x, z, g: (-g * z * z,), out=float_out, domain=(Domain(0.5, 3),),
       doc="``1 / a``."),
     S("sqr",        1, np.square,          "({0} * {0})",
@@ -410,21 +329,21 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
     S("arctanh",    1, np.arctanh,         "atanh({0})",
       lambda x, z, g: (g / (1 - x * x),), out=float_out, libm="atanh", simd=True,
       work=8, domain=(UNIT,), doc="Inverse hyperbolic tangent."),
-    S("erf",        1, _erf,               "erf({0})",
+    S("erf",        1, R.erf,              "erf({0})",
       lambda x, z, g: (g * TWO_OVER_SQRT_PI * T.exp(-x * x),), out=float_out, libm="erf",
       simd=True, work=8, domain=(Domain(-2, 2),), doc="The error function."),
-    S("erfc",       1, _erfc,              "erfc({0})",
+    S("erfc",       1, R.erfc,             "erfc({0})",
       lambda x, z, g: (-g * TWO_OVER_SQRT_PI * T.exp(-x * x),), out=float_out, libm="erfc",
       simd=True, work=8, domain=(Domain(-2, 2),),
       doc="``1 - erf(a)``, accurate for large ``a``."),
     # no libm=: float32 gamma rows compute in double (tgamma), as they always have
-    S("gamma",      1, _gamma,             "tgamma({0})",
+    S("gamma",      1, R.gamma,            "tgamma({0})",
       lambda x, z, g: (g * z * T.psi(x),), out=float_out, work=8,  # d Γ = Γ ψ
       domain=(Domain(0.2, 4),), doc="The gamma function (``gamma(n + 1) = n!``)."),
-    S("gammaln",    1, _gammaln,           "lgamma({0})",
+    S("gammaln",    1, R.gammaln,          "lgamma({0})",
       lambda x, z, g: (g * T.psi(x),), out=float_out, work=8,  # d log|Γ| = ψ
       domain=(Domain(0.2, 6),), doc="``log |gamma(a)|``, without overflow."),
-    S("sigmoid",    1, _sigmoid,           "nbg_sigmoid({0})",
+    S("sigmoid",    1, R.sigmoid,          "nbg_sigmoid({0})",
       lambda x, z, g: (g * z * (1 - z),), out=float_out, work=8,  # d σ = σ(1-σ)
       domain=(Domain(-6, 6),), doc="The logistic function ``1 / (1 + exp(-a))``."),
     S("softplus",   1, lambda x: np.logaddexp(0, x), "nbg_softplus({0})",
@@ -438,7 +357,7 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
       libm="trunc", domain=(OFF_TIES,), doc="Round toward zero."),
     S("round_half_to_even", 1, np.round,   "nearbyint({0})",           ZERO, out=float_out,
       libm="nearbyint", domain=(OFF_TIES,), doc="Round, ties to even (NumPy's ``round``)."),
-    S("round_half_away_from_zero", 1, _round_half_away, "round({0})",  ZERO, out=float_out,
+    S("round_half_away_from_zero", 1, R.round_half_away, "round({0})",  ZERO, out=float_out,
       libm="round", domain=(OFF_TIES,), doc="Round, ties away from zero."),
     S("eq",         2, np.equal,           "({0} == {1})",             None, out=bool_out,
       commutative=True, symbol="==", domain=(SMALL_INTS,) * 2,
@@ -468,15 +387,15 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
       domain=(SPECIALS,), doc="True where ``a`` is NaN."),
     S("isinf",      1, np.isinf,           "isinf({0})",               None, out=bool_out,
       domain=(SPECIALS,), doc="True where ``a`` is +-inf."),
-    S("switch",     3, np.where,           "({0} ? {1} : {2})",        _switch_grad,
+    S("switch",     3, np.where,           "({0} ? {1} : {2})",        R.switch_grad,
       out=after_condition, domain=(BOOLS, Domain(), Domain()),
       doc="``switch(cond, a, b)``: ``a`` where ``cond`` else ``b``."),
-    S("clip",       3, np.clip,            "nbg_clip({0}, {1}, {2})",  _clip_grad,
+    S("clip",       3, np.clip,            "nbg_clip({0}, {1}, {2})",  R.clip_grad,
       domain=(Domain(), Domain(-1, -1), Domain(1.5, 1.5)),
       doc="``clip(a, lo, hi)``: ``a`` limited to ``[lo, hi]``."),
-    S("identity",   1, _identity,          "{0}",                      lambda x, z, g: (g,),
+    S("identity",   1, R.identity,         "{0}",                      lambda x, z, g: (g,),
       doc="A copy of ``a``."),
-    S("second",     2, _second,            "{1}",                      lambda x, y, z, g: (None, g),
+    S("second",     2, R.second,           "{1}",                      lambda x, y, z, g: (None, g),
       out=lambda dtypes: dtypes[1],  # fill(x, y): y broadcast to x's shape
       doc="``second(a, b)``: ``b`` broadcast to the shape of ``a``."),
 )
