@@ -1,6 +1,7 @@
-"""Running the inner graphs of control-flow ops (Scan's step, IfElse's branches) without
-compiling: ``REFERENCE``, the InnerCompiler (core/op.py) that evaluates a graph node by node
-with each op's NumPy ``perform``. Ops use it in ``perform``; linkers lend a compiling one.
+"""Ops with inner graphs (Scan's step, IfElse's branches, OpFromGraph's body): their common
+base ``InnerGraphOp``, and ``REFERENCE``, the InnerCompiler (core/op.py) that runs an inner
+graph without compiling, node by node with each op's NumPy ``perform``. Ops use it in
+``perform``; linkers lend a compiling one.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .graph import Apply, Constant, Variable, toposort
+from .op import Op
 
 
 def _aliases(var: Variable, given: set[int]) -> bool:
@@ -80,3 +82,28 @@ class ReferenceCompiler:
 
 
 REFERENCE = ReferenceCompiler()
+
+
+class InnerGraphOp(Op):
+    """An op that holds an inner graph and the functions compiled from it (``_fns``, one per
+    compiler). Each instance is its own op: equality is identity, so two loops never merge.
+    It prints as ``Scan{name}`` (its class and ``op_name``) and pickles without ``_fns``."""
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    @property
+    def op_name(self) -> str | None:
+        return getattr(self, "name", None)
+
+    def __str__(self) -> str:
+        kind = type(self).__name__
+        return f"{kind}{{{self.op_name}}}" if self.op_name else kind
+
+    __repr__ = __str__
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k != "_fns"}
+
+    def __setstate__(self, state: dict) -> None:
+        vars(self).update(state, _fns={})

@@ -13,8 +13,8 @@ import numpy as np
 
 from ..core.gradient import grad
 from ..core.graph import Apply, Constant, Variable, clone_graph, toposort
-from ..core.inner_graph import REFERENCE
-from ..core.op import InnerCompiler, Op
+from ..core.inner_graph import REFERENCE, InnerGraphOp
+from ..core.op import InnerCompiler
 from ..core.types import TensorType, is_float
 from ..core.variable import TensorConstant, TensorVariable, as_tensor_variable
 from .math import cast, fill
@@ -45,7 +45,7 @@ def _boundary(outputs: Sequence[TensorVariable], computed: Sequence[TensorVariab
     return sorted(found.values(), key=lambda v: v.uid)
 
 
-class IfElse(Op):
+class IfElse(InnerGraphOp):
     """``outputs = then_outputs if condition else else_outputs``, computing one side only.
 
     Inputs are ``[condition, *outer]``; ``inner_inputs`` stand for ``outer`` inside the two
@@ -60,19 +60,6 @@ class IfElse(Op):
         self.name = name
         self._fns: dict[tuple[Hashable, bool], tuple[Callable[..., list[Any]], list[int]]] = {}
 
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__
-
-    def __str__(self) -> str:
-        return f"IfElse{{{self.name}}}" if self.name else "IfElse"
-
-    __repr__ = __str__
-
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in vars(self).items() if k != "_fns"}
-
-    def __setstate__(self, state: dict) -> None:
-        vars(self).update(state, _fns={})
 
     def make_node(self, condition: Any, *outer: Any) -> Apply:
         cond = as_tensor_variable(condition)

@@ -13,8 +13,8 @@ from typing import Any
 
 from ..core.gradient import grad
 from ..core.graph import Apply, Constant, Variable, clone_graph, graph_inputs
-from ..core.inner_graph import REFERENCE
-from ..core.op import InnerCompiler, Op
+from ..core.inner_graph import REFERENCE, InnerGraphOp
+from ..core.op import InnerCompiler
 from ..core.shared import SharedVariable
 from ..core.types import is_float
 from ..core.variable import TensorVariable, as_tensor_variable
@@ -22,7 +22,7 @@ from ..core.variable import TensorVariable, as_tensor_variable
 __all__ = ["OpFromGraph"]
 
 
-class OpFromGraph(Op):
+class OpFromGraph(InnerGraphOp):
     """``OpFromGraph(inputs, outputs, inline=False, name=None)``: an op computing
     ``outputs`` from ``inputs``.
 
@@ -58,19 +58,6 @@ class OpFromGraph(Op):
         self.name = name
         self._fns: dict[Hashable, Callable[..., list[Any]]] = {}
 
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__
-
-    def __str__(self) -> str:
-        return f"OpFromGraph{{{self.name}}}" if self.name else "OpFromGraph"
-
-    __repr__ = __str__
-
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in vars(self).items() if k != "_fns"}
-
-    def __setstate__(self, state: dict) -> None:
-        vars(self).update(state, _fns={})
 
     @property
     def inner_inputs(self) -> list[TensorVariable]:

@@ -18,8 +18,8 @@ import numpy as np
 
 from ...core.gradient import grad
 from ...core.graph import Apply, Variable, clone_graph
-from ...core.inner_graph import REFERENCE
-from ...core.op import InnerCompiler, Op
+from ...core.inner_graph import REFERENCE, InnerGraphOp
+from ...core.op import InnerCompiler
 from ...core.types import TensorType
 from ...core.variable import TensorVariable, as_tensor_variable
 from ..join import concatenate
@@ -27,7 +27,7 @@ from .grad import scan_grad
 from .info import ScanInfo, seq_span, window
 
 
-class Scan(Op):
+class Scan(InnerGraphOp):
     """Theano's Scan: ``outputs = loop(inner graph)``; built by ``nbgraph.scan``.
 
     Each Scan is its own op (equality is identity): two loops never merge.
@@ -46,19 +46,10 @@ class Scan(Op):
         self.mode = mode
         self._fns: dict[Hashable, Callable[..., list[Any]]] = {}
 
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__
+    @property
+    def op_name(self) -> str | None:
+        return self.info.name
 
-    def __str__(self) -> str:
-        return f"Scan{{{self.info.name}}}" if self.info.name else "Scan"
-
-    __repr__ = __str__
-
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in vars(self).items() if k != "_fns"}
-
-    def __setstate__(self, state: dict) -> None:
-        vars(self).update(state, _fns={})
 
     # -- layout ------------------------------------------------------------------------------
     def split_outer(self, inputs: list[Any]) -> tuple[Any, list, list, list]:
