@@ -27,8 +27,11 @@ from .atomic import CommitGuard, commit_last
 from .base_mode import Mode
 from .call_path import fast_paths
 from .inner import InnerCompiler
+from .memory import MemoryReport, memory
 from .mode import get_mode
 from .profile import ProfileStats
+from .replay import BisectResult, WhyNot, bisect, why_not
+from .updates import add_default_updates, check_targets, check_updates
 
 
 class UnusedInputError(ValueError):
@@ -230,14 +233,16 @@ class Function:
     # -- Theano conveniences -------------------------------------------------------------------
     def copy(self, share_memory: bool = False, swap: dict | None = None,
              delete_updates: bool = False, name: str | None = None,
-             profile: Any = None) -> Function:
+             profile: Any = None, mode: Any = None) -> Function:
         """An independent Function compiled from the same graph (Theano's ``copy``).
 
         ``swap`` ({old shared variable: new one}) makes the copy read and update other shared
-        variables; ``delete_updates=True`` drops the updates. Intermediate storage is never
-        shared, whatever ``share_memory`` says (the compile cache makes the copy cheap).
+        variables; ``delete_updates=True`` drops the updates; ``mode`` compiles it in another
+        mode. Intermediate storage is never shared, whatever ``share_memory`` says.
         """
         args = dict(self.maker.args, name=name or self.name, profile=profile)
+        if mode is not None:
+            args["mode"] = mode
         updates = [] if delete_updates else _pairs(args["updates"])
         if swap:
             for old, new in swap.items():
@@ -249,6 +254,20 @@ class Function:
         if delete_updates:  # inputs that only fed updates stay in the signature, unused
             args.update(no_default_updates=True, on_unused_input="ignore")
         return function(**args)
+
+    # -- explaining the compile: the replays live in replay.py, the sizes in memory.py ----------
+    def why_not(self, rule: str) -> list[WhyNot]:
+        """Why rule ``pass/rule`` did not fire, pass by pass (``replay.why_not``)."""
+        return why_not(self, rule)
+
+    def bisect(self, *inputs: Any, rtol: float = 1e-5, atol: float = 1e-8
+               ) -> BisectResult | None:
+        """The first rewrite that changed the outputs on ``inputs`` (``replay.bisect``)."""
+        return bisect(self, *inputs, rtol=rtol, atol=atol)
+
+    def memory(self) -> MemoryReport:
+        """Output bytes per node and peak live memory of the last call (``memory.memory``)."""
+        return memory(self)
 
     def __reduce__(self) -> tuple:
         """Pickles as the arguments it was compiled from (recompiled on load). Loading any
@@ -302,13 +321,13 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
     as_list = outputs is None or isinstance(outputs, (list, tuple))
     outs = [_as_out(o) for o in ([] if outputs is None else outputs if as_list else [outputs])]
     update_pairs = _pairs(updates)
-    _check_targets(update_pairs)
+    check_targets(update_pairs)
     for i in ins:
         if i.update is not None:
             update_pairs.append((i.variable, i.update))
     if not no_default_updates:
-        _add_default_updates(update_pairs, [o.variable for o in outs])
-    _check_updates(update_pairs)
+        add_default_updates(update_pairs, [o.variable for o in outs])
+    check_updates(update_pairs)
     givens_pairs = [(v, as_tensor_variable(r)) for v, r in _pairs(givens)]
     for var, rep in givens_pairs:
         if var.type.dtype != rep.type.dtype or var.ndim != rep.ndim:
@@ -388,46 +407,6 @@ def _run_order(fgraph: FunctionGraph) -> list:
     return ordered_toposort(fgraph)
 
 
-def _add_default_updates(pairs: list[tuple[Any, Any]], outputs: list[TensorVariable]) -> None:
-    """Shared variables with a ``default_update`` (random-stream states) get it, unless an
-    explicit update is given; new update graphs may bring more such variables."""
-    targets = {id(t) for t, _ in pairs}
-    frontier = outputs + [as_tensor_variable(v) for _, v in pairs]
-    while frontier:
-        found = []
-        for var in graph_inputs(frontier):
-            update = getattr(var, "default_update", None)
-            if update is not None and id(var) not in targets:
-                targets.add(id(var))
-                pairs.append((var, update))
-                found.append(update)
-        frontier = found
-
-
-def _check_targets(pairs: list[tuple[Any, Any]]) -> None:
-    """``updates=`` targets are shared variables: any other Variable would silently become
-    a hidden input (``In(x, value=..., update=...)`` updates an explicit input)."""
-    for target, _ in pairs:
-        if not isinstance(target, SharedVariable):
-            raise TypeError(f"updates: {target} ({type(target).__name__}) is not a shared "
-                            f"variable; only shared variables take updates (an input keeps "
-                            f"state with In(x, value=..., update=...))")
-
-
-def _check_updates(pairs: list[tuple[Any, Any]]) -> None:
-    seen = set()
-    for target, value in pairs:
-        if id(target) in seen:
-            raise ValueError(f"updates: {target} is updated twice")
-        seen.add(id(target))
-        value = as_tensor_variable(value)
-        if value.dtype != target.type.dtype or value.ndim != target.ndim:
-            raise TypeError(f"updates: the update of {target} ({target.type.short()}) has "
-                            f"type {value.type.short()}; an update must keep the shared "
-                            f"variable's dtype and rank (cast it with .astype("
-                            f"{target.type.dtype!r}))")
-
-
 def _check_inputs(ins: list[In], roots: list[TensorVariable], on_unused: str,
                   givens: list[tuple[TensorVariable, TensorVariable]]) -> None:
     explicit = [i.variable for i in ins]
@@ -462,6 +441,20 @@ class _EvalFunctions(dict):
     """``Variable.eval``'s compiled functions by input Variables, kept in ``var.tag`` (so they
     go when the graph does). Pickled and deep-copied empty: a Function pickles as its graph,
     which holds this very Variable."""
+
+    # -- explaining the compile: the replays live in replay.py, the sizes in memory.py ----------
+    def why_not(self, rule: str) -> list[WhyNot]:
+        """Why rule ``pass/rule`` did not fire, pass by pass (``replay.why_not``)."""
+        return why_not(self, rule)
+
+    def bisect(self, *inputs: Any, rtol: float = 1e-5, atol: float = 1e-8
+               ) -> BisectResult | None:
+        """The first rewrite that changed the outputs on ``inputs`` (``replay.bisect``)."""
+        return bisect(self, *inputs, rtol=rtol, atol=atol)
+
+    def memory(self) -> MemoryReport:
+        """Output bytes per node and peak live memory of the last call (``memory.memory``)."""
+        return memory(self)
 
     def __reduce__(self) -> tuple:
         return (_EvalFunctions, ())

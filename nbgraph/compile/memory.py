@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.graph import Variable
-from .function import Function
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +108,3 @@ def memory(fn: Any) -> MemoryReport:
         records.append(NodeMemory(node.uid, str(node.op), added, live))
     inputs = sum(_nbytes(storage.get(v)) for v in fgraph.inputs)
     return MemoryReport(tuple(records), sum(own.values()), peak, peak_uid, at_peak, inputs)
-
-
-Function.memory = memory  # type: ignore[attr-defined]  # fn.memory(): defined above Function

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,7 +24,9 @@ from ..rewrite.pipeline import find_rule, resolve
 from ..rewrite.trace import Trace, TraceListener, snapshot
 from .base_mode import Mode
 from .debugmode import evaluate, mismatch
-from .function import Function, function
+
+if TYPE_CHECKING:   # function.py imports this module for Function.why_not and .bisect
+    from .function import Function
 
 
 class _Stop(Exception):
@@ -38,7 +40,8 @@ class _Wrapped:
         self.pipeline, self.listeners = pipeline, listeners
 
     def apply(self, fgraph: FunctionGraph) -> Any:
-        return self.pipeline.apply(fgraph, listeners=self.listeners)   # calls on_attach
+        self.pipeline.apply(fgraph, listeners=self.listeners)   # calls on_attach
+        raise _Stop   # the replay has what it watched for: no need to link
 
 
 class _UidMap(TraceListener):
@@ -65,11 +68,8 @@ def _replay(fn: Function, *listeners: Any) -> dict[int, int]:
     if pipeline is None:
         raise ValueError("this function was compiled without rewrites: nothing to replay")
     uids = _UidMap()
-    args = dict(fn.maker.args)
-    args["mode"] = Mode(linker="py", optimizer=_Wrapped(pipeline, uids, *listeners))
-    args["profile"] = None
     try:
-        function(**args)
+        fn.copy(mode=Mode(linker="py", optimizer=_Wrapped(pipeline, uids, *listeners)))
     except _Stop:
         pass
     return uids.mapping(fn.trace)
@@ -291,8 +291,3 @@ def why_not(fn: Function, rule_name: str) -> list[WhyNot]:
     uids = _replay(fn, asker)
     return found + [WhyNot(w.after_pass, uids.get(w.uid, w.uid), w.node,
                            _renamed(w.reason, uids)) for w in asker.found]
-
-
-# ``fn.why_not(rule)`` and ``fn.bisect(*inputs)``: the replay lives above Function's module
-Function.why_not = why_not  # type: ignore[attr-defined]
-Function.bisect = bisect  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ import pytest
 import nbgraph
 import nbgraph.tensor as T
 from nbgraph import In, Mode, Out, function, shared
-from nbgraph.compile.function_module import MissingInputError, UnusedInputError
+from nbgraph.compile.function_module import Function, MissingInputError, UnusedInputError
 from nbgraph.misc import pkl_utils
 
 
@@ -345,6 +345,21 @@ def test_copy_is_independent_but_shares_shared_variables():
     acc(1)
     assert twin(10) == 1
     assert state.get_value() == 11
+
+
+def test_copy_in_another_mode_keeps_the_graph_and_the_values():
+    x = T.dvector("x")
+    fn = function([x], T.log(1 + T.exp(x)))
+    plain = fn.copy(mode=Mode(linker="py", optimizer=None))
+    assert plain.maker.mode.linker == "py" and plain.trace is None
+    value = np.array([-2.0, 0.5, 3.0])
+    np.testing.assert_allclose(plain(value), np.log1p(np.exp(value)), rtol=1e-12)
+    assert fn.copy().maker.mode.optimizer == fn.maker.mode.optimizer
+
+
+def test_why_not_bisect_and_memory_are_methods_of_function():
+    # defined on the class itself (not patched on by the modules that compute them)
+    assert {"why_not", "bisect", "memory"} <= set(vars(Function))
 
 
 def _roundtrip_pickle(fn):
