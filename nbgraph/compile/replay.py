@@ -1,4 +1,5 @@
-"""Replaying a function's rewrites on the user's inputs: ``bisect`` and ``why_not``.
+"""Replaying a function's rewrites on the user's inputs: ``bisect``, ``why_not`` and
+``inner_graph_nodes``.
 
 Both recompile the function's graph (from ``fn.maker.args``) with the Python linker and its own
 pipeline wrapped, so the replay sees every rewrite as it happens, on a fresh copy: the
@@ -17,6 +18,7 @@ import numpy as np
 
 from ..core.fgraph import FunctionGraph
 from ..core.graph import Apply
+from ..core.printing import inner_graphs
 from ..core.variable import TensorVariable
 from ..rewrite.engine import NodeRule, Rule, conform
 from ..rewrite.pattern import explain, node_keys
@@ -291,3 +293,29 @@ def why_not(fn: Function, rule_name: str) -> list[WhyNot]:
     uids = _replay(fn, asker)
     return found + [WhyNot(w.after_pass, uids.get(w.uid, w.uid), w.node,
                            _renamed(w.reason, uids)) for w in asker.found]
+
+
+# -- inner graphs of nodes a later rewrite removed -----------------------------------------
+class _InnerCollector:
+    """Every node with inner graphs the compile has at some point: at the start or added."""
+
+    def __init__(self) -> None:
+        self.found: dict[int, Apply] = {}
+
+    def on_attach(self, fgraph: FunctionGraph) -> None:
+        for node in fgraph.toposort():
+            self.on_import(node, None)
+
+    def on_import(self, node: Apply, reason: str | None) -> None:
+        if inner_graphs(node):
+            self.found[node.uid] = node
+
+
+def inner_graph_nodes(fn: Function) -> dict[int, Apply]:
+    """Every node of ``fn``'s compile that has inner graphs (a scan, an ifelse, an
+    OpFromGraph), in any pass, keyed by its uid in ``fn.trace``: also those a rewrite removed
+    before the end (an inlined OpFromGraph). The nodes are the replay's: same ops, other
+    uids (``fn.trace``'s records give the uids of their inputs)."""
+    collector = _InnerCollector()
+    uids = _replay(fn, collector)
+    return {uids[u]: node for u, node in collector.found.items() if u in uids}

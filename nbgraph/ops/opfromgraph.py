@@ -63,6 +63,11 @@ class OpFromGraph(InnerGraphOp):
     def inner_inputs(self) -> list[TensorVariable]:
         return [*self.inputs, *self.shared_inputs]
 
+    @property
+    def inner_outputs(self) -> list[TensorVariable]:
+        """The body's outputs (with ``inner_inputs``, what debugprint and the views open)."""
+        return list(self.outputs)
+
     def make_node(self, *inputs: Any) -> Apply:
         # the shared variables read come last; rewrites cloning the node pass them again
         if len(inputs) == len(self.inner_inputs) and self.shared_inputs:
