@@ -442,20 +442,6 @@ class _EvalFunctions(dict):
     go when the graph does). Pickled and deep-copied empty: a Function pickles as its graph,
     which holds this very Variable."""
 
-    # -- explaining the compile: the replays live in replay.py, the sizes in memory.py ----------
-    def why_not(self, rule: str) -> list[WhyNot]:
-        """Why rule ``pass/rule`` did not fire, pass by pass (``replay.why_not``)."""
-        return why_not(self, rule)
-
-    def bisect(self, *inputs: Any, rtol: float = 1e-5, atol: float = 1e-8
-               ) -> BisectResult | None:
-        """The first rewrite that changed the outputs on ``inputs`` (``replay.bisect``)."""
-        return bisect(self, *inputs, rtol=rtol, atol=atol)
-
-    def memory(self) -> MemoryReport:
-        """Output bytes per node and peak live memory of the last call (``memory.memory``)."""
-        return memory(self)
-
     def __reduce__(self) -> tuple:
         return (_EvalFunctions, ())
 

@@ -8,18 +8,20 @@ description, whether it is unsafe, and the nodes it removed and added.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import ipywidgets as W  # type: ignore[import-untyped]  # ipywidgets ships no type information
 
 from ..core.graph import Apply
-from ..rewrite.trace import Snapshot, Trace
+from ..rewrite.trace import Trace
+from .bisect_button import BisectButton
+from .chips import node_chips
 from .drawing import ADDED, REMOVED, REWIRED, Picture, Style
-from .graphdata import by_uid, short_label
 from .inner import expand_inner
 from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html
+from .pass_inner import InnerNodes
 from .static import (
     LIGHT_BLOCK,
     UNSAFE_BADGE,
@@ -32,6 +34,7 @@ from .static import (
     table,
 )
 from .steps import Step, pass_steps, rule_info
+from .why_not_panel import WHY_NOT, WhyNotPanel
 
 ALL_EVENTS = -1  # the Select's value for "highlight every event of the pass"
 PLAY_INTERVAL_MS = 1800
@@ -52,21 +55,6 @@ def diff_html(text: str) -> str:
     # a light block in either theme: the diff colours are made for a light background
     return ('<pre style="font-size:11px;line-height:1.3;max-height:320px;overflow:auto;'
             f'{LIGHT_BLOCK}">' + "\n".join(lines) + "</pre>")
-
-
-def node_chips(uids: Iterable[int], snap: Snapshot | None, colours: tuple[str, str]) -> str:
-    """``#uid`` chips in the highlight colours; with ``snap``, each also names its op."""
-    records = by_uid(snap) if snap is not None else {}
-    fill, border = colours
-    chips = []
-    for uid in uids:
-        rec = records.get(uid)
-        label = f"#{uid} {esc(short_label(rec.label, 36))}" if rec is not None else f"#{uid}"
-        tip = f' title="{esc(rec.label)}"' if rec is not None else ""
-        chips.append(f'<span{tip} style="background:{fill};color:#111827;border:1px solid {border};'
-                     f'border-radius:3px;padding:0 4px;margin:1px 2px;display:inline-block;'
-                     f'white-space:nowrap">{label}</span>')
-    return "".join(chips) or "–"
 
 
 def rules_html(step: Step) -> str:
@@ -98,7 +86,8 @@ def event_html(step: Step, event: int | None) -> str:
     chosen = step.events[event]
     info = rule_info(chosen.rule)
     safety = (UNSAFE_BADGE.format(why=esc(info.unsafe)) + f" {esc(info.unsafe)}"
-              if info.unsafe else '<span class="nbgraph-safe">safe: values unchanged</span>')
+              if info.unsafe else '<span class="nbgraph-safe">safe: values unchanged</span>'
+              if info.known else "<i>whether it keeps values is not known</i>")
     return (f"{CARD}<div><b>rewrite {event + 1} of {len(step.events)}:</b> "
             f"<code>{esc(chosen.rule)}</code></div>"
             f"<div>{safety}</div>"
@@ -139,31 +128,42 @@ def event_options(step: Step) -> list[tuple[str, int]]:
     return options
 
 
-def step_pictures(step: Step, event: int | None, nodes: Sequence[Apply] = ()
-                  ) -> tuple[Picture, Picture]:
+def step_pictures(step: Step, event: int | None, inner: InnerNodes | None = None,
+                  why: Mapping[int, str] | None = None) -> tuple[Picture, Picture]:
     """The before and after drawings with this step's (or event's) highlights; the nodes the
-    step did not touch are greyed so the highlighted ones stand out. A scan or ifelse record
-    whose live node is among ``nodes`` is drawn with its inner graph opened."""
+    step did not touch are greyed so the highlighted ones stand out. A scan, ifelse or
+    OpFromGraph that ``inner`` knows is drawn with its inner graph opened; ``why`` (uid ->
+    reason) marks the nodes a why-not rule partly matched after the step."""
     removed, added = step.focus(event)
     before = Style(dim=True).highlight(removed, REMOVED, "removed", note="− removed")
     after = Style(dim=True)
     if event is None:  # nodes a rewrite re-pointed to new inputs (their inputs changed)
         after.highlight(step.rewired() - added, REWIRED, "rewired", note="↻ new inputs")
     after.highlight(added, ADDED, "added", note="+ added")
+    for uid, reason in (why or {}).items():
+        after.highlight([uid], WHY_NOT, "whynot", note="? partly matched")
+        after.tooltip[uid] = f"why not: {reason}"
     pictures = []
     for snap, style, label in ((step.before, before, "before"), (step.after, after, "after")):
-        opened, clusters = expand_inner(snap, nodes)
+        opened, clusters = expand_inner(snap, inner.for_snapshot(snap) if inner else ())
         pictures.append(Picture(opened, replace(style, clusters=tuple(clusters)),
                                 caption=f"{label} {step.name}"))
     return pictures[0], pictures[1]
 
 
-def view_passes(trace: Trace | None, nodes: Sequence[Apply] = ()) -> View:
+def view_passes(trace: Trace | None, nodes: Sequence[Apply] = (), fn: Any = None,
+                inputs: Callable[[], Sequence[Any]] | Sequence[Any] | None = None) -> View:
     """Step through a rewrite trace pass by pass (``fn.trace``); ``nodes`` (the compiled
-    graph's) let scan and ifelse records that are still alive open their inner graphs.
+    graph's) let scan, ifelse and OpFromGraph records open their inner graphs.
+
+    With ``fn`` (the compiled Function), records of such nodes that a rewrite removed open
+    too (one replay of the compile), and a why-not panel explains a picked rule pass by pass;
+    with ``inputs`` (values, or a function giving them) a bisect button finds the first
+    rewrite that changed an output and moves the view to it.
 
     ``view.parts`` names the controls: ``slider`` (the pass), ``events`` (the rewrite),
-    ``drawings`` (a ``layout.Drawings``), ``event`` (the card), ``rules`` and ``diff``.
+    ``drawings`` (a ``layout.Drawings``), ``event`` (the card), ``rules``, ``diff``, and with
+    ``fn`` ``why_not`` (a ``WhyNotPanel``) and ``bisect`` (a ``BisectButton``, with inputs).
 
     >>> f = nbgraph.function([x], T.log(1 + T.exp(x)))
     >>> view_passes(f.trace)   # doctest: +SKIP
@@ -179,9 +179,17 @@ def view_passes(trace: Trace | None, nodes: Sequence[Apply] = ()) -> View:
     W.jslink((play, "value"), (slider, "value"))
     caption, listing, card, rules, diff = (pane() for _ in range(5))
     events = W.Select(rows=6, layout=W.Layout(width="98%"))
-    first = [picture_html(picture) for picture in step_pictures(steps[start], None, nodes)]
-    drawings = Drawings(2, side_by_side=fits_side_by_side(first))
+    inner = InnerNodes(nodes, fn)
+    opening = step_pictures(steps[start], None, inner)  # the pass the widget opens on, drawn
+    drawings = Drawings(2, side_by_side=fits_side_by_side([picture_html(p) for p in opening]))
     state = {"busy": False}
+    tools: list[Any] = []
+
+    def current_event() -> int | None:
+        return None if events.value in (ALL_EVENTS, None) else events.value
+
+    why = WhyNotPanel(fn, steps, lambda: render(slider.value, current_event())) \
+        if fn is not None else None
 
     def render(index: int, event: int | None) -> None:
         step = steps[index]
@@ -190,7 +198,9 @@ def view_passes(trace: Trace | None, nodes: Sequence[Apply] = ()) -> View:
                          f"{rewrites(len(step.events))}")
         listing.value = pass_list_html(steps, current=index)
         card.value = event_html(step, event)
-        drawings.show(step_pictures(step, event, nodes))
+        if why is not None:
+            why.show(index)
+        drawings.show(step_pictures(step, event, inner, why.marks(index) if why else None))
         rules.value = rules_html(step)
         diff.value = heading("listing diff") + diff_html(step.diff())
 
@@ -205,25 +215,35 @@ def view_passes(trace: Trace | None, nodes: Sequence[Apply] = ()) -> View:
         if not state["busy"] and change["new"] is not None:
             render(slider.value, None if change["new"] == ALL_EVENTS else change["new"])
 
+    def goto(index: int, event: int) -> None:   # the bisect button's jump
+        if slider.value != index:
+            slider.value = index          # on_pass: the pass, every event
+        events.value = event              # on_event: the one rewrite
+
     events.options = event_options(steps[start])
     events.value = ALL_EVENTS
     render(start, None)
     slider.observe(on_pass, names="value")
     events.observe(on_event, names="value")
+    found = BisectButton(fn, inputs, steps, goto) if fn is not None and inputs is not None \
+        else None
+    if why is not None:
+        tools.append(W.VBox([W.HBox([why.rule] + ([found.button] if found else [])),
+                             *([found.result] if found else []), why.text]))
     key = legend(("removed", REMOVED), ("added", ADDED), ("new inputs", REWIRED),
                  ("untouched", ("#ffffff", "#d1d5db")))
     caption.layout = W.Layout(width="auto")
     listing.layout = W.Layout(width="55%")
     side = W.VBox([pane(key), events, card], layout=W.Layout(width="45%"))
-    widget = W.VBox([W.HBox([play, slider, caption]), W.HBox([listing, side]),
+    widget = W.VBox([W.HBox([play, slider, caption]), W.HBox([listing, side]), *tools,
                      drawings.widget, rules, diff])
-    opening = step_pictures(steps[start], None, nodes)  # the pass the widget opens on, drawn
     table_html = heading("Passes") + pass_list_html(steps) + key
     html_text = table_html + "".join(picture_html(picture) for picture in opening)
     summary = table_html + picture_html(opening[1])  # in %%symgraph: the graph after it
     changed = sum(1 for s in steps if s.changed)
     parts = {"play": play, "slider": slider, "events": events, "event": card,
-             "drawings": drawings, "rules": rules, "diff": diff, "listing": listing}
+             "drawings": drawings, "rules": rules, "diff": diff, "listing": listing,
+             "why_not": why, "bisect": found}
     text = f"{len(steps)} passes, {changed} changed the graph"
     return View(widget, html_text, text, parts, plain=text + "\n" + pass_list_text(steps),
                 summary=summary)

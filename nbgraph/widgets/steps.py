@@ -35,11 +35,13 @@ def plain_text(doc: str) -> str:
 
 @dataclass(frozen=True)
 class RuleInfo:
-    """What the Passes view says about a rule: its description and, if unsafe, why."""
+    """What the Passes view says about a rule: its description and, if unsafe, why;
+    ``known`` is False for a rule outside the default pipeline (nothing is known of it)."""
 
     name: str
     description: str
     unsafe: str | None
+    known: bool = True
 
 
 @lru_cache(maxsize=512)
@@ -54,7 +56,7 @@ def rule_info(name: str) -> RuleInfo:
     try:
         rule = find_rule(name)
     except KeyError:
-        return RuleInfo(name, "(not a rule of the default pipeline)", None)
+        return RuleInfo(name, "(not a rule of the default pipeline)", None, known=False)
     doc = plain_text(rule.doc or "")
     pattern = getattr(rule, "pattern", None)
     if not doc and pattern is not None:  # declarative rules without a doc: show what they match

@@ -238,7 +238,9 @@ def symgraph(namespace: Mapping[str, Any], outputs: Sequence[str] = (),
             if node is None:
                 raise
             failed = (err, node)
-    views["Passes"] = view_passes(full_trace(fn), fn.maker.fgraph.toposort())
+    def cell_inputs() -> list:   # the Profile's inputs (seeded): what the bisect button uses
+        return call_values(fn_inputs, namespace, inputs or {}, shapes or {}, outs + grads)
+    views["Passes"] = view_passes(full_trace(fn), fn.maker.fgraph.toposort(), fn, cell_inputs)
     views["Code"] = view_code(fn)  # after the call: inner graphs compile on their first
     if grads:  # after the call: the optimized drawing shows concrete shapes
         views["Gradient"] = view_gradient(graph_snapshot(outs + grads), fn, len(outs))

@@ -97,7 +97,8 @@ def test_event_html_names_rule_safety_and_nodes(trace):
     step = pass_steps(trace)[2]
     card = event_html(step, 0)
     assert "rewrite 1 of 2" in card and "specialize/exp_to_sqr" in card
-    assert "safe: values unchanged" in card
+    assert "is not known" in card and "safe: values unchanged" not in card  # not a stock rule
+    assert "safe: values unchanged" in event_html(pass_steps(trace)[0], 0)  # add_zero is
     assert "#3 Elemwise{exp,no_inplace}" in card and "#5 Elemwise{sqr,no_inplace}" in card
     assert "#6" not in card  # the other event's node
     whole = event_html(step, None)
