@@ -17,7 +17,7 @@ from ..compile.replay import inner_graph_nodes
 from ..core.graph import Apply
 from ..core.inner_graph import InnerGraphOp
 from ..core.printing import inner_graphs
-from ..core.records import NodeRecord, Snapshot
+from ..core.records import NodeRecord, Snapshot, record_uid
 from ..core.variable import TensorVariable
 
 
@@ -30,9 +30,11 @@ def _kinds(cls: type[Any] = InnerGraphOp) -> set[str]:
 
 
 def stand_in(node: Apply, rec: NodeRecord) -> Apply:
-    """``node``'s op applied to ownerless inputs named by ``rec``'s input uids, under
-    ``rec``'s uid: what ``expand_inner`` reads to wire the inner graph into that drawing."""
-    if len(node.inputs) != len(rec.inputs):
+    """``node`` itself if it is what ``rec`` names, else its op applied to ownerless inputs
+    named by ``rec``'s input uids, under ``rec``'s uid: what ``expand_inner`` reads to wire
+    the inner graph into that drawing. (Only then: a stand-in takes uids from the counter.)"""
+    same = node.uid == rec.uid and tuple(record_uid(v) for v in node.inputs) == rec.inputs
+    if same or len(node.inputs) != len(rec.inputs):
         return node
     inputs = []
     for var, uid in zip(node.inputs, rec.inputs, strict=True):

@@ -4,6 +4,7 @@ nodes that exist only partway through the pipeline."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,11 +15,13 @@ import nbgraph.tensor as T
 from nbgraph.compile.function import function
 from nbgraph.compile.mode import Mode
 from nbgraph.compile.replay import WhyNot
+from nbgraph.core.records import record_uid, snapshot_of
 from nbgraph.rewrite.engine import RuleSet, rule
 from nbgraph.rewrite.pattern import P, x
 from nbgraph.rewrite.pipeline import PIPELINE, Pass, Pipeline
 from nbgraph.widgets import symgraph, view_passes
 from nbgraph.widgets.bisect_button import NONE_FOUND
+from nbgraph.widgets.pass_inner import stand_in
 from nbgraph.widgets.steps import pass_steps
 from nbgraph.widgets.why_not_panel import per_pass
 
@@ -142,3 +145,16 @@ def test_passes_open_an_opfromgraph_that_is_inlined_partway():
         assert ">OpFromGraph: body</text>" in pane and inner_add in svg_nodes(pane)
     plain = view_passes(fn.trace, fn.maker.fgraph.toposort())   # no fn: nothing to replay
     assert ">OpFromGraph: body</text>" not in plain.parts["drawings"].panes[0].value
+
+
+def test_stand_in_wires_the_inner_graph_to_the_inputs_the_record_names():
+    a, b = T.dvectors("a", "b")
+    body = nbgraph.OpFromGraph([a, b], [a * b])
+    u, w = T.dvectors("u", "w")
+    node = body(u, w).owner
+    (rec,) = [r for r in snapshot_of(node.outputs).nodes if r.uid == node.uid]
+    assert stand_in(node, rec) is node          # the record names the node as it is
+    moved = replace(rec, inputs=(w.uid, u.uid))  # a rewrite re-pointed its inputs
+    copy = stand_in(node, moved)
+    assert copy.uid == node.uid and copy.op is node.op
+    assert [record_uid(v) for v in copy.inputs] == [w.uid, u.uid]
