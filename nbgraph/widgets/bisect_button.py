@@ -19,6 +19,7 @@ from .static import LIGHT_BLOCK, esc
 from .steps import Step
 
 NONE_FOUND = "no rewrite changed the value beyond tolerance"
+RTOL, ATOL = 1e-5, 1e-8  # replay.bisect's defaults, said in the answer
 
 
 def locate(steps: Sequence[Step], event: int) -> tuple[int, int]:
@@ -60,7 +61,7 @@ class BisectButton:
         shown = inputs_text(self.fn.input_names, values)
         self.result.value = "<i>bisecting…</i>"
         try:
-            self.found = bisect(self.fn, *values)
+            self.found = bisect(self.fn, *values, rtol=RTOL, atol=ATOL)
         except Exception as err:  # noqa: BLE001  (a rewrite may break evaluation: say so)
             self.found = None
             self.result.value = (f"<div><b>bisect failed</b> on {esc(shown)}: "
@@ -68,7 +69,8 @@ class BisectButton:
             return None
         found = self.found
         if found is None:
-            self.result.value = f"<div><i>{NONE_FOUND}</i> (on {esc(shown)}).</div>"
+            self.result.value = (f"<div><b>bisect:</b> <i>{NONE_FOUND}</i> (rtol {RTOL:g}, "
+                                 f"atol {ATOL:g}, on {esc(shown)}).</div>")
             return None
         index, event = locate(self.steps, found.event)
         self.goto(index, event)

@@ -9,6 +9,7 @@ table says what stopped the rule on each.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from .steps import Step
 
 WHY_NOT = ("#fde68a", "#b45309")  # (fill, border): the rule's pattern partly matched here
 PICK = ""  # the dropdown's value while no rule is picked
+ROWS = 30  # table rows per pass (a rule without a root op, merge_nodes, explains every node)
 HINT = ("<i>Pick a rule to see, pass by pass, the nodes where its pattern partly matched "
         "and what stopped it.</i>")
 
@@ -34,6 +36,13 @@ def rule_names(fn: Any) -> list[str]:
     pipeline = resolve(fn.maker.mode.optimizer)
     return [f"{p.name}/{r.name}" for p in getattr(pipeline, "passes", ())
             for r in p.rules.rules if isinstance(r, (Rule, NodeRule))]
+
+
+def rule_options(fn: Any) -> list[tuple[str, str]]:
+    """The dropdown's (label, rule) pairs: each rule, with how often it fired here."""
+    fired = Counter(e.rule for e in fn.trace.events()) if fn.trace is not None else Counter()
+    return [(f"{name}  (fired ×{fired[name]})" if fired[name] else name, name)
+            for name in rule_names(fn)]
 
 
 @dataclass(frozen=True)
@@ -74,9 +83,10 @@ class WhyNotPanel:
         self.fn, self.steps, self.redraw = fn, steps, redraw
         self.answers: list[PassAnswers] = []
         self.note = ""
-        self.rule = W.Dropdown(options=[("pick a rule", PICK)] + [
-            (name, name) for name in rule_names(fn)], value=PICK, description="why not",
-            style={"description_width": "auto"}, layout=W.Layout(width="auto"))
+        self.rule = W.Dropdown(options=[("pick a rule", PICK), *rule_options(fn)],
+                               value=PICK, description="why not",
+                               style={"description_width": "auto"},
+                               layout=W.Layout(width="auto"))
         self.text = pane(HINT)
         self.rule.observe(lambda change: self.ask(change["new"]), names="value")
         self.widget = W.VBox([self.rule, self.text])
@@ -85,6 +95,7 @@ class WhyNotPanel:
         """Run ``why_not`` for ``rule`` (PICK: clear) and draw the current pass again."""
         self.answers, self.note = [], ""
         if rule != PICK:
+            self.text.value = f"<i>replaying the compile to explain {esc(rule)}…</i>"
             try:
                 found = why_not(self.fn, rule)
             except (KeyError, TypeError, ValueError) as err:
@@ -112,14 +123,18 @@ class WhyNotPanel:
                 for uid, why in here.present.items()]
         rows += [[node_chips([w.uid], step.before, ("#f3f4f6", "#9ca3af")), esc(w.reason)]
                  for w in here.gone]
-        head = (f"{legend(('partly matched', WHY_NOT))}<div><code>{esc(self.rule.value)}"
-                f"</code> after pass {index + 1} ({esc(step.name)}): {len(here.present)} "
-                f"node{'' if len(here.present) == 1 else 's'} partly matched</div>")
-        body = table(["node", "what stopped the rule"], rows) if rows else \
-            "<i>no node of this pass has the rule's root op</i>"
+        where = f"<code>{esc(self.rule.value)}</code> after pass {index + 1} ({esc(step.name)})"
+        if rows:
+            more = f"<div><i>… and {len(rows) - ROWS} more</i></div>" if len(rows) > ROWS else ""
+            count = len(here.present)
+            body = (f"{legend(('partly matched', WHY_NOT))}<div>{where}: {count} node"
+                    f"{'' if count == 1 else 's'} partly matched</div>"
+                    + table(["node", "what stopped the rule"], rows[:ROWS]) + more)
+        else:
+            body = f"<div>{where}: <i>no node has the rule's root op</i></div>"
         counts = " · ".join(f"{k + 1}. {esc(s.name)}: {len(a.present)}"
                             + (f" (+{len(a.gone)} gone)" if a.gone else "")
                             for k, (s, a) in enumerate(zip(self.steps, self.answers,
                                                            strict=True)))
-        return (f'<div style="font-size:12px">{note}{head}{body}'
+        return (f'<div style="font-size:12px">{note}{body}'
                 f'<div style="opacity:0.8;margin-top:2px">per pass: {counts}</div></div>')

@@ -47,6 +47,8 @@ def test_why_not_panel_lists_where_log1p_partly_matched_and_marks_the_node():
     view = passes_of(fn)
     panel, slider = view.parts["why_not"], view.parts["slider"]
     assert "stabilize/log1p" in [value for _, value in panel.rule.options]
+    assert ("constant_fold/fold_constants  (fired ×1)", "constant_fold/fold_constants") \
+        in panel.rule.options
     log = uid_of(fn, "log")
     panel.rule.value = "stabilize/log1p"
     slider.value = 0        # after merge: the log's input is a sub, not an add
@@ -158,3 +160,15 @@ def test_stand_in_wires_the_inner_graph_to_the_inputs_the_record_names():
     copy = stand_in(node, moved)
     assert copy.uid == node.uid and copy.op is node.op
     assert [record_uid(v) for v in copy.inputs] == [w.uid, u.uid]
+
+
+def test_why_not_panel_keeps_long_answers_short():
+    v = T.dvector("v")
+    out = v
+    for k in range(40):
+        out = T.exp(out) * (k + 2.0)    # 40 exps: the root op of the lying rule
+    fn = function([v], out, mode=Mode(optimizer=BROKEN.excluding("broken/exp_to_log")))
+    panel = passes_of(fn).parts["why_not"]
+    panel.rule.value = "broken/exp_to_log"
+    assert "switched off" in panel.text.value
+    assert panel.text.value.count("what stopped") == 1 and "… and 10 more" in panel.text.value
