@@ -127,11 +127,11 @@ def _svg(report: MemoryReport, kinds: dict[tuple[int, int], str], live: tuple[in
     rows_end = top + len(report.buffers) * ROW
     chart_top = rows_end + 26
     width, height = max(right + 70, 640), chart_top + CHART + 30
-    out = [_rect(0, 0, width, height, PANEL[0], PANEL[1], rx=6)]
+    out = [svg_rect(0, 0, width, height, PANEL[0], PANEL[1], rx=6)]
     backward = [n.backward for n in report.nodes]
     first_back = backward.index(True) if any(backward) else None
     heading = title or f"{len(report.buffers)} buffers over {len(report.nodes)} run steps"
-    out.append(_text(10, 18, heading, size=13, weight="bold"))
+    out.append(svg_text(10, 18, heading, size=13, weight="bold"))
     out.extend(_legend(10, 34))
     out.extend(_phases(left, top - 12, cell, backward, first_back))
     if first_back is not None:
@@ -147,7 +147,7 @@ def _svg(report: MemoryReport, kinds: dict[tuple[int, int], str], live: tuple[in
                    f'stroke="{PEAK}" stroke-width="1.2" stroke-dasharray="4 3"/>')
         anchor = "end" if peak_step > steps / 2 else "start"
         dx = -4 if anchor == "end" else 4
-        out.append(_text(x + dx, chart_top - 6, f"peak {_size(live[peak_step])} at step "
+        out.append(svg_text(x + dx, chart_top - 6, f"peak {_size(live[peak_step])} at step "
                          f"{peak_step} ({_short(report.nodes[peak_step].op)})", fill=PEAK,
                          anchor=anchor, weight="bold", extra=f' data-peak="{live[peak_step]}"'))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" '
@@ -160,8 +160,8 @@ def _legend(x: float, y: float) -> list[str]:
     out = []
     for k, ((fill, border), words) in enumerate(KINDS.values()):
         at_x, at_y = x + 300 * (k % 2), y + 15 * (k // 2)
-        out.append(_rect(at_x, at_y, 14, BAR, fill, border))
-        out.append(_text(at_x + 18, at_y + 8, words, size=10.5))
+        out.append(svg_rect(at_x, at_y, 14, BAR, fill, border))
+        out.append(svg_text(at_x + 18, at_y + 8, words, size=10.5))
     return out
 
 
@@ -170,31 +170,31 @@ def _phases(left: float, y: float, cell: float, backward: list[bool],
     """The axis: step numbers, and which steps are forward and which backward."""
     out = []
     for step in range(0, len(backward), 10 if cell < 10 else 5):
-        out.append(_text(left + (step + 0.5) * cell, y - 4, str(step), size=9, fill=PANEL[3],
+        out.append(svg_text(left + (step + 0.5) * cell, y - 4, str(step), size=9, fill=PANEL[3],
                          anchor="middle"))
     end = len(backward) if first_back is None else first_back
-    out.append(_rect(left, y, end * cell, 5, "#93c5fd", "none"))
+    out.append(svg_rect(left, y, end * cell, 5, "#93c5fd", "none"))
     if first_back is not None:
-        out.append(_rect(left + first_back * cell, y, (len(backward) - first_back) * cell, 5,
+        out.append(svg_rect(left + first_back * cell, y, (len(backward) - first_back) * cell, 5,
                          "#c4b5fd", "none"))
-        out.append(_text(left + first_back * cell + 3, y - 18, "backward pass →", size=10.5,
+        out.append(svg_text(left + first_back * cell + 3, y - 18, "backward pass →", size=10.5,
                          fill="#6d28d9", weight="bold"))
-    out.append(_text(left, y - 18, "forward pass →", size=10.5, fill="#1d4ed8", weight="bold"))
-    out.append(_text(left - 6, y + 5, "run step", size=9, fill=PANEL[3], anchor="end"))
+    out.append(svg_text(left, y - 18, "forward pass →", size=10.5, fill="#1d4ed8", weight="bold"))
+    out.append(svg_text(left - 6, y + 5, "run step", size=9, fill=PANEL[3], anchor="end"))
     return out
 
 
 def _row(buf: Buffer, kind: str, left: float, y: float, cell: float, right: float) -> str:
     fill, border = KINDS[kind][0]
     label = f"{buf.uid} {_short(buf.op)}" + (f".{buf.index}" if buf.index else "")
-    parts = [_text(left - 6, y + 9, label, size=10, anchor="end"),
+    parts = [svg_text(left - 6, y + 9, label, size=10, anchor="end"),
              f'<line x1="{left}" y1="{y + ROW - 0.5}" x2="{right}" y2="{y + ROW - 0.5}" '
              'stroke="#f3f4f6"/>',
-             _rect(left + buf.born * cell, y + 2, (buf.dies - buf.born + 1) * cell, BAR,
+             svg_rect(left + buf.born * cell, y + 2, (buf.dies - buf.born + 1) * cell, BAR,
                    fill, border)]
     parts += [f'<rect x="{left + (r + 0.5) * cell - 1:.1f}" y="{y + 1}" width="2" '
               f'height="{BAR + 2}" fill="{PANEL[2]}"/>' for r in buf.readers]
-    parts.append(_text(right + 4, y + 9, _size(buf.nbytes), size=9, fill=PANEL[3]))
+    parts.append(svg_text(right + 4, y + 9, _size(buf.nbytes), size=9, fill=PANEL[3]))
     return (f'<g class="buffer" data-uid="{buf.uid}" data-output="{buf.index}" '
             f'data-kind="{kind}" data-bytes="{buf.nbytes}"><title>'
             + html.escape(f"{buf.op} (node {buf.uid}): {_size(buf.nbytes)}, made at step "
@@ -211,21 +211,21 @@ def _chart(live: tuple[int, ...], left: float, top: float, cell: float) -> list[
         y = base - CHART * value / peak
         points += [f"{left + step * cell:.1f},{y:.1f}", f"{left + (step + 1) * cell:.1f},{y:.1f}"]
     points.append(f"{left + len(live) * cell:.1f},{base}")
-    return [_text(left - 6, top + 10, "live bytes", size=10, anchor="end"),
-            _text(left - 6, base, "0", size=9, fill=PANEL[3], anchor="end"),
+    return [svg_text(left - 6, top + 10, "live bytes", size=10, anchor="end"),
+            svg_text(left - 6, base, "0", size=9, fill=PANEL[3], anchor="end"),
             f'<polygon points="{" ".join(points)}" fill="#e5e7eb" stroke="#374151" '
             'stroke-width="1"/>',
             f'<line x1="{left}" y1="{base}" x2="{left + len(live) * cell:.1f}" y2="{base}" '
             f'stroke="{PANEL[3]}"/>']
 
 
-def _rect(x: float, y: float, w: float, h: float, fill: str, stroke: str, rx: float = 1.5
+def svg_rect(x: float, y: float, w: float, h: float, fill: str, stroke: str, rx: float = 1.5
           ) -> str:
     return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="{rx}" '
             f'fill="{fill}" stroke="{stroke}"/>')
 
 
-def _text(x: float, y: float, words: str, size: float = 11, fill: str = PANEL[2],
+def svg_text(x: float, y: float, words: str, size: float = 11, fill: str = PANEL[2],
           anchor: str = "start", weight: str = "normal", extra: str = "") -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" fill="{fill}" '
             f'text-anchor="{anchor}" font-weight="{weight}"{extra}>{html.escape(words)}</text>')
