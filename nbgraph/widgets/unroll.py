@@ -27,7 +27,7 @@ from .liveness import KINDS, PANEL, svg_rect, svg_text
 
 COLUMN, BOX_W, BOX_H = 205, 150, 40
 ROWS = (("forward loop: h_t = step(s_t, h_t−1, w) →", 76),
-        ("backward loop ←: step t receives dL/dh_t, reads h_t−1 and h_t, passes dL/dh_t−1 on", 196),
+        ("backward loop ←: step t receives dL/dh_t and passes dL/dh_t−1 on", 196),
         ("weight gradient ←: each backward step adds its share dL/dw_t", 316))
 
 
