@@ -25,6 +25,22 @@ class NodeMemory:
     op: str
     nbytes: int
     live_after: int
+    backward: bool = False     # made by ``grad`` (its tag names a forward node)
+
+
+@dataclass(frozen=True, slots=True)
+class Buffer:
+    """One output that owns bytes: made by run step ``born``, live through step ``dies``
+    (its last reader's, or the last step for a graph ``output``), read at steps ``readers``."""
+
+    uid: int
+    index: int
+    op: str
+    nbytes: int
+    born: int
+    dies: int
+    readers: tuple[int, ...]
+    output: bool
 
 
 @dataclass(frozen=True)
@@ -38,6 +54,7 @@ class MemoryReport:
     peak_uid: int | None
     live_at_peak: tuple[int, ...]
     inputs: int
+    buffers: tuple[Buffer, ...] = ()   # each owned value's lifetime: the drawing's rows
 
     def by_uid(self) -> dict[int, int]:
         return {n.uid: n.nbytes for n in self.nodes}
@@ -75,9 +92,11 @@ def memory(fn: Any) -> MemoryReport:
         raise RuntimeError("memory(): call the function once first (sizes are read from "
                            "the values of its last call)")
     last_use: dict[Variable, int] = {}
+    readers: dict[Variable, list[int]] = {}
     for i, node in enumerate(nodes):
         for var in node.inputs:
             last_use[var] = i
+            readers.setdefault(var, []).append(i)
     keep = set(fgraph.outputs) | set(fgraph.inputs)
     own: dict[Variable, int] = {}          # bytes a node's output owns (views own none)
     for node in nodes:
@@ -105,6 +124,13 @@ def memory(fn: Any) -> MemoryReport:
         for out in node.outputs:          # an output nobody reads dies at once
             if out not in last_use and out not in keep and out in alive:
                 live -= alive.pop(out)
-        records.append(NodeMemory(node.uid, str(node.op), added, live))
+        records.append(NodeMemory(node.uid, str(node.op), added, live,
+                                  getattr(node.tag, "grad_of", None) is not None))
     inputs = sum(_nbytes(storage.get(v)) for v in fgraph.inputs)
-    return MemoryReport(tuple(records), sum(own.values()), peak, peak_uid, at_peak, inputs)
+    buffers = tuple(
+        Buffer(node.uid, k, str(node.op), own[out], i,
+               len(nodes) - 1 if out in keep else last_use.get(out, i),
+               tuple(dict.fromkeys(readers.get(out, ()))), out in keep)
+        for i, node in enumerate(nodes) for k, out in enumerate(node.outputs) if own[out])
+    return MemoryReport(tuple(records), sum(own.values()), peak, peak_uid, at_peak, inputs,
+                        buffers)
