@@ -1,0 +1,94 @@
+"""Profile opens the inner functions that ran: a scan's compiled step and an ifelse's
+compiled branches are drawn in their boxes, and each inner node is a row after its node."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from widget_fixtures import svg_nodes
+
+import nbgraph
+import nbgraph.tensor as T
+from nbgraph.ifelse import ifelse
+from nbgraph.widgets import view_profile
+from nbgraph.widgets.inner_run import compiled_inner, running_drawable
+from nbgraph.widgets.timing import graph_order, profile_rows, time_calls
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
+
+
+def rnn_function():
+    xs, h0, w, u = T.dmatrix("xs"), T.dvector("h0"), T.dmatrix("w"), T.dmatrix("u")
+    hs, _ = nbgraph.scan(lambda x_t, h: T.tanh(T.dot(x_t, w) + T.dot(h, u)),
+                         sequences=[xs], outputs_info=[h0])
+    f = nbgraph.function([xs, h0, w, u], hs[-1].sum(), profile=True)
+    rng = np.random.default_rng(0)
+    values = [rng.normal(size=(6, 3)), rng.normal(size=4), rng.normal(size=(3, 4)),
+              rng.normal(size=(4, 4))]
+    return f, values
+
+
+def test_scan_step_rows_follow_the_scan_row():
+    f, values = rnn_function()
+    assert compiled_inner(f) == []  # the step compiles on the first call
+    timing = time_calls(f, values, calls=4)
+    (scan, label, step), = compiled_inner(f)
+    assert label == "step" and type(scan.op).__name__ == "Scan"
+    rows = profile_rows(f, timing)
+    inner = [row for row in rows if row.within]
+    assert {row.uid for row in inner} == {n.uid for n in step.maker.fgraph.toposort()}
+    assert all(row.within == f"#{scan.uid} Scan step" and row.calls == 4 for row in inner)
+    at = [row.uid for row in rows].index(scan.uid)  # right after the scan's own row
+    assert {row.uid for row in rows[at + 1: at + 1 + len(inner)]} == {r.uid for r in inner}
+    # each inner sample is one call's sum over the steps: the step's totals, per call
+    for row in inner:
+        node = next(n for n in step.profile.node_time if n.uid == row.uid)
+        assert len(timing.samples[node]) == 4
+        assert row.median == pytest.approx(float(np.median(timing.samples[node])))
+    own = [row for row in rows if not row.within]
+    assert sum(row.share for row in own) == pytest.approx(1.0)
+    ordered = graph_order(rows)
+    assert ordered[[r.uid for r in ordered].index(scan.uid) + 1].within
+
+
+def test_scan_step_rows_from_totals_are_per_call_of_the_function():
+    f, values = rnn_function()
+    for _ in range(3):
+        f(*values)
+    (scan, _, step), = compiled_inner(f)
+    rows = {row.uid: row for row in profile_rows(f) if row.within}
+    for node, total in step.profile.node_time.items():
+        assert step.profile.node_calls[node] == 3 * 6  # six steps a call
+        assert rows[node.uid].mean == pytest.approx(total / 3, rel=1e-12)
+        assert rows[node.uid].calls == 3
+
+
+@needs_dot
+def test_profile_draws_the_compiled_step_with_its_times():
+    f, values = rnn_function()
+    view = view_profile(f, time_calls(f, values, calls=3))
+    (scan, _, step), = compiled_inner(f)
+    snap, clusters = running_drawable(f)
+    boxes = dict(clusters)
+    members = boxes[f"{scan.op}: step (compiled)"]
+    inner_ops = {n.uid for n in step.maker.fgraph.toposort()}
+    assert inner_ops <= members
+    drawing = view.widget.children[-1].children[1].children[0].value
+    drawn = svg_nodes(drawing)
+    assert inner_ops <= set(drawn) and scan.uid in drawn
+    assert all(f"#{uid} · " in drawing for uid in inner_ops)  # each noted with its share
+    assert "↳ #" in view.plain and "Scan step" in view.html
+
+
+def test_ifelse_branches_each_get_their_rows():
+    c, a, b = T.dscalar("c"), T.dvector("a"), T.dvector("b")
+    out = ifelse(T.gt(c, 0), T.exp(a) * 2, b + 1)
+    g = nbgraph.function([c, a, b], out, profile=True)
+    np.testing.assert_allclose(g(1.0, np.zeros(3), np.zeros(3)), np.full(3, 2.0))
+    g(-1.0, np.zeros(3), np.zeros(3))
+    labels = sorted(label for _, label, _ in compiled_inner(g))
+    assert labels == ["else", "then"]
+    within = {row.within.rsplit(" ", 1)[1] for row in profile_rows(g) if row.within}
+    assert within == {"then", "else"}
