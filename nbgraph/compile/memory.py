@@ -44,18 +44,19 @@ class MemoryReport:
         return {n.uid: n.nbytes for n in self.nodes}
 
     def summary(self, top: int = 10) -> str:
-        lines = [f"inputs and shared variables: {_size(self.inputs)}",
-                 f"intermediate values the function keeps: {_size(self.held)}",
-                 f"peak live in run order (freeing after last use): {_size(self.peak)}"
+        lines = [f"inputs and shared variables: {format_bytes(self.inputs)}",
+                 f"intermediate values the function keeps: {format_bytes(self.held)}",
+                 f"peak live in run order (freeing after last use): {format_bytes(self.peak)}"
                  + (f", after node {self.peak_uid}" if self.peak_uid is not None else ""),
                  f"{'uid':>6}  {'bytes':>10}  {'live after':>10}  op"]
         for n in sorted(self.nodes, key=lambda n: -n.nbytes)[:top]:
-            lines.append(f"{n.uid:>6}  {_size(n.nbytes):>10}  {_size(n.live_after):>10}  "
-                         f"{n.op}")
+            lines.append(f"{n.uid:>6}  {format_bytes(n.nbytes):>10}  "
+                         f"{format_bytes(n.live_after):>10}  {n.op}")
         return "\n".join(lines)
 
 
-def _size(n: int) -> str:
+def format_bytes(n: int) -> str:
+    """``1.5 KiB``: bytes in B, KiB, MiB or GiB (one decimal past B)."""
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
             return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
