@@ -9,26 +9,35 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from ..compile.memory import format_bytes, memory
+from ..compile.memory import format_bytes, memory, value_bytes
 from ..core.records import Snapshot
 from .drawing import Style
 from .graphdata import backward_uids
 from .inner_run import compiled_inner
+from .static import esc
 
 LOW, HIGH = (255, 255, 255), (167, 139, 250)  # white to violet: node text stays dark on both
 KEPT = "#be123c"  # the border of an activation kept alive for the backward pass
 
 
 def byte_sizes(fn: Any) -> dict[int, int]:
-    """uid -> bytes of each node's outputs in ``fn``'s last call, with the nodes of the inner
-    functions that ran (a scan's step: one step's values); empty before a call."""
-    sizes: dict[int, int] = {}
+    """uid -> bytes of each node's output values in ``fn``'s last call (a view's or an
+    in-place output's too: the size of what it holds), with the nodes of the inner functions
+    that ran (a scan's step: one step's values); empty before a call."""
+    return {uid: sizes[0] for uid, sizes in _sizes(fn).items()}
+
+
+def _sizes(fn: Any) -> dict[int, tuple[int, int]]:
+    """uid -> (bytes its values take, bytes of its own: none for a view or in place)."""
+    found: dict[int, tuple[int, int]] = {}
     for one in [fn] + [inner for _, _, inner in compiled_inner(fn)]:
         try:
-            sizes |= memory(one).by_uid()
+            own = memory(one).by_uid()
         except (RuntimeError, AttributeError, KeyError):  # not called yet, no VM
             continue
-    return sizes
+        found |= {uid: (nbytes, own.get(uid, nbytes)) for uid, nbytes in
+                  value_bytes(one).items()}
+    return found
 
 
 def bytes_colour(nbytes: int, most: int) -> str:
@@ -48,18 +57,25 @@ def kept_for_backward(snap: Snapshot, n_forward: int) -> set[int]:
 
 
 def memory_style(style: Style, sizes: Mapping[int, int],
-                 kept: Collection[int] = ()) -> Style:
-    """``style`` with every sized node filled by its bytes and noted in its tooltip; ``kept``
-    nodes outlined as kept for the backward pass."""
+                 kept: Collection[int] = (), own: Mapping[int, int] | None = None) -> Style:
+    """``style`` with every sized node filled by its bytes and noted in its tooltip (``own``:
+    the bytes each owns, when a view or an in-place output owns fewer); ``kept`` nodes
+    outlined as kept for the backward pass."""
     most = max(sizes.values(), default=0)
     for uid, nbytes in sizes.items():
         style.fill[uid] = bytes_colour(nbytes, most)
-        own = format_bytes(nbytes) if nbytes else "0 B of its own (a view or in place)"
-        style.tooltip[uid] = f"output: {own}" + (
+        shared = own is not None and own.get(uid, nbytes) < nbytes
+        style.tooltip[uid] = f"output: {format_bytes(nbytes)}" + (
+            " (in its input's buffer: a view or in place)" if shared else "") + (
             " (kept alive for the backward pass)" if uid in kept else "")
     for uid in kept:
         style.mark[uid] = (style.fill.get(uid, "#ffffff"), KEPT, "kept")
     return style
+
+
+def own_bytes(fn: Any) -> dict[int, int]:
+    """uid -> the bytes each node's outputs own (``compile.memory``: a view owns none)."""
+    return {uid: sizes[1] for uid, sizes in _sizes(fn).items()}
 
 
 def memory_key(sizes: Mapping[int, int], kept: bool = False, fn: Any = None) -> str:
@@ -82,3 +98,17 @@ def memory_key(sizes: Mapping[int, int], kept: bool = False, fn: Any = None) -> 
             '<span style="display:inline-block;width:140px;height:10px;border:1px solid '
             f'#d1d5db;background:linear-gradient(to right, {stops})"></span>'
             f"{format_bytes(most)}{peak}{outline}</div>")
+
+
+def kept_line(snap: Snapshot, sizes: Mapping[int, int], n_forward: int, limit: int = 8) -> str:
+    """The activations kept for the backward pass in words, largest first, with their bytes
+    (the static Gradient section of ``%%symgraph``, which draws only the symbolic graph)."""
+    labels = {rec.uid: rec.label for rec in snap.nodes}
+    kept = sorted(kept_for_backward(snap, n_forward), key=lambda uid: -sizes.get(uid, 0))
+    if not kept:
+        return ""
+    listed = ", ".join(f"#{uid} {esc(labels[uid][:32])} ({format_bytes(sizes.get(uid, 0))})"
+                       for uid in kept[:limit])
+    more = f", and {len(kept) - limit} more" if len(kept) > limit else ""
+    return (f"<p>Reverse mode keeps {len(kept)} forward values alive for the backward pass, "
+            f"largest first: {listed}{more}.</p>")

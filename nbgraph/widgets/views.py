@@ -29,7 +29,14 @@ from .graphdata import backward_uids, drawable
 from .inner_run import running_drawable
 from .kernels import kernel_choices
 from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html, toggle
-from .memview import byte_sizes, kept_for_backward, memory_key, memory_style
+from .memview import (
+    byte_sizes,
+    kept_for_backward,
+    kept_line,
+    memory_key,
+    memory_style,
+    own_bytes,
+)
 from .scopes import collapse_scopes, find, scope_names
 from .static import LIGHT_BLOCK, View, esc, format_seconds, heading, legend, profile_table_html
 from .timing import ProfileRow, Timing, graph_order, profile_rows
@@ -154,7 +161,8 @@ def view_gradient(before: Any, after: Any = None, n_forward: int = 1) -> View:
     if sizes:
         last = pictures[-1]
         kept = kept_for_backward(last.snapshot, n_forward)
-        style = memory_style(replace(last.style, fill={}, tooltip={}, mark={}), sizes, kept)
+        style = memory_style(replace(last.style, fill={}, tooltip={}, mark={}), sizes, kept,
+                             own_bytes(after))
         by_bytes = replace(last, style=style, caption=last.caption + ", by output bytes")
     bodies = [picture_html(picture) for picture in pictures]
     side = len(bodies) > 1 and fits_side_by_side(bodies)
@@ -180,9 +188,10 @@ def view_gradient(before: Any, after: Any = None, n_forward: int = 1) -> View:
                  + memory_part)
     plain = "gradient graph\n" + "\n".join(
         f"{picture.caption}:\n{listing(picture.snapshot)}" for picture in pictures)
-    # in %%symgraph: the symbolic gradient and the memory drawing (the optimized graph is
-    # the Graph section)
-    summary = heading("Gradient") + key + bodies[0] + memory_part
+    # in %%symgraph: the symbolic gradient and the kept activations in words (the
+    # optimized graph is the Graph section; a second drawing would double the output)
+    summary = heading("Gradient") + key + bodies[0] + (
+        kept_line(by_bytes.snapshot, sizes, n_forward) if by_bytes is not None else "")
     return View(W.VBox([W.HBox([colour]), keys, drawn.widget]), html_text, "gradient graph",
                 plain=plain, summary=summary)
 
@@ -320,22 +329,22 @@ def view_profile(fn: Any, timing: Timing | None = None) -> View:
                           "(or compile with profile=True and call the function)")
     snap, clusters = running_drawable(fn)  # inner functions opened as they ran, timed
     heat = {row.uid: row.share for row in rows}
-    sizes = byte_sizes(fn)
+    sizes, own = byte_sizes(fn), own_bytes(fn)
     calls = timing.calls if timing is not None else getattr(fn.profile, "calls", 0)
-    own = [row for row in rows if not row.within]  # inner time is part of its outer row's
-    per_call = sum(row.per_call for row in own)
+    outer = [row for row in rows if not row.within]  # inner time is part of its outer row's
+    per_call = sum(row.per_call for row in outer)
     # one or two extra rows read better open than behind a fold
     top, rest = (rows, []) if len(rows) <= TOP_NODES + 2 else (rows[:TOP_NODES], rows[TOP_NODES:])
     shown = "every node" if not rest else f"the {len(top)} slowest of {len(rows)} rows"
     how = ("after one warm-up call; median" if timing is not None else "mean")
     inner = " (↳: inside a scan's step or a branch, part of its node's time)" \
-        if len(own) < len(rows) else ""
+        if len(outer) < len(rows) else ""
     info = (f"<p><b>{calls} timed calls</b> ({how}), {format_seconds(per_call)} per call in "
             f"the nodes; {shown}, slowest first (a kernel is one row){inner}:</p>"
             + _memory_line(fn))
     drawn = Drawings(1)
     by_time, by_bytes = Picture(snap, Style(clusters=tuple(clusters)), heat=heat), \
-        Picture(snap, memory_style(Style(clusters=tuple(clusters)), sizes))
+        Picture(snap, memory_style(Style(clusters=tuple(clusters)), sizes, own=own))
     key = pane(heat_key())
     colour = toggle(("time", "output bytes"), "time", "colour by")
 
@@ -351,7 +360,8 @@ def view_profile(fn: Any, timing: Timing | None = None) -> View:
     # static: the timed boxes, and the graph coloured by output bytes (the same on every
     # run, unlike times), each timed box noted with its uid
     plain_style = memory_style(Style(clusters=tuple(clusters),
-                                     note={row.uid: f"#{row.uid}" for row in rows}), sizes)
+                                     note={row.uid: f"#{row.uid}" for row in rows}), sizes,
+                               own=own)
     html_text = (heading("Profile") + profile_table_html(rows, timings=False)
                  + memory_key(sizes, fn=fn) + picture_html(Picture(snap, plain_style)))
     text = f"profile of {len(rows)} nodes"

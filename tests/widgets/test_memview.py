@@ -13,7 +13,7 @@ import nbgraph
 import nbgraph.tensor as T
 from nbgraph.widgets import view_gradient, view_profile
 from nbgraph.widgets.graphdata import drawable
-from nbgraph.widgets.memview import byte_sizes, bytes_colour, kept_for_backward
+from nbgraph.widgets.memview import byte_sizes, bytes_colour, kept_for_backward, kept_line
 from nbgraph.widgets.symgraph import graph_snapshot
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
@@ -91,3 +91,14 @@ def test_profile_colours_by_bytes_with_tooltips():
     assert tanh and "output: 280 B" in drawing
     assert all(f"uid {uid}&#10;" in drawing for uid in tanh)
     assert "output bytes: 0" in view.widget.children[-2].value
+
+
+def test_kept_line_names_the_kept_values_with_their_bytes():
+    f, _ = mlp_grad()
+    snap, _ = drawable(f)
+    sizes = byte_sizes(f)
+    kept = kept_for_backward(snap, 1)
+    line = kept_line(snap, sizes, 1)
+    assert f"keeps {len(kept)} forward values" in line
+    assert all(f"#{uid} " in line for uid in kept)
+    assert "280 B" in line  # tanh(x·w): 5×7 float64
