@@ -20,26 +20,33 @@ from .kernels import running_snapshot
 from .scopes import scope_clusters
 
 
+def inner_functions(node: Apply) -> list[tuple[str, Any]]:
+    """(``step``/``then``/``else``/``body``, compiled function) per inner function compiled
+    for ``node``'s op so far (each compiler makes its own), the ``then`` branch first."""
+    graphs = inner_graphs(node)
+    found = []
+    for key, value in getattr(node.op, "_fns", {}).items():
+        inner = value[0] if isinstance(value, tuple) else value  # IfElse: (fn, positions)
+        taken = key[1] if isinstance(key, tuple) and isinstance(key[1], bool) else None
+        label = graphs[0].label if taken is None or not graphs else \
+            ("then" if taken else "else")
+        found.append((label, inner))
+    return sorted(found, key=lambda pair: pair[0] == "else")
+
+
 def compiled_inner(fn: Any) -> list[tuple[Apply, str, Any]]:
     """(outer node, ``step``/``then``/``else``/``body``, compiled inner function) for each
-    inner function that ran in ``fn``'s calls and was profiled with it (``fn.profile.inner``),
-    in run order. Empty before the first call or without ``profile=True``."""
-    stats = getattr(fn, "profile", None)
+    inner function compiled for ``fn``'s calls so far, in run order: with ``profile=True``
+    those profiled with it (``fn.profile.inner``: their nodes are the timed ones), else the
+    unprofiled ones (each compiler key makes its own). Empty before the first call."""
     fgraph = getattr(getattr(fn, "maker", None), "fgraph", None)
-    if stats is None or fgraph is None:
+    if fgraph is None:
         return []
-    mine = {id(inner) for inner in stats.inner}
-    found = []
-    for node in fgraph.toposort():
-        graphs = inner_graphs(node)
-        for key, value in getattr(node.op, "_fns", {}).items():
-            inner = value[0] if isinstance(value, tuple) else value  # IfElse: (fn, positions)
-            if id(getattr(inner, "profile", None)) not in mine:
-                continue
-            taken = key[1] if isinstance(key, tuple) and isinstance(key[1], bool) else None
-            label = graphs[0].label if taken is None else ("then" if taken else "else")
-            found.append((node, label, inner))
-    return found
+    stats = getattr(fn, "profile", None)
+    mine = {id(inner) for inner in stats.inner} if stats is not None else {id(None)}
+    return [(node, label, inner) for node in fgraph.toposort()
+            for label, inner in inner_functions(node)
+            if id(getattr(inner, "profile", None)) in mine]
 
 
 def _opener(fn: Any) -> Any:
@@ -57,7 +64,7 @@ def _opener(fn: Any) -> Any:
         seen: set[int] = set()
         feeds: list[int] = []
         clusters: list[Cluster] = []
-        for label, inner in sorted(by_node[node], key=lambda pair: pair[0] != "then"):
+        for label, inner in by_node[node]:
             snap = running_snapshot(inner)
             clusters.append(wire_inner(f"{node.op}: {label} (compiled)", snap.nodes, outer,
                                        seen, records))

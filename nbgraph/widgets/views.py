@@ -26,7 +26,7 @@ from ..core.records import Snapshot
 from ..link.jax_linker import jax_call_of
 from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, heat_colour
 from .graphdata import backward_uids, drawable
-from .inner_run import running_drawable
+from .inner_run import inner_functions, running_drawable
 from .kernels import kernel_choices
 from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html, toggle
 from .memview import (
@@ -78,13 +78,13 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
     found = pane(width="auto")
     scopes = scope_names(clusters)
     collapse = W.SelectMultiple(options=scopes, description="collapse",
-                                rows=min(4, max(len(scopes), 1)),
+                                rows=min(4, max(len(scopes), 2)),  # one row would draw a dropdown
                                 layout=W.Layout(display="" if scopes else "none"))
     # a kernel the linker fused (a reduction with its prologue) opens into its nodes, each
     # on its own (the chosen ones)
     choices = kernel_choices(graph)
     kernels = W.SelectMultiple(options=choices, description="open kernels",
-                               rows=min(4, max(len(choices), 1)),
+                               rows=min(4, max(len(choices), 2)),
                                style={"description_width": "auto"},
                                layout=W.Layout(display="" if choices else "none"))
 
@@ -158,12 +158,12 @@ def view_gradient(before: Any, after: Any = None, n_forward: int = 1) -> View:
     # reverse mode's memory: the compiled graph by output bytes, activations kept outlined
     sizes = byte_sizes(after) if getattr(after, "maker", None) is not None else {}
     by_bytes = None
-    if sizes:
-        last = pictures[-1]
-        kept = kept_for_backward(last.snapshot, n_forward)
-        style = memory_style(replace(last.style, fill={}, tooltip={}, mark={}), sizes, kept,
-                             own_bytes(after))
-        by_bytes = replace(last, style=style, caption=last.caption + ", by output bytes")
+    if sizes:  # what ran: inner functions opened as compiled, whose values were measured
+        ran, boxes = running_drawable(after)
+        kept = kept_for_backward(ran, n_forward)
+        style = memory_style(replace(gradient_style(ran, n_forward), clusters=tuple(boxes)),
+                             sizes, kept, own_bytes(after))
+        by_bytes = Picture(ran, style, caption="after optimization, by output bytes")
     bodies = [picture_html(picture) for picture in pictures]
     side = len(bodies) > 1 and fits_side_by_side(bodies)
     key = legend(("backward (gradient) node", GRADIENT),
@@ -215,11 +215,6 @@ def highlight_code(code: str) -> str:
     return f'<div class="nbgraph-code" style="{LIGHT_BLOCK}">{body}</div>'
 
 
-def _inner_functions(node: Any) -> list[Any]:
-    """The compiled inner functions of a scan or ifelse node (made on its first call)."""
-    return list(getattr(node.op, "_fns", {}).values())
-
-
 def code_entries(fn: Any, prefix: str = "") -> list[tuple[str, str]]:
     """(label, code) per node in run order; a node with inner graphs gives its inner
     functions' entries instead of its own ``perform``. A function with a ``code_text()``
@@ -235,20 +230,22 @@ def code_entries(fn: Any, prefix: str = "") -> list[tuple[str, str]]:
     source = dict(getattr(fn, "source", None) or {}) if not isinstance(fn, dict) else fn
     fgraph = getattr(getattr(fn, "maker", None), "fgraph", None)
     order = fgraph.toposort() if fgraph is not None else list(source)
-    nodes = [n for n in order if n in source] + [n for n in source if n not in order]
+    # a node with inner graphs (an ifelse) may have no source of its own: its inner ones
+    nodes = [n for n in order if n in source or (isinstance(n, Apply) and inner_graphs(n))]
+    nodes += [n for n in source if n not in order]
     entries = []
     for n in nodes:
         label = f"{prefix}node {getattr(n, 'uid', '?')}: {getattr(n, 'op', n)}"
         if isinstance(n, Apply) and inner_graphs(n):
-            inner = _inner_functions(n)
-            for k, step in enumerate(inner):
-                entries += code_entries(step, f"{label} › {'step' if len(inner) == 1 else k} › ")
+            inner = inner_functions(n)
+            for name, step in inner:
+                entries += code_entries(step, f"{label} › {name} › ")
             if inner:
                 continue
             entries.append((label, "# its inner graph is compiled on the first call: run the "
                             "cell with --profile or --inputs to see its kernels\n"))
             continue
-        entries.append((label, source[n]))
+        entries.append((label, source.get(n, "")))
     return entries
 
 

@@ -12,9 +12,10 @@ from widget_fixtures import svg_nodes
 import nbgraph
 import nbgraph.tensor as T
 from nbgraph.ifelse import ifelse
-from nbgraph.widgets import view_profile
+from nbgraph.widgets import symgraph, view_profile
 from nbgraph.widgets.inner_run import compiled_inner, running_drawable
 from nbgraph.widgets.timing import graph_order, profile_rows, time_calls
+from nbgraph.widgets.views import code_entries
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 
@@ -92,3 +93,32 @@ def test_ifelse_branches_each_get_their_rows():
     assert labels == ["else", "then"]
     within = {row.within.rsplit(" ", 1)[1] for row in profile_rows(g) if row.within}
     assert within == {"then", "else"}
+
+
+def test_code_lists_the_branches_that_were_compiled():
+    c, a, b = T.dscalar("c"), T.dvector("a"), T.dvector("b")
+    g = nbgraph.function([c, a, b], ifelse(T.gt(c, 0), T.exp(a) * 2, T.log1p(b ** 2)))
+    node = next(n for n in g.maker.fgraph.toposort() if type(n.op).__name__ == "IfElse")
+    before = [label for label, _ in code_entries(g)]
+    assert f"node {node.uid}: IfElse" in before  # compiled on its first call
+    np.testing.assert_allclose(g(-1.0, np.ones(3), np.ones(3)), np.log1p(np.ones(3)))
+    labels = [label for label, _ in code_entries(g)]
+    assert any(label.startswith(f"node {node.uid}: IfElse › else › ") for label in labels)
+    assert not any("› then ›" in label for label in labels)
+    g(1.0, np.ones(3), np.ones(3))
+    branches = [label.split(" › ")[1] for label in code_entries_labels(g) if " › " in label]
+    assert branches.index("then") < branches.index("else")
+
+
+def code_entries_labels(fn):
+    return [label for label, _ in code_entries(fn)]
+
+
+@needs_dot
+def test_symgraph_gradient_section_opens_the_step_before_optimization():
+    xs, h0, w = T.dmatrix("xs"), T.dvector("h0"), T.dmatrix("w")
+    hs, _ = nbgraph.scan(lambda x_t, h: T.tanh(T.dot(x_t, w) + h),
+                         sequences=[xs], outputs_info=[h0])
+    view = symgraph({"xs": xs, "h0": h0, "w": w}, last=hs[-1].sum(), grad=["w"])
+    summary = view.views["Gradient"].summary  # the symbolic gradient only
+    assert "Scan: step" in summary and "grad_of_scan" in summary

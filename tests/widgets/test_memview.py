@@ -12,9 +12,8 @@ from widget_fixtures import svg_nodes
 import nbgraph
 import nbgraph.tensor as T
 from nbgraph.widgets import view_gradient, view_profile
-from nbgraph.widgets.graphdata import drawable
+from nbgraph.widgets.graphdata import drawable, graph_snapshot
 from nbgraph.widgets.memview import byte_sizes, bytes_colour, kept_for_backward, kept_line
-from nbgraph.widgets.symgraph import graph_snapshot
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 
