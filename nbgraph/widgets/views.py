@@ -118,10 +118,15 @@ def node_list(snap: Snapshot, uids: Sequence[int], limit: int = 8) -> str:
 
 
 # -- Gradient ----------------------------------------------------------------------------
-def gradient_style(snap: Snapshot, n_forward: int) -> Style:
-    """Backward nodes clustered and coloured, each noted with the forward node it came from."""
+def gradient_style(snap: Snapshot, n_forward: int,
+                   boxes: Sequence[tuple[str, frozenset[int]]] = ()) -> Style:
+    """Backward nodes clustered and coloured, each noted with the forward node it came from;
+    ``boxes`` (inner graphs, scopes) are drawn too, and keep their own nodes (a backward
+    scan's step stays in its step's box: boxes do not nest)."""
     backward = backward_uids(snap, n_forward)
-    style = Style(cluster=("backward (gradient)", frozenset(backward)),
+    boxed = {uid for _, box in boxes for uid in box}
+    style = Style(cluster=("backward (gradient)", frozenset(backward - boxed)),
+                  clusters=tuple(boxes),
                   edge_labels=None if len(snap.nodes) <= EDGE_LABELS_UP_TO else False)
     present = {rec.uid for rec in snap.nodes}
     for rec in snap.nodes:
@@ -153,7 +158,7 @@ def view_gradient(before: Any, after: Any = None, n_forward: int = 1) -> View:
     for label, graph in (("before optimization", before), ("after optimization", after)):
         if graph is not None:
             snap, clusters = drawable(graph)
-            style = replace(gradient_style(snap, n_forward), clusters=tuple(clusters))
+            style = gradient_style(snap, n_forward, clusters)
             pictures.append(Picture(snap, style, caption=label))
     # reverse mode's memory: the compiled graph by output bytes, activations kept outlined
     sizes = byte_sizes(after) if getattr(after, "maker", None) is not None else {}
@@ -161,7 +166,7 @@ def view_gradient(before: Any, after: Any = None, n_forward: int = 1) -> View:
     if sizes:  # what ran: inner functions opened as compiled, whose values were measured
         ran, boxes = running_drawable(after)
         kept = kept_for_backward(ran, n_forward)
-        style = memory_style(replace(gradient_style(ran, n_forward), clusters=tuple(boxes)),
+        style = memory_style(gradient_style(ran, n_forward, boxes),
                              sizes, kept, own_bytes(after))
         by_bytes = Picture(ran, style, caption="after optimization, by output bytes")
     bodies = [picture_html(picture) for picture in pictures]

@@ -13,9 +13,10 @@ import nbgraph
 import nbgraph.tensor as T
 from nbgraph.ifelse import ifelse
 from nbgraph.widgets import symgraph, view_profile
+from nbgraph.widgets.graphdata import backward_uids, drawable
 from nbgraph.widgets.inner_run import compiled_inner, running_drawable
 from nbgraph.widgets.timing import graph_order, profile_rows, time_calls
-from nbgraph.widgets.views import code_entries
+from nbgraph.widgets.views import code_entries, gradient_style
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 
@@ -122,3 +123,16 @@ def test_symgraph_gradient_section_opens_the_step_before_optimization():
     view = symgraph({"xs": xs, "h0": h0, "w": w}, last=hs[-1].sum(), grad=["w"])
     summary = view.views["Gradient"].summary  # the symbolic gradient only
     assert "Scan: step" in summary and "grad_of_scan" in summary
+
+
+def test_a_backward_scan_step_keeps_its_own_box():
+    xs, h0, w = T.dmatrix("xs"), T.dvector("h0"), T.dmatrix("w")
+    hs, _ = nbgraph.scan(lambda x_t, h: T.tanh(T.dot(x_t, w) + h),
+                         sequences=[xs], outputs_info=[h0])
+    cost = hs[-1].sum()
+    snap, clusters = drawable([cost, nbgraph.grad(cost, w)])
+    style = gradient_style(snap, 1, clusters)
+    step = dict(clusters)["Scan{grad_of_scan}: step"]
+    assert step and step.isdisjoint(style.cluster[1])
+    assert backward_uids(snap, 1) & step  # backward nodes, boxed as the step they are
+    assert style.cluster[1]  # the rest of the backward graph keeps the orange box
