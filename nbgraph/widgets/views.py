@@ -43,6 +43,7 @@ from .timing import ProfileRow, Timing, graph_order, profile_rows
 
 EDGE_LABELS_UP_TO = 24  # gradient drawings with more records leave edge types to tooltips
 TOP_NODES = 8  # profile rows shown open; the rest sit in a collapsed section
+INNER_SHOWN = 3  # of a scan step's (a branch's) rows, this many stay open under its node
 _GRAD_OF = re.compile(r"grad of (\d+)(?: \((.*)\))?")
 _ELEMWISE = re.compile(r"Elemwise\{(\w+),[^}]*\}$")
 
@@ -290,6 +291,25 @@ def heat_key() -> str:
             "100%; each node is labelled <code>#uid · share</code></div>")
 
 
+def open_rows(rows: Sequence[ProfileRow]) -> tuple[list[ProfileRow], list[ProfileRow]]:
+    """The rows shown open and those folded: the ``TOP_NODES`` slowest outer rows, each with
+    its ``INNER_SHOWN`` slowest inner rows (a long scan step would hide the other nodes);
+    one or two extra rows read better open than behind a fold."""
+    if len(rows) <= TOP_NODES + 2:
+        return list(rows), []
+    top: list[ProfileRow] = []
+    rest: list[ProfileRow] = []
+    outer = inner = 0
+    for row in rows:
+        if not row.within:
+            outer, inner = outer + 1, 0
+        else:
+            inner += 1
+        shown = outer <= TOP_NODES and (not row.within or inner <= INNER_SHOWN)
+        (top if shown else rest).append(row)
+    return top, rest
+
+
 def _more_rows(rows: Sequence[ProfileRow]) -> W.Accordion:
     """The rows past ``TOP_NODES`` in a collapsed section titled with their count and share."""
     share = sum(row.share for row in rows)
@@ -335,9 +355,8 @@ def view_profile(fn: Any, timing: Timing | None = None) -> View:
     calls = timing.calls if timing is not None else getattr(fn.profile, "calls", 0)
     outer = [row for row in rows if not row.within]  # inner time is part of its outer row's
     per_call = sum(row.per_call for row in outer)
-    # one or two extra rows read better open than behind a fold
-    top, rest = (rows, []) if len(rows) <= TOP_NODES + 2 else (rows[:TOP_NODES], rows[TOP_NODES:])
-    shown = "every node" if not rest else f"the {len(top)} slowest of {len(rows)} rows"
+    top, rest = open_rows(rows)
+    shown = "every node" if not rest else f"the slowest {len(top)} of {len(rows)} rows"
     how = ("after one warm-up call; median" if timing is not None else "mean")
     inner = " (↳: inside a scan's step or a branch, part of its node's time)" \
         if len(outer) < len(rows) else ""

@@ -15,8 +15,8 @@ from nbgraph.ifelse import ifelse
 from nbgraph.widgets import symgraph, view_profile
 from nbgraph.widgets.graphdata import backward_uids, drawable
 from nbgraph.widgets.inner_run import compiled_inner, running_drawable
-from nbgraph.widgets.timing import graph_order, profile_rows, time_calls
-from nbgraph.widgets.views import code_entries, gradient_style
+from nbgraph.widgets.timing import ProfileRow, graph_order, profile_rows, time_calls
+from nbgraph.widgets.views import code_entries, gradient_style, open_rows
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
 
@@ -136,3 +136,15 @@ def test_a_backward_scan_step_keeps_its_own_box():
     assert step and step.isdisjoint(style.cluster[1])
     assert backward_uids(snap, 1) & step  # backward nodes, boxed as the step they are
     assert style.cluster[1]  # the rest of the backward graph keeps the orange box
+
+
+def test_a_long_step_does_not_hide_the_other_nodes():
+    def row(uid, within=""):
+        return ProfileRow(uid, "op", 1, None, None, 1.0, 0.1, within)
+
+    rows = [row(1)] + [row(100 + k, "#1 Scan step") for k in range(10)] + \
+        [row(k) for k in range(2, 12)]
+    top, rest = open_rows(rows)
+    assert [r.uid for r in top] == [1, 100, 101, 102, *range(2, 9)]
+    assert sorted(r.uid for r in top + rest) == sorted(r.uid for r in rows)
+    assert open_rows(rows[:9]) == (rows[:9], [])  # short tables stay open
