@@ -5,7 +5,7 @@ intermediate value between calls (buffers are reused, not reallocated), which is
 ``peak`` is what the same run order needs at most if each value were freed after its last
 reader: the cost reverse mode cannot avoid, since forward activations stay live until the
 backward nodes that read them. A view or an in-place output shares its input's buffer and
-costs nothing of its own.
+costs nothing of its own, but keeps that buffer alive while it is.
 """
 
 from __future__ import annotations
@@ -60,18 +60,19 @@ class MemoryReport:
         return {n.uid: n.nbytes for n in self.nodes}
 
     def summary(self, top: int = 10) -> str:
-        lines = [f"inputs and shared variables: {_size(self.inputs)}",
-                 f"intermediate values the function keeps: {_size(self.held)}",
-                 f"peak live in run order (freeing after last use): {_size(self.peak)}"
+        lines = [f"inputs and shared variables: {format_bytes(self.inputs)}",
+                 f"intermediate values the function keeps: {format_bytes(self.held)}",
+                 f"peak live in run order (freeing after last use): {format_bytes(self.peak)}"
                  + (f", after node {self.peak_uid}" if self.peak_uid is not None else ""),
                  f"{'uid':>6}  {'bytes':>10}  {'live after':>10}  op"]
         for n in sorted(self.nodes, key=lambda n: -n.nbytes)[:top]:
-            lines.append(f"{n.uid:>6}  {_size(n.nbytes):>10}  {_size(n.live_after):>10}  "
-                         f"{n.op}")
+            lines.append(f"{n.uid:>6}  {format_bytes(n.nbytes):>10}  "
+                         f"{format_bytes(n.live_after):>10}  {n.op}")
         return "\n".join(lines)
 
 
-def _size(n: int) -> str:
+def format_bytes(n: int) -> str:
+    """``1.5 KiB``: bytes in B, KiB, MiB or GiB (one decimal past B)."""
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
             return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -81,6 +82,14 @@ def _size(n: int) -> str:
 
 def _nbytes(cell: Any) -> int:
     return int(getattr(cell[0], "nbytes", 0) or 0) if cell and cell[0] is not None else 0
+
+
+def value_bytes(fn: Any) -> dict[int, int]:
+    """Node uid -> bytes its outputs' values take after the last call, views and in-place
+    outputs included (``memory`` counts those as owning nothing: their buffer is another's)."""
+    storage = fn.storage_map
+    return {node.uid: sum(_nbytes(storage.get(out)) for out in node.outputs)
+            for node in fn.vm.nodes}
 
 
 def memory(fn: Any) -> MemoryReport:
@@ -99,38 +108,63 @@ def memory(fn: Any) -> MemoryReport:
             readers.setdefault(var, []).append(i)
     keep = set(fgraph.outputs) | set(fgraph.inputs)
     own: dict[Variable, int] = {}          # bytes a node's output owns (views own none)
+    base: dict[Variable, Variable] = {}    # the variable whose buffer a value lives in
     for node in nodes:
-        aliased = set(getattr(node.op, "view_map", {}) or {}) | \
-            set(getattr(node.op, "destroy_map", {}) or {})
+        aliases = dict(getattr(node.op, "view_map", {}) or {}) | \
+            dict(getattr(node.op, "destroy_map", {}) or {})
         for k, out in enumerate(node.outputs):
-            own[out] = 0 if k in aliased else _nbytes(storage.get(out))
+            source = aliases.get(k)
+            if source:  # a view or an in-place output lives in its input's buffer
+                read = node.inputs[source[0]]
+                own[out], base[out] = 0, base.get(read, read)
+            else:
+                own[out], base[out] = _nbytes(storage.get(out)), out
     live = 0
     peak, peak_uid = 0, None
     at_peak: tuple[int, ...] = ()
-    alive: dict[Variable, int] = {}
+    holding: dict[Variable, set[Variable]] = {}  # buffer -> its live values (aliases too)
     records = []
+
+    def release(var: Variable) -> int:
+        """Bytes freed when ``var`` dies: its buffer's, once no alias of it is alive."""
+        buffer = base.get(var, var)
+        holders = holding.get(buffer)
+        if holders is None or var not in holders or buffer in keep:
+            return 0
+        holders.discard(var)
+        if holders:
+            return 0
+        del holding[buffer]
+        return own.get(buffer, 0)
+
     for i, node in enumerate(nodes):
         added = sum(own[out] for out in node.outputs)
         for out in node.outputs:
-            if own[out]:
-                alive[out] = own[out]
+            holding.setdefault(base[out], set()).add(out)
         live += added
         if live > peak:
             peak, peak_uid = live, node.uid
-            at_peak = tuple(dict.fromkeys(v.owner.uid for v in alive if v.owner is not None))
+            at_peak = tuple(dict.fromkeys(v.owner.uid for v in holding
+                                          if v.owner is not None and own.get(v)))
         for var in node.inputs:
-            if last_use.get(var) == i and var in alive and var not in keep:
-                live -= alive.pop(var)
+            if last_use.get(var) == i and var not in keep:
+                live -= release(var)
         for out in node.outputs:          # an output nobody reads dies at once
-            if out not in last_use and out not in keep and out in alive:
-                live -= alive.pop(out)
+            if out not in last_use and out not in keep:
+                live -= release(out)
         records.append(NodeMemory(node.uid, str(node.op), added, live,
                                   getattr(node.tag, "grad_of", None) is not None))
     inputs = sum(_nbytes(storage.get(v)) for v in fgraph.inputs)
+    # a buffer lives until the last reader of any value in it (its views and in-place results)
+    aliases: dict[Variable, list[Variable]] = {}
+    for var, buffer in base.items():
+        aliases.setdefault(buffer, []).append(var)
     buffers = tuple(
         Buffer(node.uid, k, str(node.op), own[out], i,
-               len(nodes) - 1 if out in keep else last_use.get(out, i),
-               tuple(dict.fromkeys(readers.get(out, ()))), out in keep)
+               len(nodes) - 1 if any(a in keep for a in aliases[out])
+               else max(last_use.get(a, i) for a in aliases[out]),
+               tuple(sorted({r for a in aliases[out] for r in readers.get(a, ())})),
+               out in keep)
         for i, node in enumerate(nodes) for k, out in enumerate(node.outputs) if own[out])
     return MemoryReport(tuple(records), sum(own.values()), peak, peak_uid, at_peak, inputs,
                         buffers)

@@ -7,7 +7,7 @@ styles the snapshot into DOT text, ``render.py`` turns that into SVG, ``layout.p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from ..core.graph import Variable, graph_inputs
@@ -26,17 +26,19 @@ def graph_snapshot(outputs: Sequence[Variable]) -> Snapshot:
     return snapshot_of(list(outputs), leaves)
 
 
-def drawable(graph: object, kernels: bool = True) -> tuple[Snapshot, list[Cluster]]:
+def drawable(graph: object, kernels: bool = True,
+             opened: Collection[int] = ()) -> tuple[Snapshot, list[Cluster]]:
     """A Snapshot from a Snapshot, a compiled Function (what runs:
     ``kernels.running_snapshot``), a Variable or a list of Variables, with the inner graphs
     of scan, ifelse and OpFromGraph nodes opened, and the clusters that box them and the
     name scopes (``with nbgraph.name_scope(...)``). ``kernels=False`` draws a Function's
-    kernels opened into the nodes they compute."""
+    kernels opened into the nodes they compute, ``opened`` only those whose reduction has
+    one of its uids."""
     if isinstance(graph, Snapshot):
         return graph, []
     fgraph = getattr(getattr(graph, "maker", None), "fgraph", None)
     if fgraph is not None:  # kernels as linked, shapes of the last call
-        snap, nodes = running_snapshot(graph, kernels), fgraph.toposort()
+        snap, nodes = running_snapshot(graph, kernels, opened), fgraph.toposort()
     elif isinstance(graph, Variable):
         snap, nodes = graph_snapshot([graph]), live_nodes([graph])
     elif isinstance(graph, (list, tuple)) and all(isinstance(v, Variable) for v in graph):

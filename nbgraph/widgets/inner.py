@@ -9,7 +9,7 @@ the loop (or the choice) that collects them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 from ..core.graph import Apply, Variable
@@ -17,36 +17,51 @@ from ..core.printing import inner_graphs
 from ..core.records import NodeRecord, Snapshot, record_uid, snapshot_records
 
 Cluster = tuple[str, frozenset[int]]
+# one opened node: its inner records, the uids feeding it, its boxes, the outer uids wired in
+Opened = tuple[list[NodeRecord], tuple[int, ...], list[Cluster], set[int]]
 
 
-def _inner_records(node: Apply) -> tuple[list[NodeRecord], tuple[int, ...], list[Cluster]]:
+def wire_inner(label: str, inner: Iterable[NodeRecord], outer: Mapping[int, Variable],
+               seen: set[int], records: list[NodeRecord]) -> Cluster:
+    """Add ``inner``'s records not yet ``seen`` to ``records``, each inner input (a uid in
+    ``outer``) rewired as a tap fed by its outer Variable; the cluster that boxes them."""
+    members = []
+    for rec in inner:
+        if rec.uid in seen:
+            continue
+        seen.add(rec.uid)
+        fed_by = outer.get(rec.uid)
+        if fed_by is not None:  # an inner input: a tap fed by its outer Variable
+            rec = replace(rec, inputs=(record_uid(fed_by),), origin="user")
+        records.append(rec)
+        members.append(rec.uid)
+    return label, frozenset(members)
+
+
+def _inner_records(node: Apply) -> Opened:
     """The records of ``node``'s inner graphs (taps wired to the outer records), the uids
-    that feed ``node`` (its inner outputs), and one cluster per inner graph."""
+    that feed ``node`` (its inner outputs), one cluster per inner graph, the outer uids."""
     records: list[NodeRecord] = []
     seen: set[int] = set()
     feeds: list[int] = []
     clusters = []
     for graph in inner_graphs(node):
         inner, outputs = snapshot_records(list(graph.outputs), list(graph.outer))
-        members = []
         outer_by_uid = {var.uid: outer for var, outer in graph.outer.items()}
-        for rec in inner:
-            if rec.uid in seen:
-                continue
-            seen.add(rec.uid)
-            outer = outer_by_uid.get(rec.uid)
-            if outer is not None:  # an inner input: a tap fed by its outer Variable
-                rec = replace(rec, inputs=(record_uid(outer),), origin="user")
-            records.append(rec)
-            members.append(rec.uid)
+        clusters.append(wire_inner(f"{node.op}: {graph.label}", inner, outer_by_uid, seen,
+                                   records))
         feeds += [uid for uid in outputs if uid not in feeds]
-        clusters.append((f"{node.op}: {graph.label}", frozenset(members)))
-    return records, tuple(feeds), clusters
+    wired = {record_uid(outer) for g in inner_graphs(node) for outer in g.outer.values()}
+    return records, tuple(feeds), clusters, wired
 
 
-def expand_inner(snap: Snapshot, nodes: Iterable[Apply]) -> tuple[Snapshot, list[Cluster]]:
+def expand_inner(snap: Snapshot, nodes: Iterable[Apply],
+                 opener: Callable[[Apply], Opened | None] | None = None
+                 ) -> tuple[Snapshot, list[Cluster]]:
     """``snap`` with the inner graphs of its nodes (``nodes``: the live ones it was made
-    from) opened, and the clusters that box them; ``snap`` itself when none has any."""
+    from) opened, and the clusters that box them; ``snap`` itself when none has any.
+    ``opener`` gives a node's inner records (default: the user's inner graphs; the Profile
+    view opens the compiled inner functions instead, ``inner_run.py``), None to leave it."""
     by_uid = {node.uid: node for node in nodes if inner_graphs(node)}
     if not by_uid:
         return snap, []
@@ -54,11 +69,11 @@ def expand_inner(snap: Snapshot, nodes: Iterable[Apply]) -> tuple[Snapshot, list
     clusters: list[Cluster] = []
     for rec in snap.nodes:
         node = by_uid.get(rec.uid)
-        if node is None:
+        opened = (opener or _inner_records)(node) if node is not None else None
+        if opened is None:
             records.append(rec)
             continue
-        inner, feeds, boxes = _inner_records(node)
-        wired = {record_uid(outer) for g in inner_graphs(node) for outer in g.outer.values()}
+        inner, feeds, boxes, wired = opened
         kept = tuple(uid for uid in rec.inputs if uid not in wired)  # n_steps, the condition
         records += inner
         records.append(replace(rec, inputs=kept + feeds))

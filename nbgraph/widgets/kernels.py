@@ -13,6 +13,7 @@ After a call, every record's type reads the concrete shapes its cells hold
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from typing import Any
 
@@ -47,6 +48,13 @@ def fused_groups(fn: Any) -> dict[Apply, tuple[Apply, ...]]:
     return groups
 
 
+def kernel_choices(fn: Any) -> list[tuple[str, int]]:
+    """(``#12 Kernel{softplus → Sum}``, 12) per fused kernel, in run order: what the Graph
+    view offers to open one at a time."""
+    return [(f"#{red.uid} {kernel_label(members)}", red.uid)
+            for red, members in fused_groups(fn).items()]
+
+
 def scalar_ops(node: Apply) -> list[str]:
     """The scalar operations a kernel node computes, in order: ``['exp', 'mul']`` for
     ``Elemwise{Composite{(exp(i0) * i1)}}``, ``['Sum']`` for a sum."""
@@ -79,9 +87,11 @@ def fused_loop_labels(fn: Any) -> dict[int, str]:
             and getattr(node.op.scalar_op, "steps", None)}
 
 
-def link_pass(fn: Any) -> PassRecord | None:
-    """The trace step for the fusion the linker did (None when it fused nothing)."""
-    groups = fused_groups(fn)
+def link_pass(fn: Any, opened: Collection[int] = ()) -> PassRecord | None:
+    """The trace step for the fusion the linker did (None when it fused nothing); the
+    kernels whose reduction's uid is in ``opened`` are left out (drawn as their nodes)."""
+    groups = {red: members for red, members in fused_groups(fn).items()
+              if red.uid not in opened}
     fgraph = getattr(getattr(fn, "maker", None), "fgraph", None)
     if not groups or fgraph is None:
         return None
@@ -128,10 +138,11 @@ def concrete_types(fn: Any) -> dict[int, str]:
     return found
 
 
-def running_snapshot(fn: Any, kernels: bool = True) -> Snapshot:
+def running_snapshot(fn: Any, kernels: bool = True, opened: Collection[int] = ()) -> Snapshot:
     """The graph that runs: kernels as the linker built them (fused loops labelled by their
-    ops; ``kernels=False`` opens each kernel into its nodes), concrete types after a call."""
-    step = link_pass(fn) if kernels else None
+    ops; ``kernels=False`` opens each kernel into its nodes, ``opened`` those whose
+    reduction has one of its uids), concrete types after a call."""
+    step = link_pass(fn, opened) if kernels else None
     snap = step.after if step is not None else snapshot(fn.maker.fgraph)
     types, labels = concrete_types(fn), fused_loop_labels(fn)
     nodes = tuple(replace(rec, type=types.get(rec.uid, rec.type),

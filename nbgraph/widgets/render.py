@@ -67,6 +67,7 @@ FIT, ACTUAL = "fit width", "actual size"  # the two main zooms of every drawn gr
 ZOOMS = (FIT, "50%", "75%", ACTUAL, "150%", "200%")  # the others scale the actual size
 MIN_ZOOM, MAX_ZOOM = 0.8, 1.0  # fitting never shrinks labels below 0.8x nor blows them up
 ACTUAL_MAX_HEIGHT = 720  # px; at actual size the pane scrolls both ways below this
+WIDE_PT = 900  # a drawing wider than this at MIN_ZOOM overflows a notebook's width: say so
 _SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"')
 
 
@@ -96,9 +97,13 @@ def svg_block(svg: str, zoom: str = FIT) -> str:
                   if width else "max-width:100%;")
         css, box = f"display:block;margin:0 auto;width:100%;{limits}height:auto", "overflow-x:auto"
     svg = svg.replace("<svg ", f'<svg style="{css}" ', 1)
+    # a browser may hide the scrollbar until hovered: a wide drawing looks cut off without this
+    hint = ('<div class="nbgraph-wide" style="font-size:11px;color:var(--jp-ui-font-color2,'
+            '#555)">↔ wider than the page at a legible size: scroll sideways, or zoom out</div>'
+            if zoom == FIT and width * MIN_ZOOM > WIDE_PT else "")
     # width:0 + min-width:100%: the box takes the pane's width without letting the drawing's
     # own width widen the pane (a flex item would grow to it and clip instead of scrolling)
-    return f'<div class="nbgraph-svg" style="width:0;min-width:100%;{box}">{svg}</div>'
+    return hint + f'<div class="nbgraph-svg" style="width:0;min-width:100%;{box}">{svg}</div>'
 
 
 def svg_or_text(dot_text: str, fallback: str, zoom: str = FIT) -> str:

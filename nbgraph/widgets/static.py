@@ -13,7 +13,7 @@ from typing import Any
 from IPython.display import display
 
 from .steps import Step, rule_info
-from .timing import ProfileRow
+from .timing import ProfileRow, graph_order
 
 GREY = "#9ca3af"
 LIGHT_BLOCK = "background:#f9fafb;color:#111827;padding:4px"  # code and diffs, either theme
@@ -180,6 +180,15 @@ def op_cell(op: str, limit: int = 44) -> str:
     return f'<code title="{esc(op)}">{esc(short)}</code>'
 
 
+def row_op(row: ProfileRow) -> str:
+    """A row's op; an inner node's is indented under the node that ran it (``↳ #39 Scan
+    step ›``), its time being part of that node's."""
+    if not row.within:
+        return op_cell(row.op)
+    return (f'<span style="padding-left:12px;opacity:.75">↳ {esc(row.within)} › </span>'
+            + op_cell(row.op, limit=36))
+
+
 def format_seconds(seconds: float) -> str:
     """A duration with 3 significant digits in s, ms, µs or ns: ``format_seconds(2.5e-5)``
     is ``'25.0 µs'``."""
@@ -202,13 +211,13 @@ def profile_table_html(rows: Sequence[ProfileRow], timings: bool) -> str:
     if not rows:
         return "<p><i>No profile: run the cell with <code>--profile</code>.</i></p>"
     if not timings:
-        body = [[f"#{row.uid}", op_cell(row.op)] for row in sorted(rows, key=lambda row: row.uid)]
+        body = [[f"#{row.uid}", row_op(row)] for row in graph_order(rows)]
         return table(["node", "op (timed: run the cell for the numbers)"], body, nowrap=True)
     if all(row.median is None for row in rows):
-        body = [[f"#{row.uid}", op_cell(row.op), str(row.calls), format_seconds(row.mean),
+        body = [[f"#{row.uid}", row_op(row), str(row.calls), format_seconds(row.mean),
                  f"{row.share:.1%}", share_bar(row.share)] for row in rows]
         return table(["node", "op", "calls", "mean per call", "share", ""], body, nowrap=True)
-    body = [[f"#{row.uid}", op_cell(row.op), str(row.calls), format_seconds(row.best or 0.0),
+    body = [[f"#{row.uid}", row_op(row), str(row.calls), format_seconds(row.best or 0.0),
              format_seconds(row.per_call), f"{row.share:.1%}", share_bar(row.share)]
             for row in rows]
     return table(["node", "op", "calls", "min", "median", "share", ""], body, nowrap=True)

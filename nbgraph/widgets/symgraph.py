@@ -21,7 +21,6 @@ from ..core.graph import Apply, Constant, Variable, graph_inputs
 from ..core.shared import SharedVariable
 from ..core.variable import TensorVariable
 from .dims import DEFAULT_DIM, input_shapes, smallest_dim
-from .graphdata import graph_snapshot
 from .inner import failing_node
 from .kernels import full_trace
 from .layout import empty_view
@@ -243,7 +242,7 @@ def symgraph(namespace: Mapping[str, Any], outputs: Sequence[str] = (),
     views["Passes"] = view_passes(full_trace(fn), fn.maker.fgraph.toposort(), fn, cell_inputs)
     views["Code"] = view_code(fn)  # after the call: inner graphs compile on their first
     if grads:  # after the call: the optimized drawing shows concrete shapes
-        views["Gradient"] = view_gradient(graph_snapshot(outs + grads), fn, len(outs))
+        views["Gradient"] = view_gradient(outs + grads, fn, len(outs))  # inner graphs opened
     else:
         views["Gradient"] = empty_view("Gradient", "no gradient: add --grad WRT")
     views["Profile"] = view_profile(fn, timing) if timing is not None else \

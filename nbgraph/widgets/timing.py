@@ -1,5 +1,7 @@
 """The Profile tab's numbers: warm up, time a budget of calls, and reduce per-node samples to
-rows whose boxes are the drawn kernels (a fused prologue's time goes to its reduction).
+rows whose boxes are the drawn kernels (a fused prologue's time goes to its reduction), and
+the rows of the inner functions that ran (a scan's step: ``inner_run.compiled_inner``) after
+the row of the node that ran them.
 
 ``fn.profile`` (``compile.profile.ProfileStats``) sums node times over every call; the tab
 wants each node's time per call, so ``time_calls`` reads the sums before and after each call.
@@ -11,10 +13,11 @@ import statistics
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..core.graph import Apply
+from .inner_run import compiled_inner
 from .kernels import fused_groups, fused_loop_labels, kernel_label
 
 MIN_CALLS = 3          # a time budget still gives a median of at least this many calls
@@ -33,7 +36,9 @@ class Timing:
 @dataclass(frozen=True)
 class ProfileRow:
     """One drawn box of the Profile tab: its uid and op, calls, fastest and median time per
-    call (None when only totals are known: then ``mean``), and its share of the time."""
+    call (None when only totals are known: then ``mean``), and its share of the time.
+    An inner node's row is ``within`` its outer node (``#39 Scan step``); its times are per
+    call of the outer function (every step of the call summed), its share one of the whole."""
 
     uid: int
     op: str
@@ -42,6 +47,7 @@ class ProfileRow:
     median: float | None
     mean: float
     share: float
+    within: str = ""
 
     @property
     def per_call(self) -> float:
@@ -59,14 +65,14 @@ def time_calls(fn: Any, values: Sequence[Any], calls: int | None = None,
     if calls is not None and calls < 1:
         raise ValueError(f"time_calls: calls={calls}, expected at least 1")
     budget = DEFAULT_SECONDS if seconds is None else seconds
-    fn(*values)
+    fn(*values)  # also compiles the inner functions (a scan's step) and lists their stats
     samples: dict[Apply, list[float]] = defaultdict(list)
     start, done = time.perf_counter(), 0
     while True:
-        before = dict(stats.node_time)
+        before = {node: total for s in _all_stats(stats) for node, total in s.node_time.items()}
         fn(*values)
         done += 1
-        for node, total in stats.node_time.items():
+        for node, total in ((n, t) for s in _all_stats(stats) for n, t in s.node_time.items()):
             samples[node].append(total - before.get(node, 0.0))
         if calls is not None:
             if done >= calls:
@@ -74,6 +80,11 @@ def time_calls(fn: Any, values: Sequence[Any], calls: int | None = None,
         elif done >= MAX_CALLS or (done >= MIN_CALLS and time.perf_counter() - start >= budget):
             break
     return Timing(done, dict(samples))
+
+
+def _all_stats(stats: Any) -> list[Any]:
+    """``stats`` and its inner functions' stats, nested ones too."""
+    return [stats] + [s for inner in stats.inner for s in _all_stats(inner)]
 
 
 def _nodes(fn: Any) -> list[Apply]:
@@ -91,22 +102,40 @@ def _boxes(fn: Any, nodes: Sequence[Apply]) -> dict[Apply, Apply]:
 
 
 def profile_rows(fn: Any, timing: Timing | None = None) -> list[ProfileRow]:
-    """One row per drawn box, slowest first: from ``timing`` (min and median per call), else
-    from the totals in ``fn.profile`` (mean per call only); none without either."""
+    """One row per drawn box, slowest first, each followed by the rows of the inner functions
+    it ran: from ``timing`` (min and median per call), else from the totals in
+    ``fn.profile`` (mean per call only); none without either."""
+    rows = _own_rows(fn, timing)
+    total = sum(row.per_call for row in rows) or 1.0
+    rows = [replace(row, share=row.per_call / total) for row in rows]
+    calls = rows[0].calls if rows else 0
+    inner: dict[int, list[ProfileRow]] = defaultdict(list)
+    for node, label, step in compiled_inner(fn):
+        for row in profile_rows(step, timing):
+            per_call = row.per_call if timing is not None else \
+                row.mean * row.calls / max(calls, 1)  # per call of fn, all steps summed
+            inner[node.uid].append(replace(
+                row, calls=calls, within=f"#{node.uid} {type(node.op).__name__} {label}",
+                mean=per_call if timing is None else row.mean, share=per_call / total))
+    return [r for row in rows for r in [row, *inner.get(row.uid, [])]]
+
+
+def _own_rows(fn: Any, timing: Timing | None) -> list[ProfileRow]:
+    """``fn``'s own boxes (not its inner functions'), slowest first, share not yet set."""
+    nodes = set(_nodes(fn))
     groups = fused_groups(fn)
     loops = fused_loop_labels(fn)  # rows read as the boxes are labelled
     labels = {red: kernel_label(members) for red, members in groups.items()}
-    labels |= {node: loops[node.uid] for node in _nodes(fn) if node.uid in loops}
+    labels |= {node: loops[node.uid] for node in nodes if node.uid in loops}
     if timing is not None:
         per_box: dict[Apply, list[float]] = {}
-        box = _boxes(fn, list(timing.samples))
-        for node, times in timing.samples.items():
+        samples = {node: times for node, times in timing.samples.items() if node in nodes}
+        box = _boxes(fn, list(samples))
+        for node, times in samples.items():
             summed = per_box.setdefault(box[node], [0.0] * len(times))
             per_box[box[node]] = [a + b for a, b in zip(summed, times, strict=True)]
-        medians = {node: statistics.median(times) for node, times in per_box.items()}
-        total = sum(medians.values()) or 1.0
         rows = [ProfileRow(node.uid, labels.get(node, str(node.op)), len(times), min(times),
-                           medians[node], statistics.fmean(times), medians[node] / total)
+                           statistics.median(times), statistics.fmean(times), 0.0)
                 for node, times in per_box.items()]
     else:
         stats = getattr(fn, "profile", None)
@@ -118,8 +147,21 @@ def profile_rows(fn: Any, timing: Timing | None = None) -> list[ProfileRow]:
         for node, total in stats.node_time.items():
             seconds[box[node]] += total
             calls.setdefault(box[node], stats.node_calls[box[node]])
-        total = sum(seconds.values()) or 1.0
         rows = [ProfileRow(node.uid, labels.get(node, str(node.op)), calls[node], None, None,
-                           sec / max(calls[node], 1), sec / total)
+                           sec / max(calls[node], 1), 0.0)
                 for node, sec in seconds.items()]
     return sorted(rows, key=lambda row: -row.per_call)
+
+
+def graph_order(rows: Sequence[ProfileRow]) -> list[ProfileRow]:
+    """``rows`` by uid (the same on every run), each inner row after the node that ran it."""
+    inner: dict[str, list[ProfileRow]] = defaultdict(list)
+    for row in rows:
+        if row.within:
+            inner[row.within.split(" ", 1)[0]].append(row)
+
+    def with_inner(level: Sequence[ProfileRow]) -> list[ProfileRow]:
+        return [r for row in sorted(level, key=lambda row: row.uid)
+                for r in [row, *with_inner(inner.get(f"#{row.uid}", []))]]
+
+    return with_inner([row for row in rows if not row.within])

@@ -19,22 +19,31 @@ from pygments import highlight  # type: ignore[import-untyped]
 from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
 from pygments.lexers import CLexer, CudaLexer, PythonLexer  # type: ignore[import-untyped]
 
-from ..compile.memory import memory
+from ..compile.memory import format_bytes, memory
 from ..core.graph import Apply, Variable
 from ..core.printing import inner_graphs, listing
 from ..core.records import Snapshot
 from ..link.jax_linker import jax_call_of
 from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, heat_colour
 from .graphdata import backward_uids, drawable
-from .kernels import fused_groups
-from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html
+from .inner_run import inner_functions, running_drawable
+from .kernels import kernel_choices
+from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html, toggle
+from .memview import (
+    byte_sizes,
+    kept_for_backward,
+    kept_line,
+    memory_key,
+    memory_style,
+    own_bytes,
+)
 from .scopes import collapse_scopes, find, scope_names
 from .static import LIGHT_BLOCK, View, esc, format_seconds, heading, legend, profile_table_html
-from .timing import ProfileRow, Timing, profile_rows
+from .timing import ProfileRow, Timing, graph_order, profile_rows
 
-ONE_BOX, OPENED = "one box each", "opened"  # how the Graph view draws fused kernels
 EDGE_LABELS_UP_TO = 24  # gradient drawings with more records leave edge types to tooltips
 TOP_NODES = 8  # profile rows shown open; the rest sit in a collapsed section
+INNER_SHOWN = 3  # of a scan step's (a branch's) rows, this many stay open under its node
 _GRAD_OF = re.compile(r"grad of (\d+)(?: \((.*)\))?")
 _ELEMWISE = re.compile(r"Elemwise\{(\w+),[^}]*\}$")
 
@@ -46,7 +55,8 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
 
     Above the drawing: ``find`` (a name, an op or ``#uid``: the matches are marked), when
     the graph has name scopes ``collapse`` (each chosen scope drawn as one node), and when
-    the linker fused kernels ``kernels`` (one box each, or opened into their nodes).
+    the linker fused kernels ``kernels`` (each chosen kernel drawn opened into its nodes,
+    the others one box each).
     ``view.parts`` names them: ``find``, ``found``, ``collapse``, ``kernels``, ``drawings``.
 
     >>> f = nbgraph.function([x], T.exp(x) * 2)
@@ -69,16 +79,19 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
     found = pane(width="auto")
     scopes = scope_names(clusters)
     collapse = W.SelectMultiple(options=scopes, description="collapse",
-                                rows=min(4, max(len(scopes), 1)),
+                                rows=min(4, max(len(scopes), 2)),  # one row would draw a dropdown
                                 layout=W.Layout(display="" if scopes else "none"))
-    # a kernel the linker fused (a reduction with its prologue) opens into its nodes
-    opened = drawable(graph, kernels=False) if fused_groups(graph) else None
-    kernels = W.ToggleButtons(options=[ONE_BOX, OPENED], value=ONE_BOX, description="kernels",
-                              style={"button_width": "auto"},
-                              layout=W.Layout(display="" if opened else "none"))
+    # a kernel the linker fused (a reduction with its prologue) opens into its nodes, each
+    # on its own (the chosen ones)
+    choices = kernel_choices(graph)
+    kernels = W.SelectMultiple(options=choices, description="open kernels",
+                               rows=min(4, max(len(choices), 2)),
+                               style={"description_width": "auto"},
+                               layout=W.Layout(display="" if choices else "none"))
 
     def redraw(change: Any = None) -> None:
-        now, boxes_now = opened if opened and kernels.value == OPENED else (snap, clusters)
+        now, boxes_now = drawable(graph, opened=kernels.value) if kernels.value \
+            else (snap, clusters)
         shown, boxes = collapse_scopes(now, boxes_now, set(collapse.value))
         hits = find(shown, search.value)
         style = replace(base, mark=dict(base.mark), clusters=tuple(boxes))
@@ -106,10 +119,15 @@ def node_list(snap: Snapshot, uids: Sequence[int], limit: int = 8) -> str:
 
 
 # -- Gradient ----------------------------------------------------------------------------
-def gradient_style(snap: Snapshot, n_forward: int) -> Style:
-    """Backward nodes clustered and coloured, each noted with the forward node it came from."""
+def gradient_style(snap: Snapshot, n_forward: int,
+                   boxes: Sequence[tuple[str, frozenset[int]]] = ()) -> Style:
+    """Backward nodes clustered and coloured, each noted with the forward node it came from;
+    ``boxes`` (inner graphs, scopes) are drawn too, and keep their own nodes (a backward
+    scan's step stays in its step's box: boxes do not nest)."""
     backward = backward_uids(snap, n_forward)
-    style = Style(cluster=("backward (gradient)", frozenset(backward)),
+    boxed = {uid for _, box in boxes for uid in box}
+    style = Style(cluster=("backward (gradient)", frozenset(backward - boxed)),
+                  clusters=tuple(boxes),
                   edge_labels=None if len(snap.nodes) <= EDGE_LABELS_UP_TO else False)
     present = {rec.uid for rec in snap.nodes}
     for rec in snap.nodes:
@@ -130,7 +148,9 @@ def view_gradient(before: Any, after: Any = None, n_forward: int = 1) -> View:
     ``before``/``after`` are Snapshots, Functions or Variables whose first ``n_forward``
     outputs are the forward outputs and the rest gradients. The two drawings sit side by side
     when both are narrow, else one above the other, each fitted to the full width (a toggle
-    switches layout, another draws at actual size).
+    switches layout, another draws at actual size). When ``after`` is a Function that ran,
+    a toggle colours it by output bytes, the forward values the backward pass reads (kept
+    alive: reverse mode's memory cost) outlined; the static HTML adds that drawing.
 
     >>> gx = T.grad(T.exp(x).sum(), x)
     >>> view_gradient([T.exp(x).sum(), gx])   # doctest: +SKIP
@@ -139,23 +159,47 @@ def view_gradient(before: Any, after: Any = None, n_forward: int = 1) -> View:
     for label, graph in (("before optimization", before), ("after optimization", after)):
         if graph is not None:
             snap, clusters = drawable(graph)
-            style = replace(gradient_style(snap, n_forward), clusters=tuple(clusters))
+            style = gradient_style(snap, n_forward, clusters)
             pictures.append(Picture(snap, style, caption=label))
+    # reverse mode's memory: the compiled graph by output bytes, activations kept outlined
+    sizes = byte_sizes(after) if getattr(after, "maker", None) is not None else {}
+    by_bytes = None
+    if sizes:  # what ran: inner functions opened as compiled, whose values were measured
+        ran, boxes = running_drawable(after)
+        kept = kept_for_backward(ran, n_forward)
+        style = memory_style(gradient_style(ran, n_forward, boxes),
+                             sizes, kept, own_bytes(after))
+        by_bytes = Picture(ran, style, caption="after optimization, by output bytes")
     bodies = [picture_html(picture) for picture in pictures]
     side = len(bodies) > 1 and fits_side_by_side(bodies)
     key = legend(("backward (gradient) node", GRADIENT),
                  ("forward node", ("#ffffff", "#374151")))
+    mem_key = memory_key(sizes, kept=True, fn=after) if by_bytes is not None else ""
     drawn = Drawings(len(bodies), side_by_side=side)
-    drawn.show(pictures)
+    keys = pane(key)
+    colour = toggle(("forward/backward", "output bytes"), "forward/backward", "colour by")
+    colour.layout.display = "" if by_bytes is not None else "none"
+
+    def recolour(change: Any = None) -> None:
+        bytes_now = by_bytes is not None and colour.value == "output bytes"
+        drawn.show(pictures[:-1] + [by_bytes] if bytes_now and by_bytes else pictures)
+        keys.value = key + mem_key if bytes_now else key
+
+    recolour()
+    colour.observe(recolour, names="value")
     cells = "".join(f'<div style="flex:1;min-width:0">{body}</div>' for body in bodies)
+    memory_part = (mem_key + picture_html(by_bytes)) if by_bytes is not None else ""
     html_text = (heading("Gradient") + key
-                 + (f'<div style="display:flex;gap:12px">{cells}</div>' if side else cells))
+                 + (f'<div style="display:flex;gap:12px">{cells}</div>' if side else cells)
+                 + memory_part)
     plain = "gradient graph\n" + "\n".join(
         f"{picture.caption}:\n{listing(picture.snapshot)}" for picture in pictures)
-    # in %%symgraph: the symbolic gradient only (the optimized graph is the Graph section)
-    summary = heading("Gradient") + key + bodies[0]
-    return View(W.VBox([pane(key), drawn.widget]), html_text, "gradient graph", plain=plain,
-                summary=summary)
+    # in %%symgraph: the symbolic gradient and the kept activations in words (the
+    # optimized graph is the Graph section; a second drawing would double the output)
+    summary = heading("Gradient") + key + bodies[0] + (
+        kept_line(by_bytes.snapshot, sizes, n_forward) if by_bytes is not None else "")
+    return View(W.VBox([W.HBox([colour]), keys, drawn.widget]), html_text, "gradient graph",
+                plain=plain, summary=summary)
 
 
 # -- Code --------------------------------------------------------------------------------
@@ -177,11 +221,6 @@ def highlight_code(code: str) -> str:
     return f'<div class="nbgraph-code" style="{LIGHT_BLOCK}">{body}</div>'
 
 
-def _inner_functions(node: Any) -> list[Any]:
-    """The compiled inner functions of a scan or ifelse node (made on its first call)."""
-    return list(getattr(node.op, "_fns", {}).values())
-
-
 def code_entries(fn: Any, prefix: str = "") -> list[tuple[str, str]]:
     """(label, code) per node in run order; a node with inner graphs gives its inner
     functions' entries instead of its own ``perform``. A function with a ``code_text()``
@@ -197,20 +236,22 @@ def code_entries(fn: Any, prefix: str = "") -> list[tuple[str, str]]:
     source = dict(getattr(fn, "source", None) or {}) if not isinstance(fn, dict) else fn
     fgraph = getattr(getattr(fn, "maker", None), "fgraph", None)
     order = fgraph.toposort() if fgraph is not None else list(source)
-    nodes = [n for n in order if n in source] + [n for n in source if n not in order]
+    # a node with inner graphs (an ifelse) may have no source of its own: its inner ones
+    nodes = [n for n in order if n in source or (isinstance(n, Apply) and inner_graphs(n))]
+    nodes += [n for n in source if n not in order]
     entries = []
     for n in nodes:
         label = f"{prefix}node {getattr(n, 'uid', '?')}: {getattr(n, 'op', n)}"
         if isinstance(n, Apply) and inner_graphs(n):
-            inner = _inner_functions(n)
-            for k, step in enumerate(inner):
-                entries += code_entries(step, f"{label} › {'step' if len(inner) == 1 else k} › ")
+            inner = inner_functions(n)
+            for name, step in inner:
+                entries += code_entries(step, f"{label} › {name} › ")
             if inner:
                 continue
             entries.append((label, "# its inner graph is compiled on the first call: run the "
                             "cell with --profile or --inputs to see its kernels\n"))
             continue
-        entries.append((label, source[n]))
+        entries.append((label, source.get(n, "")))
     return entries
 
 
@@ -250,6 +291,25 @@ def heat_key() -> str:
             "100%; each node is labelled <code>#uid · share</code></div>")
 
 
+def open_rows(rows: Sequence[ProfileRow]) -> tuple[list[ProfileRow], list[ProfileRow]]:
+    """The rows shown open and those folded: the ``TOP_NODES`` slowest outer rows, each with
+    its ``INNER_SHOWN`` slowest inner rows (a long scan step would hide the other nodes);
+    one or two extra rows read better open than behind a fold."""
+    if len(rows) <= TOP_NODES + 2:
+        return list(rows), []
+    top: list[ProfileRow] = []
+    rest: list[ProfileRow] = []
+    outer = inner = 0
+    for row in rows:
+        if not row.within:
+            outer, inner = outer + 1, 0
+        else:
+            inner += 1
+        shown = outer <= TOP_NODES and (not row.within or inner <= INNER_SHOWN)
+        (top if shown else rest).append(row)
+    return top, rest
+
+
 def _more_rows(rows: Sequence[ProfileRow]) -> W.Accordion:
     """The rows past ``TOP_NODES`` in a collapsed section titled with their count and share."""
     share = sum(row.share for row in rows)
@@ -271,21 +331,16 @@ def _memory_line(fn: Any) -> str:
             + ".</p>")
 
 
-def format_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
-
-
 def view_profile(fn: Any, timing: Timing | None = None) -> View:
     """Per box (a node or a kernel) calls, time per call and share: the slowest boxes as a
-    table with bars (the rest collapsed), above the graph coloured by time.
+    table with bars (the rest collapsed; a scan step's or a branch's nodes as ``↳`` rows
+    after their node), above the graph coloured by time or by output bytes (a toggle), the
+    inner functions opened as they were compiled and timed.
 
     ``timing`` (``timing.time_calls``: a warm-up call, then a budget of timed calls) gives the
     min and median per call; without it the totals in ``fn.profile`` give the mean. The
-    static HTML keeps only the call counts (timings change on every run).
+    static HTML keeps only the timed boxes (timings change on every run) and the drawing
+    coloured by output bytes.
 
     >>> f = nbgraph.function([x], T.exp(x), profile=True)
     >>> view_profile(f, time_calls(f, [xv], calls=20))   # doctest: +SKIP
@@ -294,36 +349,50 @@ def view_profile(fn: Any, timing: Timing | None = None) -> View:
     if not rows:
         return empty_view("Profile", "no profile: run the cell with --profile "
                           "(or compile with profile=True and call the function)")
-    snap, clusters = drawable(fn)
-    picture = Picture(snap, Style(clusters=tuple(clusters)),
-                      heat={row.uid: row.share for row in rows})
+    snap, clusters = running_drawable(fn)  # inner functions opened as they ran, timed
+    heat = {row.uid: row.share for row in rows}
+    sizes, own = byte_sizes(fn), own_bytes(fn)
     calls = timing.calls if timing is not None else getattr(fn.profile, "calls", 0)
-    per_call = sum(row.per_call for row in rows)
-    # one or two extra rows read better open than behind a fold
-    top, rest = (rows, []) if len(rows) <= TOP_NODES + 2 else (rows[:TOP_NODES], rows[TOP_NODES:])
-    shown = "every node" if not rest else f"the {len(top)} slowest of {len(rows)} nodes"
+    outer = [row for row in rows if not row.within]  # inner time is part of its outer row's
+    per_call = sum(row.per_call for row in outer)
+    top, rest = open_rows(rows)
+    shown = "every node" if not rest else f"the slowest {len(top)} of {len(rows)} rows"
     how = ("after one warm-up call; median" if timing is not None else "mean")
+    inner = " (↳: inside a scan's step or a branch, part of its node's time)" \
+        if len(outer) < len(rows) else ""
     info = (f"<p><b>{calls} timed calls</b> ({how}), {format_seconds(per_call)} per call in "
-            f"the nodes; {shown}, slowest first (a kernel is one row):</p>"
+            f"the nodes; {shown}, slowest first (a kernel is one row){inner}:</p>"
             + _memory_line(fn))
     drawn = Drawings(1)
-    drawn.show([picture])
+    by_time, by_bytes = Picture(snap, Style(clusters=tuple(clusters)), heat=heat), \
+        Picture(snap, memory_style(Style(clusters=tuple(clusters)), sizes, own=own))
+    key = pane(heat_key())
+    colour = toggle(("time", "output bytes"), "time", "colour by")
+
+    def recolour(change: Any = None) -> None:
+        drawn.show([by_time if colour.value == "time" else by_bytes])
+        key.value = heat_key() if colour.value == "time" else memory_key(sizes, fn=fn)
+
+    recolour()
+    colour.observe(recolour, names="value")
     parts = [pane(info + profile_table_html(top, timings=True))]
     parts += [_more_rows(rest)] if rest else []
-    parts += [pane(heat_key()), drawn.widget]
-    # static: the timed boxes and the graph drawn with each box's uid, no numbers (a time
-    # budget changes the call count, and timings change on every run)
-    plain_picture = Picture(snap, Style(clusters=tuple(clusters),
-                                        note={row.uid: f"#{row.uid}" for row in rows}))
+    parts += [W.HBox([colour]), key, drawn.widget]
+    # static: the timed boxes, and the graph coloured by output bytes (the same on every
+    # run, unlike times), each timed box noted with its uid
+    plain_style = memory_style(Style(clusters=tuple(clusters),
+                                     note={row.uid: f"#{row.uid}" for row in rows}), sizes,
+                               own=own)
     html_text = (heading("Profile") + profile_table_html(rows, timings=False)
-                 + picture_html(plain_picture))
+                 + memory_key(sizes, fn=fn) + picture_html(Picture(snap, plain_style)))
     text = f"profile of {len(rows)} nodes"
-    # in %%symgraph the Graph section draws the same boxes; the table names the timed ones
+    # in %%symgraph the Graph section draws the outer boxes; the table names the timed ones
     summary = (heading("Profile") + profile_table_html(rows, timings=False)
-               + "<p><i>The boxes are those of the Graph section; run the notebook for the "
-                 "timings.</i></p>")
-    plain = text + "\n" + "\n".join(f"#{row.uid} {row.op}" for row in
-                                     sorted(rows, key=lambda row: row.uid))
+               + "<p><i>The boxes are those of the Graph section (a scan's step or a "
+                 "branch as compiled); run the notebook for the timings.</i></p>")
+    plain = text + "\n" + "\n".join(
+        f"{'  ↳ ' + row.within + ' › ' if row.within else ''}#{row.uid} {row.op}"
+        for row in graph_order(rows))
     return View(W.VBox(parts), html_text, text, plain=plain, summary=summary)
 
 

@@ -60,3 +60,21 @@ def test_needs_a_call_first():
     fn = function([x], T.exp(x) * 2, mode=PLAIN)
     with pytest.raises(RuntimeError, match="call the function once first"):
         fn.memory()
+
+
+
+def test_an_in_place_output_keeps_its_buffer_alive():
+    # each tanh runs in place on its dot's buffer: that buffer must count as live until the
+    # backward pass has read tanh's value, not be freed after tanh (its last direct reader)
+    x = T.dmatrix("x")
+    ws = [T.dmatrix(f"w{k}") for k in range(4)]
+    h = x
+    for w in ws:
+        h = T.tanh(T.dot(h, w))
+    cost = h.sum()
+    fn = function([x, *ws], [cost, *T.grad(cost, ws)])
+    fn(np.ones((64, 32)), *[np.full((32, 32), 0.01)] * 4)
+    report = fn.memory()
+    assert any("tanh" in n.op and "inplace" in n.op and n.nbytes == 0 for n in report.nodes)
+    # the four activations (64x32 float64 each) are all alive when the backward pass starts
+    assert report.peak >= 4 * 64 * 32 * 8

@@ -117,17 +117,30 @@ def test_fused_loops_list_their_ops():
 
 
 @needs_dot
-def test_graph_view_opens_a_kernel_into_its_nodes():
-    f = softplus_sum()
-    red, (pro, _) = next(iter(fused_groups(f).items()))
+def test_graph_view_opens_each_kernel_on_its_own():
+    x, w, y = T.dmatrix("x"), T.dmatrix("w"), T.dmatrix("y")
+    f = nbgraph.function([x, w, y], [T.nnet.softplus(T.dot(x, w)).sum(), T.exp(y).sum()],
+                         mode=nbgraph.Mode(linker="c"))
+    groups = fused_groups(f)
+    assert len(groups) == 2
+    (red1, (pro1, _)), (red2, (pro2, _)) = groups.items()
     view = view_graph(f)
-    toggle = view.parts["kernels"]
-    assert toggle.layout.display == ""
-    toggle.value = "opened"
-    drawn = svg_nodes(view.parts["drawings"].panes[0].value)
-    assert red.uid in drawn and pro.uid in drawn
-    toggle.value = "one box each"
-    assert pro.uid not in svg_nodes(view.parts["drawings"].panes[0].value)
+    pick = view.parts["kernels"]
+    assert pick.layout.display == ""
+    assert [label for label, _ in pick.options] == [
+        f"#{red1.uid} Kernel{{softplus → Sum}}", f"#{red2.uid} Kernel{{exp → Sum}}"]
+
+    def drawn() -> set[int]:
+        return set(svg_nodes(view.parts["drawings"].panes[0].value))
+
+    assert {pro1.uid, pro2.uid}.isdisjoint(drawn())
+    pick.value = (red2.uid,)  # only the second opens
+    assert pro2.uid in drawn() and pro1.uid not in drawn() and red1.uid in drawn()
+    pick.value = (red1.uid, red2.uid)
+    assert {pro1.uid, pro2.uid, red1.uid, red2.uid} <= drawn()
+    pick.value = ()
+    assert {pro1.uid, pro2.uid}.isdisjoint(drawn())
+    assert "Kernel{softplus → Sum}" in view.html  # the static drawing: one box each
 
 
 def test_profile_rows_read_as_the_boxes_are_labelled():

@@ -95,3 +95,12 @@ def test_percent_zoom_scales_the_actual_size_in_a_pane_that_pans():
     half = svg_block(SVG, "50%")
     assert "width:400pt;height:150pt;" in half and "overflow:auto" in half
     assert "width:1600pt;height:600pt;" in svg_block(SVG, "200%")
+
+
+def test_a_drawing_too_wide_to_fit_says_it_scrolls():
+    assert "nbgraph-wide" not in svg_block(SVG, FIT)  # 800pt at 0.8x fits
+    wide = SVG.replace('width="800pt"', 'width="1200pt"')
+    assert svg_size(wide) == (1200.0, 300.0)
+    block = svg_block(wide, FIT)
+    assert block.startswith('<div class="nbgraph-wide"') and "scroll sideways" in block
+    assert "nbgraph-wide" not in svg_block(wide, "50%")  # a fixed zoom pans in its pane

@@ -109,13 +109,13 @@ def test_view_gradient_sets_backward_nodes_apart():
 def test_view_gradient_stacks_wide_graphs_side_by_side_small_ones():
     x = T.dvector("x")
     small = view_gradient([T.exp(x)], [T.exp(x)], n_forward=1)
-    assert small.widget.children[1].children[1].layout.flex_flow == "row"
+    assert small.widget.children[-1].children[1].layout.flex_flow == "row"
     assert "display:flex" in small.html
     h = x
     for k in range(12):  # twelve side branches make a drawing wider than SIDE_BY_SIDE_PT
         h = h + T.sin(x * (k + 2))
     wide = view_gradient([h.sum(), T.grad(h.sum(), x)], n_forward=1)
-    box = wide.widget.children[1].children[1]
+    box = wide.widget.children[-1].children[1]
     assert box.layout.flex_flow == "column" and box.children[0].layout.width == "100%"
     assert 'class="nbgraph-svg"' in wide.html and "display:flex" not in wide.html
 
