@@ -7,6 +7,7 @@ styles the snapshot into DOT text, ``render.py`` turns that into SVG, ``layout.p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -17,6 +18,7 @@ from .inner import Cluster, expand_inner, live_nodes
 from .kernels import running_snapshot
 from .scopes import scope_clusters
 
+_ELEMWISE = re.compile(r"^Elemwise\{([^,}]+)(?:,[^}]*)?\}$")
 LABEL_LIMIT = 48  # longer labels (fused composites) are cut; the tooltip keeps the full text
 
 
@@ -133,3 +135,9 @@ def collapse(snap: Snapshot, keep: Iterable[int] = (), min_chain: int = 3,
         nodes.append(rec)
     shown = Snapshot(tuple(nodes), snap.outputs)
     return Collapsed(shown, chain_groups(shown, keep_set, min_chain))
+
+
+def scalar_name(op: str) -> str | None:
+    """``Elemwise{tanh,no_inplace}`` -> ``tanh`` (a narrower label); None for other ops."""
+    found = _ELEMWISE.match(op)
+    return found.group(1) if found else None

@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..compile.memory import Buffer, MemoryReport, memory
+from ..compile.memory import Buffer, MemoryReport, format_bytes, memory
+from .graphdata import scalar_name
 
 # (fill, border) of each kind of row, and the words the legend gives it
 KINDS = {
@@ -29,7 +30,6 @@ KINDS = {
 PANEL = ("#ffffff", "#d1d5db", "#111827", "#6b7280")  # background, frame, text, muted text
 PEAK = "#dc2626"
 ROW, BAR, CHART, LABEL_CHARS = 13, 9, 70, 26
-_ELEMWISE = re.compile(r"^Elemwise\{([^,}]+)(?:,[^}]*)?\}$")
 _ACC = re.compile(r"(\{acc_dtype=\w+\}|, acc_dtype=\w+)")
 
 
@@ -54,22 +54,13 @@ class Liveness:
 
     def __repr__(self) -> str:
         return (f"<liveness: {len(self.kinds)} buffers, {len(self.live)} steps, "
-                f"peak {_size(self.peak)}, {len(self.kept)} kept for backward>")
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB"):
-        if n < 1024:
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
+                f"peak {format_bytes(self.peak)}, {len(self.kept)} kept for backward>")
 
 
 def _short(op: str) -> str:
     """``Elemwise{tanh,no_inplace}`` -> ``tanh``; others cut to fit the label column."""
     op = _ACC.sub("", op)
-    found = _ELEMWISE.match(op)
-    op = found.group(1) if found else op
+    op = scalar_name(op) or op
     return op if len(op) <= LABEL_CHARS - 6 else op[:LABEL_CHARS - 7] + "…"
 
 
@@ -147,7 +138,7 @@ def _svg(report: MemoryReport, kinds: dict[tuple[int, int], str], live: tuple[in
                    f'stroke="{PEAK}" stroke-width="1.2" stroke-dasharray="4 3"/>')
         anchor = "end" if peak_step > steps / 2 else "start"
         dx = -4 if anchor == "end" else 4
-        out.append(svg_text(x + dx, chart_top - 6, f"peak {_size(live[peak_step])} at step "
+        out.append(svg_text(x + dx, chart_top - 6, f"peak {format_bytes(live[peak_step])} at step "
                          f"{peak_step} ({_short(report.nodes[peak_step].op)})", fill=PEAK,
                          anchor=anchor, weight="bold", extra=f' data-peak="{live[peak_step]}"'))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" '
@@ -194,10 +185,10 @@ def _row(buf: Buffer, kind: str, left: float, y: float, cell: float, right: floa
                    fill, border)]
     parts += [f'<rect x="{left + (r + 0.5) * cell - 1:.1f}" y="{y + 1}" width="2" '
               f'height="{BAR + 2}" fill="{PANEL[2]}"/>' for r in buf.readers]
-    parts.append(svg_text(right + 4, y + 9, _size(buf.nbytes), size=9, fill=PANEL[3]))
+    parts.append(svg_text(right + 4, y + 9, format_bytes(buf.nbytes), size=9, fill=PANEL[3]))
     return (f'<g class="buffer" data-uid="{buf.uid}" data-output="{buf.index}" '
             f'data-kind="{kind}" data-bytes="{buf.nbytes}"><title>'
-            + html.escape(f"{buf.op} (node {buf.uid}): {_size(buf.nbytes)}, made at step "
+            + html.escape(f"{buf.op} (node {buf.uid}): {format_bytes(buf.nbytes)}, made at step "
                           f"{buf.born}, last read at step {buf.dies}, {KINDS[kind][1]}")
             + "</title>" + "".join(parts) + "</g>")
 

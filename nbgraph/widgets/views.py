@@ -25,7 +25,7 @@ from ..core.printing import inner_graphs, listing
 from ..core.records import Snapshot
 from ..link.jax_linker import jax_call_of
 from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, heat_colour
-from .graphdata import backward_uids, drawable
+from .graphdata import backward_uids, drawable, scalar_name
 from .inner_run import inner_functions, running_drawable
 from .kernels import kernel_choices
 from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html, toggle
@@ -45,7 +45,6 @@ EDGE_LABELS_UP_TO = 24  # gradient drawings with more records leave edge types t
 TOP_NODES = 8  # profile rows shown open; the rest sit in a collapsed section
 INNER_SHOWN = 3  # of a scan step's (a branch's) rows, this many stay open under its node
 _GRAD_OF = re.compile(r"grad of (\d+)(?: \((.*)\))?")
-_ELEMWISE = re.compile(r"Elemwise\{(\w+),[^}]*\}$")
 
 
 # -- Graph -------------------------------------------------------------------------------
@@ -135,8 +134,7 @@ def gradient_style(snap: Snapshot, n_forward: int,
         if found is None:
             continue
         forward, op = int(found.group(1)), found.group(2) or ""
-        scalar = _ELEMWISE.match(op)  # 'Elemwise{tanh,no_inplace}' -> 'tanh': a narrower box
-        style.note[rec.uid] = f"∂ of #{forward} {scalar.group(1) if scalar else op}".rstrip()
+        style.note[rec.uid] = f"∂ of #{forward} {scalar_name(op) or op}".rstrip()
         if forward in present:
             style.note.setdefault(forward, f"#{forward}")
     return style
