@@ -249,11 +249,11 @@ class RandomVariable(Op):
         self._key[:] = state[:_KEY_WORDS + 1]
         return self._rs
 
-    def _save(self, state: np.ndarray) -> np.ndarray:
-        """The packed state after a draw (the cached gaussian's words carried over from
-        ``state`` when the sampler never touches them)."""
+    def _save(self, rs: np.random.RandomState, state: np.ndarray) -> np.ndarray:
+        """The packed state of ``rs`` after a draw (the cached gaussian's words carried over
+        from ``state`` when the sampler never touches them)."""
         if self._key is None or self.dist in _GAUSSIAN:
-            return pack_random_state(self._rs)
+            return pack_random_state(rs)
         words = state.copy()
         words[:_KEY_WORDS + 1] = self._key
         return words
@@ -268,7 +268,7 @@ class RandomVariable(Op):
         if sample.ndim != self.ndim:
             raise ValueError(f"{self} (node {node.uid}): drew a {sample.ndim}-d sample of shape "
                              f"{sample.shape}, but the graph expects {self.ndim} dimensions")
-        output_storage[0][0] = self._save(state)
+        output_storage[0][0] = self._save(rs, state)
         output_storage[1][0] = sample
 
     def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:

@@ -27,7 +27,8 @@ def _draw_state(seed: int) -> np.random.RandomState:
 def test_bernoulli_is_uniform_below_p_over_the_streams_doubles(linker):
     p = T.fmatrix("p")
     srng = RandomStreams(seed=42)
-    f = function([p], srng.binomial(size=p.shape, n=1, p=p, dtype="float32"), mode=Mode(linker=linker))
+    f = function([p], srng.binomial(size=p.shape, n=1, p=p, dtype="float32"),
+                 mode=Mode(linker=linker))
     probs = np.random.default_rng(0).random((20, 30), dtype=np.float32)
     ref = _draw_state(42)
     for _ in range(3):  # and the state advances by exactly one bulk draw per call
