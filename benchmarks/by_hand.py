@@ -75,29 +75,35 @@ def _conv(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def _conv_grads(x: np.ndarray, w: np.ndarray, dout: np.ndarray, need_dx: bool
                 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(dw, dx) of ``_conv``: dw correlates x with dout; dx is dout padded and correlated
-    with the unflipped filters (the full convolution)."""
+    """(dw, dx) of ``_conv``: dw correlates x with dout; dx is the windows' gradient (one
+    product with the filters) added back window offset by window offset (col2im)."""
     i, j = w.shape[2:]
     win = sliding_window_view(x, (i, j), axis=(2, 3))
     dw = np.tensordot(dout, win, axes=([0, 2, 3], [0, 2, 3]))[:, :, ::-1, ::-1]
     if not need_dx:
         return dw, None
-    padded = np.pad(dout, ((0, 0), (0, 0), (i - 1, i - 1), (j - 1, j - 1)))
-    dwin = sliding_window_view(padded, (i, j), axis=(2, 3))
-    dx = np.tensordot(dwin, w, axes=([1, 4, 5], [0, 2, 3])).transpose(0, 3, 1, 2)
+    dcols = np.tensordot(dout, w[:, :, ::-1, ::-1], axes=([1], [0]))  # (b, h', w', c, i, j)
+    dx = np.zeros_like(x)
+    h, v = dout.shape[2:]
+    for a in range(i):
+        for b in range(j):
+            dx[:, :, a:a + h, b:b + v] += dcols[:, :, :, :, a, b].transpose(0, 3, 1, 2)
     return dw, dx
 
 
-def _pool(x: np.ndarray) -> np.ndarray:
+def _windows(x: np.ndarray) -> np.ndarray:
     b, c, h, w = x.shape
-    return x.reshape(b, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+    return x.reshape(b, c, h // 2, 2, w // 2, 2)  # a view: 2x2 pooling windows on axes 3, 5
+
+
+def _pool(x: np.ndarray) -> np.ndarray:
+    return _windows(x).max(axis=(3, 5))
 
 
 def _unpool(x: np.ndarray, pooled: np.ndarray, dpooled: np.ndarray) -> np.ndarray:
     """Max-pool's gradient as Theano's: every input equal to its window's max gets it."""
-    up = np.repeat(np.repeat(pooled, 2, axis=2), 2, axis=3)
-    dup = np.repeat(np.repeat(dpooled, 2, axis=2), 2, axis=3)
-    return np.where(x == up, dup, 0).astype(x.dtype)
+    hit = _windows(x) == pooled[:, :, :, None, :, None]
+    return (hit * dpooled[:, :, :, None, :, None]).reshape(x.shape)
 
 
 def lenet_grads(p: Params, X: np.ndarray, Y: np.ndarray) -> tuple[float, Params]:
