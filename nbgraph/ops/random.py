@@ -385,7 +385,10 @@ class RandomStreams:
 
     def binomial(self, size: Any = (), n: Any = 1, p: Any = 0.5, ndim: int | None = None,
                  dtype: str = "int64", prob: Any = None) -> RandomSample:
-        """Number of successes in ``n`` trials of probability ``p``."""
+        """Number of successes in ``n`` trials of probability ``p`` (an array ``p`` broadcasts
+        against ``size``). ``n == 1``: ``uniform < p`` over one bulk draw of doubles, so
+        ``p = 0`` and ``p = 1`` are exact; larger ``n``: NumPy's ``binomial`` (Theano's
+        numbers; a sum of ``n`` uniform draws would cost ``n`` draws per element)."""
         return self._draw("binomial", size, [n, p if prob is None else prob], dtype, ndim)
 
     def random_integers(self, size: Any = (), low: Any = 0, high: Any = 1,
