@@ -138,7 +138,7 @@ class CLinker(KernelLinker):
     """
 
     name = "c"
-    python_without_kernels = True  # nothing to compile
+    python_without_kernels = False  # BLAS, view and indexing thunks need no compiler
     fails_before_writing = True    # kernel thunks check shapes first (compile/atomic.py)
 
     def __init__(self, renderer: CStyleRenderer | None = None, cflags: Sequence[str] = ()):
