@@ -142,3 +142,29 @@ def test_mrg_binomial_moments_edges_and_dtype(linker):
     assert not np.array_equal(f(probs), got)
     with pytest.raises(NotImplementedError, match="n=1"):
         srng.binomial((3,), n=2, p=0.5)
+
+
+def _mrg_reference(row: list[int], count: int) -> list[float]:
+    # MRG31k3p one stream, one number at a time, in Python integers
+    m1, m2 = 2147483647, 2147462579
+    x1, x2 = list(row[:3]), list(row[3:])
+    out = []
+    for _ in range(count):
+        y1 = (2 ** 22 * x1[1] + 129 * x1[2]) % m1
+        y2 = (2 ** 15 * x2[0] + 32769 * x2[2]) % m2
+        x1, x2 = [y1, x1[0], x1[1]], [y2, x2[0], x2[1]]
+        out.append(((y1 - y2) % m1 or m1) * 4.656612873077392578125e-10)
+    return out
+
+
+def test_mrg_chunks_and_a_partial_last_chunk_follow_each_stream():
+    srng = MRG_RandomStreams(seed=99)
+    u = srng.uniform((17,), nstreams=5, dtype="float64")   # streams' chunks: 5, 5, 5, 2
+    rows = srng.state_updates[0][0].get_value().tolist()
+    f = function([], u)
+    for _ in range(2):   # and the states carry over between calls
+        got = f()
+        for s in range(5):
+            count = len(range(s, 17, 5))
+            np.testing.assert_array_equal(got[s::5], _mrg_reference(rows[s], count))
+        rows = srng.state_updates[0][0].get_value().tolist()
