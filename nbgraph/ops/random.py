@@ -136,12 +136,14 @@ def _binomial(rs: np.random.RandomState, size: tuple | None, n: Any, p: Any) -> 
     # n == 1 (the common case: masks, RBM units): uniform < p, exact at p = 0 and p = 1 since
     # the doubles lie in [0, 1); larger n keeps NumPy's exact sampler (fast for a scalar p,
     # and a sum of n uniforms would cost n draws per element)
-    if not np.all(np.equal(n, 1)):
+    if not (n == 1 if np.ndim(n) == 0 else np.all(np.equal(n, 1))):
         return rs.binomial(n, p, size)
-    try:
-        shape = np.broadcast_shapes(np.shape(n), np.shape(p), *([size] if size else []))
-    except ValueError:
-        shape = None
+    shape: tuple | None = size  # the common case, p of the sample's shape, needs no broadcast
+    if size is None or np.ndim(n) or np.shape(p) != size:
+        try:
+            shape = np.broadcast_shapes(np.shape(n), np.shape(p), *([size] if size else []))
+        except ValueError:
+            shape = None
     if shape is None or (size is not None and shape != tuple(size)):
         raise ValueError(f"binomial: n of shape {np.shape(n)} and p of shape {np.shape(p)} "
                          f"do not broadcast to {'one shape' if size is None else size}")
