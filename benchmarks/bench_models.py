@@ -3,8 +3,9 @@ feasible) in one run: an LSTM through ``scan``, a LeNet-style convnet, an RBM CD
 
     OPENBLAS_NUM_THREADS=1 python -m benchmarks --models
 
-Each system's loss (and, for the RBM, a mean-field step) is checked against the others before
-it is timed. The same model source runs on nbgraph and PyTensor (Theano's API).
+Each system's loss and gradients (for the RBM, a mean-field step) are checked against NumPy by
+hand (``by_hand.py``) before it is timed. The same model source runs on nbgraph and PyTensor
+(Theano's API).
 """
 
 from __future__ import annotations
@@ -14,10 +15,40 @@ from typing import Any
 
 import numpy as np
 
+from . import by_hand
 from .run import bench, check, optional, table
 
 SEQ, BATCH, HIDDEN, NIN = 50, 16, 128, 128
 LR = 0.05
+THEANOS = (("nbgraph", "nbgraph"), ("PyTensor C", "pytensor"))
+Step = Callable[[], Any]
+
+
+# -- one scaffold for every model: build, check, time, tabulate ----------------------------------
+def theano_build(lib: str, source: str, *args: Any) -> Any:
+    """``build(th, T, *args)`` of ``source`` run with nbgraph or PyTensor (Theano's API);
+    None where ``lib`` is not installed."""
+    mods = theano_like(lib)
+    if mods is None:
+        return None
+    scope: dict[str, Any] = {}
+    exec(source, scope)  # noqa: S102  (our own model sources in this file)
+    return scope["build"](*mods, *args)
+
+
+def check_grads(what: str, built: Any, args: tuple, names: tuple[str, ...],
+                want: tuple[float, dict[str, np.ndarray]], rtol: float) -> None:
+    """``built``'s (train, grads) grads function against NumPy by hand: loss and gradients."""
+    loss, *grads = built[1](*args)
+    check(f"{what} loss", loss, want[0], rtol)
+    for name, g in zip(names, grads, strict=True):
+        check(f"{what} gradient of {name}", g, want[1][name], rtol)
+
+
+def race(title: str, steps: dict[str, Step | None], budget: float = 0.4) -> str:
+    """Each system's step timed (None: not installed), as one row with nbgraph the reference."""
+    times = {name: None if step is None else bench(step, budget) for name, step in steps.items()}
+    return table(title, [("one step", times)], "nbgraph")
 
 
 # -- LSTM: scan over 50 steps, training step (forward, BPTT, SGD) ------------------------------
@@ -53,7 +84,7 @@ def build(th, T, d, lr):
     loss = T.mean((T.dot(hs[-1], V) - y) ** 2)
     grads = T.grad(loss, params)
     updates = [(q, (q - lr * g).astype("float32")) for q, g in zip(params, grads)]
-    return th.function([X, y], loss, updates=updates), params
+    return th.function([X, y], loss, updates=updates), th.function([X, y], [loss, *grads])
 """
 
 
@@ -96,28 +127,23 @@ def lstm_jax(d: dict[str, np.ndarray]) -> Callable[[], Any] | None:
 
 def lstm_section() -> str:
     d = lstm_data()
-    times: dict[str, float | None] = {}
-    losses: dict[str, float] = {}
-    for name, lib in (("nbgraph", "nbgraph"), ("PyTensor C", "pytensor")):
-        mods = theano_like(lib)
-        if mods is None:
-            times[name] = None
-            continue
-        scope: dict[str, Any] = {}
-        exec(LSTM_THEANO, scope)  # noqa: S102  (our own source text above)
-        fn, _ = scope["build"](*mods, d, LR)
-        losses[name] = float(fn(d["X"], d["y"]))
-        times[name] = bench(lambda fn=fn: fn(d["X"], d["y"]), budget=1.0)
+    names = ("W", "U", "b", "V")
+    args = (d["X"], d["y"])
+    want = by_hand.lstm_grads({k: d[k] for k in names}, *args)
+    steps: dict[str, Step | None] = {}
+    for name, lib in THEANOS:
+        built = theano_build(lib, LSTM_THEANO, d, LR)
+        if built is not None:
+            check_grads(f"LSTM {name}", built, args, names, want, 1e-3)
+        steps[name] = None if built is None else (lambda f=built[0]: f(*args))
     jx = lstm_jax(d)
     if jx is not None:
-        losses["JAX"] = float(jx()[0])
-        times["JAX jit (lax.scan)"] = bench(jx, budget=1.0)
-    ref = losses.get("JAX", losses.get("PyTensor C"))
-    for name, value in losses.items():
-        if ref is not None:
-            check(f"LSTM loss {name}", value, ref, 1e-3)
-    return table(f"LSTM training step through scan: seq {SEQ}, batch {BATCH}, hidden {HIDDEN}, "
-                 f"input {NIN}, float32", [("one step", times)], "nbgraph")
+        check("LSTM loss JAX", jx()[0], want[0], 1e-3)
+    steps["JAX jit (lax.scan)"] = jx
+    scratch = {k: d[k].copy() for k in names}
+    steps["NumPy (by hand)"] = lambda: by_hand.lstm_step(scratch, *args, LR)
+    return race(f"LSTM training step through scan: seq {SEQ}, batch {BATCH}, hidden {HIDDEN}, "
+                f"input {NIN}, float32", steps, 1.0)
 
 
 # -- LeNet: conv+pool+tanh twice, softmax, batch 64 ---------------------------------------------
@@ -143,7 +169,7 @@ def build(th, T, pool_2d, d, lr):
     loss = -T.mean(T.sum(Y * T.log(p), axis=1))
     grads = T.grad(loss, params)
     updates = [(q, (q - lr * g).astype("float32")) for q, g in zip(params, grads)]
-    return th.function([X, Y], loss, updates=updates)
+    return th.function([X, Y], loss, updates=updates), th.function([X, Y], [loss, *grads])
 """
 
 
@@ -178,30 +204,23 @@ def lenet_jax(d: dict[str, np.ndarray]) -> Callable[[], Any] | None:
 
 def lenet_section() -> str:
     d = lenet_data()
-    times: dict[str, float | None] = {}
-    losses: dict[str, float] = {}
-    # PyTensor 3 has no nnet conv2d or pool_2d (Theano's were removed): no PyTensor row
-    for name, lib in (("nbgraph", "nbgraph"),):
-        mods = theano_like(lib)
-        if mods is None:
-            times[name] = None
-            continue
-        pool = __import__(f"{lib}.tensor.signal.pool", fromlist=["pool_2d"]).pool_2d
-        scope: dict[str, Any] = {}
-        exec(LENET_THEANO, scope)  # noqa: S102  (our own source text above)
-        fn = scope["build"](*mods, pool, d, LR)
-        losses[name] = float(fn(d["X"], d["Y"]))
-        times[name] = bench(lambda fn=fn: fn(d["X"], d["Y"]), budget=1.0)
+    names = ("W1", "W2", "W3", "b3")
+    args = (d["X"], d["Y"])
+    want = by_hand.lenet_grads({k: d[k] for k in names}, *args)
+    steps: dict[str, Step | None] = {}
+    # PyTensor 3 has no nnet conv2d or pool_2d (Theano's were removed): no PyTensor column
+    pool_2d = __import__("nbgraph.tensor.signal.pool", fromlist=["pool_2d"]).pool_2d
+    built = theano_build("nbgraph", LENET_THEANO, pool_2d, d, LR)
+    check_grads("LeNet nbgraph", built, args, names, want, 1e-3)
+    steps["nbgraph"] = lambda: built[0](*args)
     jx = lenet_jax(d)
     if jx is not None:
-        losses["JAX"] = float(jx()[0])
-        times["JAX jit (conv_general_dilated)"] = bench(jx, budget=1.0)
-    ref = losses.get("JAX", losses.get("PyTensor C"))
-    for name, value in losses.items():
-        if ref is not None:
-            check(f"LeNet loss {name}", value, ref, 1e-3)
-    return table("LeNet-style training step: 2 x (conv 5x5 + max-pool 2 + tanh), softmax, "
-                 "batch 64, float32", [("one step", times)], "nbgraph")
+        check("LeNet loss JAX", jx()[0], want[0], 1e-3)
+    steps["JAX jit (conv_general_dilated)"] = jx
+    scratch = {k: d[k].copy() for k in names}
+    steps["NumPy (by hand)"] = lambda: by_hand.lenet_step(scratch, *args, LR)
+    return race("LeNet-style training step: 2 x (conv 5x5 + max-pool 2 + tanh), softmax, "
+                "batch 64, float32", steps, 1.0)
 
 
 # -- RBM: one CD-1 step with binomial sampling, 784-500, batch 20 -------------------------------
@@ -211,25 +230,6 @@ def rbm_data() -> dict[str, np.ndarray]:
     return {"v": (rng.random((20, 784)) < 0.3).astype(f32),
             "W": (rng.standard_normal((784, 500)) * 0.01).astype(f32),
             "hb": np.zeros(500, f32), "vb": np.zeros(784, f32)}
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-x))
-
-
-def rbm_numpy(p: dict[str, np.ndarray], v: np.ndarray, rng: np.random.Generator | None
-              ) -> np.ndarray:
-    """CD-1 by hand (``rng`` None: mean-field, no sampling, for the checks); updates ``p``."""
-    ph = _sigmoid(v @ p["W"] + p["hb"])
-    h = ph if rng is None else (rng.random(ph.shape, dtype=np.float32) < ph).astype("float32")
-    pv = _sigmoid(h @ p["W"].T + p["vb"])
-    v1 = pv if rng is None else (rng.random(pv.shape, dtype=np.float32) < pv).astype("float32")
-    ph1 = _sigmoid(v1 @ p["W"] + p["hb"])
-    scale = LR / len(v)
-    p["W"] += scale * (v.T @ ph - v1.T @ ph1)
-    p["hb"] += scale * (ph - ph1).sum(0)
-    p["vb"] += scale * (v - v1).sum(0)
-    return v1
 
 
 RBM_THEANO = """
@@ -289,32 +289,27 @@ def rbm_jax(d: dict[str, np.ndarray]) -> Callable[[], Any] | None:
 
 def rbm_section() -> str:
     d = rbm_data()
-    times: dict[str, float | None] = {}
-    want = {k: x.copy() for k, x in d.items()}
-    rbm_numpy(want, d["v"], None)
-    scratch = {k: x.copy() for k, x in d.items()}
-    rng = np.random.default_rng(0)
-    times["NumPy (by hand)"] = bench(lambda: rbm_numpy(scratch, d["v"], rng))
-    for name, lib in (("nbgraph", "nbgraph"), ("PyTensor C", "pytensor")):
-        mods = theano_like(lib)
-        if mods is None:
-            times[name] = None
+    names = ("W", "hb", "vb")
+    want = {k: d[k].copy() for k in names}
+    by_hand.rbm_step(want, d["v"], None, LR)
+    steps: dict[str, Step | None] = {}
+    for name, lib in THEANOS:
+        mean_field = theano_build(lib, RBM_THEANO, lambda p: p, d, LR)
+        if mean_field is None:
+            steps[name] = None
             continue
-        scope: dict[str, Any] = {}
-        exec(RBM_THEANO, scope)  # noqa: S102  (our own source text above)
-        mean_field, params = scope["build"](*mods, lambda p: p, d, LR)
-        mean_field(d["v"])
-        check(f"RBM {name} W after a mean-field step", params[0].get_value(), want["W"], 1e-4)
-        fn, _ = scope["build"](*mods, _sampler(lib), d, LR)
-        v1 = fn(d["v"])
-        if not set(np.unique(v1)) <= {0.0, 1.0}:
+        mean_field[0](d["v"])
+        check(f"RBM {name} W after a mean-field step", mean_field[1][0].get_value(), want["W"],
+              1e-4)
+        fn, _ = theano_build(lib, RBM_THEANO, _sampler(lib), d, LR)
+        if not set(np.unique(fn(d["v"]))) <= {0.0, 1.0}:
             raise AssertionError(f"RBM {name}: samples are not 0/1")
-        times[name] = bench(lambda fn=fn: fn(d["v"]))
-    jx = rbm_jax(d)
-    if jx is not None:
-        times["JAX jit"] = bench(jx)
-    return table("RBM CD-1 step with binomial sampling, 784-500, batch 20, float32",
-                 [("one step", times)], "nbgraph")
+        steps[name] = lambda fn=fn: fn(d["v"])
+    steps["JAX jit"] = rbm_jax(d)
+    scratch = {k: d[k].copy() for k in names}
+    rng = np.random.default_rng(0)
+    steps["NumPy (by hand)"] = lambda: by_hand.rbm_step(scratch, d["v"], rng, LR)
+    return race("RBM CD-1 step with binomial sampling, 784-500, batch 20, float32", steps)
 
 
 # -- strided operands: per-call cost of a kernel on views ---------------------------------------

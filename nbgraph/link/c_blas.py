@@ -1,6 +1,8 @@
 """Thunks for ``dot`` and ``Gemm`` calling the BLAS NumPy links (``cblas_?gemm``) directly:
 one call writing into a reused output buffer, ``beta * z`` folded into the call, transposed
-operands passed as BLAS transposes. Anything else runs the op's ``perform``.
+operands passed as BLAS transposes. ``Gemv`` with ``beta == 0`` (what specialize makes of a
+matrix-vector ``dot``) is NumPy's gemv into a reused buffer, ``y`` unread. Anything else runs
+the op's ``perform``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from ..core.graph import Apply
+from ..core.graph import Apply, Constant
+from ..ops.blas import Gemm, Gemv
+from ..ops.linalg import Dot
 from ._cffi_abi import ffi
 from .vm import CELL_ONLY_REFS
 
@@ -57,6 +61,59 @@ def _product_args(x: np.ndarray, y: np.ndarray, dt: np.dtype, fb: Callable) -> t
         return None
 
 
+def _reused(out_cell: list, dt: np.dtype) -> Callable[..., np.ndarray]:
+    """``shape -> buffer``: the output cell's array again when only the cell holds it and the
+    shape matches, else a new one (the VM's reuse rule, vm.CELL_ONLY_REFS)."""
+    getrefcount = sys.getrefcount
+
+    def buffer(*shape: int) -> np.ndarray:
+        out = out_cell[0]
+        if out is None or getrefcount(out) != CELL_ONLY_REFS or out.shape != shape:
+            out = np.empty(shape, dt)
+        return out
+    return buffer
+
+
+def blas_thunk(node: Apply, in_cells: list[list], out_cells: list[list]
+               ) -> Callable[[], None] | None:
+    """A BLAS thunk for a ``dot`` of matrices, a ``Gemm`` or a ``Gemv``, or None."""
+    if isinstance(node.op, Gemv):
+        return gemv_thunk(node, in_cells, out_cells)
+    if isinstance(node.op, (Dot, Gemm)):
+        return gemm_thunk(node, in_cells, out_cells, isinstance(node.op, Gemm))
+    return None
+
+
+def gemv_thunk(node: Apply, in_cells: list[list], out_cells: list[list]
+               ) -> Callable[[], None] | None:
+    """``alpha * dot(A, x)`` for a ``Gemv`` whose ``beta`` is the constant 0: ``y`` only
+    gives the shape (BLAS's convention), so the product goes into a reused buffer rather
+    than into ``y`` (the fresh zeros specialize allocates for it). Else None (``perform``)."""
+    beta = node.inputs[4]
+    dtype = node.outputs[0].dtype
+    if not isinstance(beta, Constant) or np.any(beta.data != 0) \
+            or dtype not in ("float32", "float64") \
+            or any(v.dtype != dtype for v in node.inputs[2:4]):
+        return None
+    y_cell, alpha_cell, a_cell, x_cell, _ = in_cells
+    out_cell = out_cells[0]
+    buffer = _reused(out_cell, np.dtype(dtype))
+    slow = node.op.make_thunk(node, in_cells, out_cells)
+    dot = np.dot
+
+    def thunk() -> None:
+        A, x = a_cell[0], x_cell[0]  # noqa: N806
+        rows = A.shape[0]
+        if A.shape[1] != x.shape[0] or y_cell[0].shape != (rows,):
+            return slow()  # perform's error, naming the shapes
+        out = dot(A, x, out=buffer(rows))
+        alpha = alpha_cell[0]
+        if alpha != 1:
+            out *= alpha
+        out_cell[0] = out
+    return thunk
+
+
 def gemm_thunk(node: Apply, in_cells: list[list], out_cells: list[list],
                is_gemm: bool) -> Callable[[], None] | None:
     """A thunk for a matrix-matrix ``dot`` or a ``Gemm`` node in float32/float64, or None.
@@ -78,14 +135,8 @@ def gemm_thunk(node: Apply, in_cells: list[list], out_cells: list[list],
     fb = ffi.from_buffer
     dt = np.dtype(dtype)
     out_cell = out_cells[0]
-    getrefcount = sys.getrefcount
     slow = node.op.make_thunk(node, in_cells, out_cells)
-
-    def buffer(m: int, n: int) -> np.ndarray:
-        out = out_cell[0]
-        if out is None or getrefcount(out) != CELL_ONLY_REFS or out.shape != (m, n):
-            out = np.empty((m, n), dt)
-        return out
+    buffer = _reused(out_cell, dt)
 
     if is_gemm:
         z_cell, alpha_cell, x_cell, y_cell, beta_cell = in_cells

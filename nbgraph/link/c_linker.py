@@ -1,5 +1,5 @@
 """The C linker: elementwise and reduction nodes become kernels in one C file per graph, built
-through the cache and loaded with cffi; Dot/Gemm call NumPy's BLAS (c_blas.py), DimShuffle is
+through the cache and loaded with cffi; Dot/Gemm/Gemv call NumPy's BLAS (c_blas.py), DimShuffle is
 a view, every other node runs its Python ``perform``. The loop over nodes is KernelLinker's.
 
 Calls go through cffi's ABI mode (``dlopen``): the module needs no Python headers, so a cold
@@ -24,10 +24,8 @@ from ..codegen.kernel import Kernel
 from ..config import NbgraphWarning, config
 from ..core.graph import Apply
 from ..core.op import InnerCompiler
-from ..ops.blas import Gemm
-from ..ops.linalg import Dot
 from . import _cffi_abi, cache
-from .c_blas import gemm_thunk
+from .c_blas import blas_thunk
 from .c_op import c_op_thunk, has_c_code
 from .c_thunks import StridedEntry, elemwise_thunk, reduce_thunk
 from .generated import exec_generated
@@ -131,7 +129,7 @@ def _warn_fallback(err: Exception) -> None:
 
 
 class CLinker(KernelLinker):
-    """Compiled kernels for elementwise and reduction nodes, NumPy's BLAS for Dot/Gemm, a view
+    """Compiled kernels for elementwise and reduction nodes, NumPy's BLAS for Dot/Gemm/Gemv, a view
     for DimShuffle, Python ``perform`` for the rest.
 
     ``cflags`` are appended to the compiler flags (they are part of the cache key):
@@ -140,7 +138,7 @@ class CLinker(KernelLinker):
     """
 
     name = "c"
-    python_without_kernels = True  # nothing to compile
+    python_without_kernels = False  # BLAS, view and indexing thunks need no compiler
     fails_before_writing = True    # kernel thunks check shapes first (compile/atomic.py)
 
     def __init__(self, renderer: CStyleRenderer | None = None, cflags: Sequence[str] = ()):
@@ -176,9 +174,7 @@ class CLinker(KernelLinker):
                                              out_cells))
 
     def blas_thunk(self, node: Apply, operands: Operands, out_cells: Cells) -> Thunk | None:
-        if not isinstance(node.op, (Dot, Gemm)):
-            return None
-        return gemm_thunk(node, operands(node.inputs), out_cells, isinstance(node.op, Gemm))
+        return blas_thunk(node, operands(node.inputs), out_cells)
 
     def view_thunk(self, node: Apply, in_cells: Cells, out_cells: Cells) -> Thunk:
         return dimshuffle_thunk(node, in_cells, out_cells)

@@ -14,7 +14,29 @@ import numpy as np
 from ..core.graph import Apply
 from ..core.op import Op
 from ..core.types import TensorType, upcast
-from ..core.variable import as_tensor_variable
+from ..core.variable import TensorVariable, as_tensor_variable
+
+
+def _checked(name: str, names: tuple[str, str, str], shapes: str, ndims: tuple[int, int, int],
+             *args: Any) -> tuple[TensorVariable, ...]:
+    """Gemm's and Gemv's inputs ``(out, alpha, a, b, beta)`` as tensors, checked: the
+    dimensions ``ndims`` of out, a and b, 0-d alpha and beta, ``out``'s dtype able to hold
+    ``dot(a, b)``, and the product's inner sizes equal where known."""
+    out, alpha, a, b, beta = (as_tensor_variable(v) for v in args)
+    if (out.ndim, a.ndim, b.ndim) != ndims:
+        raise TypeError(f"{name}: {', '.join(names)} {shapes}, got {out.type.short()}, "
+                        f"{a.type.short()}, {b.type.short()}")
+    if alpha.ndim != 0 or beta.ndim != 0:
+        raise TypeError(f"{name}: alpha and beta must be scalars, got {alpha.type.short()} "
+                        f"and {beta.type.short()}")
+    if upcast(out.dtype, a.dtype, b.dtype) != out.dtype:
+        raise TypeError(f"{name}: {names[0]} ({out.type.short()}) cannot hold "
+                        f"dot({a.type.short()}, {b.type.short()})")
+    ka, kb = a.type.shape[1], b.type.shape[0]
+    if ka is not None and kb is not None and ka != kb:
+        raise ValueError(f"{name}: dot shapes {a.type.short()} and {b.type.short()} are "
+                         f"not aligned")
+    return out, alpha, a, b, beta
 
 
 class Gemm(Op):
@@ -35,20 +57,8 @@ class Gemm(Op):
         return "Gemm{inplace}" if self.inplace else "Gemm{no_inplace}"
 
     def make_node(self, z: Any, alpha: Any, x: Any, y: Any, beta: Any) -> Apply:
-        z, alpha, x, y, beta = (as_tensor_variable(v) for v in (z, alpha, x, y, beta))
-        if z.ndim != 2 or x.ndim != 2 or y.ndim != 2:
-            raise TypeError(f"gemm: z, x, y must be matrices, got {z.type.short()}, "
-                            f"{x.type.short()}, {y.type.short()}")
-        if alpha.ndim != 0 or beta.ndim != 0:
-            raise TypeError(f"gemm: alpha and beta must be scalars, got {alpha.type.short()} "
-                            f"and {beta.type.short()}")
-        if upcast(z.dtype, x.dtype, y.dtype) != z.dtype:
-            raise TypeError(f"gemm: z ({z.type.short()}) cannot hold dot({x.type.short()}, "
-                            f"{y.type.short()})")
-        kx, ky = x.type.shape[1], y.type.shape[0]
-        if kx is not None and ky is not None and kx != ky:
-            raise ValueError(f"gemm: dot shapes {x.type.short()} and {y.type.short()} are "
-                             f"not aligned")
+        z, alpha, x, y, beta = _checked("gemm", ("z", "x", "y"), "must be matrices", (2, 2, 2),
+                                        z, alpha, x, y, beta)
         shape = [zs if zs is not None else ds
                  for zs, ds in zip(z.type.shape, (x.type.shape[0], y.type.shape[1]),
                                    strict=True)]
@@ -92,20 +102,9 @@ class Gemv(Op):
         return "Gemv{inplace}" if self.inplace else "Gemv{no_inplace}"
 
     def make_node(self, y: Any, alpha: Any, A: Any, x: Any, beta: Any) -> Apply:  # noqa: N803
-        y, alpha, A, x, beta = (as_tensor_variable(v) for v in (y, alpha, A, x, beta))
-        if y.ndim != 1 or A.ndim != 2 or x.ndim != 1:
-            raise TypeError(f"gemv: y, A, x must be a vector, a matrix and a vector, got "
-                            f"{y.type.short()}, {A.type.short()}, {x.type.short()}")
-        if alpha.ndim != 0 or beta.ndim != 0:
-            raise TypeError(f"gemv: alpha and beta must be scalars, got {alpha.type.short()} "
-                            f"and {beta.type.short()}")
-        if upcast(y.dtype, A.dtype, x.dtype) != y.dtype:
-            raise TypeError(f"gemv: y ({y.type.short()}) cannot hold dot({A.type.short()}, "
-                            f"{x.type.short()})")
-        kA, kx = A.type.shape[1], x.type.shape[0]
-        if kA is not None and kx is not None and kA != kx:
-            raise ValueError(f"gemv: dot shapes {A.type.short()} and {x.type.short()} are "
-                             f"not aligned")
+        y, alpha, A, x, beta = _checked("gemv", ("y", "A", "x"),  # noqa: N806
+                                        "must be a vector, a matrix and a vector", (1, 2, 1),
+                                        y, alpha, A, x, beta)
         rows = y.type.shape[0] if y.type.shape[0] is not None else A.type.shape[0]
         return Apply(self, [y, alpha, A, x, beta], [TensorType(y.dtype, shape=(rows,))()])
 

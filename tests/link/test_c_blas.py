@@ -1,0 +1,72 @@
+"""The C linker's Gemv thunk (``beta == 0``: NumPy's gemv into a reused buffer, ``y`` unread)
+and the build-time checks Gemm and Gemv share."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nbgraph
+import nbgraph.tensor as T
+from nbgraph.compile.mode import Mode
+from nbgraph.ops import blas
+from nbgraph.ops.alloc import zeros
+
+C = Mode("c", "fast_run")
+PY = Mode("py", "fast_run")
+
+
+def _refuse(monkeypatch):
+    def perform(*args):
+        raise AssertionError("Gemv.perform ran")
+    monkeypatch.setattr(blas.Gemv, "perform", perform)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_matrix_vector_products_run_without_perform(dtype, rng, monkeypatch):
+    A, x = T.matrix("A", dtype=dtype), T.vector("x", dtype=dtype)
+    scaled = blas.gemv_no_inplace(zeros((A.shape[0],), dtype=dtype), np.asarray(2.5, dtype),
+                                  A, x, np.asarray(0, dtype))
+    outs = [T.dot(A, x), T.dot(A.T, x[:3]), scaled]
+    a = rng.standard_normal((3, 4)).astype(dtype)
+    v = rng.standard_normal(4).astype(dtype)
+    py = nbgraph.function([A, x], outs, mode=PY)(a, v)
+    _refuse(monkeypatch)  # before compiling: perform's thunk holds the method it found then
+    f = nbgraph.function([A, x], outs, mode=C)
+    assert sum(isinstance(n.op, blas.Gemv) for n in f.maker.fgraph.toposort()) == 3
+    first = f(a, v)
+    kept = [r.copy() for r in first]
+    second = f(2 * a, v)   # a new call may reuse buffers, never the results handed out
+    tol = 1e-6 if dtype == "float32" else 1e-14
+    for got, want, p in zip(first, [a @ v, a.T @ v[:3], 2.5 * (a @ v)], py, strict=True):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=tol)
+        np.testing.assert_allclose(p, want, rtol=tol)
+    for got, was in zip(first, kept, strict=True):
+        np.testing.assert_array_equal(got, was)
+    np.testing.assert_allclose(second[0], 2 * (a @ v), rtol=tol)
+
+
+def test_nonzero_beta_and_bad_shapes_take_perform(rng):
+    A, y, x = T.dmatrix("A"), T.dvector("y"), T.dvector("x")
+    f = nbgraph.function([A, y, x], blas.gemv_no_inplace(y, 2.0, A, x, 0.5), mode=C)
+    a, b, v = rng.standard_normal((3, 4)), rng.standard_normal(3), rng.standard_normal(4)
+    np.testing.assert_allclose(f(a, b, v), 0.5 * b + 2.0 * (a @ v), rtol=1e-14)
+    g = nbgraph.function([A, x], T.dot(A, x), mode=C)
+    with pytest.raises(ValueError, match="gemv at node .*A \\(3, 4\\), x \\(5,\\)"):
+        g(a, np.ones(5))
+
+
+def test_gemm_and_gemv_check_their_inputs_alike():
+    m, v = T.dmatrix("m"), T.dvector("v")
+    with pytest.raises(TypeError, match="gemm: z, x, y must be matrices, got"):
+        blas.gemm_no_inplace(v, 1.0, m, m, 1.0)
+    with pytest.raises(TypeError, match="gemv: y, A, x must be a vector, a matrix and a vector"):
+        blas.gemv_no_inplace(m, 1.0, m, v, 0.0)
+    with pytest.raises(TypeError, match="gemv: alpha and beta must be scalars"):
+        blas.gemv_no_inplace(v, v, m, v, 0.0)
+    with pytest.raises(TypeError, match=r"gemm: z \(float32.*cannot hold dot"):
+        blas.gemm_no_inplace(T.fmatrix("z"), 1.0, m, m, 1.0)
+    with pytest.raises(ValueError, match="gemv: dot shapes .* are not aligned"):
+        blas.gemv_no_inplace(v, 1.0, T.TensorType("float64", shape=(2, 3))("a"),
+                             T.TensorType("float64", shape=(4,))("b"), 0.0)
