@@ -221,9 +221,30 @@ def test_an_error_inside_a_later_step_names_the_inner_node(linker):
     ys, _ = scan(lambda i, v: T.exp(v[i]), sequences=idx, non_sequences=v)
     fn = compiled([idx, v], ys, linker)
     np.testing.assert_allclose(fn(np.array([0, 2, 1]), np.arange(3.0)), np.exp([0, 2, 1]))
-    with pytest.raises(IndexError) as info:
-        fn(np.array([0, 1, 2, 7]), np.arange(3.0))
-    text = str(info.value)
-    assert text.count("while computing node") == 2  # the inner node, then the Scan
-    inner, outer = text.split("while computing node")[1:]
-    assert "Scan" not in inner.splitlines()[0] and "Scan" in outer.splitlines()[0]
+    for bad in ([7, 1], [0, 1, 2, 7]):  # the first step, a later one
+        with pytest.raises(IndexError) as info:
+            fn(np.array(bad), np.arange(3.0))
+        text = str(info.value)
+        assert text.count("while computing node") == 2  # the inner node, then the Scan
+        inner, outer = text.split("while computing node")[1:]
+        assert "Scan" not in inner.splitlines()[0] and "Scan" in outer.splitlines()[0]
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_a_scan_inside_a_scan(linker, rng):
+    X = T.dmatrix("X")
+    h0 = T.dscalar("h0")
+
+    def outer(x_t, h):
+        inner, _ = scan(lambda v, a: a * 0.5 + v, sequences=x_t, outputs_info=h)
+        return inner[-1] + 1
+    hs, _ = scan(outer, sequences=X, outputs_info=h0)
+    fn = compiled([X, h0], hs, linker)
+    xv = rng.normal(size=(4, 3))
+    h, want = 0.25, []
+    for row in xv:
+        for v in row:
+            h = h * 0.5 + v
+        h += 1
+        want.append(h)
+    np.testing.assert_allclose(fn(xv, 0.25), want, rtol=1e-12)
