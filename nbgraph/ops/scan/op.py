@@ -1,5 +1,7 @@
 """The Scan op: a loop that runs one inner graph per step (compiled by the linker's
-InnerCompiler when a function runs it, evaluated op by op in ``perform``).
+InnerCompiler when a function runs it, and then, where the compiler offers a ``step_loop``,
+run over preallocated rows without a function call per step; evaluated op by op in
+``perform``, the reference).
 
 Outer inputs are ``[n_steps, *sequences, *initial windows, *non_sequences]``; outer outputs
 are the recurrent outputs then the mapped (nit-sot) outputs, each stacked along axis 0. A
