@@ -9,6 +9,11 @@ from typing import Any
 from ..config import config
 from ..core.graph import Variable
 from ..link import registry
+from ..link.c_linker import CLinker
+from ..link.kernel_linker import fused_prologue
+from ..link.linker import PythonLinker
+from ..link.scan_loop import StepLoop
+from ..link.vm import VM
 from .base_mode import Mode
 from .profile import ProfileStats
 
@@ -48,6 +53,26 @@ class InnerCompiler:
         if self.profile is not None:
             self.profile.add_inner(fn.profile)
         return fn
+
+    def step_loop(self, fn: Any) -> StepLoop | None:
+        """``fn`` (from ``function``) as a loop over preallocated rows (core/op.py's
+        ``StepLoop``), or None where its thunks cannot run that way: a linker whose values
+        live on a device, or one that wraps thunks to check them (DebugMode, NanGuardMode)."""
+        vm = getattr(fn, "vm", None)
+        linker = fn.maker.mode.linker if vm is not None else None
+        kind = registry.LINKERS.get(linker) if isinstance(linker, str) else type(linker)
+        if not isinstance(vm, VM) or vm.commit is not None \
+                or kind not in (PythonLinker, CLinker):
+            return None
+        fgraph = fn.maker.fgraph
+        outputs = fgraph.outputs
+        # cells a thunk writes every step (a prologue fused into a reduction writes none)
+        written = {id(o) for node, thunk in zip(vm.nodes, vm.thunks, strict=True)
+                   if thunk is not fused_prologue for o in node.outputs}
+        prebind = [id(v) in written and all(v is not w for w in outputs[:k])
+                   for k, v in enumerate(outputs)]
+        return StepLoop(vm.nodes, vm.thunks, vm.in_cells, vm.reads, fn._in_cells,
+                        fn._out_cells, prebind, [v.dtype for v in outputs], fn.profile)
 
     def __repr__(self) -> str:
         return f"InnerCompiler({self.key[1]!r})"

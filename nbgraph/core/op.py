@@ -49,6 +49,25 @@ class InnerCompiler(Protocol):
                  mode: Any = None) -> Callable[..., list[Any]]: ...
 
 
+class StepLoop(Protocol):
+    """What a compiling ``InnerCompiler`` may also offer, as ``step_loop(fn)`` for a function
+    ``fn`` it made (Scan's step): the loop over steps, run over rows of preallocated arrays
+    without a call of ``fn`` per step (``nbgraph.link.scan_loop``). None where it cannot.
+
+    ``run(n, slots, fixed, dests, until, bad_shape) -> (steps, arrays)``: at step ``t`` the
+    first ``len(slots)`` inputs read row ``(t + offset) % rows`` of their slot ``(array,
+    offset, rows)``, the rest are ``fixed``; output ``k`` is written into the row of
+    ``dests[k]`` likewise, or where that is None into row ``t`` of an array of ``n`` steps
+    made on the first step (``arrays``). With ``until`` the last output, true, ends the loop
+    after its step. ``bad_shape(k, got, expected)`` is the error for an output whose shape
+    is not its row's.
+    """
+
+    def run(self, n: int, slots: Sequence[tuple[Any, int, int]], fixed: Sequence[Any],
+            dests: Sequence[tuple[Any, int, int] | None], until: bool,
+            bad_shape: Callable[[int, tuple, tuple], Exception]) -> tuple[int, list[Any]]: ...
+
+
 class UndefinedGrad:
     """What ``grad_undefined`` returns for an input: fails only if the gradient is needed."""
 

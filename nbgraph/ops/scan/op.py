@@ -1,5 +1,7 @@
 """The Scan op: a loop that runs one inner graph per step (compiled by the linker's
-InnerCompiler when a function runs it, evaluated op by op in ``perform``).
+InnerCompiler when a function runs it, and then, where the compiler offers a ``step_loop``,
+run over preallocated rows without a function call per step; evaluated op by op in
+``perform``, the reference).
 
 Outer inputs are ``[n_steps, *sequences, *initial windows, *non_sequences]``; outer outputs
 are the recurrent outputs then the mapped (nit-sot) outputs, each stacked along axis 0. A
@@ -19,7 +21,7 @@ import numpy as np
 from ...core.gradient import grad
 from ...core.graph import Apply, Variable, clone_graph
 from ...core.inner_graph import REFERENCE, InnerGraphOp
-from ...core.op import InnerCompiler
+from ...core.op import InnerCompiler, StepLoop
 from ...core.types import TensorType
 from ...core.variable import TensorVariable, as_tensor_variable
 from ..join import concatenate
@@ -45,10 +47,20 @@ class Scan(InnerGraphOp):
         self.info = info
         self.mode = mode
         self._fns: dict[Hashable, Callable[..., list[Any]]] = {}
+        self._loops: dict[Hashable, StepLoop | None] = {}
 
     @property
     def op_name(self) -> str | None:
         return self.info.name
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("_loops", None)  # compiled, like ``_fns``
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        self._loops = {}
 
 
     # -- layout ------------------------------------------------------------------------------
@@ -122,29 +134,45 @@ class Scan(InnerGraphOp):
 
     def make_thunk(self, node: Apply, in_cells: list[list[Any]], out_cells: list[list[Any]],
                    compiler: InnerCompiler | None = None) -> Callable[[], None]:
-        """``perform`` with the step compiled by the linker's ``compiler`` (on the first run)."""
+        """The loop with the step compiled by the linker's ``compiler`` (on the first run):
+        over preallocated rows where the compiler offers a ``step_loop``, else ``perform``
+        calling the compiled step function once per step."""
         compiler = REFERENCE if compiler is None else compiler
-        perform, step = self.perform, self.step_function
+        perform, step, loop_of = self.perform, self.step_function, self.step_loop
+        run_loop = self.run_loop
 
         def thunk() -> None:
-            perform(node, [cell[0] for cell in in_cells], out_cells, step(compiler))
+            inputs = [cell[0] for cell in in_cells]
+            loop = loop_of(compiler)
+            if loop is None:
+                perform(node, inputs, out_cells, step(compiler))
+            else:
+                run_loop(node, inputs, out_cells, loop)
 
         return thunk
 
-    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]],
-                fn: Callable[..., list[Any]] | None = None) -> None:
-        """The loop over ``fn``, the step function: the compiled one from ``make_thunk``, else
-        the inner graph evaluated op by op (the reference, without the compile layer)."""
+    def step_loop(self, compiler: InnerCompiler) -> StepLoop | None:
+        """The compiled step as a loop over preallocated rows (``StepLoop`` in core/op.py),
+        made on first use per compiler key; None where the compiler has none."""
+        if compiler.key not in self._loops:
+            make = getattr(compiler, "step_loop", None)
+            self._loops[compiler.key] = None if make is None \
+                else make(self.step_function(compiler))
+        return self._loops[compiler.key]
+
+    def layout(self, node: Apply, inputs: list[Any], rings: bool
+               ) -> tuple[int, list[Any], list[Any], list[Any], list[int], list[int]]:
+        """``(n, seqs, nonseqs, bufs, windows, rows)``: the number of steps, the sequences (in
+        step order), and each recurrence's buffer, where step ``t`` is row
+        ``(t + window) % rows``: a stack of all steps, or for a last_only output a ring of
+        window + 1 rows (the modulo never wraps on a stack). ``rings``: a last_only buffer is
+        a ``_Ring`` of references (the reference step returns fresh arrays) instead."""
         info = self.info
-        fn = self.step_function(REFERENCE) if fn is None else fn
         n_steps, seqs, inits, nonseqs = self.split_outer(inputs)
         if info.go_backwards:
             seqs = [s[::-1] for s in seqs]
         n = self.n_steps_of(node, int(n_steps), seqs)
-        spans = [seq_span(taps) for taps in info.seq_taps]
         windows = [window(taps) for taps in info.rec_taps]
-        # step t of recurrence k is row (t + size) % rows[k]: a stack of all steps, or for a
-        # last_only output a ring of size + 1 rows (the modulo never wraps on a stack)
         rows = [size + 1 if k in info.last_only else size + n
                 for k, size in enumerate(windows)]
         bufs: list[Any] = []
@@ -153,12 +181,57 @@ class Scan(InnerGraphOp):
                 raise ValueError(f"{self} (node {node.uid}): initial state {k} has "
                                  f"{len(init)} steps, taps {info.rec_taps[k]} need {size}")
             dtype = node.outputs[k].dtype
-            if k in info.last_only:
+            if rings and k in info.last_only:
                 bufs.append(_Ring(init, size, dtype))
                 continue
             buf = np.empty((rows[k], *init.shape[1:]), dtype=dtype)
             buf[:size] = init[:size]
             bufs.append(buf)
+        return n, seqs, nonseqs, bufs, windows, rows
+
+    def run_loop(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]],
+                 loop: StepLoop) -> None:
+        """``perform``'s loop run by the compiled ``loop``: each step reads its taps' rows and
+        writes its outputs' rows in place."""
+        info = self.info
+        n, seqs, nonseqs, bufs, windows, rows = self.layout(node, inputs, rings=False)
+        slots: list[tuple[Any, int, int]] = []
+        for seq, taps in zip(seqs, info.seq_taps, strict=True):
+            lo = seq_span(taps)[0]
+            slots += [(seq, k - lo, max(len(seq), 1)) for k in taps]
+        for buf, taps, size, m in zip(bufs, info.rec_taps, windows, rows, strict=True):
+            slots += [(buf, size + k, m) for k in taps]
+        dests: list[tuple[Any, int, int] | None] = [
+            (buf, size, m) for buf, size, m in zip(bufs, windows, rows, strict=True)]
+        dests += [None] * info.n_nitsot
+
+        def bad_shape(k: int, got: tuple, expected: tuple) -> Exception:
+            return ValueError(_shape_message(self, node, k, got, expected))
+
+        n, arrays = loop.run(n, slots, nonseqs, dests, info.until, bad_shape)
+        for k, (size, m) in enumerate(zip(windows, rows, strict=True)):
+            output_storage[k][0] = arrays[k][(n + size - 1) % m][None].copy() \
+                if k in info.last_only else arrays[k][size:size + n]
+        self._store_mapped(node, output_storage, arrays[info.n_recs:], n)
+
+    def _store_mapped(self, node: Apply, output_storage: list[list[Any]], mapped: list[Any],
+                      n: int) -> None:
+        info = self.info
+        for m in range(info.n_nitsot):
+            if mapped[m] is None:  # no steps: an empty stack of unknown-size steps
+                shape = [0 if s is None else s for s in self.inner_outputs[info.n_recs + m]
+                         .type.shape]
+                mapped[m] = np.empty((0, *shape), dtype=node.outputs[info.n_recs + m].dtype)
+            output_storage[info.n_recs + m][0] = mapped[m][:n]
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]],
+                fn: Callable[..., list[Any]] | None = None) -> None:
+        """The loop over ``fn``, the step function: the compiled one from ``make_thunk``, else
+        the inner graph evaluated op by op (the reference, without the compile layer)."""
+        info = self.info
+        fn = self.step_function(REFERENCE) if fn is None else fn
+        n, seqs, nonseqs, bufs, windows, rows = self.layout(node, inputs, rings=True)
+        spans = [seq_span(taps) for taps in info.seq_taps]
         mapped: list[Any] = [None] * info.n_nitsot
         for t in range(n):
             args: list[Any] = []
@@ -183,12 +256,7 @@ class Scan(InnerGraphOp):
             last = (n + size - 1) % m
             output_storage[k][0] = np.array(buf.rows[last])[None] if k in info.last_only \
                 else buf[size:size + n]
-        for m in range(info.n_nitsot):
-            if mapped[m] is None:  # no steps: an empty stack of unknown-size steps
-                shape = [0 if s is None else s for s in self.inner_outputs[info.n_recs + m]
-                         .type.shape]
-                mapped[m] = np.empty((0, *shape), dtype=node.outputs[info.n_recs + m].dtype)
-            output_storage[info.n_recs + m][0] = mapped[m][:n]
+        self._store_mapped(node, output_storage, mapped, n)
 
     def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
              output_grads: list[TensorVariable]) -> list[TensorVariable | None]:
@@ -248,9 +316,12 @@ class _Ring:
         self.rows[index] = np.asarray(value, self.dtype)
 
 
+def _shape_message(op: Scan, node: Apply, k: int, got: tuple, expected: tuple) -> str:
+    return (f"{op} (node {node.uid}): output {k} has shape {got} at one step and {expected} "
+            f"at another (or in its initial state); every step must give the same shape")
+
+
 def _store(op: Scan, node: Apply, buf: np.ndarray, index: int, value: Any, k: int) -> None:
     if np.shape(value) != buf.shape[1:]:
-        raise ValueError(f"{op} (node {node.uid}): output {k} has shape {np.shape(value)} at "
-                         f"one step and {buf.shape[1:]} at another (or in its initial state); "
-                         f"every step must give the same shape")
+        raise ValueError(_shape_message(op, node, k, np.shape(value), buf.shape[1:]))
     buf[index] = value
