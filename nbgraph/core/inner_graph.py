@@ -87,8 +87,10 @@ REFERENCE = ReferenceCompiler()
 class InnerGraphOp(Op):
     """An op that holds an inner graph and the functions compiled from it (``_fns``, one per
     compiler). Each instance is its own op: equality is identity, so two loops never merge.
-    It prints as ``Scan{name}`` (its class and ``op_name``) and pickles without ``_fns``."""
+    It prints as ``Scan{name}`` (its class and ``op_name``) and pickles without its compiled
+    caches (``COMPILED``: the attributes rebuilt empty on unpickling)."""
 
+    COMPILED: tuple[str, ...] = ("_fns",)
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 
@@ -103,7 +105,7 @@ class InnerGraphOp(Op):
     __repr__ = __str__
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in vars(self).items() if k != "_fns"}
+        return {k: v for k, v in vars(self).items() if k not in self.COMPILED}
 
     def __setstate__(self, state: dict) -> None:
-        vars(self).update(state, _fns={})
+        vars(self).update(state, **{name: {} for name in self.COMPILED})

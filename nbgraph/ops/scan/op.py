@@ -35,6 +35,8 @@ class Scan(InnerGraphOp):
     Each Scan is its own op (equality is identity): two loops never merge.
     """
 
+    COMPILED = ("_fns", "_loops")  # the step functions and their loops, not pickled
+
     def __init__(self, inner_inputs: list[TensorVariable], inner_outputs: list[TensorVariable],
                  info: ScanInfo, mode: Any = None):
         n_in = sum(map(len, info.seq_taps)) + sum(map(len, info.rec_taps)) + info.n_nonseq
@@ -52,16 +54,6 @@ class Scan(InnerGraphOp):
     @property
     def op_name(self) -> str | None:
         return self.info.name
-
-    def __getstate__(self) -> dict:
-        state = super().__getstate__()
-        state.pop("_loops", None)  # compiled, like ``_fns``
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        super().__setstate__(state)
-        self._loops = {}
-
 
     # -- layout ------------------------------------------------------------------------------
     def split_outer(self, inputs: list[Any]) -> tuple[Any, list, list, list]:
