@@ -129,18 +129,17 @@ def remove_unused_outputs(fgraph: FunctionGraph, node: Apply) -> list[TensorVari
     unread = {k for k, out in enumerate(node.outputs)
               if not fgraph.clients.get(out) and out not in fgraph.outputs}
     last = len(node.outputs) - 1 if info.until else None   # the stop condition stays
-    dropped = False
+    before = len(loop.recs) + len(loop.nitsots)
+    loop.nitsots = [m for m in loop.nitsots if m.old not in unread or m.old == last]
     changed = True
-    while changed:
+    while changed:   # a recurrence goes when no other output's step reads it
         changed = False
         for r in list(loop.recs):
-            others = [o for o in loop.inner_outputs() if o is not r.out]
+            others = [x.out for x in loop.recs if x is not r] + [m.out for m in loop.nitsots]
             if r.old in unread and not set(r.inner) & set(_ancestor_vars(others)):
                 loop.recs.remove(r)
-                changed = dropped = True
-    before = len(loop.nitsots)
-    loop.nitsots = [m for m in loop.nitsots if m.old not in unread or m.old == last]
-    if not dropped and len(loop.nitsots) == before:
+                changed = True
+    if len(loop.recs) + len(loop.nitsots) == before:
         return None
     if not loop.recs and not loop.nitsots:
         return None

@@ -275,3 +275,27 @@ def test_unread_gradient_of_a_sequence_is_not_computed(rng):
     assert "scan_pushout/remove_unused_outputs" in rules_fired(only_w)
     # the gradient of X (dpre_t @ W.T each step) is one more product in the loop
     assert _inner_products(both) == _inner_products(only_w) + 1
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_an_unread_recurrence_stays_while_another_output_reads_it(linker, rng):
+    """d/dx of tanh(x_t + h): the gradient loop's recurrence for h is the same value as the
+    stacked gradient for x_t, and its initial-state gradient is not asked for."""
+    x, h0 = T.dvector("x"), T.dscalar("h0")
+    out, _ = scan(lambda xt, h: T.tanh(xt + h) * 0.5, sequences=x, outputs_info=h0)
+    outputs = [out, theano.grad(out.sum(), x)]
+    pushed, plain = _compile_both([x, h0], outputs, linker)
+    xv = rng.normal(size=4)
+    _same(pushed(xv, 0.1), plain(xv, 0.1))
+    eps = 1e-6
+    loss = lambda v: _rnn(v, 0.1).sum()   # noqa: E731
+    numeric = [(loss(xv + eps * e) - loss(xv - eps * e)) / (2 * eps) for e in np.eye(4)]
+    np.testing.assert_allclose(pushed(xv, 0.1)[1], numeric, rtol=1e-6)
+
+
+def _rnn(xv, h):
+    out = []
+    for v in xv:
+        h = np.tanh(v + h) * 0.5
+        out.append(h)
+    return np.array(out)
