@@ -18,6 +18,8 @@ computed outside would cover steps the loop never runs.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.fgraph import FunctionGraph
 from ..core.graph import Apply, Constant, Variable, ancestors, toposort
 from ..core.variable import TensorVariable
@@ -62,7 +64,8 @@ def _from_mapped_output(var: TensorVariable) -> bool:
     loop could fail where the loop itself would not have run."""
     for v in ancestors([var]):
         node = v.owner
-        if node is not None and isinstance(node.op, Scan) and v.index >= node.op.info.n_recs:
+        if node is not None and isinstance(node.op, Scan) and v.index is not None \
+                and v.index >= node.op.info.n_recs:
             return True
     return False
 
@@ -71,7 +74,7 @@ def _boundary(loop: Loop, state: dict[Variable, str], kind: str) -> list[TensorV
     """Values of ``kind`` computed inside the loop that the rest of the step reads (an inner
     output, or an input of a node that stays in the loop)."""
     inner_inputs = set(loop.inner_inputs())
-    found: dict[Variable, None] = {}
+    found: dict[Any, None] = {}
     for node in toposort(loop.inner_outputs()):
         if node.outputs[0] in state:
             continue
@@ -86,11 +89,13 @@ def _boundary(loop: Loop, state: dict[Variable, str], kind: str) -> list[TensorV
 
 def _cheap(var: Variable, state: dict[Variable, str]) -> bool:
     """Not worth a stack of its own: a view, or a constant fill shaped like a step value."""
-    op = var.owner.op
-    if isinstance(op, (DimShuffle, Subtensor)):
+    node = var.owner
+    if node is None:
+        return False
+    if isinstance(node.op, (DimShuffle, Subtensor)):
         return True
-    return isinstance(op, Elemwise) and op.scalar_op.name == "second" \
-        and state.get(var.owner.inputs[1]) == CONST
+    return isinstance(node.op, Elemwise) and node.op.scalar_op.name == "second" \
+        and state.get(node.inputs[1]) == CONST
 
 
 def _outer_values(loop: Loop, targets: list[TensorVariable], state: dict[Variable, str]
@@ -121,7 +126,7 @@ def _rebuilt(loop: Loop) -> list[TensorVariable | None]:
 
 # -- the rules ------------------------------------------------------------------------------
 @node_rule("remove_unused_outputs", tracks=(Scan,))
-def remove_unused_outputs(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
+def remove_unused_outputs(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable | None] | None:
     """scan(..., mapped output nobody reads) -> the scan without it (and the inner work that
     only it needed); the same for a recurrence nothing else in the step reads."""
     loop = Loop.of(node)
@@ -154,12 +159,13 @@ def _ancestor_vars(outputs: list[TensorVariable]) -> list[Variable]:
     return seen + list(outputs)
 
 
-def _push_out(loop: Loop, kind: str) -> list[TensorVariable] | None:
+def _push_out(loop: Loop, kind: str) -> list[TensorVariable | None] | None:
     keep: set[Apply] = set()
     while True:
         state = _classify(loop, keep)
         bounds = _boundary(loop, state, kind)
-        cheap = {b.owner for b in bounds if kind == STACKED and _cheap(b, state)}
+        cheap = {n for b in bounds if kind == STACKED and _cheap(b, state)
+                 for n in [b.owner] if n is not None}
         if not cheap:
             break
         keep |= cheap
@@ -167,8 +173,8 @@ def _push_out(loop: Loop, kind: str) -> list[TensorVariable] | None:
         return None
     outer = _outer_values(loop, bounds, state)
     replace: dict[Variable, TensorVariable] = {}
-    for b in bounds:
-        inner = step_var(b, b.name or f"pushed{len(loop.seqs)}")
+    for k, b in enumerate(bounds):
+        inner = step_var(b, b.name or f"pushed{k}")
         replace[b] = inner
         if kind == STACKED:
             stack = outer[b][::-1] if loop.op.info.go_backwards else outer[b]
@@ -181,13 +187,13 @@ def _push_out(loop: Loop, kind: str) -> list[TensorVariable] | None:
 
 
 @node_rule("push_out_non_seq", tracks=(Scan,))
-def push_out_non_seq(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
+def push_out_non_seq(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable | None] | None:
     """scan(step reading f(W)) with W a non-sequence -> f(W) computed once, passed in."""
     return _push_out(Loop.of(node), INVARIANT)
 
 
 @node_rule("push_out_seq", tracks=(Scan,))
-def push_out_seq(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
+def push_out_seq(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable | None] | None:
     """scan(step reading f(x_t, W)) -> f over all steps at once (x_t @ W as one X @ W),
     read by the loop as a new sequence."""
     return _push_out(Loop.of(node), STACKED)
@@ -237,7 +243,9 @@ def _plan(loop: Loop, v: TensorVariable) -> Plan | None:
     if isinstance(v, Constant) or any(v is i for _, i in loop.nonseqs):
         return None
     node = v.owner
-    op = None if node is None else node.op
+    if node is None:   # a recurrence's own tap
+        return ("sum0", _leaf(loop, v))
+    op = node.op
     if isinstance(op, Dot) and all(x.ndim in (1, 2) for x in node.inputs) \
             and node.inputs[0].ndim + node.inputs[1].ndim > 2:
         p, q = node.inputs
@@ -297,7 +305,7 @@ def _step_count(loop: Loop, node: Apply) -> TensorVariable:
 
 
 @node_rule("push_out_add", tracks=(Scan,))
-def push_out_add(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
+def push_out_add(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable | None] | None:
     """scan(acc += f(v_t), only the total read) -> the stack of v_t and one sum after the
     loop; sum_t dot(a_t, b_t) is one matrix product of the steps side by side."""
     loop = Loop.of(node)
@@ -307,11 +315,14 @@ def push_out_add(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | N
     plans: dict[int, tuple[Rec, list[Plan]]] = {}
     for r in list(loop.recs):
         terms = _accumulated(loop, r, users)
-        found = None if terms is None else [_plan(loop, t) for t in terms]
-        if found is None or any(p is None for p in found) or r.old is None:
+        sums = [] if terms is None else [_plan(loop, t) for t in terms]
+        if not sums or r.old is None:
+            continue
+        ready = [p for p in sums if p is not None]
+        if len(ready) != len(sums):
             continue
         loop.recs.remove(r)
-        plans[r.old] = (r, found)   # type: ignore[assignment]
+        plans[r.old] = (r, ready)
     if not plans:
         return None
     if not loop.nitsots and all(r.last_only for r in loop.recs):   # a stack to count steps
@@ -324,9 +335,9 @@ def push_out_add(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | N
     steps = _step_count(loop, new)
     result = [found.get(k) for k in range(len(node.outputs))]
     totals, starts = [], []
-    for r, terms in plans.values():
+    for r, ready in plans.values():
         total = r.init[0]
-        for p in terms:
+        for p in ready:
             total = total + _realize(loop, new, p, steps)
         totals.append(cast(total, r.out.dtype))
         starts.append(cast(r.init[0], r.out.dtype))

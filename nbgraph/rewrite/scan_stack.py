@@ -191,11 +191,11 @@ def stack_node(node: Apply, inputs: list[TensorVariable], stacked: list[bool]
     op = node.op
     if isinstance(op, Elemwise):
         nd = node.outputs[0].ndim + 1
-        return op.make_node(*[x if s else pad_left(x, nd)
-                              for x, s in zip(inputs, stacked, strict=True)]).outputs
+        return list(op.make_node(*[x if s else pad_left(x, nd)
+                                   for x, s in zip(inputs, stacked, strict=True)]).outputs)
     x = inputs[0]
     if isinstance(op, DimShuffle):
-        order = (0, *["x" if o == "x" else o + 1 for o in op.new_order])
+        order = (0, *["x" if o == "x" else int(o) + 1 for o in op.new_order])
         return [DimShuffle(x.type.broadcastable, order)(x)]
     if isinstance(op, CAReduce):
         axis = range(node.inputs[0].ndim) if op.axis is None else op.axis
