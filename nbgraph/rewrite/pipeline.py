@@ -179,8 +179,8 @@ class Pipeline:
 PIPELINE = Pipeline((
     Pass("merge",         MERGE, fixpoint=True),
     Pass("constant_fold", FOLD, fixpoint=True),
-    Pass("scan_pushout",  SCAN_PUSHOUT, fixpoint=True),
     Pass("canonicalize",  CANONICALIZE, fixpoint=True),
+    Pass("scan_pushout",  SCAN_PUSHOUT, fixpoint=True),
     Pass("stabilize",     STABILIZE, fixpoint=True),
     Pass("specialize",    SPECIALIZE, fixpoint=True),
     Pass("fuse_elemwise", FUSE, reverse=True),
