@@ -2,7 +2,7 @@
 
 Code written for Theano switches rewrites by Theano's names (``excluding('fusion')``,
 ``including('local_log_softmax')``); each maps to nbgraph's passes or ``pass/rule`` rules.
-A Theano name with no counterpart here (a GPU or scan rewrite, an optimizer tag) is ignored
+A Theano name with no counterpart here (a GPU rewrite, an optimizer tag) is ignored
 with a warning instead of stopping the program; a name that is neither nbgraph's nor Theano's
 still raises in the pipeline.
 """
@@ -46,12 +46,15 @@ THEANO_ALIASES: dict[str, tuple[str, ...]] = {
     "local_cast_cast": ("canonicalize/cast_same",),
     "local_fill_sink": ("canonicalize/fill_useless",),
     "local_mul_zero": ("canonicalize/mul_zero",),
+    "scan": ("scan_pushout",), "scanOp_pushout_seqs_ops": ("scan_pushout/push_out_seq",),
+    "scanOp_pushout_nonseqs_ops": ("scan_pushout/push_out_non_seq",),
+    "scanOp_pushout_output": ("scan_pushout/push_out_add",),
 }
 
 # Theano tags and rewrites that nbgraph has no counterpart for (besides any local_* name)
 THEANO_WITHOUT_COUNTERPART = frozenset({
-    "fast_run", "fast_compile", "gpu", "gpuarray", "cudnn", "dnn", "conv_dnn", "cuda", "scan",
-    "scanOp_pushout_output", "scan_eqopt1", "scan_eqopt2", "ShapeOpt", "uncanonicalize",
+    "fast_run", "fast_compile", "gpu", "gpuarray", "cudnn", "dnn", "conv_dnn", "cuda",
+    "scan_eqopt1", "scan_eqopt2", "ShapeOpt", "uncanonicalize",
     "specialize_device", "local_remove_all_assert", "shape_unsafe", "useless",
     "gpu_opt", "gpu_after_fusion", "cxx_only", "add_destroy_handler", "random_make_inplace",
     "mrg_random_make_inplace", "BlasOpt_cpu", "blas_opt_inplace", "conv_meta", "conv_gemm",

@@ -21,6 +21,7 @@ from .fold import FOLD
 from .fuse import FUSE
 from .inplace import INPLACE, check_destroyers
 from .merge import MERGE
+from .scan_pushout import SCAN_PUSHOUT
 from .specialize import SPECIALIZE
 from .stabilize import STABILIZE
 from .trace import PassRecord, Snapshot, Trace, TraceListener, snapshot
@@ -179,6 +180,7 @@ PIPELINE = Pipeline((
     Pass("merge",         MERGE, fixpoint=True),
     Pass("constant_fold", FOLD, fixpoint=True),
     Pass("canonicalize",  CANONICALIZE, fixpoint=True),
+    Pass("scan_pushout",  SCAN_PUSHOUT, fixpoint=True),
     Pass("stabilize",     STABILIZE, fixpoint=True),
     Pass("specialize",    SPECIALIZE, fixpoint=True),
     Pass("fuse_elemwise", FUSE, reverse=True),

@@ -22,6 +22,9 @@ from nbgraph.core.shared import SharedVariable, shared
 from nbgraph.ops import nnet
 from nbgraph.ops.elemwise import Elemwise
 from nbgraph.ops.scalar import cast_spec
+from nbgraph.ops.scan.basic import scan
+from nbgraph.ops.scan.info import ScanInfo
+from nbgraph.ops.scan.op import Scan
 from nbgraph.rewrite.pipeline import PIPELINE, find_rule
 
 
@@ -111,6 +114,44 @@ def _sgd_step(rng: np.random.Generator) -> Graph:
     values = [rng.normal(size=(3, 5)), rng.normal(size=(5, 4))]
     return Graph([a, b], [T.sum(a)], values, [values[0].sum()],
                  [(w, w - 0.1 * T.dot(a, b))], [w0 - 0.1 * values[0] @ values[1]])
+
+
+def _hand_scan(step: Callable[[Any, Any], Any]) -> Any:
+    """``x`` -> a Scan built by hand (as gradient loops are): 3 steps, ``x[0]`` the initial
+    state, ``x`` itself a non-sequence, ``step(state, x)`` on inner placeholders."""
+
+    def build(x: Any) -> Any:
+        h, w = T.dvector("h"), T.dmatrix("w")
+        info = ScanInfo((), ((-1,),), 0, 1)
+        return Scan([h, w], [step(h, w)], info)(T.constant(3, dtype="int64"), x[:1], x)
+
+    return build
+
+
+def _row_total(x: Any) -> Any:
+    """The total of exp(row) over x's rows, accumulated by a hand-built Scan that keeps its
+    last value only (as a gradient loop's accumulators)."""
+    row, acc = T.dvector("row"), T.dvector("acc")
+    info = ScanInfo(((0,),), ((-1,),), 0, 0, last_only=(0,))
+    return Scan([row, acc], [acc + T.exp(row)], info)(
+        T.constant(-1, dtype="int64"), x, T.zeros_like(x[:1]))
+
+
+def _scan_over_rows(step: Callable[..., Any], n_outputs: int = 1) -> Callable[[Any], Any]:
+
+    def build(x: Any) -> Any:
+        outs, _ = scan(step, sequences=x, outputs_info=[None] * n_outputs)
+        return outs[0] if n_outputs > 1 else outs
+
+    return build
+
+
+def _repeat(v: np.ndarray, step: Callable[[np.ndarray], np.ndarray], n: int = 3) -> np.ndarray:
+    states, state = [], v[0]
+    for _ in range(n):
+        state = step(state)
+        states.append(state)
+    return np.array(states)
 
 
 ONES = np.ones(4)
@@ -208,6 +249,14 @@ GRAPHS: dict[str, Maker] = {
     "inplace/elemwise_inplace": _exp_of_dot,
     "inplace/gemm_inplace": _sgd_step,
     "inplace/gemv_inplace": _matrix_vector,
+    "scan_pushout/remove_unused_outputs": _matrix(
+        _scan_over_rows(lambda r: [T.exp(r), T.sin(r)], 2), np.exp),
+    "scan_pushout/push_out_seq": _matrix(_scan_over_rows(lambda r: T.exp(r) * 2),
+                                         lambda v: np.exp(v) * 2),
+    "scan_pushout/push_out_non_seq": _matrix(
+        _hand_scan(lambda h, w: h * T.exp(w).sum(axis=0)),
+        lambda v: _repeat(v, lambda h: h * np.exp(v).sum(axis=0))),
+    "scan_pushout/push_out_add": _matrix(_row_total, lambda v: np.exp(v).sum(axis=0)[None]),
 }
 
 # rules no compiled function can fire, with the reason (reported, not deleted)

@@ -112,7 +112,9 @@ def test_rnn_runs_with_random_inputs_and_matches_numpy():
 @needs_dot
 def test_an_error_inside_the_step_marks_the_inner_node():
     xs, h0, w = T.dmatrix("xs"), T.dvector("h0"), T.dmatrix("w")
-    hs, _ = nbgraph.scan(lambda x_t, h: T.tanh(T.dot(x_t, w) + h), sequences=[xs],
+    # the failing dot reads the recurrence (a dot of x_t alone would be computed outside the
+    # loop for all steps at once, by scan_pushout, and fail there)
+    hs, _ = nbgraph.scan(lambda x_t, h: T.tanh(T.dot(h, w) + x_t), sequences=[xs],
                          outputs_info=[h0])
     ns = {"xs": xs, "h0": h0, "w": w}
     inner_dot = next(n for n in live_nodes(hs.owner.op.inner_outputs) if str(n.op) == "dot")
@@ -126,8 +128,11 @@ def test_an_error_inside_the_step_marks_the_inner_node():
 
 @needs_dot
 def test_passes_open_the_scan_step_where_the_scan_node_lives_on():
-    inputs, hs = rnn()
-    ns = {v.name: v for v in inputs}
+    # a step with no work scan_pushout would move out, so the Scan node is never replaced
+    xs, h0, u = T.dmatrix("xs"), T.dvector("h0"), T.dmatrix("u")
+    hs, _ = nbgraph.scan(lambda x_t, h: T.tanh(x_t + T.dot(h, u)), sequences=[xs],
+                         outputs_info=[h0])
+    ns = {"xs": xs, "h0": h0, "u": u}
     view = symgraph(ns, last=hs[-1].sum())
     after = view.views["Passes"].parts["drawings"].panes[1].value
     assert ">Scan: step</text>" in after

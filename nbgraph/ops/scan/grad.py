@@ -22,7 +22,7 @@ from ...core.variable import TensorVariable
 from ..indexing import inc_subtensor
 from ..join import concatenate
 from ..math import add, maximum, minimum, zeros_like
-from ..shape import shape_i, shape_padleft
+from ..shape import reshape, shape, shape_i, shape_padleft
 from .info import ScanInfo, seq_span, window
 
 if TYPE_CHECKING:
@@ -124,11 +124,15 @@ def scan_grad(op: Scan, inputs: list[TensorVariable], outputs: list[TensorVariab
         prev = result[1 + i]
         if prev is None:
             prev = zeros_like(seqs[i])
+        # the stack is reshaped to the region it adds to: with no steps, a mapped output's
+        # empty stack has no step shape (zeros), while the region has the sequence's
         if info.go_backwards:
             start = shape_i(seqs[i], 0) - n - k + lo
-            result[1 + i] = inc_subtensor(prev[start:start + n_b], e)
+            region = prev[start:start + n_b]
+            result[1 + i] = inc_subtensor(region, reshape(e, shape(region), e.ndim))
         else:
-            result[1 + i] = inc_subtensor(prev[n - n_b + k - lo:n + k - lo], e[::-1])
+            region = prev[n - n_b + k - lo:n + k - lo]
+            result[1 + i] = inc_subtensor(region, reshape(e[::-1], shape(region), e.ndim))
     for (j, k), d in d_stacks.items():
         # backward step u is forward step n-1-u; those with t < -k read the initial window
         size = window(info.rec_taps[j])
