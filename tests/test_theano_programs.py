@@ -1,0 +1,85 @@
+"""Small behaviours classic Theano programs (the Theano 1.0 docs) rely on, each one a program
+that stopped before: ``theano.dot``, ``theano.change_flags``, ``THEANO_FLAGS=optimizer=...``,
+``pydotprint`` into a new folder, ``sparse.structured_add(x, 2)``."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import nbgraph as theano
+import nbgraph.sparse as sparse
+import nbgraph.tensor as T
+from nbgraph import config
+from nbgraph.compile.mode import get_default_mode
+
+
+def test_theano_dot_takes_sparse_and_dense_operands() -> None:
+    x, w = sparse.csr_matrix("x"), T.dmatrix("w")
+    xv, wv = np.array([[0.0, 2.0], [1.0, 0.0]]), np.arange(4.0).reshape(2, 2)
+    out = theano.function([x, w], theano.dot(x, w))(sp.csr_matrix(xv), wv)
+    np.testing.assert_allclose(out, xv @ wv)
+    np.testing.assert_allclose(theano.dot(w, w).eval({w: wv}), wv @ wv)
+
+
+def test_get_scalar_constant_value_at_top_level() -> None:
+    assert theano.get_scalar_constant_value(T.constant(3) + 1) == 4
+
+
+def test_change_flags_as_context_and_decorator() -> None:
+    with theano.config.change_flags(floatX="float32"):
+        assert T.vector().dtype == "float32"
+    assert T.vector().dtype == config.floatX == "float64"
+
+    @theano.change_flags(floatX="float32")
+    def build() -> str:
+        return T.matrix().dtype
+
+    assert build() == "float32" and T.matrix().dtype == "float64"
+
+
+def test_change_flags_restores_after_an_error() -> None:
+    with pytest.raises(ValueError, match="floatX"), config.change_flags(floatX="float16"):
+        config.floatX = "int8"   # refused; the block's value is still restored
+    assert config.floatX == "float64"
+
+
+@pytest.mark.parametrize("optimizer, fired", [("None", False), ("fast_compile", False),
+                                              ("fast_run", True)])
+def test_optimizer_flag_sets_the_default_mode(optimizer: str, fired: bool) -> None:
+    # THEANO_FLAGS=optimizer=None python script.py: Theano's debugging recipe
+    x = T.dmatrix("x")
+    with config.change_flags(optimizer=optimizer, linker="py"):
+        mode = get_default_mode()
+        fn = theano.function([x], T.log(1 + x))
+    assert mode.linker == "py"
+    names = [str(node.op) for node in fn.maker.fgraph.toposort()]
+    assert any("log1p" in n for n in names) is fired
+    np.testing.assert_allclose(fn(np.full((1, 2), 0.5)), np.log1p(np.full((1, 2), 0.5)))
+    assert get_default_mode() is not mode   # restored: FAST_RUN again
+    assert get_default_mode().optimizer == "fast_run"
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
+def test_pydotprint_makes_the_output_folder(tmp_path) -> None:  # noqa: ANN001
+    # the tutorial writes outfile="pics/logreg_pydotprint_predict.png"
+    x = T.dvector("x")
+    target = tmp_path / "pics" / "f.svg"
+    theano.printing.pydotprint(theano.function([x], T.exp(x)), outfile=str(target),
+                               format="svg", print_output_file=False)
+    assert target.read_bytes().lstrip().startswith(b"<")
+
+
+def test_structured_add_of_a_scalar() -> None:
+    # doc/library/sparse: structured_add(x, 2) adds 2 to the stored values only
+    x = sparse.csc_matrix(name="x", dtype="float32")
+    a = np.asarray([[0, 0, -1], [0, -2, 1], [3, 0, 0]], dtype="float32")
+    out = theano.function([x], sparse.structured_add(x, 2))(sp.csc_matrix(a)).toarray()
+    np.testing.assert_array_equal(out, [[0, 0, 1], [0, 0, 3], [5, 0, 0]])
+    v = T.fvector("v")
+    by_col = theano.function([x, v], sparse.structured_add(x, v))(
+        sp.csc_matrix(a), np.array([10, 20, 30], dtype="float32")).toarray()
+    np.testing.assert_array_equal(by_col, np.where(a != 0, a + [10, 20, 30], 0))
