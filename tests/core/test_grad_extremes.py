@@ -8,7 +8,7 @@ import pytest
 
 import nbgraph
 import nbgraph.tensor as T
-from nbgraph.gradient import numeric_grad, verify_grad
+from nbgraph.gradient import verify_grad
 
 MODES = ["FAST_COMPILE", "FAST_RUN", "JAX"]
 
@@ -33,3 +33,31 @@ def test_set_subtensor_repeated_pairs_and_broadcast_value(mode: str) -> None:
     verify_grad(lambda a, b: T.set_subtensor(a[[1, 0, 1], [2, 3, 2]], b),
                 [x, rng.normal(size=3)], mode=mode, rng=rng)
     verify_grad(lambda a, b: T.set_subtensor(a[[2, 2]], b) * a, [x, s], mode=mode, rng=rng)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 4)])
+def test_pinv_gradient(mode: str, shape: tuple[int, int]) -> None:
+    # was NullTypeGradError; Theano 1.0's MatrixPinv is differentiable
+    rng = np.random.default_rng(2)
+    verify_grad(lambda a: T.nlinalg.pinv(a), [rng.normal(size=shape)], mode=mode, rng=rng)
+
+
+def test_pinv_gradient_at_constant_lower_rank() -> None:
+    rng = np.random.default_rng(3)   # a rank-2 4x3 matrix stays rank 2 under the differences
+    verify_grad(lambda u, v: T.nlinalg.pinv(T.dot(u, v)),
+                [rng.normal(size=(4, 2)), rng.normal(size=(2, 3))], rng=rng)
+
+
+# the JAX linker does not translate U and V^T (their signs are the solver's choice)
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "FAST_RUN"])
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 4)])
+def test_singular_values_gradient(mode: str, shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(4)
+    a = rng.normal(size=shape)
+    verify_grad(lambda m: T.nlinalg.svd(m, compute_uv=False), [a], mode=mode, rng=rng)
+    # the nuclear norm's gradient is U V^T
+    u, _, vt = np.linalg.svd(a, full_matrices=False)
+    m = T.dmatrix("m")
+    g = nbgraph.grad(T.nlinalg.svd(m, compute_uv=False).sum(), m)
+    np.testing.assert_allclose(nbgraph.function([m], g, mode=mode)(a), u @ vt, atol=1e-12)
