@@ -8,7 +8,7 @@ import pytest
 
 import nbgraph
 import nbgraph.tensor as T
-from nbgraph.gradient import verify_grad
+from nbgraph.gradient import numeric_grad, verify_grad
 
 MODES = ["FAST_COMPILE", "FAST_RUN", "JAX"]
 
@@ -61,3 +61,24 @@ def test_singular_values_gradient(mode: str, shape: tuple[int, int]) -> None:
     m = T.dmatrix("m")
     g = nbgraph.grad(T.nlinalg.svd(m, compute_uv=False).sum(), m)
     np.testing.assert_allclose(nbgraph.function([m], g, mode=mode)(a), u @ vt, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_max_min_with_ties_share_the_gradient(mode: str) -> None:
+    # central differences at a tie of two give g / 2 to each (jax.grad gives g / k at k ties);
+    # all of g to each made the slice's gradient total k g
+    v = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.5]])
+    x = T.dmatrix("x")
+    for cost, want in [(T.max(x, axis=1).sum(), [[0, 0.5, 0.5], [0.5, 0.5, 0]]),
+                       (T.min(-x, axis=1).sum(), [[0, -0.5, -0.5], [-0.5, -0.5, 0]]),
+                       (T.max(x), [[0, 0.5, 0.5], [0, 0, 0]]),
+                       (T.max_and_argmax(x, axis=0)[0].sum(), [[0, 1, 1], [1, 0, 0]])]:
+        got = nbgraph.function([x], nbgraph.grad(cost, x), mode=mode)(v)
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        fd = numeric_grad(nbgraph.function([x], cost, mode=mode), [v.copy()], 1e-6)[0]
+        np.testing.assert_allclose(got, fd, atol=1e-6)
+    three = nbgraph.function([x], nbgraph.grad(T.max(x, axis=1).sum(), x), mode=mode)
+    np.testing.assert_allclose(three(np.full((1, 3), 2.0)), [[1 / 3] * 3], rtol=1e-12)
+    xf = T.fmatrix("xf")   # float32 keeps its dtype
+    gf = nbgraph.function([xf], nbgraph.grad(T.max(xf), xf), mode=mode)(v.astype("float32"))
+    assert gf.dtype == np.float32 and np.isclose(gf.sum(), 1)
