@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.special import expit as _expit
 
 import nbgraph
 import nbgraph.tensor as T
@@ -82,3 +83,40 @@ def test_max_min_with_ties_share_the_gradient(mode: str) -> None:
     xf = T.fmatrix("xf")   # float32 keeps its dtype
     gf = nbgraph.function([xf], nbgraph.grad(T.max(xf), xf), mode=mode)(v.astype("float32"))
     assert gf.dtype == np.float32 and np.isclose(gf.sum(), 1)
+
+
+def _softmax(v: np.ndarray) -> np.ndarray:
+    e = np.exp(v - v.max())
+    return e / e.sum()
+
+
+EXTREME = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 800.0, 1000.0])
+ONE_HOT = np.eye(len(EXTREME))[3]
+STABLE_FORMS = {
+    "log(1+exp(x))": (lambda x: T.log(1 + T.exp(x)).sum(), _expit),
+    "log(sigmoid(x))": (lambda x: T.log(T.nnet.sigmoid(x)).sum(), lambda v: _expit(-v)),
+    "log(1-sigmoid(x))": (lambda x: T.log(1 - T.nnet.sigmoid(x)).sum(), lambda v: -_expit(v)),
+    "exp(x)/(1+exp(x))": (lambda x: (T.exp(x) / (1 + T.exp(x))).sum(),
+                          lambda v: _expit(v) * _expit(-v)),
+    "binary_crossentropy": (lambda x: T.nnet.binary_crossentropy(T.nnet.sigmoid(x), 0.3).sum(),
+                            lambda v: _expit(v) - 0.3),
+    "logsumexp": (lambda x: T.log(T.sum(T.exp(x))), _softmax),
+    "log(softmax)": (lambda x: T.log(T.nnet.softmax(x.dimshuffle("x", 0)))[0, 3],
+                     lambda v: ONE_HOT - _softmax(v)),
+    "categorical_crossentropy": (
+        lambda x: T.nnet.categorical_crossentropy(T.nnet.softmax(x.dimshuffle("x", 0)),
+                                                  T.constant(np.array([3]))).sum(),
+        lambda v: _softmax(v) - ONE_HOT),
+}
+
+
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "PY", "FAST_RUN", "JAX"])
+@pytest.mark.parametrize("form", sorted(STABLE_FORMS))
+def test_gradient_finite_at_extreme_logits(form: str, mode: str) -> None:
+    # FAST_COMPILE had no stabilize pass: these gradients were nan at |x| ~ 1000 there
+    build, want = STABLE_FORMS[form]
+    x = T.dvector("x")
+    fn = nbgraph.function([x], nbgraph.grad(build(x), x), mode=mode)
+    got = fn(EXTREME)
+    assert np.isfinite(got).all(), got
+    np.testing.assert_allclose(got, want(EXTREME), rtol=1e-9, atol=1e-15)
