@@ -120,3 +120,14 @@ def test_gradient_finite_at_extreme_logits(form: str, mode: str) -> None:
     got = fn(EXTREME)
     assert np.isfinite(got).all(), got
     np.testing.assert_allclose(got, want(EXTREME), rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pow_exponent_gradient_at_zero_base(mode: str) -> None:
+    # d(x**y)/dy = x**y log(x) is 0 at x = 0, y > 0 (it was 0 * log(0) = nan)
+    x, y = T.dvector("x"), T.dvector("y")
+    gx, gy = nbgraph.grad((x ** y).sum(), [x, y])
+    xv, yv = np.array([0.0, 0.0, 2.0]), np.array([2.0, 0.5, 3.0])
+    got_x, got_y = nbgraph.function([x, y], [gx, gy], mode=mode)(xv, yv)
+    np.testing.assert_allclose(got_y, [0.0, 0.0, 8 * np.log(2.0)], rtol=1e-12)
+    np.testing.assert_allclose(got_x, [0.0, np.inf, 12.0], rtol=1e-12)
