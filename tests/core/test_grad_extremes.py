@@ -131,3 +131,14 @@ def test_pow_exponent_gradient_at_zero_base(mode: str) -> None:
     got_x, got_y = nbgraph.function([x, y], [gx, gy], mode=mode)(xv, yv)
     np.testing.assert_allclose(got_y, [0.0, 0.0, 8 * np.log(2.0)], rtol=1e-12)
     np.testing.assert_allclose(got_x, [0.0, np.inf, 12.0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_verify_grad_broadcasts_length_one_axes(mode: str) -> None:
+    # Theano's verify_grad typed a (1, n) point broadcastable: a bias row against a batch
+    rng = np.random.default_rng(5)
+    verify_grad(lambda x, b: T.tanh(x + b), [rng.normal(size=(4, 3)), rng.normal(size=(1, 3))],
+                mode=mode, rng=rng)
+    verify_grad(lambda x, g, b: T.nnet.bn.batch_normalization_train(x, g, b, axes=(0,))[0],
+                [rng.normal(size=(4, 3)), rng.normal(size=(1, 3)), rng.normal(size=(1, 3))],
+                mode=mode, rng=rng)
