@@ -47,10 +47,11 @@ def test_change_flags_restores_after_an_error() -> None:
     assert config.floatX == "float64"
 
 
-@pytest.mark.parametrize("optimizer, fired", [("None", False), ("fast_compile", False),
+@pytest.mark.parametrize("optimizer, fired", [("None", False), ("fast_compile", True),
                                               ("fast_run", True)])
 def test_optimizer_flag_sets_the_default_mode(optimizer: str, fired: bool) -> None:
-    # THEANO_FLAGS=optimizer=None python script.py: Theano's debugging recipe
+    # THEANO_FLAGS=optimizer=None python script.py: Theano's debugging recipe (fast_compile
+    # runs stabilize: log1p)
     x = T.dmatrix("x")
     with config.change_flags(optimizer=optimizer, linker="py"):
         mode = get_default_mode()
@@ -83,3 +84,43 @@ def test_structured_add_of_a_scalar() -> None:
     by_col = theano.function([x, v], sparse.structured_add(x, v))(
         sp.csc_matrix(a), np.array([10, 20, 30], dtype="float32")).toarray()
     np.testing.assert_array_equal(by_col, np.where(a != 0, a + [10, 20, 30], 0))
+
+
+class _Double(theano.Op):
+    """The "Extending Theano" tutorial's DoubleOp."""
+
+    __props__ = ()
+
+    def make_node(self, x):  # noqa: ANN001, ANN201
+        x = T.as_tensor_variable(x)
+        return theano.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):  # noqa: ANN001, ANN201
+        output_storage[0][0] = inputs[0] * 2
+
+    def infer_shape(self, node, shapes):  # noqa: ANN001, ANN201
+        return shapes
+
+    def grad(self, inputs, output_grads):  # noqa: ANN001, ANN201
+        return [output_grads[0] * 2]
+
+
+class _DoubleNoShape(_Double):
+    infer_shape = None  # type: ignore[assignment]
+
+
+def test_unittest_tools_as_in_extending_theano() -> None:
+    # from theano.tests import unittest_tools as utt; class T(utt.InferShapeTester): ...
+    from nbgraph.tests import unittest_tools as utt
+    tester = utt.InferShapeTester()
+    tester.setUp()
+    x = T.dmatrix("x")
+    tester._compile_and_check([x], [_Double()(x)], [np.random.rand(5, 6)], _Double)
+    with pytest.raises(AssertionError, match="infer_shape"):
+        tester._compile_and_check([x], [_DoubleNoShape()(x)], [np.random.rand(5, 6)],
+                                  _DoubleNoShape)
+    utt.verify_grad(_Double(), [np.random.rand(5, 7)])
+    with pytest.raises(AssertionError, match="verify_grad"):
+        utt.verify_grad(lambda v: _DoubleNoShape()(v) ** 2 + theano.gradient.zero_grad(v) ** 2,
+                        [np.random.rand(2, 3)])
+    assert utt.seed_rng() == utt.fetch_seed() == 666
