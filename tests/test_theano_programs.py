@@ -124,3 +124,22 @@ def test_unittest_tools_as_in_extending_theano() -> None:
         utt.verify_grad(lambda v: _DoubleNoShape()(v) ** 2 + theano.gradient.zero_grad(v) ** 2,
                         [np.random.rand(2, 3)])
     assert utt.seed_rng() == utt.fetch_seed() == 666
+
+
+def test_theano_module_paths_import() -> None:
+    # import lines of classic Theano code (Lasagne, the tutorials) that had no module here
+    from nbgraph.compile.sharedvalue import SharedVariable
+    from nbgraph.tensor.nnet.sigm import hard_sigmoid, ultra_fast_sigmoid
+    from nbgraph.tensor.sharedvar import TensorSharedVariable
+    from nbgraph.tensor.sort import argsort, sort
+    from nbgraph.tensor.subtensor import AdvancedSubtensor1, set_subtensor
+    from nbgraph.tensor.type import TensorType
+    w = theano.shared(np.array([3.0, 1.0, 2.0]))
+    assert isinstance(w, TensorSharedVariable) and isinstance(w, SharedVariable)
+    v = TensorType("float64", (False,))("v")
+    out = theano.function([v], [sort(v), argsort(v), set_subtensor(v[[0]], [9.0]),
+                                ultra_fast_sigmoid(v), hard_sigmoid(v)])(w.get_value())
+    np.testing.assert_array_equal(out[0], [1, 2, 3])
+    np.testing.assert_array_equal(out[1], [1, 2, 0])
+    np.testing.assert_array_equal(out[2], [9, 1, 2])
+    assert issubclass(AdvancedSubtensor1, theano.Op)
