@@ -3,8 +3,12 @@ py, C and JAX linkers against float64 NumPy."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import expit as _expit
 
 import nbgraph
@@ -91,7 +95,11 @@ def _softmax(v: np.ndarray) -> np.ndarray:
 
 
 EXTREME = np.array([-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 800.0, 1000.0])
-ONE_HOT = np.eye(len(EXTREME))[3]
+
+
+def _hot(v: np.ndarray) -> np.ndarray:
+    return np.eye(len(v))[3]   # the label the softmax forms pick
+
 STABLE_FORMS = {
     "log(1+exp(x))": (lambda x: T.log(1 + T.exp(x)).sum(), _expit),
     "log(sigmoid(x))": (lambda x: T.log(T.nnet.sigmoid(x)).sum(), lambda v: _expit(-v)),
@@ -102,11 +110,11 @@ STABLE_FORMS = {
                             lambda v: _expit(v) - 0.3),
     "logsumexp": (lambda x: T.log(T.sum(T.exp(x))), _softmax),
     "log(softmax)": (lambda x: T.log(T.nnet.softmax(x.dimshuffle("x", 0)))[0, 3],
-                     lambda v: ONE_HOT - _softmax(v)),
+                     lambda v: _hot(v) - _softmax(v)),
     "categorical_crossentropy": (
         lambda x: T.nnet.categorical_crossentropy(T.nnet.softmax(x.dimshuffle("x", 0)),
                                                   T.constant(np.array([3]))).sum(),
-        lambda v: _softmax(v) - ONE_HOT),
+        lambda v: _softmax(v) - _hot(v)),
 }
 
 
@@ -142,3 +150,19 @@ def test_verify_grad_broadcasts_length_one_axes(mode: str) -> None:
     verify_grad(lambda x, g, b: T.nnet.bn.batch_normalization_train(x, g, b, axes=(0,))[0],
                 [rng.normal(size=(4, 3)), rng.normal(size=(1, 3)), rng.normal(size=(1, 3))],
                 mode=mode, rng=rng)
+
+
+@functools.cache
+def _compiled_form(form: str, mode: str) -> nbgraph.compile.function.Function:
+    x = T.dvector("x")
+    return nbgraph.function([x], nbgraph.grad(STABLE_FORMS[form][0](x), x), mode=mode)
+
+
+@settings(max_examples=60, deadline=None)
+@given(form=st.sampled_from(sorted(STABLE_FORMS)), mode=st.sampled_from(["FAST_COMPILE", "PY"]),
+       values=st.lists(st.floats(-1000, 1000), min_size=4, max_size=6))
+def test_stable_forms_anywhere_in_the_range(form: str, mode: str, values: list[float]) -> None:
+    v = np.asarray(values)
+    got = _compiled_form(form, mode)(v)
+    assert np.isfinite(got).all(), (form, mode, v, got)
+    np.testing.assert_allclose(got, STABLE_FORMS[form][1](v), rtol=1e-7, atol=1e-12)
