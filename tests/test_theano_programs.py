@@ -143,3 +143,12 @@ def test_theano_module_paths_import() -> None:
     np.testing.assert_array_equal(out[1], [1, 2, 0])
     np.testing.assert_array_equal(out[2], [9, 1, 2])
     assert issubclass(AdvancedSubtensor1, theano.Op)
+
+
+@pytest.mark.parametrize("linker", ["py", "c", "c|py", "vm", "vm_nogc", "cvm", "cvm_nogc",
+                                    "c|py_nogc"])
+def test_every_theano_linker_name(linker: str) -> None:
+    # THEANO_FLAGS=linker=...: all of Theano's predefined linker names
+    x = T.dvector("x")
+    fn = theano.function([x], T.exp(x).sum(), mode=theano.Mode(linker=linker))
+    np.testing.assert_allclose(fn(np.ones(2)), 2 * np.e, rtol=1e-12)
