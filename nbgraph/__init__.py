@@ -26,13 +26,15 @@ from .compile.function import Function, In, Out, function  # noqa: F401
 from .compile.memory import memory  # noqa: F401
 from .compile.mode import Mode  # noqa: F401
 from .compile.replay import bisect, why_not  # noqa: F401
-from .config import config  # noqa: F401
+from .config import change_flags, config  # noqa: F401
 from .core.gradient import Lop, Rop, grad  # noqa: F401
 from .core.graph import Apply, Constant, Variable  # noqa: F401
 from .core.graph_queries import clone  # noqa: F401
 from .core.op import Op  # noqa: F401
 from .core.scope import name_scope  # noqa: F401
 from .core.shared import SharedVariable, shared  # noqa: F401
+from .ops.constants import get_scalar_constant_value  # noqa: F401
+from .ops.sparse import dot  # noqa: F401  (theano.dot: sparse or dense operands)
 from .printing import pp  # noqa: F401
 from .scan_module import foldl, foldr, map, reduce, scan  # noqa: F401
 from .version import __version__  # noqa: F401

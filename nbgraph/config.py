@@ -7,8 +7,10 @@ Everything else is an explicit argument or a ``Mode``. This module imports nothi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 
 
@@ -39,6 +41,10 @@ class Config:
     floatX: str = "float64"
     mode: str = "FAST_RUN"
     device: str = "cpu"
+    # Theano's optimizer= and linker= flags: the default mode (``mode=FAST_RUN``, or Theano's
+    # ``mode=Mode``) on the CPU compiles with these ('fast_compile', 'None'; 'py', 'vm')
+    optimizer: str = "fast_run"
+    linker: str = "c"
     compiledir: str = field(default_factory=_default_compiledir)
     optimizer_verbose: bool = False  # print each applied rewrite, as Theano did
     openmp_threads: int = 0          # threads for large compiled loops; 0: all cores
@@ -95,6 +101,20 @@ class Config:
                 raise ValueError(f"{variable}: {key}={value!r}: {err}") from None
 
 
+    @contextlib.contextmanager
+    def change_flags(self, **values: object) -> Iterator[None]:
+        """Settings changed for a ``with`` block (or a decorated function), then restored:
+        ``with config.change_flags(floatX='float32'): ...`` (Theano's ``change_flags``)."""
+        old = {name: getattr(self, name) for name in values}
+        try:
+            for name, value in values.items():
+                setattr(self, name, value)
+            yield
+        finally:
+            for name, value in old.items():
+                object.__setattr__(self, name, value)
+
+
 def split_flags(flags: str) -> list[str]:
     """``"a=1,b=x\\,y"`` -> ``["a=1", "b=x,y"]``: commas split, ``\\,`` is a comma."""
     parts = re.split(r"(?<!\\),", flags)
@@ -106,5 +126,6 @@ def known_settings() -> list[str]:
 
 
 config = Config()
+change_flags = config.change_flags  # ``theano.change_flags``
 config.update_from_flags(os.environ.get("THEANO_FLAGS", ""), "THEANO_FLAGS")
 config.update_from_flags(os.environ.get("NBGRAPH_FLAGS", ""))

@@ -30,7 +30,7 @@ MAY_IMPORT = {stage: {*ORDER[: i + 1], "config", "version"} for i, stage in enum
 
 # Theano's module paths re-export (they may import any stage, never widgets)
 THEANO_PATHS = {"tensor", "sandbox", "scan_module", "misc", "gradient", "ifelse", "printing",
-                "scalar", "gof", "gpuarray", "sparse"}
+                "scalar", "gof", "gpuarray", "sparse", "tests"}
 
 # The only imports of nbgraph modules inside functions: (file, function) -> the module.
 FUNCTION_IMPORTS = {

@@ -73,6 +73,11 @@ def get_mode(mode: Any) -> Mode:
     """A Mode from a Mode, a name ('FAST_RUN', 'DebugMode', ...) or None (``config.mode``)."""
     if mode is None:
         mode = config.mode
+        if mode == "Mode" or (mode == "FAST_RUN" and config.device.startswith("cpu")
+                              and (config.optimizer, config.linker) != ("fast_run", "c")):
+            # Theano's THEANO_FLAGS=optimizer=None / linker=py change the default mode
+            optimizer = None if config.optimizer in ("None", "") else config.optimizer
+            return Mode(config.linker, optimizer)
     if isinstance(mode, Mode):
         return mode
     if isinstance(mode, str):

@@ -51,8 +51,10 @@ def verify_grad(fun: Any, pt: Sequence[Any], n_tests: int = 2, rng: Any = None,
     eps = eps if eps is not None else (1e-7 if dtype == "float64" else 1e-3)
     abs_tol = abs_tol if abs_tol is not None else (1e-4 if dtype == "float64" else 1e-2)
     rel_tol = rel_tol if rel_tol is not None else (1e-4 if dtype == "float64" else 1e-2)
-    symbols = [TensorType(p.dtype, shape=(None,) * p.ndim)(f"input_{k}")
-               for k, p in enumerate(pt)]
+    # a length-1 axis is broadcastable, as Theano's verify_grad typed its points (a (1, n)
+    # bias against an (m, n) input)
+    symbols = [TensorType(p.dtype, shape=tuple(1 if n == 1 else None for n in p.shape))(
+        f"input_{k}") for k, p in enumerate(pt)]
     out = as_tensor_variable(fun(*symbols))
     # compiled once each: the output (the finite differences project it in NumPy), and the
     # gradient of its projection onto a symbolic input (a new value per test)

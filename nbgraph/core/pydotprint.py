@@ -114,6 +114,8 @@ def pydotprint(fct: Any, outfile: str | None = None, *, format: str = "png",
         os.makedirs(config.compiledir, exist_ok=True)
         outfile = os.path.join(config.compiledir,
                                f"nbgraph.pydotprint.{config.device}.{format}")
+    elif os.path.dirname(outfile):  # Theano's tutorial writes to "pics/...": make the folder
+        os.makedirs(os.path.dirname(outfile), exist_ok=True)
     with open(outfile, "wb") as handle:
         handle.write(image)
     if print_output_file:

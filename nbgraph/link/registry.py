@@ -12,8 +12,9 @@ from .linker import PythonLinker
 
 # linker name -> factory; ``register_linker`` adds more (nbgraph.gpu: 'cuda', 'gpu')
 LINKERS: dict[str, Callable[[], Any]] = {
-    **dict.fromkeys(("py", "vm", "python"), PythonLinker),
-    **dict.fromkeys(("c", "cvm", "c|py", "cvm_nogc"), CLinker),
+    # Theano's names: *_nogc only kept intermediates alive, which changes nothing here
+    **dict.fromkeys(("py", "vm", "python", "vm_nogc"), PythonLinker),
+    **dict.fromkeys(("c", "cvm", "c|py", "cvm_nogc", "c|py_nogc"), CLinker),
     "jax": JaxLinker,  # XLA through JAX, imported on first use
 }
 

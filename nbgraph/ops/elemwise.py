@@ -369,8 +369,12 @@ class CAReduce(Op):
         if name == "mul":
             return [g_full * self._prod_others(x, axis)]
         z_full = keep_reduced_dims(outputs[0], axis, x.ndim)
-        if name in ("maximum", "minimum"):  # the gradient flows to every arg-extremum
-            return [g_full * MATH.eq(x, z_full)]
+        if name in ("maximum", "minimum"):
+            # ties share the gradient equally (what central differences and JAX give): all of
+            # it to each, as Theano did, would make the slice's total k times g
+            hit = MATH.eq(x, z_full)
+            ties = keep_reduced_dims(MATH.sum(hit, axis=axis), axis, x.ndim)
+            return [g_full * hit / MATH.cast(MATH.maximum(ties, 1), x.dtype)]
         return [None]
 
     def _prod_others(self, x: TensorVariable, axis: tuple[int, ...]) -> TensorVariable:

@@ -366,7 +366,8 @@ class EyeLike(Op):
 
 
 class Pinv(Op):
-    """The Moore-Penrose pseudo-inverse (``np.linalg.pinv``); no gradient, as in Theano."""
+    """The Moore-Penrose pseudo-inverse (``np.linalg.pinv``), differentiable where the rank
+    does not change (as Theano 1.0's ``MatrixPinv``)."""
 
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
@@ -382,6 +383,14 @@ class Pinv(Op):
     def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
         rows, cols = shapes[0]
         return [(cols, rows)]
+
+    def grad(self, inputs: list[Any], output_grads: list[Any]) -> list[Any]:
+        # Golub & Pereyra (1973), where the rank is locally constant: dP = -P dA P
+        # + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P, transposed onto dA
+        a, g, p = inputs[0], output_grads[0], self(inputs[0])
+        left = g.T - dot(dot(a, p), g.T)      # (I - A P) G^T
+        right = g.T - dot(g.T, dot(p, a))     # G^T (I - P A)
+        return [-dot(dot(p.T, g), p.T) + dot(left, dot(p, p.T)) + dot(dot(p.T, p), right)]
 
 
 def matrix_inverse(x: Any) -> TensorVariable:
@@ -412,7 +421,7 @@ def trace(x: Any) -> TensorVariable:
 
 
 def pinv(x: Any) -> TensorVariable:
-    """The Moore-Penrose pseudo-inverse of a matrix (not differentiable).
+    """The Moore-Penrose pseudo-inverse of a matrix (differentiable at constant rank).
 
     >>> a = T.dmatrix('a')
     >>> p = T.nlinalg.pinv(a)

@@ -122,8 +122,8 @@ class EighGrad(Op):
 
 
 class SVD(Op):
-    """``numpy.linalg.svd``: ``(U, s, V^T)`` when ``compute_uv``, else ``s``. No gradient (as
-    in Theano 1.0)."""
+    """``numpy.linalg.svd``: ``(U, s, V^T)`` when ``compute_uv``, else ``s``; ``s`` alone is
+    differentiable (Theano 1.0 had no gradient)."""
 
     __props__ = ("full_matrices", "compute_uv")
 
@@ -153,6 +153,15 @@ class SVD(Op):
         if self.full_matrices:
             return [(rows, rows), (k,), (cols, cols)]
         return [(rows, k), (k,), (k, cols)]
+
+    def grad(self, inputs: list[TensorVariable], output_grads: list[TensorVariable]
+             ) -> list[Any]:
+        if self.compute_uv:
+            raise NotImplementedError("svd: the gradient of U and V^T is not implemented; "
+                                      "svd(a, compute_uv=False) differentiates the values")
+        # distinct singular values: d s_i = u_i^T dA v_i, so dA = U diag(g) V^T (thin)
+        u, _, vt = SVD(full_matrices=False)(inputs[0])
+        return [dot(u * output_grads[0].dimshuffle("x", 0), vt)]
 
 
 class QRFull(Op):

@@ -76,8 +76,10 @@ def mul_grad(*args: Any) -> tuple:
 
 
 def pow_grad(x: Any, y: Any, z: Any, g: Any) -> tuple:
-    # d x**y = y x**(y-1) dx + x**y log(x) dy
-    return (g * y * x ** (y - 1), g * z * T.log(x))
+    # d x**y = y x**(y-1) dx + x**y log(x) dy; where x**y is 0 (x = 0, y > 0) the dy term
+    # is 0, not 0 * log(0) = nan
+    return (g * y * x ** (y - 1), g * T.switch(T.eq(z, 0), 0, z * T.log(x)))
+
 
 
 def arctan2_grad(y: Any, x: Any, z: Any, g: Any) -> tuple:

@@ -211,7 +211,14 @@ def _update_grad(op: _IndexedUpdate | AdvancedIncSubtensor1, inputs: list[Tensor
     if is_int(x.dtype):
         return [None, None, *none]
     gx = setter(g, _zeros_like(y), *indices) if op.set_instead_of_inc else g
-    return [gx, sum_to(read(g, *indices), y), *none]
+    gy = read(g, *indices)
+    if op.set_instead_of_inc and not isinstance(op, IncSubtensor):
+        # a repeated index keeps one write (the last): the others get no gradient. Stamping
+        # each entry's position through the same set finds it, whatever order the linker keeps
+        stamp = MATH.arange(MATH.prod(gy.shape)).reshape(gy.shape, ndim=gy.ndim)
+        kept = read(setter(MATH.zeros_like(x, dtype=stamp.dtype), stamp, *indices), *indices)
+        gy = gy * MATH.eq(kept, stamp)
+    return [gx, sum_to(gy, y), *none]
 
 
 # -- basic indexing ---------------------------------------------------------------------------

@@ -69,10 +69,9 @@ def product(factors: list[TensorVariable]) -> TensorVariable:
     return factors[0] if len(factors) == 1 else T.mul(*factors)
 
 
-def _cancel_in_mul(node: Apply, allowed: Callable[[TensorVariable], bool]
+def _cancel_in_mul(factors: list[TensorVariable], allowed: Callable[[TensorVariable], bool]
                    ) -> list[TensorVariable] | None:
     """mul(.., a / d, .., d, ..) -> mul(.., a, ..); a negated quotient keeps its sign."""
-    factors = list(node.inputs)
     for k, factor in enumerate(factors):
         found = quotient(factor)
         if found is None:
@@ -97,11 +96,10 @@ def _without(factors: list[TensorVariable], skip: int, d: TensorVariable
     return rest
 
 
-def _cancel_into_sum(node: Apply, allowed: Callable[[TensorVariable], bool]
-                     ) -> list[TensorVariable] | None:
+def _cancel_into_sum(factors: list[TensorVariable],
+                     allowed: Callable[[TensorVariable], bool]) -> list[TensorVariable] | None:
     """mul(a / d1 ± b / d2, d1, d2) -> a d2 ± b d1 (the gradient of a sum of logs meeting
     the derivative of what they divide by, as binary cross-entropy's does at the sigmoid)."""
-    factors = list(node.inputs)
     for k, factor in enumerate(factors):
         name = scalar_name(factor)
         if name not in ("add", "sub"):
@@ -134,6 +132,12 @@ def _cancel_in_div(node: Apply, allowed: Callable[[TensorVariable], bool]
     return [product(factors)]
 
 
+def cancel_factors(factors: list[TensorVariable], allowed: Callable[[TensorVariable], bool]
+                   ) -> list[TensorVariable] | None:
+    """The product of ``factors`` with a divisor cancelled (either form above), or None."""
+    return _cancel_in_mul(factors, allowed) or _cancel_into_sum(factors, allowed)
+
+
 def cancel_rule(name: str, allowed: Callable[[TensorVariable], bool], *,
                 unsafe: str | None = None) -> NodeRule:
     """A rule cancelling a divisor ``d`` against an equal factor where ``allowed(d)``."""
@@ -142,7 +146,7 @@ def cancel_rule(name: str, allowed: Callable[[TensorVariable], bool], *,
     def cancel(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
         """x * y / x -> y; (y / x) * x -> y; (-(y / x)) * x -> -y."""
         if node.op.scalar_op.name == "mul":
-            return _cancel_in_mul(node, allowed) or _cancel_into_sum(node, allowed)
+            return cancel_factors(list(node.inputs), allowed)
         return _cancel_in_div(node, allowed)
 
     return cancel

@@ -188,7 +188,9 @@ PIPELINE = Pipeline((
     Pass("dce",           DCE),
 ))
 _ALL_PASSES = PIPELINE.passes
-FAST_COMPILE = PIPELINE.only("merge", "constant_fold", "dce")
+# stabilize too: without it the gradients of log(1 + exp(x)), log(softmax(x)), ... are nan
+# at large |x| in FAST_COMPILE (Theano's FAST_COMPILE had that defect)
+FAST_COMPILE = PIPELINE.only("merge", "constant_fold", "stabilize", "dce")
 PIPELINES = {"fast_run": PIPELINE, "fast_compile": FAST_COMPILE}
 
 

@@ -23,6 +23,7 @@ from .stable_grads import (
     log_softmax_grad,
     logsumexp_grad,
     negate,
+    nested_mul_div_cancel,
     shifted_exp,
     sigmoid_binary_crossentropy,
     softmax_crossentropy_grad,
@@ -134,4 +135,5 @@ STABILIZE = RuleSet("stabilize", (
     # softmax_grad(g / sm, sm) -> g - sm * sum(g)
     logsumexp_grad,
     sigmoid_binary_crossentropy,
+    nested_mul_div_cancel,
 ))

@@ -17,7 +17,7 @@ from ..core.variable import TensorVariable
 from ..ops import math as T
 from ..ops import nnet
 from ..ops.elemwise import CAReduce, DimShuffle, keep_reduced_dims
-from .cancel import args, product, quotient, scalar_name
+from .cancel import args, cancel_factors, never_zero, product, quotient, scalar_name
 from .engine import node_rule
 from .pattern import constant_value, is_constant_value
 
@@ -94,6 +94,35 @@ def exp_over_1_plus_exp(fgraph: FunctionGraph, node: Apply) -> list[TensorVariab
                 rest = [f for k, f in enumerate(factors) if k not in (i, j)]
                 return [product([*rest, stable])]
     return None
+
+
+def _nested_factors(var: TensorVariable, factors: list[TensorVariable]) -> bool:
+    """Append the factors of the product ``var`` to ``factors``, through nested products and
+    negated products; return whether an odd number of negations was passed."""
+    negated = False
+    for f in args(var):
+        inner = args(f)[0] if scalar_name(f) == "neg" else f
+        if scalar_name(inner) == "mul":
+            negated ^= (inner is not f) ^ _nested_factors(inner, factors)
+        else:
+            factors.append(f)
+    return negated
+
+
+@node_rule("nested_mul_div_cancel", tracks=("Elemwise:mul",))
+def nested_mul_div_cancel(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
+    """(a / σ(x)) σ(x) σ(-x) -> a σ(-x) through nested products: canonicalize's mul_div_cancel
+    for a graph it has not flattened (FAST_COMPILE), where the gradients of log σ(x),
+    log(1 - σ(x)) and binary cross-entropy are 0/0 once σ underflows."""
+    if not any(scalar_name(a) == "mul" or (scalar_name(a) == "neg"
+               and scalar_name(args(a)[0]) == "mul") for a in node.inputs):
+        return None   # flat: canonicalize's own rule sees it
+    factors: list[TensorVariable] = []
+    negated = _nested_factors(node.outputs[0], factors)
+    out = cancel_factors(factors, never_zero)
+    if out is None:
+        return None
+    return [-out[0] if negated else out[0]]
 
 
 def _log_sigmoid_arg(v: TensorVariable) -> tuple[TensorVariable, bool] | None:

@@ -66,7 +66,8 @@ def test_pipeline_order_and_subsets():
     assert [p.name for p in PIPELINE.passes] == [
         "merge", "constant_fold", "canonicalize", "scan_pushout", "stabilize", "specialize",
         "fuse_elemwise", "inplace", "dce"]
-    assert [p.name for p in FAST_COMPILE.passes] == ["merge", "constant_fold", "dce"]
+    assert [p.name for p in FAST_COMPILE.passes] == ["merge", "constant_fold", "stabilize",
+                                                     "dce"]
     assert resolve("fast_run") is PIPELINE and resolve(None) is None
     assert [p.name for p in resolve("merge").passes] == ["merge"]
     with pytest.raises(ValueError, match="fast_run"):

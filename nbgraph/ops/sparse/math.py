@@ -287,10 +287,13 @@ def structured_pow(x: Any, y: Any) -> SparseVariable:
 
 
 def structured_add(x: Any, y: Any) -> SparseVariable:
-    """``y[col]`` added to each stored value of ``x`` (``y`` a vector over the columns),
-    zeros kept (Theano's ``structured_add_s_v``)."""
+    """``y`` added to each stored value of ``x``, zeros kept: a scalar (Theano's
+    ``structured_add(x, 2)``) or a vector over the columns, ``y[col]`` (``structured_add_s_v``)."""
     x = _sparse_input("structured_add", x)
-    return sparse_like(x, csm_data(x) + values_at(x, as_tensor_variable(y).dimshuffle("x", 0)))
+    y = as_tensor_variable(y)
+    if y.ndim == 0:
+        return sparse_like(x, csm_data(x) + y)
+    return sparse_like(x, csm_data(x) + values_at(x, y.dimshuffle("x", 0)))
 
 
 def sp_ones_like(x: Any) -> SparseVariable:
