@@ -65,6 +65,11 @@ _FAMILIES = textwrap.dedent("""\
     static inline uint64_t nbg_mod_u(uint64_t a, uint64_t b) { return b ? a % b : 0; }
     static inline double nbg_sigmoid_u(uint64_t x) { return nbg_sigmoid_d((double)x); }
     static inline double nbg_softplus_u(uint64_t x) { return nbg_softplus_d((double)x); }
+    /* NumPy 2 compares int64 with uint64 exactly (C would convert the int64 to uint64, a
+       float64 loop rounds past 2**53): a negative int64 is below every uint64, and the
+       others compare as uint64. OP is the C comparison operator. */
+    #define nbg_cmp_lu(a, OP, b) ((a) < 0 ? (-1 OP 0) : ((uint64_t)(a) OP (b)))
+    #define nbg_cmp_ul(a, OP, b) ((b) < 0 ? (0 OP -1) : ((a) OP (uint64_t)(b)))
     """)
 
 # the helpers a row calls by one name for every type: (name, parameters)

@@ -17,6 +17,7 @@ import numpy as np
 from jax.scipy import special
 
 from ..ops.composite import Composite
+from ..ops.scalar import ScalarSpec
 
 
 class UntranslatedOpError(NotImplementedError):
@@ -41,6 +42,20 @@ def _int_safe(op: Callable) -> Callable:
             out = jnp.where(y == 0, jnp.zeros_like(out), out)
         return out
     return safe
+
+
+def _exact(compare: Callable) -> Callable:
+    """``compare`` as NumPy 2 does it on int64 with uint64: exactly (JAX would promote both
+    to float64, which rounds past 2**53). A negative int64 is below every uint64; the
+    others compare as uint64."""
+    def exact(x: Any, y: Any) -> Any:
+        kinds = (x.dtype.kind, y.dtype.kind)
+        if kinds == ("i", "u"):
+            return jnp.where(x < 0, compare(-1, 0), compare(x.astype(y.dtype), y))
+        if kinds == ("u", "i"):
+            return jnp.where(y < 0, compare(0, -1), compare(x, y.astype(x.dtype)))
+        return compare(x, y)
+    return exact
 
 
 def _second(x: Any, y: Any) -> Any:
@@ -95,12 +110,12 @@ JAX_SCALARS: dict[str, Callable[..., Any]] = {
     "trunc": jnp.trunc,
     "round_half_to_even": jnp.round,
     "round_half_away_from_zero": _round_half_away,
-    "eq": jnp.equal,
-    "neq": jnp.not_equal,
-    "lt": jnp.less,
-    "gt": jnp.greater,
-    "le": jnp.less_equal,
-    "ge": jnp.greater_equal,
+    "eq": _exact(jnp.equal),
+    "neq": _exact(jnp.not_equal),
+    "lt": _exact(jnp.less),
+    "gt": _exact(jnp.greater),
+    "le": _exact(jnp.less_equal),
+    "ge": _exact(jnp.greater_equal),
     "and_": jnp.bitwise_and,
     "or_": jnp.bitwise_or,
     "xor": jnp.bitwise_xor,
@@ -140,12 +155,15 @@ NOT_TRANSLATED_SCALARS: dict[str, str] = {
 }
 
 
-def _as_operands(xs: tuple, out_dtype: str | None) -> tuple:
-    """The operands as the other linkers compute on them. Integers feeding a float result
-    become that float first (JAX would compute sqrt(int32) or int32 / int32 in float32, the C
-    linker in float64), and mixed dtypes meet at NumPy's common dtype (JAX promotes
-    int32 * float32 to float32, NumPy to float64)."""
+def _as_operands(spec: Any, xs: tuple, out_dtype: str | None) -> tuple:
+    """The operands as the other linkers compute on them: a table row's ``operand_dtypes``
+    (JAX would compute sqrt(int32) in float32 and promote int32 * float32 to float32, NumPy
+    and the C linker use float64). Other rows: integers feeding a float result become that
+    float first, and mixed dtypes meet at NumPy's common dtype."""
     arrays = [jnp.asarray(x) for x in xs]
+    if isinstance(spec, ScalarSpec):
+        wanted = spec.operand_dtypes(tuple(str(a.dtype) for a in arrays))
+        return tuple(a.astype(w) for a, w in zip(arrays, wanted, strict=True))
     if out_dtype is not None and np.dtype(out_dtype).kind in "fc":
         arrays = [a.astype(out_dtype) if a.dtype.kind in "biu" else a for a in arrays]
     if len({a.dtype for a in arrays}) > 1:
@@ -164,7 +182,7 @@ def scalar_function(spec: Any, out_dtype: str | None = None) -> Callable[..., An
         return lambda x: jnp.asarray(x).astype(dtype)
     found = JAX_SCALARS.get(spec.name)
     if found is not None:
-        return lambda *xs: found(*_as_operands(xs, out_dtype))
+        return lambda *xs: found(*_as_operands(spec, xs, out_dtype))
     why = NOT_TRANSLATED_SCALARS.get(spec.name, "add it to JAX_SCALARS in "
                                                 "nbgraph/link/jax_scalars.py")
     raise UntranslatedOpError(f"JAX linker: no JAX form for the scalar op {spec.name!r} "

@@ -153,10 +153,18 @@ class ScalarSpec:
         if self.out in (same_as_input, float_out, int_only, numeric):
             return (self.out(dtypes),) * len(dtypes)
         if self.name in COMPARISONS:
-            return (upcast(*dtypes),) * len(dtypes)
+            return _comparison_dtypes(dtypes)
         if self.out is after_condition:
             return (dtypes[0],) + (self.out(dtypes),) * (len(dtypes) - 1)
         return dtypes
+
+    def c_template(self, operands: tuple[str, ...]) -> str:
+        """``c`` for operands already converted to ``operands`` (``operand_dtypes``): a
+        comparison of int64 with uint64 goes through the prelude's exact sign-mix helper."""
+        if self.name in COMPARISONS and operands in (("int64", "uint64"), ("uint64", "int64")):
+            helper = "nbg_cmp_lu" if operands[0] == "int64" else "nbg_cmp_ul"
+            return f"{helper}({{0}}, {self.symbol}, {{1}})"
+        return self.c
 
     def evaluate(self, *args: np.ndarray) -> Any:
         """``numpy`` on operands converted as ``operand_dtypes`` says, where NumPy itself would
@@ -212,6 +220,16 @@ HOLOMORPHIC = frozenset((
 def _is_complex(var: Any) -> bool:
     return str(getattr(var, "dtype", "")).startswith("complex")
 COMPARISONS = frozenset({"eq", "neq", "lt", "gt", "le", "ge"})
+
+
+def _comparison_dtypes(dtypes: tuple[str, ...]) -> tuple[str, ...]:
+    """The loop dtypes of a comparison: the operands' common dtype, except that NumPy 2
+    compares a signed integer with a uint64 exactly, as int64 with uint64 (their common
+    dtype, float64, rounds past 2**53)."""
+    common = upcast(*dtypes)
+    if np.dtype(common).kind == "f" and all(np.dtype(d).kind in "iub" for d in dtypes):
+        return tuple("uint64" if d == "uint64" else "int64" for d in dtypes)
+    return (common,) * len(dtypes)
 
 
 def _as_float(value: np.ndarray, dtype: str) -> np.ndarray:
