@@ -13,8 +13,9 @@ from dataclasses import dataclass
 _FAMILIES = textwrap.dedent("""\
     /* NumPy's semantics for the table rows that are not one C operator */
     #define NBG_FLOAT_HELPERS(T, S, F)                                                     \\
-    static inline T nbg_max##S(T a, T b) { return (a >= b || a != a) ? a : b; }           \\
-    static inline T nbg_min##S(T a, T b) { return (a <= b || a != a) ? a : b; }           \\
+    /* NumPy's: NaN from either side, and b when they are equal (max(0.0, -0.0) is -0.0) */ \\
+    static inline T nbg_max##S(T a, T b) { return (a > b || a != a) ? a : b; }            \\
+    static inline T nbg_min##S(T a, T b) { return (a < b || a != a) ? a : b; }            \\
     static inline T nbg_abs##S(T x) { return fabs##F(x); }                                \\
     static inline T nbg_sgn##S(T x)  /* NumPy: sign(-0.0) is 0.0, sign(nan) is nan */      \\
     { return x > 0 ? (T)1 : (x < 0 ? (T)-1 : (x == 0 ? (T)0 : x)); }                      \\

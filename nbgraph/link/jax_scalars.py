@@ -18,6 +18,7 @@ from jax.scipy import special
 
 from ..ops.composite import Composite
 from ..ops.scalar import ScalarSpec
+from ..ops.scalar_rules import round_half_away
 
 
 class UntranslatedOpError(NotImplementedError):
@@ -27,10 +28,6 @@ class UntranslatedOpError(NotImplementedError):
 def _variadic(binary: Callable) -> Callable:
     # canonicalize flattens add/mul chains into one n-ary node
     return lambda *xs: reduce(binary, xs)
-
-
-def _round_half_away(x: Any) -> Any:
-    return jnp.sign(x) * jnp.floor(jnp.abs(x) + 0.5)
 
 
 def _int_safe(op: Callable) -> Callable:
@@ -58,6 +55,31 @@ def _exact(compare: Callable) -> Callable:
     return exact
 
 
+def _power(x: Any, y: Any) -> Any:
+    """``x ** y``; integers by square-and-multiply over every bit of ``y``, wrapping as
+    NumPy's (jnp.power gives 2 ** 64 == 1 in int16). NumPy refuses a negative integer
+    exponent, which a traced function cannot check: the other linkers raise."""
+    if not (jnp.issubdtype(x.dtype, jnp.integer) and jnp.issubdtype(y.dtype, jnp.integer)):
+        return jnp.power(x, y)
+
+    def step(_: Any, carry: tuple) -> tuple:
+        acc, base, e = carry
+        return jnp.where(e & 1, acc * base, acc), base * base, e >> 1
+
+    x, y = jnp.broadcast_arrays(x, y)
+    bits = 8 * x.dtype.itemsize
+    return jax.lax.fori_loop(0, bits, step, (jnp.ones_like(x), x, y))[0]
+
+
+def _maximum(x: Any, y: Any) -> Any:
+    # NumPy's: NaN from either side, and y on ties (jnp.maximum(0.0, -0.0) is 0.0, NumPy's -0.0)
+    return jnp.where((x > y) | (x != x), x, y)
+
+
+def _minimum(x: Any, y: Any) -> Any:
+    return jnp.where((x < y) | (x != x), x, y)
+
+
 def _second(x: Any, y: Any) -> Any:
     # fill(x, y): y broadcast to the shape of x
     return jnp.broadcast_to(y, jnp.broadcast_shapes(jnp.shape(x), jnp.shape(y)))
@@ -70,9 +92,9 @@ JAX_SCALARS: dict[str, Callable[..., Any]] = {
     "true_div": jnp.true_divide,
     "int_div": _int_safe(jnp.floor_divide),
     "mod": _int_safe(jnp.mod),
-    "pow": jnp.power,
-    "maximum": jnp.maximum,
-    "minimum": jnp.minimum,
+    "pow": _power,
+    "maximum": _maximum,
+    "minimum": _minimum,
     "arctan2": jnp.arctan2,
     "neg": jnp.negative,
     "abs_": jnp.abs,
@@ -109,7 +131,7 @@ JAX_SCALARS: dict[str, Callable[..., Any]] = {
     "ceil": jnp.ceil,
     "trunc": jnp.trunc,
     "round_half_to_even": jnp.round,
-    "round_half_away_from_zero": _round_half_away,
+    "round_half_away_from_zero": lambda x: round_half_away(x, jnp),
     "eq": _exact(jnp.equal),
     "neq": _exact(jnp.not_equal),
     "lt": _exact(jnp.less),
@@ -123,7 +145,7 @@ JAX_SCALARS: dict[str, Callable[..., Any]] = {
     "isnan": jnp.isnan,
     "isinf": jnp.isinf,
     "switch": jnp.where,
-    "clip": lambda x, lo, hi: jnp.minimum(jnp.maximum(x, lo), hi),  # np.clip's order
+    "clip": lambda x, lo, hi: _minimum(_maximum(x, lo), hi),  # np.clip's order
     "identity": lambda x: x,
     "second": _second,
     # ops/complex_ops.py
@@ -155,6 +177,14 @@ NOT_TRANSLATED_SCALARS: dict[str, str] = {
 }
 
 
+def _astype(x: Any, dtype: Any) -> Any:
+    """``x.astype(dtype)``; a bool through uint8: XLA rewrites float(b) * y as
+    select(b, y, 0), which gives 0 for False * nan (NumPy: nan) and False * -0.0."""
+    if x.dtype == jnp.bool_ and np.dtype(dtype) != np.bool_:
+        x = x.astype(jnp.uint8)
+    return x.astype(dtype)
+
+
 def _as_operands(spec: Any, xs: tuple, out_dtype: str | None) -> tuple:
     """The operands as the other linkers compute on them: a table row's ``operand_dtypes``
     (JAX would compute sqrt(int32) in float32 and promote int32 * float32 to float32, NumPy
@@ -163,12 +193,12 @@ def _as_operands(spec: Any, xs: tuple, out_dtype: str | None) -> tuple:
     arrays = [jnp.asarray(x) for x in xs]
     if isinstance(spec, ScalarSpec):
         wanted = spec.operand_dtypes(tuple(str(a.dtype) for a in arrays))
-        return tuple(a.astype(w) for a, w in zip(arrays, wanted, strict=True))
+        return tuple(_astype(a, w) for a, w in zip(arrays, wanted, strict=True))
     if out_dtype is not None and np.dtype(out_dtype).kind in "fc":
-        arrays = [a.astype(out_dtype) if a.dtype.kind in "biu" else a for a in arrays]
+        arrays = [_astype(a, out_dtype) if a.dtype.kind in "biu" else a for a in arrays]
     if len({a.dtype for a in arrays}) > 1:
         common = np.result_type(*[a.dtype for a in arrays])
-        arrays = [a.astype(common) for a in arrays]
+        arrays = [_astype(a, common) for a in arrays]
     return tuple(arrays)
 
 
@@ -179,7 +209,7 @@ def scalar_function(spec: Any, out_dtype: str | None = None) -> Callable[..., An
         return lambda *xs: _composite(spec, xs)
     if spec.name.startswith("Cast{"):
         dtype = spec.name[5:-1]
-        return lambda x: jnp.asarray(x).astype(dtype)
+        return lambda x: _astype(jnp.asarray(x), dtype)
     found = JAX_SCALARS.get(spec.name)
     if found is not None:
         return lambda *xs: found(*_as_operands(spec, xs, out_dtype))
@@ -196,6 +226,6 @@ def _composite(spec: Composite, inputs: tuple) -> Any:
             values.append(jnp.asarray(step.value, dtype=step.dtype))
             continue
         result = scalar_function(step.spec, step.dtype)(*[values[a] for a in step.args])
-        values.append(jnp.asarray(result).astype(step.dtype))
+        values.append(_astype(jnp.asarray(result), step.dtype))
     outs = tuple(values[o] for o in spec.outputs)
     return outs if len(outs) > 1 else outs[0]
