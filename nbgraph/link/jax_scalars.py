@@ -30,15 +30,16 @@ def _variadic(binary: Callable) -> Callable:
     return lambda *xs: reduce(binary, xs)
 
 
-def _int_safe(op: Callable) -> Callable:
-    """``op`` (floor_divide, mod) with NumPy's integer answer for a zero divisor, 0 (XLA's
-    integer division by zero gives -1, and floor_divide adjusts it); floats are unchanged."""
-    def safe(x: Any, y: Any) -> Any:
+def _numpy_zeros(op: Callable, zero_sign: Callable) -> Callable:
+    """``op`` (floor_divide, mod) with NumPy's answers where XLA's differ: 0 for an integer
+    zero divisor (XLA gives -1, and floor_divide adjusts it), and a float zero result signed
+    as ``zero_sign(x, y)`` says (npy_divmod: a // b as a / b, a % b as b)."""
+    def numpy_like(x: Any, y: Any) -> Any:
         out = op(x, y)
         if jnp.issubdtype(out.dtype, jnp.integer):
-            out = jnp.where(y == 0, jnp.zeros_like(out), out)
-        return out
-    return safe
+            return jnp.where(y == 0, jnp.zeros_like(out), out)
+        return jnp.where(out == 0, jnp.copysign(jnp.zeros_like(out), zero_sign(x, y)), out)
+    return numpy_like
 
 
 def _exact(compare: Callable) -> Callable:
@@ -72,12 +73,15 @@ def _power(x: Any, y: Any) -> Any:
 
 
 def _maximum(x: Any, y: Any) -> Any:
-    # NumPy's: NaN from either side, and y on ties (jnp.maximum(0.0, -0.0) is 0.0, NumPy's -0.0)
-    return jnp.where((x > y) | (x != x), x, y)
+    # NumPy's: NaN from either side, and on ties y (x in float16, NumPy's half loop), so
+    # maximum(0.0, -0.0) is -0.0 (jnp.maximum: 0.0)
+    pick_x = x >= y if x.dtype == jnp.float16 else x > y
+    return jnp.where(pick_x | (x != x), x, y)
 
 
 def _minimum(x: Any, y: Any) -> Any:
-    return jnp.where((x < y) | (x != x), x, y)
+    pick_x = x <= y if x.dtype == jnp.float16 else x < y
+    return jnp.where(pick_x | (x != x), x, y)
 
 
 def _second(x: Any, y: Any) -> Any:
@@ -90,15 +94,15 @@ JAX_SCALARS: dict[str, Callable[..., Any]] = {
     "mul": _variadic(jnp.multiply),
     "sub": jnp.subtract,
     "true_div": jnp.true_divide,
-    "int_div": _int_safe(jnp.floor_divide),
-    "mod": _int_safe(jnp.mod),
+    "int_div": _numpy_zeros(jnp.floor_divide, lambda x, y: x / y),
+    "mod": _numpy_zeros(jnp.mod, lambda x, y: y),
     "pow": _power,
     "maximum": _maximum,
     "minimum": _minimum,
     "arctan2": jnp.arctan2,
     "neg": jnp.negative,
     "abs_": jnp.abs,
-    "sgn": jnp.sign,
+    "sgn": lambda x: jnp.where(x == 0, jnp.zeros_like(x), jnp.sign(x)),  # NumPy: sign(-0.0) 0.0
     "inv": lambda x: 1.0 / x,
     "sqr": jnp.square,
     "sqrt": jnp.sqrt,

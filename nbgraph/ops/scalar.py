@@ -66,6 +66,14 @@ def numeric(dtypes: tuple[str, ...]) -> str:
     return upcast(*dtypes)
 
 
+def no_bool_sign(dtypes: tuple[str, ...]) -> str:
+    """``sgn``: NumPy has no boolean sign (the C kernel gave bool(x), the others raised late)."""
+    if dtypes == ("bool",):
+        raise TypeError("no sign of a bool (NumPy refuses it too); cast to an integer dtype "
+                        "first")
+    return upcast(*dtypes)
+
+
 def zero_grad_rule(*args: Any) -> tuple:
     """Piecewise-constant ops: gradient 0 for every input (``None`` = disconnected)."""
     return (None,) * (len(args) - 2)
@@ -150,7 +158,7 @@ class ScalarSpec:
         and ``int32(-1) < uint32(3)`` is false). Arithmetic rows compute in their output
         dtype; comparisons in the operands' common dtype; ``switch`` casts its branches, not
         its condition; the others (casts, isnan, second) take their operands as they come."""
-        if self.out in (same_as_input, float_out, int_only, numeric):
+        if self.out in (same_as_input, float_out, int_only, numeric, no_bool_sign):
             return (self.out(dtypes),) * len(dtypes)
         if self.name in COMPARISONS:
             return _comparison_dtypes(dtypes)
@@ -281,7 +289,7 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
       out=numeric, symbol="-", doc="``-a``."),
     S("abs_",       1, np.abs,             "nbg_abs({0})",
       lambda x, z, g: (g * T.sgn(x),), domain=(Domain(0.2, 3),), doc="``|a|``."),
-    S("sgn",        1, np.sign,            "nbg_sgn({0})",             ZERO,
+    S("sgn",        1, np.sign,            "nbg_sgn({0})",             ZERO, out=no_bool_sign,
       doc="The sign of ``a``: -1, 0 or 1."),
     S("inv",        1, R.inv,              "(1.0 / {0})",
       lambda x, z, g: (-g * z * z,), out=float_out, domain=(Domain(0.5, 3),),

@@ -79,8 +79,7 @@ def check_rows(linker: str, specs: list[ScalarSpec], values: list[np.ndarray]) -
     for spec, out, g in zip(rows, outs, got, strict=True):
         assert g.dtype == out.dtype, (spec.name, dtypes, g.dtype, out.dtype)
         want = reference(spec.numpy, values, out.dtype)
-        bad = mismatches(g, want, JAX_RTOL if jax else RTOL, JAX_ATOL if jax else 0.0,
-                         signed_zeros=not jax)
+        bad = mismatches(g, want, JAX_RTOL if jax else RTOL, JAX_ATOL if jax else 0.0)
         if bad:
             errors.append(describe(spec.name, values, g, want, bad))
     assert not errors, f"{linker}: " + "\n".join(errors)
