@@ -10,8 +10,7 @@ import importlib.util
 
 import numpy as np
 import pytest
-from dtype_reference import DTYPES, JAX_ATOL, JAX_RTOL, RTOL, describe, edges, mismatches, \
-    reference
+from dtype_reference import DTYPES, JAX_ATOL, JAX_RTOL, RTOL, describe, edges, mismatches, reference
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
