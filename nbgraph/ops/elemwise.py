@@ -136,11 +136,14 @@ class Elemwise(Op):
         outs = [TensorType(d, shape=shape).make_variable() for d in dtypes]
         return Apply(self, tensors, outs)
 
-    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
-        # a row converts its operands as its kernels do (a Composite, step by step)
+    def evaluate(self, *inputs: Any) -> Any:
+        """The scalar op on NumPy values, its operands converted as its kernels convert them
+        (a Composite, step by step): the reference every linker is tested against."""
         spec = self.scalar_op
-        results = spec.evaluate(*inputs) if isinstance(spec, ScalarSpec) \
-            else spec.numpy(*inputs)
+        return spec.evaluate(*inputs) if isinstance(spec, ScalarSpec) else spec.numpy(*inputs)
+
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
+        results = self.evaluate(*inputs)
         if len(node.outputs) == 1:
             results = (results,)
         destroyed = dict(self.inplace_pattern)

@@ -15,8 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nbgraph
+import nbgraph.tensor as T
 from nbgraph.compile.mode import Mode
 from nbgraph.core.types import TensorType
+from nbgraph.ops.constants import get_scalar_constant_value
 from nbgraph.ops.elemwise import Elemwise
 from nbgraph.ops.scalar import SCALAR_OPS, ScalarSpec
 
@@ -128,3 +130,11 @@ def test_random_rows_dtypes_and_values_match_numpy(linker: str) -> None:
         check_rows(linker, [spec], values)
 
     check()
+
+
+def test_scalar_constant_values_are_computed_as_the_kernels_compute() -> None:
+    # exp(int8) is float32 math (NumPy's float16 gave 20.078125), int64 < uint64 is exact
+    folded = get_scalar_constant_value(T.exp(T.constant(np.int8(3))))
+    assert folded.dtype == "float32" and folded == np.exp(np.float32(3))
+    assert get_scalar_constant_value(T.lt(T.constant(np.int64(2**63 - 1)),
+                                          T.constant(np.uint64(2**63))))
