@@ -138,3 +138,18 @@ def test_scalar_constant_values_are_computed_as_the_kernels_compute() -> None:
     assert folded.dtype == "float32" and folded == np.exp(np.float32(3))
     assert get_scalar_constant_value(T.lt(T.constant(np.int64(2**63 - 1)),
                                           T.constant(np.uint64(2**63))))
+
+
+@pytest.mark.parametrize("linker", LINKERS)
+def test_comparing_with_a_python_int_outside_the_dtype_as_numpy(linker: str) -> None:
+    # NumPy 2 compares uint8 == 300 and uint64 < -1 (False); arithmetic still refuses them
+    x = TensorType("uint8", shape=(None,))("x")
+    y = TensorType("uint64", shape=(None,))("y")
+    xv, yv = np.array([0, 255], dtype="uint8"), np.array([0, 2**64 - 1], dtype="uint64")
+    outs = [T.eq(x, 300), T.lt(x, -1), T.ge(y, -1), T.lt(y, -(2**63)), T.neq(x, 2**64 - 1)]
+    got = nbgraph.function([x, y], outs, mode=Mode(linker, None))(xv, yv)
+    want = [xv == 300, xv < -1, yv >= -1, yv < -(2**63), xv != 2**64 - 1]
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+    with pytest.raises(TypeError, match="does not fit"):
+        T.add(x, 300)
