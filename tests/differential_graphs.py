@@ -108,7 +108,9 @@ def _awkward(dtype: str, n: int = 6) -> np.ndarray:
     if dtype.startswith("float"):
         return np.resize(np.array([16777217.0, -0.0, -2.5, 3e9, 0.25, -1.0], dtype=dtype), n)
     info = np.iinfo(dtype)
-    return np.resize(np.array([info.min, info.max, -1 if info.min else 2, 0, 1, 7],
+    # 64-bit ints end past 2**53, where float64 rounds (NumPy compares int64, uint64 exactly)
+    wide = {"int64": 2**53 + 1, "uint64": 2**53}.get(dtype, 7)
+    return np.resize(np.array([info.min, info.max, -1 if info.min else 2, 0, 1, wide],
                               dtype=dtype), n)
 
 
@@ -118,10 +120,11 @@ def mixed_dtype_cases(rng: np.random.Generator) -> Iterator[Case]:
     for a, b in MIXED_PAIRS:
         x, y = T.vector("x", dtype=a), T.vector("y", dtype=b)
         c = T.vector("c", dtype="bool")
-        values = [_awkward(a), np.roll(_awkward(b), 1), rng.random(6) < 0.5]
-        outs = [T.switch(c, x, y), T.switch(c, y, x), T.clip(x, y, y), T.maximum(x, y)]
-        if {a, b} != {"int64", "uint64"}:   # NumPy compares those exactly, C in float64
-            outs += [T.lt(x, y), T.eq(x, y)]
+        b_values = _awkward(b)   # shifted by one, but the last (past 2**53) stays last
+        b_values[:-1] = np.roll(b_values[:-1], 1)
+        values = [_awkward(a), b_values, rng.random(6) < 0.5]
+        outs = [T.switch(c, x, y), T.switch(c, y, x), T.clip(x, y, y), T.maximum(x, y),
+                T.lt(x, y), T.eq(x, y)]
         yield f"mixed-{a}-{b}", [x, y, c], outs, values
 
 

@@ -79,9 +79,9 @@ class CStyleRenderer:
         spec = stmt.spec
         # a row's ``{type}`` is the output's type in this language (Cast{...} uses it)
         target = "bool" if stmt.dtype == "bool" else ctype
-        template = spec.c.replace("{type}", target)
         # operands in the dtype NumPy's loop computes in (``int / int`` is a float division)
         wanted = spec.operand_dtypes(stmt.arg_dtypes)
+        template = spec.c_template(wanted).replace("{type}", target)
         args = [a if d == w else f"({self.ctype(w)}){a}"
                 for a, d, w in zip(stmt.args, stmt.arg_dtypes, wanted, strict=True)]
         if spec.name in ("isnan", "isinf") and stmt.arg_dtypes[0] not in ("float32", "float64"):

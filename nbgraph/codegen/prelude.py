@@ -13,8 +13,9 @@ from dataclasses import dataclass
 _FAMILIES = textwrap.dedent("""\
     /* NumPy's semantics for the table rows that are not one C operator */
     #define NBG_FLOAT_HELPERS(T, S, F)                                                     \\
-    static inline T nbg_max##S(T a, T b) { return (a >= b || a != a) ? a : b; }           \\
-    static inline T nbg_min##S(T a, T b) { return (a <= b || a != a) ? a : b; }           \\
+    /* NumPy's: NaN from either side, and b when they are equal (max(0.0, -0.0) is -0.0) */ \\
+    static inline T nbg_max##S(T a, T b) { return (a > b || a != a) ? a : b; }            \\
+    static inline T nbg_min##S(T a, T b) { return (a < b || a != a) ? a : b; }            \\
     static inline T nbg_abs##S(T x) { return fabs##F(x); }                                \\
     static inline T nbg_sgn##S(T x)  /* NumPy: sign(-0.0) is 0.0, sign(nan) is nan */      \\
     { return x > 0 ? (T)1 : (x < 0 ? (T)-1 : (x == 0 ? (T)0 : x)); }                      \\
@@ -65,6 +66,11 @@ _FAMILIES = textwrap.dedent("""\
     static inline uint64_t nbg_mod_u(uint64_t a, uint64_t b) { return b ? a % b : 0; }
     static inline double nbg_sigmoid_u(uint64_t x) { return nbg_sigmoid_d((double)x); }
     static inline double nbg_softplus_u(uint64_t x) { return nbg_softplus_d((double)x); }
+    /* NumPy 2 compares int64 with uint64 exactly (C would convert the int64 to uint64, a
+       float64 loop rounds past 2**53): a negative int64 is below every uint64, and the
+       others compare as uint64. OP is the C comparison operator. */
+    #define nbg_cmp_lu(a, OP, b) ((a) < 0 ? (-1 OP 0) : ((uint64_t)(a) OP (b)))
+    #define nbg_cmp_ul(a, OP, b) ((b) < 0 ? (0 OP -1) : ((a) OP (uint64_t)(b)))
     """)
 
 # the helpers a row calls by one name for every type: (name, parameters)

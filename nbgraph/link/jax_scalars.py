@@ -17,6 +17,8 @@ import numpy as np
 from jax.scipy import special
 
 from ..ops.composite import Composite
+from ..ops.scalar import ScalarSpec
+from ..ops.scalar_rules import round_half_away
 
 
 class UntranslatedOpError(NotImplementedError):
@@ -28,19 +30,58 @@ def _variadic(binary: Callable) -> Callable:
     return lambda *xs: reduce(binary, xs)
 
 
-def _round_half_away(x: Any) -> Any:
-    return jnp.sign(x) * jnp.floor(jnp.abs(x) + 0.5)
-
-
-def _int_safe(op: Callable) -> Callable:
-    """``op`` (floor_divide, mod) with NumPy's integer answer for a zero divisor, 0 (XLA's
-    integer division by zero gives -1, and floor_divide adjusts it); floats are unchanged."""
-    def safe(x: Any, y: Any) -> Any:
+def _numpy_zeros(op: Callable, zero_sign: Callable) -> Callable:
+    """``op`` (floor_divide, mod) with NumPy's answers where XLA's differ: 0 for an integer
+    zero divisor (XLA gives -1, and floor_divide adjusts it), and a float zero result signed
+    as ``zero_sign(x, y)`` says (npy_divmod: a // b as a / b, a % b as b)."""
+    def numpy_like(x: Any, y: Any) -> Any:
         out = op(x, y)
         if jnp.issubdtype(out.dtype, jnp.integer):
-            out = jnp.where(y == 0, jnp.zeros_like(out), out)
-        return out
-    return safe
+            return jnp.where(y == 0, jnp.zeros_like(out), out)
+        return jnp.where(out == 0, jnp.copysign(jnp.zeros_like(out), zero_sign(x, y)), out)
+    return numpy_like
+
+
+def _exact(compare: Callable) -> Callable:
+    """``compare`` as NumPy 2 does it on int64 with uint64: exactly (JAX would promote both
+    to float64, which rounds past 2**53). A negative int64 is below every uint64; the
+    others compare as uint64."""
+    def exact(x: Any, y: Any) -> Any:
+        kinds = (x.dtype.kind, y.dtype.kind)
+        if kinds == ("i", "u"):
+            return jnp.where(x < 0, compare(-1, 0), compare(x.astype(y.dtype), y))
+        if kinds == ("u", "i"):
+            return jnp.where(y < 0, compare(0, -1), compare(x, y.astype(x.dtype)))
+        return compare(x, y)
+    return exact
+
+
+def _power(x: Any, y: Any) -> Any:
+    """``x ** y``; integers by square-and-multiply over every bit of ``y``, wrapping as
+    NumPy's (jnp.power gives 2 ** 64 == 1 in int16). NumPy refuses a negative integer
+    exponent, which a traced function cannot check: the other linkers raise."""
+    if not (jnp.issubdtype(x.dtype, jnp.integer) and jnp.issubdtype(y.dtype, jnp.integer)):
+        return jnp.power(x, y)
+
+    def step(_: Any, carry: tuple) -> tuple:
+        acc, base, e = carry
+        return jnp.where(e & 1, acc * base, acc), base * base, e >> 1
+
+    x, y = jnp.broadcast_arrays(x, y)
+    bits = 8 * x.dtype.itemsize
+    return jax.lax.fori_loop(0, bits, step, (jnp.ones_like(x), x, y))[0]
+
+
+def _maximum(x: Any, y: Any) -> Any:
+    # NumPy's: NaN from either side, and on ties y (x in float16, NumPy's half loop), so
+    # maximum(0.0, -0.0) is -0.0 (jnp.maximum: 0.0)
+    pick_x = x >= y if x.dtype == jnp.float16 else x > y
+    return jnp.where(pick_x | (x != x), x, y)
+
+
+def _minimum(x: Any, y: Any) -> Any:
+    pick_x = x <= y if x.dtype == jnp.float16 else x < y
+    return jnp.where(pick_x | (x != x), x, y)
 
 
 def _second(x: Any, y: Any) -> Any:
@@ -53,15 +94,15 @@ JAX_SCALARS: dict[str, Callable[..., Any]] = {
     "mul": _variadic(jnp.multiply),
     "sub": jnp.subtract,
     "true_div": jnp.true_divide,
-    "int_div": _int_safe(jnp.floor_divide),
-    "mod": _int_safe(jnp.mod),
-    "pow": jnp.power,
-    "maximum": jnp.maximum,
-    "minimum": jnp.minimum,
+    "int_div": _numpy_zeros(jnp.floor_divide, lambda x, y: x / y),
+    "mod": _numpy_zeros(jnp.mod, lambda x, y: y),
+    "pow": _power,
+    "maximum": _maximum,
+    "minimum": _minimum,
     "arctan2": jnp.arctan2,
     "neg": jnp.negative,
     "abs_": jnp.abs,
-    "sgn": jnp.sign,
+    "sgn": lambda x: jnp.where(x == 0, jnp.zeros_like(x), jnp.sign(x)),  # NumPy: sign(-0.0) 0.0
     "inv": lambda x: 1.0 / x,
     "sqr": jnp.square,
     "sqrt": jnp.sqrt,
@@ -94,13 +135,13 @@ JAX_SCALARS: dict[str, Callable[..., Any]] = {
     "ceil": jnp.ceil,
     "trunc": jnp.trunc,
     "round_half_to_even": jnp.round,
-    "round_half_away_from_zero": _round_half_away,
-    "eq": jnp.equal,
-    "neq": jnp.not_equal,
-    "lt": jnp.less,
-    "gt": jnp.greater,
-    "le": jnp.less_equal,
-    "ge": jnp.greater_equal,
+    "round_half_away_from_zero": lambda x: round_half_away(x, jnp),
+    "eq": _exact(jnp.equal),
+    "neq": _exact(jnp.not_equal),
+    "lt": _exact(jnp.less),
+    "gt": _exact(jnp.greater),
+    "le": _exact(jnp.less_equal),
+    "ge": _exact(jnp.greater_equal),
     "and_": jnp.bitwise_and,
     "or_": jnp.bitwise_or,
     "xor": jnp.bitwise_xor,
@@ -108,7 +149,7 @@ JAX_SCALARS: dict[str, Callable[..., Any]] = {
     "isnan": jnp.isnan,
     "isinf": jnp.isinf,
     "switch": jnp.where,
-    "clip": lambda x, lo, hi: jnp.minimum(jnp.maximum(x, lo), hi),  # np.clip's order
+    "clip": lambda x, lo, hi: _minimum(_maximum(x, lo), hi),  # np.clip's order
     "identity": lambda x: x,
     "second": _second,
     # ops/complex_ops.py
@@ -140,17 +181,28 @@ NOT_TRANSLATED_SCALARS: dict[str, str] = {
 }
 
 
-def _as_operands(xs: tuple, out_dtype: str | None) -> tuple:
-    """The operands as the other linkers compute on them. Integers feeding a float result
-    become that float first (JAX would compute sqrt(int32) or int32 / int32 in float32, the C
-    linker in float64), and mixed dtypes meet at NumPy's common dtype (JAX promotes
-    int32 * float32 to float32, NumPy to float64)."""
+def _astype(x: Any, dtype: Any) -> Any:
+    """``x.astype(dtype)``; a bool through uint8: XLA rewrites float(b) * y as
+    select(b, y, 0), which gives 0 for False * nan (NumPy: nan) and False * -0.0."""
+    if x.dtype == jnp.bool_ and np.dtype(dtype) != np.bool_:
+        x = x.astype(jnp.uint8)
+    return x.astype(dtype)
+
+
+def _as_operands(spec: Any, xs: tuple, out_dtype: str | None) -> tuple:
+    """The operands as the other linkers compute on them: a table row's ``operand_dtypes``
+    (JAX would compute sqrt(int32) in float32 and promote int32 * float32 to float32, NumPy
+    and the C linker use float64). Other rows: integers feeding a float result become that
+    float first, and mixed dtypes meet at NumPy's common dtype."""
     arrays = [jnp.asarray(x) for x in xs]
+    if isinstance(spec, ScalarSpec):
+        wanted = spec.operand_dtypes(tuple(str(a.dtype) for a in arrays))
+        return tuple(_astype(a, w) for a, w in zip(arrays, wanted, strict=True))
     if out_dtype is not None and np.dtype(out_dtype).kind in "fc":
-        arrays = [a.astype(out_dtype) if a.dtype.kind in "biu" else a for a in arrays]
+        arrays = [_astype(a, out_dtype) if a.dtype.kind in "biu" else a for a in arrays]
     if len({a.dtype for a in arrays}) > 1:
         common = np.result_type(*[a.dtype for a in arrays])
-        arrays = [a.astype(common) for a in arrays]
+        arrays = [_astype(a, common) for a in arrays]
     return tuple(arrays)
 
 
@@ -161,10 +213,10 @@ def scalar_function(spec: Any, out_dtype: str | None = None) -> Callable[..., An
         return lambda *xs: _composite(spec, xs)
     if spec.name.startswith("Cast{"):
         dtype = spec.name[5:-1]
-        return lambda x: jnp.asarray(x).astype(dtype)
+        return lambda x: _astype(jnp.asarray(x), dtype)
     found = JAX_SCALARS.get(spec.name)
     if found is not None:
-        return lambda *xs: found(*_as_operands(xs, out_dtype))
+        return lambda *xs: found(*_as_operands(spec, xs, out_dtype))
     why = NOT_TRANSLATED_SCALARS.get(spec.name, "add it to JAX_SCALARS in "
                                                 "nbgraph/link/jax_scalars.py")
     raise UntranslatedOpError(f"JAX linker: no JAX form for the scalar op {spec.name!r} "
@@ -178,6 +230,6 @@ def _composite(spec: Composite, inputs: tuple) -> Any:
             values.append(jnp.asarray(step.value, dtype=step.dtype))
             continue
         result = scalar_function(step.spec, step.dtype)(*[values[a] for a in step.args])
-        values.append(jnp.asarray(result).astype(step.dtype))
+        values.append(_astype(jnp.asarray(result), step.dtype))
     outs = tuple(values[o] for o in spec.outputs)
     return outs if len(outs) > 1 else outs[0]

@@ -58,7 +58,7 @@ def get_scalar_constant_value(v: Any, elemwise: bool = True, only_process_consta
         return inner(node.inputs[0])
     elif isinstance(op, Elemwise) and elemwise and len(node.outputs) == 1:
         values = [inner(i) for i in node.inputs]
-        out = np.asarray(op.scalar_op.numpy(*values))
+        out = np.asarray(op.evaluate(*values))  # as the kernels compute: exp(int8) in float32
         return out.astype(v.type.dtype)
     raise NotScalarConstantError(f"get_scalar_constant_value: {v} (computed by {op}) is not "
                                  f"a constant")

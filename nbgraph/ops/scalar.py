@@ -66,6 +66,14 @@ def numeric(dtypes: tuple[str, ...]) -> str:
     return upcast(*dtypes)
 
 
+def no_bool_sign(dtypes: tuple[str, ...]) -> str:
+    """``sgn``: NumPy has no boolean sign (the C kernel gave bool(x), the others raised late)."""
+    if dtypes == ("bool",):
+        raise TypeError("no sign of a bool (NumPy refuses it too); cast to an integer dtype "
+                        "first")
+    return upcast(*dtypes)
+
+
 def zero_grad_rule(*args: Any) -> tuple:
     """Piecewise-constant ops: gradient 0 for every input (``None`` = disconnected)."""
     return (None,) * (len(args) - 2)
@@ -150,13 +158,21 @@ class ScalarSpec:
         and ``int32(-1) < uint32(3)`` is false). Arithmetic rows compute in their output
         dtype; comparisons in the operands' common dtype; ``switch`` casts its branches, not
         its condition; the others (casts, isnan, second) take their operands as they come."""
-        if self.out in (same_as_input, float_out, int_only, numeric):
+        if self.out in (same_as_input, float_out, int_only, numeric, no_bool_sign):
             return (self.out(dtypes),) * len(dtypes)
         if self.name in COMPARISONS:
-            return (upcast(*dtypes),) * len(dtypes)
+            return _comparison_dtypes(dtypes)
         if self.out is after_condition:
             return (dtypes[0],) + (self.out(dtypes),) * (len(dtypes) - 1)
         return dtypes
+
+    def c_template(self, operands: tuple[str, ...]) -> str:
+        """``c`` for operands already converted to ``operands`` (``operand_dtypes``): a
+        comparison of int64 with uint64 goes through the prelude's exact sign-mix helper."""
+        if self.name in COMPARISONS and operands in (("int64", "uint64"), ("uint64", "int64")):
+            helper = "nbg_cmp_lu" if operands[0] == "int64" else "nbg_cmp_ul"
+            return f"{helper}({{0}}, {self.symbol}, {{1}})"
+        return self.c
 
     def evaluate(self, *args: np.ndarray) -> Any:
         """``numpy`` on operands converted as ``operand_dtypes`` says, where NumPy itself would
@@ -214,6 +230,16 @@ def _is_complex(var: Any) -> bool:
 COMPARISONS = frozenset({"eq", "neq", "lt", "gt", "le", "ge"})
 
 
+def _comparison_dtypes(dtypes: tuple[str, ...]) -> tuple[str, ...]:
+    """The loop dtypes of a comparison: the operands' common dtype, except that NumPy 2
+    compares a signed integer with a uint64 exactly, as int64 with uint64 (their common
+    dtype, float64, rounds past 2**53)."""
+    common = upcast(*dtypes)
+    if np.dtype(common).kind == "f" and all(np.dtype(d).kind in "iub" for d in dtypes):
+        return tuple("uint64" if d == "uint64" else "int64" for d in dtypes)
+    return (common,) * len(dtypes)
+
+
 def _as_float(value: np.ndarray, dtype: str) -> np.ndarray:
     """An integer or bool operand as the float ``dtype`` its row computes in (else as is)."""
     value = np.asarray(value)
@@ -263,7 +289,7 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
       out=numeric, symbol="-", doc="``-a``."),
     S("abs_",       1, np.abs,             "nbg_abs({0})",
       lambda x, z, g: (g * T.sgn(x),), domain=(Domain(0.2, 3),), doc="``|a|``."),
-    S("sgn",        1, np.sign,            "nbg_sgn({0})",             ZERO,
+    S("sgn",        1, np.sign,            "nbg_sgn({0})",             ZERO, out=no_bool_sign,
       doc="The sign of ``a``: -1, 0 or 1."),
     S("inv",        1, R.inv,              "(1.0 / {0})",
       lambda x, z, g: (-g * z * z,), out=float_out, domain=(Domain(0.5, 3),),

@@ -45,8 +45,13 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return expit(x)
 
 
-def round_half_away(x: np.ndarray) -> np.ndarray:
-    return np.sign(x) * np.floor(np.abs(x) + 0.5)
+def round_half_away(x: Any, xp: Any = np) -> Any:
+    """C's ``round``, in NumPy (or ``xp``, jax.numpy): ``floor(|x| + 0.5)`` would round
+    0.49999999999999994 and 2**52 + 1 up (the addition rounds), and lose -0.0; x - trunc(x)
+    is exact."""
+    t = xp.trunc(x)
+    with np.errstate(invalid="ignore"):  # inf - inf: nan, and t is right there
+        return xp.where(xp.abs(x - t) >= 0.5, t + xp.sign(x), t)
 
 
 def second(x: np.ndarray, y: np.ndarray) -> np.ndarray:
