@@ -156,14 +156,14 @@ def memory(fn: Any) -> MemoryReport:
                                   getattr(node.tag, "grad_of", None) is not None))
     inputs = sum(_nbytes(storage.get(v)) for v in fgraph.inputs)
     # a buffer lives until the last reader of any value in it (its views and in-place results)
-    aliases: dict[Variable, list[Variable]] = {}
+    sharing: dict[Variable, list[Variable]] = {}
     for var, buffer in base.items():
-        aliases.setdefault(buffer, []).append(var)
+        sharing.setdefault(buffer, []).append(var)
     buffers = tuple(
         Buffer(node.uid, k, str(node.op), own[out], i,
-               len(nodes) - 1 if any(a in keep for a in aliases[out])
-               else max(last_use.get(a, i) for a in aliases[out]),
-               tuple(sorted({r for a in aliases[out] for r in readers.get(a, ())})),
+               len(nodes) - 1 if any(a in keep for a in sharing[out])
+               else max(last_use.get(a, i) for a in sharing[out]),
+               tuple(sorted({r for a in sharing[out] for r in readers.get(a, ())})),
                out in keep)
         for i, node in enumerate(nodes) for k, out in enumerate(node.outputs) if own[out])
     return MemoryReport(tuple(records), sum(own.values()), peak, peak_uid, at_peak, inputs,
