@@ -58,8 +58,10 @@ def _pieces(var: TensorVariable, axis: list[int]) -> list[Piece] | None:
         where = _slice_of(node)
         value = node.inputs[1]
         x = node.inputs[0]
-        # the value must be the region itself: no broadcasting, no cast
+        # the value must be the region itself: no broadcasting, no cast (a length-1 value
+        # along a length-1 axis could also be broadcast into an empty slice of it)
         if where is None or value.type.broadcastable != x.type.broadcastable \
+                or x.type.broadcastable[where[0]] \
                 or value.dtype != x.dtype or (axis and axis[0] != where[0]):
             return None
         axis[:] = [where[0]]

@@ -64,7 +64,7 @@ def test_chain_of_set_and_inc_into_zeros_along_axis_0(linker, rng):
 
 @pytest.mark.parametrize("linker", LINKERS)
 @pytest.mark.parametrize("case", ["gap", "overlap", "short_end", "nonzero_base",
-                                  "two_axes", "broadcast_value", "step"])
+                                  "two_axes", "broadcast_value", "length_1_axis", "step"])
 def test_left_alone_unless_the_slices_tile_zeros(case, linker, rng):
     x = T.dmatrix("x")
     zeros = T.zeros_like(x)
@@ -93,6 +93,12 @@ def test_left_alone_unless_the_slices_tile_zeros(case, linker, rng):
         out = T.inc_subtensor(zeros[:, :2], row[:, :2]) + T.inc_subtensor(zeros[:, 2:], x[:, 2:])
         want[:, :2], want[:, 2:] = v[:1, :2], v[:, 2:]
         _check([x, row], out, [v, v[:1]], want, linker, fires=False)
+        return
+    elif case == "length_1_axis":   # a column broadcast into the empty slice [:, 1:]
+        col = T.dcol("col")
+        zero_col = T.zeros_like(col)
+        out = T.inc_subtensor(zero_col[:, :1], col) + T.inc_subtensor(zero_col[:, 1:], col)
+        _check([col], out, [v[:, :1]], v[:, :1], linker, fires=False)
         return
     else:                        # every other column
         out = T.inc_subtensor(zeros[:, ::2], x[:, ::2]) + T.inc_subtensor(zeros[:, 1::2],
