@@ -24,6 +24,7 @@ from .merge import MERGE
 from .scan_pushout import SCAN_PUSHOUT
 from .specialize import SPECIALIZE
 from .stabilize import STABILIZE
+from .subtensor_join import SUBTENSOR_JOIN
 from .trace import PassRecord, Snapshot, Trace, TraceListener, snapshot
 from .verbose import VerboseListener
 
@@ -181,6 +182,7 @@ PIPELINE = Pipeline((
     Pass("constant_fold", FOLD, fixpoint=True),
     Pass("canonicalize",  CANONICALIZE, fixpoint=True),
     Pass("scan_pushout",  SCAN_PUSHOUT, fixpoint=True),
+    Pass("subtensor_join", SUBTENSOR_JOIN),
     Pass("stabilize",     STABILIZE, fixpoint=True),
     Pass("specialize",    SPECIALIZE, fixpoint=True),
     Pass("fuse_elemwise", FUSE, reverse=True),

@@ -25,6 +25,7 @@ from ..core.graph import Apply, Constant, Variable, ancestors, toposort
 from ..core.variable import TensorVariable
 from ..ops.control import ifelse
 from ..ops.elemwise import CAReduce, DimShuffle, Elemwise
+from ..ops.extra_ops_more import cpu_contiguous
 from ..ops.linalg import Dot
 from ..ops.math import cast, gt
 from ..ops.math import sum as sum_
@@ -180,10 +181,27 @@ def _push_out(loop: Loop, kind: str) -> list[TensorVariable | None] | None:
             stack = outer[b][::-1] if loop.op.info.go_backwards else outer[b]
             loop.seqs.append(Seq(stack, (0,), [inner], pushed=True))
         else:
-            loop.nonseqs.append((outer[b], inner))
+            loop.nonseqs.append((_laid_out(b, outer[b], loop), inner))
     loop.replace_inner(replace)
     loop.drop_unused()
     return _rebuilt(loop)
+
+
+def _laid_out(inner: TensorVariable, value: TensorVariable, loop: Loop) -> TensorVariable:
+    """A transposed view read by a product in every step, copied once to C order: BLAS is
+    much slower on the transposed layout (the gradient's ``dpre_t @ U.T``: 44 against 26 us
+    a step for (16, 512) @ (512, 128) float32)."""
+    order: list[int] | None = None   # value's axes as axes of the array it views
+    node = value.owner
+    while node is not None and type(node.op) is DimShuffle and "x" not in node.op.new_order \
+            and not node.op.dropped:
+        step = [int(a) for a in node.op.new_order]
+        order = step if order is None else [step[a] for a in order]
+        node = node.inputs[0].owner
+    if order is None or order == sorted(order):
+        return value
+    readers = _inner_users(loop.inner_outputs()).get(inner, [])
+    return cpu_contiguous(value) if any(isinstance(n.op, Dot) for n in readers) else value
 
 
 @node_rule("push_out_non_seq", tracks=(Scan,))

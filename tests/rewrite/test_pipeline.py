@@ -64,8 +64,8 @@ def test_random_graphs_fast_run_equals_fast_compile(tree, seed):
 
 def test_pipeline_order_and_subsets():
     assert [p.name for p in PIPELINE.passes] == [
-        "merge", "constant_fold", "canonicalize", "scan_pushout", "stabilize", "specialize",
-        "fuse_elemwise", "inplace", "dce"]
+        "merge", "constant_fold", "canonicalize", "scan_pushout", "subtensor_join", "stabilize",
+        "specialize", "fuse_elemwise", "inplace", "dce"]
     assert [p.name for p in FAST_COMPILE.passes] == ["merge", "constant_fold", "stabilize",
                                                      "dce"]
     assert resolve("fast_run") is PIPELINE and resolve(None) is None

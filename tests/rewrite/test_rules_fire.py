@@ -259,6 +259,10 @@ GRAPHS: dict[str, Maker] = {
         _hand_scan(lambda h, w: h * T.exp(w).sum(axis=0)),
         lambda v: _repeat(v, lambda h: h * np.exp(v).sum(axis=0))),
     "scan_pushout/push_out_add": _matrix(_row_total, lambda v: np.exp(v).sum(axis=0)[None]),
+    "subtensor_join/zeros_slices_to_join": _matrix(
+        lambda x: T.inc_subtensor(T.zeros_like(x)[:, :1], T.exp(x[:, :1]))
+        + T.set_subtensor(T.zeros_like(x)[:, 1:], T.sin(x[:, 1:])),
+        lambda v: np.concatenate([np.exp(v[:, :1]), np.sin(v[:, 1:])], axis=1)),
 }
 
 # rules no compiled function can fire, with the reason (reported, not deleted)
