@@ -65,20 +65,19 @@ def _short(op: str) -> str:
 
 
 def classify(report: MemoryReport) -> dict[tuple[int, int], str]:
-    """Each buffer's kind: ``backward`` if a ``grad``-made node wrote it or only backward
-    nodes read it (the gradient's seed, ``ones_like(cost)``), ``kept`` if a forward value is
-    read by forward and backward nodes, ``output`` if it lives past its last reader (a graph
-    output), else ``forward``."""
+    """Each buffer's kind: ``backward`` if a ``grad``-made node wrote it (the seed
+    ``ones_like(cost)`` and fused or in-place gradient nodes are tagged too), ``output`` if it
+    lives past its last reader (a graph output), ``kept`` if a forward value is read by a
+    backward node, else ``forward``."""
     backward = [n.backward for n in report.nodes]
     kinds = {}
     for buf in report.buffers:
-        read_back = [backward[r] for r in buf.readers]
-        if backward[buf.born] or (read_back and all(read_back)):
+        if backward[buf.born]:
             kind = "backward"
-        elif any(read_back):
-            kind = "kept"
         elif buf.output:
             kind = "output"
+        elif any(backward[r] for r in buf.readers):
+            kind = "kept"
         else:
             kind = "forward"
         kinds[(buf.uid, buf.index)] = kind
