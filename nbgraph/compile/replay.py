@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core.fgraph import FunctionGraph
 from ..core.graph import Apply
-from ..core.printing import inner_graphs
+from ..core.printing import InnerGraph, inner_graphs
 from ..core.variable import TensorVariable
 from ..rewrite.engine import NodeRule, Rule, conform
 from ..rewrite.pattern import explain, node_keys
@@ -26,6 +26,7 @@ from ..rewrite.pipeline import find_rule, resolve
 from ..rewrite.trace import Trace, TraceListener, snapshot
 from .base_mode import Mode
 from .debugmode import evaluate, mismatch
+from .mode import get_mode
 
 if TYPE_CHECKING:   # function.py imports this module for Function.why_not and .bisect
     from .function import Function
@@ -186,15 +187,18 @@ def bisect(fn: Function, *inputs: Any, rtol: float = 1e-5, atol: float = 1e-8
 @dataclass(frozen=True)
 class WhyNot:
     """After pass ``after_pass``, rule ``rule`` did not fire on node ``uid`` (``node``):
-    ``reason`` in words."""
+    ``reason`` in words. ``inside`` names the inner graph (``Scan #12's step``) when the node
+    is one of an inner function's, whose compile has its own uids."""
 
     after_pass: str
     uid: int
     node: str
     reason: str
+    inside: str = ""
 
     def __str__(self) -> str:
-        return f"after {self.after_pass}: node {self.uid} {self.node}: {self.reason}"
+        where = f"in {self.inside}, " if self.inside else ""
+        return f"{where}after {self.after_pass}: node {self.uid} {self.node}: {self.reason}"
 
 
 def explain_node(r: Rule | NodeRule, fgraph: FunctionGraph, node: Apply,
@@ -289,10 +293,54 @@ def why_not(fn: Function, rule_name: str) -> list[WhyNot]:
         if off or (r.unsafe and not ({rule_name, "unsafe"} & pipeline.unsafe_allowed)):
             found.append(WhyNot("-", 0, "", f"the rule is switched off in this function's "
                                             f"mode ({fn.maker.mode.optimizer!r})"))
-    asker = _Asker(rule_name, r)
-    uids = _replay(fn, asker)
-    return found + [WhyNot(w.after_pass, uids.get(w.uid, w.uid), w.node,
-                           _renamed(w.reason, uids)) for w in asker.found]
+    asker, final = _Asker(rule_name, r), _Final()
+    uids = _replay(fn, asker, final)
+    found += [WhyNot(w.after_pass, uids.get(w.uid, w.uid), w.node, _renamed(w.reason, uids))
+              for w in asker.found]
+    return found + _ask_inside(final.fgraph, rule_name, r, uids)
+
+
+class _Final:
+    """Holds the replayed graph: after the pipeline, the one the linker would get."""
+
+    fgraph: FunctionGraph | None = None
+
+    def on_attach(self, fgraph: FunctionGraph) -> None:
+        self.fgraph = fgraph
+
+
+def _inner_compiles(fgraph: FunctionGraph | None, uids: dict[int, int], where: str = ""
+                    ) -> list[tuple[str, Any, FunctionGraph]]:
+    """Each inner graph the linker compiles (a scan's step, an ifelse branch, an
+    OpFromGraph's body): its label (``Scan #12's step``, uid in ``fn.trace``), the pipeline
+    its compile runs (the op's own mode, else the default mode's: as InnerCompiler does) and
+    a fresh graph of it to run that pipeline on."""
+    found: list[tuple[str, Any, FunctionGraph]] = []
+    for node in fgraph.toposort() if fgraph is not None else ():
+        graphs: list[InnerGraph] = inner_graphs(node)
+        pipeline = resolve(get_mode(getattr(node.op, "mode", None)).optimizer) \
+            if graphs else None
+        inputs = getattr(node.op, "inner_inputs", None)
+        for graph in graphs if pipeline is not None else ():
+            label = f"{where}{type(node.op).__name__} #{uids.get(node.uid, node.uid)}'s " \
+                    f"{graph.label}"
+            ins: Any = inputs if inputs is not None else graph.outer   # Variables all
+            outs: Any = graph.outputs
+            found.append((label, pipeline, FunctionGraph(list(ins), list(outs))))
+    return found
+
+
+def _ask_inside(fgraph: FunctionGraph | None, rule_name: str, r: Rule | NodeRule,
+                uids: dict[int, int]) -> list[WhyNot]:
+    """``why_not`` on every inner graph's own compile (and theirs, nested), labelled."""
+    found: list[WhyNot] = []
+    for label, pipeline, inner in _inner_compiles(fgraph, uids):
+        asker = _Asker(rule_name, r)
+        pipeline.apply(inner, listeners=(asker,), trace=False)
+        found += [replace(w, inside=label) for w in asker.found]
+        found += [replace(w, inside=f"{label} > {w.inside}")
+                  for w in _ask_inside(inner, rule_name, r, {})]
+    return found
 
 
 # -- inner graphs of nodes a later rewrite removed -----------------------------------------

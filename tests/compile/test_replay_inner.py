@@ -1,0 +1,58 @@
+"""``why_not`` and ``bisect`` inside inner graphs: a scan's step and an ifelse's branches are
+compiled with their own rewrites, which the replay asks about too."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import nbgraph
+import nbgraph.tensor as T
+from nbgraph.compile.function import function
+from nbgraph.ifelse import ifelse
+
+
+def _scan(step):
+    v = T.dvector("v")
+    out, _ = nbgraph.scan(step, sequences=[v], outputs_info=[T.constant(0.5)])
+    fn = function([v], out)
+    (scan,) = [n for n in fn.maker.fgraph.toposort() if type(n.op).__name__ == "Scan"]
+    return fn, scan
+
+
+def test_why_not_asks_inside_a_scan_step():
+    # log(1 + exp(.)) written as a subtraction inside the step: log1p's pattern sees a sub
+    fn, scan = _scan(lambda s, h: T.log(T.exp(s * h) - (-1.0)))
+    answers = fn.why_not("stabilize/log1p")
+    inside = [w for w in answers if w.inside]
+    assert inside and {w.inside for w in inside} == {f"Scan #{scan.uid}'s step"}
+    (mismatch,) = [w for w in inside if w.after_pass == "merge"]
+    assert "expected add(...), found Elemwise{sub" in mismatch.reason
+    assert str(mismatch).startswith(f"in Scan #{scan.uid}'s step, after merge: node ")
+    assert not [w for w in answers if not w.inside]   # the outer graph has no log at all
+
+
+def test_why_not_inside_says_when_the_rule_fired_there():
+    fn, scan = _scan(lambda s, h: T.log(1 + T.exp(s * h)))
+    reasons = [w.reason for w in fn.why_not("stabilize/log1p") if w.inside]
+    assert reasons[0] == "matches: the rule's pass 'stabilize' has not run yet"
+    assert "the rule fired here" in reasons
+    value = np.array([1.0, -2.0, 3.0])
+    h, want = 0.5, []
+    for s in value:
+        h = np.log1p(np.exp(s * h))
+        want.append(h)
+    np.testing.assert_allclose(fn(value), want, rtol=1e-12)
+
+
+def test_why_not_asks_inside_both_ifelse_branches():
+    a, b = T.dvectors("a", "b")
+    c = T.dscalar("c")
+    out = ifelse(T.gt(c, 0), T.log(T.exp(a) - (-1.0)), T.log(1 + T.exp(b)))
+    fn = function([c, a, b], out)
+    (node,) = [n for n in fn.maker.fgraph.toposort() if type(n.op).__name__ == "IfElse"]
+    answers = [w for w in fn.why_not("stabilize/log1p") if w.inside]
+    by_side = {side: [w.reason for w in answers if w.inside == f"IfElse #{node.uid}'s {side}"]
+               for side in ("then", "else")}
+    assert any("found Elemwise{sub" in r for r in by_side["then"])
+    assert "the rule fired here" in by_side["else"]
+    assert "the rule fired here" not in by_side["then"]
