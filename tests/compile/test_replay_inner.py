@@ -4,10 +4,12 @@ compiled with their own rewrites, which the replay asks about too."""
 from __future__ import annotations
 
 import numpy as np
+from test_replay import BROKEN
 
 import nbgraph
 import nbgraph.tensor as T
 from nbgraph.compile.function import function
+from nbgraph.compile.mode import Mode
 from nbgraph.ifelse import ifelse
 
 
@@ -56,3 +58,31 @@ def test_why_not_asks_inside_both_ifelse_branches():
     assert any("found Elemwise{sub" in r for r in by_side["then"])
     assert "the rule fired here" in by_side["else"]
     assert "the rule fired here" not in by_side["then"]
+
+
+def test_bisect_finds_a_rewrite_inside_a_scan_step():
+    # the step's own compile (the scan's mode) has the lying exp -> log rule; the outer
+    # function's rewrites keep values, so bisect goes on into the step
+    v = T.dvector("v")
+    out, _ = nbgraph.scan(lambda s, h: T.exp(h) * 0.5 + s, sequences=[v],
+                          outputs_info=[T.constant(0.5)], mode=Mode(optimizer=BROKEN))
+    fn = function([v], out)
+    (scan,) = [n for n in fn.maker.fgraph.toposort() if type(n.op).__name__ == "Scan"]
+    value = np.array([1.0, 2.0, -1.0])
+    right, wrong, h = [], [], 0.5
+    for s in value:
+        right.append(np.exp(right[-1] if right else h) * 0.5 + s)
+        wrong.append(np.log(wrong[-1] if wrong else h) * 0.5 + s)
+    np.testing.assert_allclose(fn(value), wrong, rtol=1e-12)   # what the user sees
+    found = fn.bisect(value)
+    assert found is not None and found.rule == "broken/exp_to_log"
+    assert found.inside == f"Scan #{scan.uid}'s step" and str(found).startswith("in Scan #")
+    np.testing.assert_allclose(found.before, right, rtol=1e-12)
+    np.testing.assert_allclose(found.after, wrong, rtol=1e-12)
+    assert not [k for k in scan.op._fns if "bisect" in str(k)]   # no swapped step left
+    np.testing.assert_allclose(fn(value), wrong, rtol=1e-12)
+
+
+def test_bisect_inside_is_none_when_the_step_keeps_values():
+    fn, _ = _scan(lambda s, h: T.log(1 + T.exp(s * h)) * 2)
+    assert fn.bisect(np.array([0.5, -3.0, 2.0])) is None
