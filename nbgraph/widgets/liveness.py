@@ -65,18 +65,20 @@ def _short(op: str) -> str:
 
 
 def classify(report: MemoryReport) -> dict[tuple[int, int], str]:
-    """Each buffer's kind: ``backward`` if a ``grad``-made node wrote it (the seed
-    ``ones_like(cost)`` and fused or in-place gradient nodes are tagged too), ``output`` if it
-    lives past its last reader (a graph output), ``kept`` if a forward value is read by a
-    backward node, else ``forward``."""
+    """Each buffer's kind: ``backward`` if a ``grad``-made node wrote it (fused and in-place
+    ones too) or only backward nodes read it (a value recomputed for the backward pass; not
+    a graph output, such as the cost the seed ``ones_like(cost)`` reads), ``output`` if it
+    lives past its last reader (a graph output), ``kept`` if a forward value is read by
+    forward and backward nodes, else ``forward``."""
     backward = [n.backward for n in report.nodes]
     kinds = {}
     for buf in report.buffers:
-        if backward[buf.born]:
+        read_back = [backward[r] for r in buf.readers]
+        if backward[buf.born] or (read_back and all(read_back) and not buf.output):
             kind = "backward"
         elif buf.output:
             kind = "output"
-        elif any(backward[r] for r in buf.readers):
+        elif any(read_back):
             kind = "kept"
         else:
             kind = "forward"
