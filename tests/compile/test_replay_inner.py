@@ -86,3 +86,20 @@ def test_bisect_finds_a_rewrite_inside_a_scan_step():
 def test_bisect_inside_is_none_when_the_step_keeps_values():
     fn, _ = _scan(lambda s, h: T.log(1 + T.exp(s * h)) * 2)
     assert fn.bisect(np.array([0.5, -3.0, 2.0])) is None
+
+
+def test_why_not_labels_an_ifelse_inside_a_scan_step():
+    def step(s, h):
+        return ifelse(T.gt(s, 0), T.log(T.exp(s * h) - (-1.0)), h * 2)
+
+    fn, scan = _scan(step)
+    answers = [w for w in fn.why_not("stabilize/log1p") if w.inside]
+    assert answers and all(w.inside.startswith(f"Scan #{scan.uid}'s step > IfElse #")
+                           and w.inside.endswith("'s then") for w in answers)
+    assert any("found Elemwise{sub" in w.reason for w in answers)
+    value = np.array([1.0, -1.0, 2.0])
+    h, want = 0.5, []
+    for s in value:
+        h = np.log1p(np.exp(s * h)) if s > 0 else h * 2
+        want.append(h)
+    np.testing.assert_allclose(fn(value), want, rtol=1e-12)
