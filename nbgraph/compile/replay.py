@@ -5,7 +5,10 @@ Both recompile the function's graph (from ``fn.maker.args``) with the Python lin
 pipeline wrapped, so the replay sees every rewrite as it happens, on a fresh copy: the
 function itself is not touched. ``bisect`` evaluates the graph after every rewrite and names
 the first that changed an output; ``why_not`` asks, after each pass, why one rule does not
-fire on the nodes it could have.
+fire on the nodes it could have. Inner graphs (a scan's step, an ifelse's branches, an
+OpFromGraph's body) are compiled with their own rewrites when the function is linked: both
+replay those compiles too, on the graph the outer compile ends with, and label their
+answers with the outer node (``in Scan #12's step``).
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..core.fgraph import FunctionGraph
-from ..core.graph import Apply
-from ..core.printing import inner_graphs
+from ..core.graph import Apply, Constant, toposort
+from ..core.inner_graph import Evaluation
+from ..core.printing import InnerGraph, inner_graphs
 from ..core.variable import TensorVariable
 from ..rewrite.engine import NodeRule, Rule, conform
 from ..rewrite.pattern import explain, node_keys
@@ -26,6 +30,7 @@ from ..rewrite.pipeline import find_rule, resolve
 from ..rewrite.trace import Trace, TraceListener, snapshot
 from .base_mode import Mode
 from .debugmode import evaluate, mismatch
+from .mode import get_mode
 
 if TYPE_CHECKING:   # function.py imports this module for Function.why_not and .bisect
     from .function import Function
@@ -96,9 +101,11 @@ class BisectResult:
     difference: str
     removed: tuple[int, ...]
     added: tuple[int, ...]
+    inside: str = ""   # an inner graph's compile (``Scan #12's step``): its own events, uids
 
     def __str__(self) -> str:
-        return (f"rewrite {self.event} ({self.rule}) changed output {self.output}: "
+        where = f"in {self.inside}, " if self.inside else ""
+        return (f"{where}rewrite {self.event} ({self.rule}) changed output {self.output}: "
                 f"{self.difference}\n  before: {self.before!r}\n  after:  {self.after!r}")
 
 
@@ -124,7 +131,10 @@ class _Bisector:
         for var in fgraph.inputs[explicit:]:     # shared variables: their current values
             env[var] = var.get_value(borrow=True)  # type: ignore[attr-defined]
         self.env = env
-        self.current = evaluate(fgraph.outputs, env)
+        self.current = self.evaluate()
+
+    def evaluate(self) -> list[Any]:
+        return evaluate(self.fgraph.outputs, self.env)
 
     def on_import(self, node: Apply, reason: str | None) -> None:
         if reason is not None:
@@ -142,7 +152,7 @@ class _Bisector:
     def on_replace_done(self, reason: str | None) -> None:
         if reason is None or not (self.removed or self.added or self.changed):
             return self._reset()
-        after = evaluate(self.fgraph.outputs, self.env)
+        after = self.evaluate()
         for k, (old, new) in enumerate(zip(self.current, after, strict=True)):
             why = mismatch(old, new, self.rtol, self.atol)
             if why is not None:
@@ -161,7 +171,11 @@ def bisect(fn: Function, *inputs: Any, rtol: float = 1e-5, atol: float = 1e-8
 
     The graph is evaluated with each op's Python reference after every rewrite, on a fresh
     copy: ``fn`` and its shared variables are not changed. A rewrite that turns a non-finite
-    value finite is not a change (stabilizing is what such rules are for).
+    value finite is not a change (stabilizing is what such rules are for). When no rewrite
+    of the outer compile changes a value, each inner graph's own compile is replayed, the
+    outer graph evaluated after each of its rewrites (``inside`` then names the graph, and
+    ``event`` counts that compile's rewrites; inner graphs nested in inner graphs are not
+    searched).
 
     >>> result = nbgraph.bisect(fn, x_value)
     >>> print(result)      # rewrite 3 (canonicalize/...) changed output 0: ...
@@ -173,28 +187,104 @@ def bisect(fn: Function, *inputs: Any, rtol: float = 1e-5, atol: float = 1e-8
     values = [spec.variable.type.filter(np.asarray(value) if not hasattr(value, "dtype")
                                         else value, allow_downcast=True)
               for spec, value in zip(explicit, inputs, strict=True)]
-    bisector = _Bisector(values, rtol, atol)
-    uids = _replay(fn, bisector)
+    bisector, final = _Bisector(values, rtol, atol), _Final()
+    uids = _replay(fn, bisector, final)
     found = bisector.result
-    if found is None:
-        return None
+    if found is None:   # then the inner graphs' own compiles, each in the outer graph
+        return _bisect_inside(final.fgraph, bisector, uids)
     return replace(found, removed=tuple(uids.get(u, u) for u in found.removed),
                    added=tuple(uids.get(u, u) for u in found.added))
+
+
+class _Swap:
+    """An inner compiler for evaluating an outer node with its inner graph as ``inner`` is
+    now (a replay's copy of it: same inputs in order, outputs in order)."""
+
+    key = "bisect-swap"
+
+    def __init__(self, original: list[Any], outputs: tuple[Any, ...], inner: FunctionGraph):
+        self.position = {id(v): k for k, v in enumerate(original)}
+        self.outputs, self.inner = outputs, inner
+
+    def function(self, inputs: Any, outputs: Any, mode: Any = None) -> Evaluation:
+        if [id(v) for v in outputs] != [id(v) for v in self.outputs]:   # the other branch
+            return Evaluation(inputs, outputs)
+        return Evaluation([self.inner.inputs[self.position[id(v)]] for v in inputs],
+                          self.inner.outputs)
+
+
+class _InnerBisector(_Bisector):
+    """``_Bisector`` over an inner graph's compile: after each of its rewrites, the outer
+    graph is evaluated with ``node``'s inner graph as the rewrite left it."""
+
+    def __init__(self, outer: _Bisector, node: Apply, graph: InnerGraph, label: str):
+        super().__init__(outer.values, outer.rtol, outer.atol)
+        self.outer, self.node, self.graph, self.label = outer, node, graph, label
+
+    def on_attach(self, fgraph: FunctionGraph) -> None:
+        self.fgraph, self.env = fgraph, self.outer.env
+        self.current = self.outer.current
+
+    def evaluate(self) -> list[Any]:
+        op = self.node.op
+        original = getattr(op, "inner_inputs", None) or list(self.graph.outer)
+        swap = _Swap(original, self.graph.outputs, self.fgraph)
+        _forget(op)   # the function made from the inner graph as it was before this rewrite
+        env: dict[Any, Any] = dict(self.env)
+        for node in toposort(self.outer.fgraph.outputs):
+            cells: list[list[Any]] = [[None] for _ in node.outputs]
+            args = [v.data if isinstance(v, Constant) else np.array(env[v], copy=True)
+                    for v in node.inputs]
+            if node is not self.node:
+                node.op.perform(node, args, cells)
+            elif hasattr(op, "step_function"):   # Scan's perform takes the step function
+                op.perform(node, args, cells, op.step_function(swap))
+            else:
+                op.perform(node, args, cells, swap)
+            env.update({out: cell[0] for out, cell in zip(node.outputs, cells, strict=True)})
+        return [v.data if isinstance(v, Constant) else env[v] for v in self.outer.fgraph.outputs]
+
+
+def _forget(op: Any) -> None:
+    """Drop what ``_Swap`` compiled from the op's caches (per key, or (key, branch))."""
+    for key in [k for k in op._fns if _Swap.key in (k, k[0] if isinstance(k, tuple) else k)]:
+        del op._fns[key]
+
+
+def _bisect_inside(fgraph: FunctionGraph | None, outer: _Bisector, uids: dict[int, int]
+                   ) -> BisectResult | None:
+    """The first rewrite of an inner graph's own compile that changes the outer outputs."""
+    for node in fgraph.toposort() if fgraph is not None else ():
+        compiles = _inner_compiles(node, uids)
+        for (label, pipeline, inner), graph in zip(compiles, inner_graphs(node) if compiles
+                                                   else [], strict=True):
+            bisector = _InnerBisector(outer, node, graph, label)
+            try:
+                pipeline.apply(inner, listeners=(bisector,), trace=False)
+            except _Stop:
+                found = bisector.result
+                return None if found is None else replace(found, inside=label)
+            finally:
+                _forget(node.op)
+    return None
 
 
 # -- why_not ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class WhyNot:
     """After pass ``after_pass``, rule ``rule`` did not fire on node ``uid`` (``node``):
-    ``reason`` in words."""
+    ``reason`` in words. ``inside`` names the inner graph (``Scan #12's step``) when the node
+    is one of an inner function's, whose compile has its own uids."""
 
     after_pass: str
     uid: int
     node: str
     reason: str
+    inside: str = ""
 
     def __str__(self) -> str:
-        return f"after {self.after_pass}: node {self.uid} {self.node}: {self.reason}"
+        where = f"in {self.inside}, " if self.inside else ""
+        return f"{where}after {self.after_pass}: node {self.uid} {self.node}: {self.reason}"
 
 
 def explain_node(r: Rule | NodeRule, fgraph: FunctionGraph, node: Apply,
@@ -271,7 +361,9 @@ def _rule_of(fn: Function, full_name: str) -> Any:
 
 def why_not(fn: Function, rule_name: str) -> list[WhyNot]:
     """Why rule ``pass/rule`` did not rewrite ``fn``'s graph: after each pass, every node the
-    rule could apply to (its pattern's root op), with what stopped it, in words.
+    rule could apply to (its pattern's root op), with what stopped it, in words; then the
+    same inside each inner graph's own compile (``WhyNot.inside`` names it; its uids are
+    that compile's).
 
     >>> for line in fn.why_not("stabilize/log1p"): print(line)
     after stabilize: node 12 Elemwise{log,no_inplace}: input 0 of log (node 12): expected
@@ -289,10 +381,52 @@ def why_not(fn: Function, rule_name: str) -> list[WhyNot]:
         if off or (r.unsafe and not ({rule_name, "unsafe"} & pipeline.unsafe_allowed)):
             found.append(WhyNot("-", 0, "", f"the rule is switched off in this function's "
                                             f"mode ({fn.maker.mode.optimizer!r})"))
-    asker = _Asker(rule_name, r)
-    uids = _replay(fn, asker)
-    return found + [WhyNot(w.after_pass, uids.get(w.uid, w.uid), w.node,
-                           _renamed(w.reason, uids)) for w in asker.found]
+    asker, final = _Asker(rule_name, r), _Final()
+    uids = _replay(fn, asker, final)
+    found += [WhyNot(w.after_pass, uids.get(w.uid, w.uid), w.node, _renamed(w.reason, uids))
+              for w in asker.found]
+    return found + _ask_inside(final.fgraph, rule_name, r, uids)
+
+
+class _Final:
+    """Holds the replayed graph: after the pipeline, the one the linker would get."""
+
+    fgraph: FunctionGraph | None = None
+
+    def on_attach(self, fgraph: FunctionGraph) -> None:
+        self.fgraph = fgraph
+
+
+def _inner_compiles(node: Apply, uids: dict[int, int]) -> list[tuple[str, Any, FunctionGraph]]:
+    """Each inner graph of ``node`` the linker compiles (a scan's step, an ifelse branch, an
+    OpFromGraph's body): its label (``Scan #12's step``, uid in ``fn.trace``), the pipeline
+    its compile runs (the op's own mode, else the default mode's: as InnerCompiler does) and
+    a fresh graph of it to run that pipeline on (none without rewrites)."""
+    graphs: list[InnerGraph] = inner_graphs(node)
+    pipeline = resolve(get_mode(getattr(node.op, "mode", None)).optimizer) if graphs else None
+    inputs = getattr(node.op, "inner_inputs", None)
+    found: list[tuple[str, Any, FunctionGraph]] = []
+    for graph in graphs if pipeline is not None else ():
+        label = f"{type(node.op).__name__} #{uids.get(node.uid, node.uid)}'s {graph.label}"
+        ins: Any = inputs if inputs is not None else graph.outer   # Variables all
+        outs: Any = graph.outputs
+        found.append((label, pipeline, FunctionGraph(list(ins), list(outs))))
+    return found
+
+
+def _ask_inside(fgraph: FunctionGraph | None, rule_name: str, r: Rule | NodeRule,
+                uids: dict[int, int]) -> list[WhyNot]:
+    """``why_not`` on every inner graph's own compile (and theirs, nested), labelled."""
+    found: list[WhyNot] = []
+    compiles = [c for node in (fgraph.toposort() if fgraph is not None else ())
+                for c in _inner_compiles(node, uids)]
+    for label, pipeline, inner in compiles:
+        asker = _Asker(rule_name, r)
+        pipeline.apply(inner, listeners=(asker,), trace=False)
+        found += [replace(w, inside=label) for w in asker.found]
+        found += [replace(w, inside=f"{label} > {w.inside}")
+                  for w in _ask_inside(inner, rule_name, r, {})]
+    return found
 
 
 # -- inner graphs of nodes a later rewrite removed -----------------------------------------

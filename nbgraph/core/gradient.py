@@ -108,7 +108,9 @@ def grad(cost: Any, wrt: Any, consider_constant: Sequence[Variable] | None = Non
 def _ones(var: TensorVariable) -> TensorVariable:
     # Theano's seed, fill(cost, 1.0): pp shows it as Theano did; canonicalize removes it
     if is_float(var.dtype):
-        return MATH.fill(var, constant(1.0, dtype=var.dtype))
+        seed = MATH.fill(var, constant(1.0, dtype=var.dtype))
+        seed.owner.tag.grad_of = var.owner.uid if var.owner is not None else var.uid  # backward
+        return seed
     return constant(np.ones((), dtype="float64"))
 
 

@@ -75,7 +75,9 @@ def inherit(created: Iterable[Any], replaced: Iterable[Any], label: Any = str) -
     """Give each node ``created`` by one rewrite the sources of the nodes it ``replaced``
     (and their name scope, when they all share one), and list those nodes (``tag.absorbed``:
     uid, op label, sources; flattened when a replaced node had itself absorbed others, as a
-    fused loop of fused loops does)."""
+    fused loop of fused loops does). They are backward (``tag.grad_of``) when every replaced
+node was; ``tag.grad_mixed`` when only some were."""
+    replaced = list(replaced)
     sources: dict[SourceLine, None] = {}
     absorbed: dict[int, tuple[int, str, tuple[SourceLine, ...]]] = {}   # by uid: no repeats
     for node in replaced:
@@ -83,6 +85,9 @@ def inherit(created: Iterable[Any], replaced: Iterable[Any], label: Any = str) -
         inner = getattr(node.tag, "absorbed", None)
         for item in inner if inner else [(node.uid, label(node.op), sources_of(node))]:
             absorbed.setdefault(item[0], item)
+    # a broadcast constant (a node reading only constants) is neither forward nor backward
+    counted = [n for n in replaced if not all(hasattr(v, "data") for v in n.inputs)]
+    grads = [g for node in counted if (g := getattr(node.tag, "grad_of", None)) is not None]
     scopes = {getattr(node.tag, "scope", None) for node in replaced} - {None}
     for node in created:
         if not sources_of(node) and sources:
@@ -91,3 +96,8 @@ def inherit(created: Iterable[Any], replaced: Iterable[Any], label: Any = str) -
             node.tag.scope = next(iter(scopes))   # a layer's rewritten nodes stay in its box
         if absorbed and not hasattr(node.tag, "absorbed"):
             node.tag.absorbed = tuple(absorbed.values())
+        if grads and not hasattr(node.tag, "grad_of"):   # memory() tells backward by it
+            if len(grads) == len(counted):
+                node.tag.grad_of = grads[0]
+            else:
+                node.tag.grad_mixed = True   # forward and backward nodes fused into one

@@ -72,11 +72,14 @@ class BisectButton:
             self.result.value = (f"<div><b>bisect:</b> <i>{NONE_FOUND}</i> (rtol {RTOL:g}, "
                                  f"atol {ATOL:g}, on {esc(shown)}).</div>")
             return None
-        index, event = locate(self.steps, found.event)
-        self.goto(index, event)
+        if found.inside:   # an inner graph's own compile: not an event of this trace
+            where = f"in {esc(found.inside)}, rewrite {found.event + 1} of its compile"
+        else:
+            index, event = locate(self.steps, found.event)
+            self.goto(index, event)
+            where = f"rewrite {event + 1} of pass {index + 1} ({esc(self.steps[index].name)})"
         self.result.value = (
-            f'<div style="font-size:12px"><b>rewrite {event + 1} of pass {index + 1} '
-            f"({esc(self.steps[index].name)})</b>, <code>{esc(found.rule)}</code>, changed "
+            f'<div style="font-size:12px"><b>{where}</b>, <code>{esc(found.rule)}</code>, changed '
             f"output {found.output}: {esc(found.difference)} (on {esc(shown)})"
             f"<div>before:</div>{value_html(found.before)}"
             f"<div>after:</div>{value_html(found.after)}</div>")

@@ -65,20 +65,21 @@ def _short(op: str) -> str:
 
 
 def classify(report: MemoryReport) -> dict[tuple[int, int], str]:
-    """Each buffer's kind: ``backward`` if a ``grad``-made node wrote it or only backward
-    nodes read it (the gradient's seed, ``ones_like(cost)``), ``kept`` if a forward value is
-    read by forward and backward nodes, ``output`` if it lives past its last reader (a graph
-    output), else ``forward``."""
+    """Each buffer's kind: ``backward`` if a ``grad``-made node wrote it (fused and in-place
+    ones too) or only backward nodes read it (a value recomputed for the backward pass; not
+    a graph output, such as the cost the seed ``ones_like(cost)`` reads), ``output`` if it
+    lives past its last reader (a graph output), ``kept`` if a forward value is read by
+    forward and backward nodes, else ``forward``."""
     backward = [n.backward for n in report.nodes]
     kinds = {}
     for buf in report.buffers:
         read_back = [backward[r] for r in buf.readers]
-        if backward[buf.born] or (read_back and all(read_back)):
+        if backward[buf.born] or (read_back and all(read_back) and not buf.output):
             kind = "backward"
-        elif any(read_back):
-            kind = "kept"
         elif buf.output:
             kind = "output"
+        elif any(read_back):
+            kind = "kept"
         else:
             kind = "forward"
         kinds[(buf.uid, buf.index)] = kind

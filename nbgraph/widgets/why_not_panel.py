@@ -101,7 +101,8 @@ class WhyNotPanel:
             except (KeyError, TypeError, ValueError) as err:
                 found, self.note = [], str(err)
             self.note = self.note or "; ".join(w.reason for w in found if w.after_pass == "-")
-            self.answers = per_pass([w for w in found if w.after_pass != "-"], self.steps)
+            self.answers = per_pass([w for w in found if w.after_pass != "-"
+                                     and not w.inside], self.steps)   # the outer graph's
         self.redraw()
 
     def marks(self, index: int) -> dict[int, str]:

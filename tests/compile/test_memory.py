@@ -78,3 +78,58 @@ def test_an_in_place_output_keeps_its_buffer_alive():
     assert any("tanh" in n.op and "inplace" in n.op and n.nbytes == 0 for n in report.nodes)
     # the four activations (64x32 float64 each) are all alive when the backward pass starts
     assert report.peak >= 4 * 64 * 32 * 8
+
+
+def mlp(mode: Mode | None, layers: int = 4):
+    """A tanh MLP's cost and weight gradients, compiled in ``mode`` (None: the default)
+    and called once; returns the function and its gradient values."""
+    rng = np.random.default_rng(0)
+    x = T.dmatrix("x")
+    ws = [nbgraph.shared(rng.normal(size=(16, 16)) * 0.4, name=f"w{i}")
+          for i in range(layers)]
+    h = x
+    for w in ws:
+        h = T.tanh(T.dot(h, w))
+    cost = T.sqr(h).sum()
+    outputs = [cost, *T.grad(cost, ws)]
+    fn = function([x], outputs) if mode is None else function([x], outputs, mode=mode)
+    return fn, fn(rng.normal(size=(8, 16)))
+
+
+def _kind(op: str) -> str:
+    return op.split(",")[0]          # Elemwise{tanh,inplace} and {tanh,no_inplace} alike
+
+
+def _tanh_buffers(fn) -> dict[int, int]:
+    """tanh node uid -> uid of the node whose buffer holds its value (an in-place tanh
+    writes over its input's)."""
+    return {n.uid: (n.inputs[0].owner.uid if n.op.destroy_map else n.uid)
+            for n in fn.maker.fgraph.toposort() if "tanh" in str(n.op)}
+
+
+def test_backward_flags_survive_fusion_and_in_place():
+    plain, plain_values = mlp(PLAIN)
+    fused, values = mlp(None)
+    for a, b in zip(plain_values, values, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+    p_report, f_report = plain.memory(), fused.memory()
+    composites = [n for n in f_report.nodes if "Composite" in n.op]
+    assert len(composites) >= 4          # the backward products were fused (and in-placed)
+    assert all(n.backward for n in composites)
+    # the forward nodes are the same ops either way: 4 dots, 4 tanh, sqr, sum; the
+    # gradient's seed (ones_like(cost)) is backward too
+    forward = [sorted(_kind(n.op) for n in r.nodes if not n.backward)
+               for r in (p_report, f_report)]
+    assert forward[0] == forward[1]
+    assert forward[0].count("dot") == 4 and forward[0].count("Elemwise{tanh") == 4
+    seed = [n for n in plain.maker.fgraph.toposort() if "second" in str(n.op)
+            and n.inputs[0].owner is not None and "Sum" in str(n.inputs[0].owner.op)]
+    assert seed and all(getattr(n.tag, "grad_of", None) is not None for n in seed)
+    # the activations kept for backward: the four tanh values, in the plain graph as their
+    # own buffers, in the default one in the dot buffers the in-place tanh wrote over
+    for fn, report in ((plain, p_report), (fused, f_report)):
+        back = [n.backward for n in report.nodes]
+        kept = {b.uid for b in report.buffers if not back[b.born]
+                and any(back[r] for r in b.readers) and not all(back[r] for r in b.readers)}
+        assert set(_tanh_buffers(fn).values()) <= kept
+        assert len(_tanh_buffers(fn)) == 4

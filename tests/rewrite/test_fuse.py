@@ -80,3 +80,26 @@ def test_fuse_keeps_alloc_as_an_input(rng):
         assert "Alloc" in op_names(fn.maker.fgraph)
         np.testing.assert_allclose(fn(np.zeros(3), 1.5), np.exp(np.full(3, 2.0) * 1.5),
                                    rtol=1e-15)
+
+
+def test_fused_gradient_nodes_stay_backward():
+    # memory() and the liveness drawing tell backward nodes by ``tag.grad_of``: a fused
+    # loop of gradient nodes keeps it; one mixing forward and backward nodes says so
+    x = T.dvector("x")
+    fn = function([x], T.grad(T.sqr(T.sin(x) * 3).sum(), x), mode=FUSE_ONLY)
+    fused = {n: getattr(n.tag, "grad_of", None) for n in fn.maker.fgraph.toposort()
+             if "Composite" in str(n.op)}
+    backward = fn.maker.fgraph.outputs[0].owner    # the seed and the chain rule's products
+    assert len(fused) == 2 and "second" in str(backward.op) and fused[backward] is not None
+    assert [g for n, g in fused.items() if n is not backward] == [None]   # sin(x) * 3
+    np.testing.assert_allclose(fn(np.array([0.3, -1.2])),
+                               18 * np.sin([0.3, -1.2]) * np.cos([0.3, -1.2]), rtol=1e-12)
+    for tagged, mixed in ((("z",), True), (("y", "z"), False)):
+        y = T.sin(x)
+        z = y * 3
+        for var in (y, z) if len(tagged) == 2 else (z,):   # as if made by grad
+            var.owner.tag.grad_of = y.owner.uid
+        (node,) = function([x], z, mode=FUSE_ONLY).maker.fgraph.toposort()
+        assert "Composite" in str(node.op)
+        assert getattr(node.tag, "grad_mixed", False) is mixed
+        assert (getattr(node.tag, "grad_of", None) is None) is mixed

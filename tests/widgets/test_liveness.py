@@ -85,3 +85,20 @@ def test_live_bytes_follow_the_buffers():
         assert drawing.live[step] - freed == node.live_after
     assert max(drawing.live) == report.peak >= 4 * 500 * 8
     assert "peak" in repr(drawing) and drawing._repr_svg_().startswith("<svg")
+
+
+def test_kept_activations_under_the_default_optimizer():
+    # fused and in-place backward nodes stay backward, so the drawing marks the forward
+    # activations: each in-place tanh writes over its dot's buffer, which is what waits
+    from tests.compile.test_memory import mlp
+    fn, _ = mlp(None)
+    drawing = draw_liveness(fn)
+    nodes = fn.maker.fgraph.toposort()
+    tanh = [n for n in nodes if "tanh" in str(n.op)]
+    held_in = {n.inputs[0].owner.uid if n.op.destroy_map else n.uid for n in tanh}
+    assert len(tanh) == 4 and len(held_in) == 4
+    assert {uid for uid, _ in drawing.kept} == held_in
+    back = {g.get("data-uid") for g in _rows(drawing.svg) if g.get("data-kind") == "backward"}
+    composites = {str(n.uid) for n in nodes      # the fused ones with a buffer of their own
+                  if "Composite" in str(n.op) and not n.op.destroy_map}
+    assert composites and composites <= back

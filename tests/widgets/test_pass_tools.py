@@ -172,3 +172,18 @@ def test_why_not_panel_keeps_long_answers_short():
     panel.rule.value = "broken/exp_to_log"
     assert "switched off" in panel.text.value
     assert panel.text.value.count("what stopped") == 1 and "… and 10 more" in panel.text.value
+
+
+def test_bisect_button_names_a_rewrite_inside_a_scan_step_and_stays():
+    v = T.dvector("v")
+    out, _ = nbgraph.scan(lambda s, h: T.exp(h) * 0.5 + s, sequences=[v],
+                          outputs_info=[T.constant(0.5)], mode=Mode(optimizer=BROKEN))
+    fn = function([v], out)
+    view = view_passes(fn.trace, fn.maker.fgraph.toposort(), fn, [np.array([1.0, 2.0])])
+    start = view.parts["slider"].value
+    found = view.parts["bisect"].run()
+    assert found is not None and found.inside.startswith("Scan #")
+    html = view.parts["bisect"].result.value
+    assert f"in {found.inside}, rewrite 1 of its compile" in html.replace("&#x27;", "'")
+    assert "broken/exp_to_log" in html
+    assert view.parts["slider"].value == start          # not an event of the outer trace
