@@ -39,7 +39,8 @@ from .why_not_panel import WHY_NOT, WhyNotPanel
 ALL_EVENTS = -1  # the Select's value for "highlight every event of the pass"
 PLAY_INTERVAL_MS = 1800
 CARD = ('<div class="nbgraph-event" style="font-size:12px;font-family:Helvetica,Arial,'
-        'sans-serif;border:1px solid #e5e7eb;border-radius:4px;padding:4px 8px;margin-top:4px;'
+        'sans-serif;border:1px solid var(--jp-border-color2,#e5e7eb);border-radius:4px;'
+        'padding:4px 8px;margin-top:4px;'
         'box-sizing:border-box;max-width:100%;overflow-wrap:anywhere">')  # long names wrap
 
 
@@ -234,6 +235,7 @@ def view_passes(trace: Trace | None, nodes: Sequence[Apply] = (), fn: Any = None
                  ("untouched", ("#ffffff", "#d1d5db")))
     caption.layout = W.Layout(width="auto")
     listing.layout = W.Layout(width="55%")
+    card.layout = W.Layout(width="auto")  # 100% plus the widget's margin overflowed the column
     side = W.VBox([pane(key), events, card], layout=W.Layout(width="45%"))
     widget = W.VBox([W.HBox([play, slider, caption]), W.HBox([listing, side]), *tools,
                      drawings.widget, rules, diff])

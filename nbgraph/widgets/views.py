@@ -63,8 +63,10 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
     """
     snap, clusters = drawable(graph)
     colours, css = (ERROR, "error") if error else (HIGHLIGHT, "highlight")
-    # a scan's step, an ifelse's branches, a scope are boxed
-    base = Style(title=title, clusters=tuple(clusters))
+    # a scan's step, an ifelse's branches, a scope are boxed; a graph with a gradient in it
+    # (``%%symgraph --grad``) is as wide as the Gradient tab's, so drawn as narrow
+    base = Style(title=title, clusters=tuple(clusters),
+                 narrow=any(rec.origin.startswith("grad of") for rec in snap.nodes))
     base.highlight(highlight, colours, css)
     body = picture_html(Picture(snap, base))
     note = (f'<pre class="nbgraph-error" style="color:#b91c1c;white-space:pre-wrap">'
@@ -122,12 +124,14 @@ def gradient_style(snap: Snapshot, n_forward: int,
                    boxes: Sequence[tuple[str, frozenset[int]]] = ()) -> Style:
     """Backward nodes clustered and coloured, each noted with the forward node it came from;
     ``boxes`` (inner graphs, scopes) are drawn too, and keep their own nodes (a backward
-    scan's step stays in its step's box: boxes do not nest)."""
+    scan's step stays in its step's box: the backward box holds no other box), drawn
+    ``narrow`` (backward under forward, ops as rounded boxes)."""
     backward = backward_uids(snap, n_forward)
     boxed = {uid for _, box in boxes for uid in box}
     style = Style(cluster=("backward (gradient)", frozenset(backward - boxed)),
                   clusters=tuple(boxes),
-                  edge_labels=None if len(snap.nodes) <= EDGE_LABELS_UP_TO else False)
+                  edge_labels=None if len(snap.nodes) <= EDGE_LABELS_UP_TO else False,
+                  narrow=True)
     present = {rec.uid for rec in snap.nodes}
     for rec in snap.nodes:
         found = _GRAD_OF.match(rec.origin) if rec.uid in backward else None
