@@ -106,6 +106,11 @@ class Picture:
     caption: str = ""
 
 
+def has_gradient(snap: Snapshot) -> bool:
+    """Whether ``snap`` holds gradient nodes: such a graph is drawn ``narrow``."""
+    return any(rec.origin.startswith("grad of") for rec in snap.nodes)
+
+
 def provenance(rec: NodeRecord) -> str:
     """Where a node came from, in words: the user's code, a gradient rule, or a rewrite."""
     kind = node_kind(rec)

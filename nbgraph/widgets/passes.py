@@ -18,7 +18,7 @@ from ..core.graph import Apply
 from ..rewrite.trace import Trace
 from .bisect_button import BisectButton
 from .chips import node_chips
-from .drawing import ADDED, REMOVED, REWIRED, Picture, Style
+from .drawing import ADDED, DIMMED, REMOVED, REWIRED, Picture, Style, has_gradient
 from .inner import expand_inner
 from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html
 from .pass_inner import InnerNodes
@@ -147,7 +147,8 @@ def step_pictures(step: Step, event: int | None, inner: InnerNodes | None = None
     pictures = []
     for snap, style, label in ((step.before, before, "before"), (step.after, after, "after")):
         opened, clusters = expand_inner(snap, inner.for_snapshot(snap) if inner else ())
-        pictures.append(Picture(opened, replace(style, clusters=tuple(clusters)),
+        pictures.append(Picture(opened, replace(style, clusters=tuple(clusters),
+                                                narrow=has_gradient(snap)),
                                 caption=f"{label} {step.name}"))
     return pictures[0], pictures[1]
 
@@ -232,7 +233,7 @@ def view_passes(trace: Trace | None, nodes: Sequence[Apply] = (), fn: Any = None
         tools.append(W.VBox([W.HBox([why.rule] + ([found.button] if found else [])),
                              *([found.result] if found else []), why.text]))
     key = legend(("removed", REMOVED), ("added", ADDED), ("new inputs", REWIRED),
-                 ("untouched", ("#ffffff", "#d1d5db")))
+                 ("untouched", (DIMMED[2], DIMMED[0])))
     caption.layout = W.Layout(width="auto")
     listing.layout = W.Layout(width="55%")
     card.layout = W.Layout(width="auto")  # 100% plus the widget's margin overflowed the column

@@ -24,7 +24,7 @@ from ..core.graph import Apply, Variable
 from ..core.printing import inner_graphs, listing
 from ..core.records import Snapshot
 from ..link.jax_linker import jax_call_of
-from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, heat_colour
+from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, has_gradient, heat_colour
 from .graphdata import backward_uids, drawable, scalar_name
 from .inner_run import inner_functions, running_drawable
 from .kernels import kernel_choices
@@ -66,7 +66,7 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
     # a scan's step, an ifelse's branches, a scope are boxed; a graph with a gradient in it
     # (``%%symgraph --grad``) is as wide as the Gradient tab's, so drawn as narrow
     base = Style(title=title, clusters=tuple(clusters),
-                 narrow=any(rec.origin.startswith("grad of") for rec in snap.nodes))
+                 narrow=has_gradient(snap))
     base.highlight(highlight, colours, css)
     body = picture_html(Picture(snap, base))
     note = (f'<pre class="nbgraph-error" style="color:#b91c1c;white-space:pre-wrap">'
@@ -366,8 +366,11 @@ def view_profile(fn: Any, timing: Timing | None = None) -> View:
             f"the nodes; {shown}, slowest first (a kernel is one row){inner}:</p>"
             + _memory_line(fn))
     drawn = Drawings(1)
-    by_time, by_bytes = Picture(snap, Style(clusters=tuple(clusters)), heat=heat), \
-        Picture(snap, memory_style(Style(clusters=tuple(clusters)), sizes, own=own))
+    narrow = has_gradient(snap)  # a compiled gradient: as narrow as the Gradient tab's
+    by_time, by_bytes = Picture(snap, Style(clusters=tuple(clusters), narrow=narrow),
+                                heat=heat), \
+        Picture(snap, memory_style(Style(clusters=tuple(clusters), narrow=narrow), sizes,
+                                   own=own))
     key = pane(heat_key())
     colour = toggle(("time", "output bytes"), "time", "colour by")
 
@@ -382,7 +385,7 @@ def view_profile(fn: Any, timing: Timing | None = None) -> View:
     parts += [W.HBox([colour]), key, drawn.widget]
     # static: the timed boxes, and the graph coloured by output bytes (the same on every
     # run, unlike times), each timed box noted with its uid
-    plain_style = memory_style(Style(clusters=tuple(clusters),
+    plain_style = memory_style(Style(clusters=tuple(clusters), narrow=narrow,
                                      note={row.uid: f"#{row.uid}" for row in rows}), sizes,
                                own=own)
     html_text = (heading("Profile") + profile_table_html(rows, timings=False)
