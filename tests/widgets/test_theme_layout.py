@@ -20,6 +20,7 @@ from nbgraph.widgets.graphdata import drawable
 from nbgraph.widgets.inner_run import running_drawable
 from nbgraph.widgets.render import MIN_ZOOM, WIDE_PT, dot_to_svg, svg_size
 from nbgraph.widgets.static import CELL
+from nbgraph.widgets.timing import graph_order, profile_rows
 from nbgraph.widgets.views import gradient_style
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
@@ -171,3 +172,17 @@ def test_profile_draws_the_nested_step_nodes():
     _, boxes = running_drawable(fn)
     nested = min((members for _, members in boxes), key=len)
     assert len(boxes) == 2 and nested <= set(svg_nodes(svg))  # the inner step's nodes drawn
+
+
+def test_rows_of_a_scan_inside_a_step_name_that_scan():
+    _, fn = nested_scan()
+    snap, boxes = running_drawable(fn)
+    outer_box, inner_box = sorted((members for _, members in boxes), key=len, reverse=True)
+    labels = {rec.uid: rec.label for rec in snap.nodes}
+    inner_scan = next(uid for uid in outer_box - inner_box if labels[uid] == "Scan")
+    rows = profile_rows(fn)
+    within = {row.uid: row.within for row in rows}
+    timed = [uid for uid in inner_box if uid in within]
+    assert timed and all(within[uid].startswith(f"#{inner_scan} ") for uid in timed)
+    ordered = [row.uid for row in graph_order(rows)]
+    assert ordered.index(inner_scan) < min(ordered.index(uid) for uid in timed)
