@@ -224,6 +224,17 @@ def _cluster_lines(label: str, lines: list[str], name: str = "group",
     return [head, *("  " + line for line in lines), "  }"]
 
 
+def _nesting(clusters: Sequence[tuple[str, Collection[int]]]) -> list[int | None]:
+    """Each box's parent: the smallest box holding all its uids and more (a scan's step
+    inside the step of the scan around it), None for a box drawn at the top."""
+    sets = [frozenset(members) for _, members in clusters]
+    parent: list[int | None] = []
+    for k, mine in enumerate(sets):
+        around = [j for j, theirs in enumerate(sets) if j != k and mine < theirs]
+        parent.append(min(around, key=lambda j: len(sets[j])) if around else None)
+    return parent
+
+
 def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
            options: DotOptions | None = None, styles: Mapping[int, NodeStyle] | None = None,
            cluster: tuple[str, Collection[int]] | None = None,
@@ -243,7 +254,8 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     gives the chains to fold (as ``chain_groups`` returns them, e.g. computed once by a caller
     that also sums profile time per chain); by default ``options.collapse_chains`` decides.
     ``clusters`` are more labelled boxes, in blue (a scan's step, a name scope); a uid sits
-    in the first box naming it.
+    in the first box naming it, or in a box nested there: a box whose uids another box
+    holds too is drawn inside that one (a scan inside a scan's step).
 
     Examples
     --------
@@ -278,9 +290,16 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     styles = styles or {}
     grouped = set(cluster[1]) if cluster else set()
     boxed: list[str] = []
+    parent = _nesting(clusters)
     box_of = {}
     for k, (_, members) in reversed(list(enumerate(clusters))):
         box_of.update(dict.fromkeys(members, k))
+    for uid, k in box_of.items():  # from the first box naming it into the boxes nested in it
+        inner = [c for c, p in enumerate(parent) if p == k and uid in clusters[c][1]]
+        while inner:
+            k = inner[0]
+            inner = [c for c, p in enumerate(parent) if p == k and uid in clusters[c][1]]
+        box_of[uid] = k
     in_box: list[list[str]] = [[] for _ in clusters]
     for node in nodes:
         attrs = _node_attrs(node, node.uid in shown_outputs, node.uid in shown_highlight,
@@ -294,9 +313,14 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
             lines.append(line)
     if cluster and boxed:
         lines += _cluster_lines(cluster[0], boxed)
-    for k, (label, _) in enumerate(clusters):
-        if in_box[k]:
-            lines += _cluster_lines(label, in_box[k], f"inner{k}", _INNER)
+    def box_lines(k: int) -> list[str]:
+        inside = in_box[k] + [line for c, p in enumerate(parent) if p == k
+                              for line in box_lines(c)]
+        return _cluster_lines(clusters[k][0], inside, f"inner{k}", _INNER) if inside else []
+
+    for k, top in enumerate(parent):
+        if top is None:
+            lines += box_lines(k)
     for node in nodes:
         for k, uid in enumerate(node.inputs):
             source = stands_for.get(uid, uid)

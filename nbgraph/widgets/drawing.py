@@ -22,11 +22,19 @@ REMOVED = ("#fecaca", "#dc2626")
 ADDED = ("#bbf7d0", "#16a34a")
 REWIRED = ("#dbeafe", "#2563eb")  # a node kept by a rewrite but given new inputs
 ERROR = ("#fca5a5", "#b91c1c")
-DIMMED = ("#d1d5db", "#9ca3af")  # (border, text) of the nodes a focused view is not about
+# (border, text, fill) of the nodes a focused view is not about: mid-grey text on a pale grey
+# fill reads in both themes (light grey text on white was lost on a dark page)
+DIMMED = ("#d1d5db", "#4b5563", "#f3f4f6")
 GRADIENT = ("#fdd9b5", "#ea580c")  # to_dot's gradient fill, for the legend
 LAYOUT = (("nodesep", "0.25"), ("ranksep", "0.35"), ("bgcolor", "transparent"))
 FAST_LAYOUT = (("splines", "line"), ("nslimit", "1"), ("mclimit", "0.2"),
                ("remincross", "false"))
+# a narrow drawing (gradient graphs): ranked as one graph (newrank) the backward box goes
+# under the forward pass instead of beside its staircase of layer boxes, spacing is tighter
+# and ops are rounded boxes (an ellipse is ~1.4x its label's width). A 4-layer MLP's
+# compiled gradient: 1919 pt wide -> 985 pt (tests/widgets/test_theme_layout.py)
+NARROW_LAYOUT = (("newrank", "true"), ("ranksep", "0.2"), ("nodesep", "0.15"))
+NARROW_OP = (("shape", "box"), ("style", "rounded,filled"))
 
 
 @dataclass
@@ -36,7 +44,8 @@ class Style:
     ``mark`` maps a uid to ``(fill, border, css_class)``; ``fill`` only recolours (profile
     heat). ``cluster`` puts its uids in a labelled box (the gradient part). With ``dim``, the
     unmarked nodes are drawn grey so that the marked ones stand out; ``edge_labels=False``
-    leaves the edge types to the tooltips (a narrower drawing).
+    leaves the edge types to the tooltips (a narrower drawing); ``narrow`` draws a wide graph
+    (a gradient) narrower: ``NARROW_LAYOUT``, ops as rounded boxes.
     """
 
     mark: dict[int, tuple[str, str, str]] = field(default_factory=dict)
@@ -48,6 +57,7 @@ class Style:
     title: str | None = None
     dim: bool = False
     edge_labels: bool | None = None
+    narrow: bool = False
 
     def highlight(self, uids: Iterable[int], colours: tuple[str, str], css: str,
                   note: str = "") -> Style:
@@ -60,7 +70,7 @@ class Style:
 
     def node_style(self, rec: NodeRecord) -> NodeStyle:
         """The ``to_dot`` style of one record: heat, then a mark, a note, its provenance."""
-        attrs = {}
+        attrs = dict(NARROW_OP) if self.narrow and node_kind(rec) == "op" else {}
         if rec.uid in self.fill:
             attrs["fillcolor"] = self.fill[rec.uid]
         css = ""
@@ -68,7 +78,7 @@ class Style:
             fill, border, css = self.mark[rec.uid]
             attrs.update(fillcolor=fill, color=border, penwidth="3" if self.dim else "2.5")
         elif self.dim and self.mark:
-            attrs.update(color=DIMMED[0], fontcolor=DIMMED[1])
+            attrs.update(color=DIMMED[0], fontcolor=DIMMED[1], fillcolor=DIMMED[2])
             css = "dimmed"
         words = provenance(rec)
         tip = [words] if words != rec.origin else []  # to_dot's tooltip has the origin
@@ -94,6 +104,11 @@ class Picture:
     style: Style = field(default_factory=Style)
     heat: Mapping[int, float] = field(default_factory=dict)
     caption: str = ""
+
+
+def has_gradient(snap: Snapshot) -> bool:
+    """Whether ``snap`` holds gradient nodes: such a graph is drawn ``narrow``."""
+    return any(rec.origin.startswith("grad of") for rec in snap.nodes)
 
 
 def provenance(rec: NodeRecord) -> str:
@@ -144,7 +159,8 @@ def graphviz_text(picture: Picture) -> str:
     options = DotOptions(large=BIG_GRAPH, max_label=LABEL_LIMIT,
                          edge_labels=False if big else style.edge_labels,
                          id_prefix="n", css_classes=True,
-                         graph_attrs=LAYOUT + (FAST_LAYOUT if big else ()))
+                         graph_attrs=LAYOUT + (FAST_LAYOUT if big else ())
+                         + (NARROW_LAYOUT if style.narrow else ()))
     styles = {rec.uid: style.node_style(rec) for rec in folded.snapshot.nodes}
     return to_dot(folded.snapshot, title=style.title, options=options, styles=styles,
                   cluster=style.cluster, chains=chains, clusters=style.clusters)

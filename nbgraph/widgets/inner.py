@@ -22,15 +22,22 @@ Opened = tuple[list[NodeRecord], tuple[int, ...], list[Cluster], set[int]]
 
 
 def wire_inner(label: str, inner: Iterable[NodeRecord], outer: Mapping[int, Variable],
-               seen: set[int], records: list[NodeRecord]) -> Cluster:
+               seen: set[int], records: list[NodeRecord],
+               outputs: Iterable[int] = ()) -> Cluster:
     """Add ``inner``'s records not yet ``seen`` to ``records``, each inner input (a uid in
-    ``outer``) rewired as a tap fed by its outer Variable; the cluster that boxes them."""
+    ``outer``) rewired as a tap fed by its outer Variable; the cluster that boxes them. An
+    inner input nothing inside reads (a compiled branch whose rewrites dropped its use) is
+    left out: drawn, it would hang in the box unconnected."""
+    inner = list(inner)
+    read = {uid for rec in inner for uid in rec.inputs} | set(outputs)
     members = []
     for rec in inner:
         if rec.uid in seen:
             continue
-        seen.add(rec.uid)
         fed_by = outer.get(rec.uid)
+        if fed_by is not None and rec.uid not in read:
+            continue
+        seen.add(rec.uid)
         if fed_by is not None:  # an inner input: a tap fed by its outer Variable
             rec = replace(rec, inputs=(record_uid(fed_by),), origin="user")
         records.append(rec)
@@ -38,9 +45,21 @@ def wire_inner(label: str, inner: Iterable[NodeRecord], outer: Mapping[int, Vari
     return label, frozenset(members)
 
 
+def nest(label: str, snap: Snapshot, nodes: Iterable[Apply],
+         opener: Callable[[Apply], Opened | None] | None = None
+         ) -> tuple[list[NodeRecord], list[Cluster]]:
+    """One inner graph's records with its own inner graphs opened (a scan inside a scan's
+    step), its box named ``label`` first, then the boxes nested in it: ``to_dot`` draws a
+    box whose uids another box holds inside that one."""
+    opened, inside = expand_inner(snap, nodes, opener)
+    members = frozenset(rec.uid for rec in opened.nodes)
+    return list(opened.nodes), [(label, members), *inside]
+
+
 def _inner_records(node: Apply) -> Opened:
-    """The records of ``node``'s inner graphs (taps wired to the outer records), the uids
-    that feed ``node`` (its inner outputs), one cluster per inner graph, the outer uids."""
+    """The records of ``node``'s inner graphs (taps wired to the outer records, their own
+    inner graphs opened in nested boxes), the uids that feed ``node`` (its inner outputs),
+    the clusters, the outer uids."""
     records: list[NodeRecord] = []
     seen: set[int] = set()
     feeds: list[int] = []
@@ -48,11 +67,24 @@ def _inner_records(node: Apply) -> Opened:
     for graph in inner_graphs(node):
         inner, outputs = snapshot_records(list(graph.outputs), list(graph.outer))
         outer_by_uid = {var.uid: outer for var, outer in graph.outer.items()}
-        clusters.append(wire_inner(f"{node.op}: {graph.label}", inner, outer_by_uid, seen,
-                                   records))
+        wired: list[NodeRecord] = []
+        label, _ = wire_inner(f"{node.op}: {graph.label}", inner, outer_by_uid, seen, wired,
+                              outputs)
+        opened, boxes = nest(label, Snapshot(tuple(wired), tuple(outputs)),
+                             live_nodes(graph.outputs))
+        seen.update(rec.uid for rec in opened)
+        records += opened
+        clusters += boxes
         feeds += [uid for uid in outputs if uid not in feeds]
-    wired = {record_uid(outer) for g in inner_graphs(node) for outer in g.outer.values()}
-    return records, tuple(feeds), clusters, wired
+    wired_uids = {record_uid(outer) for g in inner_graphs(node) for outer in g.outer.values()}
+    return records, tuple(feeds), clusters, wired_uids
+
+
+def _controls(node: Apply) -> int:
+    """How many leading inputs of ``node`` no inner input stands for: a scan's step count,
+    an ifelse's condition (which its gradient's ifelse may also pass into its branches)."""
+    op = node.op
+    return 1 if hasattr(op, "split_outer") or hasattr(op, "then_outputs") else 0
 
 
 def expand_inner(snap: Snapshot, nodes: Iterable[Apply],
@@ -70,11 +102,12 @@ def expand_inner(snap: Snapshot, nodes: Iterable[Apply],
     for rec in snap.nodes:
         node = by_uid.get(rec.uid)
         opened = (opener or _inner_records)(node) if node is not None else None
-        if opened is None:
+        if node is None or opened is None:
             records.append(rec)
             continue
         inner, feeds, boxes, wired = opened
-        kept = tuple(uid for uid in rec.inputs if uid not in wired)  # n_steps, the condition
+        skip = _controls(node)  # n_steps, the condition: drawn as edges into the node
+        kept = rec.inputs[:skip] + tuple(uid for uid in rec.inputs[skip:] if uid not in wired)
         records += inner
         records.append(replace(rec, inputs=kept + feeds))
         clusters += boxes

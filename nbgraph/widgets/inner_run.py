@@ -15,7 +15,7 @@ from typing import Any
 from ..core.graph import Apply, Variable
 from ..core.printing import inner_graphs
 from ..core.records import NodeRecord, Snapshot, record_uid
-from .inner import Cluster, Opened, expand_inner, wire_inner
+from .inner import Cluster, Opened, expand_inner, nest, wire_inner
 from .kernels import running_snapshot
 from .scopes import scope_clusters
 
@@ -66,8 +66,15 @@ def _opener(fn: Any) -> Any:
         clusters: list[Cluster] = []
         for label, inner in by_node[node]:
             snap = running_snapshot(inner)
-            clusters.append(wire_inner(f"{node.op}: {label} (compiled)", snap.nodes, outer,
-                                       seen, records))
+            wired: list[NodeRecord] = []
+            box, _ = wire_inner(f"{node.op}: {label} (compiled)", snap.nodes, outer, seen,
+                                wired, snap.outputs)
+            # a scan inside this step: its own compiled step, in a box inside this one
+            opened, boxes = nest(box, Snapshot(tuple(wired), snap.outputs),
+                                 inner.maker.fgraph.toposort(), _opener(inner))
+            seen.update(rec.uid for rec in opened)
+            records += opened
+            clusters += boxes
             feeds += [uid for uid in snap.outputs if uid not in feeds]
         return records, tuple(feeds), clusters, {record_uid(v) for v in outer.values()}
 

@@ -18,7 +18,7 @@ from ..core.graph import Apply
 from ..rewrite.trace import Trace
 from .bisect_button import BisectButton
 from .chips import node_chips
-from .drawing import ADDED, REMOVED, REWIRED, Picture, Style
+from .drawing import ADDED, DIMMED, REMOVED, REWIRED, Picture, Style, has_gradient
 from .inner import expand_inner
 from .layout import Drawings, empty_view, fits_side_by_side, pane, picture_html
 from .pass_inner import InnerNodes
@@ -39,7 +39,8 @@ from .why_not_panel import WHY_NOT, WhyNotPanel
 ALL_EVENTS = -1  # the Select's value for "highlight every event of the pass"
 PLAY_INTERVAL_MS = 1800
 CARD = ('<div class="nbgraph-event" style="font-size:12px;font-family:Helvetica,Arial,'
-        'sans-serif;border:1px solid #e5e7eb;border-radius:4px;padding:4px 8px;margin-top:4px;'
+        'sans-serif;border:1px solid var(--jp-border-color2,#e5e7eb);border-radius:4px;'
+        'padding:4px 8px;margin-top:4px;'
         'box-sizing:border-box;max-width:100%;overflow-wrap:anywhere">')  # long names wrap
 
 
@@ -146,7 +147,8 @@ def step_pictures(step: Step, event: int | None, inner: InnerNodes | None = None
     pictures = []
     for snap, style, label in ((step.before, before, "before"), (step.after, after, "after")):
         opened, clusters = expand_inner(snap, inner.for_snapshot(snap) if inner else ())
-        pictures.append(Picture(opened, replace(style, clusters=tuple(clusters)),
+        pictures.append(Picture(opened, replace(style, clusters=tuple(clusters),
+                                                narrow=has_gradient(snap)),
                                 caption=f"{label} {step.name}"))
     return pictures[0], pictures[1]
 
@@ -231,9 +233,10 @@ def view_passes(trace: Trace | None, nodes: Sequence[Apply] = (), fn: Any = None
         tools.append(W.VBox([W.HBox([why.rule] + ([found.button] if found else [])),
                              *([found.result] if found else []), why.text]))
     key = legend(("removed", REMOVED), ("added", ADDED), ("new inputs", REWIRED),
-                 ("untouched", ("#ffffff", "#d1d5db")))
+                 ("untouched", (DIMMED[2], DIMMED[0])))
     caption.layout = W.Layout(width="auto")
     listing.layout = W.Layout(width="55%")
+    card.layout = W.Layout(width="auto")  # 100% plus the widget's margin overflowed the column
     side = W.VBox([pane(key), events, card], layout=W.Layout(width="45%"))
     widget = W.VBox([W.HBox([play, slider, caption]), W.HBox([listing, side]), *tools,
                      drawings.widget, rules, diff])

@@ -32,7 +32,8 @@ THEME_CSS = (
     "</style>")
 TABLE = ('<table class="nbgraph-table" style="border-collapse:collapse;font-size:12px;'
          'font-family:Helvetica,Arial,sans-serif">')
-CELL = 'style="padding:2px 8px;border-bottom:1px solid #e5e7eb;text-align:left"'
+CELL = ('style="padding:2px 8px;border-bottom:1px solid var(--jp-border-color2,#e5e7eb);'
+        'text-align:left"')
 NOWRAP_CELL = CELL[:-1] + ';white-space:nowrap"'
 
 

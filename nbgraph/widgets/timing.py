@@ -115,7 +115,8 @@ def profile_rows(fn: Any, timing: Timing | None = None) -> list[ProfileRow]:
             per_call = row.per_call if timing is not None else \
                 row.mean * row.calls / max(calls, 1)  # per call of fn, all steps summed
             inner[node.uid].append(replace(
-                row, calls=calls, within=f"#{node.uid} {type(node.op).__name__} {label}",
+                row, calls=calls,  # a row of a scan inside the step keeps its own scan
+                within=row.within or f"#{node.uid} {type(node.op).__name__} {label}",
                 mean=per_call if timing is None else row.mean, share=per_call / total))
     return [r for row in rows for r in [row, *inner.get(row.uid, [])]]
 

@@ -24,7 +24,7 @@ from ..core.graph import Apply, Variable
 from ..core.printing import inner_graphs, listing
 from ..core.records import Snapshot
 from ..link.jax_linker import jax_call_of
-from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, heat_colour
+from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, has_gradient, heat_colour
 from .graphdata import backward_uids, drawable, scalar_name
 from .inner_run import inner_functions, running_drawable
 from .kernels import kernel_choices
@@ -63,8 +63,10 @@ def view_graph(graph: Any, highlight: Iterable[int] = (), error: str | None = No
     """
     snap, clusters = drawable(graph)
     colours, css = (ERROR, "error") if error else (HIGHLIGHT, "highlight")
-    # a scan's step, an ifelse's branches, a scope are boxed
-    base = Style(title=title, clusters=tuple(clusters))
+    # a scan's step, an ifelse's branches, a scope are boxed; a graph with a gradient in it
+    # (``%%symgraph --grad``) is as wide as the Gradient tab's, so drawn as narrow
+    base = Style(title=title, clusters=tuple(clusters),
+                 narrow=has_gradient(snap))
     base.highlight(highlight, colours, css)
     body = picture_html(Picture(snap, base))
     note = (f'<pre class="nbgraph-error" style="color:#b91c1c;white-space:pre-wrap">'
@@ -122,12 +124,14 @@ def gradient_style(snap: Snapshot, n_forward: int,
                    boxes: Sequence[tuple[str, frozenset[int]]] = ()) -> Style:
     """Backward nodes clustered and coloured, each noted with the forward node it came from;
     ``boxes`` (inner graphs, scopes) are drawn too, and keep their own nodes (a backward
-    scan's step stays in its step's box: boxes do not nest)."""
+    scan's step stays in its step's box: the backward box holds no other box), drawn
+    ``narrow`` (backward under forward, ops as rounded boxes)."""
     backward = backward_uids(snap, n_forward)
     boxed = {uid for _, box in boxes for uid in box}
     style = Style(cluster=("backward (gradient)", frozenset(backward - boxed)),
                   clusters=tuple(boxes),
-                  edge_labels=None if len(snap.nodes) <= EDGE_LABELS_UP_TO else False)
+                  edge_labels=None if len(snap.nodes) <= EDGE_LABELS_UP_TO else False,
+                  narrow=True)
     present = {rec.uid for rec in snap.nodes}
     for rec in snap.nodes:
         found = _GRAD_OF.match(rec.origin) if rec.uid in backward else None
@@ -362,8 +366,11 @@ def view_profile(fn: Any, timing: Timing | None = None) -> View:
             f"the nodes; {shown}, slowest first (a kernel is one row){inner}:</p>"
             + _memory_line(fn))
     drawn = Drawings(1)
-    by_time, by_bytes = Picture(snap, Style(clusters=tuple(clusters)), heat=heat), \
-        Picture(snap, memory_style(Style(clusters=tuple(clusters)), sizes, own=own))
+    narrow = has_gradient(snap)  # a compiled gradient: as narrow as the Gradient tab's
+    by_time, by_bytes = Picture(snap, Style(clusters=tuple(clusters), narrow=narrow),
+                                heat=heat), \
+        Picture(snap, memory_style(Style(clusters=tuple(clusters), narrow=narrow), sizes,
+                                   own=own))
     key = pane(heat_key())
     colour = toggle(("time", "output bytes"), "time", "colour by")
 
@@ -378,7 +385,7 @@ def view_profile(fn: Any, timing: Timing | None = None) -> View:
     parts += [W.HBox([colour]), key, drawn.widget]
     # static: the timed boxes, and the graph coloured by output bytes (the same on every
     # run, unlike times), each timed box noted with its uid
-    plain_style = memory_style(Style(clusters=tuple(clusters),
+    plain_style = memory_style(Style(clusters=tuple(clusters), narrow=narrow,
                                      note={row.uid: f"#{row.uid}" for row in rows}), sizes,
                                own=own)
     html_text = (heading("Profile") + profile_table_html(rows, timings=False)

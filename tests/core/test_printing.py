@@ -435,10 +435,26 @@ def test_to_dot_draws_more_boxes_first_one_wins():
     x = T.dvector("x")
     e = T.exp(x)
     s = T.sin(e)
-    dot = to_dot([s], clusters=[("Scan: step", {e.owner.uid}),
-                               ("scope layer1", {e.owner.uid, s.owner.uid})])
+    c = T.cos(e)
+    dot = to_dot([s, c], clusters=[("Scan: step", {e.owner.uid, c.owner.uid}),
+                                   ("scope layer1", {e.owner.uid, s.owner.uid})])
     first = dot.index("subgraph cluster_inner0")
     second = dot.index("subgraph cluster_inner1")
     assert 'label="Scan: step"' in dot[first:second] and f"  {e.owner.uid} [" in dot[first:second]
     assert f"  {s.owner.uid} [" in dot[second:] and f"  {e.owner.uid} [" not in dot[second:]
+    assert 'fillcolor="#2563eb1a"' in dot
+
+
+def test_to_dot_nests_a_box_inside_the_box_holding_all_its_uids():
+    x = T.dvector("x")
+    e = T.exp(x)
+    s = T.sin(e)
+    dot = to_dot([s], clusters=[("Scan: step", {e.owner.uid}),
+                               ("scope layer1", {e.owner.uid, s.owner.uid})])
+    lines = dot.splitlines()
+    outer = next(k for k, line in enumerate(lines) if "cluster_inner1" in line)
+    inner = next(k for k, line in enumerate(lines) if "cluster_inner0" in line)
+    assert outer < inner and lines[inner].startswith("    subgraph")  # one level deeper
+    assert lines[inner + 1] == f"      {e.owner.uid} [" + lines[inner + 1].split(" [", 1)[1]
+    assert any(line.startswith(f"    {s.owner.uid} [") for line in lines[outer:inner])
     assert 'fillcolor="#2563eb1a"' in dot
