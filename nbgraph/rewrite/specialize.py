@@ -3,12 +3,13 @@ dot -> gemv)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..core.fgraph import FunctionGraph, can_replace
 from ..core.graph import Apply
 from ..core.types import is_float
 from ..core.variable import TensorVariable, constant
 from ..ops import math as T
-from ..ops.alloc import zeros
 from ..ops.blas import gemm_no_inplace, gemv_no_inplace
 from ..ops.elemwise import DimShuffle, Elemwise
 from ..ops.linalg import Dot
@@ -115,14 +116,15 @@ def argmax_softmax(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] |
     return [Argmax(node.op.axis, node.op.kind)(x)]
 @node_rule("gemv", tracks=(Dot,))
 def gemv(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
-    """dot(A, x) -> gemv(zeros(rows), 1, A, x, 0) for float matrix A and vector x (Theano's
-    CGemv; the inplace pass then writes into the fresh buffer)."""
+    """dot(A, x) -> gemv(y, 1, A, x, 0) for float matrix A and vector x (Theano's CGemv).
+    With beta 0, y is never read: it is a constant of shape (1,) that broadcasts, so no
+    zeros are allocated per call (the C thunk writes into a reused buffer)."""
     A, x = node.inputs
     out = node.outputs[0]
     if A.ndim != 2 or x.ndim != 1 or not is_float(out.dtype) \
             or A.dtype != out.dtype or x.dtype != out.dtype:
         return None
-    y = zeros((A.shape[0],), dtype=out.dtype)
+    y = constant(np.zeros(1, dtype=out.dtype))
     return [gemv_no_inplace(y, constant(1, dtype=out.dtype), A, x,
                             constant(0, dtype=out.dtype))]
 
