@@ -140,9 +140,12 @@ def gemm_thunk(node: Apply, in_cells: list[list], out_cells: list[list],
 
     if is_gemm:
         z_cell, alpha_cell, x_cell, y_cell, beta_cell = in_cells
-        # an intermediate z keeps the copy: writing into it would make its producer
-        # allocate a fresh buffer every call instead of reusing its own
-        in_place = bool(node.op.destroy_map) and node.inputs[0].owner is None
+        # an intermediate z keeps the copy (writing into it would make its producer allocate
+        # a fresh buffer every call instead of reusing its own), unless its producer wrote
+        # it in place too: the second gemm of an update's chain, z a shared variable's buffer
+        z_owner = node.inputs[0].owner
+        in_place = bool(node.op.destroy_map) and (
+            z_owner is None or node.inputs[0].index in (z_owner.op.destroy_map or {}))
 
         def thunk() -> None:
             z = z_cell[0]
