@@ -92,13 +92,14 @@ def test_w_read_elsewhere_is_not_corrupted(mode, case, rng):
         np.testing.assert_allclose(W.get_value(), want_w, rtol=1e-13, atol=1e-13)
 
 
-def test_failing_second_link_leaves_w_unchanged(rng):
+@pytest.mark.parametrize("mode", ["c", "py"])
+def test_failing_second_link_leaves_w_unchanged(mode, rng):
     """A call whose second gemm has bad shapes raises before anything is written to W."""
     w0 = rng.standard_normal((3, 5))
     W = nbgraph.shared(w0.copy(), name="W")
     a, b, c, d = T.dmatrices("a", "b", "c", "d")
     fn = nbgraph.function([a, b, c, d], T.sum(a), updates=[(W, _update(W, a, b, c, d))],
-                          mode=MODES["c"])
+                          mode=MODES[mode])
     assert [str(n.op) for n in _gemms(fn)] == ["Gemm{inplace}", "Gemm{inplace}"]
     va, vb, vc, vd = _data(rng, "float64")
     with pytest.raises(ValueError, match="gemm"):
