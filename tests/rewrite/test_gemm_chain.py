@@ -120,3 +120,22 @@ def test_sgd_with_gradients_through_the_chain(mode, rng):
     fn(v1, v2)
     grad = v1.T @ (1 - np.tanh(v1 @ w0) ** 2) + v2.T @ (v2 @ w0)
     np.testing.assert_allclose(W.get_value(), w0 - 0.1 * grad, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("linker", ["c", "py"])
+def test_nan_guard_restores_w_when_the_second_link_overflows(linker, rng):
+    """A linker that checks after writing (NanGuardMode) copies W before the chain runs and
+    puts it back when the second gemm's result is inf."""
+    from nbgraph.compile.nanguardmode import NanGuardMode
+    w0 = rng.standard_normal((3, 5))
+    W = nbgraph.shared(w0.copy(), name="W")
+    a, b, c, d = T.dmatrices("a", "b", "c", "d")
+    fn = nbgraph.function([a, b, c, d], T.sum(a), updates=[(W, _update(W, a, b, c, d))],
+                          mode=NanGuardMode(linker=linker))
+    assert [str(n.op) for n in _gemms(fn)] == ["Gemm{inplace}", "Gemm{inplace}"]
+    va, vb, vc, vd = _data(rng, "float64")
+    with pytest.raises(Exception, match="inf"):
+        fn(va, vb, vc * 1e200, vd * 1e200)
+    np.testing.assert_array_equal(W.get_value(), w0)
+    fn(va, vb, vc, vd)
+    np.testing.assert_allclose(W.get_value(), _want(w0, va, vb, vc, vd), rtol=1e-13)
