@@ -28,7 +28,18 @@ def destroyed_inputs(fgraph: FunctionGraph, node: Apply) -> list[int]:
     variable it updates in place)."""
     inputs = set(fgraph.inputs)
     sources = (getattr(node.op, "destroy_map", {}) or {}).values()
-    return sorted({i for ins in sources for i in ins if node.inputs[i] in inputs})
+    return sorted({i for ins in sources for i in ins if root(node.inputs[i]) in inputs})
+
+
+def root(var: Variable) -> Variable:
+    """The buffer ``var`` lives in: through each producer that computed it in place (the
+    second gemm of Theano's update chain ``gemm(gemm(W, ...), ...)`` overwrites W too)."""
+    while var.owner is not None:
+        sources = (getattr(var.owner.op, "destroy_map", {}) or {}).get(var.index)
+        if not sources:
+            break
+        var = var.owner.inputs[sources[0]]
+    return var
 
 
 def cannot_fail(fgraph: FunctionGraph, node: Apply) -> bool:
@@ -46,6 +57,8 @@ def _tail_is_free(fgraph: FunctionGraph, tail: Sequence[Apply]) -> bool:
     overwrites: then the tail may run in any order."""
     members = set(tail)
     for node in tail:
+        if any(v.owner in members for v in node.inputs):
+            return False   # a chain: the order is the data's
         for i in destroyed_inputs(fgraph, node):
             found, _ = readers(fgraph, node.inputs[i], node)
             if any(reader in members and reader is not node for reader, _ in found):
@@ -144,7 +157,9 @@ class CommitGuard:
         self.saved: list[Cell] = []  # the cells whose buffers are copied before the tail
         for k, node in enumerate(tail):
             dests = destroyed_inputs(fgraph, node)
-            cells = [storage[v] for v in node.inputs]
+            # a chain's later link checks against the shared variable's buffer: its own
+            # input is not computed yet
+            cells = [storage[root(v) if i in dests else v] for i, v in enumerate(node.inputs)]
             # the first node of the tail fails before writing, so has nothing to undo
             if fails_before_writing and (k == 0 or cannot_fail(fgraph, node)):
                 continue
@@ -152,7 +167,8 @@ class CommitGuard:
             if check is not None:
                 self.checks.append((node, check, cells))
             else:
-                self.saved += [cells[i] for i in dests]
+                self.saved += [cells[i] for i in dests if all(cells[i] is not c
+                                                              for c in self.saved)]
         self.needed = bool(self.checks or self.saved)
         self._check_calls = [check for _, check, _ in self.checks]
 

@@ -87,8 +87,8 @@ def blas_thunk(node: Apply, in_cells: list[list], out_cells: list[list]
 def gemv_thunk(node: Apply, in_cells: list[list], out_cells: list[list]
                ) -> Callable[[], None] | None:
     """``alpha * dot(A, x)`` for a ``Gemv`` whose ``beta`` is the constant 0: ``y`` only
-    gives the shape (BLAS's convention), so the product goes into a reused buffer rather
-    than into ``y`` (the fresh zeros specialize allocates for it). Else None (``perform``)."""
+    gives the shape (BLAS's convention; specialize passes a constant of shape (1,)), so the
+    product goes into a reused buffer. Else None (``perform``)."""
     beta = node.inputs[4]
     dtype = node.outputs[0].dtype
     if not isinstance(beta, Constant) or np.any(beta.data != 0) \
@@ -104,7 +104,7 @@ def gemv_thunk(node: Apply, in_cells: list[list], out_cells: list[list]
     def thunk() -> None:
         A, x = a_cell[0], x_cell[0]  # noqa: N806
         rows = A.shape[0]
-        if A.shape[1] != x.shape[0] or y_cell[0].shape != (rows,):
+        if A.shape[1] != x.shape[0] or y_cell[0].shape not in ((rows,), (1,)):
             return slow()  # perform's error, naming the shapes
         out = dot(A, x, out=buffer(rows))
         alpha = alpha_cell[0]
@@ -140,9 +140,12 @@ def gemm_thunk(node: Apply, in_cells: list[list], out_cells: list[list],
 
     if is_gemm:
         z_cell, alpha_cell, x_cell, y_cell, beta_cell = in_cells
-        # an intermediate z keeps the copy: writing into it would make its producer
-        # allocate a fresh buffer every call instead of reusing its own
-        in_place = bool(node.op.destroy_map) and node.inputs[0].owner is None
+        # an intermediate z keeps the copy (writing into it would make its producer allocate
+        # a fresh buffer every call instead of reusing its own), unless its producer wrote
+        # it in place too: the second gemm of an update's chain, z a shared variable's buffer
+        z_owner = node.inputs[0].owner
+        in_place = bool(node.op.destroy_map) and (
+            z_owner is None or node.inputs[0].index in (z_owner.op.destroy_map or {}))
 
         def thunk() -> None:
             z = z_cell[0]

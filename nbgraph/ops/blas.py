@@ -105,23 +105,27 @@ class Gemv(Op):
         y, alpha, A, x, beta = _checked("gemv", ("y", "A", "x"),  # noqa: N806
                                         "must be a vector, a matrix and a vector", (1, 2, 1),
                                         y, alpha, A, x, beta)
-        rows = y.type.shape[0] if y.type.shape[0] is not None else A.type.shape[0]
+        rows = y.type.shape[0] if y.type.shape[0] not in (None, 1) else A.type.shape[0]
         return Apply(self, [y, alpha, A, x, beta], [TensorType(y.dtype, shape=(rows,))()])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         y, alpha, A, x, beta = inputs
-        if A.shape[1] != x.shape[0] or y.shape[0] != A.shape[0]:
+        if A.shape[1] != x.shape[0] or y.shape[0] != A.shape[0] and y.shape != (1,):
             raise ValueError(f"gemv at node {node.uid}: y has shape {y.shape}, A {A.shape}, "
                              f"x {x.shape}")
         dtype = node.outputs[0].type.dtype
-        if self.inplace and beta == 0 and alpha == 1 and y.flags.c_contiguous \
+        if self.inplace and beta == 0 and alpha == 1 and y.shape == (A.shape[0],) \
+                and y.flags.c_contiguous \
                 and y.flags.writeable and y.dtype == A.dtype == x.dtype == dtype:
             output_storage[0][0] = np.dot(A, x, out=y)   # BLAS gemv straight into y
             return
         product = np.dot(A, x)   # NumPy's BLAS gemv
-        out = alpha * product if beta == 0 else beta * y + alpha * product
-        out = np.asarray(out, dtype=dtype)
-        if self.inplace and y.dtype == out.dtype and y.flags.writeable:
+        if beta != 0:
+            product = beta * y + alpha * product
+        elif alpha != 1:
+            product = alpha * product
+        out = np.asarray(product, dtype=dtype)
+        if self.inplace and y.shape == out.shape and y.dtype == out.dtype and y.flags.writeable:
             y[...] = out  # the destroy_map promise: the result lives in y's buffer
             out = y
         output_storage[0][0] = out

@@ -75,22 +75,48 @@ def readers(fgraph: FunctionGraph, var: TensorVariable, destroyer: Apply | None 
     return found, is_output
 
 
+def _chain_to(fgraph: FunctionGraph, out: TensorVariable, final: TensorVariable,
+              then: Apply | None) -> list[Apply] | None:
+    """The nodes after ``out`` that each overwrite the previous one's result, up to
+    ``final`` (Theano's gemm chain ``gemm(gemm(W, ...), ...)``), or None if ``out`` has
+    another use. ``then``: a node about to become in place on its input 0, counted as such."""
+    chain: list[Apply] = []
+    while out is not final:
+        clients = fgraph.clients.get(out, [])
+        if len(clients) != 1 or clients[0][0] == OUTPUT:
+            return None
+        client, i = clients[0]
+        destroys = {0: [0]} if client is then else (getattr(client.op, "destroy_map", {}) or {})
+        index = next((k for k, sources in destroys.items() if sources == [i]), None)
+        if index is None or client.inputs.count(out) > 1:
+            return None
+        chain.append(client)
+        out = client.outputs[index]
+    return chain
+
+
 def why_not_updated_in_place(fgraph: FunctionGraph, var: TensorVariable, node: Apply,
-                             in_index: int, out_index: int) -> str | None:
+                             in_index: int, out_index: int, then: Apply | None = None
+                             ) -> str | None:
     """None if ``node`` may compute its output ``out_index`` into ``var`` (its input
     ``in_index``): ``var`` is a shared variable this function updates, with that very output
-    as its only use, and every other reader of the old value can run before ``node``."""
+    as its only use (or the start of a chain of nodes overwriting it, see ``_chain_to``), and
+    every other reader of the old value can run before ``node``."""
     position = fgraph.inplace_updates.get(var)
     if position is None:
         return f"{var} is not a shared variable this function updates"
     out = node.outputs[out_index]
-    if fgraph.outputs[position] is not out or fgraph.clients.get(out) != [(OUTPUT, position)]:
+    chain = _chain_to(fgraph, out, fgraph.outputs[position], then)
+    if chain is None or fgraph.clients.get(fgraph.outputs[position]) != [(OUTPUT, position)]:
         return f"{out} is read elsewhere, not only as the update of {var}"
     found, is_output = readers(fgraph, var, node)
     if is_output:
         return f"{var} (or a view of it) is a graph output"
     if any(reader is node and i != in_index for reader, i in found):
         return f"{node.op} reads {var} (or a view of it) twice"
+    late = next((reader for reader, _ in found if reader in chain), None)
+    if late is not None:
+        return f"{late.op} at node {late.uid} reads {var} after {node.op} overwrote it"
     for reader, _ in found:   # each other reader must run first: not one that must run after
         if reader is not node and _must_follow(fgraph, reader, node):
             return (f"{reader.op} at node {reader.uid} reads {var} and overwrites a value "
@@ -136,9 +162,16 @@ def elemwise_inplace(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable]
 @node_rule("gemm_inplace", tracks=(Gemm,))
 def gemm_to_inplace(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """Gemm{no_inplace}(W, a, x, y, b) -> Gemm{inplace}: the SGD step ``W - lr * dot(x, y)``
-    updates W's buffer instead of copying it (only for a shared variable's update)."""
+    updates W's buffer instead of copying it (only for a shared variable's update). Theano's
+    chain ``gemm(gemm(W, ...), ...)`` of an update becomes two in-place gemms, both in W."""
     if node.op.inplace or node.inputs[0].type != node.outputs[0].type:
         return None
+    inner = node.inputs[0].owner
+    if inner is not None and isinstance(inner.op, Gemm) and not inner.op.inplace \
+            and inner.inputs[0].type == inner.outputs[0].type \
+            and inner.inputs.count(inner.inputs[0]) == 1 \
+            and why_not_updated_in_place(fgraph, inner.inputs[0], inner, 0, 0, then=node) is None:
+        return [gemm_inplace(gemm_inplace(*inner.inputs), *node.inputs[1:])]
     if why_not_updated_in_place(fgraph, node.inputs[0], node, 0, 0) is not None \
             or node.inputs.count(node.inputs[0]) > 1:
         return None
@@ -206,14 +239,24 @@ def ordered_toposort(fgraph: FunctionGraph) -> list[Apply]:
     return order
 
 
+def _continues_update(fgraph: FunctionGraph, node: Apply, i: int) -> bool:
+    """Whether ``node``'s input ``i`` is the only use of a result its producer computed in
+    place (a gemm chain's second link: the first link's own check covers the chain)."""
+    var = node.inputs[i]
+    owner = var.owner
+    return owner is not None and fgraph.clients.get(var) == [(node, i)] \
+        and var.index in (getattr(owner.op, "destroy_map", {}) or {})
+
+
 def check_destroyers(fgraph: FunctionGraph) -> None:
     """Raise InplaceError if some node overwrites a protected or still-needed value."""
     for node in fgraph.apply_nodes:
         for out_index, sources in (getattr(node.op, "destroy_map", {}) or {}).items():
             for i in sources:
                 reason = why_not_destroyable(fgraph, node.inputs[i], node)
-                if reason is not None and why_not_updated_in_place(
-                        fgraph, node.inputs[i], node, i, out_index) is None:
+                if reason is not None and (why_not_updated_in_place(
+                        fgraph, node.inputs[i], node, i, out_index) is None
+                        or _continues_update(fgraph, node, i)):
                     continue
                 if reason is not None:
                     raise InplaceError(f"{node.op} at node {node.uid} overwrites input {i} "

@@ -3,13 +3,14 @@ dot -> gemv)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..core.fgraph import FunctionGraph, can_replace
 from ..core.graph import Apply
-from ..core.types import is_float
+from ..core.types import is_float, upcast
 from ..core.variable import TensorVariable, constant
 from ..ops import math as T
-from ..ops.alloc import zeros
-from ..ops.blas import gemm_no_inplace, gemv_no_inplace
+from ..ops.blas import Gemm, gemm_no_inplace, gemv_no_inplace
 from ..ops.elemwise import DimShuffle, Elemwise
 from ..ops.linalg import Dot
 from ..ops.math import Argmax
@@ -70,9 +71,50 @@ def _scaled_dot(fgraph: FunctionGraph, var: TensorVariable) -> tuple[TensorVaria
     return None
 
 
+def _times(a: TensorVariable, b: TensorVariable) -> TensorVariable:
+    """The 0-d product ``a * b``, folded when both are constants."""
+    da, db = constant_value(a), constant_value(b)
+    if da is not None and db is not None:
+        return constant((da * db).item(), dtype=upcast(a.dtype, b.dtype))
+    return T.mul(a, b)
+
+
+def _scaled_gemm(fgraph: FunctionGraph, var: TensorVariable
+                 ) -> tuple[TensorVariable, Apply, Apply] | None:
+    """(alpha, gemm node, dot node) for ``alpha * gemm(dot(a, b), ...)`` (or without alpha):
+    the ``z + alpha * (dot(a, b) - dot(c, d))`` of an update, once gemm fused the inner sub."""
+    alpha: TensorVariable | None = constant(1, dtype=var.dtype)
+    node = var.owner
+    if node is not None and _is_plain_mul(node) and len(node.inputs) == 2 \
+            and _single_reader(fgraph, var):
+        for k in (0, 1):
+            alpha = _scalar(node.inputs[1 - k])
+            if alpha is not None and node.inputs[k].owner is not None:
+                var = node.inputs[k]
+                break
+    node = var.owner
+    if alpha is None or node is None or not isinstance(node.op, Gemm) or node.op.inplace \
+            or not _single_reader(fgraph, var):
+        return None
+    dot_node = _matrix_dot(fgraph, node.inputs[0])
+    return None if dot_node is None else (alpha, node, dot_node)
+
+
+def _chain(z: TensorVariable, alpha: TensorVariable, gemm_node: Apply, dot_node: Apply,
+           dtype: str) -> TensorVariable:
+    """``z + alpha * gemm(dot(a, b), a2, x, y, b2)`` as Theano's chain
+    ``gemm(gemm(z, alpha*b2, a, b, 1), alpha*a2, x, y, 1)``: both products accumulate into
+    z's buffer (in place when z is a shared variable's update)."""
+    _, a2, x_, y_, b2 = gemm_node.inputs
+    one = constant(1, dtype=dtype)
+    inner = gemm_no_inplace(z, T.cast(_times(alpha, b2), dtype), *dot_node.inputs, one)
+    return gemm_no_inplace(inner, T.cast(_times(alpha, a2), dtype), x_, y_, one)
+
+
 @node_rule("gemm", tracks=("Elemwise:add", "Elemwise:sub"))
 def gemm(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
-    """z + alpha*dot(a, b) -> gemm(z, alpha, a, b, 1); z - dot(a, b) -> gemm(z, -1, a, b, 1)."""
+    """z + alpha*dot(a, b) -> gemm(z, alpha, a, b, 1); z - dot(a, b) -> gemm(z, -1, a, b, 1);
+    z + alpha*gemm(dot(a, b), ...) -> a chain of two gemms on z (see ``_chain``)."""
     out = node.outputs[0]
     if out.ndim != 2 or not out.dtype.startswith("float"):
         return None
@@ -82,9 +124,13 @@ def gemm(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
         if is_sub and k == 0:
             continue
         scaled = _scaled_dot(fgraph, term)
-        if scaled is None:
+        chained = None if scaled is not None else _scaled_gemm(fgraph, term)
+        if scaled is not None:
+            alpha, dot_node = scaled
+        elif chained is not None:
+            alpha, _, dot_node = chained
+        else:
             continue
-        alpha, dot_node = scaled
         if any(v.dtype != out.dtype for v in dot_node.inputs):
             continue
         for j, z in enumerate(terms):
@@ -95,7 +141,8 @@ def gemm(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
             alpha_ = _negated(alpha) if is_sub else alpha
             if alpha_.dtype != out.dtype:
                 alpha_ = T.cast(alpha_, out.dtype)
-            fused = gemm_no_inplace(z, alpha_, *dot_node.inputs, constant(1, dtype=out.dtype))
+            fused = _chain(z, alpha_, chained[1], dot_node, out.dtype) if chained else \
+                gemm_no_inplace(z, alpha_, *dot_node.inputs, constant(1, dtype=out.dtype))
             rest = [t for i, t in enumerate(terms) if i not in (j, k)]
             return [T.add(fused, *rest) if rest else fused]
     return None
@@ -115,14 +162,15 @@ def argmax_softmax(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] |
     return [Argmax(node.op.axis, node.op.kind)(x)]
 @node_rule("gemv", tracks=(Dot,))
 def gemv(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
-    """dot(A, x) -> gemv(zeros(rows), 1, A, x, 0) for float matrix A and vector x (Theano's
-    CGemv; the inplace pass then writes into the fresh buffer)."""
+    """dot(A, x) -> gemv(y, 1, A, x, 0) for float matrix A and vector x (Theano's CGemv).
+    With beta 0, y is never read: it is a constant of shape (1,) that broadcasts, so no
+    zeros are allocated per call (the C thunk writes into a reused buffer)."""
     A, x = node.inputs
     out = node.outputs[0]
     if A.ndim != 2 or x.ndim != 1 or not is_float(out.dtype) \
             or A.dtype != out.dtype or x.dtype != out.dtype:
         return None
-    y = zeros((A.shape[0],), dtype=out.dtype)
+    y = constant(np.zeros(1, dtype=out.dtype))
     return [gemv_no_inplace(y, constant(1, dtype=out.dtype), A, x,
                             constant(0, dtype=out.dtype))]
 

@@ -70,3 +70,50 @@ def test_gemm_and_gemv_check_their_inputs_alike():
     with pytest.raises(ValueError, match="gemv: dot shapes .* are not aligned"):
         blas.gemv_no_inplace(v, 1.0, T.TensorType("float64", shape=(2, 3))("a"),
                              T.TensorType("float64", shape=(4,))("b"), 0.0)
+
+
+def test_matrix_vector_dot_allocates_nothing_per_call(rng):
+    """specialize's gemv has no Alloc node and the C thunk hands back the same buffer each
+    call once the caller dropped the last result (no per-call zeros for y)."""
+    A, x = T.dmatrix("A"), T.dvector("x")
+    f = nbgraph.function([A, x], T.dot(A, x), mode=C)
+    ops = [type(n.op).__name__ for n in f.maker.fgraph.toposort()]
+    assert ops == ["Gemv"], ops
+    a, v = rng.standard_normal((5, 4)), rng.standard_normal(4)
+    first = f(a, v)
+    np.testing.assert_allclose(first, a @ v, rtol=1e-14)
+    address = first.ctypes.data
+    del first
+    for k in range(3):
+        out = f(a * k, v)
+        np.testing.assert_allclose(out, k * (a @ v), rtol=1e-14, atol=1e-15)
+        assert out.ctypes.data == address
+        del out
+
+
+@pytest.mark.parametrize("mode", [C, PY], ids=["c", "py"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("alpha", "beta"), [(1, 0), (2.5, 0), (-1, 1), (0.5, -2), (0, 3)])
+def test_gemv_values_for_every_alpha_beta(mode, dtype, alpha, beta, rng):
+    """beta * y + alpha * A @ x for a full y and for a y of shape (1,) that broadcasts; with
+    beta 0, a NaN in y never leaks."""
+    A, x = T.matrix("A", dtype=dtype), T.vector("x", dtype=dtype)
+    y = T.vector("y", dtype=dtype)
+    y1 = T.TensorType(dtype, shape=(1,))("y1")
+    al, be = np.asarray(alpha, dtype), np.asarray(beta, dtype)
+    outs = [blas.gemv_no_inplace(y, al, A, x, be), blas.gemv_no_inplace(y1, al, A, x, be)]
+    f = nbgraph.function([y, y1, A, x], outs, mode=mode)
+    a = rng.standard_normal((4, 3)).astype(dtype)
+    v = rng.standard_normal(3).astype(dtype)
+    b = rng.standard_normal(4).astype(dtype)
+    b1 = np.asarray([np.nan if beta == 0 else 0.75], dtype)
+    if beta == 0:
+        b = np.full(4, np.nan, dtype)
+    full, broadcast = f(b, b1, a, v)
+    tol = 1e-5 if dtype == "float32" else 1e-13
+    product = alpha * (a.astype("float64") @ v)
+    want = product if beta == 0 else beta * b + product
+    want1 = product if beta == 0 else beta * 0.75 + product
+    assert full.dtype == broadcast.dtype == dtype and full.shape == broadcast.shape == (4,)
+    np.testing.assert_allclose(full, want, rtol=tol, atol=tol)
+    np.testing.assert_allclose(broadcast, want1, rtol=tol, atol=tol)

@@ -92,6 +92,19 @@ def _matrix_vector(rng: np.random.Generator) -> Graph:
     return Graph([a, v], [T.dot(a, v)], values, [values[0] @ values[1]])
 
 
+def _gemv_update(rng: np.random.Generator) -> Graph:
+    """y <- 2 * y + 0.5 * a @ v with Theano's Gemv: the update may overwrite y's buffer
+    (specialize's own gemv has beta 0 and a constant y, nothing to overwrite)."""
+    from nbgraph.ops.blas import gemv_no_inplace
+    y0 = rng.normal(size=3)
+    y = shared(y0.copy(), name="y")
+    a, v = T.dmatrix("a"), T.dvector("v")
+    values = [rng.normal(size=(3, 5)), rng.normal(size=5)]
+    return Graph([a, v], [T.sum(a)], values, [values[0].sum()],
+                 [(y, gemv_no_inplace(y, 0.5, a, v, 2.0))],
+                 [2 * y0 + 0.5 * values[0] @ values[1]])
+
+
 def _inline_graph(rng: np.random.Generator) -> Graph:
     from nbgraph.compile.builders import OpFromGraph
     a, b = T.dmatrices("a", "b")
@@ -250,7 +263,7 @@ GRAPHS: dict[str, Maker] = {
                                            lambda v: np.exp(v) * np.sin(v)),
     "inplace/elemwise_inplace": _exp_of_dot,
     "inplace/gemm_inplace": _sgd_step,
-    "inplace/gemv_inplace": _matrix_vector,
+    "inplace/gemv_inplace": _gemv_update,
     "scan_pushout/remove_unused_outputs": _matrix(
         _scan_over_rows(lambda r: [T.exp(r), T.sin(r)], 2), np.exp),
     "scan_pushout/push_out_seq": _matrix(_scan_over_rows(lambda r: T.exp(r) * 2),
