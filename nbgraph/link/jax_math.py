@@ -68,6 +68,8 @@ def static_ints(node: Apply, value: Any, what: str) -> tuple[int, ...]:
 
 # -- elementwise, reductions -------------------------------------------------------------
 def _elemwise(node: Apply, *xs: Any) -> Any:
+    if any(jnp.shape(x) != jnp.shape(xs[0]) for x in xs):  # shapes are static while tracing
+        elemwise.broadcast_shape(node, [jnp.asarray(x) for x in xs])  # Theano's rule, not JAX's
     return scalar_function(node.op.scalar_op, node.outputs[0].dtype)(*xs)
 
 
@@ -202,20 +204,36 @@ def _index(node: Apply, idx_list: tuple, values: tuple) -> tuple:
     return tuple(out)
 
 
+def _in_bounds(node: Apply, x: Any, key: tuple) -> tuple:
+    """``key`` after checking its indices known while tracing against ``x``'s shape: XLA
+    would clamp an out-of-bounds index (a wrong answer) where NumPy raises. Traced indices
+    cannot be checked inside jit."""
+    for axis, k in enumerate(key):
+        if isinstance(k, slice) or isinstance(k, jax.core.Tracer):
+            continue
+        a, n = np.asarray(k), x.shape[axis]
+        bad = a[(a >= n) | (a < -n)] if a.dtype.kind in "iu" else a[:0]
+        if bad.size:
+            raise IndexError(f"{node.op} at node {node.uid}: index {bad.reshape(-1)[0]} is out of "
+                             f"bounds for axis {axis} with size {n} (input shape {x.shape})")
+    return key
+
+
 def _subtensor(node: Apply, x: Any, *idx: Any) -> Any:
-    return x[_index(node, node.op.idx_list, idx)]
+    return x[_in_bounds(node, x, _index(node, node.op.idx_list, idx))]
 
 
 def _inc_subtensor(node: Apply, x: Any, y: Any, *idx: Any) -> Any:
-    at = x.at[_index(node, node.op.idx_list, idx)]
+    at = x.at[_in_bounds(node, x, _index(node, node.op.idx_list, idx))]
     return at.set(y) if node.op.set_instead_of_inc else at.add(y)
 
 
 def _advanced_subtensor1(node: Apply, x: Any, ilist: Any) -> Any:
-    return x[ilist]
+    return x[_in_bounds(node, x, (ilist,))]
 
 
 def _advanced_inc_subtensor1(node: Apply, x: Any, y: Any, ilist: Any) -> Any:
+    _in_bounds(node, x, (ilist,))
     return x.at[ilist].set(y) if node.op.set_instead_of_inc else x.at[ilist].add(y)
 
 
