@@ -372,13 +372,42 @@ def _pool_op(node: Apply, x: Any) -> Any:
     return _pool(node.op, acc, node.op.mode)
 
 
+def _max_canvas(op: Any, x: Any, oh: int, ow: int, fill: Any = None) -> Any:
+    """``x`` padded as pool.max_canvas pads it (nothing outside the image wins), or with
+    ``fill``."""
+    (*lead, h, w), (ph, pw) = x.shape, op.pad
+    rows = max(h + 2 * ph, (oh - 1) * op.stride[0] + op.ws[0])
+    cols = max(w + 2 * pw, (ow - 1) * op.stride[1] + op.ws[1])
+    pads = [(0, 0)] * len(lead) + [(ph, rows - h - ph), (pw, cols - w - pw)]
+    return jnp.pad(x, pads, constant_values=_lowest(x.dtype) if fill is None else fill)
+
+
 def _max_pool_grad(node: Apply, x: Any, maxout: Any, gz: Any) -> Any:
-    _, pullback = jax.vjp(lambda x_: _pool(node.op, x_, "max"), x)
-    return pullback(gz.astype(x.dtype))[0]
+    # gz / k to each of a window's k maxima, as MaxPoolGrad.perform (XLA's own gradient of
+    # reduce_window max gives all of gz to one of them)
+    op, dtype = node.op, node.outputs[0].dtype
+    oh, ow = maxout.shape[-2:]
+    if oh == 0 or ow == 0:
+        return jnp.zeros(x.shape, dtype)
+    canvas = _max_canvas(op, x, oh, ow)
+    share = gz.astype(dtype) / op.ties(canvas, maxout, oh, ow)
+    grads = jnp.zeros(canvas.shape, dtype)
+    for rows, cols in op.taps(oh, ow):
+        grads = grads.at[..., rows, cols].add((canvas[..., rows, cols] == maxout) * share)
+    (ph, pw), (h, w) = op.pad, x.shape[-2:]
+    return grads[..., ph:ph + h, pw:pw + w]
 
 
 def _max_pool_grad_grad(node: Apply, x: Any, maxout: Any, ggx: Any) -> Any:
-    return jax.jvp(lambda x_: _pool(node.op, x_, "max"), (x,), (ggx.astype(x.dtype),))[1]
+    op, dtype = node.op, node.outputs[0].dtype
+    oh, ow = maxout.shape[-2:]
+    if oh == 0 or ow == 0:
+        return jnp.zeros(maxout.shape, dtype)
+    canvas = _max_canvas(op, x, oh, ow)
+    spread = _max_canvas(op, ggx.astype(dtype), oh, ow, fill=0)
+    total = sum((canvas[..., rows, cols] == maxout) * spread[..., rows, cols]
+                for rows, cols in op.taps(oh, ow))
+    return (total / op.ties(canvas, maxout, oh, ow)).astype(dtype)
 
 
 def _average_pool_grad(node: Apply, x: Any, gz: Any) -> Any:
