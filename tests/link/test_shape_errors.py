@@ -9,6 +9,7 @@ import pytest
 
 import nbgraph as theano
 import nbgraph.tensor as T
+from nbgraph.core.types import TensorType
 
 MODES = ["FAST_COMPILE", "FAST_RUN", "JAX"]
 m, n, v, u = T.matrix("m"), T.matrix("n"), T.vector("v"), T.vector("u")
@@ -101,3 +102,21 @@ def test_constant_shapes_refused(name: str, mode: str) -> None:
     message = str(info.value).replace(" ", "")
     assert ("(2,3)" in message or "[2,3]" in message) and \
         ("(2,4)" in message or "[2,4]" in message), str(info.value)
+
+
+STATIC = {
+    "elemwise": lambda a, b, c: a + b,
+    "dot": lambda a, b, c: T.dot(a, c),
+    "join": lambda a, b, c: T.join(0, a, b),
+    "reshape": lambda a, b, c: a.reshape((4, 2)),
+    "inc_subtensor": lambda a, b, c: T.inc_subtensor(a[0], b[0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STATIC))
+def test_static_shapes_refused_when_built(name: str) -> None:
+    """Types with static shapes: the graph is refused when built, naming both types."""
+    a, b, c = (TensorType("float64", shape=s)(n) for s, n in
+               (((2, 3), "a"), ((2, 4), "b"), ((4, 5), "c")))
+    with pytest.raises(ValueError, match=r"float64\[2,3\]"):
+        STATIC[name](a, b, c)
