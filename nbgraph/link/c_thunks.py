@@ -14,7 +14,7 @@ import numpy as np
 from ..codegen.kernel import Kernel, reduce_layout
 from ..config import NbgraphWarning
 from ..core.graph import Apply
-from ..ops.elemwise import check_broadcast
+from ..ops.elemwise import broadcast_shape
 from . import _cffi_abi
 from .array_calls import LAYOUT_OK, arrays_thunk
 
@@ -88,9 +88,7 @@ def elemwise_thunk(node: Apply, kern: Kernel, lib: Any, k: int, in_cells: list[l
 
     def general() -> None:
         vals = _as_dtypes([c[0] for c in in_cells], in_dtypes)
-        shape = np.broadcast_shapes(*(v.shape for v in vals))
-        if any(v.shape != shape for v in vals):
-            check_broadcast(node, vals, shape)
+        shape = broadcast_shape(node, vals)
         outs = [np.empty(shape, d) for d in out_dtypes]
         if len(shape) > MAXDIM:  # beyond what a kernel walks
             node.op.perform(node, vals, out_cells)
@@ -132,6 +130,8 @@ def reduce_thunk(node: Apply, prologue: Apply | None, kern: Kernel, lib: Any, k:
 
     def general() -> None:
         vals = _as_dtypes([c[0] for c in in_cells], in_dtypes)
+        if prologue is not None:  # the error naming the node, also for unbroadcastable shapes
+            broadcast_shape(prologue, vals)
         shape, keep, perm = reduce_layout(node, prologue, red, vals)
         if len(shape) + 1 > MAXDIM:
             raise ValueError(f"{node.op}: more than {MAXDIM - 1} dimensions")

@@ -68,6 +68,8 @@ def static_ints(node: Apply, value: Any, what: str) -> tuple[int, ...]:
 
 # -- elementwise, reductions -------------------------------------------------------------
 def _elemwise(node: Apply, *xs: Any) -> Any:
+    if any(jnp.shape(x) != jnp.shape(xs[0]) for x in xs):  # shapes are static while tracing
+        elemwise.broadcast_shape(node, [jnp.asarray(x) for x in xs])  # Theano's rule, not JAX's
     return scalar_function(node.op.scalar_op, node.outputs[0].dtype)(*xs)
 
 
@@ -202,20 +204,36 @@ def _index(node: Apply, idx_list: tuple, values: tuple) -> tuple:
     return tuple(out)
 
 
+def _in_bounds(node: Apply, x: Any, key: tuple) -> tuple:
+    """``key`` after checking its indices known while tracing against ``x``'s shape: XLA
+    would clamp an out-of-bounds index (a wrong answer) where NumPy raises. Traced indices
+    cannot be checked inside jit."""
+    for axis, k in enumerate(key):
+        if isinstance(k, slice) or isinstance(k, jax.core.Tracer):
+            continue
+        a, n = np.asarray(k), x.shape[axis]
+        bad = a[(a >= n) | (a < -n)] if a.dtype.kind in "iu" else a[:0]
+        if bad.size:
+            raise IndexError(f"{node.op} at node {node.uid}: index {bad.reshape(-1)[0]} is out of "
+                             f"bounds for axis {axis} with size {n} (input shape {x.shape})")
+    return key
+
+
 def _subtensor(node: Apply, x: Any, *idx: Any) -> Any:
-    return x[_index(node, node.op.idx_list, idx)]
+    return x[_in_bounds(node, x, _index(node, node.op.idx_list, idx))]
 
 
 def _inc_subtensor(node: Apply, x: Any, y: Any, *idx: Any) -> Any:
-    at = x.at[_index(node, node.op.idx_list, idx)]
+    at = x.at[_in_bounds(node, x, _index(node, node.op.idx_list, idx))]
     return at.set(y) if node.op.set_instead_of_inc else at.add(y)
 
 
 def _advanced_subtensor1(node: Apply, x: Any, ilist: Any) -> Any:
-    return x[ilist]
+    return x[_in_bounds(node, x, (ilist,))]
 
 
 def _advanced_inc_subtensor1(node: Apply, x: Any, y: Any, ilist: Any) -> Any:
+    _in_bounds(node, x, (ilist,))
     return x.at[ilist].set(y) if node.op.set_instead_of_inc else x.at[ilist].add(y)
 
 
@@ -354,13 +372,42 @@ def _pool_op(node: Apply, x: Any) -> Any:
     return _pool(node.op, acc, node.op.mode)
 
 
+def _max_canvas(op: Any, x: Any, oh: int, ow: int, fill: Any = None) -> Any:
+    """``x`` padded as pool.max_canvas pads it (nothing outside the image wins), or with
+    ``fill``."""
+    (*lead, h, w), (ph, pw) = x.shape, op.pad
+    rows = max(h + 2 * ph, (oh - 1) * op.stride[0] + op.ws[0])
+    cols = max(w + 2 * pw, (ow - 1) * op.stride[1] + op.ws[1])
+    pads = [(0, 0)] * len(lead) + [(ph, rows - h - ph), (pw, cols - w - pw)]
+    return jnp.pad(x, pads, constant_values=_lowest(x.dtype) if fill is None else fill)
+
+
 def _max_pool_grad(node: Apply, x: Any, maxout: Any, gz: Any) -> Any:
-    _, pullback = jax.vjp(lambda x_: _pool(node.op, x_, "max"), x)
-    return pullback(gz.astype(x.dtype))[0]
+    # gz / k to each of a window's k maxima, as MaxPoolGrad.perform (XLA's own gradient of
+    # reduce_window max gives all of gz to one of them)
+    op, dtype = node.op, node.outputs[0].dtype
+    oh, ow = maxout.shape[-2:]
+    if oh == 0 or ow == 0:
+        return jnp.zeros(x.shape, dtype)
+    canvas = _max_canvas(op, x, oh, ow)
+    share = gz.astype(dtype) / op.ties(canvas, maxout, oh, ow)
+    grads = jnp.zeros(canvas.shape, dtype)
+    for rows, cols in op.taps(oh, ow):
+        grads = grads.at[..., rows, cols].add((canvas[..., rows, cols] == maxout) * share)
+    (ph, pw), (h, w) = op.pad, x.shape[-2:]
+    return grads[..., ph:ph + h, pw:pw + w]
 
 
 def _max_pool_grad_grad(node: Apply, x: Any, maxout: Any, ggx: Any) -> Any:
-    return jax.jvp(lambda x_: _pool(node.op, x_, "max"), (x,), (ggx.astype(x.dtype),))[1]
+    op, dtype = node.op, node.outputs[0].dtype
+    oh, ow = maxout.shape[-2:]
+    if oh == 0 or ow == 0:
+        return jnp.zeros(maxout.shape, dtype)
+    canvas = _max_canvas(op, x, oh, ow)
+    spread = _max_canvas(op, ggx.astype(dtype), oh, ow, fill=0)
+    total = sum((canvas[..., rows, cols] == maxout) * spread[..., rows, cols]
+                for rows, cols in op.taps(oh, ow))
+    return (total / op.ties(canvas, maxout, oh, ow)).astype(dtype)
 
 
 def _average_pool_grad(node: Apply, x: Any, gz: Any) -> Any:

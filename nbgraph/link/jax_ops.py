@@ -93,6 +93,22 @@ def _as_type(value: Any, dtype: str) -> Any:
     return value if value.dtype == dtype else value.astype(dtype)
 
 
+def _at_node(node: Apply, args: Sequence[Any], err: Exception) -> Exception:
+    """``err`` (raised while tracing ``node``) naming the node and its operands' shapes, as
+    the other linkers do (the VM can only name the jitted program's last node); JAX's
+    TypeError for shapes that do not fit is a ValueError there."""
+    if getattr(err, "node", None) is not None or f"at node {node.uid}" in str(err):
+        return err
+    shapes = ", ".join(str(np.shape(a)) for a in args)
+    kind = ValueError if isinstance(err, TypeError) and "shape" in str(err) else type(err)
+    try:
+        new = kind(f"{node.op} at node {node.uid}: {err} (operand shapes {shapes})")
+    except Exception:
+        return err
+    new.node = node  # type: ignore[attr-defined]
+    return new
+
+
 def evaluate(inputs: Sequence[Variable], outputs: Sequence[Variable], values: Sequence[Any],
              nodes: Sequence[Apply] | None = None) -> list[Any]:
     """The values of ``outputs`` given ``values`` for ``inputs``, node by node (``nodes``:
@@ -103,7 +119,11 @@ def evaluate(inputs: Sequence[Variable], outputs: Sequence[Variable], values: Se
         if all(id(o) in env for o in node.outputs):
             continue  # an inner input that is also a computed variable outside
         args = [v.data if isinstance(v, Constant) else env[id(v)] for v in node.inputs]
-        env.update(zip(map(id, node.outputs), run_node(node, args), strict=True))
+        try:
+            results = run_node(node, args)
+        except (TypeError, ValueError, IndexError) as err:
+            raise _at_node(node, args, err) from err
+        env.update(zip(map(id, node.outputs), results, strict=True))
     return [v.data if isinstance(v, Constant) else env[id(v)] for v in outputs]
 
 

@@ -145,7 +145,11 @@ class Elemwise(Op):
         return spec.evaluate(*inputs) if isinstance(spec, ScalarSpec) else spec.numpy(*inputs)
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
-        results = self.evaluate(*inputs)
+        try:
+            results = self.evaluate(*inputs)
+        except ValueError:
+            broadcast_shape(node, inputs)  # shapes that do not broadcast: say which node
+            raise
         if len(node.outputs) == 1:
             results = (results,)
         destroyed = dict(self.inplace_pattern)
@@ -189,10 +193,23 @@ def check_broadcast(node: Apply, inputs: list[np.ndarray], out_shape: tuple) -> 
             if value.shape[axis] != size and not var.type.broadcastable[axis]:
                 shapes = ", ".join(f"{describe(v)} shape {x.shape}"
                                    for v, x in zip(node.inputs, inputs, strict=True))
+                hint = ("; a dimension of length 1 only broadcasts if its type is broadcastable"
+                        " (use a row/col or dimshuffle('x', ...))") if value.shape[axis] == 1 \
+                    else "; these shapes do not broadcast"
                 raise ValueError(f"{node.op} at node {node.uid}: input dimension mismatch in "
-                                 f"dimension {axis} ({shapes}); a dimension of length 1 "
-                                 f"only broadcasts if its type is broadcastable (use a row/col "
-                                 f"or dimshuffle('x', ...))")
+                                 f"dimension {axis} ({shapes}){hint}")
+
+
+def broadcast_shape(node: Apply, vals: list[Any]) -> tuple[int, ...]:
+    """The shape ``vals`` (``node``'s operands) broadcast to, by Theano's rule: a length 1
+    broadcasts only where the type says so. The error names the node and every shape."""
+    try:
+        shape = tuple(np.broadcast_shapes(*(v.shape for v in vals)))
+    except ValueError:
+        shape = tuple(max(sizes) for sizes in zip(*(v.shape for v in vals), strict=True))
+    if any(v.shape != shape for v in vals):
+        check_broadcast(node, vals, shape)
+    return shape
 
 
 def pad_left(x: TensorVariable, ndim: int) -> TensorVariable:

@@ -15,6 +15,7 @@ from ..core.op import Op
 from ..core.types import TensorType, is_int, upcast, upgrade_to_float
 from ..core.variable import TensorConstant, TensorVariable, as_tensor_variable
 from . import math as M
+from .elemwise import Elemwise
 
 __all__ = [
     "Softmax", "SoftmaxGrad", "LogSoftmax", "CrossentropyCategorical1Hot",
@@ -324,6 +325,12 @@ def binary_crossentropy(output: Any, target: Any) -> TensorVariable:
     >>> loss = T.nnet.binary_crossentropy(T.nnet.sigmoid(p), t).mean()
     """
     output, target = as_tensor_variable(output), as_tensor_variable(target)
+    node = output.owner
+    if node is not None and isinstance(node.op, Elemwise) \
+            and getattr(node.op.scalar_op, "name", None) == "sigmoid":
+        # of sigmoid(z): the logits form, equal and exact. The stabilize rules mend the value
+        # and the first gradient, but grad of grad differentiates 1/σ terms: nan Hessians
+        return sigmoid_binary_crossentropy(node.inputs[0], target)
     return -(target * M.log(output) + (1.0 - target) * M.log(1.0 - output))
 
 

@@ -127,6 +127,12 @@ class _PoolParams(Op):
             lowest = np.iinfo(x.dtype).min
         return self.canvas(x, lowest, x.dtype, oh, ow)
 
+    def ties(self, canvas: Any, maxout: Any, oh: int, ow: int) -> Any:
+        """How many elements of each window equal its maximum (at least 1: a nan window
+        has none), NumPy or JAX arrays alike: max pooling's gradient shares ``gz`` among them."""
+        count = sum(canvas[..., rows, cols] == maxout for rows, cols in self.taps(oh, ow))
+        return count + (count == 0)
+
     def check_pooled(self, node: Apply, x: np.ndarray, pooled: np.ndarray, role: str
                      ) -> tuple[int, int]:
         """The output spatial shape for ``x``, checked against an array shaped like it."""
@@ -207,8 +213,9 @@ class Pool(_PoolParams):
 
 
 class MaxPoolGrad(_PoolParams):
-    """The gradient of max pooling: ``(x, maxout, gz)`` to ``gx``, where each window sends
-    its ``gz`` to every element that equals its maximum (ties all receive it, as Theano's)."""
+    """The gradient of max pooling: ``(x, maxout, gz)`` to ``gx``, where each window shares
+    its ``gz`` among the ``k`` elements equal to its maximum (``gz / k`` each, as the max
+    reduction's gradient and jax.grad of max; Theano gave each tie all of ``gz``)."""
 
     def make_node(self, x: Any, maxout: Any, gz: Any) -> Apply:
         x = _image(self, x)
@@ -224,8 +231,9 @@ class MaxPoolGrad(_PoolParams):
         canvas = self.max_canvas(x, oh, ow)
         grads = np.zeros(canvas.shape, dtype=node.outputs[0].type.dtype)
         if oh and ow:
+            share = gz / self.ties(canvas, maxout, oh, ow)
             for rows, cols in self.taps(oh, ow):
-                grads[..., rows, cols] += (canvas[..., rows, cols] == maxout) * gz
+                grads[..., rows, cols] += (canvas[..., rows, cols] == maxout) * share
         output_storage[0][0] = self.crop(grads, *x.shape[-2:])
 
     def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
@@ -239,7 +247,7 @@ class MaxPoolGrad(_PoolParams):
 
 
 class DownsampleFactorMaxGradGrad(_PoolParams):
-    """The adjoint of MaxPoolGrad in ``gz``: ``(x, maxout, ggx)`` to, per window, the sum
+    """The adjoint of MaxPoolGrad in ``gz``: ``(x, maxout, ggx)`` to, per window, the mean
     of ``ggx`` over the elements equal to the window's maximum (Theano's name)."""
 
     def make_node(self, x: Any, maxout: Any, ggx: Any) -> Apply:
@@ -265,6 +273,7 @@ class DownsampleFactorMaxGradGrad(_PoolParams):
             spread = self.canvas(ggx, 0, dtype, oh, ow)
             for rows, cols in self.taps(oh, ow):
                 out += (canvas[..., rows, cols] == maxout) * spread[..., rows, cols]
+            out /= self.ties(canvas, maxout, oh, ow)
         output_storage[0][0] = out
 
     def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:

@@ -6,6 +6,8 @@ The nnet rules match op classes by name (``P.softmax`` is ``Softmax``) and build
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..core.fgraph import FunctionGraph
 from ..core.graph import Apply
 from ..core.types import is_int
@@ -17,7 +19,7 @@ from ..ops.nnet import LogSoftmax, Softmax
 from ..ops.shape import Shape_i
 from ..ops.subtensor import AdvancedSubtensor
 from .engine import RuleSet, node_rule, rule
-from .pattern import P, Var, x
+from .pattern import P, Var, x, y
 from .stable_grads import (
     exp_over_1_plus_exp,
     log_softmax_grad,
@@ -46,6 +48,13 @@ def _logsumexp(x: TensorVariable, s: TensorVariable) -> TensorVariable | None:
     total = T.sum(shifted, axis=axes)
     total.owner.tag.max_shifted = True
     return T.log(total) + m
+
+
+def _logaddexp(x: TensorVariable, y: TensorVariable) -> TensorVariable:
+    """log(exp(x) + exp(y)) -> max(x, y) + softplus(-|x - y|), NumPy's logaddexp: exact and
+    finite where exp overflows; x + log 2 where x == y (also at equal infinities)."""
+    apart = T.maximum(x, y) + T.softplus(negate(T.abs(x - y)))
+    return T.switch(T.eq(x, y), x + np.log(2.0), apart)
 
 
 def _rows_of(n: TensorVariable, x: TensorVariable, y: TensorVariable) -> bool:
@@ -129,6 +138,9 @@ STABILIZE = RuleSet("stabilize", (
     # its gradient through softmax -> g * (softmax(x) - onehot(labels)), no division by sm
     rule("logsumexp",      P.log(P.sum(P.exp(x), bind="s")), _logsumexp),
     # log(sum(exp(x))) -> log(sum(exp(x - max x))) + max x
+    rule("logaddexp",      P.log(P.add(P.exp(x), P.exp(y))), _logaddexp),
+    # log(exp(x) + exp(y)) -> max(x, y) + softplus(-|x - y|); its gradient form
+    # exp(x) / (exp(x) + exp(y)) -> σ(x - y) is exp_over_1_plus_exp's
     # -- gradient forms (grad runs before the rewrites: stable_grads.py) --
     exp_over_1_plus_exp,
     rule("log_softmax_grad", _LOG_SOFTMAX_GRAD, log_softmax_grad),

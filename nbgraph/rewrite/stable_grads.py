@@ -45,44 +45,53 @@ def shifted_exp(x: TensorVariable, axes: Sequence[int]) -> tuple[TensorVariable,
 
 
 # -- sigmoid forms ----------------------------------------------------------------------------
-def _one_plus(d: TensorVariable) -> TensorVariable | None:
-    """``e`` when ``d`` is ``1 + e``."""
-    if scalar_name(d) != "add" or len(args(d)) != 2:
+def _share(e: TensorVariable, d: TensorVariable) -> TensorVariable | None:
+    """``e / d`` as a finite form when ``e = exp(x)`` and ``d`` is ``1 + e`` (``σ(x)``) or
+    ``e + exp(y)`` (``σ(x - y)``, the gradient of logaddexp); else None."""
+    if scalar_name(d) != "add" or len(args(d)) != 2 or e not in args(d):
         return None
     a, b = args(d)
-    return b if is_constant_value(a, 1) else a if is_constant_value(b, 1) else None
+    other = b if a is e else a
+    x = args(e)[0]
+    if is_constant_value(other, 1):
+        return T.sigmoid(x)
+    if scalar_name(other) == "exp":
+        return T.sigmoid(x - args(other)[0])
+    return None
 
 
 def _times_sigmoid(e: TensorVariable, factor: TensorVariable) -> TensorVariable | None:
     """``factor * e`` as a finite form when ``e = exp(x)`` and ``factor`` is ``σ(-x)`` or
-    ``a / (1 + e)`` (both ``exp(x) / (1 + exp(x)) = σ(x)``); else None."""
+    ``a / d`` with ``e / d`` a ``_share``; else None."""
     x = args(e)[0]
     if scalar_name(factor) == "sigmoid" and _negates(args(factor)[0], x):
         return T.sigmoid(x)
     found = quotient(factor)
-    if found is None or _one_plus(found[1]) is not e:
+    if found is None:
         return None
-    a, _, negated = found
-    return (-a if negated else a) * T.sigmoid(x)
+    a, d, negated = found
+    share = _share(e, d)
+    return None if share is None else (-a if negated else a) * share
 
 
 @node_rule("exp_over_1_plus_exp", tracks=("Elemwise:mul", "Elemwise:true_div"))
 def exp_over_1_plus_exp(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
     """exp(x) * (a / (1 + exp(x))) -> a σ(x); exp(x) σ(-x) -> σ(x);
-    exp(x) * y / (1 + exp(x)) -> y σ(x) (the gradient of log1p(exp(x)) and softplus)."""
+    exp(x) * y / (1 + exp(x)) -> y σ(x) (the gradient of log1p(exp(x)) and softplus);
+    the same with exp(y) for 1: σ(x - y) (the gradient of log(exp(x) + exp(y)))."""
     factors = list(node.inputs)
     if node.op.scalar_op.name == "true_div":
         num, d = factors
-        e = _one_plus(d)
-        if e is None or scalar_name(e) != "exp":
-            return None
-        if num is e:
-            return [T.sigmoid(args(e)[0])]
-        if scalar_name(num) != "mul" or e not in args(num):
-            return None
-        rest = list(args(num))
-        rest.remove(e)   # one factor e: e * e / (1 + e) is e σ(x)
-        return [product([*rest, T.sigmoid(args(e)[0])])]
+        for e in (num, *(args(num) if scalar_name(num) == "mul" else ())):
+            share = _share(e, d) if scalar_name(e) == "exp" else None
+            if share is None:
+                continue
+            if num is e:
+                return [share]
+            rest = list(args(num))
+            rest.remove(e)   # one factor e: e * e / (1 + e) is e σ(x)
+            return [product([*rest, share])]
+        return None
     for i, e in enumerate(factors):
         if scalar_name(e) != "exp":
             continue

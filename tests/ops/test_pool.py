@@ -126,10 +126,11 @@ def test_gradient_ops_are_adjoint(rng):
     np.testing.assert_allclose(np.sum(gx * ggx), np.sum(top * gg), rtol=1e-12)
 
 
-def test_max_pool_ties_all_receive_the_gradient():
+def test_max_pool_ties_share_the_gradient():
+    # g / k to each of k tied maxima, as the max reduction (tests/core/test_grad_pool_ties.py)
     x = T.dmatrix("x")
     g = T.grad(pool_2d(x, (2, 2), True).sum(), x)
-    np.testing.assert_array_equal(g.eval({x: np.ones((2, 2))}), np.ones((2, 2)))
+    np.testing.assert_array_equal(g.eval({x: np.ones((2, 2))}), np.full((2, 2), 0.25))
 
 
 def test_static_shapes_and_other_ranks(rng):

@@ -247,8 +247,10 @@ GRAPHS: dict[str, Maker] = {
     "stabilize/logsumexp_grad": _matrix(lambda x: grad(T.sum(T.log(T.sum(T.exp(x)))), x),
                                         lambda v: np.exp(v) / np.exp(v).sum()),
     "stabilize/sigmoid_binary_crossentropy": _matrix(
-        lambda x: nnet.binary_crossentropy(T.sigmoid(x), x),
+        lambda x: -(x * T.log(T.sigmoid(x)) + (1 - x) * T.log(1 - T.sigmoid(x))),  # by hand
         lambda v: -(v * np.log(_sigmoid(v)) + (1 - v) * np.log(1 - _sigmoid(v)))),
+    "stabilize/logaddexp": _matrix(lambda x: T.log(T.exp(x) + T.exp(-x)),
+                                   lambda v: np.logaddexp(v, -v)),
     "stabilize/nested_mul_div_cancel": _matrix(lambda x: grad(T.sum(T.log(T.sigmoid(x))), x),
                                                lambda v: _sigmoid(-v)),
     "specialize/pow_2": _matrix(lambda x: x ** 2, np.square),
