@@ -15,6 +15,7 @@ from ..core.graph import Variable, graph_inputs
 from ..core.graphviz import chain_groups
 from ..core.records import NodeRecord, Snapshot, leaf_kind, snapshot_of
 from .inner import Cluster, expand_inner, live_nodes
+from .inner_shapes import ran_opener
 from .kernels import running_snapshot
 from .scopes import scope_clusters
 
@@ -48,7 +49,9 @@ def drawable(graph: object, kernels: bool = True,
     else:
         raise TypeError(f"cannot draw a {type(graph).__name__}; give a Function, a Snapshot or "
                         f"Variables")
-    snap, clusters = expand_inner(snap, nodes)
+    # after a call, the inner graphs' edges show what ran in them (per step for a scan)
+    snap, clusters = expand_inner(snap, nodes, ran_opener(graph) if fgraph is not None
+                                  else None)
     # an inner graph's box wins over a scope's: to_dot puts a uid in the first box naming it
     drawn = {rec.uid for rec in snap.nodes}
     return snap, clusters + scope_clusters(nodes, drawn)

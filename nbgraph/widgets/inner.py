@@ -56,7 +56,7 @@ def nest(label: str, snap: Snapshot, nodes: Iterable[Apply],
     return list(opened.nodes), [(label, members), *inside]
 
 
-def _inner_records(node: Apply) -> Opened:
+def inner_records(node: Apply) -> Opened:
     """The records of ``node``'s inner graphs (taps wired to the outer records, their own
     inner graphs opened in nested boxes), the uids that feed ``node`` (its inner outputs),
     the clusters, the outer uids."""
@@ -101,7 +101,7 @@ def expand_inner(snap: Snapshot, nodes: Iterable[Apply],
     clusters: list[Cluster] = []
     for rec in snap.nodes:
         node = by_uid.get(rec.uid)
-        opened = (opener or _inner_records)(node) if node is not None else None
+        opened = (opener or inner_records)(node) if node is not None else None
         if node is None or opened is None:
             records.append(rec)
             continue
