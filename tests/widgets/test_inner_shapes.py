@@ -74,3 +74,19 @@ def test_gate_slices_in_a_step_get_their_rows():
              if rec.uid in step_box and rec.inputs}
     assert types["Subtensor"] == "float64[4]" and types["dot"] == "float64[8]"
     assert "?" not in "".join(types.values()), types
+
+
+def test_op_from_graph_body_edges_after_a_call():
+    a, b = T.dvector("a"), T.dvector("b")
+    body = nbgraph.OpFromGraph([a, b], [T.exp(a) * b + a])
+    x, y = T.dvector("x"), T.dvector("y")
+    f = nbgraph.function([x, y], body(x, y).sum())
+
+    def body_types():
+        snap, clusters = drawable(f)
+        (_, box), = clusters
+        return {rec.type for rec in snap.nodes if rec.uid in box}
+
+    assert body_types() == {"float64[?]"}  # before the first call
+    f(np.ones(3), np.ones(3))
+    assert body_types() == {"float64[3]"}
