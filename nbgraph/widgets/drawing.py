@@ -181,7 +181,8 @@ def transposes(folded: Collapsed, style: Style) -> dict[int, str]:
     if not style.narrow or style.cluster or len(snap.nodes) <= EDGE_LABELS_UP_TO:
         return {}
     leaves = {rec.uid: rec for rec in snap.nodes if node_kind(rec) == "input"}
-    kept = set(style.mark) | set(snap.outputs) | {u for m in folded.chains.values() for u in m}
+    kept = set(style.mark) | set(style.fill) | set(snap.outputs)  # a marked or timed node stays
+    kept |= {uid for members in folded.chains.values() for uid in members}
     return {rec.uid: f"{leaves[rec.inputs[0]].name or leaves[rec.inputs[0]].label}ᵀ"
             for rec in snap.nodes if rec.label in TRANSPOSES and len(rec.inputs) == 1
             and rec.inputs[0] in leaves and rec.uid not in kept}
