@@ -239,7 +239,8 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
            options: DotOptions | None = None, styles: Mapping[int, NodeStyle] | None = None,
            cluster: tuple[str, Collection[int]] | None = None,
            chains: Mapping[int, Sequence[int]] | None = None,
-           clusters: Sequence[tuple[str, Collection[int]]] = ()) -> str:
+           clusters: Sequence[tuple[str, Collection[int]]] = (),
+           on_edges: Mapping[int, str] | None = None) -> str:
     """DOT text drawing ``graph`` (a trace Snapshot, or output Variables, a Function, ...).
 
     Node ids are record uids (a leaf's Variable uid, an Apply's uid); inputs are green boxes,
@@ -256,6 +257,8 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     ``clusters`` are more labelled boxes, in blue (a scan's step, a name scope); a uid sits
     in the first box naming it, or in a box nested there: a box whose uids another box
     holds too is drawn inside that one (a scan inside a scan's step).
+    ``on_edges`` maps the uid of a one-input node (a transpose of a weight) to a name: it is
+    drawn on its consumers' edges from its input (``1: w2ᵀ float64[32,32]``), not as a node.
 
     Examples
     --------
@@ -301,6 +304,11 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
             inner = [c for c, p in enumerate(parent) if p == k and uid in clusters[c][1]]
         box_of[uid] = k
     in_box: list[list[str]] = [[] for _ in clusters]
+    on_edges = on_edges or {}
+    moved = {r.uid: r.inputs[0] for r in records if r.uid in on_edges}
+    moved_tips = {r.uid: f"{on_edges[r.uid]}: {r.label}, {r.type}, uid {r.uid}"
+                  for r in records if r.uid in moved}
+    nodes = [node for node in nodes if node.uid not in moved]
     for node in nodes:
         attrs = _node_attrs(node, node.uid in shown_outputs, node.uid in shown_highlight,
                             options, styles.get(node.uid, _NO_STYLE))
@@ -323,11 +331,16 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
             lines += box_lines(k)
     for node in nodes:
         for k, uid in enumerate(node.inputs):
-            source = stands_for.get(uid, uid)
+            drawn = moved.get(uid, uid)
+            source = stands_for.get(drawn, drawn)
             attrs = {}
-            if edge_labels:
-                type_text = drawn_types.get(uid, "?")
-                attrs["label"] = f"{k}: {type_text}" if len(node.inputs) > 1 else type_text
+            if edge_labels or uid in moved:  # a node drawn on the edge keeps its name there
+                words = [on_edges[uid]] if uid in moved else []
+                words += [drawn_types.get(uid, "?")] if edge_labels else []
+                text = " ".join(words)
+                attrs["label"] = f"{k}: {text}" if len(node.inputs) > 1 else text
+            if uid in moved:
+                attrs["tooltip"] = moved_tips[uid]
             suffix = f" [{_attrs(attrs)}]" if attrs else ""
             lines.append(f"  {source} -> {node.uid}{suffix};")
     lines.append("}")

@@ -35,6 +35,8 @@ FAST_LAYOUT = (("splines", "line"), ("nslimit", "1"), ("mclimit", "0.2"),
 # compiled gradient: 1919 pt wide -> 985 pt (tests/widgets/test_theme_layout.py)
 NARROW_LAYOUT = (("newrank", "true"), ("ranksep", "0.2"), ("nodesep", "0.15"))
 NARROW_OP = (("shape", "box"), ("style", "rounded,filled"))
+EDGE_LABELS_UP_TO = 24  # narrow drawings with more records leave edge types to tooltips
+TRANSPOSES = ("DimShuffle{1,0}", "InplaceDimShuffle{1,0}")
 
 
 @dataclass
@@ -156,11 +158,31 @@ def graphviz_text(picture: Picture) -> str:
     chains = folded.chains
     drawn = len(folded.snapshot.nodes) - sum(len(members) - 1 for members in chains.values())
     big = drawn > BIG_GRAPH
+    labels = style.edge_labels
+    if labels is None and style.narrow and len(folded.snapshot.nodes) > EDGE_LABELS_UP_TO:
+        labels = False  # a big gradient graph: the labels' width kept it wider than the page
     options = DotOptions(large=BIG_GRAPH, max_label=LABEL_LIMIT,
-                         edge_labels=False if big else style.edge_labels,
+                         edge_labels=False if big else labels,
                          id_prefix="n", css_classes=True,
                          graph_attrs=LAYOUT + (FAST_LAYOUT if big else ())
                          + (NARROW_LAYOUT if style.narrow else ()))
     styles = {rec.uid: style.node_style(rec) for rec in folded.snapshot.nodes}
     return to_dot(folded.snapshot, title=style.title, options=options, styles=styles,
-                  cluster=style.cluster, chains=chains, clusters=style.clusters)
+                  cluster=style.cluster, chains=chains, clusters=style.clusters,
+                  on_edges=transposes(folded, style))
+
+
+def transposes(folded: Collapsed, style: Style) -> dict[int, str]:
+    """In a big narrow drawing, the transposes of graph inputs (a backward pass's ``w2ᵀ``)
+    drawn on their consumers' edges: as nodes each took a column beside the forward layers
+    with a long edge down to the backward part (uid -> the edge's ``w2ᵀ``). Not when the
+    backward part is boxed (``cluster``: the Gradient tab), which stacks it narrower already."""
+    snap = folded.snapshot
+    if not style.narrow or style.cluster or len(snap.nodes) <= EDGE_LABELS_UP_TO:
+        return {}
+    leaves = {rec.uid: rec for rec in snap.nodes if node_kind(rec) == "input"}
+    kept = set(style.mark) | set(style.fill) | set(snap.outputs)  # a marked or timed node stays
+    kept |= {uid for members in folded.chains.values() for uid in members}
+    return {rec.uid: f"{leaves[rec.inputs[0]].name or leaves[rec.inputs[0]].label}ᵀ"
+            for rec in snap.nodes if rec.label in TRANSPOSES and len(rec.inputs) == 1
+            and rec.inputs[0] in leaves and rec.uid not in kept}

@@ -24,7 +24,16 @@ from ..core.graph import Apply, Variable
 from ..core.printing import inner_graphs, listing
 from ..core.records import Snapshot
 from ..link.jax_linker import jax_call_of
-from .drawing import ERROR, GRADIENT, HIGHLIGHT, Picture, Style, has_gradient, heat_colour
+from .drawing import (
+    EDGE_LABELS_UP_TO,
+    ERROR,
+    GRADIENT,
+    HIGHLIGHT,
+    Picture,
+    Style,
+    has_gradient,
+    heat_colour,
+)
 from .graphdata import backward_uids, drawable, scalar_name
 from .inner_run import inner_functions, running_drawable
 from .kernels import kernel_choices
@@ -41,7 +50,6 @@ from .scopes import collapse_scopes, find, scope_names
 from .static import LIGHT_BLOCK, View, esc, format_seconds, heading, legend, profile_table_html
 from .timing import ProfileRow, Timing, graph_order, profile_rows
 
-EDGE_LABELS_UP_TO = 24  # gradient drawings with more records leave edge types to tooltips
 TOP_NODES = 8  # profile rows shown open; the rest sit in a collapsed section
 INNER_SHOWN = 3  # of a scan step's (a branch's) rows, this many stay open under its node
 _GRAD_OF = re.compile(r"grad of (\d+)(?: \((.*)\))?")

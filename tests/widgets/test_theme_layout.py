@@ -15,7 +15,7 @@ from nbgraph.core.graphviz import to_dot
 from nbgraph.core.records import NodeRecord
 from nbgraph.ifelse import ifelse
 from nbgraph.widgets import view_passes, view_profile
-from nbgraph.widgets.drawing import DIMMED, Picture, Style, graphviz_text
+from nbgraph.widgets.drawing import DIMMED, Picture, Style, graphviz_text, has_gradient
 from nbgraph.widgets.graphdata import drawable
 from nbgraph.widgets.inner_run import running_drawable
 from nbgraph.widgets.render import MIN_ZOOM, WIDE_PT, dot_to_svg, svg_size
@@ -56,7 +56,8 @@ def test_dimmed_node_text_reads_on_its_own_fill():
     assert contrast(DIMMED[1], "#9ca3af") < 4.5 < contrast(DIMMED[1], DIMMED[2])
 
 
-def mlp_gradient():
+def mlp_gradient(n_wrt=8):
+    """The loss and its gradients by the first ``n_wrt`` of w1, b1, ..., w4, b4; compiled."""
     X, y = T.dmatrix("X"), T.ivector("y")
     h, params = X, []
     for k in range(1, 5):
@@ -66,7 +67,7 @@ def mlp_gradient():
             z = T.dot(h, w) + b
             h = T.nnet.softmax(z) if k == 4 else T.tanh(z)
     loss = T.nnet.categorical_crossentropy(h, y).mean()
-    grads = nbgraph.grad(loss, params)
+    grads = nbgraph.grad(loss, params[:n_wrt])
     return [loss, *grads], nbgraph.function([X, y, *params], [loss, *grads])
 
 
@@ -88,6 +89,28 @@ def test_mlp_gradient_fits_the_page_width_at_a_legible_zoom():
     snap, boxes = drawable(fn)
     text = graphviz_text(Picture(snap, gradient_style(snap, 1, boxes)))
     assert 'newrank="true"' in text and 'style="rounded,filled"' in text
+
+
+@needs_dot
+def test_mlp_graph_tab_folds_weight_transposes_onto_edges_and_fits_the_page():
+    _, fn = mlp_gradient(n_wrt=1)  # notebook 11's ``%%symgraph --grad w1 --shape ...``
+    rng = np.random.default_rng(0)
+    widths = (20, 32, 32, 32, 10)
+    params = [rng.normal(size=shape) for k in range(4)
+              for shape in ((widths[k], widths[k + 1]), (widths[k + 1],))]
+    fn(rng.normal(size=(64, 20)), rng.integers(0, 10, 64).astype("int32"), *params)
+    snap, boxes = drawable(fn)
+    text = graphviz_text(Picture(snap, Style(clusters=tuple(boxes), narrow=has_gradient(snap))))
+    # dot's layout is deterministic: 1435 pt with the transposes as nodes and edge types
+    assert svg_size(dot_to_svg(text))[0] * MIN_ZOOM <= WIDE_PT
+    edges = re.findall(r'-> \d+ \[label="\d: (\w+)ᵀ", tooltip="([^"]*)"', text)
+    assert sorted(name for name, _ in edges) == ["X", "w2", "w3", "w4"]
+    assert all("DimShuffle{1,0}" in tip for _, tip in edges)
+    assert 'label="InplaceDimShuffle{1,0}"' not in text
+    X = T.dmatrix("X")
+    small = nbgraph.function([X], T.dot(X, X.T).sum())  # a small graph keeps its nodes
+    snap = drawable(small)[0]
+    assert "DimShuffle{1,0}" in graphviz_text(Picture(snap, Style(narrow=True)))
 
 
 def nested_scan():
