@@ -30,7 +30,8 @@ from ..ops import (
     specify_shape,
     topk,
 )
-from .jax_math import MATH_TRANSLATIONS, Translation, static_ints
+from .jax_conv import CONV_TRANSLATIONS
+from .jax_math import Translation, static_ints
 from .jax_scalars import UntranslatedOpError
 
 
@@ -169,7 +170,7 @@ def _symbolic_pool(node: Apply, x: Any, ws: Any, stride: Any, pad: Any, *rest: A
     window, steps, padding = params
     concrete = pool_symbolic.KINDS[op.kind](window, op.ignore_border, steps, padding, op.mode)
     as_node = SimpleNamespace(op=concrete, outputs=node.outputs, uid=node.uid)
-    return MATH_TRANSLATIONS[type(concrete)](as_node, x, *rest)
+    return CONV_TRANSLATIONS[type(concrete)](as_node, x, *rest)
 
 
 EXTRA_TRANSLATIONS: dict[type, Translation] = {

@@ -17,6 +17,7 @@ from ..core.gradient import IdentityForward
 from ..core.graph import Apply, Constant, Variable, toposort
 from ..ops.print_op import Print
 from .jax_control import control_translations
+from .jax_conv import CONV_TRANSLATIONS
 from .jax_extra import EXTRA_TRANSLATIONS
 from .jax_math import MATH_TRANSLATIONS, StaticValueError, Translation, is_concrete
 from .jax_random import RANDOM_TRANSLATIONS
@@ -129,6 +130,7 @@ def evaluate(inputs: Sequence[Variable], outputs: Sequence[Variable], values: Se
 
 TRANSLATIONS: dict[type, Translation] = {
     **MATH_TRANSLATIONS,
+    **CONV_TRANSLATIONS,
     **EXTRA_TRANSLATIONS,
     **control_translations(evaluate),
     **RANDOM_TRANSLATIONS,
