@@ -109,3 +109,15 @@ class InnerGraphOp(Op):
 
     def __setstate__(self, state: dict) -> None:
         vars(self).update(state, **{name: {} for name in self.COMPILED})
+
+    def make_thunk(self, node: Apply, in_cells: list[list[Any]], out_cells: list[list[Any]],
+                   compiler: Any = None) -> Callable[[], None]:
+        """``perform(node, inputs, out_cells, compiler)`` with the inner functions compiled
+        by the linker's ``compiler`` (on first use), else evaluated op by op."""
+        compiler = REFERENCE if compiler is None else compiler
+        perform: Callable[..., None] = self.perform  # the subclasses take the compiler
+
+        def thunk() -> None:
+            perform(node, [cell[0] for cell in in_cells], out_cells, compiler)
+
+        return thunk

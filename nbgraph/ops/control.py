@@ -97,17 +97,6 @@ class IfElse(InnerGraphOp):
         for cell, value in zip(output_storage, fn(*[outer[k] for k in positions]), strict=True):
             cell[0] = value
 
-    def make_thunk(self, node: Apply, in_cells: list[list[Any]], out_cells: list[list[Any]],
-                   compiler: InnerCompiler | None = None) -> Callable[[], None]:
-        """``perform`` with the branches compiled by the linker's ``compiler`` (on first use)."""
-        compiler = REFERENCE if compiler is None else compiler
-        perform = self.perform
-
-        def thunk() -> None:
-            perform(node, [cell[0] for cell in in_cells], out_cells, compiler)
-
-        return thunk
-
     def L_op(self, inputs: list[TensorVariable], outputs: list[TensorVariable],
              output_grads: list[TensorVariable]) -> list[TensorVariable | None]:
         condition, *outer = inputs

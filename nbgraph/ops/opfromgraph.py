@@ -93,16 +93,6 @@ class OpFromGraph(InnerGraphOp):
         for cell, value in zip(output_storage, results, strict=True):
             cell[0] = value
 
-    def make_thunk(self, node: Apply, in_cells: list[list[Any]], out_cells: list[list[Any]],
-                   compiler: InnerCompiler | None = None) -> Callable[[], None]:
-        compiler = REFERENCE if compiler is None else compiler
-        perform = self.perform
-
-        def thunk() -> None:
-            perform(node, [cell[0] for cell in in_cells], out_cells, compiler)
-
-        return thunk
-
     def expand(self, inputs: Sequence[Any]) -> list[TensorVariable]:
         """The inner graph copied over ``inputs`` (the node's inputs): what inlining puts in
         the node's place and what the gradient differentiates."""
