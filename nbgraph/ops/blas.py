@@ -59,7 +59,8 @@ class Gemm(Op):
     def make_node(self, z: Any, alpha: Any, x: Any, y: Any, beta: Any) -> Apply:
         z, alpha, x, y, beta = _checked("gemm", ("z", "x", "y"), "must be matrices", (2, 2, 2),
                                         z, alpha, x, y, beta)
-        shape = [zs if zs is not None else ds
+        # z's known lengths, except a 1 that dot(x, y) broadcasts it to (z of shape (1, 1))
+        shape = [zs if zs not in (None, 1) else ds
                  for zs, ds in zip(z.type.shape, (x.type.shape[0], y.type.shape[1]),
                                    strict=True)]
         return Apply(self, [z, alpha, x, y, beta], [TensorType(z.dtype, shape=shape)()])
@@ -71,13 +72,20 @@ class Gemm(Op):
             raise ValueError(f"gemm at node {node.uid}: z has shape {z.shape}, dot(x, y) has "
                              f"shape {product.shape}")
         out = np.asarray(beta * z + alpha * product, dtype=node.outputs[0].type.dtype)
-        if self.inplace and out.shape == z.shape and out.dtype == z.dtype and z.flags.writeable:
-            z[...] = out  # the destroy_map promise: the result lives in z's buffer
-            out = z
-        output_storage[0][0] = out
+        output_storage[0][0] = _kept_in(z, out) if self.inplace else out
 
     def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
-        return [shapes[0]]
+        # dot(x, y)'s shape: a z of shape (1, 1) is broadcast (and unread when beta is 0)
+        return [(shapes[2][0], shapes[3][1])]
+
+
+def _kept_in(buffer: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out`` written into ``buffer`` where it fits (the destroy_map promise of an in-place
+    Gemm/Gemv: the result lives in the destroyed input's buffer), else ``out`` itself."""
+    if buffer.shape == out.shape and buffer.dtype == out.dtype and buffer.flags.writeable:
+        buffer[...] = out
+        return buffer
+    return out
 
 
 gemm_no_inplace = Gemm()
@@ -125,13 +133,11 @@ class Gemv(Op):
         elif alpha != 1:
             product = alpha * product
         out = np.asarray(product, dtype=dtype)
-        if self.inplace and y.shape == out.shape and y.dtype == out.dtype and y.flags.writeable:
-            y[...] = out  # the destroy_map promise: the result lives in y's buffer
-            out = y
-        output_storage[0][0] = out
+        output_storage[0][0] = _kept_in(y, out) if self.inplace else out
 
     def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
-        return [shapes[0]]
+        # A's rows: a y of shape (1,) only lends its buffer when beta is 0
+        return [(shapes[2][0],)]
 
 
 gemv_no_inplace = Gemv()

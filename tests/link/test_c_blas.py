@@ -117,3 +117,20 @@ def test_gemv_values_for_every_alpha_beta(mode, dtype, alpha, beta, rng):
     assert full.dtype == broadcast.dtype == dtype and full.shape == broadcast.shape == (4,)
     np.testing.assert_allclose(full, want, rtol=tol, atol=tol)
     np.testing.assert_allclose(broadcast, want1, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("linker", ["py", "c"])
+def test_gemv_and_gemm_shapes_come_from_the_product_not_the_placeholder_buffer(linker):
+    # dot(A, x) becomes a Gemv whose y is a (1,) placeholder (beta 0: never read), and a
+    # Gemm's z may be (1, 1): the output's shape, static and inferred, is dot's
+    A, B, x = T.dmatrix("A"), T.dmatrix("B"), T.dvector("x")
+    gv = blas.gemv_no_inplace(np.zeros(1), 1.0, A, x, 0.0)
+    gm = blas.gemm_no_inplace(np.zeros((1, 1)), 1.0, A, B, 0.0)
+    assert gm.type.shape == (None, None)
+    f = nbgraph.function([A, x, B], [gv.shape, gm.shape, gv, gm],
+                         mode=PY if linker == "py" else C)
+    a, v, b = np.arange(20.0).reshape(5, 4), np.ones(4), np.ones((4, 3))
+    gv_shape, gm_shape, gv_value, gm_value = f(a, v, b)
+    assert tuple(gv_shape) == (5,) and tuple(gm_shape) == (5, 3)
+    np.testing.assert_allclose(gv_value, a @ v)
+    np.testing.assert_allclose(gm_value, a @ b)
