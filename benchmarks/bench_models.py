@@ -52,6 +52,23 @@ def race(title: str, steps: dict[str, Step | None], budget: float = 0.4) -> str:
 
 
 # -- LSTM: scan over 50 steps, training step (forward, BPTT, SGD) ------------------------------
+def jax_sgd_step(loss_fn: Callable[..., Any], d: dict[str, np.ndarray], params: tuple[str, ...],
+                 data: tuple[str, ...]) -> Callable[[], Any]:
+    """One jitted SGD step of ``loss_fn(params, *data)`` on ``d``'s arrays, as a timed call
+    returning (loss, new params)."""
+    jax = optional("jax")
+    import jax.numpy as jnp
+
+    @jax.jit
+    def train(p: dict, *xs: Any) -> Any:
+        loss, g = jax.value_and_grad(loss_fn)(p, *xs)
+        return loss, {k: p[k] - LR * g[k] for k in p}
+
+    p = {k: jnp.asarray(d[k]) for k in params}
+    xs = [jnp.asarray(d[k]) for k in data]
+    return lambda: jax.block_until_ready(train(p, *xs))
+
+
 def lstm_data() -> dict[str, np.ndarray]:
     rng = np.random.default_rng(0)
     f32 = "float32"
@@ -115,14 +132,7 @@ def lstm_jax(d: dict[str, np.ndarray]) -> Callable[[], Any] | None:
         (h, _), _ = lax.scan(step, (h0, h0), X)
         return jnp.mean((h @ p["V"] - y) ** 2)
 
-    @jax.jit
-    def train(p: dict, X: Any, y: Any) -> Any:
-        loss, g = jax.value_and_grad(loss_fn)(p, X, y)
-        return loss, {k: p[k] - LR * g[k] for k in p}
-
-    p = {k: jnp.asarray(d[k]) for k in ("W", "U", "b", "V")}
-    X, y = jnp.asarray(d["X"]), jnp.asarray(d["y"])
-    return lambda: jax.block_until_ready(train(p, X, y))
+    return jax_sgd_step(loss_fn, d, ("W", "U", "b", "V"), ("X", "y"))
 
 
 def lstm_section() -> str:
@@ -192,14 +202,7 @@ def lenet_jax(d: dict[str, np.ndarray]) -> Callable[[], Any] | None:
         logp = jax.nn.log_softmax(h2.reshape(len(X), -1) @ p["W3"] + p["b3"])
         return -jnp.mean(jnp.sum(Y * logp, axis=1))
 
-    @jax.jit
-    def train(p: dict, X: Any, Y: Any) -> Any:
-        loss, g = jax.value_and_grad(loss_fn)(p, X, Y)
-        return loss, {k: p[k] - LR * g[k] for k in p}
-
-    p = {k: jnp.asarray(d[k]) for k in ("W1", "W2", "W3", "b3")}
-    X, Y = jnp.asarray(d["X"]), jnp.asarray(d["Y"])
-    return lambda: jax.block_until_ready(train(p, X, Y))
+    return jax_sgd_step(loss_fn, d, ("W1", "W2", "W3", "b3"), ("X", "Y"))
 
 
 def lenet_section() -> str:

@@ -39,16 +39,21 @@ def _square(shape: tuple[Any, ...]) -> Any:
     return shape[0] if shape[0] is not None else shape[1]
 
 
+def _eigen_node(op: Op, x: Any) -> Apply:
+    """``x`` (a square matrix) to eigenvalues ``w`` (n,) and eigenvectors (n, n), floats."""
+    x = _matrix(op, x)
+    n = _square(x.type.shape)
+    w = TensorType(upgrade_to_float(x.dtype), shape=(n,)).make_variable()
+    return Apply(op, [x], [w, _float_matrix(x.dtype, (n, n))])
+
+
 class Eig(Op):
     """Eigenvalues ``w`` and right eigenvectors ``v`` (columns) of a square matrix, as
     ``numpy.linalg.eig``; as in Theano the outputs keep the input's float dtype (imaginary
     parts are dropped). No gradient (as in Theano)."""
 
     def make_node(self, x: Any) -> Apply:
-        x = _matrix(self, x)
-        n = _square(x.type.shape)
-        w = TensorType(upgrade_to_float(x.dtype), shape=(n,)).make_variable()
-        return Apply(self, [x], [w, _float_matrix(x.dtype, (n, n))])
+        return _eigen_node(self, x)
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         w, v = np.linalg.eig(inputs[0])
@@ -73,10 +78,7 @@ class Eigh(Op):
         self.UPLO = UPLO
 
     def make_node(self, x: Any) -> Apply:
-        x = _matrix(self, x)
-        n = _square(x.type.shape)
-        w = TensorType(upgrade_to_float(x.dtype), shape=(n,)).make_variable()
-        return Apply(self, [x], [w, _float_matrix(x.dtype, (n, n))])
+        return _eigen_node(self, x)
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         w, v = np.linalg.eigh(inputs[0], self.UPLO)  # type: ignore[call-overload]
