@@ -13,7 +13,7 @@ import pytest
 import nbgraph
 import nbgraph.tensor as T
 from nbgraph.widgets.drawing import Picture, Style, graphviz_text
-from nbgraph.widgets.graphdata import drawable
+from nbgraph.widgets.graphdata import collapse, drawable, graph_snapshot
 from nbgraph.widgets.render import MIN_ZOOM, WIDE_PT, dot_to_svg, svg_size
 from nbgraph.widgets.views import view_graph
 
@@ -86,3 +86,17 @@ def test_a_scans_two_outputs_are_typed_apart_on_their_edges():
     out_edges = re.findall(rf'^  {scan.uid} -> \d+ \[label="([^"]*)"', graph_dot(fn), re.M)
     # after the call: 5 steps of h (3 wide) and 5 norms, each on the edge reading it
     assert sorted(out_edges) == ["float64[5,3]", "float64[5]"]
+
+
+def test_a_folded_big_graph_keeps_its_bounds_in_the_labels():
+    x = T.dvector("x")
+    gate = x[8:16]
+    out = gate * 2.0
+    snap = graph_snapshot([out])
+    folded = collapse(snap)  # a graph of 120+ records: constants go to tooltips
+    kept = {rec.label for rec in folded.snapshot.nodes}
+    assert "TensorConstant{2.0}" not in kept  # a data constant: dropped, as before
+    assert {"TensorConstant{8}", "TensorConstant{16}"} <= kept  # bounds: for the label
+    text = graphviz_text(Picture(folded.snapshot))
+    assert 'label="Subtensor{8:16}"' in text
+    assert not re.search(r'label="TensorConstant', text)
