@@ -241,8 +241,8 @@ def _nesting(clusters: Sequence[tuple[str, Collection[int]]]) -> list[int | None
 
 
 def _entry_ranks(nodes: Sequence[_DrawNode], box_of: Mapping[int, int],
-                 stands_for: Mapping[int, int], moved: Mapping[int, int],
-                 n_boxes: int) -> list[list[str]]:
+                 parent: Sequence[int | None], stands_for: Mapping[int, int],
+                 moved: Mapping[int, int]) -> list[list[str]]:
     """Per box, a ``rank=same`` line for the nodes in it that pass one value in from outside
     it, from nothing that depends on it (a scan step's taps ``y[t-1]``, ``W``): a box's
     inputs come in at its top, so the outer nodes feeding them stay above it rather than in
@@ -254,10 +254,16 @@ def _entry_ranks(nodes: Sequence[_DrawNode], box_of: Mapping[int, int],
     for uid, ins in sources.items():
         for src in ins:
             readers.setdefault(src, []).append(uid)
-    tops: list[list[str]] = [[] for _ in range(n_boxes)]
-    for k in range(n_boxes):
-        members = [node.uid for node in nodes if box_of.get(node.uid) == k]
-        below, stack = set(), list(members)  # the box and everything that reads from it
+    within: list[list[int]] = [[] for _ in parent]  # each box's uids, with its nested boxes'
+    for node in nodes:
+        k = box_of.get(node.uid)
+        while k is not None:
+            within[k].append(node.uid)
+            k = parent[k]
+    tops: list[list[str]] = [[] for _ in parent]
+    for k, inside in enumerate(within):
+        members = [uid for uid in inside if box_of[uid] == k]
+        below, stack = set(), list(inside)  # the box and everything that reads from it
         while stack:
             uid = stack.pop()
             if uid not in below:
@@ -366,7 +372,8 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
             lines.append(line)
     if cluster and boxed:
         lines += _cluster_lines(cluster[0], boxed)
-    tops = _entry_ranks(nodes, box_of, stands_for, moved, len(clusters))
+    drawn_in = {uid: k for uid, k in box_of.items() if uid not in grouped}
+    tops = _entry_ranks(nodes, drawn_in, parent, stands_for, moved)
 
     def box_lines(k: int) -> list[str]:
         inside = in_box[k] + tops[k] + [line for c, p in enumerate(parent) if p == k
