@@ -7,7 +7,7 @@ read the same. Records hold only ints and strings: nothing here keeps a graph al
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .graph import Apply, Variable, toposort
@@ -35,7 +35,9 @@ class NodeRecord:
     origin: str = "user"
     source: str | None = None                         # "model.py:42 in forward", or several
     absorbed: tuple[tuple[int, str, str], ...] = ()   # rewritten away: (uid, op, source)
-    ports: tuple[int, ...] = ()
+    # drawing detail: records compare as before (a trace's JSON, which does not keep ports,
+    # reads back equal)
+    ports: tuple[int, ...] = field(default=(), compare=False)
 
     def input_ports(self) -> tuple[int | None, ...]:
         """The output index each input reads, aligned with ``inputs``; None where it is not
