@@ -9,11 +9,12 @@ writing DOT of their own, and turn it into SVG in ``widgets/render.py``.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .index_bounds import fold_bounds
 from .printing import graph_records
-from .records import leaf_kind
+from .records import leaf_kind, output_type
 
 __all__ = ["DotOptions", "NodeStyle", "chain_groups", "to_dot"]
 
@@ -30,6 +31,7 @@ class DotOptions:
     id_prefix: str = ""                 # SVG ids are prefix + uid ('n' keeps HTML ids non-numeric)
     css_classes: bool = False           # also class each node by kind ('op'...) and 'output'
     graph_attrs: tuple[tuple[str, str], ...] = ()  # more graph attributes (bgcolor, splines)
+    fold_bounds: bool = True            # constant slice bounds in the label: Subtensor{8:16}
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,7 @@ class _DrawNode:
     uid: int
     label: str
     inputs: tuple[int, ...]
+    ports: tuple[int | None, ...]  # which output of each input's record it reads
     type: str
     kind: str            # 'input', 'constant' or 'op'
     tooltip: str
@@ -171,8 +174,10 @@ def _draw_nodes(records: Sequence[Any], chains: Mapping[int, Sequence[int]]
             steps = [_scalar_name(r.label) for r in chain]
             shown = steps if len(steps) <= 5 else steps[:2] + ["…"] + steps[-2:]
             label = f"{len(chain)} elementwise ops\n" + " → ".join(shown)
-            inputs = tuple(dict.fromkeys(u for r in chain for u in r.inputs
-                                         if u not in in_chain))
+            reads = dict.fromkeys((u, p) for r in chain
+                                  for u, p in zip(r.inputs, r.input_ports(), strict=True)
+                                  if u not in in_chain)
+            inputs, ports = tuple(u for u, _ in reads), tuple(p for _, p in reads)
             tip = [record.type, "collapsed chain: " + " → ".join(steps),
                    "uids " + ", ".join(str(r.uid) for r in chain),
                    f"origin: {record.origin}"]
@@ -180,9 +185,9 @@ def _draw_nodes(records: Sequence[Any], chains: Mapping[int, Sequence[int]]
         else:
             named = record.name and record.name != record.label
             label = f"{record.label}\n'{record.name}'" if named else record.label
-            inputs = tuple(record.inputs)
+            inputs, ports = tuple(record.inputs), record.input_ports()
         kind = leaf_kind(record) or "op"
-        nodes.append(_DrawNode(record.uid, label, inputs, record.type, kind,
+        nodes.append(_DrawNode(record.uid, label, inputs, ports, record.type, kind,
                                "\n".join(tip), grad))
     return nodes, stands_for
 
@@ -235,6 +240,42 @@ def _nesting(clusters: Sequence[tuple[str, Collection[int]]]) -> list[int | None
     return parent
 
 
+def _entry_ranks(nodes: Sequence[_DrawNode], box_of: Mapping[int, int],
+                 parent: Sequence[int | None], stands_for: Mapping[int, int],
+                 moved: Mapping[int, int]) -> list[list[str]]:
+    """Per box, a ``rank=same`` line for the nodes in it that pass one value in from outside
+    it, from nothing that depends on it (a scan step's taps ``y[t-1]``, ``W``): a box's
+    inputs come in at its top, so the outer nodes feeding them stay above it rather than in
+    columns beside it (the LSTM's step: 1217 pt wide -> 892 pt). Nodes reading more than one
+    value (a name scope's first ``dot``) are left where they fall."""
+    sources = {node.uid: [stands_for.get(moved.get(u, u), moved.get(u, u)) for u in node.inputs]
+               for node in nodes}
+    readers: dict[int, list[int]] = {}
+    for uid, ins in sources.items():
+        for src in ins:
+            readers.setdefault(src, []).append(uid)
+    within: list[list[int]] = [[] for _ in parent]  # each box's uids, with its nested boxes'
+    for node in nodes:
+        k = box_of.get(node.uid)
+        while k is not None:
+            within[k].append(node.uid)
+            k = parent[k]
+    tops: list[list[str]] = [[] for _ in parent]
+    for k, inside in enumerate(within):
+        members = [uid for uid in inside if box_of[uid] == k]
+        below, stack = set(), list(inside)  # the box and everything that reads from it
+        while stack:
+            uid = stack.pop()
+            if uid not in below:
+                below.add(uid)
+                stack += readers.get(uid, [])
+        entries = [uid for uid in members
+                   if len(sources[uid]) == 1 and sources[uid][0] not in below]
+        if len(entries) > 1:
+            tops[k] = [f"  {{ rank=same; {'; '.join(str(uid) for uid in entries)}; }}"]
+    return tops
+
+
 def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
            options: DotOptions | None = None, styles: Mapping[int, NodeStyle] | None = None,
            cluster: tuple[str, Collection[int]] | None = None,
@@ -246,8 +287,10 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     Node ids are record uids (a leaf's Variable uid, an Apply's uid); inputs are green boxes,
     constants grey dashed boxes, ops ellipses, outputs doubly outlined in blue, gradient
     nodes filled orange, and the uids in ``highlight`` amber with a red outline. Edges carry
-    the producer's ``dtype[shape]``; tooltips give the type and provenance. The same graph
-    always gives the same text.
+    the ``dtype[shape]`` of the output they carry (of a two-output node, that one); tooltips
+    give the type and provenance. Constant slice bounds are written into their indexing
+    op's label (``Subtensor{8:16}``; ``options.fold_bounds``) rather than drawn as nodes. The
+    same graph always gives the same text.
 
     ``styles`` maps uids to a ``NodeStyle`` (colours, SVG classes, an extra label or tooltip
     line: how the widgets mark removed/added nodes or colour by time); ``cluster`` draws the
@@ -270,6 +313,11 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     options = options or DotOptions()
     records, output_uids = graph_records(graph)
     outputs, keep = set(output_uids), set(highlight)
+    styles = styles or {}
+    bounds: dict[int, str] = {}
+    if options.fold_bounds:  # a constant a view marks (a rewrite added it) stays a node
+        marked = {uid for uid, style in styles.items() if set(style.css.split()) - {"dimmed"}}
+        records, bounds = fold_bounds(records, outputs | keep | marked)
     large = len(records) > options.large
     if chains is None:
         min_length = options.collapse_chains
@@ -278,7 +326,7 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
         chains = _chains(records, outputs, keep, min_length) if min_length > 0 else {}
     edge_labels = (not large) if options.edge_labels is None else options.edge_labels
     nodes, stands_for = _draw_nodes(records, chains)
-    drawn_types = {r.uid: r.type for r in records}
+    by_uid = {r.uid: r for r in records}
 
     lines = ["digraph nbgraph {"]
     graph_attrs = {"rankdir": options.rankdir, "fontname": "Helvetica"}
@@ -290,7 +338,6 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     lines.append('  edge [fontname="Helvetica", fontsize="9", color="#555555"];')
     shown_outputs = {stands_for.get(uid, uid) for uid in outputs}
     shown_highlight = {stands_for.get(uid, uid) for uid in keep}
-    styles = styles or {}
     grouped = set(cluster[1]) if cluster else set()
     boxed: list[str] = []
     parent = _nesting(clusters)
@@ -310,8 +357,12 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
                   for r in records if r.uid in moved}
     nodes = [node for node in nodes if node.uid not in moved]
     for node in nodes:
+        style = styles.get(node.uid, _NO_STYLE)
+        if node.uid in bounds:
+            style = replace(style, tooltip="\n".join(t for t in (bounds[node.uid], style.tooltip)
+                                                      if t))
         attrs = _node_attrs(node, node.uid in shown_outputs, node.uid in shown_highlight,
-                            options, styles.get(node.uid, _NO_STYLE))
+                            options, style)
         line = f"  {node.uid} [{_attrs(attrs)}];"
         if node.uid in grouped:
             boxed.append(line)
@@ -321,8 +372,11 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
             lines.append(line)
     if cluster and boxed:
         lines += _cluster_lines(cluster[0], boxed)
+    drawn_in = {uid: k for uid, k in box_of.items() if uid not in grouped}
+    tops = _entry_ranks(nodes, drawn_in, parent, stands_for, moved)
+
     def box_lines(k: int) -> list[str]:
-        inside = in_box[k] + [line for c, p in enumerate(parent) if p == k
+        inside = in_box[k] + tops[k] + [line for c, p in enumerate(parent) if p == k
                               for line in box_lines(c)]
         return _cluster_lines(clusters[k][0], inside, f"inner{k}", _INNER) if inside else []
 
@@ -330,13 +384,14 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
         if top is None:
             lines += box_lines(k)
     for node in nodes:
-        for k, uid in enumerate(node.inputs):
+        for k, (uid, port) in enumerate(zip(node.inputs, node.ports, strict=True)):
             drawn = moved.get(uid, uid)
             source = stands_for.get(drawn, drawn)
             attrs = {}
             if edge_labels or uid in moved:  # a node drawn on the edge keeps its name there
                 words = [on_edges[uid]] if uid in moved else []
-                words += [drawn_types.get(uid, "?")] if edge_labels else []
+                words += [output_type(by_uid[uid], port) if uid in by_uid else "?"
+                          ] if edge_labels else []
                 text = " ".join(words)
                 attrs["label"] = f"{k}: {text}" if len(node.inputs) > 1 else text
             if uid in moved:

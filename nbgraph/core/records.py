@@ -7,7 +7,7 @@ read the same. Records hold only ints and strings: nothing here keeps a graph al
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .graph import Apply, Variable, toposort
@@ -18,9 +18,13 @@ from .source import SourceLine, sources_of
 class NodeRecord:
     """One graph input/constant (no inputs) or one Apply node, named by its uid.
 
-    ``inputs`` are the uids of the records producing each input; ``type`` is the output
-    type(s) in short form (``float64[?,3]``); ``origin`` is "user", "grad of <uid> (<op>)",
-    or the full name of the rule that created the node.
+    ``inputs`` are the uids of the records producing each input and ``ports`` which output
+    of that record each input is (a scan's second output: 1; -1 unknown), kept only when
+    some input comes from a node with several outputs (empty: not known, and not needed
+    when each producer has one output); ``type`` is the output type(s) in short form
+    (``float64[?,3]``, ``float64[], int64[]`` for two outputs: ``output_type`` picks one);
+    ``origin`` is "user", "grad of <uid> (<op>)", or the full name of the rule that created
+    the node.
     """
 
     uid: int
@@ -31,6 +35,16 @@ class NodeRecord:
     origin: str = "user"
     source: str | None = None                         # "model.py:42 in forward", or several
     absorbed: tuple[tuple[int, str, str], ...] = ()   # rewritten away: (uid, op, source)
+    # drawing detail: records compare as before (a trace's JSON, which does not keep ports,
+    # reads back equal)
+    ports: tuple[int, ...] = field(default=(), compare=False)
+
+    def input_ports(self) -> tuple[int | None, ...]:
+        """The output index each input reads, aligned with ``inputs``; None where it is not
+        known (no ``ports``, or ``ports`` not kept aligned by whatever rewired the inputs)."""
+        if len(self.ports) != len(self.inputs):
+            return (None,) * len(self.inputs)
+        return tuple(None if port < 0 else port for port in self.ports)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +58,29 @@ class Snapshot:
 def record_uid(var: Variable) -> int:
     """The uid of the record that produces ``var``: its Apply node, or itself if ownerless."""
     return var.owner.uid if var.owner is not None else var.uid
+
+
+def output_port(var: Variable) -> int:
+    """Which output of its Apply ``var`` is (0 for a leaf)."""
+    return var.index or 0
+
+
+def kept_ports(record: NodeRecord, kept: Iterable[int], added: int = 0) -> tuple[int, ...]:
+    """``record``'s ports for the inputs at positions ``kept``, then ``added`` inputs of
+    unknown port: what a view that rewires a record's inputs gives it (empty if it had
+    none: its ports were never needed)."""
+    if not record.ports:
+        return ()
+    ports = record.input_ports()
+    known = tuple(ports[k] for k in kept)
+    return tuple(-1 if port is None else port for port in known) + (-1,) * added
+
+
+def output_type(record: Any, port: int | None) -> str:
+    """The short type of output ``port`` of ``record`` (its whole type when ``port`` is None
+    or out of range: a record whose outputs cannot be told apart)."""
+    types = record.type.split(", ")  # no short type has ", " in it: ``float64[?,3]``
+    return types[port] if port is not None and 0 <= port < len(types) else record.type
 
 
 def _short(type_: Any) -> str:
@@ -108,10 +145,13 @@ def snapshot_records(outputs: Sequence[Variable], inputs: Iterable[Variable] = (
             if var.owner is None:
                 add_leaf(var)
         outs = node.outputs
+        several = any(v.owner is not None and len(v.owner.outputs) > 1 for v in node.inputs)
+        ports = tuple(output_port(v) for v in node.inputs) if several else ()
         records.append(NodeRecord(
             node.uid, str(node.op), tuple(record_uid(v) for v in node.inputs),
             ", ".join(_short(v.type) for v in outs), outs[0].name if len(outs) == 1 else None,
-            _origin(node, ops_by_uid), _places(sources_of(node)), _absorbed(node)))
+            _origin(node, ops_by_uid), _places(sources_of(node)), _absorbed(node),
+            ports))
     for var in outputs:
         if var.owner is None:
             add_leaf(var)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 
 from ..core.graph import Variable, graph_inputs
 from ..core.graphviz import chain_groups
-from ..core.records import NodeRecord, Snapshot, leaf_kind, snapshot_of
+from ..core.index_bounds import bound_constants
+from ..core.records import NodeRecord, Snapshot, kept_ports, leaf_kind, snapshot_of
 from .inner import Cluster, expand_inner, live_nodes
 from .inner_shapes import ran_opener
 from .kernels import running_snapshot
@@ -128,13 +129,17 @@ def collapse(snap: Snapshot, keep: Iterable[int] = (), min_chain: int = 3,
     computed from constants alone. Records in ``keep`` (marked) are never folded or dropped.
     """
     keep_set = set(keep)
-    constants = constant_uids(snap) - keep_set if drop_constants else set()
+    # a slice bound stays: ``to_dot`` writes it into its op's label (``Subtensor{8:16}``)
+    bounds = bound_constants(snap.nodes)
+    constants = constant_uids(snap) - keep_set - bounds if drop_constants else set()
     nodes = []
     for rec in snap.nodes:
         if rec.uid in constants:
             continue
         if constants.intersection(rec.inputs):
-            rec = replace(rec, inputs=tuple(u for u in rec.inputs if u not in constants))
+            kept = [k for k, uid in enumerate(rec.inputs) if uid not in constants]
+            rec = replace(rec, inputs=tuple(rec.inputs[k] for k in kept),
+                          ports=kept_ports(rec, kept))
         nodes.append(rec)
     shown = Snapshot(tuple(nodes), snap.outputs)
     return Collapsed(shown, chain_groups(shown, keep_set, min_chain))

@@ -14,7 +14,14 @@ from dataclasses import replace
 
 from ..core.graph import Apply, Variable
 from ..core.printing import inner_graphs
-from ..core.records import NodeRecord, Snapshot, record_uid, snapshot_records
+from ..core.records import (
+    NodeRecord,
+    Snapshot,
+    kept_ports,
+    output_port,
+    record_uid,
+    snapshot_records,
+)
 
 Cluster = tuple[str, frozenset[int]]
 # one opened node: its inner records, the uids feeding it, its boxes, the outer uids wired in
@@ -39,7 +46,9 @@ def wire_inner(label: str, inner: Iterable[NodeRecord], outer: Mapping[int, Vari
             continue
         seen.add(rec.uid)
         if fed_by is not None:  # an inner input: a tap fed by its outer Variable
-            rec = replace(rec, inputs=(record_uid(fed_by),), origin="user")
+            several = fed_by.owner is not None and len(fed_by.owner.outputs) > 1
+            rec = replace(rec, inputs=(record_uid(fed_by),), origin="user",  # a scan's 2nd
+                          ports=(output_port(fed_by),) if several else ())  # output: port 1
         records.append(rec)
         members.append(rec.uid)
     return label, frozenset(members)
@@ -107,9 +116,12 @@ def expand_inner(snap: Snapshot, nodes: Iterable[Apply],
             continue
         inner, feeds, boxes, wired = opened
         skip = _controls(node)  # n_steps, the condition: drawn as edges into the node
-        kept = rec.inputs[:skip] + tuple(uid for uid in rec.inputs[skip:] if uid not in wired)
+        kept = [k for k, uid in enumerate(rec.inputs) if k < skip or uid not in wired]
         records += inner
-        records.append(replace(rec, inputs=kept + feeds))
+        # which output of an inner node feeds the loop is not kept: such an edge reads
+        # all its types, as the inner record's own type does
+        records.append(replace(rec, inputs=tuple(rec.inputs[k] for k in kept) + feeds,
+                               ports=kept_ports(rec, kept, len(feeds))))
         clusters += boxes
     return Snapshot(tuple(records), snap.outputs), clusters
 

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import replace
 
 from ..core.graph import Apply
-from ..core.records import Snapshot
+from ..core.records import NodeRecord, Snapshot
 from ..rewrite.trace import fused_pass
 from .inner import Cluster
 
@@ -53,11 +53,19 @@ def collapse_scopes(snap: Snapshot, clusters: list[Cluster], names: Collection[s
         return snap, clusters
     merged = fused_pass("collapse", snap, groups, labels, "scope").after
     stands = {uid: last for last, members in groups.items() for uid in members}
-    nodes = tuple(replace(rec, inputs=tuple(dict.fromkeys(
-        stands.get(u, u) for u in rec.inputs if stands.get(u, u) != rec.uid)))
-        for rec in merged.nodes)  # a reader of any member reads the collapsed node
+    nodes = tuple(_reading_collapsed(rec, stands) for rec in merged.nodes)
     outputs = tuple(stands.get(u, u) for u in snap.outputs)
     return Snapshot(nodes, outputs), kept
+
+
+def _reading_collapsed(rec: NodeRecord, stands: dict[int, int]) -> NodeRecord:
+    """``rec`` reading each collapsed scope's node for any of its members, once; which output
+    it reads stays known only where it reads outside every collapsed scope."""
+    reads = dict.fromkeys((stands.get(uid, uid), None if uid in stands else port)
+                          for uid, port in zip(rec.inputs, rec.input_ports(), strict=True)
+                          if stands.get(uid, uid) != rec.uid)
+    ports = tuple(-1 if port is None else port for _, port in reads) if rec.ports else ()
+    return replace(rec, inputs=tuple(uid for uid, _ in reads), ports=ports)
 
 
 def find(snap: Snapshot, query: str) -> list[int]:
