@@ -49,7 +49,8 @@ class Style:
     heat). ``cluster`` puts its uids in a labelled box (the gradient part). With ``dim``, the
     unmarked nodes are drawn grey so that the marked ones stand out; ``edge_labels=False``
     leaves the edge types to the tooltips (a narrower drawing); ``narrow`` draws a wide graph
-    (a gradient) narrower: ``NARROW_LAYOUT``, ops as rounded boxes.
+    (a gradient) narrower: ``NARROW_LAYOUT``, ops as rounded boxes labelled ``short_op``,
+    and when big its transposes and broadcasts on their edges (``on_edges``).
     """
 
     mark: dict[int, tuple[str, str, str]] = field(default_factory=dict)
@@ -193,6 +194,12 @@ def short_op(label: str) -> str:
     if comma and mode in ("no_inplace", "inplace"):
         body, inplace = head, mode == "inplace"
     return body + (" (inplace)" if inplace else "")
+
+
+def edge_views(picture: Picture) -> dict[int, str]:
+    """uid -> the name of each node ``picture`` draws on its edges (``w2ᵀ``), not as a node:
+    what the Profile table says of its row."""
+    return {uid: words.split("\n")[0] for uid, words in on_edges(*_fold(picture)).items()}
 
 
 def view_name(rec: NodeRecord, source: NodeRecord) -> str | None:

@@ -69,14 +69,17 @@ def test_mlp_profile_draws_timed_transposes_on_their_edges_and_fits(mlp):
     assert len(transposes) == 4  # X, w2, w3, w4 transposed for the backward pass
     assert width(drawn) <= PAGE_PT  # 1347 pt with the transposes drawn as nodes
     assert not transposes & set(svg_nodes(drawn))  # no node, but a labelled edge each:
-    for name, uid in re.findall(r">\d: (\w+)ᵀ</text>\s*<text[^>]*>#(\d+) · ", drawn):
-        assert int(uid) in transposes and name in ("X", "w2", "w3", "w4")
+    # the table lists every timed box, those on an edge saying which
+    listed = dict(re.findall(r"<td[^>]*>#(\d+)</td><td[^>]*>(.*?)</td>", view.html))
+    on_edges = re.findall(r">\d: (\w+)ᵀ</text>\s*<text[^>]*>#(\d+) · ", drawn)
+    assert sorted(name for name, _ in on_edges) == ["X", "w2", "w3", "w4"]
+    for name, uid in on_edges:
         assert f"#{uid} · {by_uid[int(uid)].share:.1%}" in drawn  # the row's share
-    assert len(re.findall(r">\d: (\w+)ᵀ</text>", drawn)) == 4
-    # the table still lists every timed box, and the outer rows add up to the whole
-    assert transposes <= {int(u) for u in re.findall(r"<td[^>]*>#(\d+)</td>", view.html)}
+        assert f"drawn on the edge {name}ᵀ" in listed[uid]
+    assert {int(uid) for _, uid in on_edges} == transposes
+    # the outer rows still add up to the whole
     assert sum(row.share for row in rows if not row.within) == pytest.approx(1.0)
-    # and so does the static drawing (coloured by bytes, each box noted ``#uid``)
+    # the static drawing (coloured by bytes, each box noted ``#uid``) fits too
     (static,) = re.findall(r"<svg.*?</svg>", view.html, re.S)
     assert width(static) <= PAGE_PT and not transposes & set(svg_nodes(static))
 
