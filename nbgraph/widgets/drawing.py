@@ -236,7 +236,9 @@ def on_edges(folded: Collapsed, style: Style) -> dict[int, str]:
     moved = {}
     for rec in snap.nodes:
         source = by_uid.get(rec.inputs[0]) if len(rec.inputs) == 1 else None
-        name = view_name(rec, source) if source is not None and rec.uid not in kept else None
+        if source is None or source.uid in moved or rec.uid in kept:
+            continue  # an edge starts at a drawn node: a view of a view stays a node
+        name = view_name(rec, source)
         if name is None or (style.cluster and name.endswith("ᵀ")):
             continue
         note = style.note.get(rec.uid)

@@ -15,10 +15,18 @@ import pytest
 from test_theme_layout import mlp_gradient
 from widget_fixtures import svg_nodes
 
-from nbgraph.core.records import NodeRecord
+from nbgraph.core.records import NodeRecord, Snapshot
 from nbgraph.widgets import view_profile
-from nbgraph.widgets.drawing import Style, short_op
+from nbgraph.widgets.drawing import (
+    ADDED,
+    EDGE_LABELS_UP_TO,
+    Picture,
+    Style,
+    on_edges,
+    short_op,
+)
 from nbgraph.widgets.drawing import graphviz_text as dot_text
+from nbgraph.widgets.graphdata import Collapsed
 from nbgraph.widgets.kernels import full_trace
 from nbgraph.widgets.pass_inner import InnerNodes
 from nbgraph.widgets.passes import step_pictures
@@ -120,3 +128,35 @@ def test_narrow_drawings_shorten_elementwise_labels_and_keep_them_in_the_tooltip
     rec = NodeRecord(7, "Elemwise{tanh,no_inplace}", (1,), "float64[3]", None)
     assert "Elemwise{tanh,no_inplace}" in Style(narrow=True).node_style(rec).tooltip
     assert "Elemwise{tanh" not in Style().node_style(rec).tooltip  # drawn in full there
+
+
+def padded(*records: NodeRecord) -> Snapshot:
+    """``records`` and a chain of exps after them: big enough for views to go on edges."""
+    chain = [NodeRecord(100 + k, "Elemwise{exp,no_inplace}", (100 + k - 1 if k else 9,),
+                        "float64[?,?]", None) for k in range(EDGE_LABELS_UP_TO)]
+    return Snapshot(records + tuple(chain), (chain[-1].uid,))
+
+
+def test_which_views_go_on_their_edges():
+    b, c = NodeRecord(1, "b", (), "float64[?]", "b"), NodeRecord(2, "TensorConstant{1}", (),
+                                                                   "int8[]", None)
+    snap = padded(
+        b, c,
+        NodeRecord(3, "InplaceDimShuffle{x,0}", (1,), "float64[1,?]", None),   # b[None,:]
+        NodeRecord(4, "DimShuffle{1,0}", (3,), "float64[?,1]", None),  # a view of a view
+        NodeRecord(5, "InplaceDimShuffle{x}", (2,), "int8[1]", None),  # of a constant
+        NodeRecord(6, "Elemwise{add,no_inplace}", (4, 3), "float64[?,?]", None),
+        NodeRecord(7, "DimShuffle{1,0}", (6,), "float64[?,?]", None),  # #6ᵀ
+        NodeRecord(8, "DimShuffle{1,x,0}", (6,), "float64[?,1,?]", None),  # reorders: stays
+        NodeRecord(9, "Elemwise{mul,no_inplace}", (7, 8, 5), "float64[?,?]", None))
+    folded = Collapsed(snap)
+    assert on_edges(folded, Style(narrow=True, note={7: "#7 · 2.0%"})) == {
+        3: "b[None,:]", 7: "#6ᵀ\n#7 · 2.0%"}
+    assert on_edges(folded, Style(narrow=True).highlight([7], ADDED, "added")) == {
+        3: "b[None,:]"}  # a marked node stays a node
+    assert on_edges(folded, Style(narrow=True, cluster=("backward", frozenset({7})))) == {
+        3: "b[None,:]"}  # a boxed backward part keeps its transposes
+    assert on_edges(folded, Style()) == {}  # only narrow drawings
+    text = dot_text(Picture(snap, Style(narrow=True)))
+    assert "  3 [" not in text and "  7 [" not in text and "  4 [" in text
+    assert '1 -> 4 [label="b[None,:]"' in text and '6 -> 9 [label="0: #6ᵀ"' in text
