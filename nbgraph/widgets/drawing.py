@@ -1,8 +1,9 @@
 """The second step of every drawing: a ``Picture`` (snapshot + marks) to DOT text.
 
 This module decides how the views draw a snapshot: which nodes to mark, colour by time, note,
-box, or fold into a chain; ``core.graphviz.to_dot`` writes the text (STYLE B7: DOT text comes
-from core). ``render.py`` turns the text into SVG and ``layout.picture_html`` into a pane.
+box, fold into a chain, or draw on their edges (a gradient's ``w2ᵀ``); ``core.graphviz.to_dot``
+writes the text (STYLE B7: DOT text comes from core). ``render.py`` turns the text into SVG
+and ``layout.picture_html`` into a pane.
 """
 
 from __future__ import annotations
