@@ -1,12 +1,14 @@
 """The second step of every drawing: a ``Picture`` (snapshot + marks) to DOT text.
 
 This module decides how the views draw a snapshot: which nodes to mark, colour by time, note,
-box, or fold into a chain; ``core.graphviz.to_dot`` writes the text (STYLE B7: DOT text comes
-from core). ``render.py`` turns the text into SVG and ``layout.picture_html`` into a pane.
+box, fold into a chain, or draw on their edges (a gradient's ``w2ᵀ``); ``core.graphviz.to_dot``
+writes the text (STYLE B7: DOT text comes from core). ``render.py`` turns the text into SVG
+and ``layout.picture_html`` into a pane.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -36,7 +38,8 @@ FAST_LAYOUT = (("splines", "line"), ("nslimit", "1"), ("mclimit", "0.2"),
 NARROW_LAYOUT = (("newrank", "true"), ("ranksep", "0.2"), ("nodesep", "0.15"))
 NARROW_OP = (("shape", "box"), ("style", "rounded,filled"))
 EDGE_LABELS_UP_TO = 24  # narrow drawings with more records leave edge types to tooltips
-TRANSPOSES = ("DimShuffle{1,0}", "InplaceDimShuffle{1,0}")
+_DIMSHUFFLE = re.compile(r"^(?:Inplace)?DimShuffle\{([^}]*)\}$")
+_ELEMWISE = re.compile(r"^Elemwise\{(.*)\}(\[\d+\])?$")  # [k]: a fused loop in place
 
 
 @dataclass
@@ -47,7 +50,8 @@ class Style:
     heat). ``cluster`` puts its uids in a labelled box (the gradient part). With ``dim``, the
     unmarked nodes are drawn grey so that the marked ones stand out; ``edge_labels=False``
     leaves the edge types to the tooltips (a narrower drawing); ``narrow`` draws a wide graph
-    (a gradient) narrower: ``NARROW_LAYOUT``, ops as rounded boxes.
+    (a gradient) narrower: ``NARROW_LAYOUT``, ops as rounded boxes labelled ``short_op``,
+    and when big its transposes and broadcasts on their edges (``on_edges``).
     """
 
     mark: dict[int, tuple[str, str, str]] = field(default_factory=dict)
@@ -84,8 +88,8 @@ class Style:
             css = "dimmed"
         words = provenance(rec)
         tip = [words] if words != rec.origin else []  # to_dot's tooltip has the origin
-        if len(rec.label) > LABEL_LIMIT:
-            tip.insert(0, rec.label)  # the drawn label is cut
+        if len(rec.label) > LABEL_LIMIT or (self.narrow and short_op(rec.label) != rec.label):
+            tip.insert(0, rec.label)  # the drawn label is cut or shortened
         if rec.source:
             tip.append(f"built at {rec.source}")
         if len(rec.absorbed) > 1:   # a fused or rewritten node: what it stands for
@@ -167,22 +171,77 @@ def graphviz_text(picture: Picture) -> str:
                          graph_attrs=LAYOUT + (FAST_LAYOUT if big else ())
                          + (NARROW_LAYOUT if style.narrow else ()))
     styles = {rec.uid: style.node_style(rec) for rec in folded.snapshot.nodes}
-    return to_dot(folded.snapshot, title=style.title, options=options, styles=styles,
-                  cluster=style.cluster, chains=chains, clusters=style.clusters,
-                  on_edges=transposes(folded, style))
-
-
-def transposes(folded: Collapsed, style: Style) -> dict[int, str]:
-    """In a big narrow drawing, the transposes of graph inputs (a backward pass's ``w2ᵀ``)
-    drawn on their consumers' edges: as nodes each took a column beside the forward layers
-    with a long edge down to the backward part (uid -> the edge's ``w2ᵀ``). Not when the
-    backward part is boxed (``cluster``: the Gradient tab), which stacks it narrower already."""
     snap = folded.snapshot
-    if not style.narrow or style.cluster or len(snap.nodes) <= EDGE_LABELS_UP_TO:
+    if style.narrow:  # ``add (inplace)`` for ``Elemwise{add,inplace}``: the tooltip has both
+        snap = Snapshot(tuple(replace(rec, label=short_op(rec.label)) for rec in snap.nodes),
+                        snap.outputs)
+    return to_dot(snap, title=style.title, options=options, styles=styles,
+                  cluster=style.cluster, chains=chains, clusters=style.clusters,
+                  on_edges=on_edges(folded, style))
+
+
+def short_op(label: str) -> str:
+    """An elementwise op's label without its ``Elemwise{...}`` wrapper, ``(inplace)`` when it
+    writes into an input: what a narrow drawing shows (the full label is in the tooltip).
+
+    >>> short_op("Elemwise{add,no_inplace}"), short_op("Elemwise{Composite{exp(i0)}}[0]")
+    ('add', 'Composite{exp(i0)} (inplace)')
+    """
+    found = _ELEMWISE.match(label)
+    if found is None:
+        return label
+    body, inplace = found.group(1), found.group(2) is not None
+    head, comma, mode = body.rpartition(",")
+    if comma and mode in ("no_inplace", "inplace"):
+        body, inplace = head, mode == "inplace"
+    return body + (" (inplace)" if inplace else "")
+
+
+def edge_views(picture: Picture) -> dict[int, str]:
+    """uid -> the name of each node ``picture`` draws on its edges (``w2ᵀ``), not as a node:
+    what the Profile table says of its row."""
+    return {uid: words.split("\n")[0] for uid, words in on_edges(*_fold(picture)).items()}
+
+
+def view_name(rec: NodeRecord, source: NodeRecord) -> str | None:
+    """How an edge names ``rec`` drawn on it, if it is a view of ``source`` that reads in one
+    word: a transpose ``w2ᵀ`` (``#345ᵀ`` of an unnamed op), a broadcast ``b1[None,:]``."""
+    found = _DIMSHUFFLE.match(rec.label)
+    if found is None or len(rec.inputs) != 1 or node_kind(source) == "constant":
+        return None
+    name = source.name or (source.label if node_kind(source) == "input" else f"#{source.uid}")
+    order = found.group(1).split(",")
+    if order == ["1", "0"]:
+        return f"{name}ᵀ"
+    axes = [int(o) for o in order if o != "x"]
+    if "x" in order and axes == list(range(len(axes))):  # only new broadcast axes
+        return f"{name}[{','.join('None' if o == 'x' else ':' for o in order)}]"
+    return None
+
+
+def on_edges(folded: Collapsed, style: Style) -> dict[int, str]:
+    """In a big narrow drawing, the transposes and broadcasts (``view_name``) drawn on their
+    consumers' edges, not as nodes: each took a column beside the forward layers (a bias's
+    broadcast in every layer's box) with a long edge down to the backward part. uid -> the
+    edge's words: the name, then the node's note (the Profile's ``#uid · share``: its time
+    stays on the drawing, as its row does in the table). A marked node (added, removed,
+    kept alive) stays a node. With the backward part boxed (``cluster``: the Gradient tab)
+    only broadcasts move: dot spread the box wider when its transposes left it (a 4-layer
+    MLP's gradient by all weights: 1024 pt -> 1312 pt)."""
+    snap = folded.snapshot
+    if not style.narrow or len(snap.nodes) <= EDGE_LABELS_UP_TO:
         return {}
-    leaves = {rec.uid: rec for rec in snap.nodes if node_kind(rec) == "input"}
-    kept = set(style.mark) | set(style.fill) | set(snap.outputs)  # a marked or timed node stays
+    by_uid = {rec.uid: rec for rec in snap.nodes}
+    kept = set(style.mark) | set(snap.outputs)
     kept |= {uid for members in folded.chains.values() for uid in members}
-    return {rec.uid: f"{leaves[rec.inputs[0]].name or leaves[rec.inputs[0]].label}ᵀ"
-            for rec in snap.nodes if rec.label in TRANSPOSES and len(rec.inputs) == 1
-            and rec.inputs[0] in leaves and rec.uid not in kept}
+    moved = {}
+    for rec in snap.nodes:
+        source = by_uid.get(rec.inputs[0]) if len(rec.inputs) == 1 else None
+        if source is None or source.uid in moved or rec.uid in kept:
+            continue  # an edge starts at a drawn node: a view of a view stays a node
+        name = view_name(rec, source)
+        if name is None or (style.cluster and name.endswith("ᵀ")):
+            continue
+        note = style.note.get(rec.uid)
+        moved[rec.uid] = f"{name}\n{note}" if note else name
+    return moved

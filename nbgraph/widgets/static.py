@@ -7,7 +7,7 @@ part holds no timings, so re-running a notebook gives the same bytes.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from IPython.display import display
@@ -181,13 +181,16 @@ def op_cell(op: str, limit: int = 44) -> str:
     return f'<code title="{esc(op)}">{esc(short)}</code>'
 
 
-def row_op(row: ProfileRow) -> str:
+def row_op(row: ProfileRow, edge: str = "") -> str:
     """A row's op; an inner node's is indented under the node that ran it (``↳ #39 Scan
-    step ›``), its time being part of that node's."""
+    step ›``), its time being part of that node's; one the drawing shows on its edges
+    (``edge``: ``w2ᵀ``) says so."""
+    on_edge = (f'<span style="opacity:.75"> · drawn on the edge {esc(edge)}</span>'
+               if edge else "")
     if not row.within:
-        return op_cell(row.op)
+        return op_cell(row.op) + on_edge
     return (f'<span style="padding-left:12px;opacity:.75">↳ {esc(row.within)} › </span>'
-            + op_cell(row.op, limit=36))
+            + op_cell(row.op, limit=36) + on_edge)
 
 
 def format_seconds(seconds: float) -> str:
@@ -201,24 +204,30 @@ def format_seconds(seconds: float) -> str:
     return f"{value:.{digits}f} {unit}"
 
 
-def profile_table_html(rows: Sequence[ProfileRow], timings: bool) -> str:
+def profile_table_html(rows: Sequence[ProfileRow], timings: bool,
+                       edges: Mapping[int, str] | None = None) -> str:
     """Per-box calls (and, live, min and median time per call, share and bars) from
     ``timing.ProfileRow``s; rows known only by totals show the mean in both columns' place.
 
     With ``timings=False`` the rows keep graph order and show only what was timed (no
     numbers: a time budget changes the call count), so the static output is the same on
-    every run.
+    every run. ``edges`` names the rows the drawing shows on an edge (uid -> ``w2ᵀ``).
     """
+    edges = edges or {}
+
+    def op(row: ProfileRow) -> str:
+        return row_op(row, edges.get(row.uid, ""))
+
     if not rows:
         return "<p><i>No profile: run the cell with <code>--profile</code>.</i></p>"
     if not timings:
-        body = [[f"#{row.uid}", row_op(row)] for row in graph_order(rows)]
+        body = [[f"#{row.uid}", op(row)] for row in graph_order(rows)]
         return table(["node", "op (timed: run the cell for the numbers)"], body, nowrap=True)
     if all(row.median is None for row in rows):
-        body = [[f"#{row.uid}", row_op(row), str(row.calls), format_seconds(row.mean),
+        body = [[f"#{row.uid}", op(row), str(row.calls), format_seconds(row.mean),
                  f"{row.share:.1%}", share_bar(row.share)] for row in rows]
         return table(["node", "op", "calls", "mean per call", "share", ""], body, nowrap=True)
-    body = [[f"#{row.uid}", row_op(row), str(row.calls), format_seconds(row.best or 0.0),
+    body = [[f"#{row.uid}", op(row), str(row.calls), format_seconds(row.best or 0.0),
              format_seconds(row.per_call), f"{row.share:.1%}", share_bar(row.share)]
             for row in rows]
     return table(["node", "op", "calls", "min", "median", "share", ""], body, nowrap=True)

@@ -9,7 +9,7 @@ the Code view is a ``Dropdown``. The Passes view lives in ``passes.py``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -31,6 +31,7 @@ from .drawing import (
     HIGHLIGHT,
     Picture,
     Style,
+    edge_views,
     has_gradient,
     heat_colour,
 )
@@ -320,11 +321,12 @@ def open_rows(rows: Sequence[ProfileRow]) -> tuple[list[ProfileRow], list[Profil
     return top, rest
 
 
-def _more_rows(rows: Sequence[ProfileRow]) -> W.Accordion:
+def _more_rows(rows: Sequence[ProfileRow], edges: Mapping[int, str]) -> W.Accordion:
     """The rows past ``TOP_NODES`` in a collapsed section titled with their count and share."""
     share = sum(row.share for row in rows)
     title = f"{len(rows)} more nodes ({share:.1%} of the time)"
-    return W.Accordion(children=[pane(profile_table_html(rows, timings=True))], titles=(title,),
+    return W.Accordion(children=[pane(profile_table_html(rows, timings=True, edges=edges))],
+                       titles=(title,),
                        selected_index=None, layout=W.Layout(width="auto"))
 
 
@@ -379,6 +381,7 @@ def view_profile(fn: Any, timing: Timing | None = None) -> View:
                                 heat=heat), \
         Picture(snap, memory_style(Style(clusters=tuple(clusters), narrow=narrow), sizes,
                                    own=own))
+    edges = edge_views(by_time)  # the table says which rows the drawing shows on an edge
     key = pane(heat_key())
     colour = toggle(("time", "output bytes"), "time", "colour by")
 
@@ -388,19 +391,19 @@ def view_profile(fn: Any, timing: Timing | None = None) -> View:
 
     recolour()
     colour.observe(recolour, names="value")
-    parts = [pane(info + profile_table_html(top, timings=True))]
-    parts += [_more_rows(rest)] if rest else []
+    parts = [pane(info + profile_table_html(top, timings=True, edges=edges))]
+    parts += [_more_rows(rest, edges)] if rest else []
     parts += [W.HBox([colour]), key, drawn.widget]
     # static: the timed boxes, and the graph coloured by output bytes (the same on every
     # run, unlike times), each timed box noted with its uid
     plain_style = memory_style(Style(clusters=tuple(clusters), narrow=narrow,
                                      note={row.uid: f"#{row.uid}" for row in rows}), sizes,
                                own=own)
-    html_text = (heading("Profile") + profile_table_html(rows, timings=False)
+    html_text = (heading("Profile") + profile_table_html(rows, timings=False, edges=edges)
                  + memory_key(sizes, fn=fn) + picture_html(Picture(snap, plain_style)))
     text = f"profile of {len(rows)} nodes"
     # in %%symgraph the Graph section draws the outer boxes; the table names the timed ones
-    summary = (heading("Profile") + profile_table_html(rows, timings=False)
+    summary = (heading("Profile") + profile_table_html(rows, timings=False, edges=edges)
                + "<p><i>The boxes are those of the Graph section (a scan's step or a "
                  "branch as compiled); run the notebook for the timings.</i></p>")
     plain = text + "\n" + "\n".join(

@@ -56,7 +56,7 @@ def test_dimmed_node_text_reads_on_its_own_fill():
     assert contrast(DIMMED[1], "#9ca3af") < 4.5 < contrast(DIMMED[1], DIMMED[2])
 
 
-def mlp_gradient(n_wrt=8):
+def mlp_gradient(n_wrt=8, profile=False):
     """The loss and its gradients by the first ``n_wrt`` of w1, b1, ..., w4, b4; compiled."""
     X, y = T.dmatrix("X"), T.ivector("y")
     h, params = X, []
@@ -68,7 +68,7 @@ def mlp_gradient(n_wrt=8):
             h = T.nnet.softmax(z) if k == 4 else T.tanh(z)
     loss = T.nnet.categorical_crossentropy(h, y).mean()
     grads = nbgraph.grad(loss, params[:n_wrt])
-    return [loss, *grads], nbgraph.function([X, y, *params], [loss, *grads])
+    return [loss, *grads], nbgraph.function([X, y, *params], [loss, *grads], profile=profile)
 
 
 def gradient_width(graph, narrow=True):
