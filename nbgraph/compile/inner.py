@@ -18,7 +18,6 @@ from ..rewrite.pipeline import resolve
 from .base_mode import Mode
 from .profile import ProfileStats
 
-
 DEFAULT = object()  # InnerCompiler's optimizer when not given: the default mode's
 
 
