@@ -33,11 +33,14 @@ def array_helpers(head: int) -> str:
         /* Operands 0..nops-1 (outputs from nin on, written, so writeable) broadcast against
            the shape of operand ``ref``: each operand's byte strides (0 where it has length 1),
            length-1 dimensions dropped and neighbours merged where every operand steps
-           through them as one. Fills p[k], shape[d] and st[k * nd + d] for the rank nd it
-           returns; -1 where an operand does not broadcast (the caller's Python path raises
-           the error), NBG_EMPTY for an empty output. ``s`` is scratch of nops * NBG_MAXDIM. */
-        static int nbg_layout(int nops, int nin, int ref, const intptr_t *objs, int64_t *shape,
-                              char **p, int64_t *st, int64_t *s)
+           through them as one. A length 1 broadcasts only on the dimensions d its type
+           declares (bit d of bc[k]; Theano's rule, outputs none). Fills p[k], shape[d] and
+           st[k * nd + d] for the rank nd it returns; -1 where an operand does not broadcast
+           (the caller's Python path raises the error naming the node), NBG_EMPTY for an
+           empty output. ``s`` is scratch of nops * NBG_MAXDIM. */
+        static int nbg_layout(int nops, int nin, int ref, const intptr_t *objs,
+                              const uint64_t *bc, int64_t *shape, char **p, int64_t *st,
+                              int64_t *s)
         {{
             const nbg_pyarray *o = NBG_ARRAY(objs[ref]);
             const int nd = o->nd;
@@ -55,7 +58,7 @@ def array_helpers(head: int) -> str:
                 for (int k = 0; k < nops; k++) {{
                     const nbg_pyarray *a = NBG_ARRAY(objs[k]);
                     const int64_t len = a->dims[d];
-                    if (len != n && (len != 1 || k >= nin)) return -1;
+                    if (len != n && (len != 1 || !(bc[k] >> d & 1))) return -1;
                     s[k * NBG_MAXDIM + m] = len == 1 ? 0 : a->strides[d];
                     if (merge && s[k * NBG_MAXDIM + m - 1] != s[k * NBG_MAXDIM + m] * n)
                         merge = 0;
@@ -82,6 +85,13 @@ def array_helpers(head: int) -> str:
         """)
 
 
+def broadcast_masks(k: Kernel) -> str:
+    """A C initializer of ``uint64_t`` per operand: bit d set where its type broadcasts on
+    dimension d (outputs: none), so a length 1 elsewhere sends the call to the Python path."""
+    masks = [sum(1 << d for d, b in enumerate(a.bcast) if b) for a in k.inputs]
+    return "{" + ", ".join(f"{m:#x}u" for m in masks + [0] * len(k.outputs)) + "}"
+
+
 def _expected(role: str, size: str) -> tuple[str, str]:
     """The byte strides (over rows, over columns) of a C-contiguous operand of ``role`` on a
     (rows, cols) layout."""
@@ -101,8 +111,9 @@ def render_elemwise_arrays(k: Kernel, ctype: dict[str, str], strided: bool) -> s
     lines = [f"/* {k.title}: NumPy arrays objs[0..{nops}) (outputs from {nin} on) */",
              f"int {k.name}_arrays(const intptr_t *objs)", "{",
              f"    int64_t shape[NBG_MAXDIM], st[{nops} * NBG_MAXDIM], s[{nops} * NBG_MAXDIM];",
+             f"    static const uint64_t bc[] = {broadcast_masks(k)};",
              f"    char *p[{nops}];",
-             f"    const int nd = nbg_layout({nops}, {nin}, {nin}, objs, shape, p, st, s);",
+             f"    const int nd = nbg_layout({nops}, {nin}, {nin}, objs, bc, shape, p, st, s);",
              "    if (nd == NBG_EMPTY) return 0;",
              "    if (nd < 0) return 1;",
              f"    if (nd == 1 && (shape[0] == 1 || ({flat}))) {{",
@@ -127,7 +138,8 @@ def render_elemwise_arrays(k: Kernel, ctype: dict[str, str], strided: bool) -> s
 def render_reduce_arrays(k: Kernel, ctype: dict[str, str]) -> str:
     """``<k>_rarrays(objs)``: a reduction over NumPy arrays (inputs broadcast to their common
     shape, the output C-contiguous over the kept axes): moves the reduced axes last, as the
-    kernel wants, and calls it. 1 where the Python path must run (it raises the errors)."""
+    kernel wants, and calls it. 1 where the Python path must run (it raises the errors, among
+    them a length 1 on a dimension the operand's type does not broadcast)."""
     red = k.reduce
     assert red is not None
     nin, nd = len(k.inputs), red.ndim
@@ -141,6 +153,7 @@ def render_reduce_arrays(k: Kernel, ctype: dict[str, str]) -> str:
         f"/* {k.title}: NumPy arrays objs[0..{nin}) reduced into objs[{nin}] */",
         f"int {k.name}_rarrays(const intptr_t *objs)", "{",
         f"    static const int perm[] = {{{perm_c}}};",
+        f"    static const uint64_t bc[] = {broadcast_masks(k)};",
         f"    int64_t full[NBG_MAXDIM + 1], shape[NBG_MAXDIM + 1], st[{nin} * (NBG_MAXDIM + 1)];",
         f"    char *p[{nin + 1}];",
         f"    const nbg_pyarray *o = NBG_ARRAY(objs[{nin}]);",
@@ -153,7 +166,10 @@ def render_reduce_arrays(k: Kernel, ctype: dict[str, str]) -> str:
         "            const int64_t len = a->dims[d];",
         "            if (len != 1 && full[d] != 1 && len != full[d]) return 1;",
         "            if (len != 1) full[d] = len;",
-        "        }", "    }",
+        "        }",
+        f"        for (int k = 0; k < {nin}; k++)  /* length 1: only where the type broadcasts */",
+        "            if (NBG_ARRAY(objs[k])->dims[d] != full[d] && !(bc[k] >> d & 1)) return 1;",
+        "    }",
         "    int64_t step = " + out_size + ";",
         f"    for (int d = {len(keep)} - 1; d >= 0; d--) {{  /* kept: the output's, contiguous */",
         "        if (o->dims[d] != full[perm[d]]) return 1;",

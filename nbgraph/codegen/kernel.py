@@ -44,13 +44,15 @@ class Stmt(NamedTuple):
 @dataclass(frozen=True)
 class KArg:
     """A kernel operand: its local name, dtype, whether it is one element broadcast to all
-    (its static type is all-broadcastable while the output is not), and how it repeats over
-    the output's rows (all dimensions but the last, collapsed): ``ROLES``."""
+    (its static type is all-broadcastable while the output is not), how it repeats over
+    the output's rows (all dimensions but the last, collapsed): ``ROLES``, and its type's
+    broadcastable pattern (a run-time length 1 stands for any length only there)."""
 
     name: str
     dtype: str
     scalar: bool = False
     role: str = "full"
+    bcast: tuple[bool, ...] = ()
 
 
 # an operand's shape against the output's (r..., c): "full" (r..., c), "row" (1..., c) repeated
@@ -174,8 +176,8 @@ def lower_elemwise(node: Apply, name: str) -> Kernel:
     for var in list(node.inputs) + list(node.outputs):
         _check_dtype(var.dtype, node)
     out_bcast = node.outputs[0].type.broadcastable
-    inputs = tuple(KArg(f"i{k}", v.dtype, _scalar_input(v, out_bcast), _role(v, out_bcast))
-                   for k, v in enumerate(node.inputs))
+    inputs = tuple(KArg(f"i{k}", v.dtype, _scalar_input(v, out_bcast), _role(v, out_bcast),
+                        tuple(v.type.broadcastable)) for k, v in enumerate(node.inputs))
     body, results = _body_of(node, [a.name for a in inputs])
     outputs = tuple(KArg(f"o{k}", v.dtype) for k, v in enumerate(node.outputs))
     return Kernel(name, inputs, outputs, tuple(body), tuple(results),
@@ -233,12 +235,13 @@ def lower_reduce(node: Apply, name: str, prologue: Apply | None = None) -> Kerne
     reduce = Reduce(kind, reduced_axes(node), acc, x.ndim)
     title = f"{node.op} uid {node.uid}"
     if prologue is None:
-        inputs: tuple[KArg, ...] = (KArg("i0", x.dtype),)
+        inputs: tuple[KArg, ...] = (KArg("i0", x.dtype, bcast=tuple(x.type.broadcastable)),)
         body: list[Stmt] = []
         results = ["i0"]
     else:
         pro = lower_elemwise(prologue, name)
-        inputs = tuple(KArg(a.name, a.dtype) for a in pro.inputs)  # all broadcast at runtime
+        # broadcast against each other at run time (where their types allow)
+        inputs = tuple(KArg(a.name, a.dtype, bcast=a.bcast) for a in pro.inputs)
         body, results = list(pro.body), list(pro.results)
         title = f"{pro.title} -> {title}"
     outputs = (KArg("o0", out.dtype),)

@@ -368,7 +368,7 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
     variables += [out for node in nodes for out in node.outputs]  # unused sibling outputs too
     storage = make_storage(variables)
     link_start = time.perf_counter()
-    compiler = InnerCompiler(linker, function, lambda: get_mode(None), stats)
+    compiler = InnerCompiler(linker, function, lambda: get_mode(None), stats, mode_obj.optimizer)
     thunks, source = linker.make_thunks(fgraph, nodes, storage, stats, compiler)
     reads = [thunk_reads(node, thunk) for node, thunk in zip(nodes, thunks, strict=True)]
     in_cells = [[storage[v] for v in variables] for variables in reads]

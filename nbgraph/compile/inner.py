@@ -3,7 +3,7 @@ step, IfElse's branches) are compiled with the outer function's linker and optio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from ..config import config
@@ -14,8 +14,35 @@ from ..link.kernel_linker import fused_prologue
 from ..link.linker import PythonLinker
 from ..link.scan_loop import StepLoop
 from ..link.vm import VM
+from ..rewrite.pipeline import resolve
 from .base_mode import Mode
 from .profile import ProfileStats
+
+DEFAULT = object()  # InnerCompiler's optimizer when not given: the default mode's
+
+
+class _Same:
+    """An optimizer that is not hashable, keyed by identity (the key holds it: no id reuse)."""
+
+    def __init__(self, obj: Any):
+        self.obj = obj
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.obj is self.obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+
+def optimizer_key(optimizer: Any) -> Hashable:
+    """What an inner compile's rewrites depend on: the resolved pipeline (equal pipelines,
+    such as two ``excluding('fusion')`` of the same mode, compare equal), None for none."""
+    pipeline = resolve(optimizer)
+    try:
+        hash(pipeline)
+    except TypeError:
+        return _Same(pipeline)
+    return pipeline
 
 
 class InnerCompiler:
@@ -23,12 +50,14 @@ class InnerCompiler:
     linker: the ``compiler`` of ``Op.make_thunk`` (the protocol in core/op.py).
 
     The op's own mode (``scan(..., mode=)``) wins; otherwise the inner function gets the
-    default mode's rewrites (``config.mode``) and the outer linker. With the outer
-    function's ``profile``, inner functions are profiled too and listed in it.
+    outer function's rewrites (``optimizer``: ``mode.excluding('fusion')`` or
+    ``Mode(optimizer=None)`` reach a scan's step) and linker; without ``optimizer``, the
+    default mode's (``default_mode()``). With the outer function's ``profile``, inner
+    functions are profiled too and listed in it.
     """
 
     def __init__(self, linker: Any, compile: Callable[..., Any], default_mode: Any,
-                 profile: ProfileStats | None = None):
+                 profile: ProfileStats | None = None, optimizer: Any = DEFAULT):
         name = getattr(linker, "name", type(linker).__name__)
         # options such as ``CLinker(cflags=...)`` reach inner graphs: a linker carrying them
         # is shared (linkers keep no per-function state); a plain one is named, so each
@@ -37,16 +66,17 @@ class InnerCompiler:
         self.linker = name if name in registry.LINKERS and not options else linker
         # a profiled function's inner functions are its own (their times go to its profile)
         owner = id(profile) if profile is not None else None
-        self.key: tuple[str, str, str, str, tuple[str, ...], int | None] = (
-            "compiled", name, str(config.mode), config.device, options, owner)
+        self.optimizer = default_mode().optimizer if optimizer is DEFAULT else optimizer
+        # differently rewritten inner functions are not shared (ops cache them by key)
+        self.key: tuple[str, str, Any, str, tuple[str, ...], int | None] = (
+            "compiled", name, optimizer_key(self.optimizer), config.device, options, owner)
         self.profile = profile
         self.compile = compile            # nbgraph.function (function.py makes this object)
-        self.default_mode = default_mode  # get_mode(None), read when a graph is compiled
 
     def function(self, inputs: Sequence[Variable], outputs: Sequence[Variable],
                  mode: Any = None) -> Callable[..., list[Any]]:
         if mode is None:
-            mode = Mode(self.linker, self.default_mode().optimizer)
+            mode = Mode(self.linker, self.optimizer)
         fn = self.compile(list(inputs), list(outputs), mode=mode, on_unused_input="ignore",
                           no_default_updates=True, profile=self.profile is not None)
         fn.trust_input = True  # the op passes arrays of the inner inputs' types

@@ -5,13 +5,16 @@ intermediate value between calls (buffers are reused, not reallocated), which is
 ``peak`` is what the same run order needs at most if each value were freed after its last
 reader: the cost reverse mode cannot avoid, since forward activations stay live until the
 backward nodes that read them. A view or an in-place output shares its input's buffer and
-costs nothing of its own, but keeps that buffer alive while it is.
+costs nothing of its own, but keeps that buffer alive while it is; where the linker gave
+it a buffer of its own after all (read off the values), it costs that buffer.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from ..core.graph import Variable
 
@@ -84,6 +87,18 @@ def _nbytes(cell: Any) -> int:
     return int(getattr(cell[0], "nbytes", 0) or 0) if cell and cell[0] is not None else 0
 
 
+def _shares(out: Any, read: Any) -> bool:
+    """Whether an output the op declares a view or in-place result of ``read`` really lives
+    in its buffer: a linker may give it its own (the C linker computes an in-place
+    elementwise or Gemm over an intermediate into a buffer it reuses every call, so that the
+    producer keeps reusing its own). Values other than NumPy arrays are taken at the op's
+    word."""
+    a, b = (c[0] if c else None for c in (out, read))
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return bool(np.may_share_memory(a, b))
+    return True
+
+
 def value_bytes(fn: Any) -> dict[int, int]:
     """Node uid -> bytes its outputs' values take after the last call, views and in-place
     outputs included (``memory`` counts those as owning nothing: their buffer is another's)."""
@@ -114,8 +129,9 @@ def memory(fn: Any) -> MemoryReport:
             dict(getattr(node.op, "destroy_map", {}) or {})
         for k, out in enumerate(node.outputs):
             source = aliases.get(k)
-            if source:  # a view or an in-place output lives in its input's buffer
-                read = node.inputs[source[0]]
+            read = node.inputs[source[0]] if source else None
+            if read is not None and _shares(storage.get(out), storage.get(read)):
+                # a view or an in-place output lives in its input's buffer
                 own[out], base[out] = 0, base.get(read, read)
             else:
                 own[out], base[out] = _nbytes(storage.get(out)), out

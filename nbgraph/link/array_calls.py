@@ -59,28 +59,8 @@ def shape_source(out_bcast: Sequence[bool], in_bcasts: Sequence[Sequence[bool]])
     return "(" + "".join(f"{x}, " for x in dims) + ")"
 
 
-def agree_source(full: str, full_bcast: Sequence[bool],
-                 in_bcasts: Sequence[Sequence[bool]]) -> str:
-    """A Python condition that every operand ``a<j>`` has the length of ``full`` (the broadcast
-    shape's expression) wherever its type does not broadcast: C accepts any length-1
-    dimension, but Theano broadcasts only those the type declares (else the general path
-    raises the error naming the node). "True" when no operand can differ."""
-    conds = []
-    src = [next((j for j, b in enumerate(in_bcasts) if not b[d]), None)
-           for d in range(len(full_bcast))]  # where shape_source took each length
-    for j, bcast in enumerate(in_bcasts):
-        if f"a{j}.shape" == full:
-            continue
-        if tuple(bcast) == tuple(full_bcast) and full.endswith(".shape"):
-            conds.append(f"a{j}.shape == {full}")
-        else:
-            conds += [f"a{j}.shape[{d}] == {full}[{d}]" for d, b in enumerate(bcast)
-                      if not b and (full.endswith(".shape") or src[d] != j)]
-    return " and ".join(conds) or "True"
-
-
 def _source(nin: int, nout: int, shape: str, into: dict[int, int], reduce: bool,
-            held: Sequence[int] = (), agree: str = "True") -> str:
+            held: Sequence[int] = ()) -> str:
     """The thunk's Python source, specialised to the arity (no loops on the hot path). Return
     codes of the C entry point: 0 done, 1 the general path must run (it raises the errors),
     2 the strided entry point must be loaded first (``load``, once).
@@ -102,8 +82,6 @@ def _source(nin: int, nout: int, shape: str, into: dict[int, int], reduce: bool,
              "        " + "; ".join(f"a{j} = c{j}[0]" for j in range(nin)),
              f"        if {checks}:",
              f"            shape = {shape}"]
-    if agree != "True":  # a length 1 the type does not broadcast: the general path raises
-        lines += [f"            if not ({agree}):", "                return general()"]
     for j in range(nout):
         if j in into:  # computed over the input it replaces (same shape and dtype)
             lines += [f"            r{j} = a{into[j]}",
@@ -146,17 +124,11 @@ def arrays_thunk(node: Apply, fn: Any, in_cells: list[list], out_cells: list[lis
     if kept is None:
         out_bcast = node.outputs[0].type.broadcastable
         shape = shape_source(out_bcast, in_bcasts)
-        agree = agree_source(shape if shape.endswith(".shape") else "shape", out_bcast,
-                             in_bcasts)
     else:  # a reduction: the kept axes of its input's (prologue's operands') shape
         full = [all(b[d] for b in in_bcasts) for d in range(len(in_bcasts[0]))]
         picked = shape_source(full, in_bcasts)
         shape = "(" + "".join(f"{picked}[{d}], " for d in kept) + ")" if kept else "()"
-        agree = agree_source(picked if picked.endswith(".shape") else "full", full,
-                             in_bcasts) if nin > 1 else "True"
-        if agree != "True" and not picked.endswith(".shape"):
-            agree = f"(full := {picked}) and " + agree
-    src = _source(nin, nout, shape, into or {}, kept is not None, held, agree)
+    src = _source(nin, nout, shape, into or {}, kept is not None, held)
     scope: dict[str, Any] = {}
     exec_generated(src, scope, "kernel call")  # from integers only
     objs = FFI.new(f"intptr_t[{nin + nout}]")

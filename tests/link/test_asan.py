@@ -1,5 +1,6 @@
 """The differential suite once more with kernels built under AddressSanitizer (``-m asan``):
-no generated C reads or writes out of bounds on broadcast, strided, zero-size or 0-d inputs."""
+no generated C reads or writes out of bounds on broadcast, strided, zero-size or 0-d inputs,
+nor on the shapes its broadcast check refuses (``test_broadcast_check``)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def test_differential_suite_under_asan(tmp_path, request):
     here = os.path.dirname(__file__)
     done = subprocess.run([sys.executable, "-c", _ASAN_PYTEST, "-q", "-x", "-p",
                            "no:cacheprovider", os.path.join(here, "test_differential.py"),
-                           "-k", "not random"],
+                           os.path.join(here, "test_broadcast_check.py"), "-k", "not random"],
                           env=env, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert "AddressSanitizer" not in done.stderr
