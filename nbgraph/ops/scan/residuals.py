@@ -10,9 +10,12 @@ computed once. Not made residuals, so recomputed as before:
 
 - values the same at every step (from non-sequences only): computed once outside anyway;
 - views of the step's inputs (``x_t.T``): free to recompute, a copy to stack;
-- values whose shape may change from step to step (a stack needs one shape);
-- values read only for their shape (``zeros_like(pre)`` in a slice's gradient): a zeros
-  stand-in of the same shape, from the inputs' shapes, is read instead.
+- values whose shape may change from step to step (a stack needs one shape).
+
+A value read only for its shape (``zeros_like(pre)``, a slice's gradient) is a residual too:
+a zeros stand-in built from the inputs' sizes would be a constant while tracing for JAX, which
+then meets ``IncSubtensor`` as a NumPy array; the stack costs a copy a step (``pre``: no time
+measured on the LSTM), and subtensor_join leaves the gradient step not reading it.
 """
 
 from __future__ import annotations
@@ -23,9 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from ...core.graph import Apply, Constant, Variable, toposort
+from ...core.graph import Constant, Variable, clone_graph, toposort
 from ...core.variable import TensorVariable, constant
-from ..alloc import alloc
 from ..elemwise import CAReduce, DimShuffle, Elemwise
 from ..linalg import Dot
 from ..shape import Shape, Shape_i
@@ -41,7 +43,6 @@ class Residuals:
 
     values: list[TensorVariable]
     forward: list[TensorVariable]
-    stand_ins: dict[Variable, TensorVariable]   # value read for its shape only -> zeros
 
 
 def _dims(var: Any) -> Dims:
@@ -116,14 +117,6 @@ def _from_sizes(var: Variable, invariant: frozenset[Variable]) -> bool:
     return True
 
 
-def _shape_only(node: Apply, position: int) -> bool:
-    """``node`` reads only the shape of its input at ``position``."""
-    op = node.op
-    if isinstance(op, (Shape, Shape_i)):
-        return True
-    return isinstance(op, Elemwise) and op.scalar_op.name == "second" and position == 0
-
-
 def _view_of_inputs(var: Variable, inputs: set[Variable]) -> bool:
     """``var`` is an inner input, or views of one (DimShuffle, constant Subtensor)."""
     while var not in inputs:
@@ -152,48 +145,23 @@ def find_residuals(memo: dict[Variable, TensorVariable], forward_inputs: list[Te
         if any(v in varying for v in node.inputs):
             varying.update(node.outputs)
     b_inputs: set[Variable] = set(backward_inputs)
-    value_read: dict[TensorVariable, None] = {}
-    shape_read: dict[TensorVariable, None] = {}
+    read: dict[TensorVariable, None] = {}
     for node in toposort(outputs):
         if any(o in forward_of for o in node.outputs):
             continue   # an F node
-        for p, v in enumerate(node.inputs):
-            if v in forward_of and forward_of[v] in varying \
-                    and not _view_of_inputs(v, b_inputs):
-                (shape_read if _shape_only(node, p) else value_read)[v] = None  # type: ignore[index]
-    for v in outputs:
-        if v in forward_of and forward_of[v] in varying:
-            value_read[v] = None
+        read.update((v, None) for v in node.inputs
+                    if v in forward_of and forward_of[v] in varying
+                    and not _view_of_inputs(v, b_inputs))
+    read.update((v, None) for v in outputs if v in forward_of and forward_of[v] in varying)
     shapes: dict[Variable, Dims | None] = {}
     same = frozenset(invariant)
-    stand_ins: dict[Variable, TensorVariable] = {}
-    for v in shape_read:
-        dims = None if v in value_read else step_shape(v, b_inputs, shapes, same)
-        zeros = None if dims is None or any(d is None for d in dims) \
-            else alloc(constant(0, dtype=v.dtype), *dims)
-        if zeros is None or zeros.type.broadcastable != v.type.broadcastable:
-            value_read[v] = None   # no stand-in without every size, of the same type
-        else:
-            stand_ins[v] = zeros
-    values = [v for v in value_read if step_shape(v, b_inputs, shapes, same) is not None]
-    return Residuals(values, [forward_of[v] for v in values], stand_ins)
+    values = [v for v in read if step_shape(v, b_inputs, shapes, same) is not None]
+    return Residuals(values, [forward_of[v] for v in values])
 
 
 def read_residuals(outputs: list[TensorVariable], res: Residuals,
                    steps: list[TensorVariable]) -> list[TensorVariable]:
-    """``outputs`` rebuilt reading ``steps[k]`` (a backward input) for ``res.values[k]``
-    (the same value, so every reader may), and the stand-ins where only a shape is read."""
-    given: dict[Variable, TensorVariable] = dict(zip(res.values, steps, strict=True))
-    new: dict[Variable, TensorVariable] = {}
-    for node in toposort(outputs):
-        ins = []
-        for p, v in enumerate(node.inputs):
-            if v in given:
-                ins.append(given[v])
-            elif v in res.stand_ins and _shape_only(node, p):
-                ins.append(res.stand_ins[v])
-            else:
-                ins.append(new.get(v, v))
-        if any(a is not b for a, b in zip(ins, node.inputs, strict=True)):
-            new.update(zip(node.outputs, node.clone_with_new_inputs(ins).outputs, strict=True))
-    return [given.get(v, new.get(v, v)) for v in outputs]
+    """``outputs`` rebuilt reading ``steps[k]`` (a backward input) for ``res.values[k]``."""
+    memo = clone_graph(outputs, replace=dict(zip(res.values, steps, strict=True)),
+                       share_unchanged=True)
+    return [memo.get(v, v) for v in outputs]
