@@ -9,6 +9,10 @@ vector-Jacobian product of ``f`` at step ``t``:
 - ``acc_p`` accumulates the non-sequence gradients (the last value is the total);
 - ``E[i,k]_t`` = gradient of the sequence element read by tap ``k``, scattered back with
   ``inc_subtensor``; the ``D`` values that reach before step 0 are the initial states' gradients.
+
+The forward step's values the vector-Jacobian product reads (an LSTM's gates) are not
+recomputed: the forward loop stacks them and the backward loop reads the stacks reversed
+(``residuals.py``, ``residual_stacks``).
 """
 
 from __future__ import annotations
