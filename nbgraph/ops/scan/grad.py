@@ -9,10 +9,15 @@ vector-Jacobian product of ``f`` at step ``t``:
 - ``acc_p`` accumulates the non-sequence gradients (the last value is the total);
 - ``E[i,k]_t`` = gradient of the sequence element read by tap ``k``, scattered back with
   ``inc_subtensor``; the ``D`` values that reach before step 0 are the initial states' gradients.
+
+The forward step's values the vector-Jacobian product reads (an LSTM's gates) are not
+recomputed: the forward loop stacks them and the backward loop reads the stacks reversed
+(``residuals.py``, ``residual_stacks``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from ...core.gradient import grad
@@ -24,6 +29,7 @@ from ..join import concatenate
 from ..math import add, maximum, minimum, zeros_like
 from ..shape import reshape, shape, shape_i, shape_padleft
 from .info import ScanInfo, seq_span, window
+from .residuals import find_residuals, read_residuals
 
 if TYPE_CHECKING:
     from .op import Scan
@@ -104,13 +110,22 @@ def scan_grad(op: Scan, inputs: list[TensorVariable], outputs: list[TensorVariab
     d_inits = [zeros_like(stacks[j][:-k]) for j, k in b_d]
     acc_inits = [shape_padleft(zeros_like(nonseqs[p])) for p in float_ws]
 
+    b_outputs = list(g_rec) + [add(b_acc[p], g) for p, g in zip(float_ws, g_w, strict=True)]
+    b_outputs += list(g_seq)
+    b_taps = [v for vs in b_seq + b_rec for v in vs] + [b_g[o] for o in float_outs]
+    b_rest = list(b_d.values()) + list(b_acc.values()) + b_w
+    res = find_residuals(memo, forward, [v for vs in in_seqs + in_recs for v in vs],
+                         b_taps + b_rest, b_w, b_outputs)
+    res_steps = [v.type(f"res{k}[t]") for k, v in enumerate(res.values)]
+    b_outputs = read_residuals(b_outputs, res, res_steps)
+    for stack in residual_stacks(op, inputs, outputs, res.forward):
+        outer_seqs.append(stack[:n][::-1])
+        seq_taps.append((0,))
+
     b_info = ScanInfo(tuple(seq_taps), tuple([(k,) for _, k in b_d] + [(-1,)] * len(float_ws)),
                       len(wrt_seq), len(nonseqs), name=f"grad_of_{info.name or 'scan'}",
                       last_only=tuple(range(len(b_d), len(b_d) + len(float_ws))))
-    b_inputs = [v for vs in b_seq + b_rec for v in vs] + [b_g[o] for o in float_outs]
-    b_inputs += list(b_d.values()) + list(b_acc.values()) + b_w
-    b_outputs = list(g_rec) + [add(b_acc[p], g) for p, g in zip(float_ws, g_w, strict=True)]
-    b_outputs += list(g_seq)
+    b_inputs = b_taps + res_steps + b_rest
     back = type(op)(b_inputs, b_outputs, b_info, op.mode)  # a Scan (op.py imports this module)
     stacked = back.make_node(n_b, *outer_seqs, *d_inits, *acc_inits, *nonseqs).outputs
     d_stacks = dict(zip(b_d, stacked[:len(b_d)], strict=True))
@@ -146,3 +161,29 @@ def scan_grad(op: Scan, inputs: list[TensorVariable], outputs: list[TensorVariab
     for p, acc in zip(float_ws, acc_stacks, strict=True):  # last_only: one step, the total
         result[1 + info.n_seqs + n_recs + p] = acc[0]
     return result
+
+
+def residual_stacks(op: Scan, inputs: list[TensorVariable], outputs: list[TensorVariable],
+                    values: list[TensorVariable]) -> list[TensorVariable]:
+    """The stacks, in step order, of the forward inner ``values``: an output's own stack, the
+    others the extra mapped outputs of the same loop with them added (one op per set of
+    values, so taking the gradient again builds the same node, which merges; scan_pushout's
+    ``merge_sub_loops`` makes the original node's outputs read that one's)."""
+    info = op.info
+    extra = [v for v in values if v not in op.inner_outputs]
+    stacks = {}
+    if extra:
+        key = tuple(id(v) for v in extra)
+        wider = op.wider.get(key)
+        if wider is None:
+            outs = list(op.inner_outputs)
+            at = len(outs) - 1 if info.until else len(outs)   # the stop condition stays last
+            outs[at:at] = extra
+            wider = type(op)(op.inner_inputs, outs,
+                             dataclasses.replace(info, n_nitsot=info.n_nitsot + len(extra)),
+                             op.mode)
+            op.wider[key] = wider
+        node = wider.make_node(*inputs)
+        at = info.n_recs + info.n_nitsot - (1 if info.until else 0)
+        stacks = dict(zip(extra, node.outputs[at:at + len(extra)], strict=True))
+    return [stacks[v] if v in stacks else outputs[op.inner_outputs.index(v)] for v in values]

@@ -35,7 +35,9 @@ class Scan(InnerGraphOp):
     Each Scan is its own op (equality is identity): two loops never merge.
     """
 
-    COMPILED = ("_fns", "_loops")  # the step functions and their loops, not pickled
+    # the step functions and their loops, and the loops with residual outputs added
+    # (grad.residual_stacks), not pickled
+    COMPILED = ("_fns", "_loops", "wider")
 
     def __init__(self, inner_inputs: list[TensorVariable], inner_outputs: list[TensorVariable],
                  info: ScanInfo, mode: Any = None):
@@ -50,6 +52,7 @@ class Scan(InnerGraphOp):
         self.mode = mode
         self._fns: dict[Hashable, Callable[..., list[Any]]] = {}
         self._loops: dict[Hashable, StepLoop | None] = {}
+        self.wider: dict[tuple[int, ...], Scan] = {}
 
     @property
     def op_name(self) -> str | None:
