@@ -17,6 +17,7 @@ from . import (  # noqa: F401
     gradient,
     ifelse,
     printing,
+    sandbox,
     scalar,
     sparse,
     tensor,
