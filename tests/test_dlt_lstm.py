@@ -30,7 +30,7 @@ def numpy_floatX(data):
 
 
 def _p(pp, name):
-    return "%s_%s" % (pp, name)
+    return f"{pp}_{name}"
 
 
 def ortho_weight(ndim):
@@ -55,7 +55,7 @@ def init_params(options):
 def init_tparams(params):
     tparams = OrderedDict()
     for kk, pp in params.items():
-        tparams[kk] = theano.shared(params[kk], name=kk)
+        tparams[kk] = theano.shared(pp, name=kk)
     return tparams
 
 
@@ -122,49 +122,53 @@ def build_model(tparams, options):
 
 
 def adadelta(lr, tparams, grads, x, mask, y, cost):
-    zipped_grads = [theano.shared(p.get_value() * numpy_floatX(0.), name="%s_grad" % k)
+    zipped_grads = [theano.shared(p.get_value() * numpy_floatX(0.), name=f"{k}_grad")
                     for k, p in tparams.items()]
-    running_up2 = [theano.shared(p.get_value() * numpy_floatX(0.), name="%s_rup2" % k)
+    running_up2 = [theano.shared(p.get_value() * numpy_floatX(0.), name=f"{k}_rup2")
                    for k, p in tparams.items()]
-    running_grads2 = [theano.shared(p.get_value() * numpy_floatX(0.), name="%s_rgrad2" % k)
+    running_grads2 = [theano.shared(p.get_value() * numpy_floatX(0.), name=f"{k}_rgrad2")
                       for k, p in tparams.items()]
-    zgup = [(zg, g) for zg, g in zip(zipped_grads, grads)]
-    rg2up = [(rg2, 0.95 * rg2 + 0.05 * (g ** 2)) for rg2, g in zip(running_grads2, grads)]
+    zgup = [(zg, g) for zg, g in zip(zipped_grads, grads, strict=True)]
+    rg2up = [(rg2, 0.95 * rg2 + 0.05 * (g ** 2))
+             for rg2, g in zip(running_grads2, grads, strict=True)]
     f_grad_shared = theano.function([x, mask, y], cost, updates=zgup + rg2up,
                                     name="adadelta_f_grad_shared")
     updir = [-tensor.sqrt(ru2 + 1e-6) / tensor.sqrt(rg2 + 1e-6) * zg
-             for zg, ru2, rg2 in zip(zipped_grads, running_up2, running_grads2)]
-    ru2up = [(ru2, 0.95 * ru2 + 0.05 * (ud ** 2)) for ru2, ud in zip(running_up2, updir)]
-    param_up = [(p, p + ud) for p, ud in zip(tparams.values(), updir)]
+             for zg, ru2, rg2 in zip(zipped_grads, running_up2, running_grads2, strict=True)]
+    ru2up = [(ru2, 0.95 * ru2 + 0.05 * (ud ** 2))
+             for ru2, ud in zip(running_up2, updir, strict=True)]
+    param_up = [(p, p + ud) for p, ud in zip(tparams.values(), updir, strict=True)]
     f_update = theano.function([lr], [], updates=ru2up + param_up, on_unused_input="ignore",
                                name="adadelta_f_update")
     return f_grad_shared, f_update
 
 
 def sgd(lr, tparams, grads, x, mask, y, cost):
-    gshared = [theano.shared(p.get_value() * 0., name="%s_grad" % k)
+    gshared = [theano.shared(p.get_value() * 0., name=f"{k}_grad")
                for k, p in tparams.items()]
-    gsup = [(gs, g) for gs, g in zip(gshared, grads)]
+    gsup = [(gs, g) for gs, g in zip(gshared, grads, strict=True)]
     f_grad_shared = theano.function([x, mask, y], cost, updates=gsup, name="sgd_f_grad_shared")
-    pup = [(p, p - lr * g) for p, g in zip(tparams.values(), gshared)]
+    pup = [(p, p - lr * g) for p, g in zip(tparams.values(), gshared, strict=True)]
     f_update = theano.function([lr], [], updates=pup, name="sgd_f_update")
     return f_grad_shared, f_update
 
 
 def rmsprop(lr, tparams, grads, x, mask, y, cost):
     def zeros(suffix):
-        return [theano.shared(p.get_value() * numpy_floatX(0.), name="%s_%s" % (k, suffix))
+        return [theano.shared(p.get_value() * numpy_floatX(0.), name=f"{k}_{suffix}")
                 for k, p in tparams.items()]
     zipped_grads, running_grads, running_grads2, updir = (
         zeros("grad"), zeros("rgrad"), zeros("rgrad2"), zeros("updir"))
-    zgup = [(zg, g) for zg, g in zip(zipped_grads, grads)]
-    rgup = [(rg, 0.95 * rg + 0.05 * g) for rg, g in zip(running_grads, grads)]
-    rg2up = [(rg2, 0.95 * rg2 + 0.05 * (g ** 2)) for rg2, g in zip(running_grads2, grads)]
+    zgup = [(zg, g) for zg, g in zip(zipped_grads, grads, strict=True)]
+    rgup = [(rg, 0.95 * rg + 0.05 * g) for rg, g in zip(running_grads, grads, strict=True)]
+    rg2up = [(rg2, 0.95 * rg2 + 0.05 * (g ** 2))
+             for rg2, g in zip(running_grads2, grads, strict=True)]
     f_grad_shared = theano.function([x, mask, y], cost, updates=zgup + rgup + rg2up,
                                     name="rmsprop_f_grad_shared")
     updir_new = [(ud, 0.9 * ud - 1e-4 * zg / tensor.sqrt(rg2 - rg ** 2 + 1e-4))
-                 for ud, zg, rg, rg2 in zip(updir, zipped_grads, running_grads, running_grads2)]
-    param_up = [(p, p + udn[1]) for p, udn in zip(tparams.values(), updir_new)]
+                 for ud, zg, rg, rg2 in zip(updir, zipped_grads, running_grads, running_grads2,
+                                            strict=True)]
+    param_up = [(p, p + udn[1]) for p, udn in zip(tparams.values(), updir_new, strict=True)]
     f_update = theano.function([lr], [], updates=updir_new + param_up,
                                on_unused_input="ignore", name="rmsprop_f_update")
     return f_grad_shared, f_update
@@ -240,14 +244,14 @@ def test_lstm(floatx, optimizer, tmp_path):
             + 1e-3 * (values["U"] ** 2).sum()
 
     assert numpy.allclose(f_cost(bx, bmask, by), np_cost(None), **tol(floatx))
-    for (k, value), grad in zip(values.items(), f_grad(bx, bmask, by)):
+    for (k, value), grad in zip(values.items(), f_grad(bx, bmask, by), strict=True):
         assert numpy.allclose(grad, finite_difference(np_cost, value), **fd_tol(floatx)), k
 
     if optimizer is adadelta:
         g = [gg.astype("float64") for gg in f_grad(bx, bmask, by)]
         f_grad_shared(bx, bmask, by)
         f_update(0.0001)
-        for (k, value), gk in zip(values.items(), g):
+        for (k, value), gk in zip(values.items(), g, strict=True):
             step = -numpy.sqrt(1e-6) / numpy.sqrt(0.05 * gk ** 2 + 1e-6) * gk
             assert numpy.allclose(tparams[k].get_value(), value + step, **tol(floatx)), k
 

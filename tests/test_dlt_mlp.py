@@ -84,7 +84,7 @@ def test_mlp(floatx):
             + L2_reg * classifier.L2_sqr)
     gparams = [T.grad(cost, param) for param in classifier.params]
     updates = [(param, param - learning_rate * gparam)
-               for param, gparam in zip(classifier.params, gparams)]
+               for param, gparam in zip(classifier.params, gparams, strict=True)]
     givens = {x: train_set_x[index * batch_size:(index + 1) * batch_size],
               y: train_set_y[index * batch_size:(index + 1) * batch_size]}
     f_grads = theano.function([index], gparams, givens=givens)
@@ -105,7 +105,7 @@ def test_mlp(floatx):
                 + L2_reg * ((W1 ** 2).sum() + (W2 ** 2).sum()))
 
     grads = f_grads(0)
-    for value, grad in zip(values, grads):
+    for value, grad in zip(values, grads, strict=True):
         assert grad.dtype == floatx
         assert numpy.allclose(grad, finite_difference(np_cost, value), **fd_tol(floatx))
     assert numpy.allclose(train_model(0), np_cost(None), **tol(floatx))
@@ -184,7 +184,7 @@ def test_lenet(floatx, era):
     params = layer3.params + layer2.params + layer1.params + layer0.params
     grads = T.grad(cost, params)
     updates = [(param_i, param_i - learning_rate * grad_i)
-               for param_i, grad_i in zip(params, grads)]
+               for param_i, grad_i in zip(params, grads, strict=True)]
     givens = {x: train_set_x[index * batch_size: (index + 1) * batch_size],
               y: train_set_y[index * batch_size: (index + 1) * batch_size]}
     f_grads = theano.function([index], grads, givens=givens)
@@ -202,7 +202,7 @@ def test_lenet(floatx, era):
         p = softmax(numpy.tanh(h @ W2 + b2) @ W3 + b3)
         return -numpy.mean(numpy.log(p[numpy.arange(batch_size), Y]))
 
-    for value, grad in zip(values, f_grads(0)):
+    for value, grad in zip(values, f_grads(0), strict=True):
         assert numpy.allclose(grad, finite_difference(np_cost, value), **fd_tol(floatx))
     assert numpy.allclose(train_model(0), np_cost(None), **tol(floatx))
     losses = [numpy.mean([train_model(i) for i in range(n_train_batches)]) for _ in range(40)]

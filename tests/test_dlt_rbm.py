@@ -98,7 +98,7 @@ class RBM:
         chain_end = nv_samples[-1]
         cost = T.mean(self.free_energy(self.input)) - T.mean(self.free_energy(chain_end))
         gparams = T.grad(cost, self.params, consider_constant=[chain_end])
-        for gparam, param in zip(gparams, self.params):
+        for gparam, param in zip(gparams, self.params, strict=True):
             updates[param] = param - gparam * T.cast(lr, dtype=theano.config.floatX)
         if persistent:
             updates[persistent] = nh_samples[-1]
@@ -163,7 +163,8 @@ def test_rbm(floatx, persistent):
     expected = (_np_free_energy(X, *values).mean()
                 - _np_free_energy(chain_end.astype("float64"), *values).mean())
     assert numpy.allclose(c, expected, **tol(floatx))
-    for grad, want in zip(grads, _np_cd_grads(X, chain_end.astype("float64"), *values)):
+    wants = _np_cd_grads(X, chain_end.astype("float64"), *values)
+    for grad, want in zip(grads, wants, strict=True):
         assert numpy.allclose(grad, want, **tol(floatx))
 
     monitor, nh_last = train_rbm(0)
@@ -179,7 +180,7 @@ def test_rbm(floatx, persistent):
         for _ in range(n_visible - 1):
             train_rbm(0)
         assert rbm.bit_i_idx.get_value() == 0
-    for p, v, g in zip(rbm.params, values, grads):
+    for p, v, g in zip(rbm.params, values, grads, strict=True):
         assert not numpy.allclose(p.get_value(), v) or numpy.allclose(g, 0)
 
     def mean_free_energy_gap():
@@ -273,7 +274,7 @@ def test_dbn(floatx):
 
     index = T.lscalar("index")
     gparams = T.grad(dbn.finetune_cost, dbn.params)
-    updates = [(p, p - gp * 0.5) for p, gp in zip(dbn.params, gparams)]
+    updates = [(p, p - gp * 0.5) for p, gp in zip(dbn.params, gparams, strict=True)]
     train_fn = theano.function(
         inputs=[index], outputs=dbn.finetune_cost, updates=updates,
         givens={dbn.x: train_set_x[index * batch_size: (index + 1) * batch_size],

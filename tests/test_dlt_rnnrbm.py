@@ -15,7 +15,7 @@ import pytest
 import nbgraph as theano
 import nbgraph.tensor as T
 from nbgraph.tensor.shared_randomstreams import RandomStreams
-from tests.dlt_helpers import fd_tol, finite_difference, floatx, sigmoid, tol
+from tests.dlt_helpers import fd_tol, finite_difference, floatx, tol
 
 __all__ = ["floatx"]
 
@@ -112,7 +112,7 @@ def test_rnnrbm(floatx):
     assert len(updates_train) > 0 and len(updates_generate) > 0
     gradient = T.grad(cost, params, consider_constant=[v_sample])
     probe = theano.function([v], [cost, v_sample, *gradient, *recurrence_outputs])
-    updates_train.update(((p, p - lr * g) for p, g in zip(params, gradient)))
+    updates_train.update(((p, p - lr * g) for p, g in zip(params, gradient, strict=True)))
     train_function = theano.function([v], monitor, updates=updates_train)
     generate_function = theano.function([], v_t, updates=updates_generate)
 

@@ -60,7 +60,8 @@ class RNNSLU:
         sentence_nll = -T.mean(T.log(p_y_given_x_sentence)[T.arange(x.shape[0]), y_sentence])
         sentence_gradients = T.grad(sentence_nll, self.params)
         sentence_updates = OrderedDict((p, p - lr * g)
-                                       for p, g in zip(self.params, sentence_gradients))
+                                       for p, g in zip(self.params, sentence_gradients,
+                                                       strict=True))
         self.classify = theano.function(inputs=[idxs], outputs=y_pred)
         self.sentence_train = theano.function(inputs=[idxs, y_sentence, lr],
                                               outputs=sentence_nll, updates=sentence_updates)
@@ -118,13 +119,15 @@ def test_rnnslu(floatx, tmp_path):
     used = set(windows.ravel() % (ne + 1))
     assert (ne in used) and all(not grads[0][r].any() for r in range(ne + 1) if r not in used)
 
-    epochs = [numpy.mean([rnn.train(s, y, cs, 0.5) for s, y in zip(sentences, labels)])
+    epochs = [numpy.mean([rnn.train(s, y, cs, 0.5)
+                          for s, y in zip(sentences, labels, strict=True)])
               for _ in range(60)]
     assert epochs[-1] < 0.5 * epochs[0]
     assert numpy.allclose((rnn.emb.get_value() ** 2).sum(axis=1), 1, **tol(floatx))
     predictions = [rnn.classify(numpy.asarray(contextwin(s, cs)).astype("int32"))
                    for s in sentences]
-    accuracy = numpy.mean(numpy.concatenate([p == y for p, y in zip(predictions, labels)]))
+    right = [p == y for p, y in zip(predictions, labels, strict=True)]
+    accuracy = numpy.mean(numpy.concatenate(right))
     assert accuracy > 0.8
 
     rnn.save(str(tmp_path))
@@ -132,5 +135,6 @@ def test_rnnslu(floatx, tmp_path):
     for p in rnn.params:
         p.set_value(numpy.zeros_like(p.get_value()))
     rnn.load(str(tmp_path))
-    assert all(numpy.array_equal(p.get_value(), t) for p, t in zip(rnn.params, trained))
+    assert all(numpy.array_equal(p.get_value(), t)
+               for p, t in zip(rnn.params, trained, strict=True))
     assert numpy.array_equal(rnn.classify(windows), predictions[0])
