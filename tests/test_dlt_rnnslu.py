@@ -4,16 +4,19 @@ Word embeddings looked up by an ``imatrix`` of context windows padded with index
 last row), ``reshape`` with a symbolic shape, a scan with ``outputs_info=[self.h0, None]`` and
 ``n_steps=x.shape[0]`` whose step takes the softmax of a vector (a row: hence ``s[:, 0, :]``),
 ``OrderedDict`` updates from a generator, a ``normalize`` function that only has updates, a
-list of int32 arrays passed for the ``imatrix``, a Python float for the learning rate, and
-parameters saved with ``numpy.save`` and restored with ``set_value``.
+list of int32 arrays passed for the ``imatrix``, a Python float for the learning rate,
+``copy.deepcopy`` of the model, and parameters saved with ``numpy.save`` and restored with
+``set_value``.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 from collections import OrderedDict
 
 import numpy
+import pytest
 
 import nbgraph as theano
 import nbgraph.tensor as T
@@ -118,6 +121,14 @@ def test_rnnslu(floatx, tmp_path):
     # the padding index -1 is the last embedding row, and only used rows get a gradient
     used = set(windows.ravel() % (ne + 1))
     assert (ne in used) and all(not grads[0][r].any() for r in range(ne + 1) if r not in used)
+
+    # main() keeps the best model with copy.deepcopy(rnn): shared values and compiled
+    # functions copied together, the copy then trains on its own
+    best_rnn = copy.deepcopy(rnn)
+    rnn.train(sentences[0], labels[0], cs, 0.5)
+    assert numpy.array_equal(best_rnn.emb.get_value(), values[0].astype(floatx))
+    assert best_rnn.train(sentences[0], labels[0], cs, 0.5) == pytest.approx(float(nll))
+    assert numpy.allclose(best_rnn.emb.get_value(), rnn.emb.get_value(), **tol(floatx))
 
     epochs = [numpy.mean([rnn.train(s, y, cs, 0.5)
                           for s, y in zip(sentences, labels, strict=True)])
