@@ -91,3 +91,22 @@ def test_module_paths_reached_as_attributes():
     assert theano.tensor.shared_randomstreams.RandomStreams is not None
     assert T.signal.downsample.max_pool_2d is not None and T.signal.pool.pool_2d is not None
     assert T.nnet.conv.conv2d is not None and T.xlogx.xlogy0 is not None
+
+
+def test_draws_without_size_take_their_parameters_shape():
+    """Theano's RandomStreams: ``size`` omitted (or empty) means the shape the parameters
+    broadcast to, e.g. ``srng.binomial(n=1, p=h_mean)`` for a matrix ``h_mean``."""
+    srng = theano.tensor.shared_randomstreams.RandomStreams(seed=234)
+    p = T.matrix("p")
+    onehot = numpy.eye(3)[[2, 0]]                          # (2, 3), exact probabilities
+    counts = T.lvector("counts")
+    draws = [srng.binomial(n=1, p=p), srng.binomial(size=(), n=1, p=p),
+             srng.uniform(low=p[0], high=p[0] + 1e-12), srng.normal(avg=p, std=0.0),
+             srng.multinomial(pvals=p), srng.multinomial(n=counts, pvals=p), srng.uniform()]
+    f = theano.function([p, counts], draws)
+    b1, b2, u, g, m1, m2, scalar = f(onehot, [3, 5])
+    assert numpy.array_equal(b1, onehot) and numpy.array_equal(b2, onehot)
+    assert u.shape == (3,) and numpy.allclose(u, onehot[0], atol=1e-11)
+    assert numpy.array_equal(g, onehot)
+    assert numpy.array_equal(m1, onehot) and numpy.array_equal(m2, [[0, 0, 3], [5, 0, 0]])
+    assert scalar.shape == () and 0 <= scalar < 1
