@@ -207,3 +207,15 @@ def test_lenet(floatx, era):
     assert numpy.allclose(train_model(0), np_cost(None), **tol(floatx))
     losses = [numpy.mean([train_model(i) for i in range(n_train_batches)]) for _ in range(40)]
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_lenet_minibatch_of_the_wrong_size_names_both_shapes():
+    """LeNet reshapes each minibatch to a fixed ``batch_size``: a short last batch must say
+    which shapes disagree (NumPy ints printed as ints)."""
+    x = T.matrix("x")
+    layer = LeNetConvPoolLayer(numpy.random.RandomState(0), x.reshape((4, 1, 8, 8)),
+                               filter_shape=(2, 1, 3, 3), image_shape=(4, 1, 8, 8))
+    f = theano.function([x], layer.output)
+    assert f(numpy.ones((4, 64), dtype=theano.config.floatX)).shape == (4, 2, 3, 3)
+    with pytest.raises(ValueError, match=r"shape \(3, 64\).*into shape \(4, 1, 8, 8\)"):
+        f(numpy.ones((3, 64), dtype=theano.config.floatX))
