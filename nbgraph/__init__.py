@@ -17,12 +17,13 @@ from . import (  # noqa: F401
     gradient,
     ifelse,
     printing,
+    sandbox,
     scalar,
     sparse,
     tensor,
 )
 from .compile.builders import OpFromGraph  # noqa: F401
-from .compile.function import Function, In, Out, function  # noqa: F401
+from .compile.function import Function, In, Out, Param, function  # noqa: F401
 from .compile.memory import memory  # noqa: F401
 from .compile.mode import Mode  # noqa: F401
 from .compile.replay import bisect, why_not  # noqa: F401

@@ -66,6 +66,21 @@ class In:
         self.borrow = borrow
 
 
+class Param(In):
+    """Theano 0.x's ``theano.Param(x, default=0.1)`` (the SdA/DBN tutorials of those years):
+    ``In(x, value=default)``, with the DeprecationWarning Theano gave from 0.8 on."""
+
+    def __init__(self, variable: TensorVariable, default: Any = None, name: str | None = None,
+                 mutable: bool = False, strict: bool = False,
+                 allow_downcast: bool | None = None, implicit: bool | None = None,
+                 borrow: bool | None = None):
+        warnings.warn("theano.Param is deprecated; use theano.In(variable, value=default)",
+                      DeprecationWarning, stacklevel=2)
+        super().__init__(variable, name=name, value=default, mutable=mutable, strict=strict,
+                         allow_downcast=allow_downcast, implicit=bool(implicit),
+                         borrow=bool(borrow))
+
+
 class Out:
     """An output with options: ``Out(y, borrow=True)`` may return internal storage."""
 

@@ -21,8 +21,9 @@ from .base_mode import Mode
 from .debugmode import fused_prologues, origin, wrapped
 
 
-class NanGuardError(FloatingPointError):
-    """A node produced nan/inf/huge values under NanGuardMode."""
+class NanGuardError(FloatingPointError, AssertionError):
+    """A node produced nan/inf/huge values under NanGuardMode. Also an ``AssertionError``,
+    which is what Theano raised (its docs and user code catch that)."""
 
 
 def _describe(name: str, value: Any) -> str:

@@ -16,8 +16,8 @@ from ..core.types import TensorType, is_float, upcast, upgrade_to_float
 from ..core.variable import TensorConstant, TensorVariable, as_tensor_variable, describe
 from .math import zeros_like
 
-__all__ = ["pool_2d", "max_pool_2d_same_size", "Pool", "MaxPoolGrad", "AveragePoolGrad",
-           "DownsampleFactorMaxGradGrad"]
+__all__ = ["pool_2d", "max_pool_2d", "max_pool_2d_same_size", "Pool", "MaxPoolGrad",
+           "AveragePoolGrad", "DownsampleFactorMaxGradGrad"]
 
 MODES = ("max", "sum", "average_inc_pad", "average_exc_pad")
 
@@ -349,6 +349,15 @@ def pool_2d(input: Any, ws: Any = None, ignore_border: bool | None = None, strid
                       "explicit", stacklevel=2)
         ignore_border = False
     return Pool(ws, ignore_border, stride, pad, mode)(input)
+
+
+def max_pool_2d(input: Any, ds: Any, ignore_border: bool | None = None, st: Any = None,
+                padding: Any = (0, 0), mode: str = "max") -> TensorVariable:
+    """Theano 0.7/0.8's ``theano.tensor.signal.downsample.max_pool_2d(input, ds,
+    ignore_border, st, padding, mode)``, which the LeNet tutorial of those years calls:
+    ``pool_2d`` with ``ws=ds``, ``stride=st``, ``pad=padding``."""
+    return pool_2d(input, ws=ds, ignore_border=ignore_border, stride=st, pad=padding,
+                   mode=mode)
 
 
 def _renamed(name: str, value: Any, old: str, old_value: Any, default: Any) -> Any:

@@ -298,6 +298,14 @@ def _size_vector(size: Any) -> tuple[Variable, int | None]:
     return constant(np.asarray(size, dtype="int64").reshape(len(size))), len(size)
 
 
+def _given(size: Any) -> Any:
+    """Theano's rule: an empty ``size`` (``None``, ``()``, ``[]``) is not given, and the draw
+    takes the shape its parameters broadcast to (``binomial(p=matrix)`` is a matrix)."""
+    if isinstance(size, (tuple, list)) and len(size) == 0:
+        return None
+    return size
+
+
 class RandomStreams:
     """Theano's ``RandomStreams``: a source of symbolic random draws.
 
@@ -356,6 +364,8 @@ class RandomStreams:
     def _draw(self, dist: str, size: Any, params: Sequence[Any], dtype: str,
               ndim: int | None, extra_axis: bool = False, replace: bool = True
               ) -> RandomSample:
+        if dist not in ("choice", "permutation"):
+            size = _given(size)
         tensors = [as_tensor_variable(p) for p in params]
         if size is None:
             out_ndim = max([t.ndim for t in tensors] + [0])
@@ -373,19 +383,19 @@ class RandomStreams:
         op = RandomVariable(dist, dtype, length + int(extra_axis), replace=replace)
         return self.gen(op, size_var, *tensors)
 
-    def uniform(self, size: Any = (), low: Any = 0.0, high: Any = 1.0, ndim: int | None = None,
+    def uniform(self, size: Any = None, low: Any = 0.0, high: Any = 1.0, ndim: int | None = None,
                 dtype: str | None = None, nstreams: Any = None) -> RandomSample:
         """Samples from U[low, high) of shape ``size`` (dtype ``floatX`` by default)."""
         return self._draw("uniform", size, [low, high], dtype or config.floatX, ndim)
 
-    def normal(self, size: Any = (), avg: Any = 0.0, std: Any = 1.0, ndim: int | None = None,
+    def normal(self, size: Any = None, avg: Any = 0.0, std: Any = 1.0, ndim: int | None = None,
                dtype: str | None = None, nstreams: Any = None, truncate: bool = False
                ) -> RandomSample:
         """Gaussian samples with mean ``avg`` and standard deviation ``std``."""
         dist = "truncated_normal" if truncate else "normal"
         return self._draw(dist, size, [avg, std], dtype or config.floatX, ndim)
 
-    def binomial(self, size: Any = (), n: Any = 1, p: Any = 0.5, ndim: int | None = None,
+    def binomial(self, size: Any = None, n: Any = 1, p: Any = 0.5, ndim: int | None = None,
                  dtype: str = "int64", prob: Any = None) -> RandomSample:
         """Number of successes in ``n`` trials of probability ``p`` (an array ``p`` broadcasts
         against ``size``). ``n == 1``: ``uniform < p`` over one bulk draw of doubles, so
@@ -393,7 +403,7 @@ class RandomStreams:
         numbers; a sum of ``n`` uniform draws would cost ``n`` draws per element)."""
         return self._draw("binomial", size, [n, p if prob is None else prob], dtype, ndim)
 
-    def random_integers(self, size: Any = (), low: Any = 0, high: Any = 1,
+    def random_integers(self, size: Any = None, low: Any = 0, high: Any = 1,
                         ndim: int | None = None, dtype: str = "int64") -> RandomSample:
         """Integers uniform in ``[low, high]`` (both ends included)."""
         return self._draw("random_integers", size, [low, high], dtype, ndim)
@@ -410,9 +420,11 @@ class RandomStreams:
         return self._draw("permutation", () if size is None else size, [n], dtype, ndim,
                           extra_axis=True)
 
-    def multinomial(self, size: Any = (), n: Any = 1, pvals: Any = (0.5, 0.5),
+    def multinomial(self, size: Any = None, n: Any = 1, pvals: Any = (0.5, 0.5),
                     ndim: int | None = None, dtype: str = "int64") -> RandomSample:
-        """Counts of ``n`` draws over ``len(pvals)`` outcomes (shape ``size + (k,)``)."""
+        """Counts of ``n`` draws over ``len(pvals)`` outcomes (shape ``size + (k,)``; without
+        ``size``, one draw per row of ``pvals``)."""
+        size = _given(size)
         if size is None:
             pvals = as_tensor_variable(pvals)
             op = RandomVariable("multinomial", dtype, pvals.ndim, has_size=False)

@@ -169,7 +169,8 @@ class Reshape(Op):
             output_storage[0][0] = np.reshape(x, shp)
         except ValueError:
             raise ValueError(f"{self} at node {node.uid}: cannot reshape array of shape "
-                             f"{x.shape} (size {x.size}) into shape {tuple(shp)}") from None
+                             f"{x.shape} (size {x.size}) into shape "
+                             f"{tuple(int(s) for s in shp)}") from None
 
     def infer_shape(self, node: Apply, shapes: list[tuple]) -> list[tuple]:
         # an entry that may be -1 (resolved only when run) stays unknown (None)

@@ -1,5 +1,6 @@
-"""``nbgraph.tensor.signal`` (Theano's ``theano.tensor.signal``): the ``pool`` submodule."""
+"""``nbgraph.tensor.signal`` (Theano's ``theano.tensor.signal``): ``pool``, ``conv`` and the
+old ``downsample``."""
 
-from . import conv, pool
+from . import conv, downsample, pool
 
-__all__ = ["conv", "pool"]
+__all__ = ["conv", "downsample", "pool"]
