@@ -367,7 +367,7 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
     S("gamma",      1, R.gamma,            "tgamma({0})",
       lambda x, z, g: (g * z * T.psi(x),), out=float_out, work=8,  # d Γ = Γ ψ
       domain=(Domain(0.2, 4),), doc="The gamma function (``gamma(n + 1) = n!``)."),
-    S("gammaln",    1, R.gammaln,          "lgamma({0})",
+    S("gammaln",    1, R.gammaln,          "nbg_lgamma({0})",
       lambda x, z, g: (g * T.psi(x),), out=float_out, work=8,  # d log|Γ| = ψ
       domain=(Domain(0.2, 6),), doc="``log |gamma(a)|``, without overflow."),
     S("sigmoid",    1, R.sigmoid,          "nbg_sigmoid({0})",
