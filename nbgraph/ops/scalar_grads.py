@@ -21,10 +21,14 @@ def _name(var: TensorVariable) -> str | None:
     return getattr(getattr(op, "scalar_op", None), "name", None)
 
 
+def _args(var: TensorVariable) -> list[TensorVariable]:
+    return list(var.owner.inputs) if var.owner is not None else []
+
+
 def _is_one(var: TensorVariable) -> bool:
     """Whether ``var`` is a constant 1 (through the DimShuffles that broadcast it)."""
     while var.owner is not None and hasattr(var.owner.op, "new_order"):
-        var = var.owner.inputs[0]
+        var = _args(var)[0]
     return isinstance(var, TensorConstant) and bool(np.all(var.data == 1))
 
 
@@ -33,14 +37,14 @@ def _times_sigmoid_slope(term: TensorVariable, z: TensorVariable) -> TensorVaria
     ``±a / (1 - z)``; else None."""
     name = _name(term)
     if name == "neg":
-        inner = _times_sigmoid_slope(term.owner.inputs[0], z)
+        inner = _times_sigmoid_slope(_args(term)[0], z)
         return None if inner is None else -inner
     if name != "true_div":
         return None
-    a, d = term.owner.inputs
+    a, d = _args(term)
     if d is z:
         return a * (1 - z)
-    if _name(d) == "sub" and d.owner.inputs[1] is z and _is_one(d.owner.inputs[0]):
+    if _name(d) == "sub" and _args(d)[1] is z and _is_one(_args(d)[0]):
         return a * z
     return None
 
@@ -48,7 +52,7 @@ def _times_sigmoid_slope(term: TensorVariable, z: TensorVariable) -> TensorVaria
 def sigmoid_grad(x: TensorVariable, z: TensorVariable, g: TensorVariable) -> tuple:
     """d σ = σ (1 - σ), with ``g``'s terms ``a / σ`` and ``b / (1 - σ)`` (from log σ,
     log(1 - σ), binary cross-entropy) cancelled: ``a (1 - σ)``, ``b σ``."""
-    terms = list(g.owner.inputs) if _name(g) == "add" else [g]
+    terms = _args(g) if _name(g) == "add" else [g]
     cancelled = [_times_sigmoid_slope(t, z) for t in terms]
     if all(c is None for c in cancelled):
         return (g * z * (1 - z),)
