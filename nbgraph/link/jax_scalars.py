@@ -21,6 +21,7 @@ from jax.scipy import special
 from ..ops.composite import Composite
 from ..ops.scalar import ScalarSpec
 from ..ops.scalar_rules import round_half_away
+from .jax_libm import ACCURATE
 
 
 class UntranslatedOpError(NotImplementedError):
@@ -110,13 +111,6 @@ def _minimum(x: Any, y: Any) -> Any:
     return jnp.where(pick_x | (x != x), x, y)
 
 
-def _exp2(x: Any) -> Any:
-    """2 ** x within 2 ulps: XLA's exp(x ln 2) is 700 ulps off at x = 1000 (66 in float32),
-    and 2 ** 100 not exact. The integer part goes through ldexp (exact)."""
-    whole = jnp.clip(jnp.round(x), -1100, 1100)   # past that the result is 0 or inf anyway
-    return jnp.ldexp(jnp.exp2(x - whole), whole.astype(jnp.int32))
-
-
 def _second(x: Any, y: Any) -> Any:
     # fill(x, y): y broadcast to the shape of x
     return jnp.broadcast_to(y, jnp.broadcast_shapes(jnp.shape(x), jnp.shape(y)))
@@ -140,24 +134,24 @@ JAX_SCALARS: dict[str, Callable[..., Any]] = {
     "sqr": jnp.square,
     "sqrt": jnp.sqrt,
     "exp": jnp.exp,
-    "exp2": _exp2,
+    "exp2": ACCURATE["exp2"],
     "expm1": jnp.expm1,
     "log": jnp.log,
     "log2": jnp.log2,
     "log10": jnp.log10,
-    "log1p": jnp.log1p,
+    "log1p": ACCURATE["log1p"],
     "sin": jnp.sin,
     "cos": jnp.cos,
     "tan": jnp.tan,
-    "sinh": jnp.sinh,
-    "cosh": jnp.cosh,
+    "sinh": ACCURATE["sinh"],
+    "cosh": ACCURATE["cosh"],
     "tanh": jnp.tanh,
     "arcsin": jnp.arcsin,
     "arccos": jnp.arccos,
     "arctan": jnp.arctan,
     "arcsinh": jnp.arcsinh,
     "arccosh": jnp.arccosh,
-    "arctanh": jnp.arctanh,
+    "arctanh": ACCURATE["arctanh"],
     "erf": special.erf,
     "erfc": special.erfc,
     "gamma": special.gamma,
