@@ -289,8 +289,8 @@ def small(x: Any) -> Any:
 
 
 def odd(y: Any) -> Any:
-    """A divisor that is never 0."""
-    return y | 1
+    """A divisor that is never 0 (a typed 1: Theano's int8 1 would widen uint8 to int16)."""
+    return y | np.asarray(1, dtype=str(y.dtype))
 
 
 def _not_bool(*kinds: str) -> bool:

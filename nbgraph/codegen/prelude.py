@@ -37,6 +37,8 @@ _FAMILIES = textwrap.dedent("""\
       return (d - f > (T)0.5) ? f + (T)1 : f; }
     NBG_FLOAT_HELPERS(double, _d, )
     NBG_FLOAT_HELPERS(float, _f, f)
+    /* SciPy's gammaln(-inf) is -inf (C's lgamma: +inf); gammaln computes in double */
+    static inline double nbg_lgamma(double x) { return x == -INFINITY ? x : lgamma(x); }
     static inline int64_t nbg_max_l(int64_t a, int64_t b) { return a >= b ? a : b; }
     static inline int64_t nbg_min_l(int64_t a, int64_t b) { return a <= b ? a : b; }
     static inline int64_t nbg_abs_l(int64_t x) { return x < 0 ? -x : x; }

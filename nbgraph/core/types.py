@@ -6,6 +6,7 @@ kind; they never compute anything.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,42 @@ _INT_TO_FLOAT = {"bool": "float32", "int8": "float32", "uint8": "float32", "int1
 def upcast(*dtypes: str) -> str:
     """NumPy's promotion of array dtypes (float32 with float32 stays float32)."""
     return str(np.result_type(*[np.dtype(d) for d in dtypes]))
+
+
+def autocast_dtype(value: bool | int | float | complex, meets: str | None = None) -> str:
+    """The dtype a Python number takes where it meets tensors of dtype ``meets`` (before
+    the usual upcast). Theano 1.0's autocast (``cast_policy='custom'``): an int is the
+    smallest of int8..int64 that holds it (uint64 past int64), a float is float32 if that is
+    exact, else float64 (``floatX`` when that is float32/float16). One exception keeps
+    float32 graphs in float32: a float meeting a float (or complex) dtype that holds it with
+    no overflow to inf or underflow to 0 takes that dtype (fvector * 0.1 is float32, as Theano
+    gave with floatX=float32 and NumPy 2 gives; fvector + 1e40 is float64, as Theano 1.0)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return next((d for d in ("int8", "int16", "int32", "int64")
+                     if np.iinfo(d).min <= value <= np.iinfo(d).max), "uint64")
+    if isinstance(value, complex):
+        return "complex128"
+    if meets is not None:
+        part = {"complex64": "float32", "complex128": "float64"}.get(meets, meets)
+        if part.startswith("float") and _holds(part, value):
+            return meets
+    if config.floatX != "float64":
+        return config.floatX
+    return "float32" if _exact("float32", value) else "float64"  # nan: float64, as Theano
+
+
+def _exact(dtype: str, value: float) -> bool:
+    with np.errstate(over="ignore"):
+        return float(np.asarray(value, dtype=dtype)) == value
+
+
+def _holds(dtype: str, value: float) -> bool:
+    """Whether float ``dtype`` keeps ``value`` finite (if it is) and nonzero (if it is)."""
+    with np.errstate(over="ignore", under="ignore"):
+        kept = float(np.asarray(value, dtype=dtype))
+    return (math.isfinite(kept) or not math.isfinite(value)) and (kept != 0 or value == 0)
 
 
 def upgrade_to_float(dtype: str) -> str:

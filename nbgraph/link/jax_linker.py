@@ -102,6 +102,7 @@ class JaxCall:
         import jax
         jax.config.update("jax_enable_x64", True)  # float64 and int64 as NumPy has them
         from . import jax_ops
+        self._jax_ops = jax_ops   # its value checks (checkify) too
         self._evaluate = jax_ops.evaluate
         self.inputs = list(fgraph.inputs)
         self.outputs = list(fgraph.outputs)
@@ -128,12 +129,24 @@ class JaxCall:
             replicated = NamedSharding(mesh, PartitionSpec())
             jit_options = {"in_shardings": tuple(self.placements),
                            "out_shardings": tuple(replicated for _ in self.outputs)}
+        self._jit_options = jit_options
+        self.checked = False  # traced under checkify (a value check such as x ** -1 on ints)
         self.jitted = jax.jit(self.graph_function, **jit_options)
         self._last: list[Any] | None = None  # the last call's arguments (for jaxpr())
 
     def graph_function(self, *values: Any) -> tuple:
         """The graph as a function of its input values (what ``jax.jit`` traces)."""
-        return tuple(self._evaluate(self.inputs, self.outputs, values, self.nodes))
+        checks = self._jax_ops.VALUE_CHECKS
+        token = checks.set(self.checked)
+        try:
+            return tuple(self._evaluate(self.inputs, self.outputs, values, self.nodes))
+        finally:
+            checks.reset(token)
+
+    def _traced(self) -> Any:
+        """What jit traces: the graph function, under checkify once it needs value checks."""
+        from jax.experimental import checkify
+        return checkify.checkify(self.graph_function) if self.checked else self.graph_function
 
     def __call__(self) -> None:
         args = [cell[0] for cell in self.in_cells]
@@ -150,10 +163,26 @@ class JaxCall:
             cell[0] = convert(results[k])
 
     def _run(self, args: list[Any]) -> Any:
+        import jax
         if self.placements:
-            import jax
             args = [jax.device_put(a, p) for a, p in zip(args, self.placements, strict=True)]
-        return self.jitted(*args)
+        try:
+            results = self.jitted(*args)
+        except self._jax_ops.NeedsValueChecks:  # traced again, once, under checkify
+            self.checked = True
+            options = dict(self._jit_options)
+            if "out_shardings" in options:   # one sharding for the error and every output
+                options["out_shardings"] = options["out_shardings"][0]
+            self.jitted = jax.jit(self._traced(), **options)
+            results = self.jitted(*args)
+        if not self.checked:
+            return results
+        error, results = results
+        message = error.get()
+        if message is not None:   # NumPy's error, as the py and C linkers raise
+            message = message.split(" (`check` failed)")[0]
+            raise self._jax_ops.CHECK_KINDS.get(message, ValueError)(message)
+        return results
 
     # -- what the Code view shows ---------------------------------------------------------
     def _shape_specs(self) -> list[Any]:
@@ -168,7 +197,7 @@ class JaxCall:
     def jaxpr(self) -> str:
         """The jaxpr of the whole function (for the last call's input shapes)."""
         import jax
-        return str(jax.make_jaxpr(self.graph_function)(*self._shape_specs()))
+        return str(jax.make_jaxpr(self._traced())(*self._shape_specs()))
 
     def stablehlo(self) -> str:
         """The StableHLO module XLA compiles (for the last call's input shapes)."""

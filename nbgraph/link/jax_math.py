@@ -36,7 +36,7 @@ from ..ops import (
     subtensor,
 )
 from ..ops.subtensor import ARRAY, SliceEntry
-from .jax_scalars import scalar_function
+from .jax_scalars import scalar_function, value_check
 
 Translation = Callable[..., Any]
 
@@ -90,9 +90,31 @@ def _careduce(node: Apply, x: Any) -> Any:
     name = op.scalar_op.name
     if name == "xor":  # parity of the true elements
         return jnp.sum(x != 0, axis=axis) % 2 == 1
+    if name in ("add", "mul") and dtype == "float16":  # NumPy's half loop sums in float32
+        return _REDUCERS[name](x.astype(jnp.float32), axis=axis).astype(jnp.float16)
     if name in ("add", "mul"):  # sums and products accumulate in the output dtype
         return _REDUCERS[name](x, axis=axis, dtype=dtype)
-    return _REDUCERS[name](x, axis=axis)
+    out = _REDUCERS[name](x, axis=axis)
+    if name in ("maximum", "minimum") and jnp.issubdtype(x.dtype, jnp.floating) and x.size:
+        return _numpy_zero_sign(x, axis, out)
+    return out
+
+
+def _numpy_zero_sign(x: Any, axis: tuple[int, ...], out: Any) -> Any:
+    """``out`` (a max or min over ``axis``) with NumPy's sign where it is zero: NumPy folds
+    with maximum/minimum, which keep the later of two equal values (the earlier in float16),
+    so max([0.0, -0.0]) is -0.0; XLA's reduction gives +0.0."""
+    keep = [i for i in range(x.ndim) if i not in axis]
+    moved = jnp.transpose(x, keep + list(axis))
+    flat = moved.reshape(moved.shape[: len(keep)] + (math_prod(moved.shape[len(keep):]),))
+    zero = flat == 0
+    n = flat.shape[-1]
+    if x.dtype == jnp.float16:
+        at = jnp.argmax(zero, axis=-1)
+    else:
+        at = n - 1 - jnp.argmax(zero[..., ::-1], axis=-1)
+    negative = jnp.take_along_axis(jnp.signbit(flat), at[..., None], axis=-1)[..., 0]
+    return jnp.where(out == 0, jnp.where(negative, -0.0, 0.0).astype(out.dtype), out)
 
 
 def _argmax(node: Apply, x: Any) -> Any:
@@ -203,13 +225,21 @@ def _index(node: Apply, idx_list: tuple, values: tuple) -> tuple:
 
 
 def _in_bounds(node: Apply, x: Any, key: tuple) -> tuple:
-    """``key`` after checking its indices known while tracing against ``x``'s shape: XLA
-    would clamp an out-of-bounds index (a wrong answer) where NumPy raises. Traced indices
-    cannot be checked inside jit."""
+    """``key`` after checking its indices against ``x``'s shape: XLA would clamp an
+    out-of-bounds index (a wrong answer) where NumPy raises. Indices known while tracing
+    raise here, traced ones at run time (checkify, see jax_scalars.value_check)."""
     for axis, k in enumerate(key):
-        if isinstance(k, slice) or isinstance(k, jax.core.Tracer):
+        if isinstance(k, slice):
             continue
-        a, n = np.asarray(k), x.shape[axis]
+        n = x.shape[axis]
+        if isinstance(k, jax.core.Tracer):
+            if jnp.issubdtype(k.dtype, jnp.integer):
+                low = k >= -n if jnp.issubdtype(k.dtype, jnp.signedinteger) else True
+                value_check(jnp.all((k < n) & low),
+                            f"{node.op} at node {node.uid}: an index is out of bounds for "
+                            f"axis {axis} with size {n} (input shape {x.shape})", IndexError)
+            continue
+        a = np.asarray(k)
         bad = a[(a >= n) | (a < -n)] if a.dtype.kind in "iu" else a[:0]
         if bad.size:
             raise IndexError(f"{node.op} at node {node.uid}: index {bad.reshape(-1)[0]} is out of "

@@ -21,9 +21,10 @@ from .jax_conv import CONV_TRANSLATIONS
 from .jax_extra import EXTRA_TRANSLATIONS
 from .jax_math import MATH_TRANSLATIONS, StaticValueError, Translation, is_concrete
 from .jax_random import RANDOM_TRANSLATIONS
-from .jax_scalars import UntranslatedOpError
+from .jax_scalars import CHECK_KINDS, VALUE_CHECKS, NeedsValueChecks, UntranslatedOpError
 
-__all__ = ["NOT_TRANSLATED", "TRANSLATIONS", "UntranslatedOpError", "evaluate", "run_node"]
+__all__ = ["CHECK_KINDS", "NOT_TRANSLATED", "TRANSLATIONS", "VALUE_CHECKS", "NeedsValueChecks",
+           "UntranslatedOpError", "evaluate", "run_node"]
 
 # the op classes of nbgraph/ops/sparse (they take or give scipy.sparse matrices)
 SPARSE_OPS = (

@@ -6,6 +6,7 @@ entry takes and returns ``jax.numpy`` arrays with NumPy's semantics for that row
 
 from __future__ import annotations
 
+import contextvars
 import math
 from collections.abc import Callable
 from functools import reduce
@@ -14,15 +15,39 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental import checkify
 from jax.scipy import special
 
 from ..ops.composite import Composite
 from ..ops.scalar import ScalarSpec
 from ..ops.scalar_rules import round_half_away
+from .jax_libm import ACCURATE
 
 
 class UntranslatedOpError(NotImplementedError):
     """An op class (or a scalar row of an Elemwise) without a JAX translation."""
+
+
+class NeedsValueChecks(Exception):  # noqa: N818 (a signal to the linker, not an error)
+    """Tracing met a check on run-time values (a negative integer exponent): the linker
+    traces the function again under ``checkify``, which can raise on values."""
+
+
+# whether the function being traced runs under checkify (JaxCall sets it while tracing)
+VALUE_CHECKS = contextvars.ContextVar("nbgraph_jax_value_checks", default=False)
+NEGATIVE_POWER = "Integers to negative integer powers are not allowed."  # NumPy's words
+
+
+# the exception each check's message raises (NumPy's kind: ValueError, IndexError)
+CHECK_KINDS: dict[str, type[Exception]] = {}
+
+
+def value_check(ok: Any, message: str, kind: type[Exception] = ValueError) -> None:
+    """Raise ``kind(message)`` at run time where ``ok`` is False, as NumPy does."""
+    if not VALUE_CHECKS.get():
+        raise NeedsValueChecks(message)
+    CHECK_KINDS[message] = kind
+    checkify.check(ok, message.replace("{", "{{").replace("}", "}}"))  # a format string
 
 
 def _variadic(binary: Callable) -> Callable:
@@ -58,10 +83,12 @@ def _exact(compare: Callable) -> Callable:
 
 def _power(x: Any, y: Any) -> Any:
     """``x ** y``; integers by square-and-multiply over every bit of ``y``, wrapping as
-    NumPy's (jnp.power gives 2 ** 64 == 1 in int16). NumPy refuses a negative integer
-    exponent, which a traced function cannot check: the other linkers raise."""
+    NumPy's (jnp.power gives 2 ** 64 == 1 in int16). A negative integer exponent raises
+    NumPy's ValueError at run time, through checkify (jnp.power would wrap)."""
     if not (jnp.issubdtype(x.dtype, jnp.integer) and jnp.issubdtype(y.dtype, jnp.integer)):
         return jnp.power(x, y)
+    if jnp.issubdtype(y.dtype, jnp.signedinteger):
+        value_check(jnp.all(y >= 0), NEGATIVE_POWER)
 
     def step(_: Any, carry: tuple) -> tuple:
         acc, base, e = carry
@@ -107,28 +134,28 @@ JAX_SCALARS: dict[str, Callable[..., Any]] = {
     "sqr": jnp.square,
     "sqrt": jnp.sqrt,
     "exp": jnp.exp,
-    "exp2": jnp.exp2,
+    "exp2": ACCURATE["exp2"],
     "expm1": jnp.expm1,
     "log": jnp.log,
     "log2": jnp.log2,
     "log10": jnp.log10,
-    "log1p": jnp.log1p,
+    "log1p": ACCURATE["log1p"],
     "sin": jnp.sin,
     "cos": jnp.cos,
     "tan": jnp.tan,
-    "sinh": jnp.sinh,
-    "cosh": jnp.cosh,
+    "sinh": ACCURATE["sinh"],
+    "cosh": ACCURATE["cosh"],
     "tanh": jnp.tanh,
     "arcsin": jnp.arcsin,
     "arccos": jnp.arccos,
     "arctan": jnp.arctan,
     "arcsinh": jnp.arcsinh,
     "arccosh": jnp.arccosh,
-    "arctanh": jnp.arctanh,
+    "arctanh": ACCURATE["arctanh"],
     "erf": special.erf,
     "erfc": special.erfc,
     "gamma": special.gamma,
-    "gammaln": special.gammaln,
+    "gammaln": lambda x: jnp.where(x == -jnp.inf, x, special.gammaln(x)),  # SciPy's -inf
     "sigmoid": jax.nn.sigmoid,
     "softplus": lambda x: jnp.logaddexp(0.0, x),
     "floor": jnp.floor,
@@ -215,6 +242,10 @@ def scalar_function(spec: Any, out_dtype: str | None = None) -> Callable[..., An
         dtype = spec.name[5:-1]
         return lambda x: _astype(jnp.asarray(x), dtype)
     found = JAX_SCALARS.get(spec.name)
+    if found is not None and out_dtype == "float16" and spec.name not in _HALF_TIES:
+        return lambda *xs: _in_float32(found, _as_operands(spec, xs, out_dtype))
+    if found is not None and spec.name == "add":
+        return lambda *xs: _plus_zero(xs, found(*_as_operands(spec, xs, out_dtype)))
     if found is not None:
         return lambda *xs: found(*_as_operands(spec, xs, out_dtype))
     why = NOT_TRANSLATED_SCALARS.get(spec.name, "add it to JAX_SCALARS in "
@@ -223,11 +254,44 @@ def scalar_function(spec: Any, out_dtype: str | None = None) -> Callable[..., An
                               f"({why}); compile this function with another linker")
 
 
+def _plus_zero(operands: tuple, out: Any) -> Any:
+    """A sum with a constant +0.0 operand is never -0.0 (-0.0 + 0.0 is +0.0, and 1 / it is
+    +inf); XLA folds x + 0.0 to x, so the zero's sign is set here."""
+    if not jnp.issubdtype(out.dtype, jnp.floating):
+        return out
+    for x in operands:
+        if not isinstance(x, jax.Array) and np.all(np.asarray(x) == 0) \
+                and not np.any(np.signbit(np.asarray(x))):
+            return jnp.where(out == 0, jnp.zeros_like(out), out)
+    return out
+
+
+# exact in float16, and NumPy's half loop breaks their ties its own way (see _maximum)
+_HALF_TIES = ("maximum", "minimum", "clip")
+
+
+def _in_float32(fn: Callable, operands: tuple) -> Any:
+    """``fn`` on float16 operands as NumPy's half loops compute it: in float32, rounded to
+    float16 once per op. Under jit XLA keeps float16 chains in float32 between ops (no
+    rounding in between), and drops converts or reduce_precision on float16 values; rounding
+    a float32 value with reduce_precision stays."""
+    out = fn(*[a.astype(jnp.float32) if a.dtype == jnp.float16 else a for a in operands])
+    return round_to_half(out) if out.dtype == jnp.float32 else out
+
+
+def round_to_half(v: Any) -> Any:
+    """float32 ``v`` rounded to float16 (ties to even; past 65504 inf). reduce_precision
+    flushes float16's subnormals to 0: those are multiples of 2**-24, rounded exactly here."""
+    normal = jax.lax.reduce_precision(v, exponent_bits=5, mantissa_bits=10)
+    subnormal = jnp.round(v * 2.0**24) * 2.0**-24   # both products exact in float32
+    return jnp.where(jnp.abs(v) < 2.0**-14, subnormal, normal).astype(jnp.float16)
+
+
 def _composite(spec: Composite, inputs: tuple) -> Any:
     values: list[Any] = list(inputs)
     for step in spec.steps:
         if step.spec is None:
-            values.append(jnp.asarray(step.value, dtype=step.dtype))
+            values.append(np.asarray(step.value, dtype=step.dtype))  # known while tracing
             continue
         result = scalar_function(step.spec, step.dtype)(*[values[a] for a in step.args])
         values.append(_astype(jnp.asarray(result), step.dtype))

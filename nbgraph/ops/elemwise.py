@@ -14,7 +14,7 @@ import numpy as np
 from ..core.graph import Apply, Variable
 from ..core.op import Op, UndefinedGrad
 from ..core.tensor_math import MATH
-from ..core.types import TensorType, is_int
+from ..core.types import TensorType, autocast_dtype, is_int, upcast
 from ..core.variable import (
     TensorConstant,
     TensorVariable,
@@ -27,34 +27,27 @@ from ..core.variable import (
 from .scalar import COMPARISONS, ScalarOp, ScalarSpec
 
 
-def _unify_weak_constants(op: Op, spec: ScalarOp, inputs: list[TensorVariable]
-                          ) -> list[TensorVariable]:
-    """Python-number constants take the dtype NumPy 2 (NEP 50) would give them here."""
+def _unify_weak_constants(spec: ScalarOp, inputs: list[TensorVariable]) -> list[TensorVariable]:
+    """Python-number constants take the dtype Theano 1.0 gives them here (``autocast_dtype``:
+    300 is int16, 1e40 float64) upcast with the tensors' dtypes, so int8 + 300 is int16 and
+    float32 + 1e40 is float64, never a wrapped, refused or infinite number."""
     skip = 1 if spec.name == "switch" else 0  # switch's condition keeps its own dtype
     values = inputs[skip:]
-    weak = [v.data.item() for v in values if is_weak(v)]
-    strong = [v for v in values if not is_weak(v)]
-    if not weak or not strong:
+    strong = [v.dtype for v in values if not is_weak(v)]
+    if len(strong) == len(values) or not strong:
         return inputs
-    try:
-        target = str(np.result_type(*[np.dtype(v.dtype) for v in strong], *weak))
-        return inputs[:skip] + [
-            adopt_dtype(v, target) if is_weak(v) and v.dtype != target else v for v in values]
-    except OverflowError:  # NEP 50: int8 + 1000 does not widen, the number must fit
-        if spec.name in COMPARISONS:  # but NumPy 2 compares it: uint8 == 300 is False
-            return inputs             # (the int64/uint64 loops compare exactly)
-        raise _weak_overflow(op, weak, strong) from None
+    common = upcast(*strong)
+    own = {id(v): autocast_dtype(_literal(v), common) for v in values if is_weak(v)}
+    # a comparison's number keeps its own dtype: the row compares int64 with uint64 exactly
+    target = None if spec.name in COMPARISONS else upcast(common, *own.values())
+    wanted = {id(v): target or own[id(v)] for v in values if is_weak(v)}
+    return inputs[:skip] + [adopt_dtype(v, wanted[id(v)]) if is_weak(v)
+                            and v.dtype != wanted[id(v)] else v for v in values]
 
 
-def _weak_overflow(op: Op, weak: list[Any], strong: list[TensorVariable]) -> TypeError:
-    """The error for a Python int that does not fit the tensor dtype it meets."""
-    dtype = str(np.result_type(*[np.dtype(v.dtype) for v in strong]))
-    value = next((w for w in weak if not np.can_cast(np.min_scalar_type(w), dtype)), weak[0])
-    wider = str(np.promote_types(dtype, np.min_scalar_type(value)))
-    label = strong[0].name or "x"
-    return TypeError(f"{op}: the Python value {value!r} does not fit {dtype}, the dtype of "
-                     f"{' and '.join(describe(v) for v in strong)}; cast the tensor first, "
-                     f"e.g. T.cast({label}, '{wider}')")
+def _literal(weak: TensorConstant) -> Any:
+    """The Python number a weak constant was written as."""
+    return weak.data.item() if weak.literal is None else weak.literal
 
 
 # pp: Theano prints these scalar ops under other names or forms
@@ -115,7 +108,7 @@ class Elemwise(Op):
             tensors_in = [as_tensor_variable(x) for x in inputs]
         except TypeError as err:  # x + 'abc': name the op the string was given to
             raise TypeError(f"{self}: {err}") from None
-        unified = _unify_weak_constants(self, spec, tensors_in)
+        unified = _unify_weak_constants(spec, tensors_in)
         ndim = max(x.ndim for x in unified)
         tensors = [x if x.ndim == ndim else pad_left(x, ndim) for x in unified]
         shape: list[int | None] = []

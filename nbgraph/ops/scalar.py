@@ -25,6 +25,7 @@ import numpy as np
 from ..core.tensor_math import MATH
 from ..core.types import is_float, is_int, upcast, upgrade_to_float
 from . import scalar_rules as R
+from .scalar_grads import sigmoid_grad
 
 # ``T.cos(x)`` in gradient rules: the tensor functions of ops/math.py, which is built from
 # this table (so cannot be imported here); rules run only when a gradient is taken
@@ -366,11 +367,11 @@ SCALAR_OPS: tuple[ScalarSpec, ...] = (
     S("gamma",      1, R.gamma,            "tgamma({0})",
       lambda x, z, g: (g * z * T.psi(x),), out=float_out, work=8,  # d Γ = Γ ψ
       domain=(Domain(0.2, 4),), doc="The gamma function (``gamma(n + 1) = n!``)."),
-    S("gammaln",    1, R.gammaln,          "lgamma({0})",
+    S("gammaln",    1, R.gammaln,          "nbg_lgamma({0})",
       lambda x, z, g: (g * T.psi(x),), out=float_out, work=8,  # d log|Γ| = ψ
       domain=(Domain(0.2, 6),), doc="``log |gamma(a)|``, without overflow."),
     S("sigmoid",    1, R.sigmoid,          "nbg_sigmoid({0})",
-      lambda x, z, g: (g * z * (1 - z),), out=float_out, work=8,  # d σ = σ(1-σ)
+      sigmoid_grad, out=float_out, work=8,  # d σ = σ(1-σ), cancelling a / σ in g
       domain=(Domain(-6, 6),), doc="The logistic function ``1 / (1 + exp(-a))``."),
     S("softplus",   1, lambda x: np.logaddexp(0, x), "nbg_softplus({0})",
       lambda x, z, g: (g * T.sigmoid(x),), out=float_out, work=8,  # d log(1+eˣ) = σ

@@ -53,15 +53,35 @@ def _flatten(name: str):  # noqa: ANN202  (a rule factory)
     return flatten
 
 
+# rows whose float result is never -0.0 (so adding +0.0 to it changes nothing)
+_NO_NEGATIVE_ZERO = ("exp", "exp2", "sqr", "abs_", "sigmoid", "softplus", "cosh", "erfc",
+                     "arccos")
+
+
+def no_negative_zero(var: TensorVariable) -> bool:
+    """Whether ``var`` is never -0.0: -0.0 + 0 is +0.0 (1 / that is +inf), so x + 0 -> x
+    only holds for such x (integers, and the rows above)."""
+    if var.dtype[0] not in "fc":
+        return True
+    data = var.data if isinstance(var, Constant) else None
+    if data is not None:
+        return not bool(np.any(np.signbit(np.real(data)) & (data == 0)))
+    owner = var.owner
+    name = getattr(getattr(owner.op, "scalar_op", None), "name", None) if owner else None
+    return name in _NO_NEGATIVE_ZERO
+
+
 @node_rule("drop_neutral", tracks=("Elemwise:add", "Elemwise:mul"))
 def drop_neutral(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
-    """add(a, 0, b) -> add(a, b); mul(a, 1, b) -> mul(a, b) (n-ary nodes)."""
+    """add(a, 0, b) -> add(a, b) when a or b is never -0.0; mul(a, 1, b) -> mul(a, b)."""
     spec = node.op.scalar_op
     if len(node.inputs) <= 2:
         return None  # the binary cases are the declarative add_zero / mul_one
     kept = [v for v in node.inputs if not is_constant_value(v, spec.identity)]
     if len(kept) == len(node.inputs) or not kept:
         return None
+    if spec.name == "add" and not any(no_negative_zero(v) for v in kept):
+        return None   # -0.0 + -0.0 + 0 is +0.0, -0.0 + -0.0 is -0.0
     return [node.op(*kept) if len(kept) > 1 else kept[0]]
 
 
@@ -142,7 +162,8 @@ def sum_sum(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | None:
 
 CANONICALIZE = RuleSet("canonicalize", (
     rule("mul_one",   P.mul(x, 1),          lambda x: x),                 # x*1 -> x
-    rule("add_zero",  P.add(x, 0),          lambda x: x),                 # x+0 -> x
+    rule("add_zero",  P.add(x, 0),                                        # x+0 -> x
+         lambda x: x if no_negative_zero(x) else None),  # (-0.0 + 0 is +0.0)
     rule("sub_zero",  P.sub(x, 0),          lambda x: x),                 # x-0 -> x
     rule("sub_self",  P.sub(x, x),          lambda x: _filled(x, 0),       # x-x -> 0
          unsafe="x = inf or nan gives nan, not 0"),

@@ -251,8 +251,9 @@ GRAPHS: dict[str, Maker] = {
         lambda v: -(v * np.log(_sigmoid(v)) + (1 - v) * np.log(1 - _sigmoid(v)))),
     "stabilize/logaddexp": _matrix(lambda x: T.log(T.exp(x) + T.exp(-x)),
                                    lambda v: np.logaddexp(v, -v)),
-    "stabilize/nested_mul_div_cancel": _matrix(lambda x: grad(T.sum(T.log(T.sigmoid(x))), x),
-                                               lambda v: _sigmoid(-v)),
+    # σ written out: sigmoid's own gradient rule cancels a / σ (ops/scalar_grads.py)
+    "stabilize/nested_mul_div_cancel": _matrix(
+        lambda x: grad(T.sum(T.log(T.exp(x) / (1 + T.exp(x)))), x), lambda v: _sigmoid(-v)),
     "specialize/pow_2": _matrix(lambda x: x ** 2, np.square),
     "specialize/pow_half": _matrix(lambda x: x ** 0.5, np.sqrt),
     "specialize/pow_neg1": _matrix(lambda x: x ** -1, np.reciprocal),
