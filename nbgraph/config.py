@@ -97,6 +97,9 @@ class Config:
     on_opt_error: str = "raise"
     # Theano's test values: 'off' | 'ignore' | 'warn' | 'raise' (core/test_values.py)
     compute_test_value: str = "off"
+    # Theano's profile flag: every function is compiled with profile=True (fn.profile, and
+    # Mode.call_time/fn_time count its calls); no summary is printed at exit
+    profile: bool = False
     exception_verbosity: str = "low"
     # Theano's allow_gc (default True there: free intermediates during a call). nbgraph's VM
     # always keeps them between calls, as Theano did with allow_gc=False (its speed setting),
