@@ -10,7 +10,6 @@ scan whose step returns ``([v_t, u_t], updates)`` from an inner scan that draws 
 from __future__ import annotations
 
 import numpy
-import pytest
 
 import nbgraph as theano
 import nbgraph.tensor as T

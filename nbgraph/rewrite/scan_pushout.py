@@ -33,7 +33,7 @@ from ..ops.scan.op import Scan
 from ..ops.scan.residuals import step_shape
 from ..ops.shape import reshape, shape_i, shape_padleft
 from ..ops.subtensor import Subtensor
-from .engine import RuleSet, graph_rule, node_rule
+from .engine import RuleSet, node_rule
 from .scan_stack import Loop, Rec, Seq, can_stack, pure, stack_node, step_var
 
 STACKED, INVARIANT, CONST = "stacked", "invariant", "const"
