@@ -8,7 +8,7 @@ import pytest
 
 import nbgraph
 import nbgraph.tensor as T
-from nbgraph.compile.mode import Mode
+from nbgraph.compile.mode import Mode, get_default_mode
 from nbgraph.config import NbgraphWarning, config
 
 
@@ -65,3 +65,15 @@ def test_modes_made_from_a_mode_count_apart():
     other = mode.excluding("fuse_elemwise")
     _function(other, profile=True)(np.ones(2))
     assert other.call_time > 0 and mode._call_time == 0.0
+
+
+def test_the_default_mode_from_the_flags_is_one_mode(monkeypatch):
+    """Theano's speed scripts read ``get_default_mode().call_time`` before and after: the
+    default mode built from ``linker=``/``optimizer=`` flags must be the same object."""
+    monkeypatch.setattr(config, "linker", "py")
+    monkeypatch.setattr(config, "profile", True)
+    mode = get_default_mode()
+    assert mode is get_default_mode() and mode.linker == "py"
+    before = mode.call_time
+    _function(None)(np.ones(2))
+    assert get_default_mode().call_time > before
