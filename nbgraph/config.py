@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 
@@ -32,6 +33,41 @@ class WarnFlags:
         if name.startswith("__"):
             raise AttributeError(name)
         return True
+
+
+_NO_GC = ("nbgraph's VM keeps every intermediate buffer between calls and reuses it (what "
+          "Theano's allow_gc=False asks for), and scan's step buffers between steps; "
+          "{name}=True is accepted but frees nothing: fn.memory() shows what is held")
+
+
+def _gc_setting(name: str, value: object) -> bool:
+    """Theano's BoolParam spellings; True warns that nothing will be freed."""
+    text = str(value).strip().lower()
+    if text not in ("1", "true", "yes", "0", "false", "no"):
+        raise ValueError(f"{name} must be True or False, not {value!r}")
+    on = text in ("1", "true", "yes")
+    if on:
+        warnings.warn(_NO_GC.format(name=name), NbgraphWarning, stacklevel=3)
+    return on
+
+
+class ScanFlags:
+    """``config.scan.*``: Theano's scan settings. ``allow_gc`` (Theano's default, False:
+    keep the step's buffers between steps) is what nbgraph's loops always do."""
+
+    allow_gc: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "allow_gc", False)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name != "allow_gc":
+            raise AttributeError(f"nbgraph.config.scan has no setting {name!r}; the "
+                                 f"settings are scan.allow_gc")
+        object.__setattr__(self, name, _gc_setting("scan.allow_gc", value))
+
+    def __repr__(self) -> str:
+        return f"ScanFlags(allow_gc={self.allow_gc})"
 
 
 @dataclass
@@ -61,8 +97,17 @@ class Config:
     on_opt_error: str = "raise"
     # Theano's test values: 'off' | 'ignore' | 'warn' | 'raise' (core/test_values.py)
     compute_test_value: str = "off"
+    # Theano's profile flag: every function is compiled with profile=True (fn.profile, and
+    # Mode.call_time/fn_time count its calls); no summary is printed at exit
+    profile: bool = False
     exception_verbosity: str = "low"
+    # Theano's allow_gc (default True there: free intermediates during a call). nbgraph's VM
+    # always keeps them between calls, as Theano did with allow_gc=False (its speed setting),
+    # so the default here is False; setting True is accepted with a warning, and changes
+    # neither values nor speed. ``fn.memory()`` reports what is held.
+    allow_gc: bool = False
     warn: WarnFlags = field(default_factory=WarnFlags)
+    scan: ScanFlags = field(default_factory=ScanFlags)
 
     def __setattr__(self, name: str, value: object) -> None:
         if name not in {f.name for f in fields(self)}:
@@ -72,6 +117,8 @@ class Config:
             raise ValueError(f"floatX must be float16, float32 or float64, not {value!r}")
         if name == "device" and not (value == "cpu" or str(value).startswith("cuda")):
             raise ValueError(f"device must be 'cpu' or 'cuda', not {value!r}")
+        if name == "allow_gc":
+            value = _gc_setting(name, value)
         if name == "compiledir":  # resolved now: a later chdir must not start a second cache
             value = os.path.abspath(os.path.expanduser(str(value)))
         object.__setattr__(self, name, value)
@@ -86,12 +133,15 @@ class Config:
             if key.startswith("warn."):
                 setattr(self.warn, key[5:], value.strip().lower() in ("1", "true", "yes"))
                 continue
-            if key not in kinds or key == "warn":
+            if (key not in kinds and key != "scan.allow_gc") or key in ("warn", "scan"):
                 raise ValueError(f"{variable}: unknown setting {key!r}; the settings are "
                                  f"{', '.join(known_settings())}")
-            current = getattr(self, key)
+            current = getattr(self, key, None)
             try:
-                if isinstance(current, bool):
+                if key in ("allow_gc", "scan.allow_gc"):   # parsed, and warned about, there
+                    scope, _, name = key.rpartition(".")
+                    setattr(self.scan if scope else self, name, value)
+                elif isinstance(current, bool):
                     setattr(self, key, value.strip().lower() in ("1", "true", "yes"))
                 elif isinstance(current, (int, float)):
                     setattr(self, key, type(current)(value))
@@ -122,7 +172,8 @@ def split_flags(flags: str) -> list[str]:
 
 
 def known_settings() -> list[str]:
-    return sorted(f.name for f in fields(Config) if f.name != "warn") + ["warn.*"]
+    names = [f.name for f in fields(Config) if f.name not in ("warn", "scan")]
+    return sorted(names + ["scan.allow_gc"]) + ["warn.*"]
 
 
 config = Config()

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from nbgraph.config import Config, config, known_settings, split_flags
+from nbgraph.config import Config, NbgraphWarning, config, known_settings, split_flags
 
 
 def _import_with(flags: str, cwd: str, code: str = "") -> subprocess.CompletedProcess:
@@ -70,3 +70,42 @@ def test_unknown_attribute_lists_the_settings():
     with pytest.raises(AttributeError, match="compiledir"):
         config.no_such_setting = 1  # type: ignore[attr-defined]
     assert "warn.*" in known_settings()
+
+
+def test_allow_gc_settings_exist_with_theanos_spellings():
+    """Theano's ``allow_gc``/``scan.allow_gc``: False (nbgraph keeps buffers between calls,
+    Theano's speed setting) is silent; True is accepted but warns that nothing is freed."""
+    settings = Config()
+    assert settings.allow_gc is False and settings.scan.allow_gc is False
+    settings.update_from_flags("allow_gc=False,scan.allow_gc=0")
+    settings.allow_gc = False
+    assert settings.allow_gc is False and settings.scan.allow_gc is False
+    with pytest.warns(NbgraphWarning, match="allow_gc=True is accepted but frees nothing"):
+        settings.allow_gc = True
+    with pytest.warns(NbgraphWarning, match="scan.allow_gc=True"):
+        settings.update_from_flags("scan.allow_gc=True")
+    assert settings.allow_gc is True and settings.scan.allow_gc is True
+    with pytest.raises(ValueError, match="NBGRAPH_FLAGS: allow_gc='maybe'"):
+        settings.update_from_flags("allow_gc=maybe")
+    with pytest.raises(ValueError, match="unknown setting 'scan.nope'"):
+        settings.update_from_flags("scan.nope=1")
+    with pytest.raises(AttributeError, match="scan.allow_gc"):
+        settings.scan.nope = 1  # type: ignore[attr-defined]
+    assert {"allow_gc", "scan.allow_gc"} <= set(known_settings())
+
+
+def test_allow_gc_false_from_theano_flags_and_a_compiled_function(tmp_path):
+    """The speed idiom ``THEANO_FLAGS=allow_gc=False`` and ``theano.config.allow_gc = False``
+    in a script: both run, and the function computes as before."""
+    env = {**os.environ, "THEANO_FLAGS": "allow_gc=False,scan.allow_gc=False",
+           "PYTHONPATH": os.getcwd()}
+    code = ("import warnings\nwarnings.simplefilter('error')\n"
+            "import numpy as np\nimport nbgraph as theano\nimport nbgraph.tensor as T\n"
+            "theano.config.allow_gc = False\nx = T.dvector('x')\n"
+            "f = theano.function([x], T.exp(x) * 2)\n"
+            "print(theano.config.allow_gc, theano.config.scan.allow_gc, "
+            "np.allclose(f(np.arange(3.0)), np.exp(np.arange(3.0)) * 2))")
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False", "True"]

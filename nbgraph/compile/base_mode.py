@@ -4,8 +4,10 @@ NanGuardMode and MonitorMode subclass it; compile/mode.py finds every mode by na
 from __future__ import annotations
 
 import copy
+import warnings
 from typing import Any
 
+from ..config import NbgraphWarning, config
 from ..rewrite.pipeline import PIPELINE, resolve
 from .optimizer_names import translate
 
@@ -19,7 +21,30 @@ class Mode:
 
     >>> mode = Mode(optimizer="fast_run").excluding("fuse_elemwise", "stabilize/log1p")
     >>> f = nbgraph.function([x], T.log(1 + x), mode=mode)
+
+    ``call_time`` / ``fn_time`` (Theano's): seconds spent in calls, and of those in the VM, of
+    the *profiled* functions compiled with this mode (``profile=True``, or every function with
+    ``config.profile``); unprofiled calls are not timed, so that they read no clock.
     """
+
+    _call_time = 0.0
+    _fn_time = 0.0
+
+    def _timing(self, name: str) -> float:
+        seconds: float = getattr(self, f"_{name}")
+        if not seconds and not config.profile:
+            warnings.warn(f"Mode.{name} counts the calls of profiled functions only (compile "
+                          f"with profile=True, or set config.profile=True / "
+                          f"THEANO_FLAGS=profile=True); none has run with this mode",
+                          NbgraphWarning, stacklevel=3)
+        return seconds
+
+    call_time = property(lambda self: self._timing("call_time"),
+                         lambda self, value: setattr(self, "_call_time", value),
+                         doc="Seconds in calls of this mode's profiled functions.")
+    fn_time = property(lambda self: self._timing("fn_time"),
+                       lambda self, value: setattr(self, "_fn_time", value),
+                       doc="Seconds of ``call_time`` spent in the VM (running the nodes).")
 
     def __init__(self, linker: Any = "py", optimizer: Any = "fast_run"):
         self.linker = linker

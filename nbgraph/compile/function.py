@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..config import NbgraphWarning
+from ..config import NbgraphWarning, config
 from ..core.fgraph import FunctionGraph
 from ..core.graph import Constant, Variable, ancestors, clone_graph, graph_inputs
 from ..core.shared import SharedVariable
@@ -29,7 +29,7 @@ from .call_path import fast_paths
 from .inner import InnerCompiler
 from .memory import MemoryReport, memory
 from .mode import get_mode
-from .profile import ProfileStats
+from .profile import ProfileStats, timed
 from .replay import BisectResult, WhyNot, bisect, why_not
 from .updates import add_default_updates, check_targets, check_updates
 
@@ -178,24 +178,33 @@ class Function:
                               tuple((a, s) for a, s in enumerate(t.shape) if s is not None))
                              for t in self._in_types]
         self._any_copy = any(self._out_copy)
-        self._run = vm.run
+        self._run = vm.run if profile is None else timed(vm.run, profile, maker.mode, "fn_time")
         # one output, nothing to copy or update, no profile: return the cell's value as is
         self._plain = (not outputs_as_list and len(self._out_cells) == 1 and not self._any_copy
                        and not self._updates and profile is None)
         self._trusted, self._checked = fast_paths(self)
+        self._slow: Callable[..., Any] = self._by_names
+        if profile is not None:   # unprofiled: no clock read on the call path
+            self._trusted, self._checked, self._slow = (
+                timed(call, profile, maker.mode, "call_time")
+                for call in (self._trusted, self._checked, self._slow))
 
     # -- calling --------------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs or len(args) != len(self._in_cells):
-            if len(args) > len(self._in_cells):
-                raise TypeError(f"{self._label()}: takes {len(self._in_cells)} inputs, got "
-                                f"{len(args)} ({', '.join(map(str, self.input_names))})")
-            self._bind(args, kwargs)
-            self._run()
-            return self._finish()
+            return self._slow(args, kwargs)
         if self.trust_input:
             return self._trusted(args)
         return self._checked(args)
+
+    def _by_names(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """A call by input names, or with inputs left to their defaults."""
+        if len(args) > len(self._in_cells):
+            raise TypeError(f"{self._label()}: takes {len(self._in_cells)} inputs, got "
+                            f"{len(args)} ({', '.join(map(str, self.input_names))})")
+        self._bind(args, kwargs)
+        self._run()
+        return self._finish()
 
     def _finish(self) -> Any:
         """The outputs (copied where they alias an input), after storing the updates."""
@@ -374,7 +383,7 @@ def function(inputs: Sequence[Any], outputs: Any = None, mode: Any = None,
                            update_targets=[t for t, _ in update_pairs],
                            inplace_updates=inplace_updates)
     mode_obj = get_mode(mode)
-    stats = ProfileStats(name) if profile else None
+    stats = ProfileStats(name) if (config.profile if profile is None else profile) else None
     trace = _optimize(fgraph, mode_obj, stats)
 
     linker = get_linker(mode_obj.linker)

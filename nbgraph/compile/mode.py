@@ -59,6 +59,9 @@ def _device_mode(device: str) -> Mode | None:
                      f"nbgraph.gpu; known devices: {['cpu', *sorted(DEVICE_MODES)]})")
 
 
+_FROM_FLAGS: dict[tuple[str, Any], Mode] = {}
+
+
 def _debug_modes() -> dict[str, Mode]:
     return {"DebugMode": DebugMode(), "DEBUG_MODE": DebugMode(),
             "NanGuardMode": NanGuardMode()}
@@ -77,7 +80,12 @@ def get_mode(mode: Any) -> Mode:
                               and (config.optimizer, config.linker) != ("fast_run", "c")):
             # Theano's THEANO_FLAGS=optimizer=None / linker=py change the default mode
             optimizer = None if config.optimizer in ("None", "") else config.optimizer
-            return Mode(config.linker, optimizer)
+            # one Mode per setting, as Theano's instantiated_default_mode: its call_time
+            # sums the calls of every function compiled with it
+            key = (config.linker, optimizer)
+            if key not in _FROM_FLAGS:
+                _FROM_FLAGS[key] = Mode(config.linker, optimizer)
+            return _FROM_FLAGS[key]
     if isinstance(mode, Mode):
         return mode
     if isinstance(mode, str):

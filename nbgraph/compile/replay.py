@@ -26,7 +26,7 @@ from ..core.printing import InnerGraph, inner_graphs
 from ..core.variable import TensorVariable
 from ..rewrite.engine import NodeRule, Rule, conform
 from ..rewrite.pattern import explain, node_keys
-from ..rewrite.pipeline import find_rule, resolve
+from ..rewrite.pipeline import Pipeline, find_rule, resolve
 from ..rewrite.trace import Trace, TraceListener, snapshot
 from .base_mode import Mode
 from .debugmode import evaluate, mismatch
@@ -191,7 +191,7 @@ def bisect(fn: Function, *inputs: Any, rtol: float = 1e-5, atol: float = 1e-8
     uids = _replay(fn, bisector, final)
     found = bisector.result
     if found is None:   # then the inner graphs' own compiles, each in the outer graph
-        return _bisect_inside(final.fgraph, bisector, uids)
+        return _bisect_inside(final.fgraph, bisector, uids, fn.maker.mode.optimizer)
     return replace(found, removed=tuple(uids.get(u, u) for u in found.removed),
                    added=tuple(uids.get(u, u) for u in found.added))
 
@@ -251,12 +251,14 @@ def _forget(op: Any) -> None:
         del op._fns[key]
 
 
-def _bisect_inside(fgraph: FunctionGraph | None, outer: _Bisector, uids: dict[int, int]
-                   ) -> BisectResult | None:
-    """The first rewrite of an inner graph's own compile that changes the outer outputs."""
+def _bisect_inside(fgraph: FunctionGraph | None, outer: _Bisector, uids: dict[int, int],
+                   optimizer: Any) -> BisectResult | None:
+    """The first rewrite of an inner graph's own compile (run with the optimizer it was
+    compiled with: the op's own mode's, else the outer function's ``optimizer``) that
+    changes the outer outputs."""
     for node in fgraph.toposort() if fgraph is not None else ():
-        compiles = _inner_compiles(node, uids)
-        for (label, pipeline, inner), graph in zip(compiles, inner_graphs(node) if compiles
+        compiles = _inner_compiles(node, uids, optimizer)
+        for (label, _, pipeline, inner), graph in zip(compiles, inner_graphs(node) if compiles
                                                    else [], strict=True):
             bisector = _InnerBisector(outer, node, graph, label)
             try:
@@ -373,19 +375,24 @@ def why_not(fn: Function, rule_name: str) -> list[WhyNot]:
     if not isinstance(r, (Rule, NodeRule)):
         raise TypeError(f"why_not: {rule_name!r} is a whole-graph rule; it has no pattern")
     found: list[WhyNot] = []
-    pipeline = resolve(fn.maker.mode.optimizer)
-    if pipeline is not None:
-        pass_name = rule_name.partition("/")[0]
-        off = pass_name in pipeline.excluded or rule_name in pipeline.excluded or \
-            not any(p.name == pass_name for p in pipeline.passes)
-        if off or (r.unsafe and not ({rule_name, "unsafe"} & pipeline.unsafe_allowed)):
-            found.append(WhyNot("-", 0, "", f"the rule is switched off in this function's "
-                                            f"mode ({fn.maker.mode.optimizer!r})"))
+    if _switched_off(resolve(fn.maker.mode.optimizer), rule_name, r):
+        found.append(WhyNot("-", 0, "", f"the rule is switched off in this function's "
+                                        f"mode ({fn.maker.mode.optimizer!r})"))
     asker, final = _Asker(rule_name, r), _Final()
     uids = _replay(fn, asker, final)
     found += [WhyNot(w.after_pass, uids.get(w.uid, w.uid), w.node, _renamed(w.reason, uids))
               for w in asker.found]
-    return found + _ask_inside(final.fgraph, rule_name, r, uids)
+    return found + _ask_inside(final.fgraph, rule_name, r, uids, fn.maker.mode.optimizer)
+
+
+def _switched_off(pipeline: Any, rule_name: str, r: Rule | NodeRule) -> bool:
+    """``pipeline`` (a Pipeline; None or a user's optimizer: unknown) never runs the rule."""
+    if not isinstance(pipeline, Pipeline):
+        return False
+    pass_name = rule_name.partition("/")[0]
+    off = pass_name in pipeline.excluded or rule_name in pipeline.excluded or \
+        not any(p.name == pass_name for p in pipeline.passes)
+    return off or bool(r.unsafe and not ({rule_name, "unsafe"} & pipeline.unsafe_allowed))
 
 
 class _Final:
@@ -397,35 +404,43 @@ class _Final:
         self.fgraph = fgraph
 
 
-def _inner_compiles(node: Apply, uids: dict[int, int]) -> list[tuple[str, Any, FunctionGraph]]:
+def _inner_compiles(node: Apply, uids: dict[int, int], optimizer: Any
+                    ) -> list[tuple[str, Any, Any, FunctionGraph]]:
     """Each inner graph of ``node`` the linker compiles (a scan's step, an ifelse branch, an
-    OpFromGraph's body): its label (``Scan #12's step``, uid in ``fn.trace``), the pipeline
-    its compile runs (the op's own mode, else the default mode's: as InnerCompiler does) and
-    a fresh graph of it to run that pipeline on (none without rewrites)."""
+    OpFromGraph's body): its label (``Scan #12's step``, uid in ``fn.trace``), the optimizer
+    its compile ran with (the op's own mode's, else ``optimizer``, the outer function's: as
+    InnerCompiler does), that optimizer's pipeline, and a fresh graph of it to run the
+    pipeline on (none without rewrites)."""
     graphs: list[InnerGraph] = inner_graphs(node)
-    pipeline = resolve(get_mode(getattr(node.op, "mode", None)).optimizer) if graphs else None
+    own = getattr(node.op, "mode", None)
+    used = get_mode(own).optimizer if own is not None else optimizer
+    pipeline = resolve(used) if graphs else None
     inputs = getattr(node.op, "inner_inputs", None)
-    found: list[tuple[str, Any, FunctionGraph]] = []
+    found: list[tuple[str, Any, Any, FunctionGraph]] = []
     for graph in graphs if pipeline is not None else ():
         label = f"{type(node.op).__name__} #{uids.get(node.uid, node.uid)}'s {graph.label}"
         ins: Any = inputs if inputs is not None else graph.outer   # Variables all
         outs: Any = graph.outputs
-        found.append((label, pipeline, FunctionGraph(list(ins), list(outs))))
+        found.append((label, used, pipeline, FunctionGraph(list(ins), list(outs))))
     return found
 
 
 def _ask_inside(fgraph: FunctionGraph | None, rule_name: str, r: Rule | NodeRule,
-                uids: dict[int, int]) -> list[WhyNot]:
-    """``why_not`` on every inner graph's own compile (and theirs, nested), labelled."""
+                uids: dict[int, int], optimizer: Any) -> list[WhyNot]:
+    """``why_not`` on every inner graph's own compile (and theirs, nested), labelled;
+    ``optimizer`` is the one the graph holding them was compiled with."""
     found: list[WhyNot] = []
     compiles = [c for node in (fgraph.toposort() if fgraph is not None else ())
-                for c in _inner_compiles(node, uids)]
-    for label, pipeline, inner in compiles:
+                for c in _inner_compiles(node, uids, optimizer)]
+    for label, used, pipeline, inner in compiles:
+        if _switched_off(pipeline, rule_name, r):
+            found.append(WhyNot("-", 0, "", f"the rule is switched off in the mode this graph "
+                                            f"was compiled with ({used!r})", label))
         asker = _Asker(rule_name, r)
         pipeline.apply(inner, listeners=(asker,), trace=False)
         found += [replace(w, inside=label) for w in asker.found]
         found += [replace(w, inside=f"{label} > {w.inside}")
-                  for w in _ask_inside(inner, rule_name, r, {})]
+                  for w in _ask_inside(inner, rule_name, r, {}, used)]
     return found
 
 

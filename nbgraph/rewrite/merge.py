@@ -1,13 +1,21 @@
 """merge: common subexpressions become one node, equal constants one constant (made visible
-as a traced pass, never hidden hash-consing; STYLE B3)."""
+as a traced pass, never hidden hash-consing; STYLE B3).
+
+``merge_sub_loops`` is the same idea for loops: a Scan that is another's with fewer mapped
+outputs (the forward loop, and the same loop with the residuals its gradient reads added:
+``ops/scan/residuals.py``) reads that one's outputs, so the loop runs once. It is here, not
+in scan_pushout, so that every mode that merges (FAST_COMPILE too) runs the loop once.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from ..core.fgraph import FunctionGraph
 from ..core.graph import Apply
 from ..core.variable import TensorConstant, TensorVariable
+from ..ops.scan.op import Scan
 from .engine import RuleSet, graph_rule, node_rule
 
 
@@ -45,4 +53,54 @@ def merge_nodes(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable] | No
     return None
 
 
-MERGE = RuleSet("merge", (merge_constants, merge_nodes))
+def _sub_loop(small: Apply, big: Apply) -> list[TensorVariable] | None:
+    """``big``'s outputs standing for ``small``'s when ``small`` runs the same loop with some
+    of its mapped outputs: the same inner graph (its inputs and recurrences the same
+    Variables), the same outer inputs, the same structure but for the mapped outputs."""
+    a, b = small.op, big.op
+    if a is b or a.mode is not b.mode or len(a.inner_inputs) != len(b.inner_inputs) \
+            or any(x is not y for x, y in zip(a.inner_inputs, b.inner_inputs, strict=True)) \
+            or dataclasses.replace(a.info, n_nitsot=0) != dataclasses.replace(b.info, n_nitsot=0):
+        return None
+    n_recs, until = a.info.n_recs, a.info.until
+    mapped_b = b.inner_outputs[n_recs:]
+    found = []
+    for k, out in enumerate(a.inner_outputs):
+        if k < n_recs:
+            at = k if b.inner_outputs[k] is out else None
+        elif until and k == len(a.inner_outputs) - 1:   # the stop conditions, both last
+            at = len(b.inner_outputs) - 1 if b.inner_outputs[-1] is out else None
+        else:
+            at = next((n_recs + m for m, o in enumerate(mapped_b) if o is out), None)
+        if at is None:
+            return None
+        found.append(big.outputs[at])
+    return found
+
+
+@graph_rule("merge_sub_loops")
+def merge_sub_loops(fgraph: FunctionGraph) -> list[tuple[TensorVariable, TensorVariable]]:
+    """loop(outputs A) and loop(outputs A + B) on the same inputs -> the second alone (the
+    gradient's loop with residual outputs, next to the forward loop it extends)."""
+    if not any(isinstance(n.op, Scan) for n in fgraph.apply_nodes):
+        return []   # the common case: no toposort for graphs without loops
+    loops: dict[tuple[int, ...], list[Apply]] = {}
+    for node in fgraph.toposort():
+        if isinstance(node.op, Scan):
+            loops.setdefault(tuple(id(v) for v in node.inputs), []).append(node)
+    pairs: list[tuple[TensorVariable, TensorVariable]] = []
+    for nodes in loops.values():
+        nodes.sort(key=lambda n: -len(n.outputs))
+        merged: set[Apply] = set()
+        for k, small in enumerate(nodes):
+            for big in nodes[:k]:
+                found = None if big in merged else _sub_loop(small, big)
+                if found is not None:
+                    pairs += [(o, n) for o, n in zip(small.outputs, found, strict=True)
+                              if o in fgraph.variables]
+                    merged.add(small)
+                    break
+    return pairs
+
+
+MERGE = RuleSet("merge", (merge_constants, merge_nodes, merge_sub_loops))

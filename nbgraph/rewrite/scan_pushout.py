@@ -1,9 +1,6 @@
 """scan_pushout: work a Scan repeats every step moved out of the loop (Theano's scan_opt
 push-outs), so it runs once, or once over the whole sequence as one large op.
 
-- ``merge_sub_loops``: a loop that is another's with fewer outputs (the forward loop, and
-  the same loop with the residuals its gradient reads added: ``ops/scan/residuals.py``)
-  reads that one's outputs, so the loop runs once.
 - ``remove_unused_outputs``: a mapped output nothing reads is no longer computed (the
   gradient scan stacks the gradient of every sequence, wanted or not).
 - ``push_out_non_seq`` (``PushOutNonSeqScan``): inner values computed from non-sequences
@@ -21,7 +18,6 @@ computed outside would cover steps the loop never runs.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from ..core.fgraph import FunctionGraph
@@ -37,7 +33,7 @@ from ..ops.scan.op import Scan
 from ..ops.scan.residuals import step_shape
 from ..ops.shape import reshape, shape_i, shape_padleft
 from ..ops.subtensor import Subtensor
-from .engine import RuleSet, graph_rule, node_rule
+from .engine import RuleSet, node_rule
 from .scan_stack import Loop, Rec, Seq, can_stack, pure, stack_node, step_var
 
 STACKED, INVARIANT, CONST = "stacked", "invariant", "const"
@@ -131,54 +127,6 @@ def _rebuilt(loop: Loop) -> list[TensorVariable | None]:
 
 
 # -- the rules ------------------------------------------------------------------------------
-def _sub_loop(small: Apply, big: Apply) -> list[TensorVariable] | None:
-    """``big``'s outputs standing for ``small``'s when ``small`` runs the same loop with some
-    of its mapped outputs: the same inner graph (its inputs and recurrences the same
-    Variables), the same outer inputs, the same structure but for the mapped outputs."""
-    a, b = small.op, big.op
-    if a is b or a.mode is not b.mode or len(a.inner_inputs) != len(b.inner_inputs) \
-            or any(x is not y for x, y in zip(a.inner_inputs, b.inner_inputs, strict=True)) \
-            or dataclasses.replace(a.info, n_nitsot=0) != dataclasses.replace(b.info, n_nitsot=0):
-        return None
-    n_recs, until = a.info.n_recs, a.info.until
-    mapped_b = b.inner_outputs[n_recs:]
-    found = []
-    for k, out in enumerate(a.inner_outputs):
-        if k < n_recs:
-            at = k if b.inner_outputs[k] is out else None
-        elif until and k == len(a.inner_outputs) - 1:   # the stop conditions, both last
-            at = len(b.inner_outputs) - 1 if b.inner_outputs[-1] is out else None
-        else:
-            at = next((n_recs + m for m, o in enumerate(mapped_b) if o is out), None)
-        if at is None:
-            return None
-        found.append(big.outputs[at])
-    return found
-
-
-@graph_rule("merge_sub_loops")
-def merge_sub_loops(fgraph: FunctionGraph) -> list[tuple[TensorVariable, TensorVariable]]:
-    """loop(outputs A) and loop(outputs A + B) on the same inputs -> the second alone (the
-    gradient's loop with residual outputs, next to the forward loop it extends)."""
-    loops: dict[tuple[int, ...], list[Apply]] = {}
-    for node in fgraph.toposort():
-        if isinstance(node.op, Scan):
-            loops.setdefault(tuple(id(v) for v in node.inputs), []).append(node)
-    pairs: list[tuple[TensorVariable, TensorVariable]] = []
-    for nodes in loops.values():
-        nodes.sort(key=lambda n: -len(n.outputs))
-        merged: set[Apply] = set()
-        for k, small in enumerate(nodes):
-            for big in nodes[:k]:
-                found = None if big in merged else _sub_loop(small, big)
-                if found is not None:
-                    pairs += [(o, n) for o, n in zip(small.outputs, found, strict=True)
-                              if o in fgraph.variables]
-                    merged.add(small)
-                    break
-    return pairs
-
-
 @node_rule("remove_unused_outputs", tracks=(Scan,))
 def remove_unused_outputs(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable | None] | None:
     """scan(..., mapped output nobody reads) -> the scan without it (and the inner work that
@@ -431,5 +379,5 @@ def push_out_add(fgraph: FunctionGraph, node: Apply) -> list[TensorVariable | No
     return result
 
 
-SCAN_PUSHOUT = RuleSet("scan_pushout", (merge_sub_loops, remove_unused_outputs, push_out_non_seq,
+SCAN_PUSHOUT = RuleSet("scan_pushout", (remove_unused_outputs, push_out_non_seq,
                                         push_out_seq, push_out_add))

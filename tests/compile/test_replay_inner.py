@@ -9,7 +9,7 @@ from test_replay import BROKEN
 import nbgraph
 import nbgraph.tensor as T
 from nbgraph.compile.function import function
-from nbgraph.compile.mode import Mode
+from nbgraph.compile.mode import Mode, get_mode
 from nbgraph.ifelse import ifelse
 
 
@@ -101,5 +101,52 @@ def test_why_not_labels_an_ifelse_inside_a_scan_step():
     h, want = 0.5, []
     for s in value:
         h = np.log1p(np.exp(s * h)) if s > 0 else h * 2
+        want.append(h)
+    np.testing.assert_allclose(fn(value), want, rtol=1e-12)
+
+
+def test_bisect_inside_replays_the_outer_optimizer():
+    # no mode of the scan's own: the step is compiled with the outer function's rewrites
+    # (the lying exp -> log rule among them), so its replay must run those, not the default's
+    v = T.dvector("v")
+    out, _ = nbgraph.scan(lambda s, h: T.exp(h) * 0.5 + s, sequences=[v],
+                          outputs_info=[T.constant(0.5)])
+    fn = function([v], out, mode=Mode(optimizer=BROKEN))
+    (scan,) = [n for n in fn.maker.fgraph.toposort() if type(n.op).__name__ == "Scan"]
+    value = np.array([1.0, 2.0, -1.0])
+    right, wrong = [], []
+    for s in value:
+        right.append(np.exp(right[-1] if right else 0.5) * 0.5 + s)
+        wrong.append(np.log(wrong[-1] if wrong else 0.5) * 0.5 + s)
+    np.testing.assert_allclose(fn(value), wrong, rtol=1e-12)   # the step did run the rule
+    found = fn.bisect(value)
+    assert found is not None and found.rule == "broken/exp_to_log"
+    assert found.inside == f"Scan #{scan.uid}'s step"
+    np.testing.assert_allclose(found.before, right, rtol=1e-12)
+    np.testing.assert_allclose(found.after, wrong, rtol=1e-12)
+
+
+def test_why_not_inside_replays_the_outer_optimizer():
+    def step(s, h):
+        return T.exp(s * h) * T.sin(h)   # an elementwise chain fusion would fuse
+
+    fused, _ = _scan(step)
+    assert "the rule fired here" in [w.reason for w in fused.why_not(
+        "fuse_elemwise/fuse_elemwise") if w.inside]
+    v = T.dvector("v")
+    out, _ = nbgraph.scan(step, sequences=[v], outputs_info=[T.constant(0.5)])
+    fn = function([v], out, mode=get_mode(None).excluding("fuse_elemwise"))
+    (scan,) = [n for n in fn.maker.fgraph.toposort() if type(n.op).__name__ == "Scan"]
+    inside = [w for w in fn.why_not("fuse_elemwise/fuse_elemwise") if w.inside]
+    assert inside and {w.inside for w in inside} == {f"Scan #{scan.uid}'s step"}
+    assert "the rule fired here" not in [w.reason for w in inside]
+    assert inside[0].reason.startswith("the rule is switched off in the mode this graph was "
+                                       "compiled with (Pipeline(")
+    assert "matches: the rule's pass 'fuse_elemwise' has not run yet" in [
+        w.reason for w in inside[1:]]
+    value = np.array([1.0, -1.0, 2.0])
+    h, want = 0.5, []
+    for s in value:
+        h = np.exp(s * h) * np.sin(h)
         want.append(h)
     np.testing.assert_allclose(fn(value), want, rtol=1e-12)

@@ -267,7 +267,7 @@ GRAPHS: dict[str, Maker] = {
     "inplace/elemwise_inplace": _exp_of_dot,
     "inplace/gemm_inplace": _sgd_step,
     "inplace/gemv_inplace": _gemv_update,
-    "scan_pushout/merge_sub_loops": _matrix(   # the gradient's loop with tanh(x_t) added
+    "merge/merge_sub_loops": _matrix(   # the gradient's loop with tanh(x_t) added
         lambda x: grad(T.sum(scan(lambda r, h: T.tanh(r) + h, sequences=x,
                                   outputs_info=T.zeros_like(x[0]))[0]), x),
         lambda v: np.arange(len(v), 0, -1)[:, None] * (1 - np.tanh(v) ** 2)),

@@ -115,15 +115,16 @@ def test_lstm_loss_and_gradients_match_unpushed_numpy_and_finite_differences(lin
             numeric = (_lstm_numpy(*up) - _lstm_numpy(*down)) / (2 * eps)
             np.testing.assert_allclose(g[idx], numeric, rtol=1e-6, atol=1e-8)
     fired = rules_fired(pushed)
-    for rule in ("merge_sub_loops", "push_out_seq", "push_out_non_seq", "push_out_add",
-                 "remove_unused_outputs"):
+    for rule in ("push_out_seq", "push_out_non_seq", "push_out_add", "remove_unused_outputs"):
         assert f"scan_pushout/{rule}" in fired
+    # the forward loop and its copy with the gradient's residuals (the gates) as extra
+    # outputs run as one loop, with or without scan_pushout
+    assert "merge/merge_sub_loops" in fired and "merge/merge_sub_loops" in rules_fired(plain)
     # the forward loop's x_t @ W and the gradient's three accumulations leave the loops: one
     # product each step remains in each loop (h @ U forward, dpre @ U.T backward)
     assert _inner_products(pushed) == 2
-    # unpushed: the forward loop, and the same loop with the gradient's residuals (the gates)
-    # as extra outputs, which merge_sub_loops merges: x@W, h@U each; backward: dh, dW, dU, dx
-    assert _inner_products(plain) == 2 + 2 + 4
+    # unpushed: the forward loop x@W, h@U; backward: dh, dW, dU, dx
+    assert _inner_products(plain) == 2 + 4
     assert all(not n.op.info.last_only for n in _scans(pushed))
     # outside: x @ W forward, dW, dU (the gradient reads the forward's gates, recomputes none)
     assert _outer_products(pushed) == 3 and _outer_products(plain) == 0

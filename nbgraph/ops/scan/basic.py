@@ -289,7 +289,12 @@ def scan(fn: Callable[..., Any], sequences: Any = None, outputs_info: Any = None
     for shared_var, stack in zip(updates, node.outputs[n_user_recs:len(rec_outs)],
                                  strict=True):
         new_updates[shared_var] = stack[-1]
-        if shared_var in random_states and _made_by_step(random_states[shared_var], first_uid):
+        default = getattr(shared_var, "default_update", None)
+        # an inner scan in the step pointed default_update at its loop's final state, a
+        # variable of this step graph: left there it would leak a loop variable out
+        leaks = default is not None and _made_by_step(default, first_uid)
+        if leaks or (shared_var in random_states
+                     and _made_by_step(random_states[shared_var], first_uid)):
             # a function not given the updates still advances (an outer draw keeps its own
             # default update, so it can still be computed without the loop)
             shared_var.default_update = new_updates[shared_var]

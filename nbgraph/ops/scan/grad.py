@@ -167,7 +167,7 @@ def residual_stacks(op: Scan, inputs: list[TensorVariable], outputs: list[Tensor
                     values: list[TensorVariable]) -> list[TensorVariable]:
     """The stacks, in step order, of the forward inner ``values``: an output's own stack, the
     others the extra mapped outputs of the same loop with them added (one op per set of
-    values, so taking the gradient again builds the same node, which merges; scan_pushout's
+    values, so taking the gradient again builds the same node, which merges; the merge pass's
     ``merge_sub_loops`` makes the original node's outputs read that one's)."""
     info = op.info
     extra = [v for v in values if v not in op.inner_outputs]
