@@ -353,8 +353,10 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     in_box: list[list[str]] = [[] for _ in clusters]
     on_edges = on_edges or {}
     moved = {r.uid: r.inputs[0] for r in records if r.uid in on_edges}
-    moved_tips = {r.uid: f"{on_edges[r.uid]}: {r.label}, {r.type}, uid {r.uid}"
-                  for r in records if r.uid in moved}
+    # the edge's first line names it; the node's own tooltip line (a Profile's buffer note)
+    moved_tips = {r.uid: "\n".join(filter(None, (
+        f"{on_edges[r.uid].splitlines()[0]}: {r.label}, {r.type}, uid {r.uid}",
+        styles.get(r.uid, _NO_STYLE).tooltip))) for r in records if r.uid in moved}
     nodes = [node for node in nodes if node.uid not in moved]
     for node in nodes:
         style = styles.get(node.uid, _NO_STYLE)

@@ -115,7 +115,7 @@ def test_edges_from_a_two_output_node_carry_the_type_of_their_output():
                                       (w.owner.uid, first.owner.uid, "float64[?]")]
     single = {r.uid: r for r in snapshot_records([T.exp(a)])[0]}  # one output: no ports
     assert all(r.ports == () for r in single.values())
-    # a drawing detail: a trace's JSON does not keep ports, and still reads back equal
+    # a trace's JSON keeps the ports, and reads back equal
     fn = nbgraph.function([a], out)
     assert Trace.from_json(fn.trace.to_json()) == fn.trace
     values = np.array([[2.0, 1.0], [1.0, 3.0]])
