@@ -15,6 +15,7 @@ from typing import Any
 from .index_bounds import fold_bounds
 from .printing import graph_records
 from .records import leaf_kind, output_type
+from .small_constants import fold_small_constants
 
 __all__ = ["DotOptions", "NodeStyle", "chain_groups", "to_dot"]
 
@@ -31,7 +32,7 @@ class DotOptions:
     id_prefix: str = ""                 # SVG ids are prefix + uid ('n' keeps HTML ids non-numeric)
     css_classes: bool = False           # also class each node by kind ('op'...) and 'output'
     graph_attrs: tuple[tuple[str, str], ...] = ()  # more graph attributes (bgcolor, splines)
-    fold_bounds: bool = True            # constant slice bounds in the label: Subtensor{8:16}
+    fold_bounds: bool = True            # constants in the label: Subtensor{8:16}, Gemv's α=1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +290,8 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     nodes filled orange, and the uids in ``highlight`` amber with a red outline. Edges carry
     the ``dtype[shape]`` of the output they carry (of a two-output node, that one); tooltips
     give the type and provenance. Constant slice bounds are written into their indexing
-    op's label (``Subtensor{8:16}``; ``options.fold_bounds``) rather than drawn as nodes. The
+    op's label (``Subtensor{8:16}``), and so are small constant operands (``Gemv{no_inplace}``
+    over ``y=[0.0] α=1.0 β=0.0``; ``options.fold_bounds``), rather than drawn as nodes. The
     same graph always gives the same text.
 
     ``styles`` maps uids to a ``NodeStyle`` (colours, SVG classes, an extra label or tooltip
@@ -318,6 +320,8 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     if options.fold_bounds:  # a constant a view marks (a rewrite added it) stays a node
         marked = {uid for uid, style in styles.items() if set(style.css.split()) - {"dimmed"}}
         records, bounds = fold_bounds(records, outputs | keep | marked)
+        records, operands = fold_small_constants(records, outputs | keep | marked)
+        bounds |= operands
     large = len(records) > options.large
     if chains is None:
         min_length = options.collapse_chains

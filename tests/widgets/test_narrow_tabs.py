@@ -15,6 +15,8 @@ import pytest
 from test_theme_layout import mlp_gradient
 from widget_fixtures import svg_nodes
 
+import nbgraph
+import nbgraph.tensor as T
 from nbgraph.core.records import NodeRecord, Snapshot
 from nbgraph.widgets import view_profile
 from nbgraph.widgets.drawing import (
@@ -160,3 +162,24 @@ def test_which_views_go_on_their_edges():
     text = dot_text(Picture(snap, Style(narrow=True)))
     assert "  3 [" not in text and "  7 [" not in text and "  4 [" in text
     assert '1 -> 4 [label="b[None,:]"' in text and '6 -> 9 [label="0: #6ᵀ"' in text
+
+
+@needs_dot
+def test_tour_logistic_regression_gradient_and_profile_fit_the_page():
+    """The tour's cells 7 and 11: each Gemv drew its y, alpha and beta as three constant
+    boxes in one row (1266 and 1199 pt); written into its label, both fit."""
+    X, t, w = T.dmatrix("X"), T.dvector("t"), T.dvector("w")
+    cost = T.nnet.binary_crossentropy(T.nnet.sigmoid(T.dot(X, w)), t).mean()
+    gw = T.grad(cost, w)
+    grad_view = view_gradient([cost, gw], nbgraph.function([X, t, w], [cost, gw]), n_forward=1)
+    fn = nbgraph.function([X, t, w], [cost, gw], profile=True)
+    rng = np.random.default_rng(0)
+    values = [rng.normal(size=(50, 20)), (rng.random(50) < 0.5) * 1.0, rng.normal(size=20)]
+    profile = view_profile(fn, time_calls(fn, values, calls=2))
+    drawn = svgs(grad_view.widget) + svgs(profile.widget)
+    assert len(drawn) == 3 and max(width(svg) for svg in drawn) <= PAGE_PT
+    for svg in drawn[1:]:  # after optimization: the two Gemvs, with their constants
+        assert svg.count(">y=[0.0] α=1.0 β=0.0</text>") == 2
+        assert ">TensorConstant{" not in svg
+    p = 1 / (1 + np.exp(-values[0] @ values[2]))
+    np.testing.assert_allclose(fn(*values)[1], values[0].T @ (p - values[1]) / 50)
