@@ -296,7 +296,8 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
 
     ``styles`` maps uids to a ``NodeStyle`` (colours, SVG classes, an extra label or tooltip
     line: how the widgets mark removed/added nodes or colour by time); ``cluster`` draws the
-    uids it names in one labelled box, e.g. ``("backward (gradient)", uids)``. ``chains``
+    uids it names in one labelled box, e.g. ``("backward (gradient)", uids)``, with each box
+    of ``clusters`` whose uids it all names (a backward scan's step). ``chains``
     gives the chains to fold (as ``chain_groups`` returns them, e.g. computed once by a caller
     that also sums profile time per chain); by default ``options.collapse_chains`` decides.
     ``clusters`` are more labelled boxes, in blue (a scan's step, a name scope); a uid sits
@@ -370,25 +371,32 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
         attrs = _node_attrs(node, node.uid in shown_outputs, node.uid in shown_highlight,
                             options, style)
         line = f"  {node.uid} [{_attrs(attrs)}];"
-        if node.uid in grouped:
-            boxed.append(line)
-        elif node.uid in box_of:
+        if node.uid in box_of:  # an inner box keeps its nodes, in the labelled box or not
             in_box[box_of[node.uid]].append(line)
+        elif node.uid in grouped:
+            boxed.append(line)
         else:
             lines.append(line)
-    if cluster and boxed:
-        lines += _cluster_lines(cluster[0], boxed)
-    drawn_in = {uid: k for uid, k in box_of.items() if uid not in grouped}
-    tops = _entry_ranks(nodes, drawn_in, parent, stands_for, moved)
+    tops = _entry_ranks(nodes, box_of, parent, stands_for, moved)
 
     def box_lines(k: int) -> list[str]:
         inside = in_box[k] + tops[k] + [line for c, p in enumerate(parent) if p == k
                               for line in box_lines(c)]
         return _cluster_lines(clusters[k][0], inside, f"inner{k}", _INNER) if inside else []
 
-    for k, top in enumerate(parent):
-        if top is None:
-            lines += box_lines(k)
+    # a top box all of whose nodes the labelled box names too is drawn inside it (a backward
+    # scan's step in the gradient box): beside it, the step stood in columns of its own
+    # and the boxes side by side made the LSTM's gradient 2455 pt wide (inside: 1766 pt)
+    shown = {node.uid for node in nodes if node.kind == "op"}  # a box's own constants follow it
+    outer = [k for k, top in enumerate(parent) if top is None]
+    nested = [k for k in outer if set(clusters[k][1]) & shown
+              and set(clusters[k][1]) & shown <= grouped]
+    for k in nested:
+        boxed += box_lines(k)
+    if cluster and boxed:
+        lines += _cluster_lines(cluster[0], boxed)
+    for k in outer:
+        lines += box_lines(k) if k not in nested else []
     for node in nodes:
         for k, (uid, port) in enumerate(zip(node.inputs, node.ports, strict=True)):
             drawn = moved.get(uid, uid)
