@@ -8,7 +8,7 @@ writing DOT of their own, and turn it into SVG in ``widgets/render.py``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -33,6 +33,7 @@ class DotOptions:
     css_classes: bool = False           # also class each node by kind ('op'...) and 'output'
     graph_attrs: tuple[tuple[str, str], ...] = ()  # more graph attributes (bgcolor, splines)
     fold_bounds: bool = True            # constants in the label: Subtensor{8:16}, Gemv's α=1.0
+    relabel: Callable[[str], str] | None = None  # an op label's first line, once folded: [8:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,13 @@ def _attrs(pairs: dict[str, str]) -> str:
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _relabelled(record: Any, relabel: Callable[[str], str]) -> Any:
+    if leaf_kind(record) is not None:
+        return record
+    head, newline, rest = record.label.partition("\n")
+    return replace(record, label=relabel(head) + newline + rest)
 
 
 def _is_elemwise(record: Any) -> bool:
@@ -323,6 +331,8 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
         records, bounds = fold_bounds(records, outputs | keep | marked)
         records, operands = fold_small_constants(records, outputs | keep | marked)
         bounds |= operands
+    if options.relabel is not None:  # after folding, which reads Theano's labels
+        records = tuple(_relabelled(r, options.relabel) for r in records)
     large = len(records) > options.large
     if chains is None:
         min_length = options.collapse_chains

@@ -39,6 +39,7 @@ NARROW_LAYOUT = (("newrank", "true"), ("ranksep", "0.2"), ("nodesep", "0.15"))
 NARROW_OP = (("shape", "box"), ("style", "rounded,filled"))
 EDGE_LABELS_UP_TO = 24  # narrow drawings with more records leave edge types to tooltips
 _DIMSHUFFLE = re.compile(r"^(?:Inplace)?DimShuffle\{([^}]*)\}$")
+_INDEXING = re.compile(r"^(?:Inc)?Subtensor\{(?:(\w+);)?([^{}]*)\}$")  # basic indexing
 _ELEMWISE = re.compile(r"^Elemwise\{(.*)\}(\[\d+\])?$")  # [k]: a fused loop in place
 
 
@@ -169,24 +170,30 @@ def graphviz_text(picture: Picture) -> str:
                          edge_labels=False if big else labels,
                          id_prefix="n", css_classes=True,
                          graph_attrs=LAYOUT + (FAST_LAYOUT if big else ())
-                         + (NARROW_LAYOUT if style.narrow else ()))
+                         + (NARROW_LAYOUT if style.narrow else ()),
+                         relabel=short_op if style.narrow else None)  # the tooltip has both
     styles = {rec.uid: style.node_style(rec) for rec in folded.snapshot.nodes}
-    snap = folded.snapshot
-    if style.narrow:  # ``add (inplace)`` for ``Elemwise{add,inplace}``: the tooltip has both
-        snap = Snapshot(tuple(replace(rec, label=short_op(rec.label)) for rec in snap.nodes),
-                        snap.outputs)
-    return to_dot(snap, title=style.title, options=options, styles=styles,
+    return to_dot(folded.snapshot, title=style.title, options=options, styles=styles,
                   cluster=style.cluster, chains=chains, clusters=style.clusters,
                   on_edges=on_edges(folded, style))
 
 
 def short_op(label: str) -> str:
     """An elementwise op's label without its ``Elemwise{...}`` wrapper, ``(inplace)`` when it
-    writes into an input: what a narrow drawing shows (the full label is in the tooltip).
+    writes into an input, and an indexing op's as Python writes it (``[8:16]``, ``[0:8] +=``):
+    what a narrow drawing shows (the full label is in the tooltip). A row of a scan
+    gradient's ``Subtensor{int64:}`` slices made the LSTM's gradient 1766 pt wide, not 1126.
 
     >>> short_op("Elemwise{add,no_inplace}"), short_op("Elemwise{Composite{exp(i0)}}[0]")
     ('add', 'Composite{exp(i0)} (inplace)')
+    >>> short_op("Subtensor{::-1}"), short_op("IncSubtensor{InplaceSet;0:8}")
+    ('[::-1]', '[0:8] = (inplace)')
     """
+    index = _INDEXING.match(label)
+    if index is not None:
+        mode, entries = index.group(1) or "", index.group(2)
+        assign = " +=" if mode.endswith("Inc") else " =" if mode.endswith("Set") else ""
+        return f"[{entries}]{assign}" + (" (inplace)" if mode.startswith("Inplace") else "")
     found = _ELEMWISE.match(label)
     if found is None:
         return label

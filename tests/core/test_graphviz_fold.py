@@ -136,3 +136,22 @@ def test_inner_graph_ops_keep_their_constant_inputs():
     got, steps = f(1.0, np.array([1.0, 2.0]))
     np.testing.assert_allclose(got, [2.0, 4.0])
     np.testing.assert_allclose(steps[-1], [16.0, 32.0])
+
+
+def test_relabel_runs_after_folding_on_the_first_line_of_each_op():
+    x = T.dvector("x")
+    gate = x[8:16]
+    above = T.gt(gate, 0.0)
+    seen = []
+
+    def short(label: str) -> str:
+        seen.append(label)
+        return label.split("{", 1)[0].lower()
+
+    nodes = drawn(to_dot([above], options=DotOptions(relabel=short)))
+    assert sorted(seen) == ["Elemwise{gt,no_inplace}", "Subtensor{8:16}"]  # folded, no leaf
+    assert nodes[gate.owner.uid][0] == "subtensor"
+    assert nodes[above.owner.uid][0] == "elemwise\\n(·, 0.0)"
+    assert nodes[x.uid][0] == "x"
+    np.testing.assert_allclose(nbgraph.function([x], above)(np.arange(-8.0, 12.0)),
+                               np.arange(0.0, 8.0) > 0)

@@ -127,6 +127,13 @@ def test_narrow_drawings_shorten_elementwise_labels_and_keep_them_in_the_tooltip
     assert short_op("Elemwise{add,inplace}") == "add (inplace)"
     assert short_op("Elemwise{Composite{clip(i0, 0, 1)}}") == "Composite{clip(i0, 0, 1)}"
     assert short_op("InplaceDimShuffle{1,0}") == "InplaceDimShuffle{1,0}"
+    # basic indexing as Python writes it; the advanced ops keep their names
+    assert [short_op(f"Subtensor{{{i}}}") for i in ("8:16", "::-1", "int64:", "-1", "::, 2")] \
+        == ["[8:16]", "[::-1]", "[int64:]", "[-1]", "[::, 2]"]
+    assert short_op("IncSubtensor{Inc;8:16}") == "[8:16] +="
+    assert short_op("IncSubtensor{InplaceSet;0:8}") == "[0:8] = (inplace)"
+    assert short_op("AdvancedSubtensor") == "AdvancedSubtensor"
+    assert short_op("AdvancedIncSubtensor1{inplace,set}") == "AdvancedIncSubtensor1{inplace,set}"
     rec = NodeRecord(7, "Elemwise{tanh,no_inplace}", (1,), "float64[3]", None)
     assert "Elemwise{tanh,no_inplace}" in Style(narrow=True).node_style(rec).tooltip
     assert "Elemwise{tanh" not in Style().node_style(rec).tooltip  # drawn in full there
