@@ -25,6 +25,7 @@ from ..core.printing import inner_graphs, listing
 from ..core.records import Snapshot
 from ..link.jax_linker import jax_call_of
 from .drawing import (
+    CROWDED,
     EDGE_LABELS_UP_TO,
     ERROR,
     GRADIENT,
@@ -143,12 +144,16 @@ def gradient_style(snap: Snapshot, n_forward: int,
                   edge_labels=None if len(snap.nodes) <= EDGE_LABELS_UP_TO else False,
                   narrow=True)
     present = {rec.uid for rec in snap.nodes}
+    # a crowded drawing notes ``∂ #1487``, not ``∂ of #1487 Scan`` (the op is in the tooltip's
+    # origin): the LSTM's gradient by W has 63 such notes, wider than most labels
+    short = len(snap.nodes) > CROWDED
     for rec in snap.nodes:
         found = _GRAD_OF.match(rec.origin) if rec.uid in backward else None
         if found is None:
             continue
         forward, op = int(found.group(1)), found.group(2) or ""
-        style.note[rec.uid] = f"∂ of #{forward} {scalar_name(op) or op}".rstrip()
+        style.note[rec.uid] = (f"∂ #{forward}" if short else
+                               f"∂ of #{forward} {scalar_name(op) or op}".rstrip())
         if forward in present:
             style.note.setdefault(forward, f"#{forward}")
     return style
