@@ -8,13 +8,14 @@ writing DOT of their own, and turn it into SVG in ``widgets/render.py``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .index_bounds import fold_bounds
 from .printing import graph_records
 from .records import leaf_kind, output_type
+from .small_constants import fold_small_constants
 
 __all__ = ["DotOptions", "NodeStyle", "chain_groups", "to_dot"]
 
@@ -31,7 +32,8 @@ class DotOptions:
     id_prefix: str = ""                 # SVG ids are prefix + uid ('n' keeps HTML ids non-numeric)
     css_classes: bool = False           # also class each node by kind ('op'...) and 'output'
     graph_attrs: tuple[tuple[str, str], ...] = ()  # more graph attributes (bgcolor, splines)
-    fold_bounds: bool = True            # constant slice bounds in the label: Subtensor{8:16}
+    fold_bounds: bool = True            # constants in the label: Subtensor{8:16}, Gemv's α=1.0
+    relabel: Callable[[str], str] | None = None  # an op label's first line, once folded: [8:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,13 @@ def _attrs(pairs: dict[str, str]) -> str:
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _relabelled(record: Any, relabel: Callable[[str], str]) -> Any:
+    if leaf_kind(record) is not None:
+        return record
+    head, newline, rest = record.label.partition("\n")
+    return replace(record, label=relabel(head) + newline + rest)
 
 
 def _is_elemwise(record: Any) -> bool:
@@ -289,12 +298,14 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     nodes filled orange, and the uids in ``highlight`` amber with a red outline. Edges carry
     the ``dtype[shape]`` of the output they carry (of a two-output node, that one); tooltips
     give the type and provenance. Constant slice bounds are written into their indexing
-    op's label (``Subtensor{8:16}``; ``options.fold_bounds``) rather than drawn as nodes. The
+    op's label (``Subtensor{8:16}``), and so are small constant operands (``Gemv{no_inplace}``
+    over ``y=[0.0] α=1.0 β=0.0``; ``options.fold_bounds``), rather than drawn as nodes. The
     same graph always gives the same text.
 
     ``styles`` maps uids to a ``NodeStyle`` (colours, SVG classes, an extra label or tooltip
     line: how the widgets mark removed/added nodes or colour by time); ``cluster`` draws the
-    uids it names in one labelled box, e.g. ``("backward (gradient)", uids)``. ``chains``
+    uids it names in one labelled box, e.g. ``("backward (gradient)", uids)``, with each box
+    of ``clusters`` whose uids it all names (a backward scan's step). ``chains``
     gives the chains to fold (as ``chain_groups`` returns them, e.g. computed once by a caller
     that also sums profile time per chain); by default ``options.collapse_chains`` decides.
     ``clusters`` are more labelled boxes, in blue (a scan's step, a name scope); a uid sits
@@ -318,6 +329,10 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     if options.fold_bounds:  # a constant a view marks (a rewrite added it) stays a node
         marked = {uid for uid, style in styles.items() if set(style.css.split()) - {"dimmed"}}
         records, bounds = fold_bounds(records, outputs | keep | marked)
+        records, operands = fold_small_constants(records, outputs | keep | marked)
+        bounds |= operands
+    if options.relabel is not None:  # after folding, which reads Theano's labels
+        records = tuple(_relabelled(r, options.relabel) for r in records)
     large = len(records) > options.large
     if chains is None:
         min_length = options.collapse_chains
@@ -353,8 +368,10 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
     in_box: list[list[str]] = [[] for _ in clusters]
     on_edges = on_edges or {}
     moved = {r.uid: r.inputs[0] for r in records if r.uid in on_edges}
-    moved_tips = {r.uid: f"{on_edges[r.uid]}: {r.label}, {r.type}, uid {r.uid}"
-                  for r in records if r.uid in moved}
+    # the edge's first line names it; the node's own tooltip line (a Profile's buffer note)
+    moved_tips = {r.uid: "\n".join(filter(None, (
+        f"{on_edges[r.uid].splitlines()[0]}: {r.label}, {r.type}, uid {r.uid}",
+        styles.get(r.uid, _NO_STYLE).tooltip))) for r in records if r.uid in moved}
     nodes = [node for node in nodes if node.uid not in moved]
     for node in nodes:
         style = styles.get(node.uid, _NO_STYLE)
@@ -364,25 +381,32 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
         attrs = _node_attrs(node, node.uid in shown_outputs, node.uid in shown_highlight,
                             options, style)
         line = f"  {node.uid} [{_attrs(attrs)}];"
-        if node.uid in grouped:
-            boxed.append(line)
-        elif node.uid in box_of:
+        if node.uid in box_of:  # an inner box keeps its nodes, in the labelled box or not
             in_box[box_of[node.uid]].append(line)
+        elif node.uid in grouped:
+            boxed.append(line)
         else:
             lines.append(line)
-    if cluster and boxed:
-        lines += _cluster_lines(cluster[0], boxed)
-    drawn_in = {uid: k for uid, k in box_of.items() if uid not in grouped}
-    tops = _entry_ranks(nodes, drawn_in, parent, stands_for, moved)
+    tops = _entry_ranks(nodes, box_of, parent, stands_for, moved)
 
     def box_lines(k: int) -> list[str]:
         inside = in_box[k] + tops[k] + [line for c, p in enumerate(parent) if p == k
                               for line in box_lines(c)]
         return _cluster_lines(clusters[k][0], inside, f"inner{k}", _INNER) if inside else []
 
-    for k, top in enumerate(parent):
-        if top is None:
-            lines += box_lines(k)
+    # a top box all of whose nodes the labelled box names too is drawn inside it (a backward
+    # scan's step in the gradient box): beside it, the step stood in columns of its own
+    # and the boxes side by side made the LSTM's gradient 2455 pt wide (inside: 1766 pt)
+    shown = {node.uid for node in nodes if node.kind == "op"}  # a box's own constants follow it
+    outer = [k for k, top in enumerate(parent) if top is None]
+    nested = [k for k in outer if set(clusters[k][1]) & shown
+              and set(clusters[k][1]) & shown <= grouped]
+    for k in nested:
+        boxed += box_lines(k)
+    if cluster and boxed:
+        lines += _cluster_lines(cluster[0], boxed)
+    for k in outer:
+        lines += box_lines(k) if k not in nested else []
     for node in nodes:
         for k, (uid, port) in enumerate(zip(node.inputs, node.ports, strict=True)):
             drawn = moved.get(uid, uid)

@@ -22,7 +22,8 @@ from ..core.variable import TensorVariable
 __all__ = ["NodeRecord", "PassRecord", "RewriteEvent", "Snapshot", "Trace", "TraceListener",
            "snapshot"]
 
-TRACE_VERSION = 2   # 2: node records carry source and absorbed
+TRACE_VERSION = 2   # 2: node records carry source and absorbed (and ports, a 9th field
+#                     written only where a record has them: JSON without it still reads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,18 +71,25 @@ class Trace:
 
 
 # -- JSON ------------------------------------------------------------------------------------
+def _node_to_list(n: NodeRecord) -> list[Any]:
+    fields = [n.uid, n.label, list(n.inputs), n.type, n.name, n.origin, n.source,
+              [list(a) for a in n.absorbed]]
+    return fields + [list(n.ports)] if n.ports else fields  # ports: which output each reads
+
+
+def _node_from_list(fields: list[Any]) -> NodeRecord:
+    uid, label, inputs, type_, name, origin, source, absorbed = fields[:8]
+    ports = tuple(fields[8]) if len(fields) > 8 else ()
+    return NodeRecord(uid, label, tuple(inputs), type_, name, origin, source,
+                      tuple(tuple(a) for a in absorbed), ports)
+
+
 def _snapshot_to_dict(snap: Snapshot) -> dict[str, Any]:
-    return {"nodes": [[n.uid, n.label, list(n.inputs), n.type, n.name, n.origin, n.source,
-                       [list(a) for a in n.absorbed]] for n in snap.nodes],
-            "outputs": list(snap.outputs)}
+    return {"nodes": [_node_to_list(n) for n in snap.nodes], "outputs": list(snap.outputs)}
 
 
 def _snapshot_from_dict(data: dict[str, Any]) -> Snapshot:
-    nodes = tuple(NodeRecord(uid, label, tuple(inputs), type_, name, origin, source,
-                             tuple(tuple(a) for a in absorbed))
-                  for uid, label, inputs, type_, name, origin, source, absorbed
-                  in data["nodes"])
-    return Snapshot(nodes, tuple(data["outputs"]))
+    return Snapshot(tuple(_node_from_list(n) for n in data["nodes"]), tuple(data["outputs"]))
 
 
 def _pass_to_dict(rec: PassRecord) -> dict[str, Any]:
@@ -157,7 +165,8 @@ def fused_pass(name: str, before: Snapshot, groups: dict[int, tuple[int, ...]],
                labels: dict[int, str], rule: str) -> PassRecord:
     """A pass done while linking, as a trace step: each group of records (its last uid ->
     its uids, first to last) becomes one record with that last uid, labelled ``labels[last]``
-    and reading what the group reads from outside; one ``rule`` event per group.
+    and reading what the group reads from outside (each from the output it reads: the
+    group's ``ports``, where its members had them); one ``rule`` event per group.
 
     >>> fused_pass("link", Snapshot((), ()), {}, {}, "link/fuse").events
     ()
@@ -170,9 +179,14 @@ def fused_pass(name: str, before: Snapshot, groups: dict[int, tuple[int, ...]],
             nodes.append(rec)
         elif last == rec.uid:
             inside = set(groups[last])
-            reads = {uid: None for m in before.nodes if m.uid in inside
-                     for uid in m.inputs if uid not in inside}
-            nodes.append(NodeRecord(rec.uid, labels.get(rec.uid, rec.label), tuple(reads),
-                                    rec.type, rec.name, rule))
+            members = [m for m in before.nodes if m.uid in inside]
+            reads = dict.fromkeys((uid, port) for m in members
+                                  for uid, port in zip(m.inputs, m.input_ports(), strict=True)
+                                  if uid not in inside)
+            typed = any(m.ports for m in members)  # else, as records do, no ports at all
+            ports = tuple(-1 if p is None else p for _, p in reads) if typed else ()
+            nodes.append(NodeRecord(rec.uid, labels.get(rec.uid, rec.label),
+                                    tuple(u for u, _ in reads), rec.type, rec.name, rule,
+                                    ports=ports))
     events = tuple(RewriteEvent(rule, members, (last,), 0.0) for last, members in groups.items())
     return PassRecord(name, before, Snapshot(tuple(nodes), before.outputs), events, 0.0)

@@ -37,8 +37,16 @@ FAST_LAYOUT = (("splines", "line"), ("nslimit", "1"), ("mclimit", "0.2"),
 # compiled gradient: 1919 pt wide -> 985 pt (tests/widgets/test_theme_layout.py)
 NARROW_LAYOUT = (("newrank", "true"), ("ranksep", "0.2"), ("nodesep", "0.15"))
 NARROW_OP = (("shape", "box"), ("style", "rounded,filled"))
+# a narrow drawing of more records than this packs its columns closer (the gradient view
+# notes its backward nodes ``∂ #1487``): the LSTM's graph by W 1225 -> 1121 pt
+CROWDED = 100
+CROWDED_LAYOUT = (("nodesep", "0.1"),)
+# and every node as narrow as its label: dot's 0.75 in minimum made `add`, `[0]` and `U` as
+# wide as `Shape_i{0}` (the LSTM's graph by W: 1311 -> 1158 pt)
+NARROW_NODE = (("width", "0.3"),)
 EDGE_LABELS_UP_TO = 24  # narrow drawings with more records leave edge types to tooltips
 _DIMSHUFFLE = re.compile(r"^(?:Inplace)?DimShuffle\{([^}]*)\}$")
+_INDEXING = re.compile(r"^(?:Inc)?Subtensor\{(?:(\w+);)?([^{}]*)\}$")  # basic indexing
 _ELEMWISE = re.compile(r"^Elemwise\{(.*)\}(\[\d+\])?$")  # [k]: a fused loop in place
 
 
@@ -76,7 +84,8 @@ class Style:
 
     def node_style(self, rec: NodeRecord) -> NodeStyle:
         """The ``to_dot`` style of one record: heat, then a mark, a note, its provenance."""
-        attrs = dict(NARROW_OP) if self.narrow and node_kind(rec) == "op" else {}
+        attrs = dict(NARROW_NODE) if self.narrow else {}
+        attrs.update(NARROW_OP if self.narrow and node_kind(rec) == "op" else ())
         if rec.uid in self.fill:
             attrs["fillcolor"] = self.fill[rec.uid]
         css = ""
@@ -162,6 +171,7 @@ def graphviz_text(picture: Picture) -> str:
     chains = folded.chains
     drawn = len(folded.snapshot.nodes) - sum(len(members) - 1 for members in chains.values())
     big = drawn > BIG_GRAPH
+    crowded = len(folded.snapshot.nodes) > CROWDED
     labels = style.edge_labels
     if labels is None and style.narrow and len(folded.snapshot.nodes) > EDGE_LABELS_UP_TO:
         labels = False  # a big gradient graph: the labels' width kept it wider than the page
@@ -169,24 +179,31 @@ def graphviz_text(picture: Picture) -> str:
                          edge_labels=False if big else labels,
                          id_prefix="n", css_classes=True,
                          graph_attrs=LAYOUT + (FAST_LAYOUT if big else ())
-                         + (NARROW_LAYOUT if style.narrow else ()))
+                         + (NARROW_LAYOUT if style.narrow else ())
+                         + (CROWDED_LAYOUT if style.narrow and crowded else ()),
+                         relabel=short_op if style.narrow else None)  # the tooltip has both
     styles = {rec.uid: style.node_style(rec) for rec in folded.snapshot.nodes}
-    snap = folded.snapshot
-    if style.narrow:  # ``add (inplace)`` for ``Elemwise{add,inplace}``: the tooltip has both
-        snap = Snapshot(tuple(replace(rec, label=short_op(rec.label)) for rec in snap.nodes),
-                        snap.outputs)
-    return to_dot(snap, title=style.title, options=options, styles=styles,
+    return to_dot(folded.snapshot, title=style.title, options=options, styles=styles,
                   cluster=style.cluster, chains=chains, clusters=style.clusters,
                   on_edges=on_edges(folded, style))
 
 
 def short_op(label: str) -> str:
     """An elementwise op's label without its ``Elemwise{...}`` wrapper, ``(inplace)`` when it
-    writes into an input: what a narrow drawing shows (the full label is in the tooltip).
+    writes into an input, and an indexing op's as Python writes it (``[8:16]``, ``[0:8] +=``):
+    what a narrow drawing shows (the full label is in the tooltip). A row of a scan
+    gradient's ``Subtensor{int64:}`` slices made the LSTM's gradient 1766 pt wide, not 1126.
 
     >>> short_op("Elemwise{add,no_inplace}"), short_op("Elemwise{Composite{exp(i0)}}[0]")
     ('add', 'Composite{exp(i0)} (inplace)')
+    >>> short_op("Subtensor{::-1}"), short_op("IncSubtensor{InplaceSet;0:8}")
+    ('[::-1]', '[0:8] = (inplace)')
     """
+    index = _INDEXING.match(label)
+    if index is not None:
+        mode, entries = index.group(1) or "", index.group(2)
+        assign = " +=" if mode.endswith("Inc") else " =" if mode.endswith("Set") else ""
+        return f"[{entries}]{assign}" + (" (inplace)" if mode.startswith("Inplace") else "")
     found = _ELEMWISE.match(label)
     if found is None:
         return label

@@ -255,7 +255,7 @@ def test_listing_matches_trace_snapshot() -> None:
 def test_to_dot_nodes_edges_and_styles() -> None:
     x = T.dvector("x")
     y = T.exp(x) - 1
-    dot = to_dot([y], title="expm1 by hand")
+    dot = to_dot([y], title="expm1 by hand", options=DotOptions(fold_bounds=False))
     lines = node_lines(dot)
     records, outputs = snapshot_records([y])
     assert list(lines) == [r.uid for r in records]  # ids are uids, in record order
@@ -269,14 +269,18 @@ def test_to_dot_nodes_edges_and_styles() -> None:
     assert sum('peripheries="2"' in line for line in lines.values()) == 1
     assert (x.uid, y.owner.inputs[0].owner.uid) in edges(dot)
     assert 'label="0: float64[?]"' in dot and 'label="expm1 by hand"' in dot
-    assert dot == to_dot([y], title="expm1 by hand")  # deterministic
+    assert dot == to_dot([y], title="expm1 by hand", options=DotOptions(fold_bounds=False))
+    # by default the broadcast 1 is written into the sub: `Elemwise{sub,no_inplace}\n(·, 1.0)`
+    folded = node_lines(to_dot([y]))
+    assert list(folded) == [x.uid, y.owner.inputs[0].owner.uid, y.owner.uid]
+    assert 'label="Elemwise{sub,no_inplace}\\n(·, 1.0)"' in folded[y.owner.uid]
 
 
 def test_to_dot_highlight_and_gradient_colouring() -> None:
     x = T.dvector("x")
     cost = T.sum(T.tanh(x))
     g = nbgraph.grad(cost, x)
-    dot = to_dot([cost, g], highlight=[g.owner.uid])
+    dot = to_dot([cost, g], highlight=[g.owner.uid], options=DotOptions(fold_bounds=False))
     lines = node_lines(dot)
     records, _ = snapshot_records([cost, g])
     grads = [r.uid for r in records if r.origin.startswith("grad")]
@@ -314,8 +318,10 @@ def test_to_dot_collapses_long_chains() -> None:
     assert len(lines) < len(records) // 2
     assert "elementwise ops" in dot and "label=\"float64" not in dot  # large: no edge labels
     assert 'peripheries="2"' in lines[out.owner.uid]                  # the output stays
-    full = to_dot([out], options=DotOptions(collapse_chains=0))
+    full = to_dot([out], options=DotOptions(collapse_chains=0, fold_bounds=False))
     assert len(node_lines(full)) == len(records)
+    # each `* 0.5` reads its broadcast constant in its label: 600 constants, 600 broadcasts
+    assert len(node_lines(to_dot([out], options=DotOptions(collapse_chains=0)))) == 3001 - 1200
     # a highlighted node is never swallowed by a chain
     middle = records[len(records) // 2]
     kept = node_lines(to_dot([out], highlight=[middle.uid]))

@@ -116,3 +116,55 @@ def test_fused_pass_merges_each_group_into_its_last_record():
         ("Kernel{exp → Sum}", (1,), "s", "link/fuse")
     assert [(e.rule, e.removed, e.added) for e in step.events] == [("link/fuse", (2, 3), (3,))]
     assert Trace.from_json(Trace((step,)).to_json()).passes[0] == step
+
+
+def test_json_keeps_which_output_each_input_reads():
+    """A replayed trace types a multi-output node's edges exactly, as the live trace does."""
+    import json
+
+    from nbgraph.core.graphviz import to_dot
+    from nbgraph.ops.nlinalg import eigh
+
+    a = T.dmatrix("a")
+    w, v = eigh(a)  # one Apply: eigenvalues float64[?], eigenvectors float64[?,?]
+    fn = function([a], T.dot(v, w))
+    back = Trace.from_json(fn.trace.to_json())
+    for live, read in zip(fn.trace.passes, back.passes, strict=True):
+        assert [r.ports for r in read.after.nodes] == [r.ports for r in live.after.nodes]
+    after = back.passes[-1].after.nodes
+    (eig,) = [r for r in after if r.label.startswith("Eigh")]
+    (gemv,) = [r for r in after if r.inputs.count(eig.uid) == 2]  # dot(v, w) as a Gemv
+    assert [p for u, p in zip(gemv.inputs, gemv.input_ports(), strict=True)
+            if u == eig.uid] == [1, 0]
+    text = to_dot(back.passes[-1].after)
+    eig_edges = [line.split(": ", 1)[1] for line in text.splitlines()
+                 if f" {eig.uid} -> {gemv.uid} " in line]
+    assert eig_edges == ['float64[?,?]"];', 'float64[?]"];']  # A, then x; not both types
+    # records without ports keep Theano-era JSON: 8 fields, and such JSON still reads
+    nodes = json.loads(fn.trace.to_json())["passes"][-1]["after"]["nodes"]
+    assert sorted({len(n) for n in nodes}) == [8, 9]
+    old = json.dumps({"version": 2, "passes": [{"name": "p", "seconds": 0.0, "events": [],
+                      "before": {"nodes": [n[:8] for n in nodes], "outputs": []},
+                      "after": {"nodes": [n[:8] for n in nodes], "outputs": []}}]})
+    assert all(r.ports == () for r in Trace.from_json(old).passes[0].after.nodes)
+    values = np.array([[2.0, 1.0], [1.0, 3.0]])
+    ev, vec = np.linalg.eigh(values)
+    np.testing.assert_allclose(fn(values), vec @ ev)
+
+
+def test_fused_pass_keeps_the_ports_of_the_group_reads():
+    a = NodeRecord(1, "a", (), "float64[?,?]", "a")
+    eig = NodeRecord(2, "Eigh{L}", (1,), "float64[?], float64[?,?]", None)
+    exp = NodeRecord(3, "Elemwise{exp,no_inplace}", (2,), "float64[?,?]", None, ports=(1,))
+    mul = NodeRecord(4, "Elemwise{mul,no_inplace}", (3, 2), "float64[?,?]", None, ports=(0, 0))
+    total = NodeRecord(5, "Sum", (4,), "float64[]", None)
+    step = fused_pass("link", Snapshot((a, eig, exp, mul, total), (5,)), {5: (3, 4, 5)},
+                      {5: "Kernel{exp → mul → Sum}"}, "link/fuse")
+    kernel = step.after.nodes[-1]
+    # eigh read twice, once per output: two reads, each with its own port
+    assert (kernel.inputs, kernel.ports, kernel.input_ports()) == ((2, 2), (1, 0), (1, 0))
+    back = Trace.from_json(Trace((step,)).to_json()).passes[0].after.nodes[-1]
+    assert back.ports == (1, 0)
+    # a group none of whose members had ports gets none (as records of one-output reads)
+    plain = fused_pass("link", Snapshot((a, total), (5,)), {5: (5,)}, {}, "link/fuse")
+    assert plain.after.nodes[-1].ports == ()

@@ -100,3 +100,74 @@ def test_a_folded_big_graph_keeps_its_bounds_in_the_labels():
     text = graphviz_text(Picture(folded.snapshot))
     assert 'label="Subtensor{8:16}"' in text
     assert not re.search(r'label="TensorConstant', text)
+
+
+def lstm_gradient():
+    """Notebook 11's LSTM cell as ``%%symgraph --grad W`` draws it: cost and gradient by W."""
+    xs, h0, c0 = T.dmatrix("xs"), T.dvector("h0"), T.dvector("c0")
+    W, U, b = T.dmatrix("W"), T.dmatrix("U"), T.dvector("b")  # noqa: N806
+
+    def step(x_t, h, c):
+        z = T.dot(x_t, W) + T.dot(h, U) + b
+        i, f, o = (T.nnet.sigmoid(z[k * N:(k + 1) * N]) for k in range(3))
+        c_new = f * c + i * T.tanh(z[3 * N:])
+        return T.tanh(c_new) * o, c_new
+
+    (hs, _), _ = nbgraph.scan(step, sequences=[xs], outputs_info=[h0, c0])
+    cost = (hs[-1] ** 2).sum()
+    grad = nbgraph.grad(cost, W)
+    fn = nbgraph.function([xs, h0, c0, W, U, b], [cost, grad])
+    return (xs, h0, c0, W, U, b), fn
+
+
+@needs_dot
+def test_lstm_gradient_drawings_are_narrower_with_python_slices_and_the_step_boxed_inside():
+    from nbgraph.widgets.views import gradient_style
+
+    inputs, fn = lstm_gradient()
+    snap, boxes = drawable(fn)
+    graph = graphviz_text(Picture(snap, Style(clusters=tuple(boxes), narrow=True)))
+    gradient = graphviz_text(Picture(snap, gradient_style(snap, 1, boxes)))
+    for text in (graph, gradient):
+        labels = re.findall(r'label="([^"\\]*)', text)
+        assert not [label for label in labels if "Subtensor{" in label]
+        assert "[:int64:]" in labels and "[::-1]" in labels and "[8:16]" in labels
+        tips = re.findall(r'tooltip="([^"]*)"', text)
+        assert any("\\nSubtensor{:int64:}" in tip for tip in tips)  # the full op, in the tooltip
+    # a crowded drawing notes ``∂ #1487``, the op in the tooltip
+    notes = re.findall(r"\\n(∂[^\\\"]*)", gradient)
+    assert len(notes) > 40 and all(re.fullmatch(r"∂ #\d+", note) for note in notes)
+    # dot's layout is deterministic. Graph 1752 pt with Subtensor{int64:} labels, nodes at
+    # least 0.75 in wide and 0.15 in apart; gradient 2455 pt with its backward step's box
+    # beside the backward box and each backward node noted `∂ of #1487 Scan`
+    page = WIDE_PT / MIN_ZOOM
+    assert svg_size(dot_to_svg(graph))[0] <= page
+    assert svg_size(dot_to_svg(gradient))[0] <= page
+    blocks = [re.search(r'label="([^"]*)"', line).group(1)
+              for line in gradient.splitlines() if "subgraph" in line]
+    # the backward box holds the backward step and its ifelse; the forward step is outside
+    assert blocks[:2] == ["backward (gradient)", "Scan{grad_of_scan}: step"]
+    assert blocks[-1] == "Scan: step"
+    assert gradient.index('"Scan: step"') > gradient.index("\n  }\n")  # after the box closes
+    rng = np.random.default_rng(0)
+    values = [rng.normal(size=(4, 4)), np.zeros(N), np.zeros(N),
+              rng.normal(size=(4, 4 * N)) * 0.5, rng.normal(size=(N, 4 * N)) * 0.5,
+              np.zeros(4 * N)]
+    cost, grad = fn(*values)
+
+    def forward(w):
+        h, c = values[1], values[2]
+        sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+        for x_t in values[0]:
+            z = x_t @ w + h @ values[4] + values[5]
+            i, f, o = (sig(z[k * N:(k + 1) * N]) for k in range(3))
+            c = f * c + i * np.tanh(z[3 * N:])
+            h = np.tanh(c) * o
+        return (h ** 2).sum()
+
+    np.testing.assert_allclose(cost, forward(values[3]))
+    k, eps = (1, 5), 1e-6
+    bump = np.zeros_like(values[3])
+    bump[k] = eps
+    numeric = (forward(values[3] + bump) - forward(values[3] - bump)) / (2 * eps)
+    np.testing.assert_allclose(grad[k], numeric, rtol=1e-5)

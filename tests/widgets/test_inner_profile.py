@@ -3,6 +3,7 @@ compiled branches are drawn in their boxes, and each inner node is a row after i
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -13,6 +14,7 @@ import nbgraph
 import nbgraph.tensor as T
 from nbgraph.ifelse import ifelse
 from nbgraph.widgets import symgraph, view_profile
+from nbgraph.widgets.drawing import Picture, graphviz_text
 from nbgraph.widgets.graphdata import backward_uids, drawable
 from nbgraph.widgets.inner_run import compiled_inner, running_drawable
 from nbgraph.widgets.timing import ProfileRow, graph_order, profile_rows, time_calls
@@ -125,7 +127,7 @@ def test_symgraph_gradient_section_opens_the_step_before_optimization():
     assert "Scan: step" in summary and "grad_of_scan" in summary
 
 
-def test_a_backward_scan_step_keeps_its_own_box():
+def test_a_backward_scan_step_keeps_its_own_box_inside_the_backward_box():
     xs, h0, w = T.dmatrix("xs"), T.dvector("h0"), T.dmatrix("w")
     hs, _ = nbgraph.scan(lambda x_t, h: T.tanh(T.dot(x_t, w) + h),
                          sequences=[xs], outputs_info=[h0])
@@ -133,9 +135,34 @@ def test_a_backward_scan_step_keeps_its_own_box():
     snap, clusters = drawable([cost, nbgraph.grad(cost, w)])
     style = gradient_style(snap, 1, clusters)
     step = dict(clusters)["Scan{grad_of_scan}: step"]
-    assert step and step.isdisjoint(style.cluster[1])
-    assert backward_uids(snap, 1) & step  # backward nodes, boxed as the step they are
-    assert style.cluster[1]  # the rest of the backward graph keeps the orange box
+    ops = {rec.uid for rec in snap.nodes if rec.inputs}
+    assert step & ops and step & ops <= style.cluster[1] <= backward_uids(snap, 1)
+    assert dict(clusters)["Scan: step"].isdisjoint(style.cluster[1])  # the forward step
+    # in the DOT text: the step's box is nested in the backward box, its nodes in the step
+    text = graphviz_text(Picture(snap, style))
+    blocks = [line.strip() for line in text.splitlines() if "subgraph" in line or
+              line.strip() == "}"]
+    group = blocks.index(next(b for b in blocks if "cluster_group" in b))
+    inner = blocks.index(next(b for b in blocks if "Scan{grad_of_scan}: step" in b))
+    assert group < inner and blocks[inner + 1] == "}" and blocks[inner + 2] == "}"
+    body = text.split("Scan{grad_of_scan}: step", 1)[1].split("\n    }", 1)[0]
+    drawn_in_step = {int(u) for u in re.findall(r"^ +(\d+) \[id=", body, re.M)}
+    assert drawn_in_step and drawn_in_step <= step
+    fn = nbgraph.function([xs, h0, w], nbgraph.grad(cost, w))
+    rng = np.random.default_rng(0)
+    xv, hv, wv = rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=(2, 2))
+    eps, numeric = 1e-6, np.zeros_like(wv)
+
+    def forward(wm):
+        h = hv
+        for x_t in xv:
+            h = np.tanh(x_t @ wm + h)
+        return h.sum()
+    for i in np.ndindex(*wv.shape):
+        bump = np.zeros_like(wv)
+        bump[i] = eps
+        numeric[i] = (forward(wv + bump) - forward(wv - bump)) / (2 * eps)
+    np.testing.assert_allclose(fn(xv, hv, wv), numeric, rtol=1e-5)
 
 
 def test_a_long_step_does_not_hide_the_other_nodes():

@@ -149,3 +149,23 @@ def test_profile_rows_read_as_the_boxes_are_labelled():
                          profile=True)
     rows = profile_rows(f, time_calls(f, [np.ones(3), np.ones(3)], calls=2))
     assert [row.op for row in rows] == ["Composite{exp → mul → add}"]
+
+
+def test_link_fusion_step_types_each_output_of_a_multi_output_read():
+    from nbgraph.core.graphviz import to_dot
+    from nbgraph.ops.nlinalg import eigh
+
+    a = T.dmatrix("a")
+    w, v = eigh(a)
+    fn = nbgraph.function([a], T.sum(T.exp(v) * w))
+    step = full_trace(fn).passes[-1]
+    assert step.name == LINK_PASS
+    kernel = step.after.nodes[-1]
+    assert kernel.label == "Kernel{exp → mul → Sum}"
+    assert kernel.input_ports()[0] == 1  # exp reads the eigenvectors, output 1
+    eig = next(r for r in step.after.nodes if r.label.startswith("Eigh"))  # a clone
+    text = to_dot(step.after)
+    assert f'{eig.uid} -> {kernel.uid} [label="0: float64[?,?]"]' in text  # not both types
+    values = np.array([[2.0, 1.0], [1.0, 3.0]])
+    ev, vec = np.linalg.eigh(values)
+    np.testing.assert_allclose(fn(values), np.sum(np.exp(vec) * ev))

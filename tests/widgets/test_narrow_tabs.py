@@ -15,6 +15,8 @@ import pytest
 from test_theme_layout import mlp_gradient
 from widget_fixtures import svg_nodes
 
+import nbgraph
+import nbgraph.tensor as T
 from nbgraph.core.records import NodeRecord, Snapshot
 from nbgraph.widgets import view_profile
 from nbgraph.widgets.drawing import (
@@ -125,6 +127,13 @@ def test_narrow_drawings_shorten_elementwise_labels_and_keep_them_in_the_tooltip
     assert short_op("Elemwise{add,inplace}") == "add (inplace)"
     assert short_op("Elemwise{Composite{clip(i0, 0, 1)}}") == "Composite{clip(i0, 0, 1)}"
     assert short_op("InplaceDimShuffle{1,0}") == "InplaceDimShuffle{1,0}"
+    # basic indexing as Python writes it; the advanced ops keep their names
+    assert [short_op(f"Subtensor{{{i}}}") for i in ("8:16", "::-1", "int64:", "-1", "::, 2")] \
+        == ["[8:16]", "[::-1]", "[int64:]", "[-1]", "[::, 2]"]
+    assert short_op("IncSubtensor{Inc;8:16}") == "[8:16] +="
+    assert short_op("IncSubtensor{InplaceSet;0:8}") == "[0:8] = (inplace)"
+    assert short_op("AdvancedSubtensor") == "AdvancedSubtensor"
+    assert short_op("AdvancedIncSubtensor1{inplace,set}") == "AdvancedIncSubtensor1{inplace,set}"
     rec = NodeRecord(7, "Elemwise{tanh,no_inplace}", (1,), "float64[3]", None)
     assert "Elemwise{tanh,no_inplace}" in Style(narrow=True).node_style(rec).tooltip
     assert "Elemwise{tanh" not in Style().node_style(rec).tooltip  # drawn in full there
@@ -160,3 +169,24 @@ def test_which_views_go_on_their_edges():
     text = dot_text(Picture(snap, Style(narrow=True)))
     assert "  3 [" not in text and "  7 [" not in text and "  4 [" in text
     assert '1 -> 4 [label="b[None,:]"' in text and '6 -> 9 [label="0: #6ᵀ"' in text
+
+
+@needs_dot
+def test_tour_logistic_regression_gradient_and_profile_fit_the_page():
+    """The tour's cells 7 and 11: each Gemv drew its y, alpha and beta as three constant
+    boxes in one row (1266 and 1199 pt); written into its label, both fit."""
+    X, t, w = T.dmatrix("X"), T.dvector("t"), T.dvector("w")
+    cost = T.nnet.binary_crossentropy(T.nnet.sigmoid(T.dot(X, w)), t).mean()
+    gw = T.grad(cost, w)
+    grad_view = view_gradient([cost, gw], nbgraph.function([X, t, w], [cost, gw]), n_forward=1)
+    fn = nbgraph.function([X, t, w], [cost, gw], profile=True)
+    rng = np.random.default_rng(0)
+    values = [rng.normal(size=(50, 20)), (rng.random(50) < 0.5) * 1.0, rng.normal(size=20)]
+    profile = view_profile(fn, time_calls(fn, values, calls=2))
+    drawn = svgs(grad_view.widget) + svgs(profile.widget)
+    assert len(drawn) == 3 and max(width(svg) for svg in drawn) <= PAGE_PT
+    for svg in drawn[1:]:  # after optimization: the two Gemvs, with their constants
+        assert svg.count(">y=[0.0] α=1.0 β=0.0</text>") == 2
+        assert ">TensorConstant{" not in svg
+    p = 1 / (1 + np.exp(-values[0] @ values[2]))
+    np.testing.assert_allclose(fn(*values)[1], values[0].T @ (p - values[1]) / 50)
