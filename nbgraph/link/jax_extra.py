@@ -70,7 +70,7 @@ def _put_along_axis(node: Apply, base: Any, values: Any, idx: Any) -> Any:
     axis = node.op.axis % base.ndim
     grids = list(jnp.indices(idx.shape, sparse=True))
     grids[axis] = idx
-    return base.at[tuple(grids)].add(values)  # repeated indices accumulate, as np.add.at
+    return jnp.asarray(base).at[tuple(grids)].add(values)  # repeated indices accumulate, as np.add.at
 
 
 def _choose(node: Apply, a: Any, choices: Any) -> Any:

@@ -178,7 +178,7 @@ def _repeat(node: Apply, x: Any, repeats: Any) -> Any:
 
 
 def _fill_diagonal(node: Apply, a: Any, val: Any) -> Any:
-    return a.at[node.op.positions(a.shape)].set(val)
+    return jnp.asarray(a).at[node.op.positions(a.shape)].set(val)  # a may be NumPy's
 
 
 def _join(node: Apply, axis: Any, *tensors: Any) -> Any:
@@ -252,7 +252,8 @@ def _subtensor(node: Apply, x: Any, *idx: Any) -> Any:
 
 
 def _inc_subtensor(node: Apply, x: Any, y: Any, *idx: Any) -> Any:
-    at = x.at[_in_bounds(node, x, _index(node, node.op.idx_list, idx))]
+    # x is a NumPy array when known while tracing (e.g. zeros of a static shape)
+    at = jnp.asarray(x).at[_in_bounds(node, x, _index(node, node.op.idx_list, idx))]
     return at.set(y) if node.op.set_instead_of_inc else at.add(y)
 
 
@@ -261,8 +262,8 @@ def _advanced_subtensor1(node: Apply, x: Any, ilist: Any) -> Any:
 
 
 def _advanced_inc_subtensor1(node: Apply, x: Any, y: Any, ilist: Any) -> Any:
-    _in_bounds(node, x, (ilist,))
-    return x.at[ilist].set(y) if node.op.set_instead_of_inc else x.at[ilist].add(y)
+    at = jnp.asarray(x).at[_in_bounds(node, x, (ilist,))]  # x may be NumPy's (see above)
+    return at.set(y) if node.op.set_instead_of_inc else at.add(y)
 
 
 def _nonzero(node: Apply, a: Any) -> Any:
