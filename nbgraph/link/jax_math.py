@@ -247,8 +247,22 @@ def _in_bounds(node: Apply, x: Any, key: tuple) -> tuple:
     return key
 
 
+def without_reverses(x: Any, key: tuple) -> tuple[Any, tuple]:
+    """``x`` and ``key`` with each negative-step slice done first as a gather of its static
+    positions: XLA's algebraic simplifier aborts the process on some reverses of a
+    scatter-add (the scan gradient's ``x[::-1]``; HandleReverse, "Invalid binary
+    instruction opcode map")."""
+    out = list(key)
+    for axis, k in enumerate(key):
+        if isinstance(k, slice) and k.step is not None and k.step < 0:
+            x = jnp.take(jnp.asarray(x), np.arange(*k.indices(x.shape[axis])), axis=axis)
+            out[axis] = slice(None)
+    return x, tuple(out)
+
+
 def _subtensor(node: Apply, x: Any, *idx: Any) -> Any:
-    return x[_in_bounds(node, x, _index(node, node.op.idx_list, idx))]
+    x, key = without_reverses(x, _in_bounds(node, x, _index(node, node.op.idx_list, idx)))
+    return x[key]
 
 
 def _inc_subtensor(node: Apply, x: Any, y: Any, *idx: Any) -> Any:

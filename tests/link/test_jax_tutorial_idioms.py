@@ -4,6 +4,11 @@ and the rnnrbm scan gradient (an XLA abort). Each is checked against the Python 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -12,6 +17,8 @@ pytest.importorskip("jax")
 import nbgraph  # noqa: E402
 import nbgraph.tensor as T  # noqa: E402
 from nbgraph.compile.mode import Mode  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def both(inputs, outputs, values, optimizer=None):
@@ -41,3 +48,36 @@ def test_updates_of_a_base_known_while_tracing(optimizer, rng):
     got, want = both([y, v, i], outs, [a, b, np.array([0, 4, 0])], optimizer)
     assert_same(got, want)
     assert got[2][0] == b[0] + b[2]  # repeated indices accumulate
+
+
+# -- reverses: XLA aborted the process on rnnrbm's scan gradient -----------------------------
+def test_negative_step_slices(rng):
+    x = T.dtensor3("x")
+    outs = [x[::-1], x[3:0:-2, 1], x[:, ::-1, -1], x[1, ::-2, ::-1], x[-1:-9:-1]]
+    got, want = both([x], outs, [rng.standard_normal((4, 3, 2))])
+    assert_same(got, want)
+
+
+RNNRBM_GRADIENT = """
+import numpy, nbgraph, nbgraph.tensor as T
+from nbgraph.tensor.shared_randomstreams import RandomStreams
+from tests.test_dlt_rnnrbm import build_rnnrbm
+numpy.random.seed(0xbeef)
+v, v_sample, cost, _, params, *_ = build_rnnrbm(5, 4, 3, RandomStreams(seed=12))
+grads = T.grad(cost, params, consider_constant=[v_sample])
+seq = numpy.eye(5)[[0, 1, 2, 3, 4, 3, 2, 1]]
+got, want = (nbgraph.function([v], [cost, *grads], mode=mode, no_default_updates=True)(seq)
+             for mode in ("JAX", "FAST_RUN"))
+for g, w in zip(got, want, strict=True):
+    numpy.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+print("agree", len(got))
+"""
+
+
+def test_rnnrbm_gradient_does_not_abort_the_process(tmp_path):
+    # run apart: the old program's XLA check failure killed the interpreter, not a test
+    env = {**os.environ, "NBGRAPH_FLAGS": f"compiledir={tmp_path}"}
+    done = subprocess.run([sys.executable, "-c", RNNRBM_GRADIENT], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["agree", "9"]
