@@ -81,3 +81,32 @@ def test_rnnrbm_gradient_does_not_abort_the_process(tmp_path):
                           text=True, env=env, cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == ["agree", "9"]
+
+
+# -- slices with run-time bounds and a length known while tracing ---------------------------
+@pytest.mark.parametrize("optimizer", [None, "fast_run"])
+def test_the_minibatch_idiom_slices_like_numpy(optimizer, rng):
+    data = nbgraph.shared(rng.standard_normal((10, 2)))
+    index, k = T.lscalar("index"), T.lscalar("k")
+    x = T.dmatrix("x")
+    bs = 3
+    outs = [x * 2, data[k:k + 2, 1], data[2 * k - 1:k + k + 1][::-1],
+            T.inc_subtensor(data[k:k + 2, 1:], 10.0), T.set_subtensor(data[k + 1:k + 3], -1.0)]
+    args = dict(givens={x: data[index * bs:(index + 1) * bs]})
+    fns = [nbgraph.function([index, k], outs, mode=Mode(linker, optimizer), **args)
+           for linker in ("jax", "py")]
+    for i, j in [(0, 1), (2, 4), (1, -4), (0, 2), (1, 3)]:
+        assert_same(*(f(i, j) for f in fns))
+    # NumPy's slice would be shorter (past the end, or wrapping): an error, not a shifted one
+    for i, j in [(3, 1), (-1, 1), (0, 0), (0, 5), (0, -1), (0, -5), (0, 8)]:
+        with pytest.raises(IndexError, match="another length in NumPy"):
+            fns[0](i, j)
+    fns[1](0, 5)  # the py linker gives the shorter slices
+
+
+def test_a_slice_of_run_time_length_is_still_a_clear_error():
+    x, k = T.dvector("x"), T.lscalar("k")
+    for out in (x[:k], x[k:2 * k], x[k:k + 2:2], x[k + 2:k]):
+        f = nbgraph.function([x, k], out, mode=Mode("jax", None))
+        with pytest.raises(Exception, match="slice bound .* is computed at run time"):
+            f(np.arange(5.0), 1)
