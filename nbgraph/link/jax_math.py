@@ -11,7 +11,7 @@ otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from math import prod as math_prod
 from typing import Any
 
@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ..core.graph import Apply
+from ..core.graph import Apply, Variable
 from ..ops import (
     alloc,
     blas,
@@ -36,7 +36,7 @@ from ..ops import (
     special,
     subtensor,
 )
-from ..ops.subtensor import ARRAY, SliceEntry
+from ..ops.subtensor import SliceEntry
 from .jax_scalars import scalar_function, value_check
 from .jax_slices import slice_length, window_bounds
 
@@ -209,13 +209,14 @@ def _ravel_multi_index(node: Apply, *args: Any) -> Any:
 
 
 # -- indexing ----------------------------------------------------------------------------
-def _index(node: Apply, values: tuple, variables: list) -> tuple[tuple, dict[int, tuple]]:
+def _index(node: Apply, values: tuple, variables: Sequence[Variable]
+           ) -> tuple[tuple, dict[int, tuple]]:
     """The JAX index for a basic indexing op's index list: scalar indices may be traced,
     slice bounds must be static, or (``x[i * bs:(i + 1) * bs]``) traced with a length known
-    while tracing: such a slice is a window {axis: (start, length)} and ``slice(None)``."""
+    while tracing: such a slice is a window {axis: (start, stop, length)} and ``slice(None)``."""
     it, syms = iter(values), iter(variables)
     out: list[Any] = []
-    windows: dict[int, tuple[Any, int]] = {}
+    windows: dict[int, tuple[Any, Any, int]] = {}
     for axis, entry in enumerate(node.op.idx_list):
         if not isinstance(entry, SliceEntry):
             out.append(next(it))
@@ -232,7 +233,7 @@ def _index(node: Apply, values: tuple, variables: list) -> tuple[tuple, dict[int
         if not length or length < 0:
             for p in parts:  # the clear error, naming the node
                 static(node, None if p is None else p[0], "a slice bound")
-        assert start is not None and stop is not None  # else static() raised
+        assert start is not None and stop is not None and length  # else static() raised
         windows[axis] = (start[0], stop[0], length)
         out.append(slice(None))
     return tuple(out), windows
