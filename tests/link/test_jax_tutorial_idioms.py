@@ -42,7 +42,8 @@ def test_updates_of_a_base_known_while_tracing(optimizer, rng):
     i = T.lvector("i")
     zeros = T.zeros((3, 4))
     outs = [T.inc_subtensor(zeros[:, 1:], y), T.set_subtensor(zeros[1:, :3], y[1:]),
-            T.inc_subtensor(T.zeros((5,))[i], v), T.set_subtensor(T.ones((5,))[i[1:]], v[1:]),  # distinct: XLA sets repeats in any order
+            T.inc_subtensor(T.zeros((5,))[i], v),
+            T.set_subtensor(T.ones((5,))[i[1:]], v[1:]),  # distinct: XLA sets repeats any order
             T.fill_diagonal(T.zeros((3, 3)), v[0])]
     a, b = rng.standard_normal((3, 3)), rng.standard_normal(3)
     got, want = both([y, v, i], outs, [a, b, np.array([0, 4, 0])], optimizer)
