@@ -301,10 +301,6 @@ def test_contractive_autoencoder(floatx):
     assert numpy.mean(c[-1][:, 0]) < 0.8 * numpy.mean(c[0][:, 0])
 
 
-@pytest.mark.xfail(strict=True, reason="ops/scalar.py: int_div (and floor, round, sign) have "
-                   "a disconnected gradient; Theano's is zeros, so T.grad of a cost built only "
-                   "through // (cA.py's Python 3 port: T.sum(J ** 2) // n_batchsize) raised "
-                   "nothing there (see compat note)")
 def test_gradient_through_floor_division_is_zeros():
     W = theano.shared(numpy.ones((3, 2)), name="W")
     L_jacob = T.sum(W ** 2) // 4

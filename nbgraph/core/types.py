@@ -58,6 +58,16 @@ def autocast_dtype(value: bool | int | float | complex, meets: str | None = None
     return "float32" if _exact("float32", value) else "float64"  # nan: float64, as Theano
 
 
+def upcast_numbers(strong: Sequence[str], numbers: Sequence[bool | int | float | complex]
+                   ) -> str:
+    """The common dtype of tensors of dtypes ``strong`` (at least one) and Python
+    ``numbers``, Theano 1.0's way (each number's ``autocast_dtype``, then ``upcast``), as
+    elemwise does: int8 with 300 is int16, float32 with 1e40 float64, float32 with 0.5
+    float32. NumPy 2 would wrap, refuse or overflow to inf instead."""
+    common = upcast(*strong)
+    return upcast(common, *[autocast_dtype(v, common) for v in numbers])
+
+
 def _exact(dtype: str, value: float) -> bool:
     with np.errstate(over="ignore"):
         return float(np.asarray(value, dtype=dtype)) == value

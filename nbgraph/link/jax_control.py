@@ -19,7 +19,7 @@ from ..ops.control import IfElse
 from ..ops.opfromgraph import OpFromGraph
 from ..ops.scan.info import seq_span, window
 from ..ops.scan.op import Scan
-from .jax_math import StaticValueError, Translation, is_concrete, static
+from .jax_math import StaticValueError, Translation, is_concrete, static, without_reverses
 
 # evaluates an inner graph: (inner inputs, inner outputs, their values) -> output values
 RunGraph = Callable[[Sequence[Variable], Sequence[Variable], Sequence[Any]], list[Any]]
@@ -38,7 +38,7 @@ def _scan(run: RunGraph, node: Apply, n_steps: Any, *outer: Any) -> tuple:
             f"function with another linker")
     _, seqs, inits, nonseqs = op.split_outer([n_steps, *outer])
     if info.go_backwards:
-        seqs = [s[::-1] for s in seqs]
+        seqs = [without_reverses(s, (slice(None, None, -1),))[0] for s in seqs]
     n = op.n_steps_of(node, int(static(node, n_steps, "n_steps")), seqs)
     xs = [s[k - lo:k - lo + n] for s, taps, (lo, _) in
           zip(seqs, info.seq_taps, map(seq_span, info.seq_taps), strict=True) for k in taps]

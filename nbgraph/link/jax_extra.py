@@ -70,7 +70,8 @@ def _put_along_axis(node: Apply, base: Any, values: Any, idx: Any) -> Any:
     axis = node.op.axis % base.ndim
     grids = list(jnp.indices(idx.shape, sparse=True))
     grids[axis] = idx
-    return base.at[tuple(grids)].add(values)  # repeated indices accumulate, as np.add.at
+    # repeated indices accumulate, as np.add.at; base may be NumPy's (known while tracing)
+    return jnp.asarray(base).at[tuple(grids)].add(values)
 
 
 def _choose(node: Apply, a: Any, choices: Any) -> Any:

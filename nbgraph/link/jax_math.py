@@ -11,15 +11,16 @@ otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from math import prod as math_prod
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
-from ..core.graph import Apply
+from ..core.graph import Apply, Variable
 from ..ops import (
     alloc,
     blas,
@@ -35,8 +36,9 @@ from ..ops import (
     special,
     subtensor,
 )
-from ..ops.subtensor import ARRAY, SliceEntry
+from ..ops.subtensor import SliceEntry
 from .jax_scalars import scalar_function, value_check
+from .jax_slices import slice_length, window_bounds
 
 Translation = Callable[..., Any]
 
@@ -178,7 +180,7 @@ def _repeat(node: Apply, x: Any, repeats: Any) -> Any:
 
 
 def _fill_diagonal(node: Apply, a: Any, val: Any) -> Any:
-    return a.at[node.op.positions(a.shape)].set(val)
+    return jnp.asarray(a).at[node.op.positions(a.shape)].set(val)  # a may be NumPy's
 
 
 def _join(node: Apply, axis: Any, *tensors: Any) -> Any:
@@ -207,21 +209,53 @@ def _ravel_multi_index(node: Apply, *args: Any) -> Any:
 
 
 # -- indexing ----------------------------------------------------------------------------
-def _index(node: Apply, idx_list: tuple, values: tuple) -> tuple:
-    """The JAX index for an op's index list: slice bounds must be static, scalar and array
-    indices may be traced."""
-    it = iter(values)
+def _index(node: Apply, values: tuple, variables: Sequence[Variable]
+           ) -> tuple[tuple, dict[int, tuple]]:
+    """The JAX index for a basic indexing op's index list: scalar indices may be traced,
+    slice bounds must be static, or (``x[i * bs:(i + 1) * bs]``) traced with a length known
+    while tracing: such a slice is a window {axis: (start, stop, length)} and ``slice(None)``."""
+    it, syms = iter(values), iter(variables)
     out: list[Any] = []
-    for entry in idx_list:
-        if isinstance(entry, SliceEntry):
-            parts = [None if p is None else int(static(node, next(it), "a slice bound"))
-                     for p in entry.parts()]
-            out.append(slice(*parts))
-        elif entry == ARRAY:
+    windows: dict[int, tuple[Any, Any, int]] = {}
+    for axis, entry in enumerate(node.op.idx_list):
+        if not isinstance(entry, SliceEntry):
             out.append(next(it))
-        else:
-            out.append(next(it))
-    return tuple(out)
+            next(syms)
+            continue
+        parts = [None if p is None else (next(it), next(syms)) for p in entry.parts()]
+        if all(p is None or is_concrete(p[0]) for p in parts):
+            out.append(slice(*[None if p is None else int(np.asarray(p[0])) for p in parts]))
+            continue
+        (start, stop, step), length = parts, None
+        if start is not None and stop is not None and (
+                step is None or (is_concrete(step[0]) and int(np.asarray(step[0])) == 1)):
+            length = slice_length(start[1], stop[1])
+        if not length or length < 0:
+            for p in parts:  # the clear error, naming the node
+                static(node, None if p is None else p[0], "a slice bound")
+        assert start is not None and stop is not None and length  # else static() raised
+        windows[axis] = (start[0], stop[0], length)
+        out.append(slice(None))
+    return tuple(out), windows
+
+
+def _windows(node: Apply, x: Any, windows: dict[int, tuple]) -> tuple[list, list]:
+    """``lax.dynamic_slice``'s starts and sizes for ``windows``, checking at run time that
+    each is NumPy's slice: a start past the end would be shifted back in by XLA, where NumPy
+    gives a shorter (or wrapped) slice."""
+    found: dict[int, tuple[Any, int]] = {}
+    for axis, (start, stop, length) in windows.items():
+        n = x.shape[axis]
+        # NumPy's reading of negative bounds (from the end), then no clipping allowed
+        start, stop = (jnp.where(b < 0, b + n, b) for b in
+                       (jnp.asarray(start, "int64"), jnp.asarray(stop, "int64")))
+        value_check((start >= 0) & (stop - start == length) & (stop <= n),
+                    f"{node.op} at node {node.uid}: the JAX linker slices {length} entries "
+                    f"of axis {axis} (size {n}, input shape {x.shape}) from a start computed "
+                    f"at run time, but this call's slice has another length in NumPy (it runs past "
+                    f"an end); XLA needs a static one", IndexError)
+        found[axis] = (start, length)
+    return window_bounds(tuple(x.shape), found)
 
 
 def _in_bounds(node: Apply, x: Any, key: tuple) -> tuple:
@@ -247,13 +281,35 @@ def _in_bounds(node: Apply, x: Any, key: tuple) -> tuple:
     return key
 
 
+def without_reverses(x: Any, key: tuple) -> tuple[Any, tuple]:
+    """``x`` and ``key`` with each negative-step slice done first as a gather of its static
+    positions: XLA's algebraic simplifier aborts the process on some reverses of a
+    scatter-add (the scan gradient's ``x[::-1]``; HandleReverse, "Invalid binary
+    instruction opcode map")."""
+    out = list(key)
+    for axis, k in enumerate(key):
+        if isinstance(k, slice) and k.step is not None and k.step < 0:
+            x = jnp.take(jnp.asarray(x), np.arange(*k.indices(x.shape[axis])), axis=axis)
+            out[axis] = slice(None)
+    return x, tuple(out)
+
+
 def _subtensor(node: Apply, x: Any, *idx: Any) -> Any:
-    return x[_in_bounds(node, x, _index(node, node.op.idx_list, idx))]
+    key, windows = _index(node, idx, node.inputs[1:])
+    if windows:
+        x = lax.dynamic_slice(jnp.asarray(x), *_windows(node, x, windows))
+    x, key = without_reverses(x, _in_bounds(node, x, key))
+    return x[key]
 
 
 def _inc_subtensor(node: Apply, x: Any, y: Any, *idx: Any) -> Any:
-    at = x.at[_in_bounds(node, x, _index(node, node.op.idx_list, idx))]
-    return at.set(y) if node.op.set_instead_of_inc else at.add(y)
+    x = jnp.asarray(x)  # a NumPy array when known while tracing (e.g. zeros of a static shape)
+    key, windows = _index(node, idx, node.inputs[2:])
+    starts, sizes = _windows(node, x, windows) if windows else ([], [])
+    part = lax.dynamic_slice(x, starts, sizes) if windows else x
+    at = part.at[_in_bounds(node, part, key)]
+    part = at.set(y) if node.op.set_instead_of_inc else at.add(y)
+    return lax.dynamic_update_slice(x, part, starts) if windows else part
 
 
 def _advanced_subtensor1(node: Apply, x: Any, ilist: Any) -> Any:
@@ -261,8 +317,8 @@ def _advanced_subtensor1(node: Apply, x: Any, ilist: Any) -> Any:
 
 
 def _advanced_inc_subtensor1(node: Apply, x: Any, y: Any, ilist: Any) -> Any:
-    _in_bounds(node, x, (ilist,))
-    return x.at[ilist].set(y) if node.op.set_instead_of_inc else x.at[ilist].add(y)
+    at = jnp.asarray(x).at[_in_bounds(node, x, (ilist,))]  # x may be NumPy's (see above)
+    return at.set(y) if node.op.set_instead_of_inc else at.add(y)
 
 
 def _nonzero(node: Apply, a: Any) -> Any:

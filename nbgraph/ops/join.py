@@ -1,5 +1,6 @@
 """Joining arrays: Join and Split (each the other's gradient), ``join``, ``concatenate``,
-``stack``, ``split`` and ``roll``. Inputs of different dtypes meet at NumPy's common dtype first.
+``stack``, ``split`` and ``roll``. Inputs of different dtypes meet at their common dtype first
+(Python numbers by Theano's rule, as in elemwise).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numpy as np
 
 from ..core.graph import Apply
 from ..core.op import Op
-from ..core.types import TensorType, is_int
+from ..core.types import TensorType, is_int, upcast_numbers
 from ..core.variable import (
     TensorConstant,
     TensorVariable,
@@ -21,6 +22,7 @@ from ..core.variable import (
     constant,
     describe,
     int_scalar,
+    is_weak,
 )
 from . import math as mathops
 from .shape import (
@@ -46,8 +48,12 @@ def _to_dtype(t: TensorVariable, dtype: str) -> TensorVariable:
 
 
 def _unify(values: Sequence[Any]) -> list[TensorVariable]:
+    """The tensors at their common dtype; Python numbers meet tensors as in elemwise
+    (``upcast_numbers``: stack([int8 scalar, 300]) is int16, as Theano's)."""
     tensors = [as_tensor_variable(t) for t in values]
-    dtype = common_dtype(tensors)
+    strong = [t.dtype for t in tensors if not is_weak(t)]
+    numbers = [t.data.item() if t.literal is None else t.literal for t in tensors if is_weak(t)]
+    dtype = upcast_numbers(strong, numbers) if strong and numbers else common_dtype(tensors)
     return [_to_dtype(t, dtype) for t in tensors]
 
 

@@ -9,7 +9,8 @@ and the docstring of its tensor function in ``ops/math.py``. A new elementwise o
 Gradient rules receive tensor Variables ``(x.., z, g)`` (inputs, output, upstream gradient) and
 build graph with the public operators. They ignore broadcasting: ``Elemwise.grad`` sums each
 gradient back to its input's shape in one place. ``grad=None`` says the op has no gradient
-(boolean outputs); ``ZERO`` says it is piecewise constant (the gradient is 0 almost everywhere).
+(boolean outputs); ``ZERO`` says it is piecewise constant (the gradient is connected zeros, as
+Theano's: 0 almost everywhere).
 """
 
 from __future__ import annotations
@@ -76,8 +77,10 @@ def no_bool_sign(dtypes: tuple[str, ...]) -> str:
 
 
 def zero_grad_rule(*args: Any) -> tuple:
-    """Piecewise-constant ops: gradient 0 for every input (``None`` = disconnected)."""
-    return (None,) * (len(args) - 2)
+    """Piecewise-constant ops: connected zeros for every input, as Theano's IntDiv, Floor,
+    Sgn... (``grad(T.sum(W ** 2) // 4, W)`` is zeros, not DisconnectedInputError; integer
+    inputs stay disconnected in Elemwise.L_op, and ``grad`` gives them floatX zeros)."""
+    return tuple(T.zeros_like(x) for x in args[:-2])
 
 
 ZERO = zero_grad_rule
