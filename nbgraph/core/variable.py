@@ -14,7 +14,7 @@ import numpy as np
 from ..config import config
 from .graph import Constant, Variable
 from .tensor_math import MATH
-from .types import TensorType, is_int
+from .types import TensorType, is_int, upcast_numbers
 
 
 class TensorVariable(Variable):
@@ -348,12 +348,16 @@ def is_weak(var: TensorVariable) -> TypeGuard[TensorConstant]:
 
 
 def common_dtype(tensors: Sequence[TensorVariable]) -> str:
-    """NumPy 2 promotion, where Python-number (weak) constants adopt the others' dtype."""
-    strong = [np.dtype(t.dtype) for t in tensors if not is_weak(t)]
-    weak = [t.data.item() for t in tensors if is_weak(t)]
+    """The dtype ``tensors`` meet at: NumPy 2 promotion among tensors, and Python-number
+    (weak) constants take Theano 1.0's dtype against them (``upcast_numbers``), as in
+    elemwise: ``arange(fscalar, 1e40)`` is float64, not float32 with an infinite bound."""
+    strong = [t.dtype for t in tensors if not is_weak(t)]
+    numbers = [t.data.item() if t.literal is None else t.literal for t in tensors if is_weak(t)]
     if not strong:
         return str(np.result_type(*[np.dtype(t.dtype) for t in tensors]))
-    return str(np.result_type(*strong, *weak))
+    if not numbers:
+        return str(np.result_type(*strong))
+    return upcast_numbers(strong, numbers)
 
 
 def tensor(dtype: str | None = None, broadcastable: Sequence[bool] | None = None,

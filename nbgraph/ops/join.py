@@ -12,7 +12,7 @@ import numpy as np
 
 from ..core.graph import Apply
 from ..core.op import Op
-from ..core.types import TensorType, is_int, upcast_numbers
+from ..core.types import TensorType, is_int
 from ..core.variable import (
     TensorConstant,
     TensorVariable,
@@ -22,7 +22,6 @@ from ..core.variable import (
     constant,
     describe,
     int_scalar,
-    is_weak,
 )
 from . import math as mathops
 from .shape import (
@@ -51,9 +50,7 @@ def _unify(values: Sequence[Any]) -> list[TensorVariable]:
     """The tensors at their common dtype; Python numbers meet tensors as in elemwise
     (``upcast_numbers``: stack([int8 scalar, 300]) is int16, as Theano's)."""
     tensors = [as_tensor_variable(t) for t in values]
-    strong = [t.dtype for t in tensors if not is_weak(t)]
-    numbers = [t.data.item() if t.literal is None else t.literal for t in tensors if is_weak(t)]
-    dtype = upcast_numbers(strong, numbers) if strong and numbers else common_dtype(tensors)
+    dtype = common_dtype(tensors)
     return [_to_dtype(t, dtype) for t in tensors]
 
 

@@ -56,3 +56,16 @@ def test_numbers_alone_and_tensors_alone_keep_their_dtypes():
     assert T.stack([1, 2]).dtype == "int64"
     assert T.stack([T.bscalar(), T.wscalar()]).dtype == "int16"
     assert T.concatenate([T.fvector(), T.dvector()]).dtype == "float64"
+
+
+@pytest.mark.parametrize("linker", ["py", "c"])  # JAX: a bound from an input is not static
+def test_arange_bounds_meet_python_numbers_as_elemwise(linker: str) -> None:
+    """``arange``'s bounds share the rule (``common_dtype``): a float32 start with a 1e40 stop
+    is float64, so the stop is not float32 inf and the range ends where NumPy's does."""
+    start = T.fscalar("start")
+    out = T.arange(start, 1e40, 1e39)
+    assert out.dtype == "float64"
+    got = nbgraph.function([start], out, mode=Mode(linker=linker))(np.float32(1e38))
+    np.testing.assert_array_equal(got, np.arange(np.float64(np.float32(1e38)), 1e40, 1e39))
+    assert T.arange(start, 10).dtype == "float32"  # 10 is held by float32
+    assert T.arange(T.bscalar(), 300).dtype == "int64"  # Theano's arange: integers are int64
