@@ -38,7 +38,7 @@ FAST_LAYOUT = (("splines", "line"), ("nslimit", "1"), ("mclimit", "0.2"),
 NARROW_LAYOUT = (("newrank", "true"), ("ranksep", "0.2"), ("nodesep", "0.15"))
 NARROW_OP = (("shape", "box"), ("style", "rounded,filled"))
 # a narrow drawing of more records than this packs its columns closer (the gradient view
-# notes its backward nodes ``∂ #1487``): the LSTM's graph by W 1225 -> 1121 pt
+# leaves its backward nodes' notes to the tooltips): the LSTM's graph by W 1225 -> 1121 pt
 CROWDED = 100
 CROWDED_LAYOUT = (("nodesep", "0.1"),)
 # and every node as narrow as its label: dot's 0.75 in minimum made `add`, `[0]` and `U` as

@@ -144,16 +144,20 @@ def gradient_style(snap: Snapshot, n_forward: int,
                   edge_labels=None if len(snap.nodes) <= EDGE_LABELS_UP_TO else False,
                   narrow=True)
     present = {rec.uid for rec in snap.nodes}
-    # a crowded drawing notes ``∂ #1487``, not ``∂ of #1487 Scan`` (the op is in the tooltip's
-    # origin): the LSTM's gradient by W has 63 such notes, wider than most labels
+    # a crowded drawing leaves the notes to the tooltips (``grad of #1487 Scan``): the LSTM's
+    # gradient by W has 63 of them, wider than most labels, and their width grew with the uids'
+    # digits (1028 pt with 4-digit uids, 1207 pt with 6: wider than the page)
     short = len(snap.nodes) > CROWDED
     for rec in snap.nodes:
         found = _GRAD_OF.match(rec.origin) if rec.uid in backward else None
         if found is None:
             continue
         forward, op = int(found.group(1)), found.group(2) or ""
-        style.note[rec.uid] = (f"∂ #{forward}" if short else
-                               f"∂ of #{forward} {scalar_name(op) or op}".rstrip())
+        words = f"∂ of #{forward} {scalar_name(op) or op}".rstrip()
+        if short:
+            style.tooltip[rec.uid] = words
+            continue
+        style.note[rec.uid] = words
         if forward in present:
             style.note.setdefault(forward, f"#{forward}")
     return style
