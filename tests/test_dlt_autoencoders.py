@@ -128,11 +128,15 @@ def test_denoising_autoencoder(floatx, stream):
     assert costs[-1] < 0.7 * costs[0]
 
 
-class SdA:
-    def __init__(self, numpy_rng, n_ins=8, hidden_layers_sizes=(6, 4), n_outs=3):
-        self.sigmoid_layers, self.dA_layers, self.params = [], [], []
+class StackedSigmoidNet:
+    """SdA.py's and DBN.py's shared skeleton: sigmoid layers, each sharing its weights with a
+    layer pre-trained on its input (``pretrain_layer``: a dA or an RBM), under a logistic
+    regression layer."""
+
+    def __init__(self, numpy_rng, theano_rng, n_ins, hidden_layers_sizes, n_outs,
+                 pretrain_layer):
+        self.sigmoid_layers, self.pretrain_layers, self.params = [], [], []
         self.n_layers = len(hidden_layers_sizes)
-        theano_rng = RandomStreams(numpy_rng.randint(2 ** 30))
         self.x = T.matrix("x")
         self.y = T.ivector("y")
         for i in range(self.n_layers):
@@ -143,15 +147,23 @@ class SdA:
                                         activation=T.nnet.sigmoid)
             self.sigmoid_layers.append(sigmoid_layer)
             self.params.extend(sigmoid_layer.params)
-            self.dA_layers.append(dA(numpy_rng=numpy_rng, theano_rng=theano_rng,
-                                     input=layer_input, n_visible=input_size,
-                                     n_hidden=hidden_layers_sizes[i],
-                                     W=sigmoid_layer.W, bhid=sigmoid_layer.b))
+            self.pretrain_layers.append(pretrain_layer(
+                numpy_rng=numpy_rng, theano_rng=theano_rng, input=layer_input,
+                n_visible=input_size, n_hidden=hidden_layers_sizes[i], layer=sigmoid_layer))
         self.logLayer = LogisticRegression(input=self.sigmoid_layers[-1].output,
                                            n_in=hidden_layers_sizes[-1], n_out=n_outs)
         self.params.extend(self.logLayer.params)
         self.finetune_cost = self.logLayer.negative_log_likelihood(self.y)
         self.errors = self.logLayer.errors(self.y)
+
+
+class SdA(StackedSigmoidNet):
+    def __init__(self, numpy_rng, n_ins=8, hidden_layers_sizes=(6, 4), n_outs=3):
+        def pretrain_layer(layer, **kwargs):
+            return dA(W=layer.W, bhid=layer.b, **kwargs)
+        super().__init__(numpy_rng, RandomStreams(numpy_rng.randint(2 ** 30)), n_ins,
+                         hidden_layers_sizes, n_outs, pretrain_layer)
+        self.dA_layers = self.pretrain_layers
 
     def pretraining_functions(self, train_set_x, batch_size, era="1.0"):
         index = T.lscalar("index")

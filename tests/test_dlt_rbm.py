@@ -18,9 +18,7 @@ import nbgraph.tensor as T
 from nbgraph.sandbox.rng_mrg import MRG_RandomStreams
 from nbgraph.tensor.shared_randomstreams import RandomStreams
 from tests.dlt_helpers import blobs, floatx, shared_dataset, sigmoid, tol
-from tests.test_dlt_autoencoders import _binary_data
-from tests.test_dlt_logistic import LogisticRegression
-from tests.test_dlt_mlp import HiddenLayer
+from tests.test_dlt_autoencoders import StackedSigmoidNet, _binary_data
 
 __all__ = ["floatx"]
 
@@ -218,30 +216,13 @@ def test_rbm_sampling_chain(floatx):
     assert not all(numpy.array_equal(samples[0], s) for s in samples[1:])
 
 
-class DBN:
+class DBN(StackedSigmoidNet):
     def __init__(self, numpy_rng, n_ins=8, hidden_layers_sizes=(6, 5), n_outs=3):
-        self.sigmoid_layers, self.rbm_layers, self.params = [], [], []
-        self.n_layers = len(hidden_layers_sizes)
-        theano_rng = MRG_RandomStreams(numpy_rng.randint(2 ** 30))
-        self.x = T.matrix("x")
-        self.y = T.ivector("y")
-        for i in range(self.n_layers):
-            input_size = n_ins if i == 0 else hidden_layers_sizes[i - 1]
-            layer_input = self.x if i == 0 else self.sigmoid_layers[-1].output
-            sigmoid_layer = HiddenLayer(rng=numpy_rng, input=layer_input, n_in=input_size,
-                                        n_out=hidden_layers_sizes[i],
-                                        activation=T.nnet.sigmoid)
-            self.sigmoid_layers.append(sigmoid_layer)
-            self.params.extend(sigmoid_layer.params)
-            self.rbm_layers.append(RBM(numpy_rng=numpy_rng, theano_rng=theano_rng,
-                                       input=layer_input, n_visible=input_size,
-                                       n_hidden=hidden_layers_sizes[i],
-                                       W=sigmoid_layer.W, hbias=sigmoid_layer.b))
-        self.logLayer = LogisticRegression(input=self.sigmoid_layers[-1].output,
-                                           n_in=hidden_layers_sizes[-1], n_out=n_outs)
-        self.params.extend(self.logLayer.params)
-        self.finetune_cost = self.logLayer.negative_log_likelihood(self.y)
-        self.errors = self.logLayer.errors(self.y)
+        def pretrain_layer(layer, **kwargs):
+            return RBM(W=layer.W, hbias=layer.b, **kwargs)
+        super().__init__(numpy_rng, MRG_RandomStreams(numpy_rng.randint(2 ** 30)), n_ins,
+                         hidden_layers_sizes, n_outs, pretrain_layer)
+        self.rbm_layers = self.pretrain_layers
 
     def pretraining_functions(self, train_set_x, batch_size, k):
         index = T.lscalar("index")

@@ -15,6 +15,8 @@ import pytest
 import nbgraph as theano
 import nbgraph.tensor as T
 from nbgraph import In, Out, config, function, pp
+from tests.test_dlt_logistic import LogisticRegression
+from tests.test_dlt_mlp import MLP
 
 TOL = dict(rtol=1e-10, atol=1e-12)
 
@@ -654,63 +656,8 @@ def test_shape_helpers_from_the_library_reference():
 
 
 # -- deeplearning.net tutorials ---------------------------------------------------------------
-class LogisticRegression:
-    def __init__(self, input, n_in, n_out):
-        self.W = theano.shared(value=numpy.zeros((n_in, n_out), dtype=theano.config.floatX),
-                               name='W', borrow=True)
-        self.b = theano.shared(value=numpy.zeros((n_out,), dtype=theano.config.floatX),
-                               name='b', borrow=True)
-        self.p_y_given_x = T.nnet.softmax(T.dot(input, self.W) + self.b)
-        self.y_pred = T.argmax(self.p_y_given_x, axis=1)
-        self.params = [self.W, self.b]
-        self.input = input
-
-    def negative_log_likelihood(self, y):
-        return -T.mean(T.log(self.p_y_given_x)[T.arange(y.shape[0]), y])
-
-    def errors(self, y):
-        if y.ndim != self.y_pred.ndim:
-            raise TypeError('y should have the same shape as self.y_pred',
-                            ('y', y.type, 'y_pred', self.y_pred.type))
-        if y.dtype.startswith('int'):
-            return T.mean(T.neq(self.y_pred, y))
-        else:
-            raise NotImplementedError()
-
-
-class HiddenLayer:
-    def __init__(self, rng, input, n_in, n_out, W=None, b=None, activation=T.tanh):
-        self.input = input
-        if W is None:
-            W_values = numpy.asarray(
-                rng.uniform(low=-numpy.sqrt(6. / (n_in + n_out)),
-                            high=numpy.sqrt(6. / (n_in + n_out)), size=(n_in, n_out)),
-                dtype=theano.config.floatX)
-            if activation == theano.tensor.nnet.sigmoid:
-                W_values *= 4
-            W = theano.shared(value=W_values, name='W', borrow=True)
-        if b is None:
-            b_values = numpy.zeros((n_out,), dtype=theano.config.floatX)
-            b = theano.shared(value=b_values, name='b', borrow=True)
-        self.W = W
-        self.b = b
-        lin_output = T.dot(input, self.W) + self.b
-        self.output = (lin_output if activation is None else activation(lin_output))
-        self.params = [self.W, self.b]
-
-
-class MLP:
-    def __init__(self, rng, input, n_in, n_hidden, n_out):
-        self.hiddenLayer = HiddenLayer(rng=rng, input=input, n_in=n_in, n_out=n_hidden,
-                                       activation=T.tanh)
-        self.logRegressionLayer = LogisticRegression(input=self.hiddenLayer.output,
-                                                     n_in=n_hidden, n_out=n_out)
-        self.L1 = (abs(self.hiddenLayer.W).sum() + abs(self.logRegressionLayer.W).sum())
-        self.L2_sqr = ((self.hiddenLayer.W ** 2).sum() + (self.logRegressionLayer.W ** 2).sum())
-        self.negative_log_likelihood = (self.logRegressionLayer.negative_log_likelihood)
-        self.errors = self.logRegressionLayer.errors
-        self.params = self.hiddenLayer.params + self.logRegressionLayer.params
-        self.input = input
+# LogisticRegression, HiddenLayer and MLP as logistic_sgd.py and mlp.py write them: the
+# classes the tutorial tests (tests/test_dlt_*.py) run
 
 
 def shared_dataset(data_xy, borrow=True):

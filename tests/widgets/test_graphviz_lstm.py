@@ -22,8 +22,8 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not
 N = 8  # hidden units: the four gates are the four quarters of one product
 
 
-def lstm():
-    """Notebook 11's LSTM, compiled and run once on 10 steps."""
+def lstm_graph():
+    """Notebook 11's LSTM cell: its inputs and the last hidden state's squared norm."""
     xs, h0, c0 = T.dmatrix("xs"), T.dvector("h0"), T.dvector("c0")
     W, U, b = T.dmatrix("W"), T.dmatrix("U"), T.dvector("b")  # noqa: N806
 
@@ -33,8 +33,14 @@ def lstm():
         c_new = f * c + i * T.tanh(z[3 * N:])
         return T.tanh(c_new) * o, c_new
 
-    (hs, cs), _ = nbgraph.scan(step, sequences=[xs], outputs_info=[h0, c0])
-    fn = nbgraph.function([xs, h0, c0, W, U, b], (hs[-1] ** 2).sum())
+    (hs, _), _ = nbgraph.scan(step, sequences=[xs], outputs_info=[h0, c0])
+    return (xs, h0, c0, W, U, b), (hs[-1] ** 2).sum()
+
+
+def lstm():
+    """Notebook 11's LSTM, compiled and run once on 10 steps."""
+    inputs, cost = lstm_graph()
+    fn = nbgraph.function(list(inputs), cost)
     rng = np.random.default_rng(0)
     fn(rng.normal(size=(10, 4)), np.zeros(N), np.zeros(N), rng.normal(size=(4, 4 * N)),
        rng.normal(size=(N, 4 * N)), np.zeros(4 * N))
@@ -105,20 +111,9 @@ def test_a_folded_big_graph_keeps_its_bounds_in_the_labels():
 
 def lstm_gradient():
     """Notebook 11's LSTM cell as ``%%symgraph --grad W`` draws it: cost and gradient by W."""
-    xs, h0, c0 = T.dmatrix("xs"), T.dvector("h0"), T.dvector("c0")
-    W, U, b = T.dmatrix("W"), T.dmatrix("U"), T.dvector("b")  # noqa: N806
-
-    def step(x_t, h, c):
-        z = T.dot(x_t, W) + T.dot(h, U) + b
-        i, f, o = (T.nnet.sigmoid(z[k * N:(k + 1) * N]) for k in range(3))
-        c_new = f * c + i * T.tanh(z[3 * N:])
-        return T.tanh(c_new) * o, c_new
-
-    (hs, _), _ = nbgraph.scan(step, sequences=[xs], outputs_info=[h0, c0])
-    cost = (hs[-1] ** 2).sum()
-    grad = nbgraph.grad(cost, W)
-    fn = nbgraph.function([xs, h0, c0, W, U, b], [cost, grad])
-    return (xs, h0, c0, W, U, b), fn
+    inputs, cost = lstm_graph()
+    fn = nbgraph.function(list(inputs), [cost, nbgraph.grad(cost, inputs[3])])
+    return inputs, fn
 
 
 @needs_dot
