@@ -87,7 +87,10 @@ def _is_elemwise(record: Any) -> bool:
 
 
 def _scalar_name(label: str) -> str:
-    """``Elemwise{exp,no_inplace}`` -> ``exp`` (fused Composites keep their whole text)."""
+    """``Elemwise{exp,no_inplace}`` -> ``exp`` (fused Composites keep their whole text); a
+    label ``options.relabel`` already shortened (``exp``) stays as it is."""
+    if not label.startswith("Elemwise{"):
+        return label.split("\n", 1)[0]
     inner = label[len("Elemwise{"):].rsplit("}", 1)[0]
     return inner.split(",", 1)[0] if not inner.startswith("Composite") else "Composite"
 
@@ -194,6 +197,8 @@ def _draw_nodes(records: Sequence[Any], chains: Mapping[int, Sequence[int]]
         else:
             named = record.name and record.name != record.label
             label = f"{record.label}\n'{record.name}'" if named else record.label
+            if not record.inputs and label.startswith("<") and label.endswith(">"):
+                label = record.type  # an unnamed input: float64[?,?,1], not <TensorType(...)>
             inputs, ports = tuple(record.inputs), record.input_ports()
         kind = leaf_kind(record) or "op"
         nodes.append(_DrawNode(record.uid, label, inputs, ports, record.type, kind,
@@ -331,14 +336,14 @@ def to_dot(graph: Any, highlight: Iterable[int] = (), title: str | None = None,
         records, bounds = fold_bounds(records, outputs | keep | marked)
         records, operands = fold_small_constants(records, outputs | keep | marked)
         bounds |= operands
-    if options.relabel is not None:  # after folding, which reads Theano's labels
-        records = tuple(_relabelled(r, options.relabel) for r in records)
     large = len(records) > options.large
     if chains is None:
         min_length = options.collapse_chains
         if min_length is None:
             min_length = 3 if large else 0
         chains = _chains(records, outputs, keep, min_length) if min_length > 0 else {}
+    if options.relabel is not None:  # after folding and chains, which read Theano's labels
+        records = tuple(_relabelled(r, options.relabel) for r in records)
     edge_labels = (not large) if options.edge_labels is None else options.edge_labels
     nodes, stands_for = _draw_nodes(records, chains)
     by_uid = {r.uid: r for r in records}
