@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from typing import Any
 
-from .records import kept_ports, leaf_kind
+from .records import drop_unread, leaf_kind, without_inputs
 
 __all__ = ["bound_constants", "fold_bounds"]
 
@@ -125,12 +124,7 @@ def fold_bounds(records: Sequence[Any], keep: Iterable[int] = ()
             continue
         first = len(rec.inputs) - _placeholders(_index_list(rec.label)[2])  # type: ignore[index]
         values = [slots.get(k) for k in range(first, len(rec.inputs))]
-        kept = [k for k in range(len(rec.inputs)) if k not in slots]
         shown = [f"#{rec.inputs[k]} {by_uid[rec.inputs[k]].label}" for k in sorted(slots)]
         notes[rec.uid] = f"{rec.label}, bounds: " + ", ".join(shown)
-        folded.append(replace(rec, label=_folded_label(rec.label, values),
-                              inputs=tuple(rec.inputs[k] for k in kept),
-                              ports=kept_ports(rec, kept)))
-    read = {uid for rec in folded for uid in rec.inputs} | set(keep)
-    gone = bound_constants(records) - read
-    return tuple(rec for rec in folded if rec.uid not in gone), notes
+        folded.append(without_inputs(rec, slots, _folded_label(rec.label, values)))
+    return drop_unread(folded, bound_constants(records), keep), notes

@@ -7,7 +7,7 @@ read the same. Records hold only ints and strings: nothing here keeps a graph al
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .graph import Apply, Variable, toposort
@@ -74,6 +74,29 @@ def kept_ports(record: NodeRecord, kept: Iterable[int], added: int = 0) -> tuple
     ports = record.input_ports()
     known = tuple(ports[k] for k in kept)
     return tuple(-1 if port is None else port for port in known) + (-1,) * added
+
+
+def without_inputs(record: NodeRecord, folded: Iterable[int], label: str) -> NodeRecord:
+    """``record`` relabelled ``label``, its inputs at positions ``folded`` dropped (their
+    constants written into the label): what ``index_bounds`` and ``small_constants`` fold."""
+    gone = set(folded)
+    kept = [k for k in range(len(record.inputs)) if k not in gone]
+    return replace(record, label=label, inputs=tuple(record.inputs[k] for k in kept),
+                   ports=kept_ports(record, kept))
+
+
+def drop_unread(records: Sequence[NodeRecord], candidates: set[int], keep: Iterable[int]
+                ) -> tuple[NodeRecord, ...]:
+    """``records`` less the ``candidates`` no record reads any more and not in ``keep``,
+    repeated so that a broadcast no one reads goes, then its constant."""
+    keep = set(keep)
+    shown = tuple(records)
+    while True:
+        read = {uid for rec in shown for uid in rec.inputs} | keep
+        left = tuple(rec for rec in shown if rec.uid not in candidates - read)
+        if len(left) == len(shown):
+            return left
+        shown = left
 
 
 def output_type(record: Any, port: int | None) -> str:

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from typing import Any
 
-from .records import kept_ports, leaf_kind
+from .records import drop_unread, leaf_kind, without_inputs
 
 __all__ = ["fold_small_constants", "small_value"]
 
@@ -116,20 +115,11 @@ def fold_small_constants(records: Sequence[Any], keep: Iterable[int] = ()
         if not slots:
             folded.append(rec)
             continue
-        kept = [k for k in range(len(rec.inputs)) if k not in slots]
         notes[rec.uid] = f"{rec.label}, constants: " + ", ".join(
             _named(rec.inputs[k], by_uid) for k in sorted(slots))
         for k in slots:
             dropped.add(rec.inputs[k])
             dropped.update(by_uid[rec.inputs[k]].inputs)  # a broadcast's constant
         args = _args_line(rec.label, len(rec.inputs), slots)
-        folded.append(replace(rec, label=f"{rec.label}\n{args}",
-                              inputs=tuple(rec.inputs[k] for k in kept),
-                              ports=kept_ports(rec, kept)))
-    shown = folded
-    while True:  # a broadcast no one reads goes, then its constant if no one else reads it
-        read = {uid for rec in shown for uid in rec.inputs} | keep
-        left = [rec for rec in shown if rec.uid not in dropped - read]
-        if len(left) == len(shown):
-            return tuple(left), notes
-        shown = left
+        folded.append(without_inputs(rec, slots, f"{rec.label}\n{args}"))
+    return drop_unread(folded, dropped, keep), notes
